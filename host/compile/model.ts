@@ -1,0 +1,169 @@
+/**
+ * The compiled model: what `compile` produces, what a .bnn file stores and what every
+ * backend executes. Canonical layout (docs/ARCHITECTURE.md):
+ *
+ *  - Feature maps are NHWC, channels innermost. A tensor has geometry h x w x c; a
+ *    vector is 1 x 1 x n. Flatten of a float map is a pure reshape in HWC order.
+ *  - Binary tensors ('bits') store, per pixel, `planes` bit-planes of ceil(c/64) 64-bit
+ *    words each (plane b = bit b of the k-bit level; 1-bit tensors have one plane where
+ *    bit 1 = +1). Channel bits past c in the last word are 0.
+ *  - Binary weights ('bconv'): per output channel, kh*kw pixels of ceil(inC/64) words,
+ *    bits past inC zero. Binary dense layers are bconv whose kernel covers the whole
+ *    input (kh = h, kw = w), so the array executes both the same way.
+ */
+
+export type TensorKind = 'f32' | 'i32' | 'bits';
+
+export interface TensorInfo {
+  kind: TensorKind;
+  h: number;
+  w: number;
+  c: number;
+  /** Bit-planes per pixel for 'bits' tensors (= activation bits); 0 otherwise. */
+  planes: number;
+  /** A float vector produced by Flatten of an h x w x c map (per-feature ops index HWC). */
+  flat: boolean;
+}
+
+interface Window {
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+}
+
+// ---- host (float) ops: executed by the host engine -------------------------------
+
+/** Float convolution; weight is [outC][kh][kw][inC], bias [outC] or null. */
+export interface Conv2dOp extends Window { op: 'conv2d'; in: number; out: number; weight: Float32Array; bias: Float32Array | null }
+/** Float dense; weight is [outC][inFeatures] with inputs in HWC order, bias [outC] or null. */
+export interface DenseOp { op: 'dense'; in: number; out: number; weight: Float32Array; bias: Float32Array | null }
+/** y = ((x - mean) * scale) + beta per channel (per feature on flat tensors), float32 each step. */
+export interface BatchNormOp { op: 'batchnorm'; in: number; out: number; mean: Float32Array; scale: Float32Array; beta: Float32Array }
+export interface ActivationOp { op: 'activation'; in: number; out: number; fn: 'tanh' | 'relu' | 'sigmoid' }
+/** Float pooling; padded positions are ignored by max, counted by avg when countIncludePad. */
+export interface PoolOp extends Window { op: 'pool'; in: number; out: number; mode: 'max' | 'avg'; countIncludePad: boolean }
+export interface AddOp { op: 'add'; in: [number, number]; out: number }
+/** Reshape an h x w x c float map to a 1 x 1 x hwc vector (no data movement). */
+export interface FlattenOp { op: 'flatten'; in: number; out: number }
+/**
+ * QActivation forward value as float: k = 1 gives sign(x) = ±1, k > 1 gives
+ * round((2^k-1)·clip(x,0,1)) / (2^k-1).
+ */
+export interface QuantizeOp { op: 'quantize'; in: number; out: number; bits: number }
+/** Float tensor -> packed bits: k = 1 packs sign(x); k > 1 packs the level round((2^k-1)·clip(x,0,1)). */
+export interface BinarizeOp { op: 'binarize'; in: number; out: number; bits: number }
+/** Integer tensor (array output) -> float: y = float32(v / divisor). */
+export interface DequantizeOp { op: 'dequantize'; in: number; out: number; divisor: number }
+
+// ---- device (binary) ops: executed by the array ---------------------------------
+
+/** Integer pooling applied to raw P / dot values before the threshold. */
+export interface IntPool extends Window {
+  /** Per output channel: 0 = max, 1 = min (min where the folded map before the pool decreases). */
+  useMin: Uint8Array;
+}
+
+export type BconvEpilogue =
+  /** Return raw integers (P for 1-bit inputs, the dot product for k-bit inputs). */
+  | { kind: 'int' }
+  /**
+   * Output a k-bit level per channel: level = #{j : v >= t_j} (flip 0) or #{j : v < t_j}
+   * (flip 1), with t = thresholds[ch*(2^k-1) .. +2^k-1). For k = 1 this is
+   * bit = (v >= t) XOR flip.
+   */
+  | { kind: 'threshold'; bits: number; thresholds: Int32Array; flip: Uint8Array };
+
+/**
+ * Binary convolution (and binary dense). Input: a 'bits' tensor with `planes` = input
+ * activation bits. For 1-bit inputs v = P = popcount(xnor) over the K = kh*kw*inC real
+ * bits; for k-bit inputs v = sum_b 2^b (2·popcount(a_b AND w) - popcount(a_b)).
+ */
+export interface BconvOp extends Window {
+  op: 'bconv';
+  in: number;
+  out: number;
+  /** Bit used for every plane of padded input pixels (1-bit: 1 = +1; k-bit: 0 = level 0). */
+  padBit: 0 | 1;
+  inBits: number;
+  outC: number;
+  /** Packed weights, Uint32 halves of 64-bit words: [outC][kh][kw][ceil(inC/64)*2]. */
+  weight: Uint32Array;
+  pool: IntPool | null;
+  epilogue: BconvEpilogue;
+}
+
+export type HostOp =
+  | Conv2dOp | DenseOp | BatchNormOp | ActivationOp | PoolOp | AddOp
+  | FlattenOp | QuantizeOp | BinarizeOp | DequantizeOp;
+export type DeviceOp = BconvOp;
+export type CompiledOp = HostOp | DeviceOp;
+
+export function isDeviceOp(op: CompiledOp): op is DeviceOp {
+  return op.op === 'bconv';
+}
+
+/** A maximal run of consecutive ops that execute in one place. ops = [start, end). */
+export interface Segment {
+  kind: 'host' | 'device';
+  start: number;
+  end: number;
+  /** Tensors read by the segment but produced before it (or the model input). */
+  inputs: number[];
+  /** Tensors produced in the segment and read after it (or the model output). */
+  outputs: number[];
+}
+
+export interface CompiledModel {
+  name: string;
+  /** Source description (format, file names), informational. */
+  source: { format: string; files: string[] };
+  /** The model input: a float tensor; users feed NCHW (c, h, w) per image. */
+  input: number;
+  /** The model output (logits) tensor: a float vector. */
+  output: number;
+  /** The source graph ended in a softmax (logits are returned before it). */
+  softmax: boolean;
+  tensors: TensorInfo[];
+  /** Ops in execution order; every tensor is written by exactly one op. */
+  ops: CompiledOp[];
+  segments: Segment[];
+  /** Names of the source nodes each op came from, parallel to ops (for inspect and stats). */
+  opNames: string[];
+  /** Float32 weight bytes the source model would need for the same layers (for inspect). */
+  floatWeightBytes: number;
+}
+
+/** Elements of a tensor for one image (bits tensors: Uint32 halves). */
+export function tensorLength(t: TensorInfo): number {
+  if (t.kind === 'bits') return t.h * t.w * t.planes * Math.ceil(t.c / 64) * 2;
+  return t.h * t.w * t.c;
+}
+
+/** Bytes of packed (device) weights plus thresholds and host float weights. */
+export function weightBytes(m: CompiledModel): { packed: number; float: number; thresholds: number } {
+  let packed = 0;
+  let float = 0;
+  let thresholds = 0;
+  for (const op of m.ops) {
+    switch (op.op) {
+      case 'bconv':
+        packed += op.weight.byteLength;
+        if (op.epilogue.kind === 'threshold') thresholds += op.epilogue.thresholds.byteLength + op.epilogue.flip.byteLength;
+        if (op.pool) thresholds += op.pool.useMin.byteLength;
+        break;
+      case 'conv2d':
+      case 'dense':
+        float += op.weight.byteLength + (op.bias ? op.bias.byteLength : 0);
+        break;
+      case 'batchnorm':
+        float += op.mean.byteLength + op.scale.byteLength + op.beta.byteLength;
+        break;
+      default:
+        break;
+    }
+  }
+  return { packed, float, thresholds };
+}

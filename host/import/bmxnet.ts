@@ -1,0 +1,717 @@
+/**
+ * BMXNet (v1) importer: MXNet symbol JSON + NDArray-list params -> IR graph.
+ *
+ * The symbol lists nodes in topological order; null-op nodes are variables (the data
+ * input, parameters, labels). Each op's parameters are its variable inputs, looked up in
+ * the params file as 'arg:<variable>' (or 'aux:<variable>' for BatchNorm's moving
+ * statistics), so they are found by the names the graph uses, never guessed.
+ *
+ * Attributes are checked strictly: anything that would change the forward result and is
+ * not implemented is rejected with one UnsupportedError naming node, op and attribute;
+ * attributes that only matter for training or speed are ignored.
+ *
+ * Converted binary layers (binarized_weights_only) hold packed sign bits; QConvolution
+ * words are in (O, C, kh, kw) order, QFullyConnected words in the converter's transposed
+ * order, which is re-laid to (O, I) rows here (see `qfcPacking`).
+ *
+ * BMXNet symbols do not store the input shape (unless the data variable carries a
+ * `__shape__` attribute); it defaults to MNIST's [1, 28, 28] and can be given as an
+ * option.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { FormatError, ShapeError, UnsupportedError } from '../core/errors';
+import {
+  BatchNormNode, BinaryWeights, ConvolutionNode, FullyConnectedNode, IRGraph, IRNode, PoolingNode,
+  QConvolutionNode, QFullyConnectedNode, Shape,
+} from '../ir/graph';
+import { inferShape, numel } from '../ir/shapes';
+import { NDARRAY_DEFAULT_MAX_BYTES, NDArrayEntry, readNDArrayList, toFloat32 } from './ndarray';
+
+export interface BmxnetImportOptions {
+  /**
+   * Input shape without the batch axis ([C, H, W], NCHW). BMXNet symbols do not store
+   * it; default: the data variable's `__shape__` attribute if present, else [1, 28, 28].
+   */
+  inputShape?: number[];
+  /** Name of the data variable (default 'data'). */
+  inputName?: string;
+  /**
+   * Word order of converted (binarized_weights_only) QFullyConnected weights.
+   * 'transposed' (default): BMXNet's model converter transposes W to (I, O) and packs it
+   * column-wise (get_binary_col), so word (y, o) -- inputs y*WORD.. of output o -- is
+   * stored at y*numHidden + o; the shipped MNIST models use it. 'rows': the earliest
+   * converter packed W in (O, I) order like QConvolution. The importer always returns
+   * (O, I) row order.
+   */
+  qfcPacking?: 'transposed' | 'rows';
+}
+
+export interface BmxnetSourceOptions extends BmxnetImportOptions {
+  /** Model name (default derived from the symbol file name). */
+  name?: string;
+  /** File names used in messages and IRGraph.source (default '<symbol>' / '<params>'). */
+  symbolFile?: string;
+  paramsFile?: string;
+}
+
+export const DEFAULT_INPUT_SHAPE: readonly number[] = [1, 28, 28];
+
+/** Upper bound on a symbol file; real ones are kilobytes. */
+const MAX_SYMBOL_BYTES = 64 << 20;
+
+export const BMXNET_INPUT_NOTE =
+  "BMXNet's MNIST example feeds grey levels as float32 uint8/255 in [0, 1] (no mean subtraction), NCHW 1x28x28.";
+
+/** Import `<prefix>-symbol.json` and `<prefix>-<epoch>.params`. */
+export function importBmxnet(symbolJsonPath: string, paramsPath: string, opts: BmxnetImportOptions = {}): IRGraph {
+  const readBounded = (p: string, max: number): Buffer => {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(p);
+    } catch (e) {
+      throw new FormatError(p, `cannot read: ${(e as Error).message}`);
+    }
+    if (!st.isFile()) throw new FormatError(p, 'not a regular file');
+    if (st.size > max) throw new FormatError(p, `file is ${st.size} bytes, over the ${max}-byte limit`);
+    return fs.readFileSync(p);
+  };
+  const symbol = readBounded(symbolJsonPath, MAX_SYMBOL_BYTES).toString('utf8');
+  const params = readBounded(paramsPath, NDARRAY_DEFAULT_MAX_BYTES);
+  return importBmxnetSource(symbol, params, {
+    ...opts,
+    symbolFile: symbolJsonPath,
+    paramsFile: paramsPath,
+    name: path.basename(symbolJsonPath).replace(/-symbol\.json$|\.json$/, ''),
+  });
+}
+
+/** Import from an already-read symbol JSON text and params bytes (or parsed params). */
+export function importBmxnetSource(
+  symbolJson: string,
+  params: Uint8Array | NDArrayEntry[],
+  opts: BmxnetSourceOptions = {},
+): IRGraph {
+  const symbolFile = opts.symbolFile ?? '<symbol>';
+  const paramsFile = opts.paramsFile ?? '<params>';
+  const entries = params instanceof Uint8Array ? readNDArrayList(params, paramsFile) : params;
+  const sym = parseSymbol(symbolJson, symbolFile);
+  return new Importer(sym, entries, symbolFile, paramsFile, opts).run(opts.name ?? 'bmxnet-model');
+}
+
+// ---- symbol JSON --------------------------------------------------------------------
+
+interface RawNode {
+  index: number;
+  op: string;
+  name: string;
+  /** [source node index, output index] */
+  inputs: [number, number][];
+  attrs: Map<string, string>;
+}
+
+interface RawSymbol {
+  nodes: RawNode[];
+  head: [number, number];
+}
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+function parseSymbol(text: string, file: string): RawSymbol {
+  const fail = (msg: string): never => { throw new FormatError(file, msg); };
+  let root: unknown;
+  try {
+    root = JSON.parse(text);
+  } catch (e) {
+    return fail(`not valid JSON: ${(e as Error).message}`);
+  }
+  if (!isObject(root) || !Array.isArray(root.nodes)) return fail('not an MXNet symbol: no "nodes" array');
+  const rawNodes = root.nodes as unknown[];
+  if (rawNodes.length === 0) fail('the symbol has no nodes');
+
+  const entryRef = (x: unknown, what: string, limit: number): [number, number] => {
+    // [node, output] or [node, output, version]; a node may only use earlier nodes.
+    if (!Array.isArray(x) || x.length < 2 || x.length > 3 || !x.every((v) => Number.isSafeInteger(v) && v >= 0)) {
+      return fail(`${what}: expected [node, output(, version)], got ${JSON.stringify(x)}`);
+    }
+    if (x[0] >= limit) fail(`${what}: refers to node ${x[0]}, which is not before it (nodes must be in topological order)`);
+    return [x[0], x[1]];
+  };
+
+  const nodes = rawNodes.map((n, index): RawNode => {
+    if (!isObject(n) || typeof n.op !== 'string' || typeof n.name !== 'string') {
+      return fail(`node ${index}: expected an object with string "op" and "name"`);
+    }
+    const where = `node ${index} '${n.name}'`;
+    if (!Array.isArray(n.inputs)) fail(`${where}: "inputs" is not an array`);
+    const inputs = (n.inputs as unknown[]).map((x, i) => entryRef(x, `${where} input ${i}`, index));
+    // Old MXNet keeps op parameters under "param" and user attributes under "attr";
+    // 0.9+ writes "attr", 1.x "attrs". Merge whatever is there.
+    const attrs = new Map<string, string>();
+    for (const key of ['param', 'attr', 'attrs']) {
+      const a = n[key];
+      if (a === undefined) continue;
+      if (!isObject(a)) fail(`${where}: "${key}" is not an object`);
+      for (const [k, v] of Object.entries(a as Record<string, unknown>)) {
+        if (typeof v === 'string') attrs.set(k, v);
+        else if (typeof v === 'number' || typeof v === 'boolean') attrs.set(k, String(v));
+        else fail(`${where}: attribute ${k} has a non-scalar value ${JSON.stringify(v)}`);
+      }
+    }
+    return { index, op: n.op, name: n.name, inputs, attrs };
+  });
+
+  if (!Array.isArray(root.heads) || root.heads.length === 0) fail('the symbol has no "heads" (outputs)');
+  const heads = root.heads as unknown[];
+  if (heads.length !== 1) {
+    throw new UnsupportedError(`${file}: the symbol has ${heads.length} outputs; only single-output models are supported`);
+  }
+  const head = entryRef(heads[0], 'head', nodes.length);
+  return { nodes, head };
+}
+
+// ---- attribute values -----------------------------------------------------------------
+
+/** Training-only or performance-only attributes: no effect on the forward result. */
+const IGNORED_ATTRS = new Set([
+  'workspace', 'cudnn_tune', 'cudnn_off', 'gradient_update_mode', 'momentum', 'use_global_stats',
+  'grad_scale', 'ignore_label', 'use_ignore', 'normalization', 'out_grad', 'smooth_alpha',
+  'lr_mult', 'wd_mult', 'ctx_group',
+]);
+const isHidden = (k: string): boolean => /^__.*__$/.test(k); // __lr_mult__, __init__, __shape__ ...
+
+const MAX_INT_ATTR = 0x7fffffff;
+
+/** Typed, strict access to one node's attributes; `done()` rejects the ones nobody read. */
+class Attrs {
+  private readonly used = new Set<string>();
+
+  constructor(private readonly node: RawNode, private readonly file: string) {}
+
+  private get who(): string {
+    return `node '${this.node.name}' (${this.node.op})`;
+  }
+
+  private raw(key: string): string | undefined {
+    this.used.add(key);
+    const v = this.node.attrs.get(key);
+    if (v === undefined) return undefined;
+    const t = v.trim();
+    return t === 'None' ? undefined : t;
+  }
+
+  bad(key: string, msg: string): never {
+    throw new FormatError(this.file, `${this.who}: attribute ${key}=${this.node.attrs.get(key)} ${msg}`);
+  }
+
+  unsupported(key: string, allowed: string): never {
+    throw new UnsupportedError(`${this.who}: attribute ${key}=${this.node.attrs.get(key)} is not supported (${allowed})`);
+  }
+
+  missing(key: string): never {
+    throw new FormatError(this.file, `${this.who}: required attribute ${key} is missing`);
+  }
+
+  private parseInt(key: string, s: string): number {
+    const m = /^[+-]?\d+[lL]?$/.exec(s);
+    if (!m) this.bad(key, 'is not an integer');
+    const v = Number(s.replace(/[lL]$/, ''));
+    if (Math.abs(v) > MAX_INT_ATTR) this.bad(key, 'is out of range');
+    return v;
+  }
+
+  int(key: string, def?: number): number {
+    const s = this.raw(key);
+    if (s === undefined) return def ?? this.missing(key);
+    return this.parseInt(key, s);
+  }
+
+  float(key: string, def: number): number {
+    const s = this.raw(key);
+    if (s === undefined) return def;
+    const v = Number(s);
+    if (s === '' || !Number.isFinite(v)) this.bad(key, 'is not a finite number');
+    return v;
+  }
+
+  bool(key: string, def: boolean): boolean {
+    const s = this.raw(key);
+    if (s === undefined) return def;
+    if (/^(true|1)$/i.test(s)) return true;
+    if (/^(false|0)$/i.test(s)) return false;
+    return this.bad(key, 'is not a boolean');
+  }
+
+  str(key: string, def: string): string {
+    const s = this.raw(key);
+    return s === undefined ? def : s.replace(/^(['"])(.*)\1$/, '$2');
+  }
+
+  /** A tuple like "(5, 5)", "[5,5]", "(5,)" or a bare "5"; "()" and "None" mean the default. */
+  tuple(key: string, def?: number[]): number[] {
+    const s = this.raw(key);
+    if (s === undefined) return def ?? this.missing(key);
+    const m = /^[([]\s*(.*?)\s*,?\s*[)\]]$/.exec(s);
+    const body = m ? m[1] : s;
+    if (body === '') return def ?? this.missing(key);
+    return body.split(',').map((p) => this.parseInt(key, p.trim()));
+  }
+
+  /** A 2-D window attribute: exactly two values, each >= min. */
+  pair(key: string, min: number, def?: [number, number]): [number, number] {
+    const t = this.tuple(key, def);
+    if (t.length !== 2) this.unsupported(key, 'only 2-D windows');
+    if (t[0] < min || t[1] < min) this.bad(key, `must be >= ${min}`);
+    return [t[0], t[1]];
+  }
+
+  /** Reject every attribute this op did not read, except the harmless ones. */
+  done(): void {
+    for (const k of this.node.attrs.keys()) {
+      if (this.used.has(k) || IGNORED_ATTRS.has(k) || isHidden(k)) continue;
+      this.unsupported(k, 'unknown attribute');
+    }
+  }
+}
+
+// ---- conversion -----------------------------------------------------------------------
+
+const ADD_OPS = new Set(['elemwise_add', '_plus', '_Plus', '_add', 'broadcast_add', 'broadcast_plus']);
+const SOFTMAX_OPS = new Set(['SoftmaxOutput', 'Softmax', 'softmax', 'SoftmaxActivation']);
+const KNOWN_OPS = new Set([
+  'Convolution', 'FullyConnected', 'BatchNorm', 'Activation', 'Pooling', 'Flatten', 'Dropout',
+  'QActivation', 'QConvolution', 'QFullyConnected', ...ADD_OPS, ...SOFTMAX_OPS,
+]);
+
+/** Input positions that carry data (the rest are parameters or labels). */
+function dataInputs(op: string): number {
+  return ADD_OPS.has(op) ? 2 : 1;
+}
+
+class Importer {
+  private readonly params = new Map<string, NDArrayEntry>();
+  /** Raw node index -> IR node name (Dropout is elided to its input). */
+  private readonly irName = new Map<number, string>();
+  private readonly shapes = new Map<string, Shape>();
+  private readonly out: IRNode[] = [];
+  private readonly inputName: string;
+  /** Where the input shape came from, for IRGraph.inputNote. */
+  private shapeOrigin = 'default';
+
+  constructor(
+    private readonly sym: RawSymbol,
+    entries: NDArrayEntry[],
+    private readonly symbolFile: string,
+    private readonly paramsFile: string,
+    private readonly opts: BmxnetSourceOptions,
+  ) {
+    for (const e of entries) this.params.set(e.name, e);
+    this.inputName = opts.inputName ?? 'data';
+    if (opts.qfcPacking !== undefined && opts.qfcPacking !== 'transposed' && opts.qfcPacking !== 'rows') {
+      throw new ShapeError(`qfcPacking must be 'transposed' or 'rows', got ${JSON.stringify(opts.qfcPacking)}`);
+    }
+  }
+
+  private failSym(msg: string): never {
+    throw new FormatError(this.symbolFile, msg);
+  }
+
+  run(name: string): IRGraph {
+    const { nodes, head } = this.sym;
+    const dataIdx = nodes.findIndex((n) => n.op === 'null' && n.name === this.inputName);
+    if (dataIdx < 0) this.failSym(`no input variable named '${this.inputName}'`);
+
+    // Only what the output depends on (through data inputs) is imported.
+    const live = new Set<number>();
+    const stack = [head[0]];
+    while (stack.length) {
+      const i = stack.pop()!;
+      if (live.has(i)) continue;
+      live.add(i);
+      const n = nodes[i];
+      if (n.op === 'null') continue;
+      const k = KNOWN_OPS.has(n.op) ? dataInputs(n.op) : n.inputs.length;
+      for (const [src] of n.inputs.slice(0, k)) stack.push(src);
+    }
+    if (!live.has(dataIdx)) this.failSym(`the output does not depend on the input '${this.inputName}'`);
+    if (head[1] !== 0) this.unsupportedOutput(nodes[head[0]], head[1]);
+
+    const inputShape = this.resolveInputShape(nodes[dataIdx]);
+    this.emit({ op: 'Input', name: this.inputName, inputs: [], shape: inputShape }, []);
+    this.irName.set(dataIdx, this.inputName);
+
+    for (const n of nodes) {
+      if (!live.has(n.index) || n.op === 'null') continue;
+      this.convert(n);
+    }
+    const output = this.irName.get(head[0]);
+    if (output === undefined) this.failSym(`the output node '${nodes[head[0]].name}' is a variable, not an op`);
+    return {
+      name,
+      source: { format: 'bmxnet', files: [this.symbolFile, this.paramsFile] },
+      nodes: this.out,
+      output: output!,
+      inputNote: `${BMXNET_INPUT_NOTE} Input shape used: [${inputShape.join(', ')}] (${this.shapeOrigin}).`,
+    };
+  }
+
+  private resolveInputShape(data: RawNode): Shape {
+    const given = this.opts.inputShape;
+    if (given !== undefined) {
+      if (!Array.isArray(given) || given.length < 1 || !given.every((d) => Number.isSafeInteger(d) && d > 0)) {
+        throw new ShapeError(`inputShape must be a list of positive integers without the batch axis, got ${JSON.stringify(given)}`);
+      }
+      this.shapeOrigin = 'given';
+      return [...given];
+    }
+    // mx.sym.Variable('data', shape=...) stores the shape, batch axis first.
+    const s = data.attrs.get('__shape__');
+    const m = s === undefined ? null : /^[([]\s*(.*?)\s*,?\s*[)\]]$/.exec(s.trim());
+    if (m) {
+      const dims = m[1].split(',').map((p) => Number(p.trim().replace(/[lL]$/, '')));
+      const rest = dims.slice(1);
+      if (rest.length >= 1 && rest.every((d) => Number.isSafeInteger(d) && d > 0)) {
+        this.shapeOrigin = `from ${this.inputName}.__shape__`;
+        return rest;
+      }
+    }
+    this.shapeOrigin = 'default; BMXNet symbols do not store it';
+    return [...DEFAULT_INPUT_SHAPE];
+  }
+
+  private unsupportedOutput(n: RawNode, output: number): never {
+    throw new UnsupportedError(`node '${n.name}' (${n.op}): output ${output} is used; only the first output of an op is supported`);
+  }
+
+  private emit(node: IRNode, inputShapes: Shape[]): void {
+    if (this.shapes.has(node.name)) this.failSym(`two nodes are named '${node.name}'`);
+    node.shape = inferShape(node, inputShapes);
+    this.shapes.set(node.name, node.shape);
+    this.out.push(node);
+  }
+
+  /** IR names of a node's data inputs (first k inputs). */
+  private dataSources(n: RawNode, k: number): string[] {
+    if (n.inputs.length < k) this.failSym(`node '${n.name}' (${n.op}) has ${n.inputs.length} inputs, needs at least ${k}`);
+    return n.inputs.slice(0, k).map(([src, output]) => {
+      const s = this.sym.nodes[src];
+      if (output !== 0) this.unsupportedOutput(s, output);
+      const ir = this.irName.get(src);
+      if (ir === undefined) {
+        if (s.op === 'null') {
+          throw new UnsupportedError(`node '${n.name}' (${n.op}): data input '${s.name}' is a variable; only '${this.inputName}' can be the model input`);
+        }
+        this.failSym(`node '${n.name}' (${n.op}): input '${s.name}' was not converted`);
+      }
+      return ir!;
+    });
+  }
+
+  /** The parameter stored for input `pos` of node n ('arg:' or 'aux:' + variable name). */
+  private param(n: RawNode, pos: number, role: string, aux = false): NDArrayEntry {
+    const [src, output] = n.inputs[pos];
+    const v = this.sym.nodes[src];
+    if (v.op !== 'null' || v.name === this.inputName || output !== 0) {
+      throw new UnsupportedError(`node '${n.name}' (${n.op}): ${role} input '${v.name}' is not a stored parameter`);
+    }
+    const key = `${aux ? 'aux' : 'arg'}:${v.name}`;
+    // Files saved without prefixes (nd.save of a plain dict) are accepted too.
+    const e = this.params.get(key) ?? this.params.get(v.name);
+    if (!e) throw new FormatError(this.paramsFile, `missing parameter '${key}' (${role} of node '${n.name}' (${n.op}))`);
+    if (e.dtype === null) throw new FormatError(this.paramsFile, `parameter '${e.name}' (${role} of node '${n.name}') is an empty array`);
+    return e;
+  }
+
+  /** A float parameter of exactly `shape`, as float32 (`input`: the node's input shape, for the message). */
+  private floatParam(n: RawNode, pos: number, role: string, shape: number[], aux = false, input?: Shape): Float32Array {
+    const e = this.param(n, pos, role, aux);
+    if (e.dtype !== 'float32' && e.dtype !== 'float64' && e.dtype !== 'float16') {
+      throw new FormatError(this.paramsFile, `parameter '${e.name}' (${role} of node '${n.name}') has dtype ${e.dtype}, expected a float type`);
+    }
+    if (e.shape.join(',') !== shape.join(',')) {
+      const from = input ? ` with input [${input.join(', ')}]` : '';
+      throw new FormatError(this.paramsFile, `parameter '${e.name}' has shape [${e.shape.join(', ')}], node '${n.name}' (${n.op})${from} needs [${shape.join(', ')}]`);
+    }
+    return toFloat32(e);
+  }
+
+  /**
+   * Weights of a binary layer: rows x rowBits values in source order. BMXNet's model
+   * converter stores them as a 1-D array of packed words (float32 = 32-bit words,
+   * float64 = 64-bit words; bit j of a word is sign(w) >= 0 of its j-th weight, LSB
+   * first), row after row, or for `transposed` word-column after word-column.
+   */
+  private binaryWeights(
+    n: RawNode, input: Shape, packed: boolean, rows: number, rowBits: number, floatShape: number[], transposed = false,
+  ): BinaryWeights {
+    if (!packed) return { kind: 'float', data: this.floatParam(n, 1, 'weight', floatShape, false, input) };
+    const e = this.param(n, 1, 'weight');
+    const fail = (msg: string): never => {
+      throw new FormatError(this.paramsFile, `packed weights '${e.name}' of node '${n.name}' (${n.op}): ${msg}`);
+    };
+    const wordBits = e.dtype === 'float32' ? 32 : e.dtype === 'float64' ? 64 : fail(`dtype ${e.dtype}; expected float32 (32-bit words) or float64 (64-bit words)`);
+    if (e.shape.length !== 1) fail(`shape [${e.shape.join(', ')}] is not 1-D`);
+    if (rowBits % wordBits !== 0) {
+      fail(`${rowBits} weights per output (${floatShape.slice(1).join('x')}) are not a multiple of the ${wordBits}-bit word`);
+    }
+    const want = (rows * rowBits) / wordBits;
+    if (e.shape[0] !== want) fail(`${e.shape[0]} words, expected ${want} (${floatShape.join('x')} bits / ${wordBits})`);
+    const src = new Uint32Array(e.data.slice().buffer);
+    if (!transposed) return { kind: 'packed', words: src, wordBits };
+    // Word (y, o) -> (o, y): afterwards a row's bits are contiguous, and 32- and 64-bit
+    // files give identical bytes.
+    const halves = wordBits / 32;
+    const perRow = rowBits / wordBits;
+    const words = new Uint32Array(src.length);
+    for (let o = 0; o < rows; o++) {
+      for (let y = 0; y < perRow; y++) {
+        const from = (y * rows + o) * halves;
+        const to = (o * perRow + y) * halves;
+        for (let h = 0; h < halves; h++) words[to + h] = src[from + h];
+      }
+    }
+    return { kind: 'packed', words, wordBits };
+  }
+
+  private expectInputs(n: RawNode, count: number): void {
+    if (n.inputs.length !== count) {
+      this.failSym(`node '${n.name}' (${n.op}) has ${n.inputs.length} inputs, expected ${count}`);
+    }
+  }
+
+  private convert(n: RawNode): void {
+    const a = new Attrs(n, this.symbolFile);
+    const base = { name: n.name, shape: [] as Shape };
+    const one = (): { inputs: string[]; shapes: Shape[] } => {
+      const inputs = this.dataSources(n, 1);
+      return { inputs, shapes: inputs.map((i) => this.shapes.get(i)!) };
+    };
+    const layout = (): void => {
+      const l = a.str('layout', 'NCHW');
+      if (l !== 'NCHW') a.unsupported('layout', 'only NCHW');
+    };
+
+    switch (n.op) {
+      case 'Convolution':
+      case 'QConvolution': {
+        const q = n.op === 'QConvolution';
+        const kernel = a.pair('kernel', 1);
+        const stride = a.pair('stride', 1, [1, 1]);
+        const pad = a.pair('pad', 0, [0, 0]);
+        const dilate = a.tuple('dilate', [1, 1]);
+        if (dilate.some((d) => d !== 1)) a.unsupported('dilate', 'only 1');
+        const numFilter = a.int('num_filter');
+        if (numFilter < 1) a.bad('num_filter', 'must be positive');
+        if (a.int('num_group', 1) !== 1) a.unsupported('num_group', 'only 1');
+        // MXNet's Convolution has a bias by default, BMXNet's QConvolution does not.
+        const noBias = a.bool('no_bias', q);
+        layout();
+        const { inputs, shapes } = one();
+        if (shapes[0].length !== 3) {
+          throw new ShapeError(`node '${n.name}' (${n.op}) needs a [C, H, W] input, got [${shapes[0].join(', ')}]`);
+        }
+        const c = shapes[0][0];
+        const wShape = [numFilter, c, kernel[0], kernel[1]];
+        if (q) {
+          if (!noBias) a.unsupported('no_bias', 'only True for binary layers');
+          const actBits = this.actBit(a);
+          if (a.int('weight_bit', 1) !== 1) a.unsupported('weight_bit', 'only 1');
+          if (a.str('scaling_mode', 'none') !== 'none') a.unsupported('scaling_mode', 'only none');
+          const packed = a.bool('binarized_weights_only', false);
+          a.done();
+          this.expectInputs(n, 2);
+          const node: QConvolutionNode = {
+            ...base, op: 'QConvolution', inputs, kernel, stride, pad, padValue: 1, numFilter, actBits,
+            weight: this.binaryWeights(n, shapes[0], packed, numFilter, c * kernel[0] * kernel[1], wShape),
+          };
+          this.emit(node, shapes);
+        } else {
+          a.done();
+          this.expectInputs(n, noBias ? 2 : 3);
+          const node: ConvolutionNode = {
+            ...base, op: 'Convolution', inputs, kernel, stride, pad, numFilter,
+            weight: this.floatParam(n, 1, 'weight', wShape, false, shapes[0]),
+            bias: noBias ? null : this.floatParam(n, 2, 'bias', [numFilter]),
+          };
+          this.emit(node, shapes);
+        }
+        break;
+      }
+      case 'FullyConnected':
+      case 'QFullyConnected': {
+        const q = n.op === 'QFullyConnected';
+        const numHidden = a.int('num_hidden');
+        if (numHidden < 1) a.bad('num_hidden', 'must be positive');
+        const noBias = a.bool('no_bias', q);
+        const { inputs, shapes } = one();
+        const k = numel(shapes[0]);
+        if (q) {
+          if (!noBias) a.unsupported('no_bias', 'only True for binary layers');
+          const actBits = this.actBit(a);
+          if (a.int('weight_bit', 1) !== 1) a.unsupported('weight_bit', 'only 1');
+          if (a.str('scaling_mode', 'none') !== 'none') a.unsupported('scaling_mode', 'only none');
+          const packed = a.bool('binarized_weights_only', false);
+          a.done();
+          this.expectInputs(n, 2);
+          const node: QFullyConnectedNode = {
+            ...base, op: 'QFullyConnected', inputs, numHidden, actBits,
+            weight: this.binaryWeights(n, shapes[0], packed, numHidden, k, [numHidden, k], this.opts.qfcPacking !== 'rows'),
+          };
+          this.emit(node, shapes);
+        } else {
+          if (!a.bool('flatten', true)) a.unsupported('flatten', 'only True');
+          a.done();
+          this.expectInputs(n, noBias ? 2 : 3);
+          const node: FullyConnectedNode = {
+            ...base, op: 'FullyConnected', inputs, numHidden,
+            weight: this.floatParam(n, 1, 'weight', [numHidden, k], false, shapes[0]),
+            bias: noBias ? null : this.floatParam(n, 2, 'bias', [numHidden]),
+          };
+          this.emit(node, shapes);
+        }
+        break;
+      }
+      case 'BatchNorm': {
+        const eps = a.float('eps', 1e-3);
+        if (eps < 0) a.bad('eps', 'must not be negative');
+        // fix_gamma (the default) means MXNet uses gamma = 1 whatever is stored.
+        const fixGamma = a.bool('fix_gamma', true);
+        if (a.int('axis', 1) !== 1) a.unsupported('axis', 'only 1, the channel axis');
+        if (a.bool('output_mean_var', false)) a.unsupported('output_mean_var', 'only False');
+        a.done();
+        this.expectInputs(n, 5);
+        const { inputs, shapes } = one();
+        const c = shapes[0][0];
+        // beta first: it bounds c by what the file holds before gamma = 1 is allocated.
+        const beta = this.floatParam(n, 2, 'beta', [c], false, shapes[0]);
+        const node: BatchNormNode = {
+          ...base, op: 'BatchNorm', inputs, eps, beta,
+          gamma: fixGamma ? new Float32Array(c).fill(1) : this.floatParam(n, 1, 'gamma', [c], false, shapes[0]),
+          mean: this.floatParam(n, 3, 'moving_mean', [c], true, shapes[0]),
+          variance: this.floatParam(n, 4, 'moving_var', [c], true, shapes[0]),
+        };
+        this.emit(node, shapes);
+        break;
+      }
+      case 'Activation': {
+        const t = a.str('act_type', '');
+        if (t === '') a.missing('act_type');
+        if (t !== 'tanh' && t !== 'relu' && t !== 'sigmoid') a.unsupported('act_type', 'only tanh, relu, sigmoid');
+        a.done();
+        this.expectInputs(n, 1);
+        const { inputs, shapes } = one();
+        this.emit({ ...base, op: 'Activation', inputs, actType: t as 'tanh' | 'relu' | 'sigmoid' }, shapes);
+        break;
+      }
+      case 'Pooling': {
+        const poolType = a.str('pool_type', 'max');
+        if (poolType !== 'max' && poolType !== 'avg') a.unsupported('pool_type', 'only max, avg');
+        const global = a.bool('global_pool', false);
+        const kernel = global ? this.optionalPair(a, 'kernel') : a.pair('kernel', 1);
+        const stride = a.pair('stride', 1, [1, 1]);
+        const pad = a.pair('pad', 0, [0, 0]);
+        const convention = a.str('pooling_convention', 'valid');
+        if (convention !== 'valid' && convention !== 'full') a.unsupported('pooling_convention', 'only valid, full');
+        const countIncludePad = a.bool('count_include_pad', true);
+        a.str('p_value', ''); // only used by lp pooling, which is rejected above
+        layout();
+        a.done();
+        this.expectInputs(n, 1);
+        const { inputs, shapes } = one();
+        const node: PoolingNode = {
+          ...base, op: 'Pooling', inputs, poolType: poolType as 'max' | 'avg', kernel, stride, pad, global,
+          convention: convention as 'valid' | 'full', countIncludePad,
+        };
+        this.emit(node, shapes);
+        break;
+      }
+      case 'Flatten': {
+        a.done();
+        this.expectInputs(n, 1);
+        const { inputs, shapes } = one();
+        this.emit({ ...base, op: 'Flatten', inputs }, shapes);
+        break;
+      }
+      case 'Dropout': {
+        // Identity at inference unless it is told to drop always.
+        if (a.str('mode', 'training') !== 'training') a.unsupported('mode', 'only training');
+        a.float('p', 0.5);
+        a.tuple('axes', [0]);
+        a.done();
+        this.expectInputs(n, 1);
+        this.irName.set(n.index, this.dataSources(n, 1)[0]);
+        return;
+      }
+      case 'QActivation': {
+        const actBits = this.actBit(a);
+        const backwardOnly = a.bool('backward_only', false);
+        a.done();
+        this.expectInputs(n, 1);
+        const { inputs, shapes } = one();
+        this.emit({ ...base, op: 'QActivation', inputs, actBits, backwardOnly }, shapes);
+        break;
+      }
+      default:
+        if (ADD_OPS.has(n.op)) {
+          a.done();
+          this.expectInputs(n, 2);
+          const inputs = this.dataSources(n, 2);
+          const shapes = inputs.map((i) => this.shapes.get(i)!);
+          if (shapes[0].join(',') !== shapes[1].join(',')) {
+            throw new UnsupportedError(`node '${n.name}' (${n.op}): adding [${shapes[0].join(', ')}] and [${shapes[1].join(', ')}] needs broadcasting, which is not supported`);
+          }
+          this.emit({ ...base, op: 'Add', inputs }, shapes);
+          break;
+        }
+        if (SOFTMAX_OPS.has(n.op)) {
+          this.softmaxAttrs(n, a);
+          const { inputs, shapes } = one(); // a label input, if any, is dropped
+          if (shapes[0].length !== 1) {
+            throw new UnsupportedError(`node '${n.name}' (${n.op}): softmax over a [${shapes[0].join(', ')}] tensor is not supported (only vectors)`);
+          }
+          this.emit({ ...base, op: 'Softmax', inputs }, shapes);
+          break;
+        }
+        if (n.op === 'null') return;
+        throw new UnsupportedError(`node '${n.name}': op ${n.op} is not supported`);
+    }
+    this.irName.set(n.index, n.name);
+  }
+
+  private optionalPair(a: Attrs, key: string): [number, number] {
+    const t = a.tuple(key, [1, 1]);
+    return t.length === 2 ? [t[0], t[1]] : [1, 1]; // ignored by global pooling
+  }
+
+  private actBit(a: Attrs): number {
+    const k = a.int('act_bit', 1);
+    if (k < 1 || k > 32) a.bad('act_bit', 'must be in 1..32');
+    return k;
+  }
+
+  /** Softmax flavours differ only in attributes that must keep the plain vector softmax. */
+  private softmaxAttrs(n: RawNode, a: Attrs): void {
+    if (n.op === 'SoftmaxOutput' || n.op === 'Softmax') {
+      if (a.bool('multi_output', false)) a.unsupported('multi_output', 'only False');
+      a.bool('preserve_shape', false); // same result on the vector inputs accepted below
+      this.expectInputs(n, n.inputs.length === 1 ? 1 : 2);
+    } else if (n.op === 'softmax') {
+      const axis = a.int('axis', -1);
+      if (axis !== -1 && axis !== 1) a.unsupported('axis', 'only the last axis');
+      const temp = a.float('temperature', 1);
+      if (temp !== 1) a.unsupported('temperature', 'only 1');
+      if (a.bool('use_length', false)) a.unsupported('use_length', 'only False');
+      const dtype = a.str('dtype', 'float32');
+      if (dtype !== 'float32') a.unsupported('dtype', 'only float32');
+      this.expectInputs(n, 1);
+    } else {
+      // SoftmaxActivation: 'instance' and 'channel' agree on vectors.
+      const mode = a.str('mode', 'instance');
+      if (mode !== 'instance' && mode !== 'channel') a.unsupported('mode', 'only instance, channel');
+      this.expectInputs(n, 1);
+    }
+    a.done();
+  }
+}

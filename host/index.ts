@@ -1,0 +1,14 @@
+/** bitweave's public API: import -> compile -> Session on a backend. */
+export { Session } from './runtime/session';
+export type { SessionOptions, RunResult, SessionStats } from './runtime/session';
+export type { Backend, LayerStat, TensorData } from './runtime/backend';
+export { availableBackends } from './runtime/backends';
+export { loadModel, convertBmxnet } from './runtime/load';
+export { compile } from './compile/compile';
+export { describeModel } from './compile/describe';
+export type { CompiledModel } from './compile/model';
+export type { IRGraph } from './ir/graph';
+export { importBmxnet } from './import/bmxnet';
+export { readBnn, writeBnn } from './format/bnn';
+export { loadDataset } from './data/datasets';
+export { BitweaveError, FormatError, UnsupportedError, ShapeError } from './core/errors';

@@ -1,0 +1,146 @@
+/**
+ * The IR: a typed graph of float and binary layers, as an importer produces it.
+ *
+ * Semantics follow the source framework (MXNet/BMXNet): tensor shapes are given
+ * without the batch axis in NCHW order ([C, H, W] for feature maps, [N] for
+ * vectors), and weights keep the source's element order. `compile` turns this into
+ * the canonical NHWC / packed form (see host/compile/model.ts).
+ */
+
+export type Shape = number[];
+
+/** Binary weights either as floats (binarised by sign at compile time) or already packed. */
+export type BinaryWeights =
+  | { kind: 'float'; data: Float32Array }
+  /**
+   * Bits packed LSB-first in the source's element order (O, C, kh, kw for convolutions,
+   * O, I for dense), held as Uint32 halves. `wordBits` is the word size of the source file
+   * (BMXNet stores 32-bit words as float32 and 64-bit words as float64); by the packing
+   * rule both give identical bytes.
+   */
+  | { kind: 'packed'; words: Uint32Array; wordBits: 32 | 64 };
+
+interface NodeBase {
+  /** Unique node name (from the source graph). */
+  name: string;
+  /** Names of the nodes whose outputs feed this one (data inputs only, no parameters). */
+  inputs: string[];
+  /** Output shape without the batch axis, filled in by shape inference. */
+  shape: Shape;
+}
+
+export interface InputNode extends NodeBase { op: 'Input' }
+
+export interface ConvolutionNode extends NodeBase {
+  op: 'Convolution';
+  kernel: [number, number];
+  stride: [number, number];
+  pad: [number, number];
+  numFilter: number;
+  /** OIHW, float32. */
+  weight: Float32Array;
+  bias: Float32Array | null;
+}
+
+export interface FullyConnectedNode extends NodeBase {
+  op: 'FullyConnected';
+  numHidden: number;
+  /** [numHidden, inputFeatures], inputs in the source's flatten order (C, H, W). */
+  weight: Float32Array;
+  bias: Float32Array | null;
+}
+
+export interface BatchNormNode extends NodeBase {
+  op: 'BatchNorm';
+  /** Per channel (axis 1). With fixGamma the importer has already set gamma to 1. */
+  gamma: Float32Array;
+  beta: Float32Array;
+  mean: Float32Array;
+  variance: Float32Array;
+  eps: number;
+}
+
+export interface ActivationNode extends NodeBase {
+  op: 'Activation';
+  actType: 'tanh' | 'relu' | 'sigmoid';
+}
+
+export interface PoolingNode extends NodeBase {
+  op: 'Pooling';
+  poolType: 'max' | 'avg';
+  kernel: [number, number];
+  stride: [number, number];
+  pad: [number, number];
+  global: boolean;
+  /** 'valid' floors the output size, 'full' ceils it (MXNet pooling_convention). */
+  convention: 'valid' | 'full';
+  /** Average pooling divides by the full window including padding (MXNet default). */
+  countIncludePad: boolean;
+}
+
+export interface FlattenNode extends NodeBase { op: 'Flatten' }
+export interface AddNode extends NodeBase { op: 'Add' }
+export interface SoftmaxNode extends NodeBase { op: 'Softmax' }
+
+export interface QActivationNode extends NodeBase {
+  op: 'QActivation';
+  actBits: number;
+  /** Forward pass is the identity (the following Q layer quantises its own input). */
+  backwardOnly: boolean;
+}
+
+export interface QConvolutionNode extends NodeBase {
+  op: 'QConvolution';
+  kernel: [number, number];
+  stride: [number, number];
+  pad: [number, number];
+  /** Value of padded input elements: +1 (BMXNet v1: zero-pad then sign) or -1. */
+  padValue: 1 | -1;
+  numFilter: number;
+  /** Bits of the input activations (1 = sign, k > 1 = k-bit unsigned levels). */
+  actBits: number;
+  weight: BinaryWeights;
+}
+
+export interface QFullyConnectedNode extends NodeBase {
+  op: 'QFullyConnected';
+  numHidden: number;
+  actBits: number;
+  /** [numHidden, inputFeatures] in the source's flatten order. */
+  weight: BinaryWeights;
+}
+
+export type IRNode =
+  | InputNode
+  | ConvolutionNode
+  | FullyConnectedNode
+  | BatchNormNode
+  | ActivationNode
+  | PoolingNode
+  | FlattenNode
+  | AddNode
+  | SoftmaxNode
+  | QActivationNode
+  | QConvolutionNode
+  | QFullyConnectedNode;
+
+export type IROp = IRNode['op'];
+
+export interface IRGraph {
+  /** Model name (for messages and inspect). */
+  name: string;
+  /** Where it came from, e.g. "bmxnet" + file names. */
+  source: { format: string; files: string[] };
+  /** Nodes in topological order; the first is the single Input. */
+  nodes: IRNode[];
+  /** Name of the node whose output is the model output. */
+  output: string;
+  /** Input preprocessing the model expects (documented per source; informational). */
+  inputNote?: string;
+}
+
+export function findNode(g: IRGraph, name: string): IRNode {
+  const n = g.nodes.find((x) => x.name === name);
+  if (!n) throw new Error(`IR: no node named ${name}`);
+  return n;
+}

@@ -1,0 +1,168 @@
+import { performance } from 'node:perf_hooks';
+import { ShapeError, BitweaveError } from '../core/errors';
+import { CompiledModel, HostOp, tensorLength } from '../compile/model';
+import { opInputs } from '../compile/partition';
+import { validateModel } from '../compile/validate';
+import { runHostOp } from '../backends/reference/float-ops';
+import { Backend, LayerStat, TensorData } from './backend';
+import { createBackend } from './backends';
+import { loadModel, LoadOptions } from './load';
+
+export interface SessionOptions extends LoadOptions {
+  /** Execution backend for device segments (default 'reference'). */
+  backend?: string;
+  /** Images per batch (default 64). */
+  batch?: number;
+}
+
+export interface RunResult {
+  /** Logits, `count` rows of `classes` values (before any softmax). */
+  logits: Float32Array;
+  count: number;
+  classes: number;
+}
+
+export interface SessionStats {
+  backend: string;
+  images: number;
+  batches: number;
+  seconds: number;
+  imagesPerSecond: number;
+  /** Per op: host ops timed here, device ops as reported by the backend. */
+  layers: (LayerStat & { where: 'host' | 'device' })[];
+}
+
+/**
+ * An inference session: one compiled model on one backend.
+ *
+ *   const s = await Session.create('model.bnn', { backend: 'reference' });
+ *   const { logits } = await s.run(images);   // images: Float32Array, N x C x H x W
+ */
+export class Session {
+  private images = 0;
+  private batches = 0;
+  private seconds = 0;
+  private readonly hostMs = new Map<number, number>();
+  /** Last op index that reads each tensor, so intermediate batches can be dropped. */
+  private readonly lastUse: Int32Array;
+
+  private constructor(readonly model: CompiledModel, private readonly backend: Backend, readonly batchSize: number) {
+    this.lastUse = new Int32Array(model.tensors.length).fill(-1);
+    model.ops.forEach((op, i) => opInputs(op).forEach((t) => (this.lastUse[t] = i)));
+  }
+
+  static async create(model: string | CompiledModel, opts: SessionOptions = {}): Promise<Session> {
+    const batch = opts.batch ?? 64;
+    if (!Number.isInteger(batch) || batch < 1 || batch > 65536) throw new BitweaveError(`batch must be an integer in 1..65536, got ${batch}`);
+    let m: CompiledModel;
+    if (typeof model === 'string') m = await loadModel(model, opts);
+    else {
+      validateModel(model, model.name);
+      m = model;
+    }
+    const backend = await createBackend(opts.backend ?? 'reference');
+    await backend.load(m);
+    return new Session(m, backend, batch);
+  }
+
+  /** Per-image input shape [C, H, W] (NCHW, as the source framework feeds it). */
+  get inputShape(): [number, number, number] {
+    const t = this.model.tensors[this.model.input];
+    return [t.c, t.h, t.w];
+  }
+
+  get classes(): number {
+    return tensorLength(this.model.tensors[this.model.output]);
+  }
+
+  get backendName(): string {
+    return this.backend.name;
+  }
+
+  /** Run N images (NCHW float32, N = input.length / (C*H*W)); returns logits. */
+  async run(input: Float32Array, opts: { onBatch?: (done: number, total: number) => void } = {}): Promise<RunResult> {
+    const [C, H, W] = this.inputShape;
+    const per = C * H * W;
+    if (!(input instanceof Float32Array)) throw new ShapeError('input must be a Float32Array (N x C x H x W)');
+    if (input.length === 0 || input.length % per !== 0) {
+      throw new ShapeError(`input has ${input.length} values, not a whole number of ${C}x${H}x${W} images`);
+    }
+    const count = input.length / per;
+    const classes = this.classes;
+    const logits = new Float32Array(count * classes);
+    const t0 = performance.now();
+    for (let start = 0; start < count; start += this.batchSize) {
+      const n = Math.min(this.batchSize, count - start);
+      const out = await this.runBatch(input.subarray(start * per, (start + n) * per), n);
+      logits.set(out, start * classes);
+      this.batches++;
+      opts.onBatch?.(start + n, count);
+    }
+    this.seconds += (performance.now() - t0) / 1000;
+    this.images += count;
+    return { logits, count, classes };
+  }
+
+  private async runBatch(nchw: Float32Array, n: number): Promise<Float32Array> {
+    const m = this.model;
+    const tensors = new Map<number, TensorData>();
+    tensors.set(m.input, toNHWC(nchw, n, this.inputShape));
+    for (const [si, seg] of m.segments.entries()) {
+      if (seg.kind === 'host') {
+        for (let i = seg.start; i < seg.end; i++) {
+          const op = m.ops[i] as HostOp;
+          const t = performance.now();
+          tensors.set(op.out, runHostOp(op, m, tensors, n));
+          this.hostMs.set(i, (this.hostMs.get(i) ?? 0) + performance.now() - t);
+          this.release(tensors, i);
+        }
+      } else {
+        const ins = new Map<number, TensorData>();
+        for (const t of seg.inputs) ins.set(t, tensors.get(t)!);
+        const outs = await this.backend.runSegment(si, ins, n);
+        for (const [t, d] of outs) tensors.set(t, d);
+        this.release(tensors, seg.end - 1);
+      }
+    }
+    const logits = tensors.get(m.output);
+    if (!(logits instanceof Float32Array)) throw new Error('session: model output is not a float tensor');
+    return logits;
+  }
+
+  private release(tensors: Map<number, TensorData>, opIndex: number): void {
+    for (const t of tensors.keys()) {
+      if (t !== this.model.output && this.lastUse[t] <= opIndex) tensors.delete(t);
+    }
+  }
+
+  stats(): SessionStats {
+    const device = new Map(this.backend.layerStats().map((s) => [s.op, s]));
+    const layers: SessionStats['layers'] = [];
+    for (const [i] of this.model.ops.entries()) {
+      const d = device.get(i);
+      if (d) layers.push({ ...d, where: 'device' });
+      else if (this.hostMs.has(i)) layers.push({ op: i, name: this.model.opNames[i], ms: this.hostMs.get(i)!, where: 'host' });
+    }
+    return {
+      backend: this.backend.name,
+      images: this.images,
+      batches: this.batches,
+      seconds: this.seconds,
+      imagesPerSecond: this.seconds > 0 ? this.images / this.seconds : 0,
+      layers,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.backend.dispose();
+  }
+}
+
+function toNHWC(x: Float32Array, n: number, [C, H, W]: [number, number, number]): Float32Array {
+  if (C === 1) return Float32Array.from(x);
+  const y = new Float32Array(x.length);
+  for (let b = 0; b < n; b++)
+    for (let c = 0; c < C; c++)
+      for (let i = 0; i < H * W; i++) y[(b * H * W + i) * C + c] = x[(b * C + c) * H * W + i];
+  return y;
+}
