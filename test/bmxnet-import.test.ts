@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { SHARED_MODELS } from './helpers/shared-models';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
@@ -596,8 +597,7 @@ describe('BMXNet importer', () => {
 });
 
 function modelsDir(): string {
-  const candidates = [path.resolve(process.cwd(), '../shared/models/bmxnet'), path.resolve(__dirname, '../../../shared/models/bmxnet')];
-  return candidates.find((d) => fs.existsSync(d)) ?? candidates[0];
+  return path.join(SHARED_MODELS, 'bmxnet');
 }
 
 function argmax(v: Float64Array): number {

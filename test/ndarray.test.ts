@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { SHARED_MODELS } from './helpers/shared-models';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -365,11 +366,7 @@ function pick(e: NDArrayEntry | undefined): [DType | null, number[]] | undefined
 }
 
 function modelsDir(): string {
-  const candidates = [
-    path.resolve(process.cwd(), '../shared/models/bmxnet'),
-    path.resolve(__dirname, '../../../shared/models/bmxnet'),
-  ];
-  return candidates.find((d) => fs.existsSync(d)) ?? candidates[0];
+  return path.join(SHARED_MODELS, 'bmxnet');
 }
 
 /** Random valid entry lists: every version and dtype, none arrays, zero-size and scalar shapes. */
