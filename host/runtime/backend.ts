@@ -11,7 +11,9 @@ export interface LayerStat {
   /** Op index in model.ops and its source name. */
   op: number;
   name: string;
-  /** Wall time spent in this op (host time, or device time from profiling). */
+  /** Where it ran: host float layers or the (emulated) array. */
+  where: 'host' | 'device';
+  /** Time spent in this op (host wall time, or device time from profiling). */
   ms: number;
   /** Device cycles, where the backend counts them. */
   cycles?: number;
@@ -20,22 +22,23 @@ export interface LayerStat {
 }
 
 /**
- * What an execution backend implements. The Session runs host segments itself (float
- * ops, on the host engine) and hands every device segment — a run of binary layers —
- * to the backend, so a backend only has to execute `bconv` ops bit-exactly.
+ * What an execution backend implements: run one segment of a compiled model on a
+ * batch. Host segments hold float layers, device segments hold `bconv` ops (the
+ * array). A backend for an accelerator runs device segments on it and hands host
+ * segments to a host engine (the reference or the native one); all results must be
+ * bit-identical to the reference backend's.
  */
 export interface Backend {
   readonly name: string;
   /** Upload weights and thresholds once; called before any run. */
   load(model: CompiledModel): Promise<void>;
   /**
-   * Execute device segment `segment` (index into model.segments) on a batch.
-   * `tensors` maps tensor id -> data for every segment input; the backend returns the
-   * data of every segment output.
+   * Execute `model.segments[segment]` on `batch` images. `tensors` holds every segment
+   * input (tensor id -> data); the result holds every segment output.
    */
   runSegment(segment: number, tensors: Map<number, TensorData>, batch: number): Promise<Map<number, TensorData>>;
   /** Per-op statistics accumulated since load. */
   layerStats(): LayerStat[];
-  /** Release device resources. */
+  /** Release native or device resources. */
   dispose(): Promise<void>;
 }

@@ -1,9 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { ShapeError, BitweaveError } from '../core/errors';
-import { CompiledModel, HostOp, tensorLength } from '../compile/model';
+import { CompiledModel, tensorLength } from '../compile/model';
 import { opInputs } from '../compile/partition';
 import { validateModel } from '../compile/validate';
-import { runHostOp } from '../backends/reference/float-ops';
 import { Backend, LayerStat, TensorData } from './backend';
 import { createBackend } from './backends';
 import { loadModel, LoadOptions } from './load';
@@ -28,8 +27,8 @@ export interface SessionStats {
   batches: number;
   seconds: number;
   imagesPerSecond: number;
-  /** Per op: host ops timed here, device ops as reported by the backend. */
-  layers: (LayerStat & { where: 'host' | 'device' })[];
+  /** Per op, as the backend reports it. */
+  layers: LayerStat[];
 }
 
 /**
@@ -42,7 +41,6 @@ export class Session {
   private images = 0;
   private batches = 0;
   private seconds = 0;
-  private readonly hostMs = new Map<number, number>();
   /** Last op index that reads each tensor, so intermediate batches can be dropped. */
   private readonly lastUse: Int32Array;
 
@@ -108,48 +106,26 @@ export class Session {
     const tensors = new Map<number, TensorData>();
     tensors.set(m.input, toNHWC(nchw, n, this.inputShape));
     for (const [si, seg] of m.segments.entries()) {
-      if (seg.kind === 'host') {
-        for (let i = seg.start; i < seg.end; i++) {
-          const op = m.ops[i] as HostOp;
-          const t = performance.now();
-          tensors.set(op.out, runHostOp(op, m, tensors, n));
-          this.hostMs.set(i, (this.hostMs.get(i) ?? 0) + performance.now() - t);
-          this.release(tensors, i);
-        }
-      } else {
-        const ins = new Map<number, TensorData>();
-        for (const t of seg.inputs) ins.set(t, tensors.get(t)!);
-        const outs = await this.backend.runSegment(si, ins, n);
-        for (const [t, d] of outs) tensors.set(t, d);
-        this.release(tensors, seg.end - 1);
-      }
+      const ins = new Map<number, TensorData>();
+      for (const t of seg.inputs) ins.set(t, tensors.get(t)!);
+      const outs = await this.backend.runSegment(si, ins, n);
+      for (const [t, d] of outs) tensors.set(t, d);
+      // drop tensors no later segment reads
+      for (const t of tensors.keys()) if (t !== m.output && this.lastUse[t] < seg.end) tensors.delete(t);
     }
     const logits = tensors.get(m.output);
     if (!(logits instanceof Float32Array)) throw new Error('session: model output is not a float tensor');
     return logits;
   }
 
-  private release(tensors: Map<number, TensorData>, opIndex: number): void {
-    for (const t of tensors.keys()) {
-      if (t !== this.model.output && this.lastUse[t] <= opIndex) tensors.delete(t);
-    }
-  }
-
   stats(): SessionStats {
-    const device = new Map(this.backend.layerStats().map((s) => [s.op, s]));
-    const layers: SessionStats['layers'] = [];
-    for (const [i] of this.model.ops.entries()) {
-      const d = device.get(i);
-      if (d) layers.push({ ...d, where: 'device' });
-      else if (this.hostMs.has(i)) layers.push({ op: i, name: this.model.opNames[i], ms: this.hostMs.get(i)!, where: 'host' });
-    }
     return {
       backend: this.backend.name,
       images: this.images,
       batches: this.batches,
       seconds: this.seconds,
       imagesPerSecond: this.seconds > 0 ? this.images / this.seconds : 0,
-      layers,
+      layers: this.backend.layerStats(),
     };
   }
 

@@ -1,9 +1,10 @@
 import { performance } from 'node:perf_hooks';
-import { BconvOp, CompiledModel } from '../../compile/model';
+import { CompiledModel, HostOp } from '../../compile/model';
 import { Backend, LayerStat, TensorData } from '../../runtime/backend';
 import { bconv } from './bconv';
+import { runHostOp } from './float-ops';
 
-/** The oracle: executes device segments with the plain TypeScript array model. */
+/** The oracle: every op in plain TypeScript, float layers and the array model alike. */
 export class ReferenceBackend implements Backend {
   readonly name = 'reference';
   private model: CompiledModel | null = null;
@@ -20,20 +21,24 @@ export class ReferenceBackend implements Backend {
     const seg = m.segments[segment];
     const local = new Map(tensors);
     for (let i = seg.start; i < seg.end; i++) {
-      const op = m.ops[i] as BconvOp;
-      const x = local.get(op.in);
-      if (!(x instanceof Uint32Array)) throw new Error(`reference backend: op ${i} input is not a bits tensor`);
+      const op = m.ops[i];
       const t0 = performance.now();
-      local.set(op.out, bconv(op, m.tensors[op.in], m.tensors[op.out], x, batch));
-      this.record(i, performance.now() - t0);
+      if (op.op === 'bconv') {
+        const x = local.get(op.in);
+        if (!(x instanceof Uint32Array)) throw new Error(`reference backend: op ${i} input is not a bits tensor`);
+        local.set(op.out, bconv(op, m.tensors[op.in], m.tensors[op.out], x, batch));
+      } else {
+        local.set(op.out, runHostOp(op as HostOp, m, local, batch));
+      }
+      this.record(i, seg.kind, performance.now() - t0);
     }
     const out = new Map<number, TensorData>();
     for (const t of seg.outputs) out.set(t, local.get(t)!);
     return out;
   }
 
-  private record(op: number, ms: number): void {
-    const s = this.stats.get(op) ?? { op, name: this.model!.opNames[op], ms: 0 };
+  private record(op: number, where: 'host' | 'device', ms: number): void {
+    const s = this.stats.get(op) ?? { op, name: this.model!.opNames[op], where, ms: 0 };
     s.ms += ms;
     this.stats.set(op, s);
   }
