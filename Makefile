@@ -2,13 +2,32 @@
 SHELL := /bin/bash
 NPX := npx --no-install
 
-.PHONY: setup build test test-long demo clean
+# Native CPU library (host/native/*.c), loaded through koffi. Baseline x86-64 code with
+# per-function target attributes and runtime ISA dispatch, so one build runs on any
+# x86-64; files named *_march_native.c (benchmark baselines only) get -march=native.
+# -ffp-contract=off: no FMA contraction, so float results match the TypeScript reference.
+NATIVE_SRC := $(wildcard host/native/*.c)
+NATIVE_HDR := $(wildcard host/native/*.h)
+NATIVE_OBJ := $(patsubst host/native/%.c,build/native/%.o,$(NATIVE_SRC))
+NATIVE_CFLAGS := -O3 -fPIC -std=gnu11 -ffp-contract=off -fno-fast-math -fopenmp -Wall -Wextra -Werror=implicit-function-declaration
+NATIVE_LIB := build/libbitweave.so
+
+.PHONY: setup build native test test-long demo clean
 
 setup:
 	@./scripts/setup.sh
 
-build: setup
+build: setup native
 	@$(NPX) tsc -p tsconfig.json
+
+native: $(NATIVE_LIB)
+
+build/native/%.o: host/native/%.c $(NATIVE_HDR)
+	@mkdir -p build/native
+	$(CC) $(NATIVE_CFLAGS) $(if $(findstring _march_native,$*),-march=native) -c $< -o $@
+
+$(NATIVE_LIB): $(NATIVE_OBJ)
+	$(CC) -shared -fopenmp -o $@ $^ -lopenblas -lm
 
 test: build
 	@$(NPX) mocha
