@@ -13,6 +13,7 @@ import { writeNpy } from '../data/npy';
 import { availableBackends } from '../runtime/backends';
 import { convertBmxnet, findParamsFile, loadModel } from '../runtime/load';
 import { Session } from '../runtime/session';
+import { benchCommands } from './bench';
 import { progress } from './progress';
 
 function out(json: boolean, obj: unknown, text: () => string): void {
@@ -37,6 +38,7 @@ const runOptions = (y: Argv) =>
   modelOptions(y)
     .option('backend', { type: 'string', default: 'reference', choices: availableBackends(), describe: 'execution backend' })
     .option('batch', { type: 'number', default: 64, describe: 'images per batch' })
+    .option('threads', { type: 'number', describe: 'CPU threads (default: all cores)' })
     .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' });
 
 function summaryText(s: ModelSummary): string {
@@ -123,7 +125,7 @@ export function buildCli(argv: string[]): Argv {
           .option('top', { type: 'number', default: 3, describe: 'classes to show per image' })
           .option('output', { alias: 'o', type: 'string', describe: 'write logits to this .npy file' }),
       async (a) => {
-        const session = await Session.create(a.model as string, { backend: a.backend, batch: a.batch, params: a.params, inputShape: parseShape(a['input-shape']) });
+        const session = await Session.create(a.model as string, { backend: a.backend, batch: a.batch, threads: a.threads, params: a.params, inputShape: parseShape(a['input-shape']) });
         const [C, H, W] = session.inputShape;
         const input = loadInputFile(a.input, { channels: C, height: H, width: W });
         const bar = a.json ? progress(0, '') : progress(input.count, 'run');
@@ -147,7 +149,7 @@ export function buildCli(argv: string[]): Argv {
           .option('limit', { type: 'number', describe: 'evaluate only the first N images' }),
       async (a) => {
         if (a.limit !== undefined && (!Number.isInteger(a.limit) || a.limit < 1)) throw new BitweaveError(`--limit must be a positive integer, got ${a.limit}`);
-        const session = await Session.create(a.model as string, { backend: a.backend, batch: a.batch, params: a.params, inputShape: parseShape(a['input-shape']) });
+        const session = await Session.create(a.model as string, { backend: a.backend, batch: a.batch, threads: a.threads, params: a.params, inputShape: parseShape(a['input-shape']) });
         const ds = loadDataset(a.dataset as DatasetName, { limit: a.limit });
         const [C, H, W] = session.inputShape;
         if (C !== ds.channels || H !== ds.height || W !== ds.width) {
@@ -179,6 +181,10 @@ export function buildCli(argv: string[]): Argv {
           `${ds.name}: accuracy ${(result.accuracy * 100).toFixed(2)}% (${correct}/${r.count}) on ${st.backend}, ${st.seconds.toFixed(2)} s, ${st.imagesPerSecond.toFixed(1)} images/s`);
       },
     )
+    .command('bench', 'benchmarks (see bitweave bench --help)', (y) => {
+      for (const c of benchCommands) y.command(c);
+      return y.demandCommand(1, 'give a benchmark (see bitweave bench --help)');
+    }, () => {})
     .demandCommand(1, 'give a command (see --help)')
     .strict()
     .help()

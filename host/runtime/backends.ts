@@ -2,8 +2,13 @@ import { BitweaveError } from '../core/errors';
 import { ReferenceBackend } from '../backends/reference';
 import { Backend } from './backend';
 
+export interface BackendOptions {
+  /** Worker threads for CPU work (default: all cores). */
+  threads?: number;
+}
+
 /** Backends this build provides, by name. */
-const FACTORIES: Record<string, () => Promise<Backend>> = {
+const FACTORIES: Record<string, (opts: BackendOptions) => Promise<Backend>> = {
   reference: async () => new ReferenceBackend(),
 };
 
@@ -11,10 +16,13 @@ export function availableBackends(): string[] {
   return Object.keys(FACTORIES);
 }
 
-export async function createBackend(name: string): Promise<Backend> {
+export async function createBackend(name: string, opts: BackendOptions = {}): Promise<Backend> {
   const make = FACTORIES[name];
   if (!make) {
     throw new BitweaveError(`unknown backend '${name}' (available: ${availableBackends().join(', ')})`);
   }
-  return make();
+  if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads < 1 || opts.threads > 1024)) {
+    throw new BitweaveError(`threads must be an integer in 1..1024, got ${opts.threads}`);
+  }
+  return make(opts);
 }

@@ -12,6 +12,8 @@ export interface SessionOptions extends LoadOptions {
   backend?: string;
   /** Images per batch (default 64). */
   batch?: number;
+  /** CPU threads for backends that use them (default: all cores). */
+  threads?: number;
 }
 
 export interface RunResult {
@@ -58,7 +60,7 @@ export class Session {
       validateModel(model, model.name);
       m = model;
     }
-    const backend = await createBackend(opts.backend ?? 'reference');
+    const backend = await createBackend(opts.backend ?? 'reference', { threads: opts.threads });
     await backend.load(m);
     return new Session(m, backend, batch);
   }
