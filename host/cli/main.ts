@@ -14,6 +14,7 @@ import { availableBackends } from '../runtime/backends';
 import { convertBmxnet, findParamsFile, loadModel } from '../runtime/load';
 import { Session } from '../runtime/session';
 import { benchCommands } from './bench';
+import { extraCommands } from './commands';
 import { progress } from './progress';
 
 function out(json: boolean, obj: unknown, text: () => string): void {
@@ -181,6 +182,7 @@ export function buildCli(argv: string[]): Argv {
           `${ds.name}: accuracy ${(result.accuracy * 100).toFixed(2)}% (${correct}/${r.count}) on ${st.backend}, ${st.seconds.toFixed(2)} s, ${st.imagesPerSecond.toFixed(1)} images/s`);
       },
     )
+    .command(extraCommands)
     .command('bench', 'benchmarks (see bitweave bench --help)', (y) => {
       for (const c of benchCommands) y.command(c);
       return y.demandCommand(1, 'give a benchmark (see bitweave bench --help)');
