@@ -4,16 +4,20 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import koffi from 'koffi';
+import type * as Koffi from 'koffi' with { 'resolution-mode': 'import' };
+
+// koffi ships ESM type declarations; its CommonJS entry is what `require` loads here
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const koffi: typeof Koffi = require('koffi');
 import { BitweaveError } from '../../core/errors';
 
 /** Package root: dist/host/backends/native -> four levels up. */
 const ROOT = path.resolve(__dirname, '../../../..');
 export const NATIVE_LIB_PATH = process.env.BITWEAVE_NATIVE_LIB ?? path.join(ROOT, 'build', 'libbitweave.so');
 
-let lib: koffi.IKoffiLib | null = null;
+let lib: Koffi.LibraryHandle | null = null;
 
-export function nativeLib(): koffi.IKoffiLib {
+export function nativeLib(): Koffi.LibraryHandle {
   if (lib) return lib;
   if (!fs.existsSync(NATIVE_LIB_PATH)) {
     throw new BitweaveError(`native library not built: ${NATIVE_LIB_PATH} is missing (run 'make build')`);
