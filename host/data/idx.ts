@@ -9,6 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
+import { oneLine, readFileBounded } from '../core/files';
 import { FormatError } from '../core/errors';
 
 export type IdxDtype = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
@@ -64,10 +65,6 @@ export function gunzipBounded(bytes: Uint8Array, file: string, maxOutput: number
   }
 }
 
-function oneLine(e: unknown): string {
-  const m = e instanceof Error ? e.message : String(e);
-  return m.replace(/\s+/g, ' ').trim();
-}
 
 /** Parse an IDX file held in memory (gzip detected by its 1f 8b magic). */
 export function parseIdx(input: Uint8Array, file = '<idx>', opts: IdxReadOptions = {}): IdxTensor {
@@ -148,27 +145,8 @@ export function readIdx(path: string, opts: IdxReadOptions = {}): IdxTensor {
   return parseIdx(readBounded(path, maxBytes + MAX_HEADER), path, opts);
 }
 
-/**
- * Read a whole file, refusing anything larger than `limit` bytes. Missing/unreadable files
- * become FormatError too, so callers print one line rather than a stack.
- */
-export function readBounded(path: string, limit: number): Buffer {
-  let size: number;
-  try {
-    const st = fs.statSync(path);
-    if (!st.isFile()) throw new FormatError(path, 'not a regular file');
-    size = st.size;
-  } catch (e) {
-    if (e instanceof FormatError) throw e;
-    throw new FormatError(path, `cannot read (${oneLine(e)})`);
-  }
-  if (size > limit) throw new FormatError(path, `file is ${size} bytes, more than the ${limit}-byte limit`);
-  try {
-    return fs.readFileSync(path);
-  } catch (e) {
-    throw new FormatError(path, `cannot read (${oneLine(e)})`);
-  }
-}
+/** Read a whole file of at most `limit` bytes (see core/files.ts). */
+export const readBounded = readFileBounded;
 
 const DTYPE_CODE: Record<IdxDtype, TypeInfo> = Object.fromEntries(TYPES.map((t) => [t.dtype, t])) as Record<IdxDtype, TypeInfo>;
 

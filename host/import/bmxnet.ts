@@ -18,7 +18,6 @@
  * `__shape__` attribute); it defaults to MNIST's [1, 28, 28] and can be given as an
  * option.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FormatError, ShapeError, UnsupportedError } from '../core/errors';
 import {
@@ -27,6 +26,7 @@ import {
 } from '../ir/graph';
 import { inferShape, numel } from '../ir/shapes';
 import { NDARRAY_DEFAULT_MAX_BYTES, NDArrayEntry, readNDArrayList, toFloat32 } from './ndarray';
+import { readFileBounded } from '../core/files';
 
 export interface BmxnetImportOptions {
   /**
@@ -65,19 +65,8 @@ export const BMXNET_INPUT_NOTE =
 
 /** Import `<prefix>-symbol.json` and `<prefix>-<epoch>.params`. */
 export function importBmxnet(symbolJsonPath: string, paramsPath: string, opts: BmxnetImportOptions = {}): IRGraph {
-  const readBounded = (p: string, max: number): Buffer => {
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(p);
-    } catch (e) {
-      throw new FormatError(p, `cannot read: ${(e as Error).message}`);
-    }
-    if (!st.isFile()) throw new FormatError(p, 'not a regular file');
-    if (st.size > max) throw new FormatError(p, `file is ${st.size} bytes, over the ${max}-byte limit`);
-    return fs.readFileSync(p);
-  };
-  const symbol = readBounded(symbolJsonPath, MAX_SYMBOL_BYTES).toString('utf8');
-  const params = readBounded(paramsPath, NDARRAY_DEFAULT_MAX_BYTES);
+  const symbol = readFileBounded(symbolJsonPath, MAX_SYMBOL_BYTES).toString('utf8');
+  const params = readFileBounded(paramsPath, NDARRAY_DEFAULT_MAX_BYTES);
   return importBmxnetSource(symbol, params, {
     ...opts,
     symbolFile: symbolJsonPath,
@@ -515,13 +504,7 @@ class Importer {
         const c = shapes[0][0];
         const wShape = [numFilter, c, kernel[0], kernel[1]];
         if (q) {
-          if (!noBias) a.unsupported('no_bias', 'only True for binary layers');
-          const actBits = this.actBit(a);
-          if (a.int('weight_bit', 1) !== 1) a.unsupported('weight_bit', 'only 1');
-          if (a.str('scaling_mode', 'none') !== 'none') a.unsupported('scaling_mode', 'only none');
-          const packed = a.bool('binarized_weights_only', false);
-          a.done();
-          this.expectInputs(n, 2);
+          const { actBits, packed } = this.binaryAttrs(n, a, noBias);
           const node: QConvolutionNode = {
             ...base, op: 'QConvolution', inputs, kernel, stride, pad, padValue: 1, numFilter, actBits,
             weight: this.binaryWeights(n, shapes[0], packed, numFilter, c * kernel[0] * kernel[1], wShape),
@@ -548,13 +531,7 @@ class Importer {
         const { inputs, shapes } = one();
         const k = numel(shapes[0]);
         if (q) {
-          if (!noBias) a.unsupported('no_bias', 'only True for binary layers');
-          const actBits = this.actBit(a);
-          if (a.int('weight_bit', 1) !== 1) a.unsupported('weight_bit', 'only 1');
-          if (a.str('scaling_mode', 'none') !== 'none') a.unsupported('scaling_mode', 'only none');
-          const packed = a.bool('binarized_weights_only', false);
-          a.done();
-          this.expectInputs(n, 2);
+          const { actBits, packed } = this.binaryAttrs(n, a, noBias);
           const node: QFullyConnectedNode = {
             ...base, op: 'QFullyConnected', inputs, numHidden, actBits,
             weight: this.binaryWeights(n, shapes[0], packed, numHidden, k, [numHidden, k], this.opts.qfcPacking !== 'rows'),
@@ -683,6 +660,18 @@ class Importer {
   private optionalPair(a: Attrs, key: string): [number, number] {
     const t = a.tuple(key, [1, 1]);
     return t.length === 2 ? [t[0], t[1]] : [1, 1]; // ignored by global pooling
+  }
+
+  /** Attributes shared by QConvolution and QFullyConnected (checked, then consumed). */
+  private binaryAttrs(n: RawNode, a: Attrs, noBias: boolean): { actBits: number; packed: boolean } {
+    if (!noBias) a.unsupported('no_bias', 'only True for binary layers');
+    const actBits = this.actBit(a);
+    if (a.int('weight_bit', 1) !== 1) a.unsupported('weight_bit', 'only 1');
+    if (a.str('scaling_mode', 'none') !== 'none') a.unsupported('scaling_mode', 'only none');
+    const packed = a.bool('binarized_weights_only', false);
+    a.done();
+    this.expectInputs(n, 2);
+    return { actBits, packed };
   }
 
   private actBit(a: Attrs): number {

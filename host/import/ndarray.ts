@@ -22,8 +22,8 @@
  * against the bytes that remain (with BigInt arithmetic, so products cannot overflow)
  * before anything is allocated, and every failure is a FormatError.
  */
-import * as fs from 'node:fs';
 import { FormatError, ShapeError } from '../core/errors';
+import { readFileBounded } from '../core/files';
 
 export type DType = 'float32' | 'float64' | 'float16' | 'uint8' | 'int32' | 'int8' | 'int64';
 export type RecordVersion = 'legacy' | 'v1' | 'v2' | 'v3';
@@ -290,16 +290,7 @@ export function readNDArrayList(bytes: Uint8Array, file = '<buffer>'): NDArrayEn
 
 /** Read an NDArray-list file from disk (size-limited, regular files only). */
 export function readNDArrayFile(path: string, opts: ReadOptions = {}): NDArrayEntry[] {
-  const max = opts.maxBytes ?? NDARRAY_DEFAULT_MAX_BYTES;
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(path);
-  } catch (e) {
-    throw new FormatError(path, `cannot read: ${(e as Error).message}`);
-  }
-  if (!st.isFile()) throw new FormatError(path, 'not a regular file');
-  if (st.size > max) throw new FormatError(path, `file is ${st.size} bytes, over the ${max}-byte limit`);
-  return readNDArrayList(fs.readFileSync(path), path);
+  return readNDArrayList(readFileBounded(path, opts.maxBytes ?? NDARRAY_DEFAULT_MAX_BYTES), path);
 }
 
 // ---- numeric access ----------------------------------------------------------------
