@@ -334,7 +334,7 @@ describe('MXNet NDArray-list files', () => {
       assert.deepEqual(Array.from(toFloat32(readNDArrayFile(p)[0])), [1, -2, 3]);
       assert.throws(() => readNDArrayFile(path.join(dir, 'nope.params')), FormatError);
       assert.throws(() => readNDArrayFile(dir), /not a regular file/);
-      assert.throws(() => readNDArrayFile(p, { maxBytes: 10 }), /over the 10-byte limit/);
+      assert.throws(() => readNDArrayFile(p, { maxBytes: 10 }), /more than the 10-byte limit/);
     });
   });
 
