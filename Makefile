@@ -12,7 +12,7 @@ NATIVE_OBJ := $(patsubst host/native/%.c,build/native/%.o,$(NATIVE_SRC))
 NATIVE_CFLAGS := -O3 -fPIC -std=gnu11 -ffp-contract=off -fno-fast-math -fopenmp -Wall -Wextra -Werror=implicit-function-declaration
 NATIVE_LIB := build/libbitweave.so
 
-.PHONY: setup build native test test-long demo clean
+.PHONY: setup build native test test-long demo models clean
 
 setup:
 	@./scripts/setup.sh
@@ -35,6 +35,15 @@ test: build
 # slow suites (full-dataset runs); not part of `make test`
 test-long: build
 	@BITWEAVE_LONG=1 $(NPX) mocha
+
+# The shipped reference models (models/*.bnn + cards), trained by bitweave itself on
+# Fashion-MNIST. Seeded and single-configuration (2 wasm threads) so the .bnn files are
+# reproducible; niced because it runs for a while (see the cards for times).
+MODEL_TRAIN := nice -n 10 node bin/bitweave.js train --dataset fashion-mnist --seed 1 --threads 2
+models: build
+	@mkdir -p models
+	$(MODEL_TRAIN) --arch mlp --epochs 8 --no-bmxnet -o models/fashion-mlp.bnn --card models/fashion-mlp.md
+	$(MODEL_TRAIN) --arch cnn --epochs 4 -o models/fashion-cnn.bnn --card models/fashion-cnn.md
 
 demo: build
 	@./scripts/demo.sh

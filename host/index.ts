@@ -10,5 +10,6 @@ export type { CompiledModel } from './compile/model';
 export type { IRGraph } from './ir/graph';
 export { importBmxnet } from './import/bmxnet';
 export { readBnn, writeBnn } from './format/bnn';
+export { exportOnnx } from './export/onnx';
 export { loadDataset } from './data/datasets';
 export { BitweaveError, FormatError, UnsupportedError, ShapeError } from './core/errors';

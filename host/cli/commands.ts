@@ -1,5 +1,12 @@
 /** Top-level commands that live in their own modules (registered by main.ts). */
 import { CommandModule } from 'yargs';
+import { boardsCommand, devicesCommand } from './boards';
+import { exportOnnxCommand } from './export-onnx';
+import { trainCommand } from './train';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const extraCommands: CommandModule<any, any>[] = [];
+
+extraCommands.push(exportOnnxCommand);
+extraCommands.push(trainCommand);
+extraCommands.push(boardsCommand, devicesCommand);

@@ -19,6 +19,15 @@ void bw_bgemm_xnor(int M, int N, int kwords, const uint64_t *A, int lda, const u
 void bw_bgemm_and(int M, int N, int kwords, const uint64_t *A, int lda, const uint64_t *B, int ldb,
                   int32_t *C, int ldc, int threads);
 
+/*
+ * Float -> packed operands (sign(x): x >= 0 -> bit 1, NaN -> 0; LSB-first; tail bits 0).
+ * rows: out[r*ldo + w] = bits of X row r (rows x cols, leading dimension ldx).
+ * cols: out[c*ldo + w] = bits of X column c, i.e. a K x N matrix becomes the N x ceil(K/64)
+ *       B operand. Returns 0, or -2 when out of memory (16 KiB per thread).
+ */
+void bw_pack_rows_f32(int rows, int cols, const float *X, long ldx, uint64_t *out, long ldo, int threads);
+int bw_pack_cols_f32(int rows, int cols, const float *X, long ldx, uint64_t *out, long ldo, int threads);
+
 /* Plain single-threaded references the fast kernels are tested against. */
 void bw_bgemm_xnor_ref(int M, int N, int kwords, const uint64_t *A, int lda, const uint64_t *B, int ldb,
                        int32_t *C, int ldc);

@@ -1,5 +1,6 @@
 import { BitweaveError } from '../core/errors';
 import { ReferenceBackend } from '../backends/reference';
+import { NativeBackend } from '../backends/native';
 import { Backend } from './backend';
 
 export interface BackendOptions {
@@ -10,6 +11,7 @@ export interface BackendOptions {
 /** Backends this build provides, by name. */
 const FACTORIES: Record<string, (opts: BackendOptions) => Promise<Backend>> = {
   reference: async () => new ReferenceBackend(),
+  native: async (opts) => new NativeBackend(opts),
 };
 
 export function availableBackends(): string[] {

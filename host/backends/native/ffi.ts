@@ -1,0 +1,140 @@
+/**
+ * koffi declarations of the native engine (host/native/engine.h). Bound lazily on first
+ * use, so loading this module never touches the library. Callers must validate every
+ * array length first (index.ts does); the C side re-checks element counts and returns
+ * BW_E_SIZE rather than reading past a buffer.
+ */
+import { koffi, nativeLib } from './lib';
+
+export const BW_OK = 0;
+export const BW_E_SIZE = -1;
+export const BW_E_NOMEM = -2;
+export const BW_E_ARG = -3;
+
+export interface BconvDesc {
+  h: number; w: number; c: number; in_bits: number;
+  kh: number; kw: number; sh: number; sw: number; ph: number; pw: number;
+  pad_bit: number; out_c: number;
+  has_pool: number; pkh: number; pkw: number; psh: number; psw: number; pph: number; ppw: number;
+  out_bits: number; out_h: number; out_w: number;
+}
+
+export interface Conv2dDesc {
+  h: number; w: number; c: number; kh: number; kw: number; sh: number; sw: number; ph: number; pw: number;
+  out_c: number; out_h: number; out_w: number;
+}
+
+export interface PoolDesc {
+  h: number; w: number; c: number; kh: number; kw: number; sh: number; sw: number; ph: number; pw: number;
+  out_h: number; out_w: number; mode: number; count_include_pad: number;
+}
+
+/** An opaque native handle (koffi external). */
+export type Handle = object;
+
+export interface Engine {
+  bconvCreate(d: BconvDesc, weight: Uint32Array, thresholds: Int32Array | null, flip: Uint8Array | null, useMin: Uint8Array | null): Handle | null;
+  bconvFree(h: Handle): void;
+  bconvRun(h: Handle, batch: number, x: Uint32Array, xWords: number, y: Uint32Array | Int32Array, yLen: number, threads: number): number;
+  conv2dCreate(d: Conv2dDesc, weight: Float32Array, bias: Float32Array | null): Handle | null;
+  denseCreate(inFeatures: number, outFeatures: number, weight: Float32Array, bias: Float32Array | null): Handle | null;
+  fconvFree(h: Handle): void;
+  fconvRun(h: Handle, batch: number, x: Float32Array, xLen: number, y: Float32Array, yLen: number, threads: number): number;
+  batchnorm(x: Float32Array, y: Float32Array, n: number, channels: number, mean: Float32Array, scale: Float32Array, beta: Float32Array, threads: number): number;
+  activation(fn: number, x: Float32Array, y: Float32Array, n: number, threads: number): number;
+  add(a: Float32Array, b: Float32Array, y: Float32Array, n: number, threads: number): number;
+  quantize(x: Float32Array, y: Float32Array, n: number, bits: number, threads: number): number;
+  binarize(x: Float32Array, pixels: number, c: number, bits: number, y: Uint32Array, threads: number): number;
+  dequantize(x: Int32Array, y: Float32Array, n: number, divisor: number, threads: number): number;
+  pool(d: PoolDesc, batch: number, x: Float32Array, xLen: number, y: Float32Array, yLen: number, threads: number): number;
+  /** The ISA level the engine's kernels run at now (0 scalar, 1 AVX2, 2 AVX-512). */
+  isa(): number;
+  /** detExp of every element in double precision (the kernel tanh and sigmoid use). */
+  expF64(x: Float64Array, y: Float64Array): number;
+}
+
+let engine: Engine | null = null;
+
+export function nativeEngine(): Engine {
+  if (engine) return engine;
+  const lib = nativeLib();
+  const i32 = 'int32_t';
+  const fields = (names: string[]) => Object.fromEntries(names.map((n) => [n, i32]));
+  koffi.struct('bw_bconv_desc', fields([
+    'h', 'w', 'c', 'in_bits', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw', 'pad_bit', 'out_c',
+    'has_pool', 'pkh', 'pkw', 'psh', 'psw', 'pph', 'ppw', 'out_bits', 'out_h', 'out_w',
+  ]));
+  koffi.struct('bw_conv2d_desc', fields(['h', 'w', 'c', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw', 'out_c', 'out_h', 'out_w']));
+  koffi.struct('bw_pool_desc', fields(['h', 'w', 'c', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw', 'out_h', 'out_w', 'mode', 'count_include_pad']));
+  koffi.opaque('bw_bconv');
+  koffi.opaque('bw_fconv');
+  const f = (sig: string) => lib.func(sig);
+  const bconvCreate = f('bw_bconv *bw_bconv_create(const bw_bconv_desc *d, const void *weight, const void *thr, const void *flip, const void *use_min)');
+  const bconvFree = f('void bw_bconv_free(bw_bconv *b)');
+  const bconvRun = f('int bw_bconv_run(const bw_bconv *b, int32_t batch, const void *x, int64_t x_words, void *y, int64_t y_len, int32_t threads)');
+  const conv2dCreate = f('bw_fconv *bw_conv2d_create(const bw_conv2d_desc *d, const void *w, const void *bias)');
+  const denseCreate = f('bw_fconv *bw_dense_create(int32_t in_f, int32_t out_f, const void *w, const void *bias)');
+  const fconvFree = f('void bw_fconv_free(bw_fconv *f)');
+  const fconvRun = f('int bw_fconv_run(const bw_fconv *f, int32_t batch, const void *x, int64_t x_len, void *y, int64_t y_len, int32_t threads)');
+  const batchnorm = f('int bw_batchnorm(const void *x, void *y, int64_t n, int32_t channels, const void *mean, const void *scale, const void *beta, int32_t threads)');
+  const activation = f('int bw_activation(int32_t fn, const void *x, void *y, int64_t n, int32_t threads)');
+  const add = f('int bw_add(const void *a, const void *b, void *y, int64_t n, int32_t threads)');
+  const quantize = f('int bw_quantize(const void *x, void *y, int64_t n, int32_t bits, int32_t threads)');
+  const binarize = f('int bw_binarize(const void *x, int64_t pixels, int32_t c, int32_t bits, void *y, int32_t threads)');
+  const dequantize = f('int bw_dequantize(const void *x, void *y, int64_t n, double divisor, int32_t threads)');
+  const pool = f('int bw_pool(const bw_pool_desc *d, int32_t batch, const void *x, int64_t x_len, void *y, int64_t y_len, int32_t threads)');
+  const isa = f('int bw_engine_isa(void)');
+  const expF64 = f('int bw_exp_f64(const void *x, void *y, int64_t n)');
+  const e: Engine = {
+    bconvCreate: (d, w, t, fl, um) => bconvCreate(d, w, t, fl, um) as Handle | null,
+    bconvFree: (h) => bconvFree(h),
+    bconvRun: (h, n, x, xw, y, yl, t) => bconvRun(h, n, x, xw, y, yl, t) as number,
+    conv2dCreate: (d, w, b) => conv2dCreate(d, w, b) as Handle | null,
+    denseCreate: (i, o, w, b) => denseCreate(i, o, w, b) as Handle | null,
+    fconvFree: (h) => fconvFree(h),
+    fconvRun: (h, n, x, xl, y, yl, t) => fconvRun(h, n, x, xl, y, yl, t) as number,
+    batchnorm: (x, y, n, c, m, s, b, t) => batchnorm(x, y, n, c, m, s, b, t) as number,
+    activation: (fn, x, y, n, t) => activation(fn, x, y, n, t) as number,
+    add: (a, b, y, n, t) => add(a, b, y, n, t) as number,
+    quantize: (x, y, n, b, t) => quantize(x, y, n, b, t) as number,
+    binarize: (x, p, c, b, y, t) => binarize(x, p, c, b, y, t) as number,
+    dequantize: (x, y, n, d, t) => dequantize(x, y, n, d, t) as number,
+    pool: (d, n, x, xl, y, yl, t) => pool(d, n, x, xl, y, yl, t) as number,
+    isa: () => isa() as number,
+    expF64: (x, y) => (x.length === y.length ? (expF64(x, y, x.length) as number) : BW_E_SIZE),
+  };
+  engine = e;
+  return e;
+}
+
+/** The ISA switches of cpu.h (shared with the GEMM kernels); the engine follows them. */
+export interface IsaControl {
+  /** Force a level (0 scalar, 1 AVX2, 2 AVX-512); returns it, or -1 if unsupported. */
+  set(level: number): number;
+  current(): number;
+  supported(level: number): boolean;
+  /** Allow scalar kernels the POPCNT instruction (false: portable bit counting). */
+  popcnt(enable: boolean): void;
+  hasPopcnt(): boolean;
+}
+
+/** cpu.h's controls when the library has them; null otherwise. */
+export function isaControl(): IsaControl | null {
+  const lib = nativeLib();
+  try {
+    const set = lib.func('int bw_isa_set(int isa)');
+    const current = lib.func('int bw_isa_current(void)');
+    const supported = lib.func('int bw_isa_supported(int isa)');
+    const popcnt = lib.func('int bw_popcnt_set(int enable)');
+    const hasPopcnt = lib.func('int bw_cpu_has_popcnt(void)');
+    return {
+      set: (l) => set(l) as number,
+      current: () => current() as number,
+      supported: (l) => supported(l) === 1,
+      popcnt: (on) => void popcnt(on ? 1 : 0),
+      hasPopcnt: () => hasPopcnt() === 1,
+    };
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,295 @@
+/**
+ * The native backend: every op of a compiled model runs in the C engine
+ * (host/native/engine*.c, build/libbitweave.so) through koffi, host float layers and
+ * device bconv ops alike, bit-identical to the reference backend.
+ *
+ * Safety: the model is validated once at load (validateModel), and every tensor that
+ * reaches C is checked here first (typed-array kind, exact length for the batch, 8-byte
+ * alignment of bit tensors). Wrong input is a ShapeError, never a native crash.
+ */
+import * as os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { BitweaveError, ShapeError } from '../../core/errors';
+import { CompiledModel, CompiledOp, PoolOp, TensorInfo, tensorLength } from '../../compile/model';
+import { validateModel } from '../../compile/validate';
+import { Backend, LayerStat, TensorData } from '../../runtime/backend';
+import { BackendOptions } from '../../runtime/backends';
+import {
+  BW_E_ARG, BW_E_NOMEM, BW_E_SIZE, BW_OK, Engine, Handle, nativeEngine,
+} from './ffi';
+
+const ACTIVATIONS = { relu: 0, tanh: 1, sigmoid: 2 } as const;
+/** Same bound as Session: a batch larger than this is a caller bug. */
+const MAX_BATCH = 65536;
+
+type Kind = TensorInfo['kind'];
+
+function kindOf(d: TensorData): Kind | 'other' {
+  if (d instanceof Float32Array) return 'f32';
+  if (d instanceof Int32Array) return 'i32';
+  if (d instanceof Uint32Array) return 'bits';
+  return 'other';
+}
+
+const ARRAY_NAME: Record<Kind, string> = { f32: 'Float32Array', i32: 'Int32Array', bits: 'Uint32Array' };
+
+/**
+ * A tensor buffer the engine will overwrite completely: large ones skip the zero fill
+ * (Buffer.allocUnsafeSlow: own, 8-byte aligned ArrayBuffer), which at batch 64 costs as
+ * much as the op itself.
+ */
+function alloc(info: TensorInfo, batch: number): TensorData {
+  const n = batch * tensorLength(info);
+  const buf = n >= 1024 ? Buffer.allocUnsafeSlow(n * 4).buffer : new ArrayBuffer(n * 4);
+  switch (info.kind) {
+    case 'f32':
+      return new Float32Array(buf, 0, n);
+    case 'i32':
+      return new Int32Array(buf, 0, n);
+    case 'bits':
+      return new Uint32Array(buf, 0, n);
+  }
+}
+
+/** C reads bit tensors as 64-bit words: hand it an 8-byte aligned view (copy if needed). */
+function aligned<T extends TensorData>(d: T): T {
+  return d.byteOffset % 8 === 0 ? d : (d.slice() as T);
+}
+
+export class NativeBackend implements Backend {
+  readonly name = 'native';
+  readonly threads: number;
+  private engine: Engine | null = null;
+  private model: CompiledModel | null = null;
+  /** Per op: the native object holding its prepared weights (bconv, conv2d, dense). */
+  private handles: (Handle | null)[] = [];
+  private stats = new Map<number, LayerStat>();
+  /** Buffers of tensors that never leave a segment, reused across calls (by tensor id). */
+  private scratch = new Map<number, TensorData>();
+  /** Tensors some segment returns (their buffers go to the caller, so never reused). */
+  private escapes = new Set<number>();
+
+  constructor(opts: BackendOptions = {}) {
+    const t = opts.threads ?? os.availableParallelism();
+    if (!Number.isInteger(t) || t < 1 || t > 1024) throw new BitweaveError(`threads must be an integer in 1..1024, got ${t}`);
+    this.threads = t;
+  }
+
+  async load(model: CompiledModel): Promise<void> {
+    validateModel(model, typeof model?.name === 'string' ? model.name : 'compiled model');
+    const e = nativeEngine();
+    this.release();
+    this.engine = e;
+    this.model = model;
+    this.handles = model.ops.map(() => null);
+    this.escapes = new Set(model.segments.flatMap((sg) => sg.outputs));
+    try {
+      model.ops.forEach((op, i) => (this.handles[i] = this.prepare(e, model, op, i)));
+    } catch (err) {
+      this.release();
+      throw err;
+    }
+  }
+
+  /** Copy one op's weights into native memory (once, at load). */
+  private prepare(e: Engine, m: CompiledModel, op: CompiledOp, i: number): Handle | null {
+    let h: Handle | null;
+    switch (op.op) {
+      case 'bconv': {
+        const x = m.tensors[op.in];
+        const y = m.tensors[op.out];
+        const p = op.pool;
+        const ep = op.epilogue;
+        h = e.bconvCreate(
+          {
+            h: x.h, w: x.w, c: x.c, in_bits: op.inBits, kh: op.kh, kw: op.kw, sh: op.sh, sw: op.sw, ph: op.ph, pw: op.pw,
+            pad_bit: op.padBit, out_c: op.outC, has_pool: p ? 1 : 0,
+            pkh: p?.kh ?? 0, pkw: p?.kw ?? 0, psh: p?.sh ?? 0, psw: p?.sw ?? 0, pph: p?.ph ?? 0, ppw: p?.pw ?? 0,
+            out_bits: ep.kind === 'threshold' ? ep.bits : 0, out_h: y.h, out_w: y.w,
+          },
+          aligned(op.weight),
+          ep.kind === 'threshold' ? ep.thresholds : null,
+          ep.kind === 'threshold' ? ep.flip : null,
+          p ? p.useMin : null,
+        );
+        break;
+      }
+      case 'conv2d': {
+        const x = m.tensors[op.in];
+        const y = m.tensors[op.out];
+        h = e.conv2dCreate(
+          { h: x.h, w: x.w, c: x.c, kh: op.kh, kw: op.kw, sh: op.sh, sw: op.sw, ph: op.ph, pw: op.pw, out_c: y.c, out_h: y.h, out_w: y.w },
+          op.weight, op.bias,
+        );
+        break;
+      }
+      case 'dense':
+        h = e.denseCreate(tensorLength(m.tensors[op.in]), m.tensors[op.out].c, op.weight, op.bias);
+        break;
+      default:
+        return null;
+    }
+    if (!h) throw new BitweaveError(`native backend: cannot prepare op ${i} (${op.op} ${m.opNames[i]}): out of memory or unsupported geometry`);
+    return h;
+  }
+
+  async runSegment(segment: number, tensors: Map<number, TensorData>, batch: number): Promise<Map<number, TensorData>> {
+    const m = this.model;
+    const e = this.engine;
+    if (!m || !e) throw new BitweaveError('native backend: runSegment before load (or after dispose)');
+    if (!Number.isInteger(segment) || segment < 0 || segment >= m.segments.length) {
+      throw new ShapeError(`segment must be an integer in 0..${m.segments.length - 1}, got ${segment}`);
+    }
+    if (!Number.isInteger(batch) || batch < 1 || batch > MAX_BATCH) {
+      throw new ShapeError(`batch must be an integer in 1..${MAX_BATCH}, got ${batch}`);
+    }
+    const seg = m.segments[segment];
+    const local = new Map<number, TensorData>();
+    for (const t of seg.inputs) local.set(t, aligned(this.checkTensor(t, tensors.get(t), batch)));
+    for (let i = seg.start; i < seg.end; i++) {
+      const t0 = performance.now();
+      const op = m.ops[i];
+      local.set(op.out, this.runOp(e, m, op, i, local, batch));
+      this.record(i, seg.kind, performance.now() - t0);
+    }
+    const out = new Map<number, TensorData>();
+    for (const t of seg.outputs) out.set(t, local.get(t)!);
+    return out;
+  }
+
+  /** A segment input must be the tensor's array type with exactly batch * length elements. */
+  private checkTensor(id: number, d: TensorData | undefined, batch: number): TensorData {
+    const info = this.model!.tensors[id];
+    const want = batch * tensorLength(info);
+    if (d === undefined) throw new ShapeError(`native backend: segment input tensor ${id} is missing`);
+    if (kindOf(d) !== info.kind) {
+      throw new ShapeError(`native backend: tensor ${id} must be a ${ARRAY_NAME[info.kind]} (${info.kind}), got ${d.constructor?.name ?? typeof d}`);
+    }
+    if (d.length !== want) {
+      throw new ShapeError(
+        `native backend: tensor ${id} (${info.kind} ${info.h}x${info.w}x${info.c}) has ${d.length} elements, expected ${want} for a batch of ${batch}`,
+      );
+    }
+    return d;
+  }
+
+  /** Fetch an op input from the segment's tensors, re-checking kind and length. */
+  private input(local: Map<number, TensorData>, id: number, batch: number): TensorData {
+    return this.checkTensor(id, local.get(id), batch);
+  }
+
+  private runOp(e: Engine, m: CompiledModel, op: CompiledOp, i: number, local: Map<number, TensorData>, batch: number): TensorData {
+    const T = m.tensors;
+    const th = this.threads;
+    if (op.op === 'flatten') return this.input(local, op.in, batch); // a pure reshape, as in the reference
+    const y = this.output(op.out, batch);
+    let rc: number;
+    switch (op.op) {
+      case 'bconv': {
+        const x = this.input(local, op.in, batch) as Uint32Array;
+        const yLen = T[op.out].kind === 'bits' ? y.length / 2 : y.length;
+        rc = e.bconvRun(this.handles[i]!, batch, x, x.length / 2, y as Uint32Array | Int32Array, yLen, th);
+        break;
+      }
+      case 'conv2d':
+      case 'dense': {
+        const x = this.input(local, op.in, batch) as Float32Array;
+        rc = e.fconvRun(this.handles[i]!, batch, x, x.length, y as Float32Array, y.length, th);
+        break;
+      }
+      case 'batchnorm': {
+        const x = this.input(local, op.in, batch) as Float32Array;
+        rc = e.batchnorm(x, y as Float32Array, x.length, op.mean.length, op.mean, op.scale, op.beta, th);
+        break;
+      }
+      case 'activation': {
+        const x = this.input(local, op.in, batch) as Float32Array;
+        rc = e.activation(ACTIVATIONS[op.fn], x, y as Float32Array, x.length, th);
+        break;
+      }
+      case 'pool': {
+        const x = this.input(local, op.in, batch) as Float32Array;
+        rc = e.pool(poolDesc(op, T[op.in], T[op.out]), batch, x, x.length, y as Float32Array, y.length, th);
+        break;
+      }
+      case 'add': {
+        const a = this.input(local, op.in[0], batch) as Float32Array;
+        const b = this.input(local, op.in[1], batch) as Float32Array;
+        rc = e.add(a, b, y as Float32Array, a.length, th);
+        break;
+      }
+      case 'quantize': {
+        const x = this.input(local, op.in, batch) as Float32Array;
+        rc = e.quantize(x, y as Float32Array, x.length, op.bits, th);
+        break;
+      }
+      case 'binarize': {
+        const x = this.input(local, op.in, batch) as Float32Array;
+        const ti = T[op.in];
+        rc = e.binarize(x, batch * ti.h * ti.w, ti.c, op.bits, y as Uint32Array, th);
+        break;
+      }
+      case 'dequantize': {
+        const x = this.input(local, op.in, batch) as Int32Array;
+        rc = e.dequantize(x, y as Float32Array, x.length, op.divisor, th);
+        break;
+      }
+    }
+    if (rc !== BW_OK) {
+      const why = rc === BW_E_SIZE ? 'size mismatch' : rc === BW_E_NOMEM ? 'out of memory' : rc === BW_E_ARG ? 'bad argument' : `code ${rc}`;
+      throw new BitweaveError(`native backend: op ${i} (${op.op} ${m.opNames[i]}) failed: ${why}`);
+    }
+    return y;
+  }
+
+  /** The output buffer of tensor `id`: fresh if it leaves the segment, else a reused one. */
+  private output(id: number, batch: number): TensorData {
+    const info = this.model!.tensors[id];
+    if (this.escapes.has(id)) return alloc(info, batch);
+    const n = batch * tensorLength(info);
+    const old = this.scratch.get(id);
+    if (old && old.length === n) return old;
+    const y = alloc(info, batch);
+    this.scratch.set(id, y);
+    return y;
+  }
+
+  private record(op: number, where: 'host' | 'device', ms: number): void {
+    const s = this.stats.get(op) ?? { op, name: this.model!.opNames[op], where, ms: 0 };
+    s.ms += ms;
+    this.stats.set(op, s);
+  }
+
+  layerStats(): LayerStat[] {
+    return [...this.stats.values()].sort((a, b) => a.op - b.op);
+  }
+
+  private release(): void {
+    const e = this.engine;
+    if (e && this.model) {
+      this.model.ops.forEach((op, i) => {
+        const h = this.handles[i];
+        if (!h) return;
+        if (op.op === 'bconv') e.bconvFree(h);
+        else e.fconvFree(h);
+      });
+    }
+    this.handles = [];
+    this.model = null;
+    this.stats.clear();
+    this.scratch.clear();
+    this.escapes.clear();
+  }
+
+  async dispose(): Promise<void> {
+    this.release();
+    this.engine = null;
+  }
+}
+
+function poolDesc(op: PoolOp, x: TensorInfo, y: TensorInfo) {
+  return {
+    h: x.h, w: x.w, c: x.c, kh: op.kh, kw: op.kw, sh: op.sh, sw: op.sw, ph: op.ph, pw: op.pw,
+    out_h: y.h, out_w: y.w, mode: op.mode === 'max' ? 0 : 1, count_include_pad: op.countIncludePad ? 1 : 0,
+  };
+}

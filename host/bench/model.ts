@@ -1,0 +1,200 @@
+/**
+ * End-to-end model benchmark: a bitweave backend vs onnxruntime (CPU execution provider)
+ * running the exported float network (host/export/onnx.ts), same input, same thread
+ * count, in one process, runs interleaved so both see the same machine load.
+ *
+ * Per batch size: one warm-up call each, then up to `runs` timed calls each (at least 3;
+ * fewer than `runs` only when a batch size exceeds its time budget). Latency is the median
+ * wall time of one call on the whole batch; images/s = batch / latency.
+ */
+import * as os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import type * as Ort from 'onnxruntime-node';
+import { BitweaveError } from '../core/errors';
+import { CompiledModel, tensorLength } from '../compile/model';
+import { exportOnnxModel } from '../export/onnx';
+import { Session } from '../runtime/session';
+
+export interface BenchModelOptions {
+  backend?: string;
+  /** Threads for both engines (default: all cores). */
+  threads?: number;
+  /** Batch sizes (default [1, 64]). */
+  batches?: number[];
+  /** Timed calls per engine and batch size (default 5). */
+  runs?: number;
+  /** Seconds per batch size after which fewer runs (but at least 3) are taken (default 30). */
+  budgetSeconds?: number;
+  /** Also report the bitweave backend's per-op time (ms per call, slowest first). */
+  layers?: boolean;
+}
+
+export interface BenchModelRow {
+  model: string;
+  engine: 'bitweave' | 'onnxruntime';
+  /** bitweave backend name, or onnxruntime's execution provider. */
+  backend: string;
+  batch: number;
+  threads: number;
+  runs: number;
+  /** Median wall time of one call on the batch (latency). */
+  medianMs: number;
+  minMs: number;
+  imagesPerSecond: number;
+}
+
+export interface BenchModelRatio {
+  model: string;
+  batch: number;
+  compare: string;
+  /** bitweave images/s over onnxruntime images/s (> 1: bitweave is faster). */
+  speedup: number;
+  /** Largest |logit difference| between the two engines on the benchmark batch. */
+  maxAbsDiff: number;
+  /** Images whose top class agrees. */
+  top1Agree: number;
+}
+
+export interface BenchModelLayer {
+  model: string;
+  batch: number;
+  backend: string;
+  op: number;
+  layer: string;
+  where: 'host' | 'device';
+  /** Mean time of this op per call on the batch. */
+  ms: number;
+}
+
+export interface BenchModelResult {
+  model: string;
+  rows: BenchModelRow[];
+  ratios: BenchModelRatio[];
+  /** Per-op times of the bitweave backend (with `layers`). */
+  layers: BenchModelLayer[];
+  machine: { cpus: number; cpu: string; node: string; onnxruntime: string };
+}
+
+/** onnxruntime-node is a development dependency: absent in production installs. */
+export function loadOnnxRuntime(): typeof Ort {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('onnxruntime-node') as typeof Ort;
+  } catch (e) {
+    throw new BitweaveError(`onnxruntime-node is not available (a development dependency: install with 'npm ci'): ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** Deterministic inputs on a 2^-6 grid in [0, 1) (what the exported network computes exactly). */
+export function benchInput(count: number, perImage: number, seed = 12345): Float32Array {
+  let a = seed >>> 0;
+  const x = new Float32Array(count * perImage);
+  for (let i = 0; i < x.length; i++) {
+    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
+    x[i] = (a >>> 26) / 64;
+  }
+  return x;
+}
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export async function benchModel(label: string, model: CompiledModel, opts: BenchModelOptions = {}): Promise<BenchModelResult> {
+  const ort = loadOnnxRuntime();
+  const threads = opts.threads ?? os.availableParallelism();
+  const batches = opts.batches ?? [1, 64];
+  const runs = opts.runs ?? 5;
+  const budget = (opts.budgetSeconds ?? 30) * 1000;
+  const backend = opts.backend ?? 'reference';
+  if (!Number.isInteger(runs) || runs < 1 || runs > 1000) throw new BitweaveError(`runs must be an integer in 1..1000, got ${runs}`);
+  for (const b of batches) if (!Number.isInteger(b) || b < 1 || b > 4096) throw new BitweaveError(`batch sizes must be integers in 1..4096, got ${b}`);
+  if (!Number.isInteger(threads) || threads < 1 || threads > 1024) throw new BitweaveError(`threads must be an integer in 1..1024, got ${threads}`);
+
+  const exported = exportOnnxModel(model);
+  const ortSession = await ort.InferenceSession.create(exported.bytes, {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: threads,
+    interOpNumThreads: threads,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  });
+  const [C, H, W] = exported.input.shape;
+  const per = C * H * W;
+  const classes = tensorLength(model.tensors[model.output]);
+  const rows: BenchModelRow[] = [];
+  const ratios: BenchModelRatio[] = [];
+  const layers: BenchModelLayer[] = [];
+  try {
+    for (const batch of batches) {
+      const input = benchInput(batch, per);
+      const session = await Session.create(model, { backend, batch, threads });
+      try {
+        const feeds = { [exported.input.name]: new ort.Tensor('float32', input, [batch, C, H, W]) };
+        const runBw = async () => (await session.run(input)).logits;
+        const runOrt = async () => (await ortSession.run(feeds))[exported.output.name].data as Float32Array;
+        // warm-up, and the logits both engines agree on
+        const a = await runBw();
+        const b = await runOrt();
+        const warm = new Map(session.stats().layers.map((l) => [l.op, l.ms]));
+        const tBw: number[] = [];
+        const tOrt: number[] = [];
+        const t0 = performance.now();
+        for (let r = 0; r < runs; r++) {
+          if (r >= 3 && performance.now() - t0 > budget) break;
+          let s = performance.now();
+          await runBw();
+          tBw.push(performance.now() - s);
+          s = performance.now();
+          await runOrt();
+          tOrt.push(performance.now() - s);
+        }
+        const row = (engine: BenchModelRow['engine'], be: string, t: number[]): BenchModelRow => ({
+          model: label, engine, backend: be, batch, threads, runs: t.length,
+          medianMs: median(t), minMs: Math.min(...t), imagesPerSecond: batch / (median(t) / 1000),
+        });
+        const rb = row('bitweave', session.backendName, tBw);
+        const ro = row('onnxruntime', 'cpu', tOrt);
+        rows.push(rb, ro);
+        let maxAbsDiff = 0;
+        let top1Agree = 0;
+        for (let i = 0; i < batch; i++) {
+          let ia = 0;
+          let ib = 0;
+          for (let k = 0; k < classes; k++) {
+            const j = i * classes + k;
+            maxAbsDiff = Math.max(maxAbsDiff, Math.abs(a[j] - b[j]));
+            if (a[j] > a[i * classes + ia]) ia = k;
+            if (b[j] > b[i * classes + ib]) ib = k;
+          }
+          if (ia === ib) top1Agree++;
+        }
+        if (opts.layers) {
+          // stats accumulate from the session's start: subtract the warm-up call
+          const st = session.stats().layers.map((l) => ({
+            model: label, batch, backend: session.backendName, op: l.op, layer: l.name, where: l.where, ms: (l.ms - (warm.get(l.op) ?? 0)) / tBw.length,
+          }));
+          layers.push(...st.sort((x, y) => y.ms - x.ms));
+        }
+        ratios.push({
+          model: label, batch, compare: `bitweave(${session.backendName})/onnxruntime(cpu)`,
+          speedup: rb.imagesPerSecond / ro.imagesPerSecond, maxAbsDiff, top1Agree,
+        });
+      } finally {
+        await session.close();
+      }
+    }
+  } finally {
+    await ortSession.release();
+  }
+  const cpus = os.cpus();
+  return {
+    model: label,
+    rows,
+    ratios,
+    layers,
+    machine: { cpus: cpus.length, cpu: cpus[0]?.model ?? 'unknown', node: process.version, onnxruntime: ort.env.versions?.node ?? 'unknown' },
+  };
+}

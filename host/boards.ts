@@ -1,0 +1,215 @@
+/**
+ * Board descriptions (boards/*.json, one per target): part, platform or BSP, clock,
+ * resources, memory, toolchain and the array size to start from. Loaded and validated
+ * here; everything else (compile, backends, CLI) reads boards through this module.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { FormatError, BitweaveError } from './core/errors';
+import type { DeviceFilter } from './opencl/platform';
+
+export type Toolchain = 'vitis' | 'intel-fpga-sdk-opencl' | 'pocl';
+const TOOLCHAINS: readonly Toolchain[] = ['vitis', 'intel-fpga-sdk-opencl', 'pocl'];
+
+/** Resource counts of the part; keys depend on the vendor (Xilinx LUT/BRAM/URAM, Intel ALM/M20K). */
+export interface BoardResources {
+  scope: string;
+  lut?: number;
+  alm?: number;
+  ff?: number;
+  bram36k?: number;
+  uram?: number;
+  m20k?: number;
+  memKbits?: number;
+  dsp?: number;
+}
+const RESOURCE_KEYS = ['lut', 'alm', 'ff', 'bram36k', 'uram', 'm20k', 'memKbits', 'dsp'] as const;
+
+export interface BoardSource {
+  title: string;
+  url?: string;
+  /** Vendor document id when no stable URL is given (e.g. DS962). */
+  document?: string;
+  facts: string[];
+}
+
+export interface Board {
+  name: string;
+  title: string;
+  kind: 'fpga' | 'emulator';
+  vendor: string;
+  part: string | null;
+  platform: string;
+  toolchain: { name: Toolchain; compiler: string; runtime: string; binary: string };
+  clock: { kernelMHz: number | null; note?: string };
+  resources: BoardResources | null;
+  memory: {
+    type: string;
+    banks: number;
+    bankNames: string[];
+    bankBytes: number | null;
+    totalBytes: number | null;
+    bandwidthGBps: number | null;
+    note?: string;
+  };
+  /** Where to start; `estimate: true` until the resource model or a real build confirms it. */
+  defaultArray: { rows: number; cols: number; word: number; estimate: boolean; note?: string };
+  /** Substrings that find this board's OpenCL device (platform name, device name). */
+  opencl: { platform: string; device: string | null };
+  notes: string[];
+  sources: BoardSource[];
+  /** The file it was read from. */
+  file: string;
+}
+
+/** Package root: dist/host -> two levels up. */
+const ROOT = path.resolve(__dirname, '../..');
+
+export function boardsDir(): string {
+  return process.env.BITWEAVE_BOARDS_DIR ?? path.join(ROOT, 'boards');
+}
+
+const NAME_RE = /^[a-z0-9][a-z0-9-]*$/;
+const MAX_BOARD_FILE = 1 << 20;
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Validates one parsed board description; throws FormatError naming the field. */
+export function validateBoard(raw: unknown, file: string): Board {
+  const bad = (field: string, why: string): never => {
+    throw new FormatError(file, `${field}: ${why}`);
+  };
+  const str = (o: Obj, k: string, where: string, nullable = false): string | null => {
+    const v = o[k];
+    if (v === null && nullable) return null;
+    if (typeof v !== 'string' || v.trim() === '') bad(`${where}${k}`, 'expected a non-empty string');
+    return v as string;
+  };
+  const num = (o: Obj, k: string, where: string, opts: { nullable?: boolean; integer?: boolean; min?: number; max?: number } = {}): number | null => {
+    const v = o[k];
+    if (v === null && opts.nullable) return null;
+    if (typeof v !== 'number' || !Number.isFinite(v)) return bad(`${where}${k}`, `expected a number${opts.nullable ? ' or null' : ''}`);
+    if (opts.integer && !Number.isSafeInteger(v)) bad(`${where}${k}`, 'expected an integer');
+    if (opts.min !== undefined && v < opts.min) bad(`${where}${k}`, `must be >= ${opts.min}`);
+    if (opts.max !== undefined && v > opts.max) bad(`${where}${k}`, `must be <= ${opts.max}`);
+    return v;
+  };
+  const obj = (o: Obj, k: string, where: string): Obj => (isObj(o[k]) ? (o[k] as Obj) : bad(`${where}${k}`, 'expected an object'));
+  const strings = (o: Obj, k: string, where: string): string[] => {
+    const v = o[k];
+    if (!Array.isArray(v) || v.some((s) => typeof s !== 'string')) bad(`${where}${k}`, 'expected an array of strings');
+    return v as string[];
+  };
+
+  if (!isObj(raw)) bad('board', 'expected a JSON object');
+  const b = raw as Obj;
+  const name = str(b, 'name', '')!;
+  if (!NAME_RE.test(name)) bad('name', `'${name}' must be lower-case letters, digits and dashes`);
+  if (path.basename(file) !== `${name}.json`) bad('name', `'${name}' does not match the file name`);
+  const kind = b.kind;
+  if (kind !== 'fpga' && kind !== 'emulator') bad('kind', "expected 'fpga' or 'emulator'");
+
+  const tc = obj(b, 'toolchain', '');
+  const tcName = str(tc, 'name', 'toolchain.') as Toolchain;
+  if (!TOOLCHAINS.includes(tcName)) bad('toolchain.name', `expected one of ${TOOLCHAINS.join(', ')}`);
+
+  const clock = obj(b, 'clock', '');
+  num(clock, 'kernelMHz', 'clock.', { nullable: true, min: 1, max: 2000 });
+  if (kind === 'fpga' && tcName === 'vitis' && clock.kernelMHz === null) bad('clock.kernelMHz', 'a Vitis platform has a target kernel clock');
+
+  let resources: BoardResources | null = null;
+  if (b.resources !== null) {
+    const r = obj(b, 'resources', '');
+    str(r, 'scope', 'resources.');
+    for (const k of Object.keys(r)) if (k !== 'scope' && !(RESOURCE_KEYS as readonly string[]).includes(k)) bad(`resources.${k}`, `unknown resource (known: ${RESOURCE_KEYS.join(', ')})`);
+    for (const k of RESOURCE_KEYS) if (k in r) num(r, k, 'resources.', { integer: true, min: 0 });
+    if (!('lut' in r) && !('alm' in r)) bad('resources', 'needs lut (Xilinx) or alm (Intel)');
+    resources = r as unknown as BoardResources;
+  } else if (kind === 'fpga') {
+    bad('resources', 'an FPGA board lists its resources');
+  }
+
+  const mem = obj(b, 'memory', '');
+  str(mem, 'type', 'memory.');
+  const banks = num(mem, 'banks', 'memory.', { integer: true, min: 1, max: 1024 })!;
+  const bankNames = strings(mem, 'bankNames', 'memory.');
+  if (bankNames.length !== banks && !bankNames.includes('...')) bad('memory.bankNames', `lists ${bankNames.length} names for ${banks} banks`);
+  const bankBytes = num(mem, 'bankBytes', 'memory.', { nullable: true, integer: true, min: 1 });
+  const totalBytes = num(mem, 'totalBytes', 'memory.', { nullable: true, integer: true, min: 1 });
+  if (bankBytes !== null && totalBytes !== null && bankBytes * banks !== totalBytes) bad('memory.totalBytes', `${totalBytes} is not banks x bankBytes = ${bankBytes * banks}`);
+  num(mem, 'bandwidthGBps', 'memory.', { nullable: true, min: 0 });
+
+  const arr = obj(b, 'defaultArray', '');
+  num(arr, 'rows', 'defaultArray.', { integer: true, min: 1, max: 1024 });
+  num(arr, 'cols', 'defaultArray.', { integer: true, min: 1, max: 1024 });
+  const word = num(arr, 'word', 'defaultArray.', { integer: true });
+  if (word !== 32 && word !== 64) bad('defaultArray.word', 'must be 32 or 64');
+  if (typeof arr.estimate !== 'boolean') bad('defaultArray.estimate', 'expected true or false');
+
+  const ocl = obj(b, 'opencl', '');
+  str(ocl, 'platform', 'opencl.');
+  str(ocl, 'device', 'opencl.', true);
+
+  strings(b, 'notes', '');
+  if (!Array.isArray(b.sources) || b.sources.length === 0) bad('sources', 'at least one source is required');
+  (b.sources as unknown[]).forEach((s, i) => {
+    if (!isObj(s)) return bad(`sources[${i}]`, 'expected an object');
+    str(s, 'title', `sources[${i}].`);
+    if (typeof s.url !== 'string' && typeof s.document !== 'string') bad(`sources[${i}]`, 'needs a url or a document id');
+    if (typeof s.url === 'string' && !/^https?:\/\//.test(s.url)) bad(`sources[${i}].url`, 'must be an http(s) URL');
+    strings(s, 'facts', `sources[${i}].`);
+  });
+  str(b, 'title', '');
+  str(b, 'vendor', '');
+  str(b, 'part', '', kind === 'emulator');
+  str(b, 'platform', '');
+  return { ...(b as unknown as Board), resources, file };
+}
+
+/** Reads and validates one board file. */
+export function readBoardFile(file: string): Board {
+  let text: string;
+  try {
+    const st = fs.statSync(file);
+    if (st.size > MAX_BOARD_FILE) throw new FormatError(file, `board description of ${st.size} bytes is too large`);
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if (e instanceof BitweaveError) throw e;
+    throw new BitweaveError(`cannot read board description ${file}: ${(e as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new FormatError(file, `invalid JSON: ${(e as Error).message}`);
+  }
+  return validateBoard(raw, file);
+}
+
+/** Every board, sorted by name. */
+export function listBoards(dir = boardsDir()): Board[] {
+  let files: string[];
+  try {
+    files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
+  } catch (e) {
+    throw new BitweaveError(`cannot list board descriptions in ${dir}: ${(e as Error).message}`);
+  }
+  return files.sort().map((f) => readBoardFile(path.join(dir, f)));
+}
+
+/** One board by name; an unknown name lists the known ones. */
+export function loadBoard(name: string, dir = boardsDir()): Board {
+  if (typeof name !== 'string' || !NAME_RE.test(name)) throw new BitweaveError(`invalid board name ${JSON.stringify(name)}`);
+  const file = path.join(dir, `${name}.json`);
+  if (!fs.existsSync(file)) {
+    const known = listBoards(dir).map((b) => b.name);
+    throw new BitweaveError(`unknown board '${name}' (known: ${known.join(', ')})`);
+  }
+  return readBoardFile(file);
+}
+
+/** The OpenCL device filter that finds this board's device (for selectDevices). */
+export function boardDeviceFilter(board: Board): DeviceFilter {
+  return { platform: board.opencl.platform, name: board.opencl.device ?? undefined };
+}

@@ -1,0 +1,101 @@
+/**
+ * `bitweave boards [--json]`: the board descriptions in boards/.
+ * `bitweave devices [--json]`: the OpenCL platforms and devices this machine has.
+ * Registered by commands.ts (extraCommands.push(boardsCommand, devicesCommand)).
+ */
+import { CommandModule } from 'yargs';
+import { Board, listBoards } from '../boards';
+import { allDevices, OpenCLUnavailableError } from '../opencl';
+
+function gib(bytes: number | null): string {
+  if (bytes === null) return '?';
+  const g = bytes / 2 ** 30;
+  return g >= 1 ? `${Number.isInteger(g) ? g : g.toFixed(1)} GiB` : `${Math.round(bytes / 2 ** 20)} MiB`;
+}
+
+function memoryText(b: Board): string {
+  const m = b.memory;
+  if (m.type === 'host') return 'host RAM';
+  const size = m.bankBytes !== null && m.banks > 1 ? `${m.banks}x${gib(m.bankBytes)}` : gib(m.totalBytes);
+  return `${size} ${m.type}${m.bandwidthGBps !== null ? ` ${m.bandwidthGBps} GB/s` : ''}`;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join('  ')).join('\n');
+}
+
+function boardsText(boards: Board[]): string {
+  const rows = [['name', 'toolchain', 'part', 'clock', 'memory', 'array', 'platform']];
+  for (const b of boards) {
+    const a = b.defaultArray;
+    rows.push([
+      b.name,
+      b.toolchain.name,
+      b.part ?? '-',
+      b.clock.kernelMHz !== null ? `${b.clock.kernelMHz} MHz` : '-',
+      memoryText(b),
+      `${a.rows}x${a.cols}x${a.word}${a.estimate ? '*' : ''}`,
+      b.platform,
+    ]);
+  }
+  return `${table(rows)}\n\n* array size {rows x cols x word} is an estimate, to be refined by the resource model`;
+}
+
+type JsonFlag = { json: boolean };
+
+export const boardsCommand: CommandModule<object, JsonFlag> = {
+  command: 'boards',
+  describe: 'list the target boards (part, platform, clock, memory, default array size)',
+  builder: (y) => y.option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
+  handler: (a) => {
+    const boards = listBoards();
+    // `file` is where it was read from on this machine, not part of the description
+    process.stdout.write((a.json ? JSON.stringify(boards.map(({ file: _file, ...b }) => b)) : boardsText(boards)) + '\n');
+  },
+};
+
+export const devicesCommand: CommandModule<object, JsonFlag> = {
+  command: 'devices',
+  describe: 'list OpenCL platforms and devices (PoCL, XRT, Intel FPGA runtime)',
+  builder: (y) => y.option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
+  handler: (a) => {
+    const devices = allDevices();
+    if (devices.length === 0) {
+      throw new OpenCLUnavailableError("OpenCL platforms are installed but expose no device (check POCL_DEVICES, or the board's driver and its ICD file)");
+    }
+    const platforms = [...new Set(devices.map((d) => d.platform))];
+    const list = devices.map((d) => {
+      const i = d.info();
+      const p = d.platform.info();
+      return {
+        platformIndex: platforms.indexOf(d.platform),
+        deviceIndex: d.index,
+        platform: p.name,
+        platformVendor: p.vendor,
+        platformVersion: p.version,
+        ...i,
+      };
+    });
+    if (a.json) {
+      process.stdout.write(JSON.stringify(list) + '\n');
+      return;
+    }
+    const rows = [['#', 'type', 'device', 'CUs', 'clock', 'global', 'max alloc', 'local', 'version']];
+    for (const d of list) {
+      rows.push([
+        `${d.platformIndex}.${d.deviceIndex}`,
+        d.types.join(','),
+        `${d.name} (${d.vendor})`,
+        String(d.computeUnits),
+        `${d.maxClockMHz} MHz`,
+        gib(d.globalMemBytes),
+        gib(d.maxAllocBytes),
+        `${Math.round(d.localMemBytes / 1024)} KiB`,
+        d.version,
+      ]);
+    }
+    const heads = platforms.map((p, i) => `platform ${i}: ${p.info().name} (${p.info().vendor}), ${p.info().version}`);
+    process.stdout.write(`${heads.join('\n')}\n\n${table(rows)}\n`);
+  },
+};

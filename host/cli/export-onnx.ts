@@ -1,0 +1,64 @@
+/** `bitweave export-onnx <model> -o float.onnx`: the float network a binary model computes. */
+import * as fs from 'node:fs';
+import { Argv, CommandModule } from 'yargs';
+import { BitweaveError, FormatError } from '../core/errors';
+import { exportOnnxModel, ONNX_OPSET } from '../export/onnx';
+import { loadNamedModel } from '../zoo/models';
+
+interface Args {
+  model: string;
+  output: string;
+  json: boolean;
+  params?: string;
+  'input-shape'?: string;
+  seed?: number;
+}
+
+function parseShape(s: string | undefined): number[] | undefined {
+  if (s === undefined) return undefined;
+  const dims = s.split(/[,x]/).map((d) => Number(d.trim()));
+  if (dims.length !== 3 || dims.some((d) => !Number.isInteger(d) || d < 1 || d > 65536)) {
+    throw new BitweaveError(`--input-shape must be C,H,W with positive integers, got '${s}'`);
+  }
+  return dims;
+}
+
+/** Write through a temp file so a failed export never leaves half a model behind. */
+function writeAtomic(file: string, bytes: Uint8Array): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    fs.writeFileSync(tmp, bytes);
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw new FormatError(file, `cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+export const exportOnnxCommand: CommandModule<object, Args> = {
+  command: 'export-onnx <model>',
+  describe: `write the float network a binary model computes as ONNX (opset ${ONNX_OPSET}); model: .bnn, BMXNet symbol, resnet18-cifar[-aK] or bmxnet-mnist`,
+  builder: (y: Argv) =>
+    y
+      .positional('model', { type: 'string', demandOption: true, describe: '.bnn file, BMXNet <prefix>-symbol.json, or a zoo name' })
+      .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'output .onnx file' })
+      .option('params', { type: 'string', describe: 'BMXNet .params file (default: <prefix>-NNNN.params beside the symbol)' })
+      .option('input-shape', { type: 'string', describe: 'BMXNet input shape C,H,W (default 1,28,28)' })
+      .option('seed', { type: 'number', describe: 'weight seed of zoo models (default 1)' })
+      .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }) as unknown as Argv<Args>,
+  handler: async (a) => {
+    const model = await loadNamedModel(a.model, { params: a.params, inputShape: parseShape(a['input-shape']), seed: a.seed });
+    const ex = exportOnnxModel(model);
+    writeAtomic(a.output, ex.bytes);
+    const summary = {
+      output: a.output, bytes: ex.bytes.length, opset: ex.opset, input: ex.input, logits: ex.output,
+      nodes: Object.values(ex.ops).reduce((s, n) => s + n, 0), ops: ex.ops, initializers: ex.initializers, parameters: ex.parameters,
+    };
+    process.stdout.write(
+      a.json
+        ? JSON.stringify(summary) + '\n'
+        : `wrote ${a.output} (${ex.bytes.length} bytes, opset ${ex.opset}, ${summary.nodes} nodes: ` +
+            `${Object.entries(ex.ops).map(([k, v]) => `${k} ${v}`).join(', ')}; input ${ex.input.name} [N,${ex.input.shape.join(',')}], output ${ex.output.name} [N,${ex.output.classes}])\n`,
+    );
+  },
+};

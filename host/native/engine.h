@@ -1,0 +1,160 @@
+/*
+ * bitweave native engine: every op of a compiled model (host/compile/model.ts) in C,
+ * bit-exact with the TypeScript reference backend (host/backends/reference/).
+ *
+ * Layouts are the canonical ones (docs/FORMAT.md §5): NHWC feature maps; bit tensors hold
+ * per pixel `planes` bit-planes of ceil(c/64) 64-bit words (LSB-first, tail bits zero).
+ *
+ * The caller (host/backends/native/index.ts) validates every size before calling; the run
+ * functions still check the element counts they are given against the op's geometry and
+ * return BW_E_SIZE instead of touching memory when they disagree.
+ *
+ * Threads: every parallel loop gives each output element to exactly one thread and never
+ * reduces across threads, so results are identical at any thread count.
+ *
+ * Float layers round once per step in float32 (compiled with -ffp-contract=off, no FMA)
+ * and keep the reference's summation order; vector code runs ACROSS independent outputs
+ * (channels, features, elements), never across the terms of one sum.
+ */
+#ifndef BITWEAVE_ENGINE_H
+#define BITWEAVE_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* return codes of the run functions */
+#define BW_OK 0
+#define BW_E_SIZE -1   /* an element count does not match the op's geometry */
+#define BW_E_NOMEM -2  /* scratch allocation failed */
+#define BW_E_ARG -3    /* a scalar argument is out of range */
+
+/* ---- binary convolution / dense (the array's op), engine_bconv.c ----------------------- */
+
+/* Geometry and options of one bconv op; mirrors BconvOp + its input tensor. */
+typedef struct bw_bconv_desc {
+  int32_t h, w, c, in_bits;          /* input bit tensor (in_bits = planes) */
+  int32_t kh, kw, sh, sw, ph, pw;    /* window */
+  int32_t pad_bit;                   /* 0/1: bit of every plane of padded pixels (real bits) */
+  int32_t out_c;
+  int32_t has_pool;                  /* integer pool on the accumulators */
+  int32_t pkh, pkw, psh, psw, pph, ppw;
+  int32_t out_bits;                  /* 0 = int32 output, k >= 1 = k-bit threshold epilogue */
+  int32_t out_h, out_w;              /* output map (after the pool); checked by create */
+} bw_bconv_desc;
+
+typedef struct bw_bconv bw_bconv;
+
+/*
+ * Prepare a bconv: copies and repacks weights ([out_c][kh][kw][ceil(c/64)] 64-bit words),
+ * thresholds ([out_c][2^out_bits - 1], may be NULL for int output), flip ([out_c]) and
+ * use_min ([out_c], NULL without pool). Returns NULL on an inconsistent desc or no memory.
+ */
+bw_bconv *bw_bconv_create(const bw_bconv_desc *d, const uint64_t *weight, const int32_t *thresholds,
+                          const uint8_t *flip, const uint8_t *use_min);
+void bw_bconv_free(bw_bconv *b);
+/* in: batch * h*w*in_bits*ceil(c/64) words; out: bits (words) or int32 elements. */
+int bw_bconv_run(const bw_bconv *b, int32_t batch, const uint64_t *in, int64_t in_words, void *out,
+                 int64_t out_len, int32_t threads);
+
+/* ---- float convolution and dense, engine_fconv.c ------------------------------------------ */
+
+typedef struct bw_conv2d_desc {
+  int32_t h, w, c, kh, kw, sh, sw, ph, pw, out_c, out_h, out_w;
+} bw_conv2d_desc;
+
+typedef struct bw_fconv bw_fconv;
+
+/* weight [out_c][kh][kw][c], bias [out_c] or NULL. */
+bw_fconv *bw_conv2d_create(const bw_conv2d_desc *d, const float *weight, const float *bias);
+/* weight [out][in] (inputs in HWC order), bias [out] or NULL: a 1x1 conv on a 1x1 map. */
+bw_fconv *bw_dense_create(int32_t in_features, int32_t out_features, const float *weight, const float *bias);
+void bw_fconv_free(bw_fconv *f);
+int bw_fconv_run(const bw_fconv *f, int32_t batch, const float *x, int64_t x_len, float *y, int64_t y_len,
+                 int32_t threads);
+
+/* ---- element-wise and pooling host ops, engine_eltwise.c / engine_pool.c ------------------ */
+
+/* y = ((x - mean[c]) * scale[c]) + beta[c], c = i % channels, float32 per step. */
+int bw_batchnorm(const float *x, float *y, int64_t n, int32_t channels, const float *mean, const float *scale,
+                 const float *beta, int32_t threads);
+/* fn: 0 = relu, 1 = tanh, 2 = sigmoid (deterministic, engine_detmath.c). */
+int bw_activation(int32_t fn, const float *x, float *y, int64_t n, int32_t threads);
+int bw_add(const float *a, const float *b, float *y, int64_t n, int32_t threads);
+/* QActivation forward value (bits = 1: sign as ±1; k > 1: level / (2^k - 1)). */
+int bw_quantize(const float *x, float *y, int64_t n, int32_t bits, int32_t threads);
+/* float NHWC -> bit-planes: pixels * bits * ceil(c/64) words. */
+int bw_binarize(const float *x, int64_t pixels, int32_t c, int32_t bits, uint64_t *y, int32_t threads);
+/* y = float32(v / divisor), the division in double. */
+int bw_dequantize(const int32_t *x, float *y, int64_t n, double divisor, int32_t threads);
+
+typedef struct bw_pool_desc {
+  int32_t h, w, c, kh, kw, sh, sw, ph, pw, out_h, out_w;
+  int32_t mode;                /* 0 = max, 1 = avg */
+  int32_t count_include_pad;   /* avg: count padded positions inside the padded input */
+} bw_pool_desc;
+
+int bw_pool(const bw_pool_desc *d, int32_t batch, const float *x, int64_t x_len, float *y, int64_t y_len,
+            int32_t threads);
+
+/* ---- ISA selection, engine_isa.c -------------------------------------------------------- */
+
+/* Instruction sets the engine's kernels use: 0 scalar, 1 AVX2, 2 AVX-512 (F + VPOPCNTDQ). */
+#define BW_ISA_SCALAR 0
+#define BW_ISA_AVX2 1
+#define BW_ISA_AVX512 2
+
+/* The level to run now: cpu.h's bw_isa_current() (override: bw_isa_set or BITWEAVE_ISA). */
+int bw_engine_isa(void);
+/* 1 when scalar kernels may use the POPCNT instruction (cpu.h's bw_popcnt_enabled()). */
+int bw_engine_has_popcnt(void);
+
+/* ---- internal helpers shared by the engine's files ---------------------------------------- */
+
+/* detmath.ts ported: identical operation sequence in double, so identical bits. */
+double bw_det_exp(double x);
+float bw_det_tanh_f32(float x);
+float bw_det_sigmoid_f32(float x);
+
+/* detExp on n doubles with the current ISA's kernel: lets tests compare doubles exactly. */
+int bw_exp_f64(const double *x, double *y, int64_t n);
+/* Vector versions (engine_detmath.c); n arbitrary, same results as the scalar ones. */
+void bw_tanh_avx2(const float *x, float *y, int64_t n);
+void bw_tanh_avx512(const float *x, float *y, int64_t n);
+void bw_sigmoid_avx2(const float *x, float *y, int64_t n);
+void bw_sigmoid_avx512(const float *x, float *y, int64_t n);
+
+/*
+ * Binary convolution microkernels (engine_bconv_kern.c). Weights are repacked with output
+ * channels as lanes: w[block][step][8], step = (ky*kw + kx)*words + j; column q is one
+ * output pixel (one bit-plane of it for k-bit inputs) given as the address of its window
+ * origin, so step k reads cols[q][aoff[k]]. Computes, for every 8-channel block and column,
+ * out[q*ldo + 8*block + lane] = bias + sign * sum_k popcount(cols[q][aoff[k]] OP w[block][k][lane])
+ * with OP = xor (mode_and = 0) or and (mode_and = 1).
+ */
+typedef struct bw_bk_job {
+  int32_t nsteps;
+  const int64_t *aoff;
+  const uint64_t *w;       /* first 8-channel block */
+  int32_t nblocks;
+  const uint64_t *const *cols;
+  int32_t ncols;
+  int32_t mode_and;
+  int32_t bias, sign;
+  int32_t *out;
+  int64_t ldo;
+} bw_bk_job;
+
+void bw_bk_run_generic(const bw_bk_job *j);
+void bw_bk_run_popcnt(const bw_bk_job *j);
+void bw_bk_run_avx2(const bw_bk_job *j);
+void bw_bk_run_avx512(const bw_bk_job *j);
+/* sum_k popcount(col[aoff[k]]) (k-bit inputs: ones of one plane over the window) */
+int64_t bw_bk_popsum(const uint64_t *col, const int64_t *aoff, int32_t nsteps, int popcnt_insn);
+
+/* 64-byte aligned allocation (weights, scratch); free with free(). NULL on failure. */
+void *bw_alloc(size_t bytes);
+
+/* Below this many elements an element-wise op runs on one thread (fork cost dominates). */
+#define BW_PAR_MIN 32768
+
+#endif

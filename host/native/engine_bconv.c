@@ -1,0 +1,399 @@
+/*
+ * Fused binary convolution / dense (BconvOp): popcount accumulate over the packed NHWC
+ * input, integer pool, then thresholds packed straight into the next layer's bit-planes or
+ * raw int32 for a host layer. Semantics: docs/FORMAT.md §5 and reference/bconv.ts.
+ *
+ * Work is split into items = (a run of output rows over the flattened batch, a range of
+ * 64 output channels). An item computes the conv rows its pooled rows need into a small
+ * int32 scratch (L2-resident) with the microkernels, pools and writes its outputs. Every
+ * output word belongs to exactly one item, so the result is the same at any thread count.
+ *
+ * 1-bit inputs: P = K - sum popcount(a XOR w) (matches = real bits - mismatches; the zero
+ * tails of both operands never mismatch, so no tail correction is needed).
+ * k-bit inputs: v = sum_b 2^b (2 popcount(a_b AND w) - popcount(a_b)); the second term does
+ * not depend on the output channel and is computed once per column.
+ */
+#include <immintrin.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+struct bw_bconv {
+  bw_bconv_desc d;
+  int32_t words;      /* 64-bit words per input plane (ceil(c/64)) */
+  int32_t out_words;  /* words per output plane (ceil(out_c/64)) */
+  int32_t nblocks;    /* 8-channel weight blocks */
+  int32_t nsteps;     /* kh*kw*words */
+  int32_t K;          /* kh*kw*c real bits */
+  int32_t L;          /* thresholds per channel (2^out_bits - 1), 0 for int output */
+  int32_t padded;     /* the input is copied into a padded buffer first */
+  int32_t hp, wp;     /* (padded) input height and width the columns index */
+  int32_t ah, aw;     /* conv output before the pool */
+  int64_t pxw;        /* words per input pixel (in_bits*words) */
+  int64_t *aoff;      /* [nsteps] word offset of step k from the window origin */
+  uint64_t *wpack;    /* [nblocks][nsteps][8] */
+  uint64_t pad_word[]; /* flexible: [words] the word pattern of a padded pixel's plane */
+};
+
+/* per-channel tables are appended after the struct and pad_word in one block */
+typedef struct tables {
+  int32_t *thr;   /* [L][nblocks*8] thresholds, transposed so channels are contiguous */
+  int32_t *flipm; /* [nblocks*8] -1 where flip, else 0 */
+  int32_t *minm;  /* [nblocks*8] -1 where the pool takes the min, else 0 */
+} tables;
+
+static tables tables_of(const bw_bconv *b) {
+  int64_t ocp = (int64_t)b->nblocks * 8;
+  int32_t *base = (int32_t *)(b->pad_word + b->words);
+  tables t = {base, base + (int64_t)b->L * ocp, base + (int64_t)b->L * ocp + ocp};
+  return t;
+}
+
+static int32_t win_out(int32_t size, int32_t k, int32_t s, int32_t p) {
+  int32_t span = size + 2 * p - k;
+  return span < 0 ? 0 : span / s + 1;
+}
+
+bw_bconv *bw_bconv_create(const bw_bconv_desc *d, const uint64_t *weight, const int32_t *thresholds,
+                          const uint8_t *flip, const uint8_t *use_min) {
+  /* the TypeScript side validated the model; these checks only keep the C safe on its own */
+  if (!d || !weight) return NULL;
+  if (d->h < 1 || d->w < 1 || d->c < 1 || d->in_bits < 1 || d->in_bits > 8 || d->out_c < 1) return NULL;
+  if (d->kh < 1 || d->kw < 1 || d->sh < 1 || d->sw < 1 || d->ph < 0 || d->pw < 0) return NULL;
+  if (d->ph >= d->kh || d->pw >= d->kw || d->kh > 64 || d->kw > 64 || d->sh > 64 || d->sw > 64) return NULL;
+  if (d->h > 65536 || d->w > 65536 || d->c > (1 << 24) || d->out_c > 65536) return NULL;
+  if (d->out_bits < 0 || d->out_bits > 8 || (d->out_bits > 0 && (!thresholds || !flip))) return NULL;
+  if (d->pad_bit != 0 && d->pad_bit != 1) return NULL;
+  int32_t ah = win_out(d->h, d->kh, d->sh, d->ph), aw = win_out(d->w, d->kw, d->sw, d->pw);
+  if (ah < 1 || aw < 1) return NULL;
+  int32_t oh = ah, ow = aw;
+  if (d->has_pool) {
+    if (!use_min || d->pkh < 1 || d->pkw < 1 || d->psh < 1 || d->psw < 1 || d->pph < 0 || d->ppw < 0) return NULL;
+    if (d->pph >= d->pkh || d->ppw >= d->pkw) return NULL;
+    oh = win_out(ah, d->pkh, d->psh, d->pph);
+    ow = win_out(aw, d->pkw, d->psw, d->ppw);
+  }
+  if (oh != d->out_h || ow != d->out_w || oh < 1 || ow < 1) return NULL;
+  int64_t words = (d->c + 63) / 64;
+  int64_t nsteps = (int64_t)d->kh * d->kw * words;
+  int64_t K = (int64_t)d->kh * d->kw * d->c;
+  if (K * ((1LL << d->in_bits) - 1) > INT_MAX || nsteps > INT_MAX / 8) return NULL;
+
+  int32_t L = d->out_bits ? (1 << d->out_bits) - 1 : 0;
+  int64_t nblocks = (d->out_c + 7) / 8, ocp = nblocks * 8;
+  size_t head = sizeof(bw_bconv) + (size_t)words * 8;
+  bw_bconv *b = calloc(1, head + (size_t)(L + 2) * ocp * 4);
+  if (!b) return NULL;
+  b->d = *d;
+  b->words = (int32_t)words;
+  b->out_words = (d->out_c + 63) / 64;
+  b->nblocks = (int32_t)nblocks;
+  b->nsteps = (int32_t)nsteps;
+  b->K = (int32_t)K;
+  b->L = L;
+  b->padded = d->ph > 0 || d->pw > 0;
+  b->hp = d->h + 2 * d->ph;
+  b->wp = d->w + 2 * d->pw;
+  b->ah = ah;
+  b->aw = aw;
+  b->pxw = (int64_t)d->in_bits * words;
+  b->aoff = bw_alloc((size_t)nsteps * 8);
+  b->wpack = bw_alloc((size_t)(nblocks * nsteps * 8) * 8);
+  if (!b->aoff || !b->wpack) {
+    bw_bconv_free(b);
+    return NULL;
+  }
+  if (d->pad_bit)
+    for (int32_t c = 0; c < d->c; c++) b->pad_word[c >> 6] |= 1ULL << (c & 63);
+
+  /* step k = (ky*kw + kx)*words + j reads word j of window pixel (ky, kx) */
+  int64_t row = (int64_t)b->wp * b->pxw;
+  for (int64_t ky = 0, k = 0; ky < d->kh; ky++)
+    for (int64_t kx = 0; kx < d->kw; kx++)
+      for (int64_t j = 0; j < words; j++) b->aoff[k++] = ky * row + kx * b->pxw + j;
+
+  /* weights: channels become lanes, 8 per block; missing channels are zero words */
+  for (int64_t blk = 0; blk < nblocks; blk++)
+    for (int64_t k = 0; k < nsteps; k++)
+      for (int64_t l = 0; l < 8; l++) {
+        int64_t oc = blk * 8 + l;
+        b->wpack[(blk * nsteps + k) * 8 + l] = oc < d->out_c ? weight[oc * nsteps + k] : 0;
+      }
+
+  tables t = tables_of(b);
+  for (int64_t oc = 0; oc < d->out_c; oc++) {
+    for (int32_t jx = 0; jx < L; jx++) t.thr[jx * ocp + oc] = thresholds[oc * L + jx];
+    if (L) t.flipm[oc] = flip[oc] ? -1 : 0;
+    if (d->has_pool) t.minm[oc] = use_min[oc] ? -1 : 0;
+  }
+  return b;
+}
+
+void bw_bconv_free(bw_bconv *b) {
+  if (!b) return;
+  free(b->aoff);
+  free(b->wpack);
+  free(b);
+}
+
+/* ---- epilogue helpers: bit b of n (<= 64) int32 levels -> one word ---------------------- */
+
+__attribute__((target("avx512f"))) static uint64_t pack_avx512(const int32_t *lv, int n, int bit) {
+  uint64_t w = 0;
+  __m512i m = _mm512_set1_epi32(1 << bit);
+  for (int i = 0; i < n; i += 16) {
+    __mmask16 valid = n - i >= 16 ? 0xffff : (__mmask16)((1u << (n - i)) - 1);
+    __m512i v = _mm512_maskz_loadu_epi32(valid, lv + i);
+    w |= (uint64_t)_mm512_test_epi32_mask(v, m) << i;
+  }
+  return w;
+}
+
+__attribute__((target("avx2"))) static uint64_t pack_avx2(const int32_t *lv, int n, int bit) {
+  uint64_t w = 0;
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256i v = _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)(lv + i)), 31 - bit);
+    w |= (uint64_t)(uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(v)) << i;
+  }
+  for (; i < n; i++) w |= (uint64_t)((lv[i] >> bit) & 1) << i;
+  return w;
+}
+
+static uint64_t pack_scalar(const int32_t *lv, int n, int bit) {
+  uint64_t w = 0;
+  for (int i = 0; i < n; i++) w |= (uint64_t)((lv[i] >> bit) & 1) << i;
+  return w;
+}
+
+/* ---- one item ------------------------------------------------------------------------- */
+
+typedef struct scratch {
+  const uint64_t **cols; /* [cap_cols] */
+  int32_t *raw;          /* [cap_cols][ldo] kernel output */
+  int32_t *v;            /* [cap_px][ldo] accumulators (k-bit: combined planes) */
+  int32_t *pool;         /* [ldo] pooled accumulators of one output pixel */
+  int32_t *lv;           /* [ldo] output levels of one pixel */
+  int32_t *ustart;       /* [units per item] first scratch pixel of each output row */
+  int64_t *ones;         /* [in_bits] popcount of each plane over one window */
+} scratch;
+
+typedef struct plan {
+  const bw_bconv *b;
+  const uint64_t *src; /* input or its padded copy */
+  void *out;
+  int32_t batch;
+  int32_t units_per_item, oc_chunk, n_oc;
+  int64_t n_units, n_items;
+  int32_t cap_px, ldo; /* scratch capacity: pixels (not planes), channel stride */
+  int isa, popcnt;
+} plan;
+
+static void run_item(const plan *p, int64_t item, scratch *s) {
+  const bw_bconv *b = p->b;
+  const bw_bconv_desc *d = &b->d;
+  const int32_t P = d->in_bits;
+  const int64_t u0 = (item / p->n_oc) * p->units_per_item;
+  const int64_t u1 = u0 + p->units_per_item < p->n_units ? u0 + p->units_per_item : p->n_units;
+  const int32_t oc0 = (int32_t)(item % p->n_oc) * p->oc_chunk;
+  const int32_t oc1 = oc0 + p->oc_chunk < d->out_c ? oc0 + p->oc_chunk : d->out_c;
+  const int32_t noc = oc1 - oc0;
+  const int32_t pkh = d->has_pool ? d->pkh : 1, psh = d->has_pool ? d->psh : 1, pph = d->has_pool ? d->pph : 0;
+
+  /* 1. columns: window origins of every conv pixel the item's output rows need */
+  int32_t npx = 0;
+  for (int64_t u = u0; u < u1; u++) {
+    int64_t n = u / d->out_h;
+    int32_t py = (int32_t)(u % d->out_h);
+    int32_t cy0 = py * psh - pph;
+    int32_t lo = cy0 < 0 ? 0 : cy0, hi = cy0 + pkh < b->ah ? cy0 + pkh : b->ah;
+    s->ustart[u - u0] = npx;
+    for (int32_t cy = lo; cy < hi; cy++)
+      for (int32_t cx = 0; cx < b->aw; cx++, npx++) {
+        const uint64_t *base = p->src + ((n * b->hp + (int64_t)cy * d->sh) * b->wp + (int64_t)cx * d->sw) * b->pxw;
+        for (int32_t pl = 0; pl < P; pl++) s->cols[npx * P + pl] = base + (int64_t)pl * b->words;
+      }
+  }
+
+  /* 2. popcount accumulate, 8-channel blocks x columns */
+  bw_bk_job job = {
+      .nsteps = b->nsteps, .aoff = b->aoff, .w = b->wpack + (int64_t)(oc0 / 8) * b->nsteps * 8,
+      .nblocks = (noc + 7) / 8, .cols = s->cols, .ncols = npx * P, .mode_and = P > 1,
+      .bias = P > 1 ? 0 : b->K, .sign = P > 1 ? 1 : -1, .out = P > 1 ? s->raw : s->v, .ldo = p->ldo,
+  };
+  switch (p->isa) {
+    case BW_ISA_AVX512: bw_bk_run_avx512(&job); break;
+    case BW_ISA_AVX2: bw_bk_run_avx2(&job); break;
+    default: p->popcnt ? bw_bk_run_popcnt(&job) : bw_bk_run_generic(&job); break;
+  }
+  if (P > 1) {
+    for (int32_t i = 0; i < npx; i++) {
+      for (int32_t pl = 0; pl < P; pl++) s->ones[pl] = bw_bk_popsum(s->cols[i * P + pl], b->aoff, b->nsteps, p->popcnt);
+      int32_t *v = s->v + (int64_t)i * p->ldo;
+      for (int32_t r = 0; r < noc; r++) {
+        int64_t acc = 0;
+        for (int32_t pl = 0; pl < P; pl++) acc += (2 * (int64_t)s->raw[((int64_t)i * P + pl) * p->ldo + r] - s->ones[pl]) << pl;
+        v[r] = (int32_t)acc; /* |v| <= (2^P - 1)*K <= INT_MAX (checked at create) */
+      }
+    }
+  }
+
+  /* 3. pool, then the output transform, one output pixel at a time */
+  tables t = tables_of(b);
+  const int64_t ocp = (int64_t)b->nblocks * 8;
+  for (int64_t u = u0; u < u1; u++) {
+    int64_t n = u / d->out_h;
+    int32_t py = (int32_t)(u % d->out_h);
+    int32_t cy0 = py * psh - pph, lo = cy0 < 0 ? 0 : cy0, hi = cy0 + pkh < b->ah ? cy0 + pkh : b->ah;
+    for (int32_t px = 0; px < d->out_w; px++) {
+      const int32_t *pv;
+      if (d->has_pool) {
+        const int32_t *m = t.minm + oc0;
+        int32_t *acc = s->pool;
+        for (int32_t r = 0; r < noc; r++) acc[r] = INT_MIN;
+        int32_t cx0 = px * d->psw - d->ppw;
+        int32_t xlo = cx0 < 0 ? 0 : cx0, xhi = cx0 + d->pkw < b->aw ? cx0 + d->pkw : b->aw;
+        for (int32_t cy = lo; cy < hi; cy++)
+          for (int32_t cx = xlo; cx < xhi; cx++) {
+            const int32_t *v = s->v + (int64_t)(s->ustart[u - u0] + (cy - lo) * b->aw + cx) * p->ldo;
+            /* max of (v or -v): min where the folded map decreases */
+            for (int32_t r = 0; r < noc; r++) {
+              int32_t x = (v[r] ^ m[r]) - m[r];
+              acc[r] = x > acc[r] ? x : acc[r];
+            }
+          }
+        for (int32_t r = 0; r < noc; r++) acc[r] = (acc[r] ^ m[r]) - m[r];
+        pv = acc;
+      } else {
+        pv = s->v + (int64_t)(s->ustart[u - u0] + px) * p->ldo;
+      }
+      int64_t opix = (n * d->out_h + py) * d->out_w + px;
+      if (!b->L) {
+        memcpy((int32_t *)p->out + opix * d->out_c + oc0, pv, (size_t)noc * 4);
+        continue;
+      }
+      /* level = #{j: v >= t_j}, or 2^k-1 minus that where flip */
+      int32_t *lv = s->lv;
+      const int32_t *fm = t.flipm + oc0;
+      for (int32_t r = 0; r < noc; r++) lv[r] = 0;
+      for (int32_t jx = 0; jx < b->L; jx++) {
+        const int32_t *th = t.thr + jx * ocp + oc0;
+        for (int32_t r = 0; r < noc; r++) lv[r] += pv[r] >= th[r];
+      }
+      for (int32_t r = 0; r < noc; r++) lv[r] = (lv[r] ^ fm[r]) + (fm[r] & (b->L + 1));
+      uint64_t *ow = (uint64_t *)p->out + opix * d->out_bits * b->out_words;
+      for (int32_t bit = 0; bit < d->out_bits; bit++)
+        for (int32_t r = 0; r < noc; r += 64) {
+          int nn = noc - r < 64 ? noc - r : 64;
+          uint64_t word = p->isa == BW_ISA_AVX512 ? pack_avx512(lv + r, nn, bit)
+                          : p->isa == BW_ISA_AVX2 ? pack_avx2(lv + r, nn, bit)
+                                                  : pack_scalar(lv + r, nn, bit);
+          ow[(int64_t)bit * b->out_words + (oc0 + r) / 64] = word;
+        }
+    }
+  }
+}
+
+/* ---- run -------------------------------------------------------------------------------- */
+
+/* Copy the batch into a buffer with pad pixels around every image. */
+static void pad_input(const bw_bconv *b, const uint64_t *in, uint64_t *dst, int32_t batch, int nt) {
+  const bw_bconv_desc *d = &b->d;
+  const int64_t pxw = b->pxw, rowp = (int64_t)b->wp * pxw, row = (int64_t)d->w * pxw;
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+  for (int64_t r = 0; r < (int64_t)batch * b->hp; r++) {
+    int64_t n = r / b->hp, y = r % b->hp - d->ph;
+    uint64_t *o = dst + r * rowp;
+    if (y < 0 || y >= d->h) {
+      for (int64_t x = 0; x < b->wp; x++)
+        for (int32_t pl = 0; pl < d->in_bits; pl++) memcpy(o + x * pxw + pl * b->words, b->pad_word, (size_t)b->words * 8);
+      continue;
+    }
+    for (int64_t x = 0; x < d->pw; x++)
+      for (int32_t pl = 0; pl < d->in_bits; pl++) {
+        memcpy(o + x * pxw + pl * b->words, b->pad_word, (size_t)b->words * 8);
+        memcpy(o + (b->wp - 1 - x) * pxw + pl * b->words, b->pad_word, (size_t)b->words * 8);
+      }
+    memcpy(o + d->pw * pxw, in + (n * d->h + y) * row, (size_t)row * 8);
+  }
+}
+
+int bw_bconv_run(const bw_bconv *b, int32_t batch, const uint64_t *in, int64_t in_words, void *out,
+                 int64_t out_len, int32_t threads) {
+  if (!b || !in || !out || batch < 1 || threads < 1) return BW_E_ARG;
+  const bw_bconv_desc *d = &b->d;
+  int64_t opx = (int64_t)batch * d->out_h * d->out_w;
+  if (in_words != (int64_t)batch * d->h * d->w * b->pxw) return BW_E_SIZE;
+  if (out_len != (b->L ? opx * d->out_bits * b->out_words : opx * d->out_c)) return BW_E_SIZE;
+
+  plan p = {.b = b, .out = out, .batch = batch, .isa = bw_engine_isa(), .popcnt = bw_engine_has_popcnt()};
+  p.n_units = (int64_t)batch * d->out_h;
+  const int32_t pkh = d->has_pool ? d->pkh : 1;
+  const int32_t rows_per_unit = pkh < b->ah ? pkh : b->ah;
+  const int64_t px_per_unit = (int64_t)rows_per_unit * b->aw;
+
+  /* channel chunks only when rows alone cannot feed the threads (e.g. dense at batch 1) */
+  int32_t chunks64 = (d->out_c + 63) / 64;
+  p.n_oc = 1;
+  if (p.n_units < 2 * threads) {
+    int64_t want = (4 * threads + p.n_units - 1) / p.n_units;
+    p.n_oc = (int32_t)(want < chunks64 ? want : chunks64);
+  }
+  p.oc_chunk = ((chunks64 + p.n_oc - 1) / p.n_oc) * 64;
+  p.n_oc = (d->out_c + p.oc_chunk - 1) / p.oc_chunk;
+  p.ldo = ((p.oc_chunk < d->out_c ? p.oc_chunk : d->out_c) + 7) / 8 * 8;
+
+  /* rows per item: scratch around 64K accumulators, and enough items to balance threads */
+  int64_t upi = (65536 / p.ldo) / (px_per_unit * d->in_bits);
+  int64_t balance = (p.n_units + 4 * threads - 1) / (4 * threads);
+  if (upi > balance) upi = balance;
+  if (upi < 1) upi = 1;
+  p.units_per_item = (int32_t)upi;
+  p.n_items = ((p.n_units + upi - 1) / upi) * p.n_oc;
+  p.cap_px = (int32_t)(upi * px_per_unit);
+
+  uint64_t *padded = NULL;
+  int nt = threads;
+  if (nt > p.n_items) nt = (int)p.n_items;
+  if (b->padded) {
+    padded = bw_alloc((size_t)batch * b->hp * b->wp * b->pxw * 8);
+    if (!padded) return BW_E_NOMEM;
+    pad_input(b, in, padded, batch, threads);
+    p.src = padded;
+  } else {
+    p.src = in;
+  }
+
+  int failed = 0;
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    scratch s;
+    int64_t cols = (int64_t)p.cap_px * d->in_bits;
+    s.cols = malloc((size_t)cols * sizeof *s.cols);
+    s.raw = d->in_bits > 1 ? bw_alloc((size_t)(cols * p.ldo) * 4) : NULL;
+    s.v = bw_alloc((size_t)((int64_t)p.cap_px * p.ldo) * 4);
+    s.pool = bw_alloc((size_t)p.ldo * 4);
+    s.lv = bw_alloc((size_t)p.ldo * 4);
+    s.ustart = malloc((size_t)p.units_per_item * 4);
+    s.ones = malloc((size_t)d->in_bits * 8);
+    int ok = s.cols && s.v && s.pool && s.lv && s.ustart && s.ones && (d->in_bits == 1 || s.raw);
+    if (!ok) {
+#pragma omp atomic write
+      failed = 1;
+    }
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t it = 0; it < p.n_items; it++)
+      if (ok) run_item(&p, it, &s);
+    free(s.cols);
+    free(s.raw);
+    free(s.v);
+    free(s.pool);
+    free(s.lv);
+    free(s.ustart);
+    free(s.ones);
+  }
+  free(padded);
+  return failed ? BW_E_NOMEM : BW_OK;
+}

@@ -1,0 +1,44 @@
+/**
+ * Writing a trained network: the compiled .bnn (from the IR export.ts builds) and the
+ * BMXNet symbol + params pair beside it.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { compile } from '../compile/compile';
+import { CompiledModel } from '../compile/model';
+import { writeBnn } from '../format/bnn';
+import { toBmxnet, toIR } from './export';
+import { TrainedParams } from './net';
+
+export interface SavedModel {
+  model: CompiledModel;
+  bnn: string;
+  /** BMXNet files, when written. */
+  symbol?: string;
+  params?: string;
+}
+
+/** Model name from the output file: models/fashion-cnn.bnn -> fashion-cnn. */
+export function modelName(bnnPath: string): string {
+  return path.basename(bnnPath).replace(/\.bnn$/, '');
+}
+
+/** BMXNet file names for a .bnn path: <dir>/<name>-symbol.json and <dir>/<name>-0000.params. */
+export function bmxnetPaths(bnnPath: string): { symbol: string; params: string } {
+  const dir = path.dirname(bnnPath);
+  const name = modelName(bnnPath);
+  return { symbol: path.join(dir, `${name}-symbol.json`), params: path.join(dir, `${name}-0000.params`) };
+}
+
+export function saveTrained(t: TrainedParams, bnnPath: string, opts: { bmxnet: boolean }): SavedModel {
+  const name = modelName(bnnPath);
+  const model = compile(toIR(t, name));
+  fs.mkdirSync(path.dirname(path.resolve(bnnPath)), { recursive: true });
+  writeBnn(bnnPath, model);
+  if (!opts.bmxnet) return { model, bnn: bnnPath };
+  const files = bmxnetPaths(bnnPath);
+  const mx = toBmxnet(t);
+  fs.writeFileSync(files.symbol, mx.symbol);
+  fs.writeFileSync(files.params, mx.params);
+  return { model, bnn: bnnPath, ...files };
+}

@@ -1,0 +1,149 @@
+/** Board descriptions (boards/*.json), their validation, and `bitweave boards` / `bitweave devices`. */
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { boardDeviceFilter, listBoards, loadBoard, readBoardFile, validateBoard } from '../host/boards';
+import { FormatError, BitweaveError } from '../host/core/errors';
+import { findDevices, OpenCLUnavailableError, platforms } from '../host/opencl';
+
+const CLI_DIR = path.resolve(__dirname, '../host/cli');
+
+/**
+ * Runs the bitweave CLI. The boards/devices commands are added to extraCommands here unless
+ * commands.ts already registered them, so the test holds either way.
+ */
+const RUN_CLI = `
+const { extraCommands } = require(${JSON.stringify(path.join(CLI_DIR, 'commands.js'))});
+const b = require(${JSON.stringify(path.join(CLI_DIR, 'boards.js'))});
+for (const c of [b.boardsCommand, b.devicesCommand]) if (!extraCommands.includes(c)) extraCommands.push(c);
+require(${JSON.stringify(path.join(CLI_DIR, 'main.js'))}).main(process.argv.slice(1));
+`;
+
+function bw(args: string[], env: Record<string, string> = {}): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['-e', RUN_CLI, ...args], { encoding: 'utf8', timeout: 120000, env: { ...process.env, ...env } });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+const NAMES = ['alveo-u250', 'alveo-u50', 'aws-f1', 'de10-nano', 'intel-pac-a10', 'pocl-emulator'];
+
+function hasOpenCL(): boolean {
+  try {
+    platforms();
+    return true;
+  } catch (e) {
+    if (e instanceof OpenCLUnavailableError) return false;
+    throw e;
+  }
+}
+
+describe('board descriptions', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bitweave-boards-'));
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('loads and validates every board', () => {
+    const boards = listBoards();
+    assert.deepEqual(boards.map((b) => b.name), NAMES);
+    for (const b of boards) {
+      assert.ok(b.sources.length >= 1, `${b.name} cites its sources`);
+      assert.ok(b.defaultArray.estimate, `${b.name}: default array marked as an estimate`);
+      assert.equal(b.defaultArray.word, 64);
+      if (b.kind === 'fpga') assert.ok(b.part && b.resources, `${b.name}: part and resources`);
+    }
+  });
+
+  it('carries the published facts of each target', () => {
+    const f1 = loadBoard('aws-f1');
+    assert.equal(f1.platform, 'xilinx_aws-vu9p-f1_shell-v04261818_201920_3');
+    assert.equal(f1.clock.kernelMHz, 250);
+    assert.equal(f1.memory.banks, 4);
+    assert.equal(f1.memory.type, 'DDR4');
+    assert.equal(f1.memory.totalBytes, 64 * 2 ** 30);
+    assert.equal(f1.resources?.lut, 1182240);
+    assert.equal(f1.resources?.dsp, 6840);
+    assert.equal(f1.toolchain.name, 'vitis');
+    assert.ok(f1.sources.some((s) => s.url?.includes('aws/aws-fpga') && s.url.includes('Vitis/README.md')));
+    const u50 = loadBoard('alveo-u50');
+    assert.equal(u50.memory.type, 'HBM2');
+    assert.equal(u50.memory.banks, 32);
+    assert.equal(u50.memory.totalBytes, 8 * 2 ** 30);
+    const pac = loadBoard('intel-pac-a10');
+    assert.equal(pac.toolchain.name, 'intel-fpga-sdk-opencl');
+    assert.match(pac.toolchain.compiler, /^aoc /);
+    assert.equal(pac.part, '10AX115N2F40E2LG');
+    assert.equal(loadBoard('de10-nano').part, '5CSEBA6U23I7');
+    assert.equal(loadBoard('pocl-emulator').kind, 'emulator');
+  });
+
+  it('rejects malformed descriptions with the file and field', () => {
+    const good = JSON.parse(fs.readFileSync(loadBoard('aws-f1').file, 'utf8'));
+    const write = (name: string, obj: unknown) => {
+      const f = path.join(tmp, `${name}.json`);
+      fs.writeFileSync(f, typeof obj === 'string' ? obj : JSON.stringify(obj));
+      return f;
+    };
+    const expectField = (f: string, re: RegExp) =>
+      assert.throws(() => readBoardFile(f), (e: unknown) => e instanceof FormatError && e.message.startsWith(f) && re.test(e.message));
+    expectField(write('aws-f1', '{ not json'), /invalid JSON/);
+    expectField(write('other-name', good), /name: 'aws-f1' does not match the file name/);
+    expectField(write('aws-f1', { ...good, defaultArray: { ...good.defaultArray, rows: 0 } }), /defaultArray\.rows: must be >= 1/);
+    expectField(write('aws-f1', { ...good, defaultArray: { ...good.defaultArray, word: 48 } }), /defaultArray\.word/);
+    expectField(write('aws-f1', { ...good, sources: [] }), /sources: at least one source/);
+    expectField(write('aws-f1', { ...good, sources: [{ title: 'x', facts: [] }] }), /sources\[0\]: needs a url or a document id/);
+    expectField(write('aws-f1', { ...good, memory: { ...good.memory, totalBytes: 1 } }), /memory\.totalBytes/);
+    expectField(write('aws-f1', { ...good, toolchain: { ...good.toolchain, name: 'quartus-magic' } }), /toolchain\.name/);
+    expectField(write('aws-f1', { ...good, resources: { ...good.resources, lut: -1 } }), /resources\.lut/);
+    expectField(write('aws-f1', { ...good, kind: 'asic' }), /kind/);
+    assert.throws(() => validateBoard([], 'x.json'), FormatError);
+    assert.throws(() => loadBoard('no-such-board'), (e: unknown) => e instanceof BitweaveError && /unknown board 'no-such-board' \(known: alveo-u250, .*pocl-emulator\)/.test((e as Error).message));
+    assert.throws(() => loadBoard('../etc/passwd'), /invalid board name/);
+  });
+
+  it("the emulator board's device filter finds the PoCL device", function () {
+    if (!hasOpenCL()) {
+      console.log('      SKIPPED: no OpenCL platform');
+      return this.skip();
+    }
+    assert.ok(findDevices(boardDeviceFilter(loadBoard('pocl-emulator'))).length >= 1);
+  });
+});
+
+describe('bitweave boards / devices', () => {
+  it('boards --json lists every description; the table marks estimates', () => {
+    const j = bw(['boards', '--json']);
+    assert.equal(j.code, 0, j.stderr);
+    const boards = JSON.parse(j.stdout);
+    assert.deepEqual(boards.map((b: { name: string }) => b.name), NAMES);
+    assert.equal(boards[0].file, undefined, 'no machine-local paths in the JSON');
+    const t = bw(['boards']);
+    assert.equal(t.code, 0, t.stderr);
+    assert.match(t.stdout, /^name\s+toolchain\s+part/);
+    assert.match(t.stdout, /aws-f1\s+vitis\s+xcvu9p-flgb2104-2-i\s+250 MHz\s+4x16 GiB DDR4\s+32x32x64\*/);
+    assert.match(t.stdout, /estimate/);
+  });
+
+  it('devices lists the OpenCL devices, and exits 1 with one line when there are none', function () {
+    if (!hasOpenCL()) {
+      console.log('      SKIPPED: no OpenCL platform');
+      return this.skip();
+    }
+    const j = bw(['devices', '--json']);
+    assert.equal(j.code, 0, j.stderr);
+    const devs = JSON.parse(j.stdout);
+    assert.ok(devs.length >= 1);
+    assert.ok(devs.some((d: { platform: string }) => /Portable Computing Language/.test(d.platform)));
+    assert.ok(devs.every((d: { computeUnits: number; globalMemBytes: number }) => d.computeUnits >= 1 && d.globalMemBytes > 0));
+    const two = bw(['devices', '--json'], { POCL_DEVICES: 'pthread pthread' });
+    assert.equal(JSON.parse(two.stdout).filter((d: { platform: string }) => /Portable/.test(d.platform)).length, 2);
+    const t = bw(['devices']);
+    assert.equal(t.code, 0, t.stderr);
+    assert.match(t.stdout, /platform 0: /);
+    assert.match(t.stdout, /0\.0\s+cpu\s+/);
+    const none = bw(['devices'], { POCL_DEVICES: 'no-such-pocl-driver', OCL_ICD_VENDORS: '/nonexistent-icd-vendors-dir' });
+    assert.equal(none.code, 1, none.stderr);
+    const lines = none.stderr.trimEnd().split('\n');
+    assert.equal(lines.length, 1, none.stderr);
+    assert.match(lines[0], /^bitweave: error: .*(no OpenCL platform found|expose no device).*/);
+  });
+});

@@ -1,0 +1,335 @@
+/**
+ * The native backend (C engine through koffi) against the reference backend: integers and
+ * logits must be bit-identical for every op option, at any thread count and on every ISA
+ * level this machine supports.
+ */
+import * as assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { NativeBackend } from '../host/backends/native';
+import { isaControl, nativeEngine } from '../host/backends/native/ffi';
+import { ReferenceBackend } from '../host/backends/reference';
+import { compile } from '../host/compile/compile';
+import { CompiledModel } from '../host/compile/model';
+import { BitweaveError } from '../host/core/errors';
+import { detExp } from '../host/core/detmath';
+import { loadDataset } from '../host/data/datasets';
+import { importBmxnet } from '../host/import/bmxnet';
+import { TensorData } from '../host/runtime/backend';
+import { createBackend } from '../host/runtime/backends';
+import { rng } from './helpers/naive';
+import {
+  bconvModel, BconvCase, bitsOf, caseFits, f32, FloatCase, floatCaseFits, floatModel, logitsOf, ModelBuilder,
+  perImage, randomBits, randomInput, runSegment,
+} from './helpers/native-models';
+import { randomImages, randomModel } from './helpers/random-model';
+import { bmxnetMnist, requireBmxnetMnist } from './helpers/shared-models';
+
+const small = fc.integer({ min: 1, max: 9 });
+const channels = fc.oneof(fc.integer({ min: 1, max: 5 }), fc.constantFrom(63, 64, 65, 127, 128, 130), fc.integer({ min: 60, max: 140 }));
+const win = fc.record({ k: fc.integer({ min: 1, max: 3 }), s: fc.integer({ min: 1, max: 3 }), p: fc.nat(2) });
+
+const bconvCase: fc.Arbitrary<BconvCase> = fc
+  .record({
+    H: small, W: small, C: channels, outC: channels,
+    kh: fc.integer({ min: 1, max: 4 }), kw: fc.integer({ min: 1, max: 4 }),
+    sh: fc.integer({ min: 1, max: 2 }), sw: fc.integer({ min: 1, max: 2 }), ph: fc.nat(2), pw: fc.nat(2),
+    padBit: fc.constantFrom<0 | 1>(0, 1), inBits: fc.constantFrom(1, 1, 2, 4),
+    pool: fc.option(win.map((w) => ({ kh: w.k, kw: w.k, sh: w.s, sw: w.s, ph: w.p, pw: w.p })), { freq: 2 }),
+    outBits: fc.constantFrom(0, 1, 1, 2),
+    seed: fc.integer(),
+  })
+  .filter(caseFits);
+
+/** Same inputs through both backends: logits, and the device segments' raw outputs. */
+async function compareModel(m: CompiledModel, input: Float32Array, native: NativeBackend, what: string): Promise<void> {
+  const ref = new ReferenceBackend();
+  await ref.load(m);
+  await native.load(m);
+  const per = perImage(m, m.input);
+  const batch = input.length / per;
+  // walk the segments on both backends, feeding each the reference's tensors
+  const tensors = new Map<number, TensorData>([[m.input, toNHWC(input, batch, m)]]);
+  for (let si = 0; si < m.segments.length; si++) {
+    const seg = m.segments[si];
+    const ins = new Map(seg.inputs.map((t) => [t, tensors.get(t)!] as const));
+    const want = await runSegment(ref, si, ins, batch);
+    const got = await runSegment(native, si, ins, batch);
+    assert.equal(got.length, want.length);
+    for (let k = 0; k < want.length; k++) {
+      assert.equal(got[k].constructor, want[k].constructor, `${what}: segment ${si} output ${k} type`);
+      assert.deepEqual(bitsOf(got[k]), bitsOf(want[k]), `${what}: segment ${si} (${seg.kind}) output ${seg.outputs[k]} differs`);
+    }
+    seg.outputs.forEach((t, k) => tensors.set(t, want[k]));
+  }
+}
+
+function toNHWC(x: Float32Array, n: number, m: CompiledModel): Float32Array {
+  const { h: H, w: W, c: C } = m.tensors[m.input];
+  const y = new Float32Array(x.length);
+  for (let b = 0; b < n; b++)
+    for (let c = 0; c < C; c++)
+      for (let i = 0; i < H * W; i++) y[(b * H * W + i) * C + c] = x[(b * C + c) * H * W + i];
+  return y;
+}
+
+describe('native backend', function () {
+  let native1: NativeBackend;
+  let native2: NativeBackend;
+
+  before(function () {
+    try {
+      nativeEngine();
+    } catch (e) {
+      console.log(`      SKIPPED: ${(e as Error).message}`);
+      this.skip();
+    }
+    native1 = new NativeBackend({ threads: 1 });
+    native2 = new NativeBackend({ threads: 2 });
+  });
+
+  it('is registered as "native" and honours the threads option', async () => {
+    const b = await createBackend('native', { threads: 3 });
+    assert.equal(b.name, 'native');
+    assert.equal((b as NativeBackend).threads, 3);
+    await assert.rejects(createBackend('native', { threads: 0 }), BitweaveError);
+  });
+
+  it('binary conv / dense: integers and threshold bits equal the reference (shapes, pads, strides, act bits, odd channels, pools, flips)', async () => {
+    const cases = fc.sample(bconvCase, { seed: 11, numRuns: 90 });
+    let thresholds = 0;
+    let pooled = 0;
+    let kbit = 0;
+    for (const [i, p] of cases.entries()) {
+      const r = rng(p.seed);
+      const m = bconvModel(p, r);
+      const batch = 1 + (i % 3);
+      const x = randomInput(r, batch, p.C * p.H * p.W, p.inBits);
+      const nb = i % 2 ? native2 : native1;
+      await compareModel(m, x, nb, `case ${i} ${JSON.stringify(p)}`);
+      // and arbitrary bit patterns straight into the device segment
+      const dev = m.segments.findIndex((s) => s.kind === 'device');
+      const bitsIn = m.segments[dev].inputs[0];
+      const words = randomBits(r, batch * p.H * p.W, p.C, p.inBits, [0.5, 0.05, 0.95][i % 3]);
+      const ins = new Map<number, TensorData>([[bitsIn, words]]);
+      const ref = new ReferenceBackend();
+      await ref.load(m);
+      const want = await runSegment(ref, dev, ins, batch);
+      const got = await runSegment(nb, dev, ins, batch);
+      assert.deepEqual(bitsOf(got[0]), bitsOf(want[0]), `case ${i}: random bits`);
+      thresholds += p.outBits > 0 ? 1 : 0;
+      pooled += p.pool ? 1 : 0;
+      kbit += p.inBits > 1 ? 1 : 0;
+    }
+    // the sample really covers the options
+    assert.ok(thresholds > 20 && pooled > 20 && kbit > 20, `coverage: ${thresholds} threshold, ${pooled} pooled, ${kbit} k-bit cases`);
+  });
+
+  it('binary dense (kernel = whole map) on wide inputs, batch 1 and 70', async () => {
+    for (const [i, [H, C, outC, batch]] of [[1, 1000, 1000, 1], [4, 64, 1000, 70], [3, 200, 130, 5], [2, 700, 10, 70]].entries()) {
+      const p: BconvCase = { H, W: H, C, outC, kh: H, kw: H, sh: 1, sw: 1, ph: 0, pw: 0, padBit: 1, inBits: 1, pool: null, outBits: i % 2, seed: i };
+      const r = rng(100 + i);
+      await compareModel(bconvModel(p, r), randomInput(r, batch, H * H * C, 1), i % 2 ? native1 : native2, `dense ${H}x${H}x${C}->${outC}`);
+    }
+  });
+
+  it('host float layers: conv2d, tanh/relu/sigmoid, max/avg pool (pad, count_include_pad, full), BN, add, quantize, dense', async () => {
+    const floatCase: fc.Arbitrary<FloatCase> = fc
+      .record({
+        H: fc.integer({ min: 1, max: 10 }), W: fc.integer({ min: 1, max: 10 }), C: fc.constantFrom(1, 3, 5, 17), F: fc.constantFrom(1, 7, 16, 20, 33, 64, 70),
+        kh: fc.integer({ min: 1, max: 5 }), kw: fc.integer({ min: 1, max: 5 }), sh: fc.integer({ min: 1, max: 2 }), sw: fc.integer({ min: 1, max: 2 }),
+        ph: fc.nat(2), pw: fc.nat(2), bias: fc.boolean(), fn: fc.constantFrom<FloatCase['fn']>('tanh', 'relu', 'sigmoid'),
+        pool: fc.record({ mode: fc.constantFrom<'max' | 'avg'>('max', 'avg'), k: fc.integer({ min: 1, max: 3 }), s: fc.integer({ min: 1, max: 3 }), p: fc.nat(1), full: fc.boolean(), countIncludePad: fc.boolean() }),
+        qbits: fc.constantFrom(1, 2, 3), classes: fc.integer({ min: 1, max: 20 }),
+        gain: fc.constantFrom(0.001, 0.5, 3, 400), seed: fc.integer(),
+      })
+      .filter(floatCaseFits);
+    for (const [i, p] of fc.sample(floatCase, { seed: 5, numRuns: 60 }).entries()) {
+      const r = rng(p.seed);
+      const batch = 1 + (i % 4);
+      const x = Float32Array.from({ length: batch * p.C * p.H * p.W }, () => Math.fround(r() * 4 - 2));
+      await compareModel(floatModel(p, r), x, i % 2 ? native1 : native2, `float case ${i} ${JSON.stringify(p)}`);
+    }
+  });
+
+  it('activations on special values: ±0, NaN, ±Infinity, tanh/sigmoid branch edges', async () => {
+    const vals = [0, -0, NaN, Infinity, -Infinity, 1 / 4096, -1 / 4096, Math.fround(1 / 4096 - 1e-9), 9.5, -9.5, Math.fround(9.4999), 20,
+      708, -708, 709, -709, 710, -710, 1e-30, -1e-30, 1.5e-45, 3.4e38, -3.4e38, 0.5, -0.5, 1, -1];
+    const extra = Array.from({ length: 301 }, (_, i) => Math.fround(-15 + i * 0.1));
+    const x = Float32Array.from([...vals, ...extra]);
+    for (const fn of ['tanh', 'sigmoid', 'relu'] as const) {
+      const b = new ModelBuilder(1, 1, x.length);
+      b.add({ op: 'activation', in: 0, fn }, f32(1, 1, x.length));
+      await compareModel(b.build(fn), x, native1, fn);
+    }
+  });
+
+  it('detExp in double precision equals detmath.ts bit for bit, on every ISA level', function () {
+    const isa = isaControl();
+    const r = rng(99);
+    const special = [0, -0, NaN, Infinity, -Infinity, 1e-300, -1e-300, 708, -708, 709, -709, 708.9999999999, -707.9999999999,
+      709.0000000001, -708.0000000001, 0.34657359027997264, -0.34657359027997264, 5e-324, 1, -1, 88.5, -87.5];
+    const half = Array.from({ length: 2000 }, (_, i) => (i - 1000 + 0.5) * Math.LN2 * (1 + (r() - 0.5) * 1e-15));
+    const x = Float64Array.from([...special, ...half, ...Array.from({ length: 20000 }, () => (r() - 0.5) * 1500), ...Array.from({ length: 5000 }, () => (r() - 0.5) * 0.01)]);
+    const want = Float64Array.from(x, (v) => detExp(v));
+    const levels = isa ? [0, 1, 2].filter((l) => isa.supported(l)) : [-1];
+    const start = isa?.current();
+    try {
+      for (const level of levels) {
+        if (isa) isa.set(level);
+        const y = new Float64Array(x.length);
+        assert.equal(nativeEngine().expF64(x, y), 0);
+        const bad = y.findIndex((v, i) => !Object.is(v, want[i]));
+        assert.equal(bad, -1, `isa ${level}: exp(${x[bad]}) = ${y[bad]}, detmath.ts gives ${want[bad]}`);
+      }
+    } finally {
+      if (isa && start !== undefined) isa.set(start);
+    }
+  });
+
+  it('pools and quantizers on special values and exact rounding boundaries', async () => {
+    const r = rng(7);
+    // pools: NaN, ±0 and ±Infinity in maps whose channel counts leave vector tails
+    for (const [i, C] of [7, 21, 16, 35].entries()) {
+      const H = 5;
+      const special = [NaN, 0, -0, Infinity, -Infinity];
+      const x = Float32Array.from({ length: 2 * C * H * H }, () => (r() < 0.15 ? special[Math.floor(r() * 5)] : Math.fround(r() - 0.5)));
+      for (const mode of ['max', 'avg'] as const) {
+        const b = new ModelBuilder(H, H, C);
+        const full = i % 2 === 1;
+        const oh = full ? 3 : 2; // 3x3 stride 2 pad 1 on 5: floor 3, and 'full' is also 3; stride 3 pad 1: floor 2, full 3
+        const y = b.add({ op: 'pool', in: 0, kh: 3, kw: 3, sh: full ? 2 : 3, sw: full ? 2 : 3, ph: 1, pw: 1, mode, countIncludePad: i < 2 }, f32(oh, oh, C));
+        b.add({ op: 'flatten', in: y }, f32(1, 1, oh * oh * C, true));
+        await compareModel(b.build(`pool-${mode}-${C}`), x, i % 2 ? native1 : native2, `pool ${mode} C=${C}`);
+      }
+    }
+    // quantize / binarize: values a few float ulps around every level boundary (j + 0.5) / L
+    const near: number[] = [NaN, 0, -0, Infinity, -Infinity, 1, 1.0000001, -1e-30, 2, -2];
+    const f32buf = new Float32Array(1);
+    const u32buf = new Uint32Array(f32buf.buffer);
+    for (const L of [3, 7, 255]) {
+      for (let j = 0; j < Math.min(L, 12); j++) {
+        f32buf[0] = (j + 0.5) / L;
+        const u = u32buf[0];
+        for (let d = -3; d <= 3; d++) {
+          u32buf[0] = u + d;
+          near.push(f32buf[0]);
+        }
+      }
+    }
+    near.push(Math.fround(Math.fround(0.5 - 2 ** -25) / 3), Math.fround(0.5 / 3));
+    const x = Float32Array.from(near);
+    const n = x.length;
+    for (const qb of [1, 2, 3, 8]) {
+      const b = new ModelBuilder(1, 1, n);
+      const q = b.add({ op: 'quantize', in: 0, bits: qb }, f32(1, 1, n));
+      b.add({ op: 'flatten', in: q }, f32(1, 1, n, true));
+      await compareModel(b.build(`quantize${qb}`), x, native1, `quantize ${qb}-bit`);
+      // binarize, observed through a one-hot probe (see bconvModel)
+      const p = new ModelBuilder(1, 1, n);
+      const t = p.add({ op: 'binarize', in: 0, bits: qb }, { kind: 'bits', h: 1, w: 1, c: n, planes: qb, flat: false });
+      const words = Math.ceil(n / 64);
+      const probe = new Uint32Array((n + 1) * words * 2);
+      for (let o = 0; o < n; o++) probe[o * words * 2 + (o >>> 5)] |= 1 << (o & 31);
+      const v = p.add({ op: 'bconv', in: t, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, padBit: 0, inBits: qb, outC: n + 1, weight: probe, pool: null, epilogue: { kind: 'int' } }, { kind: 'i32', h: 1, w: 1, c: n + 1, planes: 0, flat: false });
+      const dq = p.add({ op: 'dequantize', in: v, divisor: 3 }, f32(1, 1, n + 1));
+      p.add({ op: 'flatten', in: dq }, f32(1, 1, n + 1, true));
+      await compareModel(p.build(`binarize${qb}`), x, native2, `binarize ${qb}-bit`);
+    }
+  });
+
+  it('random BMXNet-style models (1- and 2-bit): identical logits, 1 and 2 threads', async () => {
+    for (const [i, actBits] of [1, 1, 2, 1, 2, 1].entries()) {
+      const m = compile(randomModel({ seed: 300 + i, actBits }));
+      const t = m.tensors[m.input];
+      const x = randomImages(900 + i, 37, [t.c, t.h, t.w]);
+      const want = await logitsOf(m, 'reference', x, { batch: 16 });
+      const got1 = await logitsOf(m, 'native', x, { batch: 16, threads: 1 });
+      const got2 = await logitsOf(m, 'native', x, { batch: 37, threads: 2 });
+      assert.deepEqual(bitsOf(got1), bitsOf(want), `model ${i} (${actBits}-bit), 1 thread`);
+      assert.deepEqual(bitsOf(got2), bitsOf(want), `model ${i} (${actBits}-bit), 2 threads`);
+    }
+  });
+
+  it('every ISA level this machine supports (and scalar without POPCNT) gives the same results', async function () {
+    const isa = isaControl();
+    if (!isa) {
+      console.log('      SKIPPED: the library has no bw_isa_set (cpu.h not built)');
+      this.skip();
+    }
+    const e = nativeEngine();
+    const start = isa.current();
+    const levels = [0, 1, 2].filter((l) => isa.supported(l));
+    assert.ok(levels.includes(0));
+    const cases = fc.sample(bconvCase, { seed: 77, numRuns: 12 });
+    const fm = compile(randomModel({ seed: 4242, actBits: 2 }));
+    const ft = fm.tensors[fm.input];
+    const fx = randomImages(4243, 9, [ft.c, ft.h, ft.w]);
+    const want = await logitsOf(fm, 'reference', fx);
+    try {
+      const modes = [...levels.map((l) => ({ level: l, popcnt: true })), { level: 0, popcnt: false }];
+      for (const { level, popcnt } of modes) {
+        assert.equal(isa.set(level), level);
+        isa.popcnt(popcnt && isa.hasPopcnt());
+        assert.equal(e.isa(), level, 'the engine follows the override');
+        const tag = `isa ${level}${popcnt ? '' : ' (no POPCNT)'}`;
+        for (const [i, p] of cases.entries()) {
+          const r = rng(p.seed);
+          await compareModel(bconvModel(p, r), randomInput(r, 2, p.C * p.H * p.W, p.inBits), native2, `${tag} case ${i}`);
+        }
+        assert.deepEqual(bitsOf(await logitsOf(fm, 'native', fx)), bitsOf(want), `${tag}: random model`);
+      }
+    } finally {
+      isa.set(start);
+      isa.popcnt(isa.hasPopcnt());
+    }
+  });
+
+  it('the BMXNet MNIST model: identical logits on 300 real digits, 1 and 2 threads', async function () {
+    requireBmxnetMnist(this);
+    const f = bmxnetMnist(64);
+    const m = compile(importBmxnet(f.symbol, f.params));
+    const ds = loadDataset('mnist', { limit: 300 });
+    const want = await logitsOf(m, 'reference', ds.images);
+    const got1 = await logitsOf(m, 'native', ds.images, { threads: 1 });
+    const got2 = await logitsOf(m, 'native', ds.images, { threads: 2, batch: 7 });
+    assert.deepEqual(bitsOf(got1), bitsOf(want));
+    assert.deepEqual(bitsOf(got2), bitsOf(want));
+  });
+
+  it('rejects wrong inputs with BitweaveError, before any native call', async () => {
+    const p: BconvCase = { H: 5, W: 5, C: 70, outC: 9, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, padBit: 1, inBits: 1, pool: null, outBits: 1, seed: 1 };
+    const m = bconvModel(p, rng(1));
+    const b = new NativeBackend({ threads: 2 });
+    await assert.rejects(b.runSegment(0, new Map(), 1), BitweaveError, 'before load');
+    await b.load(m);
+    const dev = m.segments.findIndex((s) => s.kind === 'device');
+    const bitsIn = m.segments[dev].inputs[0];
+    const good = randomBits(rng(2), 2 * 25, 70, 1);
+    assert.equal((await runSegment(b, dev, new Map([[bitsIn, good]]), 2)).length, 1);
+    const bad: [string, Map<number, TensorData>, number, RegExp][] = [
+      ['too short', new Map([[bitsIn, good.subarray(2)]]), 2, /has 198 elements, expected 200/],
+      ['too long', new Map([[bitsIn, good]]), 1, /expected 100/],
+      ['wrong type', new Map([[bitsIn, new Float32Array(200)]]), 2, /must be a Uint32Array/],
+      ['missing', new Map(), 2, /missing/],
+      ['batch 0', new Map([[bitsIn, good]]), 0, /batch/],
+      ['batch 1.5', new Map([[bitsIn, good]]), 1.5, /batch/],
+    ];
+    for (const [what, ins, batch, msg] of bad) {
+      await assert.rejects(b.runSegment(dev, ins, batch), (e: Error) => e instanceof BitweaveError && msg.test(e.message), what);
+    }
+    await assert.rejects(b.runSegment(99, new Map(), 1), BitweaveError, 'segment out of range');
+    // a host segment with a float input of the wrong size
+    await assert.rejects(b.runSegment(0, new Map([[0, new Float32Array(7)]]), 1), BitweaveError);
+    // an unaligned bits view is copied, not misread
+    const shifted = new Uint32Array(good.length + 1);
+    shifted.set(good, 1);
+    const view = shifted.subarray(1);
+    assert.deepEqual(bitsOf((await runSegment(b, dev, new Map([[bitsIn, view]]), 2))[0]), bitsOf((await runSegment(b, dev, new Map([[bitsIn, good]]), 2))[0]));
+    // a model that fails validation never reaches C
+    const broken = bconvModel(p, rng(1));
+    (broken.ops[1] as { weight: Uint32Array }).weight = new Uint32Array(5);
+    await assert.rejects(new NativeBackend().load(broken), BitweaveError);
+    await b.dispose();
+    await assert.rejects(b.runSegment(dev, new Map([[bitsIn, good]]), 2), BitweaveError, 'after dispose');
+  });
+});
