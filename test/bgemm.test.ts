@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BitweaveError } from '../host/core/errors';
+import { nativeLib } from '../host/backends/native/lib';
 import {
   bgemm, cpuHasPopcnt, currentIsa, GEMM_METHODS, GemmMode, isaName, isaSupported, packSigns, peakBitOps,
   popcntEnabled, randomSigns, setIsa, setPopcnt, supportedIsas, timeMethod,
@@ -190,6 +191,16 @@ describe('xnor-popcount GEMM (native)', function () {
       }
     });
   }
+
+  it('gives the same results when several threads call it at once (koffi async calls)', async () => {
+    const fn = nativeLib().func('void bw_bgemm_xnor(int M, int N, int kwords, const void *A, int lda, const void *B, int ldb, void *C, int ldc, int threads)');
+    const c = all.find((x) => x.shape.M > 16 && x.shape.N > 32)!;
+    const { M, N, kw, lda, ldb } = c.shape;
+    const outs = Array.from({ length: 6 }, () => new Int32Array(M * N));
+    await Promise.all(outs.map((C, i) => new Promise<void>((resolve, reject) =>
+      fn.async(M, N, kw, c.A, lda, c.B, ldb, C, N, 1 + (i % 3), (err: unknown) => (err ? reject(err) : resolve())))));
+    for (const C of outs) sameInts(C, c.want.xnor, 'concurrent call');
+  });
 
   it('covers the extremes of the counts: all-equal and all-different operands', () => {
     for (const l of supportedIsas()) {

@@ -18,10 +18,11 @@ import { TensorData } from '../host/runtime/backend';
 import { createBackend } from '../host/runtime/backends';
 import { rng } from './helpers/naive';
 import {
-  bconvModel, BconvCase, bitsOf, caseFits, f32, FloatCase, floatCaseFits, floatModel, logitsOf, ModelBuilder,
+  bconvModel, BconvCase, bits, bitsOf, caseFits, f32, FloatCase, floatCaseFits, floatModel, i32, logitsOf, ModelBuilder,
   perImage, randomBits, randomInput, runSegment,
 } from './helpers/native-models';
 import { randomImages, randomModel } from './helpers/random-model';
+import { resnet18Cifar } from '../host/zoo/resnet';
 import { bmxnetMnist, requireBmxnetMnist } from './helpers/shared-models';
 
 const small = fc.integer({ min: 1, max: 9 });
@@ -85,6 +86,16 @@ describe('native backend', function () {
     }
     native1 = new NativeBackend({ threads: 1 });
     native2 = new NativeBackend({ threads: 2 });
+    // the test models are small: make every parallel loop really use its threads
+    nativeEngine().setParallelNs(0);
+  });
+
+  after(() => {
+    try {
+      nativeEngine().setParallelNs(-1);
+    } catch {
+      // the library was never loaded
+    }
   });
 
   it('is registered as "native" and honours the threads option', async () => {
@@ -250,6 +261,21 @@ describe('native backend', function () {
     }
   });
 
+  it('ResNet-shaped residual networks (zoo topology, narrow): identical logits, 1- and 2-bit, odd widths', async () => {
+    const configs: { filters: [number, number, number, number, number]; actBits: number }[] = [
+      { filters: [16, 16, 32, 64, 128], actBits: 1 },
+      { filters: [8, 24, 40, 72, 130], actBits: 1 },
+      { filters: [16, 16, 32, 64, 64], actBits: 2 },
+    ];
+    for (const [i, cfg] of configs.entries()) {
+      const m = compile(resnet18Cifar({ seed: 50 + i, ...cfg }));
+      assert.ok(m.ops.some((o) => o.op === 'add'), 'residual adds on the host');
+      const x = randomImages(60 + i, 3, [3, 32, 32]);
+      const want = await logitsOf(m, 'reference', x);
+      assert.deepEqual(bitsOf(await logitsOf(m, 'native', x, { threads: 2 })), bitsOf(want), `resnet ${JSON.stringify(cfg)}`);
+    }
+  });
+
   it('every ISA level this machine supports (and scalar without POPCNT) gives the same results', async function () {
     const isa = isaControl();
     if (!isa) {
@@ -294,6 +320,61 @@ describe('native backend', function () {
     const got2 = await logitsOf(m, 'native', ds.images, { threads: 2, batch: 7 });
     assert.deepEqual(bitsOf(got1), bitsOf(want));
     assert.deepEqual(bitsOf(got2), bitsOf(want));
+  });
+
+  it('hands out segment outputs it never overwrites later (also through flatten), and reuses recycled ones', async () => {
+    const b = new ModelBuilder(4, 4, 8);
+    const q = b.add({ op: 'quantize', in: 0, bits: 2 }, f32(4, 4, 8));
+    const r = b.add({ op: 'activation', in: q, fn: 'relu' }, f32(4, 4, 8));
+    b.add({ op: 'flatten', in: r }, f32(1, 1, 128, true));
+    const m = b.build('flatten-escape');
+    const nb = new NativeBackend({ threads: 1 });
+    await nb.load(m);
+    const x1 = Float32Array.from({ length: 256 }, (_, i) => (i % 7) / 6);
+    const x2 = Float32Array.from({ length: 256 }, (_, i) => 1 - (i % 5) / 4);
+    const [first] = await runSegment(nb, 0, new Map([[0, x1]]), 2);
+    const kept = bitsOf(first);
+    const [second] = await runSegment(nb, 0, new Map([[0, x2]]), 2);
+    assert.notEqual(second.buffer, first.buffer);
+    assert.deepEqual(bitsOf(first), kept, 'an earlier result changed under the caller');
+    // after recycle() the backend may reuse the buffer; foreign buffers are ignored
+    nb.recycle([first, new Float32Array(256)]);
+    const [third] = await runSegment(nb, 0, new Map([[0, x1]]), 2);
+    assert.equal(third.buffer, first.buffer, 'recycled buffer reused');
+    assert.deepEqual(bitsOf(third), kept);
+    await nb.dispose();
+  });
+
+  it('recycles a buffer returned under two tensor ids only after both are given back', async () => {
+    // host [quantize q, flatten fl = q, binarize] -> device [bconv] -> host [dequantize, add(q, .),
+    // flatten, add(fl, .)]: q and fl are one array, and both leave the first segment
+    const b = new ModelBuilder(1, 1, 64);
+    const q = b.add({ op: 'quantize', in: 0, bits: 1 }, f32(1, 1, 64));
+    const fl = b.add({ op: 'flatten', in: q }, f32(1, 1, 64, true));
+    const bi = b.add({ op: 'binarize', in: q, bits: 1 }, bits(1, 1, 64, 1));
+    const w = new Uint32Array(64 * 2).fill(0x5555aaaa);
+    const bc = b.add({ op: 'bconv', in: bi, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, padBit: 1, inBits: 1, outC: 64, weight: w, pool: null, epilogue: { kind: 'int' } }, i32(1, 1, 64));
+    const dq = b.add({ op: 'dequantize', in: bc, divisor: 1 }, f32(1, 1, 64));
+    const a1 = b.add({ op: 'add', in: [q, dq] }, f32(1, 1, 64));
+    const fa = b.add({ op: 'flatten', in: a1 }, f32(1, 1, 64, true));
+    b.add({ op: 'add', in: [fl, fa] }, f32(1, 1, 64, true));
+    const m = b.build('alias');
+    assert.deepEqual(m.segments[0].outputs, [q, fl, bi]);
+    const nb = new NativeBackend({ threads: 1 });
+    await nb.load(m);
+    const x = Float32Array.from({ length: 64 }, (_, i) => i - 32);
+    const run = async () => (await nb.runSegment(0, new Map([[0, x]]), 1));
+    const first = await run();
+    assert.equal(first.get(q)!.buffer, first.get(fl)!.buffer);
+    nb.recycle([first.get(q)!]);
+    const second = await run();
+    assert.notEqual(second.get(q)!.buffer, first.get(q)!.buffer, 'still referenced as tensor fl');
+    nb.recycle([first.get(fl)!]);
+    const third = await run();
+    assert.equal(third.get(q)!.buffer, first.get(q)!.buffer, 'reused once both ids were given back');
+    // and the whole model still agrees with the reference
+    await compareModel(m, x, native1, 'alias model');
+    await nb.dispose();
   });
 
   it('rejects wrong inputs with BitweaveError, before any native call', async () => {

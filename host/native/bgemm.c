@@ -4,7 +4,7 @@
  * A is repacked once per call into groups of BW_MR rows (word-interleaved, a few KiB to a
  * few hundred KiB: it lives in L2). Loop nest per thread:  panels of BW_NR B rows  >
  * K blocks of <= KC_MAX words  >  A row groups  >  micro-kernel. The packed panel (BW_NR x kc
- * words, at most 32 KiB) stays in L1 while every A group streams past it from L2; each B
+ * words, at most 16 KiB) stays in L1 while every A group streams past it from L2; each B
  * word is read from memory once per call, and the next block's B rows are prefetched while
  * the current one is computed (this matters once B outgrows the caches, e.g. 20 MB at
  * K = 12800, N = 12800). C is touched once per K block.
@@ -20,7 +20,8 @@
 #include "bgemm_internal.h"
 #include "cpu.h"
 
-#define KC_MAX 256 /* words: panel 16 x 256 x 8 B = 32 KiB */
+/* words: panel 16 x 128 x 8 B = 16 KiB, plus an A group (8 KiB) well inside L1 */
+#define KC_MAX 128
 
 static void select_kernel(bw_ukernel_fn *uk, bw_pack_fn *pack) {
   *pack = bw_pack_panel_generic;
@@ -39,7 +40,7 @@ static void fallback(int mode, int M, int N, int kwords, const uint64_t *A, int 
 }
 
 typedef struct {
-  int mode, M, N, kwords, lda, ldb, ldc, kcb, ngroups;
+  int mode, M, N, kwords, lda, ldb, ldc, kcb, ngroups, npanels, pchunk, msplit;
   const uint64_t *A, *Ap, *B;
   int32_t *C;
   bw_ukernel_fn uk;
@@ -80,6 +81,26 @@ static void run_block(const job *j, int p0, int p1, int g0, int g1, uint64_t *bu
   }
 }
 
+/* One 16 KiB panel buffer per thread, kept for the thread's lifetime (pool threads persist). */
+static __thread uint64_t *tls_panel;
+
+static void run_item(void *ctx, int it) {
+  const job *j = ctx;
+  const int ch = it / j->msplit, ms = it % j->msplit;
+  const int p0 = ch * j->pchunk, p1 = p0 + j->pchunk < j->npanels ? p0 + j->pchunk : j->npanels;
+  const int g0 = (int)((long)j->ngroups * ms / j->msplit), g1 = (int)((long)j->ngroups * (ms + 1) / j->msplit);
+  if (!tls_panel) tls_panel = aligned_alloc(64, sizeof(uint64_t) * BW_NR * KC_MAX);
+  if (tls_panel) {
+    run_block(j, p0, p1, g0, g1, tls_panel);
+  } else {
+    /* no 16 KiB for this thread's panel: still correct, via the reference */
+    const int m0 = g0 * BW_MR, m1 = g1 * BW_MR < j->M ? g1 * BW_MR : j->M;
+    const int n0 = p0 * BW_NR, n1 = p1 * BW_NR < j->N ? p1 * BW_NR : j->N;
+    fallback(j->mode, m1 - m0, n1 - n0, j->kwords, j->A + (long)m0 * j->lda, j->lda, j->B + (long)n0 * j->ldb, j->ldb,
+             j->C + (long)m0 * j->ldc + n0, j->ldc);
+  }
+}
+
 static void bgemm(int mode, int M, int N, int kwords, const uint64_t *A, int lda, const uint64_t *B, int ldb,
                   int32_t *C, int ldc, int threads) {
   if (M <= 0 || N <= 0) return;
@@ -100,8 +121,9 @@ static void bgemm(int mode, int M, int N, int kwords, const uint64_t *A, int lda
 
   /*
    * Work items: chunks of up to 8 panels (about 8 per thread), and when there are fewer
-   * chunks than threads, also slices of the row groups. Threads take items dynamically, so a
-   * thread the OS deschedules (a machine shared with other work) does not hold up the rest.
+   * chunks than threads, also slices of the row groups. Threads take items dynamically
+   * (bgemm_pool.c), so a thread the OS deschedules on a shared machine does not hold up
+   * the others.
    */
   if (threads < 1) threads = 1;
   int pchunk = npanels / (threads * 8);
@@ -120,39 +142,21 @@ static void bgemm(int mode, int M, int N, int kwords, const uint64_t *A, int lda
   }
   j.Ap = Ap;
 
-#pragma omp parallel num_threads(nt) if (nt > 1)
-  {
-#pragma omp for schedule(dynamic, 1)
-    for (int g = 0; g < j.ngroups; g++) {
-      uint64_t *ap = Ap + (size_t)g * BW_MR * kwords;
-      for (int i = 0; i < BW_MR; i++) {
-        const int m = g * BW_MR + i;
-        const uint64_t *a = A + (long)m * lda;
-        if (m < M)
-          for (int k = 0; k < kwords; k++) ap[k * BW_MR + i] = a[k];
-        else
-          for (int k = 0; k < kwords; k++) ap[k * BW_MR + i] = 0;
-      }
-    } /* implicit barrier: Ap complete */
-
-    uint64_t *buf = aligned_alloc(64, sizeof(uint64_t) * BW_NR * KC_MAX);
-#pragma omp for schedule(dynamic, 1)
-    for (int it = 0; it < items; it++) {
-      const int ch = it / msplit, ms = it % msplit;
-      const int p0 = ch * pchunk, p1 = p0 + pchunk < npanels ? p0 + pchunk : npanels;
-      const int g0 = (int)((long)j.ngroups * ms / msplit), g1 = (int)((long)j.ngroups * (ms + 1) / msplit);
-      if (buf) {
-        run_block(&j, p0, p1, g0, g1, buf);
-      } else {
-        /* no 32 KiB for this thread's panel: still correct, via the reference */
-        const int m0 = g0 * BW_MR, m1 = g1 * BW_MR < M ? g1 * BW_MR : M;
-        const int n0 = p0 * BW_NR, n1 = p1 * BW_NR < N ? p1 * BW_NR : N;
-        fallback(mode, m1 - m0, n1 - n0, kwords, A + (long)m0 * lda, lda, B + (long)n0 * ldb, ldb,
-                 C + (long)m0 * ldc + n0, ldc);
-      }
+  /* serially: it is small (M x kwords words) */
+  for (int g = 0; g < j.ngroups; g++) {
+    uint64_t *ap = Ap + (size_t)g * BW_MR * kwords;
+    for (int i = 0; i < BW_MR; i++) {
+      const int m = g * BW_MR + i;
+      const uint64_t *a = A + (long)m * lda;
+      if (m < M)
+        for (int k = 0; k < kwords; k++) ap[k * BW_MR + i] = a[k];
+      else
+        for (int k = 0; k < kwords; k++) ap[k * BW_MR + i] = 0;
     }
-    free(buf);
   }
+
+  j.pchunk = pchunk, j.msplit = msplit, j.npanels = npanels;
+  bw_parallel_items(nt, items, run_item, &j);
   free(Ap);
 }
 

@@ -43,6 +43,13 @@ void bw_ukernel_avx512(int mode, int mr, int kc, const uint64_t *Ap, const uint6
 void bw_pack_panel_generic(int nrows, int kc, const uint64_t *B, long ldb, uint64_t *Bp);
 void bw_pack_panel_avx512(int nrows, int kc, const uint64_t *B, long ldb, uint64_t *Bp);
 
+/*
+ * Run fn(ctx, i) for i < nitems on the caller and up to threads-1 pool workers (bgemm_pool.c).
+ * Returns when every item is done; each item runs exactly once, on some thread.
+ */
+typedef void (*bw_item_fn)(void *ctx, int item);
+void bw_parallel_items(int threads, int nitems, bw_item_fn fn, void *ctx);
+
 /* Store helper shared by the kernels: counts -> C (XNOR: P = 64*kc - popcount(a^b)). */
 static inline void bw_store_row(int mode, int kc, const int64_t *cnt, int32_t *C, int ncols, int accumulate) {
   int64_t base = mode == BW_MODE_XNOR ? 64 * (int64_t)kc : 0;

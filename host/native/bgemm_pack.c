@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bgemm.h"
+#include "bgemm_internal.h"
 #include "cpu.h"
 
 #define T512 __attribute__((target("avx2,avx512f")))
@@ -38,13 +39,27 @@ static T512 void rows_avx512(const float *x, int cols, uint64_t *out) {
   if (w * 64 < cols) rows_plain(x + w * 64, cols - w * 64, out + w);
 }
 
-void bw_pack_rows_f32(int rows, int cols, const float *X, long ldx, uint64_t *out, long ldo, int threads) {
-  const int v = bw_isa_current() == BW_ISA_AVX512;
-#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
-  for (int r = 0; r < rows; r++) {
-    if (v) rows_avx512(X + r * ldx, cols, out + r * ldo);
-    else rows_plain(X + r * ldx, cols, out + r * ldo);
+typedef struct {
+  int rows, cols, avx512;
+  const float *X;
+  long ldx, ldo;
+  uint64_t *out;
+} rows_job;
+
+#define ROWS_PER_ITEM 16
+
+static void rows_item(void *ctx, int i) {
+  const rows_job *p = ctx;
+  for (int r = i * ROWS_PER_ITEM; r < p->rows && r < (i + 1) * ROWS_PER_ITEM; r++) {
+    if (p->avx512) rows_avx512(p->X + r * p->ldx, p->cols, p->out + r * p->ldo);
+    else rows_plain(p->X + r * p->ldx, p->cols, p->out + r * p->ldo);
   }
+}
+
+void bw_pack_rows_f32(int rows, int cols, const float *X, long ldx, uint64_t *out, long ldo, int threads) {
+  if (rows <= 0 || cols <= 0) return;
+  rows_job p = {.rows = rows, .cols = cols, .avx512 = bw_isa_current() == BW_ISA_AVX512, .X = X, .ldx = ldx, .ldo = ldo, .out = out};
+  bw_parallel_items(threads, (rows + ROWS_PER_ITEM - 1) / ROWS_PER_ITEM, rows_item, &p);
 }
 
 /*
@@ -95,30 +110,41 @@ static T512 void cols_chunk_avx512(int nbits, int ncols, const float *X, long ld
   }
 }
 
-int bw_pack_cols_f32(int rows, int cols, const float *X, long ldx, uint64_t *out, long ldo, int threads) {
-  const int words = (rows + 63) / 64, chunks = (cols + CHUNK - 1) / CHUNK, v = bw_isa_current() == BW_ISA_AVX512;
-  const long jobs = (long)words * chunks;
-  int rc = 0;
-#pragma omp parallel num_threads(threads) if (threads > 1)
-  {
-    uint64_t *strip = aligned_alloc(64, sizeof(uint64_t) * CHUNK);
-    if (!strip) {
-#pragma omp atomic write
-      rc = -2;
+typedef struct {
+  int rows, cols, chunks, avx512;
+  const float *X;
+  long ldx, ldo;
+  uint64_t *out;
+} cols_job;
+
+static __thread uint64_t *tls_strip;
+
+static void cols_item(void *ctx, int j) {
+  const cols_job *p = ctx;
+  const int w = j / p->chunks, ch = j % p->chunks;
+  const int c0 = ch * CHUNK, nc = p->cols - c0 < CHUNK ? p->cols - c0 : CHUNK;
+  const int nbits = p->rows - w * 64 < 64 ? p->rows - w * 64 : 64;
+  const float *x = p->X + (long)w * 64 * p->ldx + c0;
+  uint64_t *o = p->out + (long)c0 * p->ldo + w;
+  if (!tls_strip) tls_strip = aligned_alloc(64, sizeof(uint64_t) * CHUNK);
+  if (!tls_strip) { /* no 16 KiB: bit by bit, straight into the output */
+    for (int c = 0; c < nc; c++) {
+      uint64_t word = 0;
+      for (int b = 0; b < nbits; b++) word |= (uint64_t)(x[b * p->ldx + c] >= 0.0f) << b;
+      o[c * p->ldo] = word;
     }
-#pragma omp for schedule(static)
-    for (long j = 0; j < jobs; j++) {
-      if (!strip) continue;
-      const int w = (int)(j / chunks), ch = (int)(j % chunks);
-      const int c0 = ch * CHUNK, nc = cols - c0 < CHUNK ? cols - c0 : CHUNK;
-      const int nbits = rows - w * 64 < 64 ? rows - w * 64 : 64;
-      const float *x = X + (long)w * 64 * ldx + c0;
-      if (v) cols_chunk_avx512(nbits, nc, x, ldx, strip);
-      else cols_chunk_plain(nbits, nc, x, ldx, strip);
-      uint64_t *o = out + (long)c0 * ldo + w;
-      for (int c = 0; c < nc; c++) o[c * ldo] = strip[c];
-    }
-    free(strip);
+    return;
   }
-  return rc;
+  if (p->avx512) cols_chunk_avx512(nbits, nc, x, p->ldx, tls_strip);
+  else cols_chunk_plain(nbits, nc, x, p->ldx, tls_strip);
+  for (int c = 0; c < nc; c++) o[c * p->ldo] = tls_strip[c];
+}
+
+int bw_pack_cols_f32(int rows, int cols, const float *X, long ldx, uint64_t *out, long ldo, int threads) {
+  if (rows <= 0 || cols <= 0) return 0;
+  cols_job p = {.rows = rows, .cols = cols, .chunks = (cols + CHUNK - 1) / CHUNK, .avx512 = bw_isa_current() == BW_ISA_AVX512,
+                .X = X, .ldx = ldx, .ldo = ldo, .out = out};
+  const long jobs = (long)((rows + 63) / 64) * p.chunks;
+  bw_parallel_items(threads, (int)jobs, cols_item, &p);
+  return 0;
 }

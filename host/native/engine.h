@@ -10,7 +10,9 @@
  * return BW_E_SIZE instead of touching memory when they disagree.
  *
  * Threads: every parallel loop gives each output element to exactly one thread and never
- * reduces across threads, so results are identical at any thread count.
+ * reduces across threads, so results are identical at any thread count. Loops hand out
+ * blocks dynamically: on a shared machine a preempted thread then delays one block, not
+ * half the op.
  *
  * Float layers round once per step in float32 (compiled with -ffp-contract=off, no FMA)
  * and keep the reference's summation order; vector code runs ACROSS independent outputs
@@ -87,6 +89,52 @@ int bw_binarize(const float *x, int64_t pixels, int32_t c, int32_t bits, uint64_
 /* y = float32(v / divisor), the division in double. */
 int bw_dequantize(const int32_t *x, float *y, int64_t n, double divisor, int32_t threads);
 
+/* ---- fused chains of element-wise ops, engine_chain.c ------------------------------------- */
+
+/*
+ * Consecutive element-wise ops over tensors of one geometry (pixels x c) run block by
+ * block: each block of pixels goes through every op while it is in cache, and tensors
+ * that never leave the chain live only in a block-sized scratch. Same results as running
+ * the ops one after another (element-wise ops do not mix elements).
+ */
+#define BW_EW_DEQUANTIZE 0
+#define BW_EW_ADD 1
+#define BW_EW_BATCHNORM 2
+#define BW_EW_ACTIVATION 3
+#define BW_EW_QUANTIZE 4
+#define BW_EW_BINARIZE 5
+
+typedef struct bw_ew_op {
+  int32_t kind;
+  int32_t a, b, y;                  /* value slots; b only for ADD */
+  int32_t param;                    /* bits (QUANTIZE, BINARIZE), fn (ACTIVATION) */
+  double divisor;                   /* DEQUANTIZE */
+  const float *mean, *scale, *beta; /* BATCHNORM, c values each */
+} bw_ew_op;
+
+#define BW_SLOT_F32 0
+#define BW_SLOT_I32 1
+#define BW_SLOT_BITS 2
+
+/* A value of the chain: a whole tensor passed at run time (external), or block scratch. */
+typedef struct bw_ew_slot {
+  int32_t kind;     /* BW_SLOT_*; BITS slots must be external */
+  int32_t planes;   /* bit-planes of a BITS slot */
+  int32_t external;
+} bw_ew_slot;
+
+typedef struct bw_chain bw_chain;
+
+/* Checks and copies the ops (BatchNorm parameters included); NULL if inconsistent. */
+bw_chain *bw_chain_create(const bw_ew_op *ops, int32_t nops, const bw_ew_slot *slots, int32_t nslots, int32_t c);
+void bw_chain_free(bw_chain *ch);
+/*
+ * Run on `pixels` pixels of c channels. data[s] / lens[s]: the tensor of external slot s
+ * and its length in elements (f32/i32) or 64-bit words (bits); ignored for internal slots.
+ * A length that does not match pixels is BW_E_SIZE, before any memory is touched.
+ */
+int bw_chain_run(const bw_chain *ch, void *const *data, const int64_t *lens, int64_t pixels, int32_t threads);
+
 typedef struct bw_pool_desc {
   int32_t h, w, c, kh, kw, sh, sw, ph, pw, out_h, out_w;
   int32_t mode;                /* 0 = max, 1 = avg */
@@ -151,10 +199,34 @@ void bw_bk_run_avx512(const bw_bk_job *j);
 /* sum_k popcount(col[aoff[k]]) (k-bit inputs: ones of one plane over the window) */
 int64_t bw_bk_popsum(const uint64_t *col, const int64_t *aoff, int32_t nsteps, int popcnt_insn);
 
-/* 64-byte aligned allocation (weights, scratch); free with free(). NULL on failure. */
-void *bw_alloc(size_t bytes);
+/* element-wise spans at a given ISA (engine_eltwise.c); batchnorm spans start at channel 0 */
+void bw_span_batchnorm(int isa, const float *x, float *y, int64_t n, int32_t channels, const float *mean,
+                       const float *scale, const float *beta);
+void bw_span_add(int isa, const float *a, const float *b, float *y, int64_t n);
+void bw_span_activation(int isa, int32_t fn, const float *x, float *y, int64_t n);
+void bw_span_quantize(int isa, const float *x, float *y, int64_t n, int32_t bits);
+void bw_span_dequantize(int isa, const int32_t *x, float *y, int64_t n, double divisor);
+void bw_span_binarize(int isa, const float *x, int64_t pixels, int32_t c, int32_t bits, uint64_t *y);
 
-/* Below this many elements an element-wise op runs on one thread (fork cost dominates). */
-#define BW_PAR_MIN 32768
+/* 64-byte aligned allocation (weights); free with free(). NULL on failure. */
+void *bw_alloc(size_t bytes);
+/*
+ * Per-thread scratch buffer number `which` (0..7) of at least `bytes`, 64-byte aligned,
+ * grown as needed and kept for the thread's lifetime: calls reuse warm memory instead of
+ * paying malloc and first-touch page faults every time. NULL on failure. Valid until the
+ * same thread asks for the same buffer again.
+ */
+void *bw_scratch(int which, size_t bytes);
+
+/*
+ * Threads for a parallel loop of `parts` independent pieces worth about `work_ns` of one
+ * core's time: one thread below BW_PAR_NS of work, where waking a team (a futex wake-up,
+ * or a preempted spinner on a shared machine) costs more than it saves. 150 us: on the
+ * 2-core development VM, 40 us made ResNet-18 at batch 1 slower with 2 threads than with 1.
+ */
+#define BW_PAR_NS 150000.0
+int bw_team(double work_ns, int32_t threads, int64_t parts);
+/* Replace BW_PAR_NS (ns < 0: back to the default). Tests set 0 so small ops use every thread. */
+void bw_engine_set_parallel_ns(double ns);
 
 #endif

@@ -39,15 +39,17 @@ struct bw_bconv {
 
 /* per-channel tables are appended after the struct and pad_word in one block */
 typedef struct tables {
-  int32_t *thr;   /* [L][nblocks*8] thresholds, transposed so channels are contiguous */
-  int32_t *flipm; /* [nblocks*8] -1 where flip, else 0 */
-  int32_t *minm;  /* [nblocks*8] -1 where the pool takes the min, else 0 */
+  int32_t *thr;    /* [L][nblocks*8] thresholds, transposed so channels are contiguous */
+  int32_t *flipm;  /* [nblocks*8] -1 where flip, else 0 */
+  int32_t *minm;   /* [nblocks*8] -1 where the pool takes the min, else 0 */
+  uint64_t *flipw; /* [out_words] the flip bits packed like an output plane */
 } tables;
 
 static tables tables_of(const bw_bconv *b) {
-  int64_t ocp = (int64_t)b->nblocks * 8;
+  int64_t ocp = (int64_t)b->nblocks * 8; /* a multiple of 8: flipw stays 8-byte aligned */
   int32_t *base = (int32_t *)(b->pad_word + b->words);
-  tables t = {base, base + (int64_t)b->L * ocp, base + (int64_t)b->L * ocp + ocp};
+  tables t = {base, base + (int64_t)b->L * ocp, base + (int64_t)b->L * ocp + ocp,
+              (uint64_t *)(base + (int64_t)(b->L + 2) * ocp)};
   return t;
 }
 
@@ -84,7 +86,7 @@ bw_bconv *bw_bconv_create(const bw_bconv_desc *d, const uint64_t *weight, const 
   int32_t L = d->out_bits ? (1 << d->out_bits) - 1 : 0;
   int64_t nblocks = (d->out_c + 7) / 8, ocp = nblocks * 8;
   size_t head = sizeof(bw_bconv) + (size_t)words * 8;
-  bw_bconv *b = calloc(1, head + (size_t)(L + 2) * ocp * 4);
+  bw_bconv *b = calloc(1, head + (size_t)(L + 2) * ocp * 4 + (size_t)((d->out_c + 63) / 64) * 8);
   if (!b) return NULL;
   b->d = *d;
   b->words = (int32_t)words;
@@ -126,6 +128,7 @@ bw_bconv *bw_bconv_create(const bw_bconv_desc *d, const uint64_t *weight, const 
   for (int64_t oc = 0; oc < d->out_c; oc++) {
     for (int32_t jx = 0; jx < L; jx++) t.thr[jx * ocp + oc] = thresholds[oc * L + jx];
     if (L) t.flipm[oc] = flip[oc] ? -1 : 0;
+    if (L && flip[oc]) t.flipw[oc >> 6] |= 1ULL << (oc & 63);
     if (d->has_pool) t.minm[oc] = use_min[oc] ? -1 : 0;
   }
   return b;
@@ -136,36 +139,6 @@ void bw_bconv_free(bw_bconv *b) {
   free(b->aoff);
   free(b->wpack);
   free(b);
-}
-
-/* ---- epilogue helpers: bit b of n (<= 64) int32 levels -> one word ---------------------- */
-
-__attribute__((target("avx512f"))) static uint64_t pack_avx512(const int32_t *lv, int n, int bit) {
-  uint64_t w = 0;
-  __m512i m = _mm512_set1_epi32(1 << bit);
-  for (int i = 0; i < n; i += 16) {
-    __mmask16 valid = n - i >= 16 ? 0xffff : (__mmask16)((1u << (n - i)) - 1);
-    __m512i v = _mm512_maskz_loadu_epi32(valid, lv + i);
-    w |= (uint64_t)_mm512_test_epi32_mask(v, m) << i;
-  }
-  return w;
-}
-
-__attribute__((target("avx2"))) static uint64_t pack_avx2(const int32_t *lv, int n, int bit) {
-  uint64_t w = 0;
-  int i = 0;
-  for (; i + 8 <= n; i += 8) {
-    __m256i v = _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)(lv + i)), 31 - bit);
-    w |= (uint64_t)(uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(v)) << i;
-  }
-  for (; i < n; i++) w |= (uint64_t)((lv[i] >> bit) & 1) << i;
-  return w;
-}
-
-static uint64_t pack_scalar(const int32_t *lv, int n, int bit) {
-  uint64_t w = 0;
-  for (int i = 0; i < n; i++) w |= (uint64_t)((lv[i] >> bit) & 1) << i;
-  return w;
 }
 
 /* ---- one item ------------------------------------------------------------------------- */
@@ -184,12 +157,141 @@ typedef struct plan {
   const bw_bconv *b;
   const uint64_t *src; /* input or its padded copy */
   void *out;
-  int32_t batch;
   int32_t units_per_item, oc_chunk, n_oc;
   int64_t n_units, n_items;
   int32_t cap_px, ldo; /* scratch capacity: pixels (not planes), channel stride */
   int isa, popcnt;
 } plan;
+
+/* ---- epilogue: integer pool, then thresholds packed to bit-planes or raw int32 ------------ */
+
+/*
+ * Written once, compiled per ISA (plain loops over channels vectorise at that width; the
+ * bit packing uses the ISA's compare-to-mask). GE64: bit r = v[r] >= t[r]; BIT64: bit r =
+ * bit `b` of lv[r]; n <= 64 channels.
+ */
+#define DEF_EMIT(SUF, ATTR, GE64, BIT64)                                                              \
+  ATTR static void emit_##SUF(const plan *p, scratch *s, int64_t u0, int64_t u1, int32_t oc0, int32_t noc) { \
+    const bw_bconv *b = p->b;                                                                         \
+    const bw_bconv_desc *d = &b->d;                                                                   \
+    const tables t = tables_of(b);                                                                    \
+    const int64_t ocp = (int64_t)b->nblocks * 8;                                                      \
+    const int32_t pkh = d->has_pool ? d->pkh : 1, psh = d->has_pool ? d->psh : 1, pph = d->has_pool ? d->pph : 0; \
+    for (int64_t u = u0; u < u1; u++) {                                                               \
+      int64_t n = u / d->out_h;                                                                       \
+      int32_t py = (int32_t)(u % d->out_h);                                                           \
+      int32_t cy0 = py * psh - pph, lo = cy0 < 0 ? 0 : cy0, hi = cy0 + pkh < b->ah ? cy0 + pkh : b->ah; \
+      for (int32_t px = 0; px < d->out_w; px++) {                                                     \
+        const int32_t *pv;                                                                            \
+        if (d->has_pool) {                                                                            \
+          /* max of v (or of -v where the folded map decreases: that is the min) */                   \
+          const int32_t *m = t.minm + oc0;                                                            \
+          int32_t *acc = s->pool;                                                                     \
+          for (int32_t r = 0; r < noc; r++) acc[r] = INT_MIN;                                         \
+          int32_t cx0 = px * d->psw - d->ppw;                                                         \
+          int32_t xlo = cx0 < 0 ? 0 : cx0, xhi = cx0 + d->pkw < b->aw ? cx0 + d->pkw : b->aw;         \
+          for (int32_t cy = lo; cy < hi; cy++)                                                        \
+            for (int32_t cx = xlo; cx < xhi; cx++) {                                                  \
+              const int32_t *v = s->v + (int64_t)(s->ustart[u - u0] + (cy - lo) * b->aw + cx) * p->ldo; \
+              for (int32_t r = 0; r < noc; r++) {                                                     \
+                int32_t x = (v[r] ^ m[r]) - m[r];                                                     \
+                acc[r] = x > acc[r] ? x : acc[r];                                                     \
+              }                                                                                       \
+            }                                                                                         \
+          for (int32_t r = 0; r < noc; r++) acc[r] = (acc[r] ^ m[r]) - m[r];                          \
+          pv = acc;                                                                                   \
+        } else {                                                                                      \
+          pv = s->v + (int64_t)(s->ustart[u - u0] + px) * p->ldo;                                     \
+        }                                                                                             \
+        int64_t opix = (n * d->out_h + py) * d->out_w + px;                                           \
+        if (!b->L) {                                                                                  \
+          memcpy((int32_t *)p->out + opix * d->out_c + oc0, pv, (size_t)noc * 4);                      \
+          continue;                                                                                   \
+        }                                                                                             \
+        uint64_t *ow = (uint64_t *)p->out + opix * d->out_bits * b->out_words + oc0 / 64;             \
+        if (b->L == 1) { /* 1-bit: (v >= t) XOR flip, 64 channels per word */                         \
+          for (int32_t r = 0; r < noc; r += 64) {                                                     \
+            int nn = noc - r < 64 ? noc - r : 64;                                                     \
+            ow[r / 64] = GE64(pv + r, t.thr + oc0 + r, nn) ^ t.flipw[(oc0 + r) / 64];                 \
+          }                                                                                           \
+          continue;                                                                                   \
+        }                                                                                             \
+        /* k-bit: level = #{j: v >= t_j}, or 2^k-1 minus that where flip */                           \
+        int32_t *lv = s->lv;                                                                          \
+        const int32_t *fm = t.flipm + oc0;                                                            \
+        for (int32_t r = 0; r < noc; r++) lv[r] = 0;                                                  \
+        for (int32_t jx = 0; jx < b->L; jx++) {                                                       \
+          const int32_t *th = t.thr + jx * ocp + oc0;                                                 \
+          for (int32_t r = 0; r < noc; r++) lv[r] += pv[r] >= th[r];                                  \
+        }                                                                                             \
+        for (int32_t r = 0; r < noc; r++) lv[r] = (lv[r] ^ fm[r]) + (fm[r] & (b->L + 1));             \
+        for (int32_t bit = 0; bit < d->out_bits; bit++)                                               \
+          for (int32_t r = 0; r < noc; r += 64) {                                                     \
+            int nn = noc - r < 64 ? noc - r : 64;                                                     \
+            ow[(int64_t)bit * b->out_words + r / 64] = BIT64(lv + r, nn, bit);                        \
+          }                                                                                           \
+      }                                                                                               \
+    }                                                                                                 \
+  }
+
+#define A512 __attribute__((target("avx512f")))
+#define A256 __attribute__((target("avx2")))
+#define INLINE static inline __attribute__((always_inline))
+
+A512 INLINE uint64_t ge64_avx512(const int32_t *v, const int32_t *t, int n) {
+  uint64_t w = 0;
+  for (int i = 0; i < n; i += 16) {
+    __mmask16 valid = n - i >= 16 ? 0xffff : (__mmask16)((1u << (n - i)) - 1);
+    __m512i a = _mm512_maskz_loadu_epi32(valid, v + i), b = _mm512_maskz_loadu_epi32(valid, t + i);
+    w |= (uint64_t)_mm512_mask_cmp_epi32_mask(valid, a, b, _MM_CMPINT_NLT) << i;
+  }
+  return w;
+}
+A512 INLINE uint64_t bit64_avx512(const int32_t *lv, int n, int bit) {
+  uint64_t w = 0;
+  __m512i m = _mm512_set1_epi32(1 << bit);
+  for (int i = 0; i < n; i += 16) {
+    __mmask16 valid = n - i >= 16 ? 0xffff : (__mmask16)((1u << (n - i)) - 1);
+    w |= (uint64_t)_mm512_mask_test_epi32_mask(valid, _mm512_maskz_loadu_epi32(valid, lv + i), m) << i;
+  }
+  return w;
+}
+
+A256 INLINE uint64_t ge64_avx2(const int32_t *v, const int32_t *t, int n) {
+  uint64_t w = 0;
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256i lt = _mm256_cmpgt_epi32(_mm256_loadu_si256((const __m256i *)(t + i)), _mm256_loadu_si256((const __m256i *)(v + i)));
+    w |= (uint64_t)(~(uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(lt)) & 0xffu) << i;
+  }
+  for (; i < n; i++) w |= (uint64_t)(v[i] >= t[i]) << i;
+  return w;
+}
+A256 INLINE uint64_t bit64_avx2(const int32_t *lv, int n, int bit) {
+  uint64_t w = 0;
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256i x = _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)(lv + i)), 31 - bit);
+    w |= (uint64_t)(uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(x)) << i;
+  }
+  for (; i < n; i++) w |= (uint64_t)((lv[i] >> bit) & 1) << i;
+  return w;
+}
+
+INLINE uint64_t ge64_sse2(const int32_t *v, const int32_t *t, int n) {
+  uint64_t w = 0;
+  for (int i = 0; i < n; i++) w |= (uint64_t)(v[i] >= t[i]) << i;
+  return w;
+}
+INLINE uint64_t bit64_sse2(const int32_t *lv, int n, int bit) {
+  uint64_t w = 0;
+  for (int i = 0; i < n; i++) w |= (uint64_t)((lv[i] >> bit) & 1) << i;
+  return w;
+}
+
+DEF_EMIT(avx512, A512, ge64_avx512, bit64_avx512)
+DEF_EMIT(avx2, A256, ge64_avx2, bit64_avx2)
+DEF_EMIT(sse2, , ge64_sse2, bit64_sse2)
 
 static void run_item(const plan *p, int64_t item, scratch *s) {
   const bw_bconv *b = p->b;
@@ -217,11 +319,16 @@ static void run_item(const plan *p, int64_t item, scratch *s) {
       }
   }
 
-  /* 2. popcount accumulate, 8-channel blocks x columns */
+  /* 2. popcount accumulate, 8-channel blocks x columns. Raw integers without a pool go
+     straight to the output when whole 8-channel blocks fit (columns are then consecutive
+     output pixels); otherwise to the scratch. */
+  const int direct = !d->has_pool && !b->L && d->out_c % 8 == 0;
+  int32_t *vdst = direct ? (int32_t *)p->out + u0 * d->out_w * d->out_c + oc0 : s->v;
+  const int64_t vld = direct ? d->out_c : p->ldo;
   bw_bk_job job = {
       .nsteps = b->nsteps, .aoff = b->aoff, .w = b->wpack + (int64_t)(oc0 / 8) * b->nsteps * 8,
       .nblocks = (noc + 7) / 8, .cols = s->cols, .ncols = npx * P, .mode_and = P > 1,
-      .bias = P > 1 ? 0 : b->K, .sign = P > 1 ? 1 : -1, .out = P > 1 ? s->raw : s->v, .ldo = p->ldo,
+      .bias = P > 1 ? 0 : b->K, .sign = P > 1 ? 1 : -1, .out = P > 1 ? s->raw : vdst, .ldo = P > 1 ? p->ldo : vld,
   };
   switch (p->isa) {
     case BW_ISA_AVX512: bw_bk_run_avx512(&job); break;
@@ -231,7 +338,7 @@ static void run_item(const plan *p, int64_t item, scratch *s) {
   if (P > 1) {
     for (int32_t i = 0; i < npx; i++) {
       for (int32_t pl = 0; pl < P; pl++) s->ones[pl] = bw_bk_popsum(s->cols[i * P + pl], b->aoff, b->nsteps, p->popcnt);
-      int32_t *v = s->v + (int64_t)i * p->ldo;
+      int32_t *v = vdst + (int64_t)i * vld;
       for (int32_t r = 0; r < noc; r++) {
         int64_t acc = 0;
         for (int32_t pl = 0; pl < P; pl++) acc += (2 * (int64_t)s->raw[((int64_t)i * P + pl) * p->ldo + r] - s->ones[pl]) << pl;
@@ -240,59 +347,12 @@ static void run_item(const plan *p, int64_t item, scratch *s) {
     }
   }
 
-  /* 3. pool, then the output transform, one output pixel at a time */
-  tables t = tables_of(b);
-  const int64_t ocp = (int64_t)b->nblocks * 8;
-  for (int64_t u = u0; u < u1; u++) {
-    int64_t n = u / d->out_h;
-    int32_t py = (int32_t)(u % d->out_h);
-    int32_t cy0 = py * psh - pph, lo = cy0 < 0 ? 0 : cy0, hi = cy0 + pkh < b->ah ? cy0 + pkh : b->ah;
-    for (int32_t px = 0; px < d->out_w; px++) {
-      const int32_t *pv;
-      if (d->has_pool) {
-        const int32_t *m = t.minm + oc0;
-        int32_t *acc = s->pool;
-        for (int32_t r = 0; r < noc; r++) acc[r] = INT_MIN;
-        int32_t cx0 = px * d->psw - d->ppw;
-        int32_t xlo = cx0 < 0 ? 0 : cx0, xhi = cx0 + d->pkw < b->aw ? cx0 + d->pkw : b->aw;
-        for (int32_t cy = lo; cy < hi; cy++)
-          for (int32_t cx = xlo; cx < xhi; cx++) {
-            const int32_t *v = s->v + (int64_t)(s->ustart[u - u0] + (cy - lo) * b->aw + cx) * p->ldo;
-            /* max of (v or -v): min where the folded map decreases */
-            for (int32_t r = 0; r < noc; r++) {
-              int32_t x = (v[r] ^ m[r]) - m[r];
-              acc[r] = x > acc[r] ? x : acc[r];
-            }
-          }
-        for (int32_t r = 0; r < noc; r++) acc[r] = (acc[r] ^ m[r]) - m[r];
-        pv = acc;
-      } else {
-        pv = s->v + (int64_t)(s->ustart[u - u0] + px) * p->ldo;
-      }
-      int64_t opix = (n * d->out_h + py) * d->out_w + px;
-      if (!b->L) {
-        memcpy((int32_t *)p->out + opix * d->out_c + oc0, pv, (size_t)noc * 4);
-        continue;
-      }
-      /* level = #{j: v >= t_j}, or 2^k-1 minus that where flip */
-      int32_t *lv = s->lv;
-      const int32_t *fm = t.flipm + oc0;
-      for (int32_t r = 0; r < noc; r++) lv[r] = 0;
-      for (int32_t jx = 0; jx < b->L; jx++) {
-        const int32_t *th = t.thr + jx * ocp + oc0;
-        for (int32_t r = 0; r < noc; r++) lv[r] += pv[r] >= th[r];
-      }
-      for (int32_t r = 0; r < noc; r++) lv[r] = (lv[r] ^ fm[r]) + (fm[r] & (b->L + 1));
-      uint64_t *ow = (uint64_t *)p->out + opix * d->out_bits * b->out_words;
-      for (int32_t bit = 0; bit < d->out_bits; bit++)
-        for (int32_t r = 0; r < noc; r += 64) {
-          int nn = noc - r < 64 ? noc - r : 64;
-          uint64_t word = p->isa == BW_ISA_AVX512 ? pack_avx512(lv + r, nn, bit)
-                          : p->isa == BW_ISA_AVX2 ? pack_avx2(lv + r, nn, bit)
-                                                  : pack_scalar(lv + r, nn, bit);
-          ow[(int64_t)bit * b->out_words + (oc0 + r) / 64] = word;
-        }
-    }
+  /* 3. pool, then the output transform (already done for direct int output) */
+  if (direct) return;
+  switch (p->isa) {
+    case BW_ISA_AVX512: emit_avx512(p, s, u0, u1, oc0, noc); break;
+    case BW_ISA_AVX2: emit_avx2(p, s, u0, u1, oc0, noc); break;
+    default: emit_sse2(p, s, u0, u1, oc0, noc); break;
   }
 }
 
@@ -328,7 +388,7 @@ int bw_bconv_run(const bw_bconv *b, int32_t batch, const uint64_t *in, int64_t i
   if (in_words != (int64_t)batch * d->h * d->w * b->pxw) return BW_E_SIZE;
   if (out_len != (b->L ? opx * d->out_bits * b->out_words : opx * d->out_c)) return BW_E_SIZE;
 
-  plan p = {.b = b, .out = out, .batch = batch, .isa = bw_engine_isa(), .popcnt = bw_engine_has_popcnt()};
+  plan p = {.b = b, .out = out, .isa = bw_engine_isa(), .popcnt = bw_engine_has_popcnt()};
   p.n_units = (int64_t)batch * d->out_h;
   const int32_t pkh = d->has_pool ? d->pkh : 1;
   const int32_t rows_per_unit = pkh < b->ah ? pkh : b->ah;
@@ -355,12 +415,13 @@ int bw_bconv_run(const bw_bconv *b, int32_t batch, const uint64_t *in, int64_t i
   p.cap_px = (int32_t)(upi * px_per_unit);
 
   uint64_t *padded = NULL;
-  int nt = threads;
-  if (nt > p.n_items) nt = (int)p.n_items;
+  /* ~0.1 ns per 64-bit popcount step of one channel, ~0.5 ns per accumulator epilogue */
+  double acc = (double)p.n_units * px_per_unit * b->nblocks * 8;
+  int nt = bw_team(acc * (b->nsteps * d->in_bits * 0.1 + 0.5), threads, p.n_items);
   if (b->padded) {
-    padded = bw_alloc((size_t)batch * b->hp * b->wp * b->pxw * 8);
+    padded = bw_scratch(7, (size_t)batch * b->hp * b->wp * b->pxw * 8); /* this thread's; workers only read it */
     if (!padded) return BW_E_NOMEM;
-    pad_input(b, in, padded, batch, threads);
+    pad_input(b, in, padded, batch, nt);
     p.src = padded;
   } else {
     p.src = in;
@@ -371,13 +432,13 @@ int bw_bconv_run(const bw_bconv *b, int32_t batch, const uint64_t *in, int64_t i
   {
     scratch s;
     int64_t cols = (int64_t)p.cap_px * d->in_bits;
-    s.cols = malloc((size_t)cols * sizeof *s.cols);
-    s.raw = d->in_bits > 1 ? bw_alloc((size_t)(cols * p.ldo) * 4) : NULL;
-    s.v = bw_alloc((size_t)((int64_t)p.cap_px * p.ldo) * 4);
-    s.pool = bw_alloc((size_t)p.ldo * 4);
-    s.lv = bw_alloc((size_t)p.ldo * 4);
-    s.ustart = malloc((size_t)p.units_per_item * 4);
-    s.ones = malloc((size_t)d->in_bits * 8);
+    s.cols = bw_scratch(0, (size_t)cols * sizeof *s.cols);
+    s.raw = d->in_bits > 1 ? bw_scratch(1, (size_t)(cols * p.ldo) * 4) : NULL;
+    s.v = bw_scratch(2, (size_t)((int64_t)p.cap_px * p.ldo) * 4);
+    s.pool = bw_scratch(3, (size_t)p.ldo * 4);
+    s.lv = bw_scratch(4, (size_t)p.ldo * 4);
+    s.ustart = bw_scratch(5, (size_t)p.units_per_item * 4);
+    s.ones = bw_scratch(6, (size_t)d->in_bits * 8);
     int ok = s.cols && s.v && s.pool && s.lv && s.ustart && s.ones && (d->in_bits == 1 || s.raw);
     if (!ok) {
 #pragma omp atomic write
@@ -386,14 +447,6 @@ int bw_bconv_run(const bw_bconv *b, int32_t batch, const uint64_t *in, int64_t i
 #pragma omp for schedule(dynamic, 1)
     for (int64_t it = 0; it < p.n_items; it++)
       if (ok) run_item(&p, it, &s);
-    free(s.cols);
-    free(s.raw);
-    free(s.v);
-    free(s.pool);
-    free(s.lv);
-    free(s.ustart);
-    free(s.ones);
   }
-  free(padded);
   return failed ? BW_E_NOMEM : BW_OK;
 }

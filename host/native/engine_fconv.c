@@ -164,7 +164,7 @@ int bw_fconv_run(const bw_fconv *f, int32_t batch, const float *x, int64_t x_len
   float *padded = NULL;
   const float *src = x;
   if (d.ph || d.pw) {
-    padded = bw_alloc((size_t)((int64_t)batch * hp * wp * d.c) * 4);
+    padded = bw_scratch(7, (size_t)((int64_t)batch * hp * wp * d.c) * 4); /* workers only read it */
     if (!padded) return BW_E_NOMEM;
     memset(padded, 0, (size_t)((int64_t)batch * hp * wp * d.c) * 4);
     for (int64_t r = 0; r < (int64_t)batch * d.h; r++) {
@@ -181,7 +181,7 @@ int bw_fconv_run(const bw_fconv *f, int32_t batch, const float *x, int64_t x_len
   const int64_t noc = (d.out_c + 63) / 64;
   const int64_t items = rows * nox * noc;
   const int isa = bw_engine_isa();
-  const int nt = items < threads ? (int)items : threads;
+  const int nt = bw_team((double)rows * d.out_w * d.out_c * d.kh * d.kw * d.c * 0.05, threads, items);
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(dynamic, 1)
   for (int64_t it = 0; it < items; it++) {
     int64_t r = it / (nox * noc), rest = it % (nox * noc);
@@ -195,6 +195,5 @@ int bw_fconv_run(const bw_fconv *f, int32_t batch, const float *x, int64_t x_len
     else if (isa == BW_ISA_AVX2) row_avx2(&g, xrow, yrow, ox0, ox1, o0, o1);
     else row_sse2(&g, xrow, yrow, ox0, ox1, o0, o1);
   }
-  free(padded);
   return BW_OK;
 }

@@ -107,9 +107,8 @@ int bw_pool(const bw_pool_desc *d, int32_t batch, const float *x, int64_t x_len,
   const bw_pool_desc dd = *d;
   const int64_t rows = (int64_t)batch * d->out_h;
   const int isa = bw_engine_isa();
-  int nt = rows * d->out_w * d->c < BW_PAR_MIN ? 1 : threads;
-  if (nt > rows) nt = (int)rows;
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+  int nt = bw_team((double)rows * d->out_w * d->c * d->kh * d->kw * 0.3, threads, rows);
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(dynamic, 1)
   for (int64_t r = 0; r < rows; r++) {
     if (isa == BW_ISA_AVX512) row_avx512(&dd, x, y, r);
     else if (isa == BW_ISA_AVX2) row_avx2(&dd, x, y, r);

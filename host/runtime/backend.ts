@@ -39,6 +39,11 @@ export interface Backend {
   runSegment(segment: number, tensors: Map<number, TensorData>, batch: number): Promise<Map<number, TensorData>>;
   /** Per-op statistics accumulated since load. */
   layerStats(): LayerStat[];
+  /**
+   * Optional: take back tensor buffers the session no longer needs (buffers the backend
+   * did not hand out are ignored), so the next batch reuses warm memory.
+   */
+  recycle?(buffers: Iterable<TensorData>): void;
   /** Release native or device resources. */
   dispose(): Promise<void>;
 }

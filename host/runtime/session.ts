@@ -112,8 +112,15 @@ export class Session {
       for (const t of seg.inputs) ins.set(t, tensors.get(t)!);
       const outs = await this.backend.runSegment(si, ins, n);
       for (const [t, d] of outs) tensors.set(t, d);
-      // drop tensors no later segment reads
-      for (const t of tensors.keys()) if (t !== m.output && this.lastUse[t] < seg.end) tensors.delete(t);
+      // drop tensors no later segment reads, handing their buffers back to the backend
+      const dropped: TensorData[] = [];
+      for (const [t, d] of tensors) {
+        if (t !== m.output && this.lastUse[t] < seg.end) {
+          dropped.push(d);
+          tensors.delete(t);
+        }
+      }
+      this.backend.recycle?.(dropped);
     }
     const logits = tensors.get(m.output);
     if (!(logits instanceof Float32Array)) throw new Error('session: model output is not a float tensor');

@@ -81,12 +81,16 @@ export class Net {
   }
 
   /**
-   * Forward pass of images [N, H, W, C]. Returns the logits, or with `stopAt` the
-   * input of that BatchNorm layer (for estimating its statistics).
+   * Forward pass of n images (NCHW float32, as the datasets hold them). Returns the
+   * logits, or with `stopAt` the input of that BatchNorm layer (for its statistics).
    */
-  forward(x: Tensor, mode: Mode, stopAt?: string): Tensor {
+  forward(images: Float32Array, n: number, mode: Mode, stopAt?: string): Tensor {
     const { tf, ops } = this;
     const layers = this.arch.layers;
+    const [C, H, W] = this.arch.input;
+    // NCHW -> NHWC is a no-op for one channel; more would need a transpose here
+    if (C !== 1) throw new Error('net: only single-channel inputs are supported');
+    let x = tf.tensor(images.subarray(0, n * C * H * W), [n, H, W, C]);
     for (let i = 0; i < layers.length; i++) {
       const l = layers[i];
       const v = (s: string) => this.vars.get(`${l.name}_${s}`)!;

@@ -74,9 +74,6 @@ export interface Tf {
   reshape(a: T, shape: number[]): T;
   transpose(a: T, perm?: number[]): T;
   reverse(a: T, axis: number[]): T;
-  tile(a: T, reps: number[]): T;
-  equal(a: T, b: TL): T;
-  grad(f: (x: Tensor) => Tensor): (x: Tensor, dy?: Tensor) => Tensor;
   pad(a: T, paddings: [number, number][]): T;
   matMul(a: T, b: T, transposeA?: boolean, transposeB?: boolean): T;
   conv2d(x: T, w: T, strides: number, pad: 'valid' | 'same'): T;

@@ -141,10 +141,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       }
       let predicted: Tensor | undefined;
       const lossValue = tf.tidy(() => {
-        const x = tf.tensor(xBuf.subarray(0, n * PIXELS), [n, 28, 28, 1]);
         const y = tf.oneHot(tf.tensor(labels, [n], 'int32'), arch.classes);
         const { value, grads } = tf.variableGrads(() => {
-          const logits = net.forward(x, 'train');
+          const logits = net.forward(xBuf, n, 'train');
           predicted = tf.keep(tf.argMax(logits, 1));
           return tf.neg(tf.mean(tf.sum(tf.mul(y, tf.logSoftmax(logits)), 1)));
         }, net.trainable);
@@ -180,7 +179,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const out = new Float32Array(total * arch.classes);
     for (let i = 0; i < total; i += batch) {
       const n = Math.min(batch, total - i);
-      const logits = tf.tidy(() => net.forward(tf.tensor(images.slice(i * PIXELS, (i + n) * PIXELS), [n, 28, 28, 1]), 'infer'));
+      const logits = tf.tidy(() => net.forward(images.subarray(i * PIXELS, (i + n) * PIXELS), n, 'infer'));
       out.set(logits.dataSync(), i * arch.classes);
       logits.dispose();
       onBatch?.(i + n, total);
@@ -244,7 +243,7 @@ function estimateStats(tf: Tf, net: Net, name: string, images: Float32Array, bat
     let bv = new Float64Array(0);
     let per = 0;
     tf.tidy(() => {
-      const x = net.forward(tf.tensor(images.slice(i * PIXELS, (i + b) * PIXELS), [b, 28, 28, 1]), 'infer', name);
+      const x = net.forward(images.subarray(i * PIXELS, (i + b) * PIXELS), b, 'infer', name);
       const axes = x.shape.length === 4 ? [0, 1, 2] : [0];
       const m = tf.moments(x, axes);
       bm = Float64Array.from(m.mean.dataSync());

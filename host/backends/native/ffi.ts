@@ -29,6 +29,16 @@ export interface PoolDesc {
   out_h: number; out_w: number; mode: number; count_include_pad: number;
 }
 
+export interface EwOp {
+  kind: number; a: number; b: number; y: number; param: number; divisor: number;
+  mean: Float32Array | null; scale: Float32Array | null; beta: Float32Array | null;
+}
+export interface EwSlot { kind: number; planes: number; external: number }
+export const EW = { dequantize: 0, add: 1, batchnorm: 2, activation: 3, quantize: 4, binarize: 5 } as const;
+export const SLOT = { f32: 0, i32: 1, bits: 2 } as const;
+
+type TensorLike = Float32Array | Int32Array | Uint32Array;
+
 /** An opaque native handle (koffi external). */
 export type Handle = object;
 
@@ -47,8 +57,15 @@ export interface Engine {
   binarize(x: Float32Array, pixels: number, c: number, bits: number, y: Uint32Array, threads: number): number;
   dequantize(x: Int32Array, y: Float32Array, n: number, divisor: number, threads: number): number;
   pool(d: PoolDesc, batch: number, x: Float32Array, xLen: number, y: Float32Array, yLen: number, threads: number): number;
+  /** Fused element-wise ops over pixels x c (engine_chain.c), prepared once. */
+  chainCreate(ops: EwOp[], slots: EwSlot[], c: number): Handle | null;
+  chainFree(h: Handle): void;
+  /** data[s]: the tensor of external slot s (null for internal ones); lens[s] its length. */
+  chainRun(h: Handle, data: (TensorLike | null)[], lens: BigInt64Array, pixels: number, threads: number): number;
   /** The ISA level the engine's kernels run at now (0 scalar, 1 AVX2, 2 AVX-512). */
   isa(): number;
+  /** Work (ns) below which a loop stays on one thread; < 0 restores the default (tests use 0). */
+  setParallelNs(ns: number): void;
   /** detExp of every element in double precision (the kernel tanh and sigmoid use). */
   expF64(x: Float64Array, y: Float64Array): number;
 }
@@ -66,7 +83,13 @@ export function nativeEngine(): Engine {
   ]));
   koffi.struct('bw_conv2d_desc', fields(['h', 'w', 'c', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw', 'out_c', 'out_h', 'out_w']));
   koffi.struct('bw_pool_desc', fields(['h', 'w', 'c', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw', 'out_h', 'out_w', 'mode', 'count_include_pad']));
+  koffi.struct('bw_ew_op', {
+    kind: i32, a: i32, b: i32, y: i32, param: i32, divisor: 'double',
+    mean: 'const float *', scale: 'const float *', beta: 'const float *',
+  });
+  koffi.struct('bw_ew_slot', { kind: i32, planes: i32, external: i32 });
   koffi.opaque('bw_bconv');
+  koffi.opaque('bw_chain');
   koffi.opaque('bw_fconv');
   const f = (sig: string) => lib.func(sig);
   const bconvCreate = f('bw_bconv *bw_bconv_create(const bw_bconv_desc *d, const void *weight, const void *thr, const void *flip, const void *use_min)');
@@ -83,8 +106,12 @@ export function nativeEngine(): Engine {
   const binarize = f('int bw_binarize(const void *x, int64_t pixels, int32_t c, int32_t bits, void *y, int32_t threads)');
   const dequantize = f('int bw_dequantize(const void *x, void *y, int64_t n, double divisor, int32_t threads)');
   const pool = f('int bw_pool(const bw_pool_desc *d, int32_t batch, const void *x, int64_t x_len, void *y, int64_t y_len, int32_t threads)');
+  const chainCreate = f('bw_chain *bw_chain_create(const bw_ew_op *ops, int32_t nops, const bw_ew_slot *slots, int32_t nslots, int32_t c)');
+  const chainFree = f('void bw_chain_free(bw_chain *ch)');
+  const chainRun = f('int bw_chain_run(const bw_chain *ch, void **data, const int64_t *lens, int64_t pixels, int32_t threads)');
   const isa = f('int bw_engine_isa(void)');
   const expF64 = f('int bw_exp_f64(const void *x, void *y, int64_t n)');
+  const setParallelNs = f('void bw_engine_set_parallel_ns(double ns)');
   const e: Engine = {
     bconvCreate: (d, w, t, fl, um) => bconvCreate(d, w, t, fl, um) as Handle | null,
     bconvFree: (h) => bconvFree(h),
@@ -100,7 +127,11 @@ export function nativeEngine(): Engine {
     binarize: (x, p, c, b, y, t) => binarize(x, p, c, b, y, t) as number,
     dequantize: (x, y, n, d, t) => dequantize(x, y, n, d, t) as number,
     pool: (d, n, x, xl, y, yl, t) => pool(d, n, x, xl, y, yl, t) as number,
+    chainCreate: (ops, slots, c) => chainCreate(ops, ops.length, slots, slots.length, c) as Handle | null,
+    chainFree: (h) => chainFree(h),
+    chainRun: (h, data, lens, p, t) => chainRun(h, data, lens, p, t) as number,
     isa: () => isa() as number,
+    setParallelNs: (ns) => void setParallelNs(ns),
     expF64: (x, y) => (x.length === y.length ? (expF64(x, y, x.length) as number) : BW_E_SIZE),
   };
   engine = e;

@@ -15,10 +15,25 @@ import { validateModel } from '../../compile/validate';
 import { Backend, LayerStat, TensorData } from '../../runtime/backend';
 import { BackendOptions } from '../../runtime/backends';
 import {
-  BW_E_ARG, BW_E_NOMEM, BW_E_SIZE, BW_OK, Engine, Handle, nativeEngine,
+  BW_E_ARG, BW_E_NOMEM, BW_E_SIZE, BW_OK, Engine, EW, EwOp, EwSlot, Handle, nativeEngine, SLOT,
 } from './ffi';
 
 const ACTIVATIONS = { relu: 0, tanh: 1, sigmoid: 2 } as const;
+/** Element-wise host ops: a run of them over one geometry is fused into one native pass. */
+const FUSABLE = new Set(['dequantize', 'add', 'batchnorm', 'activation', 'quantize', 'binarize']);
+
+/** Ops [start, end) of a host segment run block by block in one native call. */
+interface Chain {
+  start: number;
+  end: number;
+  /** Tensors the chain touches; external ones are read from or written to whole arrays. */
+  tensors: number[];
+  external: boolean[];
+  /** Written by the chain (else read from before it). */
+  written: boolean[];
+  /** The prepared native chain (set at load). */
+  handle: Handle | null;
+}
 /** Same bound as Session: a batch larger than this is a caller bug. */
 const MAX_BATCH = 65536;
 
@@ -40,7 +55,10 @@ const ARRAY_NAME: Record<Kind, string> = { f32: 'Float32Array', i32: 'Int32Array
  */
 function alloc(info: TensorInfo, batch: number): TensorData {
   const n = batch * tensorLength(info);
-  const buf = n >= 1024 ? Buffer.allocUnsafeSlow(n * 4).buffer : new ArrayBuffer(n * 4);
+  return view(info, n >= 1024 ? Buffer.allocUnsafeSlow(n * 4).buffer : new ArrayBuffer(n * 4), n);
+}
+
+function view(info: TensorInfo, buf: ArrayBuffer, n: number): TensorData {
   switch (info.kind) {
     case 'f32':
       return new Float32Array(buf, 0, n);
@@ -66,8 +84,18 @@ export class NativeBackend implements Backend {
   private stats = new Map<number, LayerStat>();
   /** Buffers of tensors that never leave a segment, reused across calls (by tensor id). */
   private scratch = new Map<number, TensorData>();
-  /** Tensors some segment returns (their buffers go to the caller, so never reused). */
+  /** Fused element-wise chains by first op. */
+  private chains = new Map<number, Chain>();
+  /** Tensors some segment returns (their buffers go to the caller). */
   private escapes = new Set<number>();
+  /**
+   * Buffers this backend allocated for segment outputs -> how many returned tensors still
+   * use them (a flatten hands one buffer out under two ids); recycle() takes back only
+   * these, and only when the count drops to 0.
+   */
+  private issued = new WeakMap<ArrayBuffer, number>();
+  /** Returned segment-output buffers by byte length, reused before allocating. */
+  private free = new Map<number, ArrayBuffer[]>();
 
   constructor(opts: BackendOptions = {}) {
     const t = opts.threads ?? os.availableParallelism();
@@ -83,8 +111,15 @@ export class NativeBackend implements Backend {
     this.model = model;
     this.handles = model.ops.map(() => null);
     this.escapes = new Set(model.segments.flatMap((sg) => sg.outputs));
+    // flatten hands its input array on: that array escapes whenever the flattened one does
+    for (let i = model.ops.length - 1; i >= 0; i--) {
+      const op = model.ops[i];
+      if (op.op === 'flatten' && this.escapes.has(op.out)) this.escapes.add(op.in);
+    }
+    this.chains = planChains(model);
     try {
       model.ops.forEach((op, i) => (this.handles[i] = this.prepare(e, model, op, i)));
+      for (const ch of this.chains.values()) ch.handle = this.prepareChain(e, model, ch);
     } catch (err) {
       this.release();
       throw err;
@@ -146,14 +181,29 @@ export class NativeBackend implements Backend {
     const seg = m.segments[segment];
     const local = new Map<number, TensorData>();
     for (const t of seg.inputs) local.set(t, aligned(this.checkTensor(t, tensors.get(t), batch)));
-    for (let i = seg.start; i < seg.end; i++) {
+    for (let i = seg.start; i < seg.end; ) {
       const t0 = performance.now();
+      const chain = this.chains.get(i);
+      if (chain) {
+        this.runChain(e, m, chain, local, batch);
+        // fused ops share one measured time
+        const ms = (performance.now() - t0) / (chain.end - chain.start);
+        for (let k = chain.start; k < chain.end; k++) this.record(k, seg.kind, ms);
+        i = chain.end;
+        continue;
+      }
       const op = m.ops[i];
       local.set(op.out, this.runOp(e, m, op, i, local, batch));
       this.record(i, seg.kind, performance.now() - t0);
+      i++;
     }
     const out = new Map<number, TensorData>();
-    for (const t of seg.outputs) out.set(t, local.get(t)!);
+    for (const t of seg.outputs) {
+      const d = local.get(t)!;
+      const refs = this.issued.get(d.buffer as ArrayBuffer);
+      if (refs !== undefined) this.issued.set(d.buffer as ArrayBuffer, refs + 1);
+      out.set(t, d);
+    }
     return out;
   }
 
@@ -235,17 +285,89 @@ export class NativeBackend implements Backend {
         break;
       }
     }
-    if (rc !== BW_OK) {
-      const why = rc === BW_E_SIZE ? 'size mismatch' : rc === BW_E_NOMEM ? 'out of memory' : rc === BW_E_ARG ? 'bad argument' : `code ${rc}`;
-      throw new BitweaveError(`native backend: op ${i} (${op.op} ${m.opNames[i]}) failed: ${why}`);
-    }
+    this.check(rc, m, i, op.op);
     return y;
   }
 
-  /** The output buffer of tensor `id`: fresh if it leaves the segment, else a reused one. */
+  /** Describe a chain's ops over its slots and prepare it natively (copies BN params). */
+  private prepareChain(e: Engine, m: CompiledModel, ch: Chain): Handle {
+    const slotOf = new Map(ch.tensors.map((t, k) => [t, k]));
+    const slots: EwSlot[] = ch.tensors.map((t, k) => ({ kind: SLOT[m.tensors[t].kind], planes: m.tensors[t].planes, external: ch.external[k] ? 1 : 0 }));
+    const ops: EwOp[] = [];
+    for (let i = ch.start; i < ch.end; i++) {
+      const op = m.ops[i];
+      const o: EwOp = { kind: 0, a: 0, b: 0, y: slotOf.get(op.out)!, param: 0, divisor: 1, mean: null, scale: null, beta: null };
+      switch (op.op) {
+        case 'dequantize': Object.assign(o, { kind: EW.dequantize, a: slotOf.get(op.in)!, divisor: op.divisor }); break;
+        case 'add': Object.assign(o, { kind: EW.add, a: slotOf.get(op.in[0])!, b: slotOf.get(op.in[1])! }); break;
+        case 'batchnorm': Object.assign(o, { kind: EW.batchnorm, a: slotOf.get(op.in)!, mean: op.mean, scale: op.scale, beta: op.beta }); break;
+        case 'activation': Object.assign(o, { kind: EW.activation, a: slotOf.get(op.in)!, param: ACTIVATIONS[op.fn] }); break;
+        case 'quantize': Object.assign(o, { kind: EW.quantize, a: slotOf.get(op.in)!, param: op.bits }); break;
+        case 'binarize': Object.assign(o, { kind: EW.binarize, a: slotOf.get(op.in)!, param: op.bits }); break;
+        default: throw new Error(`native backend: op ${i} (${op.op}) cannot be fused`);
+      }
+      ops.push(o);
+    }
+    const h = e.chainCreate(ops, slots, m.tensors[m.ops[ch.start].out].c);
+    if (!h) throw new BitweaveError(`native backend: cannot prepare fused ops ${ch.start}..${ch.end - 1}`);
+    return h;
+  }
+
+  /** One fused chain: whole arrays for external tensors (checked), block scratch for the rest. */
+  private runChain(e: Engine, m: CompiledModel, ch: Chain, local: Map<number, TensorData>, batch: number): void {
+    const n = ch.tensors.length;
+    const data: (TensorData | null)[] = new Array(n).fill(null);
+    const lens = new BigInt64Array(n);
+    for (let k = 0; k < n; k++) {
+      if (!ch.external[k]) continue;
+      const t = ch.tensors[k];
+      const d = ch.written[k] ? this.output(t, batch) : this.input(local, t, batch);
+      if (ch.written[k]) local.set(t, d);
+      data[k] = d;
+      lens[k] = BigInt(m.tensors[t].kind === 'bits' ? d.length / 2 : d.length);
+    }
+    const g = m.tensors[m.ops[ch.start].out];
+    this.check(e.chainRun(ch.handle!, data, lens, batch * g.h * g.w, this.threads), m, ch.start, `fused ops ${ch.start}..${ch.end - 1}`);
+  }
+
+  private check(rc: number, m: CompiledModel, i: number, what: string): void {
+    if (rc === BW_OK) return;
+    const why = rc === BW_E_SIZE ? 'size mismatch' : rc === BW_E_NOMEM ? 'out of memory' : rc === BW_E_ARG ? 'bad argument' : `code ${rc}`;
+    throw new BitweaveError(`native backend: op ${i} (${what} ${m.opNames[i]}) failed: ${why}`);
+  }
+
+  /**
+   * Give back segment outputs the caller no longer reads (optional; Session can call it
+   * when it drops a tensor). A fresh buffer costs a page fault per 4 KiB on first write,
+   * which at batch 64 is as slow as the op itself; a returned one is reused as is.
+   * Buffers this backend did not hand out are ignored.
+   */
+  recycle(data: Iterable<TensorData>): void {
+    for (const d of data) {
+      const buf = d.buffer as ArrayBuffer;
+      const refs = this.issued.get(buf);
+      if (!refs) continue;
+      if (refs > 1) {
+        this.issued.set(buf, refs - 1);
+        continue;
+      }
+      this.issued.delete(buf);
+      const list = this.free.get(buf.byteLength) ?? [];
+      if (list.length < 8) list.push(buf);
+      this.free.set(buf.byteLength, list);
+    }
+  }
+
+  /** The output buffer of tensor `id`: a caller-owned one if it leaves the segment, else a reused one. */
   private output(id: number, batch: number): TensorData {
     const info = this.model!.tensors[id];
-    if (this.escapes.has(id)) return alloc(info, batch);
+    if (this.escapes.has(id)) {
+      const n = batch * tensorLength(info);
+      const buf = this.free.get(n * 4)?.pop();
+      const y = buf ? view(info, buf, n) : alloc(info, batch);
+      this.issued.set(y.buffer as ArrayBuffer, 0); // counted when returned
+      return y;
+    }
     const n = batch * tensorLength(info);
     const old = this.scratch.get(id);
     if (old && old.length === n) return old;
@@ -274,17 +396,59 @@ export class NativeBackend implements Backend {
         else e.fconvFree(h);
       });
     }
+    if (e) for (const ch of this.chains.values()) if (ch.handle) e.chainFree(ch.handle);
     this.handles = [];
     this.model = null;
     this.stats.clear();
     this.scratch.clear();
     this.escapes.clear();
+    this.free.clear();
+    this.chains.clear();
   }
 
   async dispose(): Promise<void> {
     this.release();
     this.engine = null;
   }
+}
+
+/**
+ * Maximal runs (two ops or more) of consecutive element-wise ops in host segments whose
+ * tensors all have one geometry. A tensor is external when it comes from before the
+ * chain, or something after the chain (or the caller) reads it.
+ */
+function planChains(m: CompiledModel): Map<number, Chain> {
+  const lastUse = new Int32Array(m.tensors.length).fill(-1);
+  m.ops.forEach((op, i) => (op.op === 'add' ? op.in : [op.in]).forEach((t) => (lastUse[t] = i)));
+  const leaves = new Set(m.segments.flatMap((s) => s.outputs));
+  leaves.add(m.output);
+  const chains = new Map<number, Chain>();
+  const T = m.tensors;
+  const same = (a: number, b: number) => T[a].h === T[b].h && T[a].w === T[b].w && T[a].c === T[b].c;
+  const fits = (i: number, ref: number) => {
+    const op = m.ops[i];
+    return FUSABLE.has(op.op) && same(op.out, ref) && (op.op === 'add' ? op.in : [op.in]).every((t) => same(t, ref));
+  };
+  for (const seg of m.segments) {
+    if (seg.kind !== 'host') continue;
+    for (let i = seg.start; i < seg.end; ) {
+      const ref = m.ops[i].out;
+      let j = i;
+      while (j < seg.end && fits(j, ref)) j++;
+      if (j - i >= 2) {
+        const tensors: number[] = [];
+        for (let k = i; k < j; k++) {
+          const op = m.ops[k];
+          for (const t of [...(op.op === 'add' ? op.in : [op.in]), op.out]) if (!tensors.includes(t)) tensors.push(t);
+        }
+        const produced = new Set(m.ops.slice(i, j).map((o) => o.out));
+        const external = tensors.map((t) => !produced.has(t) || leaves.has(t) || lastUse[t] >= j || T[t].kind === 'bits');
+        chains.set(i, { start: i, end: j, tensors, external, written: tensors.map((t) => produced.has(t)), handle: null });
+      }
+      i = Math.max(j, i + 1);
+    }
+  }
+  return chains;
 }
 
 function poolDesc(op: PoolOp, x: TensorInfo, y: TensorInfo) {
