@@ -20,7 +20,9 @@
 #include "bgemm_internal.h"
 
 #define MAX_WORKERS 255
-#define SPIN_WAIT 20000 /* pause iterations a worker polls for the next job before sleeping */
+/* pause iterations (~0.1 ms) a worker polls for the next job before sleeping: catches
+ * back-to-back calls without a futex wake-up, short enough not to crowd other threads */
+#define SPIN_WAIT 4000
 
 typedef struct job {
   bw_item_fn fn;

@@ -97,7 +97,6 @@ export interface TfInit {
 }
 
 let loaded: Promise<TfInit> | undefined;
-let loadedThreads = 0;
 
 /**
  * Load tfjs-core with the wasm backend, once per process. `threads` (default: all cores,
@@ -109,7 +108,6 @@ export function loadTf(threads = Math.min(4, os.cpus().length)): Promise<TfInit>
     throw new BitweaveError(`threads must be an integer in 1..64, got ${threads}`);
   }
   if (loaded) return loaded;
-  loadedThreads = threads;
   loaded = (async () => {
     let tf: Tf;
     let wasm: { setThreadsCount(n: number): void; getThreadsCount(): number };
@@ -137,9 +135,4 @@ export function loadTf(threads = Math.min(4, os.cpus().length)): Promise<TfInit>
     return { tf, threads: wasm.getThreadsCount(), simd };
   })();
   return loaded;
-}
-
-/** Threads requested by the first loadTf call (0 before it). */
-export function requestedThreads(): number {
-  return loadedThreads;
 }
