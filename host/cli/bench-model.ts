@@ -4,6 +4,7 @@ import { BitweaveError } from '../core/errors';
 import { benchModel, BenchModelResult } from '../bench/model';
 import { availableBackends } from '../runtime/backends';
 import { loadNamedModel } from '../zoo/models';
+import { parseShape } from './options';
 
 interface Args {
   model: string;
@@ -25,12 +26,6 @@ function parseList(s: string, what: string): number[] {
   return v;
 }
 
-function parseShape(s: string | undefined): number[] | undefined {
-  if (s === undefined) return undefined;
-  const dims = parseList(s.replace(/x/g, ','), '--input-shape');
-  if (dims.length !== 3) throw new BitweaveError(`--input-shape must be C,H,W, got '${s}'`);
-  return dims;
-}
 
 function text(r: BenchModelResult): string {
   const lines = [

@@ -1,9 +1,10 @@
 /** `bitweave export-onnx <model> -o float.onnx`: the float network a binary model computes. */
 import * as fs from 'node:fs';
 import { Argv, CommandModule } from 'yargs';
-import { BitweaveError, FormatError } from '../core/errors';
+import { FormatError } from '../core/errors';
 import { exportOnnxModel, ONNX_OPSET } from '../export/onnx';
 import { loadNamedModel } from '../zoo/models';
+import { parseShape } from './options';
 
 interface Args {
   model: string;
@@ -14,14 +15,6 @@ interface Args {
   seed?: number;
 }
 
-function parseShape(s: string | undefined): number[] | undefined {
-  if (s === undefined) return undefined;
-  const dims = s.split(/[,x]/).map((d) => Number(d.trim()));
-  if (dims.length !== 3 || dims.some((d) => !Number.isInteger(d) || d < 1 || d > 65536)) {
-    throw new BitweaveError(`--input-shape must be C,H,W with positive integers, got '${s}'`);
-  }
-  return dims;
-}
 
 /** Write through a temp file so a failed export never leaves half a model behind. */
 function writeAtomic(file: string, bytes: Uint8Array): void {

@@ -16,19 +16,12 @@ import { Session } from '../runtime/session';
 import { benchCommands } from './bench';
 import { extraCommands } from './commands';
 import { progress } from './progress';
+import { parseShape } from './options';
 
 function out(json: boolean, obj: unknown, text: () => string): void {
   process.stdout.write(json ? JSON.stringify(obj) + '\n' : text() + '\n');
 }
 
-function parseShape(s: string | undefined): number[] | undefined {
-  if (s === undefined) return undefined;
-  const dims = s.split(/[,x]/).map((d) => Number(d.trim()));
-  if (dims.length !== 3 || dims.some((d) => !Number.isInteger(d) || d < 1 || d > 65536)) {
-    throw new BitweaveError(`--input-shape must be C,H,W with positive integers, got '${s}'`);
-  }
-  return dims;
-}
 
 const modelOptions = (y: Argv) =>
   y
