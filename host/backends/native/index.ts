@@ -17,6 +17,7 @@ import { BackendOptions } from '../../runtime/backends';
 import {
   BW_E_ARG, BW_E_NOMEM, BW_E_SIZE, BW_OK, Engine, EW, EwOp, EwSlot, Handle, nativeEngine, SLOT,
 } from './ffi';
+import { LayerStats } from '../../runtime/layer-stats';
 
 const ACTIVATIONS = { relu: 0, tanh: 1, sigmoid: 2 } as const;
 /** Element-wise host ops: a run of them over one geometry is fused into one native pass. */
@@ -81,7 +82,7 @@ export class NativeBackend implements Backend {
   private model: CompiledModel | null = null;
   /** Per op: the native object holding its prepared weights (bconv, conv2d, dense). */
   private handles: (Handle | null)[] = [];
-  private stats = new Map<number, LayerStat>();
+  private readonly stats = new LayerStats();
   /** Buffers of tensors that never leave a segment, reused across calls (by tensor id). */
   private scratch = new Map<number, TensorData>();
   /** Fused element-wise chains by first op. */
@@ -377,13 +378,11 @@ export class NativeBackend implements Backend {
   }
 
   private record(op: number, where: 'host' | 'device', ms: number): void {
-    const s = this.stats.get(op) ?? { op, name: this.model!.opNames[op], where, ms: 0 };
-    s.ms += ms;
-    this.stats.set(op, s);
+    this.stats.add(op, this.model!.opNames[op], where, ms);
   }
 
   layerStats(): LayerStat[] {
-    return [...this.stats.values()].sort((a, b) => a.op - b.op);
+    return this.stats.list();
   }
 
   private release(): void {

@@ -3,12 +3,13 @@ import { CompiledModel, HostOp } from '../../compile/model';
 import { Backend, LayerStat, TensorData } from '../../runtime/backend';
 import { bconv } from './bconv';
 import { runHostOp } from './float-ops';
+import { LayerStats } from '../../runtime/layer-stats';
 
 /** The oracle: every op in plain TypeScript, float layers and the array model alike. */
 export class ReferenceBackend implements Backend {
   readonly name = 'reference';
   private model: CompiledModel | null = null;
-  private stats = new Map<number, LayerStat>();
+  private readonly stats = new LayerStats();
 
   async load(model: CompiledModel): Promise<void> {
     this.model = model;
@@ -38,13 +39,11 @@ export class ReferenceBackend implements Backend {
   }
 
   private record(op: number, where: 'host' | 'device', ms: number): void {
-    const s = this.stats.get(op) ?? { op, name: this.model!.opNames[op], where, ms: 0 };
-    s.ms += ms;
-    this.stats.set(op, s);
+    this.stats.add(op, this.model!.opNames[op], where, ms);
   }
 
   layerStats(): LayerStat[] {
-    return [...this.stats.values()].sort((a, b) => a.op - b.op);
+    return this.stats.list();
   }
 
   async dispose(): Promise<void> {
