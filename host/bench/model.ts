@@ -1,11 +1,14 @@
 /**
  * End-to-end model benchmark: a bitweave backend vs onnxruntime (CPU execution provider)
  * running the exported float network (host/export/onnx.ts), same input, same thread
- * count, in one process, runs interleaved so both see the same machine load.
+ * count, in one process.
  *
- * Per batch size: one warm-up call each, then up to `runs` timed calls each (at least 3;
- * fewer than `runs` only when a batch size exceeds its time budget). Latency is the median
- * wall time of one call on the whole batch; images/s = batch / latency.
+ * Per batch size the engines alternate BLOCKS blocks of consecutive timed calls, so both
+ * see the same machine load over the run but neither is timed while the other's worker
+ * threads still spin or its data fills the caches: each block starts after an idle gap and
+ * untimed warm-up calls. Up to `runs` timed calls per engine (at least 3; fewer only when a
+ * batch size exceeds its time budget). Latency is the median wall time of one call on the
+ * whole batch; images/s = batch / latency.
  */
 import * as os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -96,6 +99,24 @@ export function benchInput(count: number, perImage: number, seed = 12345): Float
   return x;
 }
 
+const BLOCKS = 3;
+/** Long enough for onnxruntime's and OpenMP's idle workers to stop spinning. */
+const IDLE_GAP_MS = 50;
+
+/** Untimed calls before each block, for at least this long (at least one call). */
+const WARM_UP_MS = 25;
+
+/** Untimed calls that bring caches, clocks and sleeping worker threads back to steady state. */
+async function warmUp(call: () => Promise<unknown>): Promise<void> {
+  const t0 = performance.now();
+  do await call();
+  while (performance.now() - t0 < WARM_UP_MS);
+}
+
+function idle(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 function median(v: number[]): number {
   const s = [...v].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -135,21 +156,38 @@ export async function benchModel(label: string, model: CompiledModel, opts: Benc
         const feeds = { [exported.input.name]: new ort.Tensor('float32', input, [batch, C, H, W]) };
         const runBw = async () => (await session.run(input)).logits;
         const runOrt = async () => (await ortSession.run(feeds))[exported.output.name].data as Float32Array;
-        // warm-up, and the logits both engines agree on
+        // the logits both engines agree on (also the first warm-up call)
         const a = await runBw();
         const b = await runOrt();
-        const warm = new Map(session.stats().layers.map((l) => [l.op, l.ms]));
+        const stats0 = new Map<number, number>();
+        const statsIn = new Map<number, number>(); // per-op time inside timed blocks
+        const snapshot = (into: Map<number, number>) => {
+          for (const l of session.stats().layers) into.set(l.op, l.ms);
+        };
         const tBw: number[] = [];
         const tOrt: number[] = [];
+        const blocks = Math.min(BLOCKS, runs);
         const t0 = performance.now();
-        for (let r = 0; r < runs; r++) {
-          if (r >= 3 && performance.now() - t0 > budget) break;
-          let s = performance.now();
-          await runBw();
-          tBw.push(performance.now() - s);
-          s = performance.now();
-          await runOrt();
-          tOrt.push(performance.now() - s);
+        for (let blk = 0; blk < blocks; blk++) {
+          const want = Math.ceil(((blk + 1) * runs) / blocks) - Math.ceil((blk * runs) / blocks);
+          const overBudget = () => tBw.length >= 3 && performance.now() - t0 > budget;
+          if (overBudget()) break;
+          await idle(IDLE_GAP_MS);
+          await warmUp(runBw);
+          snapshot(stats0);
+          for (let r = 0; r < want && !(r > 0 && overBudget()); r++) {
+            const s = performance.now();
+            await runBw();
+            tBw.push(performance.now() - s);
+          }
+          for (const l of session.stats().layers) statsIn.set(l.op, (statsIn.get(l.op) ?? 0) + l.ms - (stats0.get(l.op) ?? 0));
+          await idle(IDLE_GAP_MS);
+          await warmUp(runOrt);
+          for (let r = 0; r < want && tOrt.length < tBw.length; r++) {
+            const s = performance.now();
+            await runOrt();
+            tOrt.push(performance.now() - s);
+          }
         }
         const row = (engine: BenchModelRow['engine'], be: string, t: number[]): BenchModelRow => ({
           model: label, engine, backend: be, batch, threads, runs: t.length,
@@ -172,9 +210,8 @@ export async function benchModel(label: string, model: CompiledModel, opts: Benc
           if (ia === ib) top1Agree++;
         }
         if (opts.layers) {
-          // stats accumulate from the session's start: subtract the warm-up call
           const st = session.stats().layers.map((l) => ({
-            model: label, batch, backend: session.backendName, op: l.op, layer: l.name, where: l.where, ms: (l.ms - (warm.get(l.op) ?? 0)) / tBw.length,
+            model: label, batch, backend: session.backendName, op: l.op, layer: l.name, where: l.where, ms: (statsIn.get(l.op) ?? 0) / tBw.length,
           }));
           layers.push(...st.sort((x, y) => y.ms - x.ms));
         }
