@@ -3,6 +3,7 @@ import { CommandModule } from 'yargs';
 import { boardsCommand, devicesCommand } from './boards';
 import { exportOnnxCommand } from './export-onnx';
 import { trainCommand } from './train';
+import { compileCommand } from './compile';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const extraCommands: CommandModule<any, any>[] = [];
@@ -10,3 +11,4 @@ export const extraCommands: CommandModule<any, any>[] = [];
 extraCommands.push(exportOnnxCommand);
 extraCommands.push(trainCommand);
 extraCommands.push(boardsCommand, devicesCommand);
+extraCommands.push(compileCommand);

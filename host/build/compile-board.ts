@@ -1,0 +1,60 @@
+/**
+ * `bitweave compile <model> --board <name> -o <dir>`: one self-describing build directory
+ * per board, by toolchain. Every flow starts from the same checked layer programs and the
+ * same kernel sources plus generated header; only the vendor steps differ.
+ */
+import * as path from 'node:path';
+import { Board } from '../boards';
+import { BitweaveError } from '../core/errors';
+import { CompiledModel } from '../compile/model';
+import { emitIntelProject } from './intel';
+import { emitPoclProject } from './pocl';
+import { arrayFor, BoardBuildOptions, BoardBuildResult, KERNEL_NAME, kernelFiles, summariseSegments, writeProject } from './project';
+
+/** A file name for the model inside the build directory. */
+function modelFileName(model: CompiledModel): string {
+  const base = model.name.replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^[._]+/, '') || 'model';
+  return `model/${base}.bnn`;
+}
+
+export function compileForBoard(model: CompiledModel, board: Board, outDir: string, opts: BoardBuildOptions = {}): BoardBuildResult {
+  const array = arrayFor(board, opts);
+  const segments = summariseSegments(model, array);
+  const kernels = kernelFiles(array);
+  const modelFile = modelFileName(model);
+  let project: { files: Map<string, string | Uint8Array>; commands: Record<string, string> };
+  switch (board.toolchain.name) {
+    case 'intel-fpga-sdk-opencl':
+      project = emitIntelProject(model, board, array, kernels, segments, modelFile);
+      break;
+    case 'pocl':
+      project = emitPoclProject(model, board, array, kernels, segments, modelFile);
+      break;
+    default:
+      throw new BitweaveError(`board ${board.name}: the ${board.toolchain.name} flow is not available in this build`);
+  }
+  const manifest = {
+    generator: 'bitweave compile',
+    commandLine: opts.commandLine ?? null,
+    board: board.name,
+    title: board.title,
+    toolchain: board.toolchain,
+    platform: board.platform,
+    array,
+    kernel: { name: KERNEL_NAME, top: kernels.top, header: 'kernels/bitweave_array.h' },
+    model: { name: model.name, file: modelFile, source: model.source },
+    segments,
+    commands: project.commands,
+  };
+  const files = writeProject(outDir, project.files, manifest, opts.force ?? false);
+  return {
+    board: board.name,
+    toolchain: board.toolchain.name,
+    outDir: path.resolve(outDir),
+    array,
+    kernel: kernels.top,
+    files,
+    segments,
+    commands: project.commands,
+  };
+}

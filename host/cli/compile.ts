@@ -1,0 +1,55 @@
+/** `bitweave compile <model> --board <name> -o <dir>`: a build directory for a board. */
+import { Argv, CommandModule } from 'yargs';
+import { loadBoard } from '../boards';
+import { compileForBoard } from '../build/compile-board';
+import { loadNamedModel } from '../zoo/models';
+import { parseShape } from './options';
+
+interface Args {
+  model: string;
+  board: string;
+  output: string;
+  rows?: number;
+  cols?: number;
+  force: boolean;
+  json: boolean;
+  params?: string;
+  'input-shape'?: string;
+}
+
+export const compileCommand: CommandModule<object, Args> = {
+  command: 'compile <model>',
+  describe: 'emit a complete build directory for a board (kernel sources, generated header, vendor commands, README)',
+  builder: (y: Argv) =>
+    y
+      .positional('model', { type: 'string', demandOption: true, describe: '.bnn file, BMXNet <prefix>-symbol.json, or a zoo name' })
+      .option('board', { type: 'string', demandOption: true, describe: "target board (see 'bitweave boards')" })
+      .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'build directory to create' })
+      .option('rows', { type: 'number', describe: "PE rows (default: the board's array)" })
+      .option('cols', { type: 'number', describe: "PE columns (default: the board's array)" })
+      .option('force', { type: 'boolean', default: false, describe: 'replace an earlier build in the output directory' })
+      .option('params', { type: 'string', describe: 'BMXNet .params file' })
+      .option('input-shape', { type: 'string', describe: 'BMXNet input shape C,H,W (default 1,28,28)' })
+      .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }) as unknown as Argv<Args>,
+  handler: async (a) => {
+    const board = loadBoard(a.board);
+    const model = await loadNamedModel(a.model, { params: a.params, inputShape: parseShape(a['input-shape']) });
+    const r = compileForBoard(model, board, a.output, {
+      rows: a.rows,
+      cols: a.cols,
+      force: a.force,
+      commandLine: `bitweave compile ${a.model} --board ${a.board}${a.rows ? ` --rows ${a.rows}` : ''}${a.cols ? ` --cols ${a.cols}` : ''}`,
+    });
+    if (a.json) {
+      process.stdout.write(JSON.stringify(r) + '\n');
+      return;
+    }
+    const lines = [
+      `wrote ${a.output}: ${r.files.length} files for ${r.board} (${r.toolchain}), array ${r.array.rows}x${r.array.cols}x${r.array.word}, kernel ${r.kernel}`,
+      ...r.segments.map((s) => `  device segment ${s.segment}: ${s.layers} layers, ${s.weightBytes} weight bytes, ${s.binaryMacsPerImage} binary MACs per image`),
+      'next steps (see README.md there):',
+      ...Object.values(r.commands).map((c) => `  ${c}`),
+    ];
+    process.stdout.write(lines.join('\n') + '\n');
+  },
+};

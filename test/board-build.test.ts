@@ -1,0 +1,152 @@
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { loadBoard } from '../host/boards';
+import { compileForBoard } from '../host/build/compile-board';
+import { KERNEL_NAME } from '../host/build/project';
+import { readBnn } from '../host/format/bnn';
+
+const ROOT = path.resolve(__dirname, '../..');
+const BIN = path.join(ROOT, 'bin/bitweave.js');
+const CNN = path.join(ROOT, 'models/fashion-cnn.bnn');
+
+function bw(args: string[], env: NodeJS.ProcessEnv = {}): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 300000, env: { ...process.env, ...env } });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function assertUserError(r: { code: number; stderr: string }, pattern: RegExp): void {
+  assert.equal(r.code, 1, `exit code 1, stderr: ${r.stderr}`);
+  const lines = r.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, `one line on stderr, got:\n${r.stderr}`);
+  assert.match(lines[0], pattern);
+}
+
+/**
+ * Stand-ins for aoc and aocl that log their arguments and create the file named by -o, so
+ * the emitted Makefile's targets, dependencies and command lines can be checked here.
+ */
+function fakeIntelTools(dir: string): string {
+  const bin = path.join(dir, 'fake-bin');
+  fs.mkdirSync(bin, { recursive: true });
+  const script = (name: string) =>
+    `#!/usr/bin/env bash\necho "${name} $*" >> "${path.join(dir, 'tools.log')}"\n` +
+    'out=""; prev=""; for a in "$@"; do if [ "$prev" = "-o" ]; then out="$a"; fi; prev="$a"; done\n' +
+    'if [ -n "$out" ]; then mkdir -p "$(dirname "$out")"; echo fake > "$out"; fi\n';
+  for (const t of ['aoc', 'aocl']) {
+    fs.writeFileSync(path.join(bin, t), script(t));
+    fs.chmodSync(path.join(bin, t), 0o755);
+  }
+  return bin;
+}
+
+describe('bitweave compile --board (build directories)', function () {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bitweave-build-'));
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('intel-pac-a10: kernel sources, generated header for the board array, manifest with checksums', () => {
+    const out = path.join(tmp, 'a10');
+    const r = bw(['compile', CNN, '--board', 'intel-pac-a10', '-o', out, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const res = JSON.parse(r.stdout);
+    const board = loadBoard('intel-pac-a10');
+    assert.deepEqual([res.array.rows, res.array.cols], [board.defaultArray.rows, board.defaultArray.cols]);
+    const manifest = JSON.parse(fs.readFileSync(path.join(out, 'bitweave-build.json'), 'utf8'));
+    assert.equal(manifest.board, 'intel-pac-a10');
+    assert.equal(manifest.kernel.name, KERNEL_NAME);
+    for (const f of manifest.files) {
+      const data = fs.readFileSync(path.join(out, f.path));
+      assert.equal(data.length, f.bytes, f.path);
+      assert.equal(createHash('sha256').update(data).digest('hex'), f.sha256, f.path);
+    }
+    // every kernel source of the project is there, the top file defines the kernel
+    const top = fs.readFileSync(path.join(out, manifest.kernel.top), 'utf8');
+    assert.match(top, new RegExp(`void\\s+${KERNEL_NAME}\\s*\\(`));
+    const header = fs.readFileSync(path.join(out, 'kernels/bitweave_array.h'), 'utf8');
+    assert.match(header, new RegExp(`#define BW_ROWS ${board.defaultArray.rows}\\b`));
+    assert.match(header, new RegExp(`#define BW_COLS ${board.defaultArray.cols}\\b`));
+    for (const f of fs.readdirSync(path.join(ROOT, 'opencl-kernels'))) {
+      if (/\.(cl|h)$/.test(f)) assert.ok(fs.existsSync(path.join(out, 'kernels', f)), f);
+    }
+    // the model inside is the model given
+    const m = readBnn(path.join(out, manifest.model.file));
+    assert.deepEqual(m.ops.length, readBnn(CNN).ops.length);
+    assert.ok(manifest.segments[0].binaryMacsPerImage > 0);
+  });
+
+  it('intel-pac-a10: the Makefile drives aoc (Pro Edition) and aocl as documented', () => {
+    const out = path.join(tmp, 'a10');
+    const bin = fakeIntelTools(tmp);
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+    for (const target of ['emulator', 'report', 'hardware', 'program']) {
+      const r = spawnSync('make', ['-s', target], { cwd: out, env, encoding: 'utf8' });
+      assert.equal(r.status, 0, `make ${target}: ${r.stderr}`);
+    }
+    const log = fs.readFileSync(path.join(tmp, 'tools.log'), 'utf8').trim().split('\n');
+    const top = JSON.parse(fs.readFileSync(path.join(out, 'bitweave-build.json'), 'utf8')).kernel.top;
+    assert.deepEqual(log, [
+      `aoc -march=emulator -I kernels -DBW_INTEL_FPGA=1 ${top} -o bin/${KERNEL_NAME}_emu.aocx`,
+      `aoc -rtl -report -board=pac_a10 -I kernels -DBW_INTEL_FPGA=1 ${top} -o bin/${KERNEL_NAME}.aocr`,
+      `aoc -report -board=pac_a10 -I kernels -DBW_INTEL_FPGA=1 ${top} -o bin/${KERNEL_NAME}.aocx`,
+      'aocl initialize acl0 pac_a10',
+      `aocl program acl0 bin/${KERNEL_NAME}.aocx`,
+    ]);
+    const readme = fs.readFileSync(path.join(out, 'README.md'), 'utf8');
+    for (const step of ['make emulator', 'make report', 'make hardware', 'make program', './run.sh hardware']) assert.ok(readme.includes(step), step);
+    fs.rmSync(path.join(tmp, 'tools.log'));
+  });
+
+  it('de10-nano: Standard Edition commands (board emulator, -c report) and the emulator variable', () => {
+    const out = path.join(tmp, 'de10');
+    compileForBoard(readBnn(CNN), loadBoard('de10-nano'), out);
+    const bin = fakeIntelTools(tmp);
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+    for (const target of ['emulator', 'report', 'program']) {
+      const r = spawnSync('make', ['-s', target], { cwd: out, env, encoding: 'utf8' });
+      assert.equal(r.status, 0, `make ${target}: ${r.stderr}`);
+    }
+    const log = fs.readFileSync(path.join(tmp, 'tools.log'), 'utf8');
+    assert.match(log, /^aoc -march=emulator -board=de10_nano_sharedonly /m);
+    assert.match(log, /^aoc -c -report -board=de10_nano_sharedonly .* -o bin\/bitweave_array\.aoco$/m);
+    assert.match(log, /^aocl program acl0 bin\/bitweave_array\.aocx$/m);
+    assert.doesNotMatch(log, /aocl initialize/);
+    assert.match(fs.readFileSync(path.join(out, 'run.sh'), 'utf8'), /CL_CONTEXT_EMULATOR_DEVICE_INTELFPGA=1/);
+    fs.rmSync(path.join(tmp, 'tools.log'));
+    // run.sh refuses to start without the image it needs
+    fs.rmSync(path.join(out, 'bin'), { recursive: true, force: true });
+    const r = spawnSync('bash', [path.join(out, 'run.sh'), 'hardware'], { encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /bitweave_array\.aocx is missing: run 'make hardware' first/);
+  });
+
+  it('never overwrites what it did not write, and replaces its own build only with --force', () => {
+    const foreign = path.join(tmp, 'foreign');
+    fs.mkdirSync(foreign);
+    fs.writeFileSync(path.join(foreign, 'thesis.tex'), 'precious');
+    assertUserError(bw(['compile', CNN, '--board', 'intel-pac-a10', '-o', foreign]), /non-empty directory bitweave did not write/);
+    assert.equal(fs.readFileSync(path.join(foreign, 'thesis.tex'), 'utf8'), 'precious');
+    assert.deepEqual(fs.readdirSync(tmp).filter((f) => f.includes('.tmp-')), []);
+
+    const out = path.join(tmp, 'again');
+    assert.equal(bw(['compile', CNN, '--board', 'pocl-emulator', '-o', out]).code, 0);
+    assertUserError(bw(['compile', CNN, '--board', 'pocl-emulator', '-o', out]), /--force/);
+    const r = bw(['compile', CNN, '--board', 'intel-pac-a10', '-o', out, '--force', '--rows', '4', '--cols', '8']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(fs.readFileSync(path.join(out, 'kernels/bitweave_array.h'), 'utf8'), /#define BW_ROWS 4\b/);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'bitweave-build.json'), 'utf8')).board, 'intel-pac-a10');
+  });
+
+  it('bad input: unknown board, bad array size, missing model, corrupt model', () => {
+    const out = path.join(tmp, 'bad');
+    assertUserError(bw(['compile', CNN, '--board', 'nosuchboard', '-o', out]), /board/);
+    assertUserError(bw(['compile', CNN, '--board', 'intel-pac-a10', '--rows', '0', '-o', out]), /--rows must be an integer/);
+    assertUserError(bw(['compile', path.join(tmp, 'none.bnn'), '--board', 'intel-pac-a10', '-o', out]), /not found/);
+    const bad = path.join(tmp, 'bad.bnn');
+    fs.writeFileSync(bad, fs.readFileSync(CNN).subarray(0, 1000));
+    assertUserError(bw(['compile', bad, '--board', 'intel-pac-a10', '-o', out]), /bad\.bnn/);
+    assert.equal(fs.existsSync(out), false);
+  });
+});
