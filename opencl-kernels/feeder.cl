@@ -15,7 +15,7 @@
 typedef struct {
   int iy0[BW_COLS];
   int ix0[BW_COLS];
-  uint valid; /* bit c: column c computes a real accumulator pixel */
+  ulong valid; /* bit c: column c computes a real accumulator pixel */
 } bw_columns;
 
 /* The padding word for word `w` of a pixel: PAD_BIT in the real channel bits only. */

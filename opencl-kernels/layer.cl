@@ -14,6 +14,11 @@
 #error "BW_ROWS must divide BW_WORD (a tile's channels share one packed output word)"
 #endif
 
+/* Row and column masks (valid columns, pool-min rows) are 64-bit words. */
+#if BW_ROWS > 64 || BW_COLS > 64
+#error "BW_ROWS and BW_COLS must be at most 64"
+#endif
+
 /* validate.ts LIMITS.maxBits: activation / threshold bits never exceed 8. */
 #define BW_MAX_BITS 8
 

@@ -13,7 +13,7 @@
 
 /* Step 1 and 2: merge bank `acc` (window position `first` = the first one) into `pool`. */
 inline void bw_out_merge(const bw_layer *L, int pool[BW_ROWS][BW_COLS], const int acc[BW_ROWS][BW_COLS],
-                         uint valid, uint min_rows, bool first) {
+                         ulong valid, ulong min_rows, bool first) {
   const int tail = (int)L->tail;
   #pragma unroll
   for (uint r = 0; r < BW_ROWS; r++) {

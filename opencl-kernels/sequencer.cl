@@ -22,7 +22,7 @@ typedef struct {
   uint pix0;  /* first output pixel of the tile */
   uint ch0;   /* first output channel */
   uint pp;    /* pool-window position, 0 .. pkh*pkw-1 */
-  uint valid; /* columns holding real accumulator pixels at this window position */
+  ulong valid; /* columns holding real accumulator pixels at this window position */
 } bw_tile;
 
 /* Tile t of a layer: its pixel and channel origins and its column origins for the feeder. */
@@ -44,7 +44,7 @@ inline bw_tile bw_tile_at(const bw_layer *L, uint t, uint ctiles, bw_columns *co
     const int ay = (int)(oy * L->psh + py) - (int)L->pph;
     const int ax = (int)(ox * L->psw + px) - (int)L->ppw;
     const bool ok = p < pixels && ay >= 0 && ay < (int)L->acc_h && ax >= 0 && ax < (int)L->acc_w;
-    T.valid |= (uint)ok << c;
+    T.valid |= (ulong)ok << c;
     cols->iy0[c] = ay * (int)L->sh - (int)L->ph;
     cols->ix0[c] = ax * (int)L->sw - (int)L->pw;
   }
@@ -53,13 +53,13 @@ inline bw_tile bw_tile_at(const bw_layer *L, uint t, uint ctiles, bw_columns *co
 }
 
 /* Channels of the tile whose pool takes the minimum (FLAG_POOL_MIN), one bit per row. */
-inline uint bw_min_rows(const bw_layer *L, __global const int *params, uint ch0) {
-  uint m = 0;
+inline ulong bw_min_rows(const bw_layer *L, __global const int *params, uint ch0) {
+  ulong m = 0;
   if (!(L->op & BW_OP_POOL)) return 0;
   #pragma unroll
   for (uint r = 0; r < BW_ROWS; r++) {
     const uint ch = ch0 + r;
-    if (ch < L->out_c && (params[L->f_off + ch] & BW_FLAG_POOL_MIN)) m |= 1u << r;
+    if (ch < L->out_c && (params[L->f_off + ch] & BW_FLAG_POOL_MIN)) m |= (ulong)1 << r;
   }
   return m;
 }

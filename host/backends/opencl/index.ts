@@ -31,7 +31,7 @@ import { Backend, LayerStat, TensorData } from '../../runtime/backend';
 import { BackendOptions } from '../../runtime/backends';
 import { LayerStats } from '../../runtime/layer-stats';
 import { NativeBackend } from '../native';
-import { CLBuffer, CLEvent, Context, Device, Kernel, OpenCLError, Program, Queue, selectDevices } from '../../opencl';
+import { CLBuffer, CLEvent, Context, Device, Kernel, OpenCLError, OpenCLUnavailableError, Program, Queue, selectDevices } from '../../opencl';
 import { kernelSource } from './source';
 
 const MAX_BATCH = 65536;
@@ -117,6 +117,11 @@ export class OpenCLBackend implements Backend {
   constructor(opts: OpenCLBackendOptions = {}) {
     this.opts = envOptions(opts);
     this.array = opts.array ?? DEFAULT_ARRAY;
+    const { rows, cols } = this.array;
+    // the kernels pack one tile's channels into one output word and keep 64-bit row / column masks
+    if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 1 || cols < 1 || rows > 64 || cols > 64 || 64 % rows !== 0) {
+      throw new BitweaveError(`opencl backend: array ROWS x COLS = ${rows}x${cols} unsupported (ROWS must divide 64, COLS in 1..64)`);
+    }
     this.host = new NativeBackend({ threads: opts.threads });
   }
 
@@ -147,7 +152,14 @@ export class OpenCLBackend implements Backend {
   }
 
   private open(): void {
-    const found = selectDevices({ name: this.opts.device });
+    let found: Device[];
+    try {
+      found = selectDevices({ name: this.opts.device });
+    } catch (e) {
+      if (!(e instanceof OpenCLUnavailableError)) throw e;
+      const filter = this.opts.device ? `devices named like '${this.opts.device}' (--device / BITWEAVE_OPENCL_DEVICE)` : 'any device';
+      throw new OpenCLUnavailableError(`opencl backend: searched every OpenCL platform the ICD loader lists for ${filter}: ${e.message}`);
+    }
     // one context = one platform: the first platform with a matching device
     const devs = found.filter((d) => d.platform.id === found[0].platform.id);
     this.ctx = withDevice('creating the context', () => Context.create(devs));
