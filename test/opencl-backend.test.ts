@@ -199,13 +199,13 @@ describe('opencl backend on PoCL', function () {
     let pad0 = 0;
     let bigTiles = 0;
     const chunked = new OpenCLBackend({ threads: 1, chunk: 1 });
-    const perLayer = new OpenCLBackend({ threads: 1, chunk: 2, profileLayers: true });
+    const oneLaunch = new OpenCLBackend({ threads: 1, chunk: 2, oneLaunch: true });
     try {
       for (const [i, p] of cases.entries()) {
         const r = rng(p.seed);
         const m = bconvModel(p, r);
         const batch = 1 + (i % 4);
-        const backend = [ocl, chunked, perLayer][i % 3];
+        const backend = [ocl, chunked, oneLaunch][i % 3];
         await compareModel(m, randomInput(r, batch, p.C * p.H * p.W, p.inBits), backend, `case ${i} ${JSON.stringify(p)}`);
         // arbitrary bit patterns (dense and sparse) straight into the device segment
         const dev = m.segments.findIndex((s) => s.kind === 'device');
@@ -221,7 +221,7 @@ describe('opencl backend on PoCL', function () {
       }
     } finally {
       await chunked.dispose();
-      await perLayer.dispose();
+      await oneLaunch.dispose();
     }
     assert.ok(thresholds > 15 && pooled > 15 && kbit > 15 && pad0 > 5 && bigTiles > 15, `coverage: ${thresholds} threshold, ${pooled} pooled, ${kbit} k-bit, ${pad0} pad -1, ${bigTiles} multi-tile cases`);
   });
@@ -284,14 +284,14 @@ describe('opencl backend on PoCL', function () {
     assert.deepEqual(bitsOf(await logitsOf(m, 'opencl', ds.images, { batch: 37 })), bitsOf(want));
   });
 
-  it('reports device time from profiling events: per segment (one launch) by default, per layer with profileLayers', async () => {
+  it('reports device time from profiling events: per layer by default, per segment (labelled) with oneLaunch', async () => {
     const m = compile(randomModel({ seed: 11, actBits: 1 }));
     const t = m.tensors[m.input];
     const x = randomImages(12, 10, [t.c, t.h, t.w]);
     const devOps = m.segments.filter((s) => s.kind === 'device').flatMap((s) => Array.from({ length: s.end - s.start }, (_, k) => s.start + k));
     assert.ok(devOps.length >= 2, 'a segment of several binary layers');
-    for (const profileLayers of [false, true]) {
-      const b = new OpenCLBackend({ threads: 1, profileLayers });
+    for (const oneLaunch of [false, true]) {
+      const b = new OpenCLBackend({ threads: 1, oneLaunch });
       await b.load(m);
       const ref = new ReferenceBackend();
       await ref.load(m);
@@ -301,7 +301,7 @@ describe('opencl backend on PoCL', function () {
         for (const [id, d] of await b.runSegment(si, ins, 10)) tensors.set(id, d);
       }
       const dev = b.layerStats().filter((s) => s.where === 'device');
-      if (profileLayers) {
+      if (!oneLaunch) {
         assert.deepEqual(dev.map((s) => s.op), devOps);
         assert.deepEqual(dev.map((s) => s.name), devOps.map((o) => m.opNames[o]));
       } else {
@@ -438,7 +438,7 @@ describe('opencl backend on PoCL', function () {
     }
   });
 
-  it('CLI: eval and run with --backend opencl; run --json --profile-layers reports per-layer device times', () => {
+  it('CLI: eval and run with --backend opencl; run --json reports per-layer device times, --one-launch per segment', () => {
     const ev = cli(['eval', 'models/fashion-mlp.bnn', '--dataset', 'fashion-mnist', '--limit', '100', '--backend', 'opencl', '--json']);
     assert.equal(ev.code, 0, ev.stderr);
     const refEv = cli(['eval', 'models/fashion-mlp.bnn', '--dataset', 'fashion-mnist', '--limit', '100', '--backend', 'native', '--json']);
@@ -449,7 +449,10 @@ describe('opencl backend on PoCL', function () {
       const ds = loadDataset('fashion-mnist', { limit: 3 });
       const npy = path.join(tmp, 'x.npy');
       writeNpy(npy, { dtype: 'float32', shape: [3, 1, 28, 28], data: ds.images });
-      const run = cli(['run', 'models/fashion-cnn.bnn', '-i', npy, '--backend', 'opencl', '--json', '--profile-layers']);
+      const one = cli(['run', 'models/fashion-cnn.bnn', '-i', npy, '--backend', 'opencl', '--json', '--one-launch']);
+      assert.equal(one.code, 0, one.stderr);
+      assert.deepEqual(JSON.parse(one.stdout).layers.filter((l: { where: string }) => l.where === 'device').map((l: { name: string }) => l.name.replace(/:.*/, '')), ['segment 1 (2 layers, one launch)']);
+      const run = cli(['run', 'models/fashion-cnn.bnn', '-i', npy, '--backend', 'opencl', '--json']);
       assert.equal(run.code, 0, run.stderr);
       const out = JSON.parse(run.stdout);
       assert.equal(out.images, 3);

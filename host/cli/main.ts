@@ -34,7 +34,7 @@ const runOptions = (y: Argv) =>
     .option('batch', { type: 'number', default: 64, describe: 'images per batch' })
     .option('threads', { type: 'number', describe: 'CPU threads (default: all cores)' })
     .option('device', { type: 'string', describe: 'opencl: OpenCL device name substring (default: env BITWEAVE_OPENCL_DEVICE, else all devices of the first platform)' })
-    .option('profile-layers', { type: 'boolean', describe: 'opencl: launch layers one by one and report per-layer device time' })
+    .option('one-launch', { type: 'boolean', describe: 'opencl: one launch walks each whole layer program (device time per segment instead of per layer)' })
     .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' });
 
 function summaryText(s: ModelSummary): string {
@@ -121,7 +121,7 @@ export function buildCli(argv: string[]): Argv {
           .option('top', { type: 'number', default: 3, describe: 'classes to show per image' })
           .option('output', { alias: 'o', type: 'string', describe: 'write logits to this .npy file' }),
       async (a) => {
-        const session = await Session.create(a.model as string, { backend: a.backend, batch: a.batch, threads: a.threads, params: a.params, inputShape: parseShape(a['input-shape']), backendOptions: { device: a.device, profileLayers: a['profile-layers'] } });
+        const session = await Session.create(a.model as string, { backend: a.backend, batch: a.batch, threads: a.threads, params: a.params, inputShape: parseShape(a['input-shape']), backendOptions: { device: a.device, oneLaunch: a['one-launch'] } });
         const [C, H, W] = session.inputShape;
         const input = loadInputFile(a.input, { channels: C, height: H, width: W });
         const bar = a.json ? progress(0, '') : progress(input.count, 'run');
@@ -146,7 +146,7 @@ export function buildCli(argv: string[]): Argv {
           .option('limit', { type: 'number', describe: 'evaluate only the first N images' }),
       async (a) => {
         if (a.limit !== undefined && (!Number.isInteger(a.limit) || a.limit < 1)) throw new BitweaveError(`--limit must be a positive integer, got ${a.limit}`);
-        const session = await Session.create(a.model as string, { backend: a.backend, batch: a.batch, threads: a.threads, params: a.params, inputShape: parseShape(a['input-shape']), backendOptions: { device: a.device, profileLayers: a['profile-layers'] } });
+        const session = await Session.create(a.model as string, { backend: a.backend, batch: a.batch, threads: a.threads, params: a.params, inputShape: parseShape(a['input-shape']), backendOptions: { device: a.device, oneLaunch: a['one-launch'] } });
         const ds = loadDataset(a.dataset as DatasetName, { limit: a.limit });
         const [C, H, W] = session.inputShape;
         if (C !== ds.channels || H !== ds.height || W !== ds.width) {

@@ -9,8 +9,8 @@ export interface BackendOptions {
   threads?: number;
   /** OpenCL device name substring (opencl backend; default env BITWEAVE_OPENCL_DEVICE, else every device of the first platform). */
   device?: string;
-  /** opencl backend: launch each layer on its own to report per-layer device time. */
-  profileLayers?: boolean;
+  /** opencl backend: one launch per device segment (whole layer program; time per segment, not per layer). */
+  oneLaunch?: boolean;
 }
 
 /** Backends this build provides, by name. */

@@ -11,9 +11,10 @@
  *    order); each device streams its slice in chunks through two arena buffers, so the
  *    upload of chunk k+1 and the read-back of chunk k-1 overlap the kernel of chunk k
  *    (a transfer queue and a compute queue ordered by events).
- *  - layerStats: device time from OpenCL profiling events. By default one launch walks a
- *    whole segment, so its time is reported once per segment (labelled as such); with
- *    profileLayers every layer is launched on its own and timed per layer.
+ *  - layerStats: device time from OpenCL profiling events. By default each layer of the
+ *    program is launched on its own (still for the whole chunk of images) and timed per
+ *    layer; with oneLaunch a single launch walks the whole layer program, as on a board,
+ *    and its time is reported once per segment, labelled as such (it is not split).
  *
  * Every tensor reaching OpenCL is checked here (typed-array kind and exact length), the
  * layer program is checked against its buffers before upload, and device memory needs are
@@ -43,8 +44,11 @@ export interface OpenCLBackendOptions extends BackendOptions {
   device?: string;
   /** A prebuilt kernel binary (xclbin, aocx, PoCL binary) instead of building the source (env BITWEAVE_OPENCL_BINARY). */
   binary?: string;
-  /** Launch each layer separately and report its device time (env BITWEAVE_OPENCL_PROFILE=layers). */
-  profileLayers?: boolean;
+  /**
+   * One launch walks a segment's whole layer program, device time reported per segment
+   * (env BITWEAVE_OPENCL_LAUNCH=segment); default: one launch per layer, timed per layer.
+   */
+  oneLaunch?: boolean;
   /** Images per launch (env BITWEAVE_OPENCL_CHUNK; default 32, fewer if device memory requires). */
   chunk?: number;
   /** Array parameters the source is built for (default DEFAULT_ARRAY). */
@@ -54,7 +58,7 @@ export interface OpenCLBackendOptions extends BackendOptions {
 /** One device segment on one device: its buffers and kernel. */
 interface DeviceSegment {
   program: CLBuffer;
-  /** One single-descriptor buffer per layer (profileLayers). */
+  /** One single-descriptor buffer per layer (per-layer launches). */
   layerPrograms: CLBuffer[];
   weights: CLBuffer;
   params: CLBuffer;
@@ -76,18 +80,18 @@ interface DeviceState {
 
 const MiB = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
 
-function envOptions(opts: OpenCLBackendOptions): Required<Pick<OpenCLBackendOptions, 'profileLayers' | 'chunk'>> & Pick<OpenCLBackendOptions, 'device' | 'binary'> {
+function envOptions(opts: OpenCLBackendOptions): Required<Pick<OpenCLBackendOptions, 'oneLaunch' | 'chunk'>> & Pick<OpenCLBackendOptions, 'device' | 'binary'> {
   const env = process.env;
   const chunkText = opts.chunk ?? (env.BITWEAVE_OPENCL_CHUNK !== undefined ? Number(env.BITWEAVE_OPENCL_CHUNK) : DEFAULT_CHUNK);
   if (!Number.isInteger(chunkText) || chunkText < 1 || chunkText > MAX_BATCH) throw new BitweaveError(`opencl backend: chunk must be an integer in 1..${MAX_BATCH}, got ${chunkText}`);
-  const prof = env.BITWEAVE_OPENCL_PROFILE;
-  if (opts.profileLayers === undefined && prof !== undefined && prof !== 'layers' && prof !== 'segments') {
-    throw new BitweaveError(`opencl backend: BITWEAVE_OPENCL_PROFILE must be 'layers' or 'segments', got '${prof}'`);
+  const launch = env.BITWEAVE_OPENCL_LAUNCH;
+  if (opts.oneLaunch === undefined && launch !== undefined && launch !== 'layer' && launch !== 'segment') {
+    throw new BitweaveError(`opencl backend: BITWEAVE_OPENCL_LAUNCH must be 'layer' or 'segment', got '${launch}'`);
   }
   return {
     device: opts.device ?? (env.BITWEAVE_OPENCL_DEVICE || undefined),
     binary: opts.binary ?? (env.BITWEAVE_OPENCL_BINARY || undefined),
-    profileLayers: opts.profileLayers ?? prof === 'layers',
+    oneLaunch: opts.oneLaunch ?? launch === 'segment',
     chunk: chunkText,
   };
 }
@@ -204,7 +208,7 @@ export class OpenCLBackend implements Backend {
     let fixed = 0;
     let arenaBytes = 0;
     for (const p of this.programs.values()) {
-      const bufs = [p.descriptors.byteLength * (this.opts.profileLayers ? 2 : 1), p.weights.byteLength, Math.max(4, p.params.byteLength)];
+      const bufs = [p.descriptors.byteLength * 2, p.weights.byteLength, Math.max(4, p.params.byteLength)];
       for (const b of bufs) {
         if (b > info.maxAllocBytes) {
           throw new BitweaveError(`opencl backend: device '${info.name}' out of memory (CL_MEM_OBJECT_ALLOCATION_FAILURE): segment ${p.segment} needs a ${MiB(b)} buffer, CL_DEVICE_MAX_MEM_ALLOC_SIZE is ${MiB(info.maxAllocBytes)}`);
@@ -230,7 +234,7 @@ export class OpenCLBackend implements Backend {
     const where = `uploading segment ${p.segment} to '${state.device.name}'`;
     return withDevice(where, () => {
       const ro = { access: 'read-only' as const, hostAccess: 'write-only' as const };
-      const layerPrograms = this.opts.profileLayers
+      const layerPrograms = !this.opts.oneLaunch
         ? Array.from({ length: p.layers }, (_, l) => CLBuffer.fromArray(ctx, p.descriptors.subarray(l * (p.descriptors.length / p.layers), (l + 1) * (p.descriptors.length / p.layers)), ro))
         : [];
       // an empty parameter buffer is not allowed: keep at least one entry
@@ -359,7 +363,7 @@ export class OpenCLBackend implements Backend {
         const k0 = ds.kernel;
         k0.setArg(ARG.weights, ds.weights).setArg(ARG.params, ds.params).setArg(ARG.arena, ds.arenas[c.slot]);
         k0.setArg(ARG.arena_words, { type: 'uint', value: aw }).setArg(ARG.images, { type: 'uint', value: c.count });
-        if (this.opts.profileLayers) {
+        if (!this.opts.oneLaunch) {
           ds.layerPrograms.forEach((lp, l) => {
             k0.setArg(ARG.program, lp).setArg(ARG.layers, { type: 'uint', value: 1 });
             c.kernels.push(state.exec.task(k0, { waitFor: l === 0 ? [c.write!] : [] }));
@@ -383,7 +387,7 @@ export class OpenCLBackend implements Backend {
     const m = this.model!;
     const seg = m.segments[p.segment];
     const ms = events.map((e) => e.profile().durationNs / 1e6);
-    if (this.opts.profileLayers) {
+    if (!this.opts.oneLaunch) {
       ms.forEach((t, l) => this.stats.add(seg.start + l, m.opNames[seg.start + l], 'device', t));
     } else {
       // one launch walked the whole segment: its time is not split between the layers
