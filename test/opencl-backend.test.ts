@@ -337,6 +337,9 @@ describe('opencl backend on PoCL', function () {
       await assert.rejects(b.runSegment(dev, ins, batch), (e: Error) => e instanceof BitweaveError && msg.test(e.message), what);
     }
     await assert.rejects(b.runSegment(7, new Map(), 1), /segment must be/);
+    const first = b.runSegment(dev, new Map([[bitsIn, good]]), 2);
+    await assert.rejects(b.runSegment(dev, new Map([[bitsIn, good]]), 2), /still running/, 'concurrent calls share the arenas');
+    await first;
     await b.dispose();
   });
 

@@ -117,6 +117,7 @@ export class OpenCLBackend implements Backend {
   private devices: DeviceState[] = [];
   private programs = new Map<number, LayerProgram>();
   private readonly stats = new LayerStats();
+  private busy = false;
 
   constructor(opts: OpenCLBackendOptions = {}) {
     this.opts = envOptions(opts);
@@ -264,6 +265,17 @@ export class OpenCLBackend implements Backend {
     const seg = m.segments[segment];
     if (seg.kind === 'host') return this.host.runSegment(segment, tensors, batch);
     const p = this.programs.get(segment)!;
+    // the arenas and staging arrays are per backend: one device segment at a time
+    if (this.busy) throw new BitweaveError('opencl backend: runSegment called while another device segment is still running (await it first)');
+    this.busy = true;
+    try {
+      return await this.runDevice(m, p, tensors, batch);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async runDevice(m: CompiledModel, p: LayerProgram, tensors: Map<number, TensorData>, batch: number): Promise<Map<number, TensorData>> {
     const inputs = p.inputs.map((r) => ({ region: r, per: tensorLength(m.tensors[r.tensor]), data: this.checkInput(r.tensor, tensors.get(r.tensor), batch) }));
     const outputs = p.outputs.map((r) => {
       const info = m.tensors[r.tensor];
