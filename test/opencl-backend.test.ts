@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import { ARG, checkLayerProgram, declareArg, KERNEL_ARGS, KERNEL_NAME } from '../host/array/kernel-abi';
 import { DEFAULT_ARRAY, DESC_WORDS, FIELD } from '../host/array/params';
 import { encodeSegment } from '../host/array/program';
-import { OpenCLBackend } from '../host/backends/opencl';
+import { arrayWork, OpenCLBackend } from '../host/backends/opencl';
 import { KERNEL_FILES, kernelDir, kernelSource } from '../host/backends/opencl/source';
 import { ReferenceBackend } from '../host/backends/reference';
 import { compile } from '../host/compile/compile';
@@ -310,6 +310,14 @@ describe('opencl backend on PoCL', function () {
         for (const s of dev) assert.match(s.name, /^segment \d+ \(\d+ layers, one launch\): /);
       }
       assert.ok(dev.every((s) => s.ms > 0 && Number.isFinite(s.ms)), JSON.stringify(dev));
+      // array cycles of the tile schedule for the 10 images, and utilisation in (0, 1]
+      const work = m.segments.flatMap((g, si) => {
+        if (g.kind !== 'device') return [];
+        const p = encodeSegment(m, si, DEFAULT_ARRAY);
+        return Array.from({ length: p.layers }, (_, l) => arrayWork(p.descriptors.subarray(l * DESC_WORDS, (l + 1) * DESC_WORDS), DEFAULT_ARRAY).cycles * 10);
+      });
+      assert.equal(dev.reduce((a, s) => a + s.cycles!, 0), work.reduce((a, c) => a + c, 0));
+      assert.ok(dev.every((s) => s.utilization! > 0 && s.utilization! <= 1), JSON.stringify(dev));
       assert.ok(b.layerStats().some((s) => s.where === 'host'), 'host layers from the native engine');
       await b.dispose();
     }

@@ -25,7 +25,7 @@ import * as fs from 'node:fs';
 import { BitweaveError, ShapeError } from '../../core/errors';
 import { CompiledModel, tensorLength } from '../../compile/model';
 import { validateModel } from '../../compile/validate';
-import { ArrayParams, DEFAULT_ARRAY } from '../../array/params';
+import { ArrayParams, DEFAULT_ARRAY, DESC_WORDS, FIELD, OP_POOL } from '../../array/params';
 import { encodeSegment, LayerProgram } from '../../array/program';
 import { ARG, checkLayerProgram, KERNEL_ARGS, KERNEL_NAME } from '../../array/kernel-abi';
 import { Backend, LayerStat, TensorData } from '../../runtime/backend';
@@ -118,6 +118,9 @@ export class OpenCLBackend implements Backend {
   private programs = new Map<number, LayerProgram>();
   private readonly stats = new LayerStats();
   private busy = false;
+  /** Images each device op has processed, and its array cycles and useful MACs per image. */
+  private images = new Map<number, number>();
+  private work = new Map<number, { cycles: number; macs: number }>();
 
   constructor(opts: OpenCLBackendOptions = {}) {
     this.opts = envOptions(opts);
@@ -146,6 +149,7 @@ export class OpenCLBackend implements Backend {
       const p = encodeSegment(model, i, this.array);
       checkLayerProgram(p.descriptors, p.layers, { weightWords: p.weights.length / 2, paramEntries: p.params.length, arenaWords: p.arenaWords });
       this.programs.set(i, p);
+      for (let l = 0; l < p.layers; l++) this.work.set(s.start + l, arrayWork(p.descriptors.subarray(l * DESC_WORDS, (l + 1) * DESC_WORDS), this.array));
     });
     if (this.programs.size === 0) return; // nothing for the array: no OpenCL needed
     try {
@@ -353,7 +357,7 @@ export class OpenCLBackend implements Backend {
           dst.set(st.subarray(from, from + o.per), (c.first + i) * o.per);
         }
       }
-      this.recordKernels(p, c.kernels);
+      this.recordKernels(p, c.kernels, c.count);
       for (const e of [c.write!, ...c.kernels, c.read!]) e.release();
     };
 
@@ -395,10 +399,11 @@ export class OpenCLBackend implements Backend {
   }
 
   /** Device time of a finished chunk's launches, per layer or per segment. */
-  private recordKernels(p: LayerProgram, events: CLEvent[]): void {
+  private recordKernels(p: LayerProgram, events: CLEvent[], images: number): void {
     const m = this.model!;
     const seg = m.segments[p.segment];
     const ms = events.map((e) => e.profile().durationNs / 1e6);
+    for (let op = seg.start; op < seg.end; op++) this.images.set(op, (this.images.get(op) ?? 0) + images);
     if (!this.opts.oneLaunch) {
       ms.forEach((t, l) => this.stats.add(seg.start + l, m.opNames[seg.start + l], 'device', t));
     } else {
@@ -408,10 +413,30 @@ export class OpenCLBackend implements Backend {
     }
   }
 
+  /**
+   * Host ops from the native engine, device ops from profiling events. Device entries also
+   * carry the array cycles of the kernel's tile schedule (one PE step per cycle; no
+   * pipeline fill, no memory stalls) and the resulting utilisation, useful binary MACs /
+   * (ROWS x COLS x WORD x cycles), over every image run so far.
+   */
   layerStats(): LayerStat[] {
+    const m = this.model;
     const byOp = new Map<number, LayerStat>();
     for (const s of this.host.layerStats()) if (s.where === 'host') byOp.set(s.op, s);
-    for (const s of this.stats.list()) byOp.set(s.op, s);
+    for (const s of this.stats.list()) {
+      const seg = m?.segments.find((g) => g.kind === 'device' && s.op >= g.start && s.op < g.end);
+      const ops = !seg ? [] : this.opts.oneLaunch ? Array.from({ length: seg.end - seg.start }, (_, k) => seg.start + k) : [s.op];
+      let cycles = 0;
+      let macs = 0;
+      for (const op of ops) {
+        const c = this.work.get(op)!;
+        const n = this.images.get(op) ?? 0;
+        cycles += c.cycles * n;
+        macs += c.macs * n;
+      }
+      const pe = this.array.rows * this.array.cols * this.array.word;
+      byOp.set(s.op, cycles > 0 ? { ...s, cycles, utilization: macs / (pe * cycles) } : s);
+    }
     return [...byOp.values()].sort((a, b) => a.op - b.op);
   }
 
@@ -435,6 +460,8 @@ export class OpenCLBackend implements Backend {
     this.ctx = null;
     this.programs.clear();
     this.stats.clear();
+    this.images.clear();
+    this.work.clear();
     this.model = null;
   }
 
@@ -442,4 +469,19 @@ export class OpenCLBackend implements Backend {
     this.release();
     await this.host.dispose();
   }
+}
+
+/**
+ * Array cycles per image of one descriptor as the kernel schedules it: every tile (ROWS
+ * channels x COLS pixels, once per pool-window position) takes KH*KW*IN_WORDS*IN_PLANES
+ * cycles; and the useful binary MACs (real input bits only, each window position once).
+ */
+export function arrayWork(d: Uint32Array, a: ArrayParams): { cycles: number; macs: number } {
+  const f = (k: keyof typeof FIELD) => d[FIELD[k]];
+  const pool = (f('OPCODE') & OP_POOL) !== 0;
+  const np = pool ? f('POOL_KH') * f('POOL_KW') : 1;
+  const tiles = Math.ceil(f('OUT_C') / a.rows) * Math.ceil((f('OUT_H') * f('OUT_W')) / a.cols) * np;
+  const steps = f('KH') * f('KW') * f('IN_WORDS') * f('IN_PLANES');
+  const macs = f('OUT_C') * f('ACC_H') * f('ACC_W') * f('KH') * f('KW') * f('IN_C') * f('IN_PLANES');
+  return { cycles: tiles * steps, macs };
 }
