@@ -33,6 +33,8 @@ const runOptions = (y: Argv) =>
     .option('backend', { type: 'string', default: 'reference', choices: availableBackends(), describe: 'execution backend' })
     .option('batch', { type: 'number', default: 64, describe: 'images per batch' })
     .option('threads', { type: 'number', describe: 'CPU threads (default: all cores)' })
+    .option('device', { type: 'string', describe: 'opencl: OpenCL device name substring (default: env BITWEAVE_OPENCL_DEVICE, else all devices of the first platform)' })
+    .option('one-launch', { type: 'boolean', describe: 'opencl: one launch walks each whole layer program (device time per segment instead of per layer)' })
     .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' });
 
 function summaryText(s: ModelSummary): string {
@@ -119,17 +121,18 @@ export function buildCli(argv: string[]): Argv {
           .option('top', { type: 'number', default: 3, describe: 'classes to show per image' })
           .option('output', { alias: 'o', type: 'string', describe: 'write logits to this .npy file' }),
       async (a) => {
-        const session = await Session.create(a.model as string, { backend: a.backend, batch: a.batch, threads: a.threads, params: a.params, inputShape: parseShape(a['input-shape']) });
+        const session = await Session.create(a.model as string, { backend: a.backend, batch: a.batch, threads: a.threads, params: a.params, inputShape: parseShape(a['input-shape']), backendOptions: { device: a.device, oneLaunch: a['one-launch'] } });
         const [C, H, W] = session.inputShape;
         const input = loadInputFile(a.input, { channels: C, height: H, width: W });
         const bar = a.json ? progress(0, '') : progress(input.count, 'run');
         const r = await session.run(input.images, { onBatch: (d) => bar.update(d) });
         bar.stop();
+        const st = session.stats();
         await session.close();
         if (a.output) writeNpy(a.output, { dtype: 'float32', shape: [r.count, r.classes], data: r.logits });
         const k = Math.max(1, Math.min(a.top, r.classes));
         const rows = Array.from({ length: r.count }, (_, i) => ({ image: i, top: topK(r.logits, i, r.classes, k) }));
-        out(a.json, { backend: session.backendName, images: r.count, classes: r.classes, predictions: rows, ...(a.output ? { output: a.output } : {}) }, () =>
+        out(a.json, { backend: session.backendName, images: r.count, classes: r.classes, predictions: rows, ...(a.output ? { output: a.output } : {}), seconds: st.seconds, layers: st.layers }, () =>
           rows.map((row) => `image ${row.image}: ` + row.top.map((t) => `${t.class} (${(t.probability * 100).toFixed(1)}%)`).join(', ')).join('\n'));
       },
     )
@@ -143,7 +146,7 @@ export function buildCli(argv: string[]): Argv {
           .option('limit', { type: 'number', describe: 'evaluate only the first N images' }),
       async (a) => {
         if (a.limit !== undefined && (!Number.isInteger(a.limit) || a.limit < 1)) throw new BitweaveError(`--limit must be a positive integer, got ${a.limit}`);
-        const session = await Session.create(a.model as string, { backend: a.backend, batch: a.batch, threads: a.threads, params: a.params, inputShape: parseShape(a['input-shape']) });
+        const session = await Session.create(a.model as string, { backend: a.backend, batch: a.batch, threads: a.threads, params: a.params, inputShape: parseShape(a['input-shape']), backendOptions: { device: a.device, oneLaunch: a['one-launch'] } });
         const ds = loadDataset(a.dataset as DatasetName, { limit: a.limit });
         const [C, H, W] = session.inputShape;
         if (C !== ds.channels || H !== ds.height || W !== ds.width) {

@@ -1,17 +1,23 @@
 import { BitweaveError } from '../core/errors';
 import { ReferenceBackend } from '../backends/reference';
 import { NativeBackend } from '../backends/native';
+import { OpenCLBackend } from '../backends/opencl';
 import { Backend } from './backend';
 
 export interface BackendOptions {
   /** Worker threads for CPU work (default: all cores). */
   threads?: number;
+  /** OpenCL device name substring (opencl backend; default env BITWEAVE_OPENCL_DEVICE, else every device of the first platform). */
+  device?: string;
+  /** opencl backend: one launch per device segment (whole layer program; time per segment, not per layer). */
+  oneLaunch?: boolean;
 }
 
 /** Backends this build provides, by name. */
 const FACTORIES: Record<string, (opts: BackendOptions) => Promise<Backend>> = {
   reference: async () => new ReferenceBackend(),
   native: async (opts) => new NativeBackend(opts),
+  opencl: async (opts) => new OpenCLBackend(opts),
 };
 
 export function availableBackends(): string[] {

@@ -4,7 +4,7 @@ import { CompiledModel, tensorLength } from '../compile/model';
 import { opInputs } from '../compile/partition';
 import { validateModel } from '../compile/validate';
 import { Backend, LayerStat, TensorData } from './backend';
-import { createBackend } from './backends';
+import { BackendOptions, createBackend } from './backends';
 import { loadModel, LoadOptions } from './load';
 
 export interface SessionOptions extends LoadOptions {
@@ -14,6 +14,8 @@ export interface SessionOptions extends LoadOptions {
   batch?: number;
   /** CPU threads for backends that use them (default: all cores). */
   threads?: number;
+  /** Further backend options (e.g. the opencl backend's device filter). */
+  backendOptions?: BackendOptions;
 }
 
 export interface RunResult {
@@ -60,7 +62,7 @@ export class Session {
       validateModel(model, model.name);
       m = model;
     }
-    const backend = await createBackend(opts.backend ?? 'reference', { threads: opts.threads });
+    const backend = await createBackend(opts.backend ?? 'reference', { ...opts.backendOptions, threads: opts.threads ?? opts.backendOptions?.threads });
     await backend.load(m);
     return new Session(m, backend, batch);
   }

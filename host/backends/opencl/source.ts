@@ -1,0 +1,35 @@
+/**
+ * The OpenCL C source of the array: the generated bitweave_array.h (host/array/header.ts)
+ * followed by the blocks in opencl-kernels/, concatenated in dependency order. The header
+ * is generated at run time from the array parameters, never copied by hand, so the kernels
+ * cannot drift from the descriptors the host encodes.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { BitweaveError } from '../../core/errors';
+import { arrayHeaderC } from '../../array/header';
+import { ArrayParams, DEFAULT_ARRAY } from '../../array/params';
+
+/** One block per file, in the order the compiler must see them. */
+export const KERNEL_FILES = ['layer.cl', 'feeder.cl', 'pe_array.cl', 'output_unit.cl', 'sequencer.cl'] as const;
+
+/** opencl-kernels/ of this package (from dist/host/backends/opencl or host/backends/opencl). */
+export function kernelDir(): string {
+  return path.resolve(__dirname, '..', '..', '..', ...(path.basename(path.resolve(__dirname, '..', '..', '..')) === 'dist' ? ['..'] : []), 'opencl-kernels');
+}
+
+export function kernelSource(p: ArrayParams = DEFAULT_ARRAY): string {
+  const dir = kernelDir();
+  const parts = [arrayHeaderC(p)];
+  for (const f of KERNEL_FILES) {
+    const file = path.join(dir, f);
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new BitweaveError(`opencl backend: cannot read kernel source ${file}: ${(e as Error).message}`);
+    }
+    parts.push(`/* ---- ${f} ---- */\n#line 1 "${f}"\n${text}`);
+  }
+  return parts.join('\n');
+}

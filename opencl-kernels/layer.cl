@@ -1,0 +1,63 @@
+/*
+ * The decoded layer descriptor every block of the array reads. The host prepends the
+ * generated bitweave_array.h (host/array/header.ts) to these files, so field indices,
+ * ROWS, COLS and the opcode bits come from the single source host/array/params.ts.
+ *
+ * The host (host/array/kernel-abi.ts, checkLayerProgram) has already checked every
+ * descriptor: geometry consistent, every region inside its buffer, all sizes < 2^31, so
+ * the 32-bit index arithmetic below cannot overflow.
+ */
+
+/* One tile's output words are built in registers: the ROWS channels of a tile must lie in
+ * one 64-bit output word, so a word is complete after 64 / ROWS channel tiles. */
+#if (BW_WORD % BW_ROWS) != 0
+#error "BW_ROWS must divide BW_WORD (a tile's channels share one packed output word)"
+#endif
+
+/* Row and column masks (valid columns, pool-min rows) are 64-bit words. */
+#if BW_ROWS > 64 || BW_COLS > 64
+#error "BW_ROWS and BW_COLS must be at most 64"
+#endif
+
+/* validate.ts LIMITS.maxBits: activation / threshold bits never exceed 8. */
+#define BW_MAX_BITS 8
+
+typedef struct {
+  uint op;
+  uint in_h, in_w, in_c, in_words, planes;
+  uint kh, kw, sh, sw, ph, pw;
+  uint pad_bit, out_c;
+  uint acc_h, acc_w, out_h, out_w;
+  /* the pool window; a layer without a pool runs as a 1x1 stride-1 pool, so one code
+   * path serves both */
+  uint pkh, pkw, psh, psw, pph, ppw;
+  uint out_bits, tail;
+  uint in_off, out_off, w_off, t_off, f_off;
+  /* derived */
+  uint out_words; /* 64-bit words per plane of one output pixel (threshold mode) */
+  uint ksteps;    /* array cycles per tile: kh * kw * planes * in_words */
+} bw_layer;
+
+inline bw_layer bw_decode(__global const uint *d) {
+  bw_layer L;
+  L.op = d[BW_D_OPCODE];
+  L.in_h = d[BW_D_IN_H]; L.in_w = d[BW_D_IN_W]; L.in_c = d[BW_D_IN_C];
+  L.in_words = d[BW_D_IN_WORDS]; L.planes = d[BW_D_IN_PLANES];
+  L.kh = d[BW_D_KH]; L.kw = d[BW_D_KW]; L.sh = d[BW_D_SH]; L.sw = d[BW_D_SW];
+  L.ph = d[BW_D_PH]; L.pw = d[BW_D_PW];
+  L.pad_bit = d[BW_D_PAD_BIT]; L.out_c = d[BW_D_OUT_C];
+  L.acc_h = d[BW_D_ACC_H]; L.acc_w = d[BW_D_ACC_W];
+  L.out_h = d[BW_D_OUT_H]; L.out_w = d[BW_D_OUT_W];
+  if (L.op & BW_OP_POOL) {
+    L.pkh = d[BW_D_POOL_KH]; L.pkw = d[BW_D_POOL_KW]; L.psh = d[BW_D_POOL_SH];
+    L.psw = d[BW_D_POOL_SW]; L.pph = d[BW_D_POOL_PH]; L.ppw = d[BW_D_POOL_PW];
+  } else {
+    L.pkh = 1; L.pkw = 1; L.psh = 1; L.psw = 1; L.pph = 0; L.ppw = 0;
+  }
+  L.out_bits = d[BW_D_OUT_BITS]; L.tail = d[BW_D_TAIL];
+  L.in_off = d[BW_D_IN_OFF]; L.out_off = d[BW_D_OUT_OFF]; L.w_off = d[BW_D_W_OFF];
+  L.t_off = d[BW_D_T_OFF]; L.f_off = d[BW_D_F_OFF];
+  L.out_words = (L.out_c + BW_WORD - 1) / BW_WORD;
+  L.ksteps = L.kh * L.kw * L.planes * L.in_words;
+  return L;
+}

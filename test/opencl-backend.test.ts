@@ -1,0 +1,478 @@
+/**
+ * The OpenCL array kernels (opencl-kernels/) and the `opencl` backend on PoCL against the
+ * reference backend: integers, bit-planes and logits must be identical for every layer
+ * option, array size, chunking, launch mode and device split. Error paths (no platform,
+ * no device, bad binary, device memory too small, bad input) must be one-line
+ * BitweaveErrors and CLI exit code 1, never a native crash.
+ */
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import fc from 'fast-check';
+import { ARG, checkLayerProgram, declareArg, KERNEL_ARGS, KERNEL_NAME } from '../host/array/kernel-abi';
+import { DEFAULT_ARRAY, DESC_WORDS, FIELD } from '../host/array/params';
+import { encodeSegment } from '../host/array/program';
+import { arrayWork, OpenCLBackend } from '../host/backends/opencl';
+import { KERNEL_FILES, kernelDir, kernelSource } from '../host/backends/opencl/source';
+import { ReferenceBackend } from '../host/backends/reference';
+import { compile } from '../host/compile/compile';
+import { CompiledModel } from '../host/compile/model';
+import { BitweaveError } from '../host/core/errors';
+import { loadDataset } from '../host/data/datasets';
+import { writeBnn } from '../host/format/bnn';
+import { writeNpy } from '../host/data/npy';
+import { importBmxnet } from '../host/import/bmxnet';
+import { Context, OpenCLUnavailableError, platforms, Program, selectDevice } from '../host/opencl';
+import { TensorData } from '../host/runtime/backend';
+import { createBackend } from '../host/runtime/backends';
+import { loadModel } from '../host/runtime/load';
+import { rng } from './helpers/naive';
+import {
+  bconvModel, BconvCase, bits, bitsOf, caseFits, f32, i32, logitsOf, ModelBuilder, perImage, randomBits, randomInput, runSegment,
+} from './helpers/native-models';
+import { randomImages, randomModel } from './helpers/random-model';
+import { bmxnetMnist, requireBmxnetMnist } from './helpers/shared-models';
+
+const ROOT = path.resolve(__dirname, '../..');
+const CLI = path.join(ROOT, 'bin/bitweave.js');
+
+function cli(args: string[], env: Record<string, string> = {}): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 300000, env: { ...process.env, ...env } });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function child(script: string, env: Record<string, string>): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 300000, env: { ...process.env, ...env } });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The CLI failed the way users must see it: exit 1, one `bitweave: error:` line matching `re`. */
+function assertUserError(r: { code: number; stdout: string; stderr: string }, re: RegExp): void {
+  assert.equal(r.code, 1, `exit code (stderr: ${r.stderr})`);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `one line: ${r.stderr}`);
+  assert.match(lines[0], /^bitweave: error: /);
+  assert.match(lines[0], re);
+}
+
+const small = fc.integer({ min: 1, max: 9 });
+// odd counts, word edges and tile edges: smaller and larger than ROWS / COLS
+const channels = fc.oneof(fc.integer({ min: 1, max: 9 }), fc.constantFrom(15, 16, 17, 63, 64, 65, 127, 128, 130), fc.integer({ min: 60, max: 140 }));
+const win = fc.record({ k: fc.integer({ min: 1, max: 3 }), s: fc.integer({ min: 1, max: 3 }), p: fc.nat(2) });
+const bconvCase: fc.Arbitrary<BconvCase> = fc
+  .record({
+    H: small, W: small, C: channels, outC: channels,
+    kh: fc.integer({ min: 1, max: 4 }), kw: fc.integer({ min: 1, max: 4 }),
+    sh: fc.integer({ min: 1, max: 2 }), sw: fc.integer({ min: 1, max: 2 }), ph: fc.nat(2), pw: fc.nat(2),
+    padBit: fc.constantFrom<0 | 1>(0, 1), inBits: fc.constantFrom(1, 1, 2, 3),
+    pool: fc.option(win.map((w) => ({ kh: w.k, kw: w.k + (w.s > 1 ? 0 : 1), sh: w.s, sw: w.s, ph: w.p, pw: w.p })), { freq: 2 }),
+    outBits: fc.constantFrom(0, 1, 1, 2),
+    seed: fc.integer(),
+  })
+  .filter(caseFits);
+
+function toNHWC(x: Float32Array, n: number, m: CompiledModel): Float32Array {
+  const { h: H, w: W, c: C } = m.tensors[m.input];
+  const y = new Float32Array(x.length);
+  for (let b = 0; b < n; b++)
+    for (let c = 0; c < C; c++)
+      for (let i = 0; i < H * W; i++) y[(b * H * W + i) * C + c] = x[(b * C + c) * H * W + i];
+  return y;
+}
+
+/** Walks the segments on the reference and on `ocl`, feeding both the reference's tensors. */
+async function compareModel(m: CompiledModel, input: Float32Array, ocl: OpenCLBackend, what: string): Promise<void> {
+  const ref = new ReferenceBackend();
+  await ref.load(m);
+  await ocl.load(m);
+  const batch = input.length / perImage(m, m.input);
+  const tensors = new Map<number, TensorData>([[m.input, toNHWC(input, batch, m)]]);
+  for (let si = 0; si < m.segments.length; si++) {
+    const seg = m.segments[si];
+    const ins = new Map(seg.inputs.map((t) => [t, tensors.get(t)!] as const));
+    const want = await runSegment(ref, si, ins, batch);
+    const got = await runSegment(ocl, si, ins, batch);
+    assert.equal(got.length, want.length);
+    for (let k = 0; k < want.length; k++) {
+      assert.equal(got[k].constructor, want[k].constructor, `${what}: segment ${si} output ${k} type`);
+      assert.deepEqual(bitsOf(got[k]), bitsOf(want[k]), `${what}: segment ${si} (${seg.kind}) output ${seg.outputs[k]} differs`);
+    }
+    seg.outputs.forEach((t, k) => tensors.set(t, want[k]));
+  }
+}
+
+describe('OpenCL array kernel ABI', () => {
+  it('the kernel signature in opencl-kernels/ is exactly KERNEL_ARGS (parsed from the .cl source)', () => {
+    const all = KERNEL_FILES.map((f) => fs.readFileSync(path.join(kernelDir(), f), 'utf8')).join('\n');
+    const kernels = [...all.matchAll(/__kernel\b[^{;]*?\bvoid\s+(\w+)\s*\(([^)]*)\)/g)];
+    assert.deepEqual(kernels.map((k) => k[1]), [KERNEL_NAME], 'one kernel, the array');
+    const params = kernels[0][2].split(',').map((p) => p.replace(/\/\*.*?\*\//g, '').replace(/\s+/g, ' ').trim());
+    assert.deepEqual(params, KERNEL_ARGS.map(declareArg));
+    assert.match(all, /reqd_work_group_size\(1, 1, 1\)/, 'single work-item');
+    // the shared header is generated, never copied into the kernel folder
+    assert.doesNotMatch(all, /#define BW_ROWS|#define BW_D_/);
+    assert.doesNotMatch(all, /#include/);
+    const src = kernelSource({ ...DEFAULT_ARRAY, rows: 4, cols: 3 });
+    assert.match(src, /#define BW_ROWS 4\b/);
+    assert.match(src, /#define BW_COLS 3\b/);
+    // no vendor channel / pipe extensions in the path PoCL runs
+    assert.doesNotMatch(all, /cl_intel_channels|read_channel|write_channel|\bpipe\b/);
+  });
+
+  it('checkLayerProgram accepts encoded programs and rejects every out-of-range descriptor', () => {
+    const p: BconvCase = { H: 6, W: 5, C: 70, outC: 9, kh: 3, kw: 2, sh: 1, sw: 2, ph: 1, pw: 1, padBit: 1, inBits: 1, pool: { kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0 }, outBits: 1, seed: 3 };
+    const m = bconvModel(p, rng(3));
+    const si = m.segments.findIndex((s) => s.kind === 'device');
+    const prog = encodeSegment(m, si, DEFAULT_ARRAY);
+    const sizes = { weightWords: prog.weights.length / 2, paramEntries: prog.params.length, arenaWords: prog.arenaWords };
+    checkLayerProgram(prog.descriptors, prog.layers, sizes);
+    const bad: [keyof typeof FIELD, number, RegExp][] = [
+      ['IN_OFF', prog.arenaWords, /input region/],
+      ['OUT_OFF', prog.arenaWords - 1, /output region/],
+      ['W_OFF', prog.weights.length / 2 - 1, /weights/],
+      ['T_OFF', prog.params.length, /thresholds/],
+      ['F_OFF', prog.params.length - 1, /channel flags/],
+      ['IN_WORDS', 1, /IN_WORDS/],
+      ['ACC_H', 99, /ACC_H/],
+      ['OUT_W', 7, /OUT_H x OUT_W/],
+      ['OPCODE', 8, /opcode/],
+      ['TAIL', 0, /TAIL/],
+      ['OUT_BITS', 9, /OUT_BITS/],
+      ['IN_PLANES', 2, /IN_PLANES/],
+      ['KH', 0, /KH/],
+      ['PAD_BIT', 2, /PAD_BIT/],
+    ];
+    for (const [f, v, re] of bad) {
+      const d = prog.descriptors.slice();
+      d[FIELD[f]] = v;
+      assert.throws(() => checkLayerProgram(d, prog.layers, sizes), (e: Error) => e instanceof BitweaveError && re.test(e.message) && /layer 0/.test(e.message), `${f} = ${v}`);
+    }
+    assert.throws(() => checkLayerProgram(prog.descriptors.subarray(0, DESC_WORDS - 1), 1, sizes), /descriptor words/);
+    assert.throws(() => checkLayerProgram(prog.descriptors, prog.layers, { ...sizes, arenaWords: 2 ** 31 }), /2\^31/);
+  });
+});
+
+describe('opencl backend on PoCL', function () {
+  let ocl: OpenCLBackend;
+
+  before(function () {
+    try {
+      platforms();
+    } catch (e) {
+      if (!(e instanceof OpenCLUnavailableError)) throw e;
+      console.log(`      SKIPPED: no OpenCL platform (${e.message})`);
+      return this.skip();
+    }
+    ocl = new OpenCLBackend({ threads: 2 });
+  });
+
+  after(async () => {
+    await ocl?.dispose();
+  });
+
+  it('is registered as "opencl" and PoCL reports the ABI argument names and types', async () => {
+    const b = await createBackend('opencl', { threads: 1, device: 'pthread' });
+    assert.equal(b.name, 'opencl');
+    await b.dispose();
+    const dev = selectDevice();
+    const ctx = Context.create(dev);
+    const prog = Program.fromSource(ctx, kernelSource(), { options: '-cl-kernel-arg-info' });
+    const k = prog.createKernel(KERNEL_NAME);
+    try {
+      assert.equal(k.numArgs, KERNEL_ARGS.length);
+      KERNEL_ARGS.forEach((a, i) => {
+        assert.equal(ARG[a.name], i);
+        assert.deepEqual(k.argInfo(i), { name: a.name, typeName: a.buffer ? `${a.type}*` : a.type, address: a.buffer ? 'global' : 'private' });
+      });
+    } finally {
+      [k, prog, ctx].forEach((h) => h.release());
+    }
+  });
+
+  it('binary conv / dense: integers and threshold bits equal the reference (shapes, pads, strides, act bits, odd channels, pools, flips, tile edges)', async () => {
+    const cases = fc.sample(bconvCase, { seed: 21, numRuns: 70 });
+    let thresholds = 0;
+    let pooled = 0;
+    let kbit = 0;
+    let pad0 = 0;
+    let bigTiles = 0;
+    const chunked = new OpenCLBackend({ threads: 1, chunk: 1 });
+    const oneLaunch = new OpenCLBackend({ threads: 1, chunk: 2, oneLaunch: true });
+    try {
+      for (const [i, p] of cases.entries()) {
+        const r = rng(p.seed);
+        const m = bconvModel(p, r);
+        const batch = 1 + (i % 4);
+        const backend = [ocl, chunked, oneLaunch][i % 3];
+        await compareModel(m, randomInput(r, batch, p.C * p.H * p.W, p.inBits), backend, `case ${i} ${JSON.stringify(p)}`);
+        // arbitrary bit patterns (dense and sparse) straight into the device segment
+        const dev = m.segments.findIndex((s) => s.kind === 'device');
+        const ins = new Map<number, TensorData>([[m.segments[dev].inputs[0], randomBits(r, batch * p.H * p.W, p.C, p.inBits, [0.5, 0.05, 0.95][i % 3])]]);
+        const ref = new ReferenceBackend();
+        await ref.load(m);
+        assert.deepEqual(bitsOf((await runSegment(backend, dev, ins, batch))[0]), bitsOf((await runSegment(ref, dev, ins, batch))[0]), `case ${i}: random bits`);
+        thresholds += p.outBits > 0 ? 1 : 0;
+        pooled += p.pool ? 1 : 0;
+        kbit += p.inBits > 1 ? 1 : 0;
+        pad0 += p.padBit === 0 && (p.ph > 0 || p.pw > 0) ? 1 : 0;
+        bigTiles += p.outC > DEFAULT_ARRAY.rows && p.H * p.W > DEFAULT_ARRAY.cols ? 1 : 0;
+      }
+    } finally {
+      await chunked.dispose();
+      await oneLaunch.dispose();
+    }
+    assert.ok(thresholds > 15 && pooled > 15 && kbit > 15 && pad0 > 5 && bigTiles > 15, `coverage: ${thresholds} threshold, ${pooled} pooled, ${kbit} k-bit, ${pad0} pad -1, ${bigTiles} multi-tile cases`);
+  });
+
+  it('binary dense layers (kernel = whole map), wide and narrow, batch 1 and 40', async () => {
+    for (const [i, [H, C, outC, batch]] of [[1, 1000, 1000, 1], [4, 64, 300, 40], [3, 200, 130, 5], [2, 700, 10, 40]].entries()) {
+      const p: BconvCase = { H, W: H, C, outC, kh: H, kw: H, sh: 1, sw: 1, ph: 0, pw: 0, padBit: 1, inBits: 1 + (i % 2), pool: null, outBits: i % 2, seed: i };
+      const r = rng(200 + i);
+      await compareModel(bconvModel(p, r), randomInput(r, batch, H * H * C, p.inBits), ocl, `dense ${H}x${H}x${C}->${outC}`);
+    }
+  });
+
+  it('kernels built for other array sizes (ROWS x COLS = 1x1, 4x3, 16x5, 64x2) give the same results', async () => {
+    const cases = fc.sample(bconvCase, { seed: 5, numRuns: 6 });
+    for (const [rows, cols] of [[1, 1], [4, 3], [16, 5], [64, 2]]) {
+      const b = new OpenCLBackend({ threads: 1, array: { ...DEFAULT_ARRAY, rows, cols }, chunk: 3 });
+      try {
+        for (const [i, p] of cases.entries()) {
+          const r = rng(p.seed);
+          await compareModel(bconvModel(p, r), randomInput(r, 2 + (i % 3), p.C * p.H * p.W, p.inBits), b, `${rows}x${cols} case ${i}`);
+        }
+      } finally {
+        await b.dispose();
+      }
+    }
+  });
+
+  it('random BMXNet-style models (1- and 2-bit): identical logits, with batches streamed in chunks', async () => {
+    for (const [i, actBits] of [1, 2, 1, 2].entries()) {
+      const m = compile(randomModel({ seed: 700 + i, actBits }));
+      const t = m.tensors[m.input];
+      const x = randomImages(70 + i, 29, [t.c, t.h, t.w]);
+      const want = await logitsOf(m, 'reference', x, { batch: 16 });
+      process.env.BITWEAVE_OPENCL_CHUNK = String(1 + i * 3);
+      try {
+        const got = await logitsOf(m, 'opencl', x, { batch: 29, threads: 1 });
+        assert.deepEqual(bitsOf(got), bitsOf(want), `model ${i} (${actBits}-bit)`);
+      } finally {
+        delete process.env.BITWEAVE_OPENCL_CHUNK;
+      }
+    }
+  });
+
+  it('the shipped models (fashion-cnn, fashion-mlp): identical logits and predictions to the reference on 200 test images', async () => {
+    const ds = loadDataset('fashion-mnist', { limit: 200 });
+    for (const f of ['models/fashion-cnn.bnn', 'models/fashion-mlp.bnn']) {
+      const m = await loadModel(path.join(ROOT, f));
+      const want = await logitsOf(m, 'reference', ds.images);
+      const got = await logitsOf(m, 'opencl', ds.images, { batch: 50 });
+      assert.deepEqual(bitsOf(got), bitsOf(want), f);
+    }
+  });
+
+  it("BMXNet's MNIST model: identical logits on 300 real digits", async function () {
+    requireBmxnetMnist(this);
+    const f = bmxnetMnist(64);
+    const m = compile(importBmxnet(f.symbol, f.params));
+    const ds = loadDataset('mnist', { limit: 300 });
+    const want = await logitsOf(m, 'reference', ds.images);
+    assert.deepEqual(bitsOf(await logitsOf(m, 'opencl', ds.images, { batch: 37 })), bitsOf(want));
+  });
+
+  it('reports device time from profiling events: per layer by default, per segment (labelled) with oneLaunch', async () => {
+    const m = compile(randomModel({ seed: 11, actBits: 1 }));
+    const t = m.tensors[m.input];
+    const x = randomImages(12, 10, [t.c, t.h, t.w]);
+    const devOps = m.segments.filter((s) => s.kind === 'device').flatMap((s) => Array.from({ length: s.end - s.start }, (_, k) => s.start + k));
+    assert.ok(devOps.length >= 2, 'a segment of several binary layers');
+    for (const oneLaunch of [false, true]) {
+      const b = new OpenCLBackend({ threads: 1, oneLaunch });
+      await b.load(m);
+      const ref = new ReferenceBackend();
+      await ref.load(m);
+      const tensors = new Map<number, TensorData>([[m.input, toNHWC(x, 10, m)]]);
+      for (let si = 0; si < m.segments.length; si++) {
+        const ins = new Map(m.segments[si].inputs.map((id) => [id, tensors.get(id)!] as const));
+        for (const [id, d] of await b.runSegment(si, ins, 10)) tensors.set(id, d);
+      }
+      const dev = b.layerStats().filter((s) => s.where === 'device');
+      if (!oneLaunch) {
+        assert.deepEqual(dev.map((s) => s.op), devOps);
+        assert.deepEqual(dev.map((s) => s.name), devOps.map((o) => m.opNames[o]));
+      } else {
+        const segs = m.segments.filter((s) => s.kind === 'device');
+        assert.deepEqual(dev.map((s) => s.op), segs.map((s) => s.start));
+        for (const s of dev) assert.match(s.name, /^segment \d+ \(\d+ layers, one launch\): /);
+      }
+      assert.ok(dev.every((s) => s.ms > 0 && Number.isFinite(s.ms)), JSON.stringify(dev));
+      // array cycles of the tile schedule for the 10 images, and utilisation in (0, 1]
+      const work = m.segments.flatMap((g, si) => {
+        if (g.kind !== 'device') return [];
+        const p = encodeSegment(m, si, DEFAULT_ARRAY);
+        return Array.from({ length: p.layers }, (_, l) => arrayWork(p.descriptors.subarray(l * DESC_WORDS, (l + 1) * DESC_WORDS), DEFAULT_ARRAY).cycles * 10);
+      });
+      assert.equal(dev.reduce((a, s) => a + s.cycles!, 0), work.reduce((a, c) => a + c, 0));
+      assert.ok(dev.every((s) => s.utilization! > 0 && s.utilization! <= 1), JSON.stringify(dev));
+      assert.ok(b.layerStats().some((s) => s.where === 'host'), 'host layers from the native engine');
+      await b.dispose();
+    }
+  });
+
+  it('rejects wrong inputs with ShapeError before any OpenCL call', async () => {
+    const p: BconvCase = { H: 5, W: 5, C: 70, outC: 9, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, padBit: 1, inBits: 1, pool: null, outBits: 1, seed: 1 };
+    const m = bconvModel(p, rng(1));
+    const b = new OpenCLBackend({ threads: 1 });
+    await assert.rejects(b.runSegment(0, new Map(), 1), BitweaveError, 'before load');
+    await b.load(m);
+    const dev = m.segments.findIndex((s) => s.kind === 'device');
+    const bitsIn = m.segments[dev].inputs[0];
+    const good = randomBits(rng(2), 2 * 25, 70, 1);
+    assert.equal((await runSegment(b, dev, new Map([[bitsIn, good]]), 2)).length, 1);
+    const bad: [string, Map<number, TensorData>, number, RegExp][] = [
+      ['too short', new Map([[bitsIn, good.subarray(2)]]), 2, /has 198 elements, expected 200/],
+      ['too long', new Map([[bitsIn, good]]), 1, /expected 100/],
+      ['wrong type', new Map([[bitsIn, new Float32Array(200)]]), 2, /must be a Uint32Array/],
+      ['missing', new Map(), 2, /missing/],
+      ['batch 0', new Map([[bitsIn, good]]), 0, /batch/],
+      ['batch 1.5', new Map([[bitsIn, good]]), 1.5, /batch/],
+    ];
+    for (const [what, ins, batch, msg] of bad) {
+      await assert.rejects(b.runSegment(dev, ins, batch), (e: Error) => e instanceof BitweaveError && msg.test(e.message), what);
+    }
+    await assert.rejects(b.runSegment(7, new Map(), 1), /segment must be/);
+    const first = b.runSegment(dev, new Map([[bitsIn, good]]), 2);
+    await assert.rejects(b.runSegment(dev, new Map([[bitsIn, good]]), 2), /still running/, 'concurrent calls share the arenas');
+    await first;
+    await b.dispose();
+  });
+
+  it('splits a batch across two PoCL devices (POCL_DEVICES="pthread pthread"), results in order', () => {
+    const r = child(
+      `(async () => {
+         const { compile } = require('./dist/host/compile/compile');
+         const { randomModel, randomImages } = require('./dist/test/helpers/random-model');
+         const { logitsOf } = require('./dist/test/helpers/native-models');
+         const { OpenCLBackend } = require('./dist/host/backends/opencl');
+         const m = compile(randomModel({ seed: 77, actBits: 2 }));
+         const t = m.tensors[m.input];
+         const x = randomImages(78, 41, [t.c, t.h, t.w]);
+         const want = await logitsOf(m, 'reference', x);
+         const b = new OpenCLBackend({ chunk: 4 });
+         await b.load(m);
+         const devices = b.deviceNames;
+         await b.dispose();
+         const got = await logitsOf(m, 'opencl', x, { batch: 41 });
+         const same = Buffer.compare(Buffer.from(got.buffer), Buffer.from(want.buffer)) === 0;
+         console.log(JSON.stringify({ devices, same }));
+       })().catch((e) => { console.error(e); process.exit(3); });`,
+      { POCL_DEVICES: 'pthread pthread', BITWEAVE_OPENCL_CHUNK: '4' },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.devices.length, 2, r.stdout);
+    assert.equal(out.same, true, 'logits equal the reference');
+  });
+
+  it('loads a prebuilt kernel binary, and names CL_INVALID_BINARY for a bad one (CLI exit 1)', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bw-ocl-'));
+    try {
+      const dev = selectDevice();
+      const ctx = Context.create(dev);
+      const prog = Program.fromSource(ctx, kernelSource());
+      const bin = path.join(tmp, 'array.pocl');
+      fs.writeFileSync(bin, prog.binaries()[0].binary);
+      [prog, ctx].forEach((h) => h.release());
+      const m = await loadModel(path.join(ROOT, 'models/fashion-mlp.bnn'));
+      const ds = loadDataset('fashion-mnist', { limit: 20 });
+      const b = new OpenCLBackend({ binary: bin, device: dev.name });
+      const want = await logitsOf(m, 'reference', ds.images);
+      await b.load(m);
+      await b.dispose();
+      process.env.BITWEAVE_OPENCL_BINARY = bin;
+      try {
+        assert.deepEqual(bitsOf(await logitsOf(m, 'opencl', ds.images)), bitsOf(want), 'from the binary');
+      } finally {
+        delete process.env.BITWEAVE_OPENCL_BINARY;
+      }
+      const bad = path.join(tmp, 'bad.xclbin');
+      fs.writeFileSync(bad, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 131 + 7) & 255)));
+      const args = ['eval', 'models/fashion-mlp.bnn', '--dataset', 'fashion-mnist', '--limit', '4', '--backend', 'opencl'];
+      assertUserError(cli(args, { BITWEAVE_OPENCL_BINARY: bad }), /opencl backend: loading kernel binary .*bad\.xclbin.*CL_INVALID_BINARY/);
+      assertUserError(cli(args, { BITWEAVE_OPENCL_BINARY: path.join(tmp, 'missing.aocx') }), /cannot read kernel binary .*missing\.aocx: ENOENT/);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('no platform, no matching device: one line naming what was searched (CLI exit 1)', () => {
+    const args = ['eval', 'models/fashion-mlp.bnn', '--dataset', 'fashion-mnist', '--limit', '4', '--backend', 'opencl'];
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'bw-icd-'));
+    try {
+      assertUserError(cli(args, { OCL_ICD_VENDORS: empty }), /opencl backend: searched every OpenCL platform .* for any device: no OpenCL platform found.*make setup/);
+    } finally {
+      fs.rmSync(empty, { recursive: true, force: true });
+    }
+    assertUserError(cli([...args, '--device', 'no-such-fpga']), /devices named like 'no-such-fpga'.*no OpenCL device matches name="no-such-fpga" \(devices present: /);
+    assertUserError(cli(args, { BITWEAVE_OPENCL_DEVICE: 'no-such-fpga' }), /no-such-fpga/);
+  });
+
+  it('a model whose arena does not fit device memory is CL_MEM_OBJECT_ALLOCATION_FAILURE before any allocation (CLI exit 1)', () => {
+    // input 1024x1024x1 -> bits -> nine bconv 1x1 of 256 channels (32 MiB maps, the most a
+    // tensor may hold) -> bconv 32x32 stride 32 -> 32x32 ints: a 296 MiB arena per image,
+    // and PoCL with POCL_MEMORY_LIMIT=1 allows 256 MiB buffers
+    const b = new ModelBuilder(1024, 1024, 1);
+    let y = b.add({ op: 'binarize', in: 0, bits: 1 }, bits(1024, 1024, 1, 1));
+    const common = { sh: 1, sw: 1, ph: 0, pw: 0, padBit: 1 as const, inBits: 1, pool: null };
+    for (let l = 0; l < 9; l++) {
+      const inC = l === 0 ? 1 : 256;
+      const w = new Uint32Array(256 * Math.ceil(inC / 64) * 2);
+      if (l === 0) for (let o = 0; o < 256; o++) w[o * 2] = o & 1;
+      const ep = { kind: 'threshold' as const, bits: 1, thresholds: new Int32Array(256), flip: new Uint8Array(256) };
+      y = b.add({ op: 'bconv', in: y, kh: 1, kw: 1, ...common, outC: 256, weight: w, epilogue: ep }, bits(1024, 1024, 256, 1));
+    }
+    const z = b.add({ op: 'bconv', in: y, kh: 32, kw: 32, ...common, sh: 32, sw: 32, outC: 1, weight: new Uint32Array(32 * 32 * 4 * 2), epilogue: { kind: 'int' } }, i32(32, 32, 1));
+    const d = b.add({ op: 'dequantize', in: z, divisor: 1 }, f32(32, 32, 1));
+    b.add({ op: 'flatten', in: d }, f32(1, 1, 1024, true));
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bw-oom-'));
+    try {
+      const file = path.join(tmp, 'huge.bnn');
+      writeBnn(file, b.build('huge-arena'));
+      const r = cli(['eval', file, '--dataset', 'mnist', '--limit', '1', '--backend', 'opencl'], { POCL_MEMORY_LIMIT: '1' });
+      assertUserError(r, /opencl backend: device '.*' out of memory \(CL_MEM_OBJECT_ALLOCATION_FAILURE\): one image needs a \d+\.\d MiB arena.*CL_DEVICE_MAX_MEM_ALLOC_SIZE is 256\.0 MiB/);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('CLI: eval and run with --backend opencl; run --json reports per-layer device times, --one-launch per segment', () => {
+    const ev = cli(['eval', 'models/fashion-mlp.bnn', '--dataset', 'fashion-mnist', '--limit', '100', '--backend', 'opencl', '--json']);
+    assert.equal(ev.code, 0, ev.stderr);
+    const refEv = cli(['eval', 'models/fashion-mlp.bnn', '--dataset', 'fashion-mnist', '--limit', '100', '--backend', 'native', '--json']);
+    assert.equal(JSON.parse(ev.stdout).correct, JSON.parse(refEv.stdout).correct);
+    assert.equal(JSON.parse(ev.stdout).backend, 'opencl');
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bw-run-'));
+    try {
+      const ds = loadDataset('fashion-mnist', { limit: 3 });
+      const npy = path.join(tmp, 'x.npy');
+      writeNpy(npy, { dtype: 'float32', shape: [3, 1, 28, 28], data: ds.images });
+      const one = cli(['run', 'models/fashion-cnn.bnn', '-i', npy, '--backend', 'opencl', '--json', '--one-launch']);
+      assert.equal(one.code, 0, one.stderr);
+      assert.deepEqual(JSON.parse(one.stdout).layers.filter((l: { where: string }) => l.where === 'device').map((l: { name: string }) => l.name.replace(/:.*/, '')), ['segment 1 (2 layers, one launch)']);
+      const run = cli(['run', 'models/fashion-cnn.bnn', '-i', npy, '--backend', 'opencl', '--json']);
+      assert.equal(run.code, 0, run.stderr);
+      const out = JSON.parse(run.stdout);
+      assert.equal(out.images, 3);
+      const dev = out.layers.filter((l: { where: string }) => l.where === 'device');
+      assert.ok(dev.length >= 2 && dev.every((l: { ms: number; name: string }) => l.ms > 0 && !/segment/.test(l.name)), JSON.stringify(out.layers));
+      const ref = cli(['run', 'models/fashion-cnn.bnn', '-i', npy, '--backend', 'reference', '--json']);
+      assert.deepEqual(out.predictions, JSON.parse(ref.stdout).predictions);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
