@@ -8,6 +8,13 @@ import { loadBoard } from '../host/boards';
 import { compileForBoard } from '../host/build/compile-board';
 import { KERNEL_NAME } from '../host/build/project';
 import { readBnn } from '../host/format/bnn';
+import { Context, Program, allDevices } from '../host/opencl';
+
+function firstDevice() {
+  const d = allDevices()[0];
+  assert.ok(d, 'an OpenCL device (PoCL, installed by make setup)');
+  return d;
+}
 
 const ROOT = path.resolve(__dirname, '../..');
 const BIN = path.join(ROOT, 'bin/bitweave.js');
@@ -64,7 +71,8 @@ describe('bitweave compile --board (build directories)', function () {
     }
     // every kernel source of the project is there, the top file defines the kernel
     const top = fs.readFileSync(path.join(out, manifest.kernel.top), 'utf8');
-    assert.match(top, new RegExp(`void\\s+${KERNEL_NAME}\\s*\\(`));
+    const included = [...top.matchAll(/^#include "([^"]+)"$/gm)].map((m) => m[1]);
+    assert.ok(included.some((f) => new RegExp(`void\\s+${KERNEL_NAME}\\s*\\(`).test(fs.readFileSync(path.join(out, 'kernels', f), 'utf8'))));
     const header = fs.readFileSync(path.join(out, 'kernels/bitweave_array.h'), 'utf8');
     assert.match(header, new RegExp(`#define BW_ROWS ${board.defaultArray.rows}\\b`));
     assert.match(header, new RegExp(`#define BW_COLS ${board.defaultArray.cols}\\b`));
@@ -122,6 +130,48 @@ describe('bitweave compile --board (build directories)', function () {
     assert.match(r.stderr, /bitweave_array\.aocx is missing: run 'make hardware' first/);
   });
 
+  it('the emitted kernel directory builds on PoCL as it is (top file with includes, generated header)', function () {
+    const out = path.join(tmp, 'a10');
+    const manifest = JSON.parse(fs.readFileSync(path.join(out, 'bitweave-build.json'), 'utf8'));
+    const src = fs.readFileSync(path.join(out, manifest.kernel.top), 'utf8');
+    const ctx = Context.create(firstDevice());
+    try {
+      const prog = Program.fromSource(ctx, src, { options: `-cl-std=CL1.2 -I ${path.join(out, 'kernels')} -DBW_INTEL_FPGA=1` });
+      const k = prog.createKernel(KERNEL_NAME);
+      k.dispose();
+      prog.dispose();
+    } finally {
+      ctx.dispose();
+    }
+  });
+
+  it('pocl-emulator: run.sh evaluates the model from the emitted kernels, as the reference does', function () {
+    this.timeout(300000);
+    const out = path.join(tmp, 'pocl');
+    assert.equal(bw(['compile', CNN, '--board', 'pocl-emulator', '-o', out]).code, 0);
+    const ref = bw(['eval', CNN, '--dataset', 'fashion-mnist', '--limit', '64', '--backend', 'reference', '--json']);
+    assert.equal(ref.code, 0, ref.stderr);
+    const env = { ...process.env, BITWEAVE: `${process.execPath} ${BIN}` };
+    const run = spawnSync('bash', [path.join(out, 'run.sh'), '--dataset', 'fashion-mnist', '--limit', '64', '--json'], { encoding: 'utf8', env, timeout: 300000 });
+    assert.equal(run.status, 0, run.stderr);
+    const a = JSON.parse(ref.stdout);
+    const b = JSON.parse(run.stdout);
+    assert.equal(b.backend, 'opencl');
+    assert.equal(b.correct, a.correct);
+    // host layers on the reference engine (a board whose host cannot run the native engine)
+    const refHost = spawnSync('bash', [path.join(out, 'run.sh'), '--dataset', 'fashion-mnist', '--limit', '64', '--json'], {
+      encoding: 'utf8', env: { ...env, BITWEAVE_HOST_ENGINE: 'reference' }, timeout: 300000,
+    });
+    assert.equal(refHost.status, 0, refHost.stderr);
+    assert.equal(JSON.parse(refHost.stdout).correct, a.correct);
+    assertUserError(bw(['eval', CNN, '--dataset', 'fashion-mnist', '--limit', '8', '--backend', 'opencl'], { BITWEAVE_HOST_ENGINE: 'gpu' }), /host engine must be/);
+    // what runs is what was emitted: a broken emitted block fails the build, named
+    fs.appendFileSync(path.join(out, 'kernels/feeder.cl'), '\nthis is not OpenCL C;\n');
+    const bad = spawnSync('bash', [path.join(out, 'run.sh'), '--dataset', 'fashion-mnist', '--limit', '8'], { encoding: 'utf8', env, timeout: 300000 });
+    assert.equal(bad.status, 1, bad.stderr);
+    assert.match(bad.stderr, /CL_BUILD_PROGRAM_FAILURE/);
+  });
+
   it('never overwrites what it did not write, and replaces its own build only with --force', () => {
     const foreign = path.join(tmp, 'foreign');
     fs.mkdirSync(foreign);
@@ -143,6 +193,7 @@ describe('bitweave compile --board (build directories)', function () {
     const out = path.join(tmp, 'bad');
     assertUserError(bw(['compile', CNN, '--board', 'nosuchboard', '-o', out]), /board/);
     assertUserError(bw(['compile', CNN, '--board', 'intel-pac-a10', '--rows', '0', '-o', out]), /--rows must be an integer/);
+    assertUserError(bw(['compile', CNN, '--board', 'intel-pac-a10', '--rows', '12', '-o', out]), /ROWS must divide 64/);
     assertUserError(bw(['compile', path.join(tmp, 'none.bnn'), '--board', 'intel-pac-a10', '-o', out]), /not found/);
     const bad = path.join(tmp, 'bad.bnn');
     fs.writeFileSync(bad, fs.readFileSync(CNN).subarray(0, 1000));

@@ -51,3 +51,16 @@ export const OP_AND_PLANES = 4;
 /** Per-channel flag word at F_OFF: bit 0 flip, bit 1 pool with min. */
 export const FLAG_FLIP = 1;
 export const FLAG_POOL_MIN = 2;
+
+/**
+ * Why an array geometry is unsupported, or null. The kernels pack one tile's ROWS output
+ * channels into one 64-bit output word (so ROWS divides 64) and keep 64-bit row and
+ * column masks (so COLS <= 64).
+ */
+export function arrayGeometryProblem(p: Pick<ArrayParams, 'rows' | 'cols'>): string | null {
+  const { rows, cols } = p;
+  if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 1 || cols < 1 || rows > 64 || cols > 64 || 64 % rows !== 0) {
+    return `array ROWS x COLS = ${rows}x${cols} unsupported (ROWS must divide 64, COLS in 1..64)`;
+  }
+  return null;
+}

@@ -54,6 +54,8 @@ export function emitIntelProject(
       ? `$(AOC) -rtl -report -board=$(BOARD) $(AOC_FLAGS) $(KERNEL) -o bin/${KERNEL_NAME}.aocr`
       : `$(AOC) -c -report -board=$(BOARD) $(AOC_FLAGS) $(KERNEL) -o bin/${KERNEL_NAME}.aoco`;
   const emuEnv = edition === 'pro' ? '' : 'CL_CONTEXT_EMULATOR_DEVICE_INTELFPGA=1 ';
+  // the native CPU engine is x86-64 code; a Cyclone V SoC's host is ARM
+  const armHost = edition === 'standard' ? '\n    export BITWEAVE_HOST_ENGINE="${BITWEAVE_HOST_ENGINE:-reference}"  # ARM host: no native engine' : '';
   const emuDevice = edition === 'pro' ? 'Emulation' : variant;
   const commands: Record<string, string> = {
     emulator: `make emulator   # aoc -march=emulator -> bin/${KERNEL_NAME}_emu.aocx`,
@@ -121,7 +123,7 @@ case "$mode" in
     ${emuEnv ? `export ${emuEnv.trim()}` : ':'}
     ;;
   hardware)
-    export BITWEAVE_OPENCL_BINARY="$PWD/bin/${KERNEL_NAME}.aocx"
+    export BITWEAVE_OPENCL_BINARY="$PWD/bin/${KERNEL_NAME}.aocx"${armHost}
     export BITWEAVE_OPENCL_DEVICE="${board.opencl.device ?? variant}"
     ;;
   *)

@@ -34,6 +34,8 @@ import { LayerStats } from '../../runtime/layer-stats';
 import { NativeBackend } from '../native';
 import { CLBuffer, CLEvent, Context, Device, Kernel, OpenCLError, OpenCLUnavailableError, Program, Queue, selectDevices } from '../../opencl';
 import { kernelSource } from './source';
+import { ReferenceBackend } from '../reference';
+import { arrayGeometryProblem } from '../../array/params';
 
 const MAX_BATCH = 65536;
 /** Images per launch unless the device memory needs fewer. */
@@ -53,6 +55,11 @@ export interface OpenCLBackendOptions extends BackendOptions {
   chunk?: number;
   /** Array parameters the source is built for (default DEFAULT_ARRAY). */
   array?: ArrayParams;
+  /**
+   * Engine for host segments (env BITWEAVE_HOST_ENGINE; default 'native'). 'reference'
+   * where the native library cannot run, e.g. on a DE10-Nano's ARM cores.
+   */
+  hostEngine?: 'native' | 'reference';
 }
 
 /** One device segment on one device: its buffers and kernel. */
@@ -110,7 +117,7 @@ export class OpenCLBackend implements Backend {
   readonly name = 'opencl';
   private readonly opts: ReturnType<typeof envOptions>;
   private readonly array: ArrayParams;
-  private readonly host: NativeBackend;
+  private readonly host: NativeBackend | ReferenceBackend;
   private model: CompiledModel | null = null;
   private ctx: Context | null = null;
   private program: Program | null = null;
@@ -125,12 +132,11 @@ export class OpenCLBackend implements Backend {
   constructor(opts: OpenCLBackendOptions = {}) {
     this.opts = envOptions(opts);
     this.array = opts.array ?? DEFAULT_ARRAY;
-    const { rows, cols } = this.array;
-    // the kernels pack one tile's channels into one output word and keep 64-bit row / column masks
-    if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 1 || cols < 1 || rows > 64 || cols > 64 || 64 % rows !== 0) {
-      throw new BitweaveError(`opencl backend: array ROWS x COLS = ${rows}x${cols} unsupported (ROWS must divide 64, COLS in 1..64)`);
-    }
-    this.host = new NativeBackend({ threads: opts.threads });
+    const problem = arrayGeometryProblem(this.array);
+    if (problem) throw new BitweaveError(`opencl backend: ${problem}`);
+    const engine = opts.hostEngine ?? (process.env.BITWEAVE_HOST_ENGINE || 'native');
+    if (engine !== 'native' && engine !== 'reference') throw new BitweaveError(`opencl backend: host engine must be 'native' or 'reference' (BITWEAVE_HOST_ENGINE), got '${engine}'`);
+    this.host = engine === 'native' ? new NativeBackend({ threads: opts.threads }) : new ReferenceBackend();
   }
 
   /** The devices in use, after load. */
@@ -441,7 +447,7 @@ export class OpenCLBackend implements Backend {
   }
 
   recycle(buffers: Iterable<TensorData>): void {
-    this.host.recycle(buffers);
+    if (this.host instanceof NativeBackend) this.host.recycle(buffers);
   }
 
   private release(): void {

@@ -13,8 +13,12 @@ import { ArrayParams, DEFAULT_ARRAY } from '../../array/params';
 /** One block per file, in the order the compiler must see them. */
 export const KERNEL_FILES = ['layer.cl', 'feeder.cl', 'pe_array.cl', 'output_unit.cl', 'sequencer.cl'] as const;
 
-/** opencl-kernels/ of this package (from dist/host/backends/opencl or host/backends/opencl). */
+/**
+ * opencl-kernels/ of this package (from dist/host/backends/opencl or host/backends/opencl),
+ * or BITWEAVE_KERNELS_DIR (a build directory's kernels/, see host/build/pocl.ts).
+ */
 export function kernelDir(): string {
+  if (process.env.BITWEAVE_KERNELS_DIR) return path.resolve(process.env.BITWEAVE_KERNELS_DIR);
   return path.resolve(__dirname, '..', '..', '..', ...(path.basename(path.resolve(__dirname, '..', '..', '..')) === 'dist' ? ['..'] : []), 'opencl-kernels');
 }
 
