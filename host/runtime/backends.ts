@@ -1,6 +1,7 @@
 import { BitweaveError } from '../core/errors';
 import { ReferenceBackend } from '../backends/reference';
 import { NativeBackend } from '../backends/native';
+import { HlsCsimBackend } from '../backends/hls-csim';
 import { Backend } from './backend';
 
 export interface BackendOptions {
@@ -12,6 +13,7 @@ export interface BackendOptions {
 const FACTORIES: Record<string, (opts: BackendOptions) => Promise<Backend>> = {
   reference: async () => new ReferenceBackend(),
   native: async (opts) => new NativeBackend(opts),
+  'hls-csim': async (opts) => new HlsCsimBackend(opts),
 };
 
 export function availableBackends(): string[] {
