@@ -59,7 +59,7 @@ int check_program(const uint32_t *prog, uint64_t prog_len, uint32_t layers, uint
     const uint64_t op = d[BW_D_OPCODE];
 #define NEED(cond, what, a, b) \
   if (!(cond)) return fail(msg, len, BW_HLS_E_PROGRAM, l, what, (uint64_t)(a), (uint64_t)(b))
-#define RANGE(f, lo, hi) NEED((uint64_t)d[f] + 1 >= (uint64_t)(lo) + 1 && d[f] <= (hi), #f " out of range", d[f], hi)
+#define RANGE(f, lo, hi) NEED((uint64_t)d[f] + 1 >= (uint64_t)(lo) + 1 && d[f] <= (hi), (#f " out of range") + 5, d[f], hi)
     NEED(op < 8, "unknown opcode bits", op, 7);
     RANGE(BW_D_IN_H, 1, 65536);
     RANGE(BW_D_IN_W, 1, 65536);
