@@ -50,7 +50,7 @@ $(HLS_LIB): $(HLS_DEPS)
 	$(CXX) $(HLS_CXXFLAGS) -shared -o $@ hls/bitweave_array.cpp hls/csim/bw_hls_csim.cpp
 
 build/hls/tb_%: hls/tb/tb_%.cpp hls/tb/tb_common.h $(HLS_DEPS)
-	$(CXX) $(HLS_CXXFLAGS) -o $@ $<
+	$(CXX) $(HLS_CXXFLAGS) -o $@ $< $(if $(filter kernel,$*),hls/bitweave_array.cpp)
 
 test: build
 	@$(NPX) mocha

@@ -1,13 +1,17 @@
 /*
  * Test bench of the top function and the sequencer: random layer programs of one or two
  * chained layers (the second reads what the first wrote), several images, against the
- * golden model of tb_common.h. Also the C-simulation bench of run_hls.tcl (csim_design).
+ * golden model of tb_common.h. Also the C-simulation bench of run_hls.tcl (csim_design);
+ * link it with bitweave_array.cpp.
  */
 #include <string.h>
 
-#include "../bitweave_array.cpp"
 #include "../sequencer.h"
 #include "tb_common.h"
+
+/* the top function under test (bitweave_array.cpp, compiled and linked separately) */
+extern "C" void bitweave_array(const uint32_t *program, uint32_t layers, const uint64_t *weights, const int32_t *params,
+                               uint64_t *arena, uint32_t arena_words, uint32_t images);
 
 template <int R, int C>
 static void run_variant(const uint32_t *p, uint32_t layers, const uint64_t *w, const int32_t *q, uint64_t *a, uint32_t aw, uint32_t n) {
