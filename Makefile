@@ -43,7 +43,7 @@ csim: $(HLS_LIB) $(HLS_TB)
 dist/host/build/emit-header.js: host/array/params.ts host/array/header.ts host/build/emit-header.ts
 	$(NPX) tsc -p tsconfig.json
 
-build/hls/include/bitweave_array.h: dist/host/build/emit-header.js
+build/hls/include/bitweave_array.h: host/array/params.ts host/array/header.ts | dist/host/build/emit-header.js
 	node dist/host/build/emit-header.js build/hls/include
 
 $(HLS_LIB): $(HLS_DEPS)

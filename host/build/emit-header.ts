@@ -14,7 +14,8 @@ export function writeArrayHeader(dir: string, p: ArrayParams = DEFAULT_ARRAY): s
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, 'bitweave_array.h');
   const text = arrayHeaderC(p);
-  fs.writeFileSync(file, text);
+  // rewritten only when the content changes, so make does not rebuild the kernels for nothing
+  if (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== text) fs.writeFileSync(file, text);
   return file;
 }
 
