@@ -158,6 +158,18 @@ describe('HLS kernel (C-simulation)', function () {
     assert.deepEqual(bitsOf(await logitsOf(m, 'hls-csim', ds.images, { threads: 2, batch: 50 })), bitsOf(want));
   });
 
+  it('models/fashion-cnn.bnn on all 10,000 Fashion-MNIST test images (BITWEAVE_LONG=1)', async function () {
+    if (!process.env.BITWEAVE_LONG) {
+      console.log('      SKIPPED: set BITWEAVE_LONG=1 (make test-long) for the full test set');
+      this.skip();
+    }
+    this.timeout(600000);
+    const m = readBnn(path.join(ROOT, 'models', 'fashion-cnn.bnn'));
+    const ds = loadDataset('fashion-mnist');
+    const want = await logitsOf(m, 'reference', ds.images, { threads: 2 });
+    assert.deepEqual(bitsOf(await logitsOf(m, 'hls-csim', ds.images, { threads: 2 })), bitsOf(want));
+  });
+
   it('the BMXNet MNIST model: identical logits on 200 real digits', async function () {
     requireBmxnetMnist(this);
     const f = bmxnetMnist(64);
