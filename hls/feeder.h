@@ -15,11 +15,10 @@
 namespace bw {
 
 /*
- * COLS:    PE columns (output pixels per tile).
- * ROWS:    PE rows (output channels per tile); the feeder replays a tile once per group.
+ * COLS:    PE columns (output pixels per tile); a tile is replayed once per channel group.
  * MAX_FM:  on-chip feature-map buffer, 64-bit words (>= in_h*in_w*planes*in_words).
  */
-template <int COLS, int ROWS, int MAX_FM>
+template <int COLS, int MAX_FM>
 void feeder(const Layer L, const word_t *arena, hls::stream<ActVec<COLS> > &act) {
   BW_BUFFER word_t fm[MAX_FM];
 #pragma HLS BIND_STORAGE variable = fm type = ram_2p impl = uram

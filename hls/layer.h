@@ -84,7 +84,8 @@ Layer decode_layer(const uint32_t d[BW_DESC_WORDS]) {
 }
 
 /* Accumulator position column c computes for tile t and pool element e; false when the
- * column is past the last output pixel or the position lies in the pool's padding. */
+ * column is past the last output pixel or the position lies in the pool's padding.
+ * COLS: PE columns (output pixels per tile). */
 template <int COLS>
 inline bool column_acc_pos(const Layer &L, uint32_t t, uint32_t e, uint32_t c, int32_t &ay, int32_t &ax) {
   const uint32_t p = t * COLS + c;

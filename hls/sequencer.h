@@ -37,7 +37,7 @@ void run_layer(const Layer L, const word_t *weights, const int32_t *params, cons
 #pragma HLS STREAM variable = act depth = 4
 #pragma HLS STREAM variable = wgt depth = 4
 #pragma HLS STREAM variable = acc depth = 2 * ROWS
-  feeder<COLS, ROWS, MAX_FM>(L, arena_in, act);
+  feeder<COLS, MAX_FM>(L, arena_in, act);
   weight_feeder<ROWS, MAX_KWORDS>(L, weights, wgt);
   pe_array<ROWS, COLS>(L, act, wgt, acc);
   output_unit<ROWS, COLS, MAX_OUT_C, BW_HLS_MAX_BITS>(L, params, acc, arena_out);

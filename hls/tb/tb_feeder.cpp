@@ -19,7 +19,7 @@ static int check(tb::Rng &r, int it) {
   tb::random_bits(r, weights.data() + 2, g.out_c * g.kh * g.kw, g.c);
   hls::stream<bw::ActVec<C> > act;
   hls::stream<bw::WgtVec<R> > wgt;
-  bw::feeder<C, R, 4096>(L, arena.data(), act);
+  bw::feeder<C, 4096>(L, arena.data(), act);
   bw::weight_feeder<R, 1024>(L, weights.data(), wgt);
   const uint32_t pixels = d[BW_D_OUT_H] * d[BW_D_OUT_W];
   const uint32_t pk = g.pool ? g.pkh * g.pkw : 1;
