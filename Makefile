@@ -12,13 +12,14 @@ NATIVE_OBJ := $(patsubst host/native/%.c,build/native/%.o,$(NATIVE_SRC))
 NATIVE_CFLAGS := -O3 -fPIC -std=gnu11 -ffp-contract=off -fno-fast-math -fopenmp -Wall -Wextra -Werror=implicit-function-declaration
 NATIVE_LIB := build/libbitweave.so
 
-.PHONY: setup build native test test-long demo models clean
+.PHONY: setup build native csim test test-long demo models clean
 
 setup:
 	@./scripts/setup.sh
 
 build: setup native
 	@$(NPX) tsc -p tsconfig.json
+	@$(MAKE) --no-print-directory csim
 
 native: $(NATIVE_LIB)
 
@@ -28,6 +29,28 @@ build/native/%.o: host/native/%.c $(NATIVE_HDR)
 
 $(NATIVE_LIB): $(NATIVE_OBJ)
 	$(CC) -shared -fopenmp -o $@ $^ -lopenblas -lm
+
+# The HLS kernel (hls/) C-simulated with plain g++: build/libbitweave_hls.so for the
+# hls-csim backend and the per-block test benches (hls/tb/). bitweave_array.h is generated
+# from host/array/params.ts into build/hls/include, never copied.
+HLS_DEPS := $(wildcard hls/*.h hls/*.cpp hls/csim/*.cpp) build/hls/include/bitweave_array.h
+HLS_TB := $(patsubst hls/tb/%.cpp,build/hls/%,$(wildcard hls/tb/*.cpp))
+HLS_CXXFLAGS := -O2 -std=c++17 -fPIC -pthread -Wall -Wextra -Wno-unknown-pragmas -Wno-unused-label -Ibuild/hls/include -Ihls
+HLS_LIB := build/libbitweave_hls.so
+
+csim: $(HLS_LIB) $(HLS_TB)
+
+dist/host/build/emit-header.js: host/array/params.ts host/array/header.ts host/build/emit-header.ts
+	$(NPX) tsc -p tsconfig.json
+
+build/hls/include/bitweave_array.h: host/array/params.ts host/array/header.ts | dist/host/build/emit-header.js
+	node dist/host/build/emit-header.js build/hls/include
+
+$(HLS_LIB): $(HLS_DEPS)
+	$(CXX) $(HLS_CXXFLAGS) -shared -o $@ hls/bitweave_array.cpp hls/csim/bw_hls_csim.cpp
+
+build/hls/tb_%: hls/tb/tb_%.cpp hls/tb/tb_common.h $(HLS_DEPS)
+	$(CXX) $(HLS_CXXFLAGS) -o $@ $< $(if $(filter kernel,$*),hls/bitweave_array.cpp)
 
 test: build
 	@$(NPX) mocha

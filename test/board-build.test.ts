@@ -189,6 +189,20 @@ describe('bitweave compile --board (build directories)', function () {
     assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'bitweave-build.json'), 'utf8')).board, 'intel-pac-a10');
   });
 
+  it('aws-f1: the Vitis project through the same command, manifest checksums and overwrite rules', () => {
+    const out = path.join(tmp, 'f1');
+    const r = bw(['compile', CNN, '--board', 'aws-f1', '-o', out, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const res = JSON.parse(r.stdout);
+    assert.equal(res.toolchain, 'vitis');
+    for (const f of res.files) {
+      const data = fs.readFileSync(path.join(out, f.path));
+      assert.equal(createHash('sha256').update(data).digest('hex'), f.sha256, f.path);
+    }
+    assert.ok(res.files.some((f: { path: string }) => f.path === 'bitweave_array.cfg'));
+    assertUserError(bw(['compile', CNN, '--board', 'aws-f1', '-o', out]), /--force/);
+  });
+
   it('bad input: unknown board, bad array size, missing model, corrupt model', () => {
     const out = path.join(tmp, 'bad');
     assertUserError(bw(['compile', CNN, '--board', 'nosuchboard', '-o', out]), /board/);

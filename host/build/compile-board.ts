@@ -9,7 +9,13 @@ import { BitweaveError } from '../core/errors';
 import { CompiledModel } from '../compile/model';
 import { emitIntelProject } from './intel';
 import { emitPoclProject } from './pocl';
-import { arrayFor, BoardBuildOptions, BoardBuildResult, KERNEL_NAME, kernelFiles, summariseSegments, writeProject } from './project';
+import { emitVitisProject } from './vitis';
+import * as fs from 'node:fs';
+import { arrayFor, BoardBuildOptions, BoardBuildResult, EmittedFile, manifestName, KERNEL_NAME, kernelFiles, summariseSegments, writeProject } from './project';
+
+function readManifestFiles(outDir: string): EmittedFile[] {
+  return (JSON.parse(fs.readFileSync(path.join(outDir, manifestName()), 'utf8')) as { files: EmittedFile[] }).files;
+}
 
 /** A file name for the model inside the build directory. */
 function modelFileName(model: CompiledModel): string {
@@ -18,6 +24,28 @@ function modelFileName(model: CompiledModel): string {
 }
 
 export function compileForBoard(model: CompiledModel, board: Board, outDir: string, opts: BoardBuildOptions = {}): BoardBuildResult {
+  if (board.toolchain.name === 'vitis') {
+    // the HLS kernel (hls/) instead of the OpenCL C one; same checks, same atomic write
+    const array = arrayFor(board, opts);
+    const segments = summariseSegments(model, array);
+    const p = emitVitisProject(model, board, outDir, { array, force: opts.force });
+    const f1 = board.name === 'aws-f1';
+    return {
+      board: board.name,
+      toolchain: board.toolchain.name,
+      outDir: path.resolve(outDir),
+      array: p.array,
+      kernel: 'kernel/bitweave_array.cpp',
+      files: readManifestFiles(outDir),
+      segments,
+      commands: {
+        swEmu: 'make TARGET=sw_emu run   # software emulation',
+        hwEmu: 'make TARGET=hw_emu run   # RTL emulation (slow)',
+        hw: 'make TARGET=hw xclbin     # synthesis and implementation (hours)',
+        ...(f1 ? { afi: 'make TARGET=hw afi S3_BUCKET=<bucket> && make afi-wait   # .awsxclbin' } : { run: 'make TARGET=hw run' }),
+      },
+    };
+  }
   const array = arrayFor(board, opts);
   const segments = summariseSegments(model, array);
   const kernels = kernelFiles(array);

@@ -1,6 +1,7 @@
 /** Top-level commands that live in their own modules (registered by main.ts). */
 import { CommandModule } from 'yargs';
 import { boardsCommand, devicesCommand } from './boards';
+import { deployCommand } from './deploy';
 import { exportOnnxCommand } from './export-onnx';
 import { trainCommand } from './train';
 import { compileCommand } from './compile';
@@ -12,3 +13,4 @@ extraCommands.push(exportOnnxCommand);
 extraCommands.push(trainCommand);
 extraCommands.push(boardsCommand, devicesCommand);
 extraCommands.push(compileCommand);
+extraCommands.push(deployCommand);

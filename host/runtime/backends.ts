@@ -2,6 +2,7 @@ import { BitweaveError } from '../core/errors';
 import { ReferenceBackend } from '../backends/reference';
 import { NativeBackend } from '../backends/native';
 import { OpenCLBackend } from '../backends/opencl';
+import { HlsCsimBackend } from '../backends/hls-csim';
 import { Backend } from './backend';
 
 export interface BackendOptions {
@@ -18,6 +19,7 @@ const FACTORIES: Record<string, (opts: BackendOptions) => Promise<Backend>> = {
   reference: async () => new ReferenceBackend(),
   native: async (opts) => new NativeBackend(opts),
   opencl: async (opts) => new OpenCLBackend(opts),
+  'hls-csim': async (opts) => new HlsCsimBackend(opts),
 };
 
 export function availableBackends(): string[] {

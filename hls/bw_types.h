@@ -1,0 +1,58 @@
+/*
+ * Types, limits and small pure functions shared by the blocks of the HLS array.
+ * Standard fixed-width types only, so the same source builds with plain g++ (C-simulation)
+ * and with Vitis HLS. Array parameters and the descriptor layout come from the generated
+ * bitweave_array.h (host/array/header.ts), never from constants written here.
+ */
+#ifndef BW_TYPES_H
+#define BW_TYPES_H
+
+#include <stdint.h>
+
+#include "bitweave_array.h"
+
+/* On-chip buffer bounds of one compute unit (override with -D for a build). A layer
+ * program that exceeds one is refused before the kernel runs (bw_hls_check). */
+#ifndef BW_HLS_MAX_FM_WORDS
+#define BW_HLS_MAX_FM_WORDS 65536 /* input feature map of one image (64-bit words, all planes) */
+#endif
+#ifndef BW_HLS_MAX_KWORDS
+#define BW_HLS_MAX_KWORDS 4096 /* weight words of one output channel (kh*kw*ceil(inC/64)) */
+#endif
+#ifndef BW_HLS_MAX_OUT_C
+#define BW_HLS_MAX_OUT_C 4096 /* output channels of one layer */
+#endif
+#define BW_HLS_MAX_BITS 8 /* activation / output bits (bit-planes) */
+
+/* Large on-chip buffers. Under synthesis they are plain local arrays (BRAM / URAM); under
+ * C-simulation they live in thread-local storage instead of a thread stack that could be
+ * too small for them (the C ABI may run images on several threads). */
+#ifdef __SYNTHESIS__
+#define BW_BUFFER
+#else
+#define BW_BUFFER static thread_local
+#endif
+
+namespace bw {
+
+typedef uint64_t word_t; /* one WORD-bit operand (BW_WORD = 64) */
+typedef int32_t acc_t;   /* accumulator; the program never needs more than BW_ACC_BITS of it */
+
+/* Population count of a 64-bit word from shifts, masks and adds (maps to LUT adder trees). */
+inline uint32_t popcount64(word_t x) {
+  x = x - ((x >> 1) & 0x5555555555555555ULL);
+  x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+  x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+  return (uint32_t)((x * 0x0101010101010101ULL) >> 56);
+}
+
+/* Word j of a padded pixel's plane: pad_bit in the real channel bits, 0 in the tail. */
+inline word_t pad_word(uint32_t pad_bit, uint32_t in_c, uint32_t j) {
+  if (!pad_bit) return 0;
+  uint32_t real = in_c - 64 * j; /* channels left from word j on */
+  return real >= 64 ? ~(word_t)0 : (((word_t)1 << real) - 1);
+}
+
+}  // namespace bw
+
+#endif

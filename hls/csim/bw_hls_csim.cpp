@@ -1,0 +1,192 @@
+/*
+ * C-simulation library (build/libbitweave_hls.so): the HLS kernel compiled with g++, behind
+ * a small C ABI the hls-csim backend calls through koffi (host/backends/hls-csim/).
+ *
+ * bw_hls_run re-checks the whole layer program against the buffer lengths it is given and
+ * against the kernel's on-chip buffer bounds before the kernel touches any memory, so a
+ * bad program is an error code with a message, never an out-of-bounds access.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <thread>
+#include <vector>
+
+#include "../bw_types.h"
+#include "../sequencer.h"
+
+extern "C" void bitweave_array(const uint32_t *program, uint32_t layers, const uint64_t *weights, const int32_t *params,
+                               uint64_t *arena, uint32_t arena_words, uint32_t images);
+
+#define BW_HLS_OK 0
+#define BW_HLS_E_ARG -1     /* bad argument (null pointer, zero count, unknown array shape) */
+#define BW_HLS_E_PROGRAM -2 /* a descriptor is inconsistent or points outside a buffer */
+#define BW_HLS_E_LIMIT -3   /* a layer exceeds an on-chip buffer bound of the kernel */
+
+extern "C" {
+
+/* ROWS, COLS, WORD, ACC_BITS, DESC_WORDS, MAX_FM_WORDS, MAX_KWORDS, MAX_OUT_C, MAX_BITS */
+int32_t bw_hls_info(int32_t *out, int32_t n) {
+  const int32_t v[] = {BW_ROWS, BW_COLS, BW_WORD, BW_ACC_BITS, BW_DESC_WORDS, BW_HLS_MAX_FM_WORDS,
+                       BW_HLS_MAX_KWORDS, BW_HLS_MAX_OUT_C, BW_HLS_MAX_BITS};
+  const int32_t k = (int32_t)(sizeof v / sizeof v[0]);
+  if (!out) return k;
+  for (int32_t i = 0; i < n && i < k; i++) out[i] = v[i];
+  return k;
+}
+
+}  // extern "C"
+
+namespace {
+
+uint64_t window_size(uint64_t in, uint64_t k, uint64_t s, uint64_t p) {
+  if (in + 2 * p < k) return 0;
+  return (in + 2 * p - k) / s + 1;
+}
+
+int fail(char *msg, int32_t len, int code, uint32_t layer, const char *what, uint64_t a, uint64_t b) {
+  if (msg && len > 0) snprintf(msg, (size_t)len, "layer %u: %s (%llu vs %llu)", layer, what, (unsigned long long)a, (unsigned long long)b);
+  return code;
+}
+
+/* Every bound the kernel relies on, in 64-bit arithmetic on range-checked fields. */
+int check_program(const uint32_t *prog, uint64_t prog_len, uint32_t layers, uint64_t weight_words, uint64_t param_entries,
+                  uint64_t arena_words, char *msg, int32_t len) {
+  if (layers == 0 || (uint64_t)layers * BW_DESC_WORDS > prog_len) return fail(msg, len, BW_HLS_E_ARG, 0, "program shorter than layers * BW_DESC_WORDS", prog_len, (uint64_t)layers * BW_DESC_WORDS);
+  for (uint32_t l = 0; l < layers; l++) {
+    const uint32_t *d = prog + (uint64_t)l * BW_DESC_WORDS;
+    const uint64_t op = d[BW_D_OPCODE];
+#define NEED(cond, what, a, b) \
+  if (!(cond)) return fail(msg, len, BW_HLS_E_PROGRAM, l, what, (uint64_t)(a), (uint64_t)(b))
+#define RANGE(f, lo, hi) NEED((uint64_t)d[f] + 1 >= (uint64_t)(lo) + 1 && d[f] <= (hi), (#f " out of range") + 5, d[f], hi)
+    NEED(op < 8, "unknown opcode bits", op, 7);
+    RANGE(BW_D_IN_H, 1, 65536);
+    RANGE(BW_D_IN_W, 1, 65536);
+    RANGE(BW_D_IN_C, 1, 1u << 24);
+    RANGE(BW_D_IN_PLANES, 1, BW_HLS_MAX_BITS);
+    RANGE(BW_D_KH, 1, 64);
+    RANGE(BW_D_KW, 1, 64);
+    RANGE(BW_D_SH, 1, 64);
+    RANGE(BW_D_SW, 1, 64);
+    RANGE(BW_D_PH, 0, 63);
+    RANGE(BW_D_PW, 0, 63);
+    RANGE(BW_D_PAD_BIT, 0, 1);
+    RANGE(BW_D_OUT_C, 1, BW_HLS_MAX_OUT_C);
+    const uint64_t in_c = d[BW_D_IN_C], words = d[BW_D_IN_WORDS], planes = d[BW_D_IN_PLANES];
+    const uint64_t kh = d[BW_D_KH], kw = d[BW_D_KW], out_c = d[BW_D_OUT_C];
+    NEED(words == (in_c + 63) / 64, "IN_WORDS is not ceil(IN_C/64)", words, (in_c + 63) / 64);
+    NEED(((op & BW_OP_AND_PLANES) != 0) == (planes > 1), "AND mode must match IN_PLANES > 1", op, planes);
+    NEED(d[BW_D_PH] < kh && d[BW_D_PW] < kw, "padding must be smaller than the kernel", d[BW_D_PH], kh);
+    const uint64_t acc_h = window_size(d[BW_D_IN_H], kh, d[BW_D_SH], d[BW_D_PH]);
+    const uint64_t acc_w = window_size(d[BW_D_IN_W], kw, d[BW_D_SW], d[BW_D_PW]);
+    NEED(acc_h >= 1 && d[BW_D_ACC_H] == acc_h, "ACC_H does not match the window", d[BW_D_ACC_H], acc_h);
+    NEED(acc_w >= 1 && d[BW_D_ACC_W] == acc_w, "ACC_W does not match the window", d[BW_D_ACC_W], acc_w);
+    uint64_t out_h = acc_h, out_w = acc_w;
+    if (op & BW_OP_POOL) {
+      RANGE(BW_D_POOL_KH, 1, 64);
+      RANGE(BW_D_POOL_KW, 1, 64);
+      RANGE(BW_D_POOL_SH, 1, 64);
+      RANGE(BW_D_POOL_SW, 1, 64);
+      NEED(d[BW_D_POOL_PH] < d[BW_D_POOL_KH] && d[BW_D_POOL_PW] < d[BW_D_POOL_KW], "pool padding must be smaller than the pool", d[BW_D_POOL_PH], d[BW_D_POOL_KH]);
+      out_h = window_size(acc_h, d[BW_D_POOL_KH], d[BW_D_POOL_SH], d[BW_D_POOL_PH]);
+      out_w = window_size(acc_w, d[BW_D_POOL_KW], d[BW_D_POOL_SW], d[BW_D_POOL_PW]);
+    }
+    NEED(out_h >= 1 && d[BW_D_OUT_H] == out_h, "OUT_H does not match", d[BW_D_OUT_H], out_h);
+    NEED(out_w >= 1 && d[BW_D_OUT_W] == out_w, "OUT_W does not match", d[BW_D_OUT_W], out_w);
+    /* accumulator width: |v| <= (2^planes - 1) * kh*kw*in_c must fit BW_ACC_BITS signed */
+    const uint64_t mag = (planes == 1 ? 1 : ((1ull << planes) - 1)) * kh * kw * in_c;
+    NEED(mag < (1ull << (BW_ACC_BITS - 1)), "accumulator range exceeds BW_ACC_BITS", mag, 1ull << (BW_ACC_BITS - 1));
+    const uint64_t tail = planes == 1 ? kh * kw * (64 * words - in_c) : 0;
+    NEED(d[BW_D_TAIL] == tail, "TAIL does not match the geometry", d[BW_D_TAIL], tail);
+    /* buffers */
+    const uint64_t fm = (uint64_t)d[BW_D_IN_H] * d[BW_D_IN_W] * planes * words;
+    if (fm > BW_HLS_MAX_FM_WORDS) return fail(msg, len, BW_HLS_E_LIMIT, l, "input feature map exceeds the kernel's buffer (BW_HLS_MAX_FM_WORDS)", fm, BW_HLS_MAX_FM_WORDS);
+    const uint64_t kwords = kh * kw * words;
+    if (kwords > BW_HLS_MAX_KWORDS) return fail(msg, len, BW_HLS_E_LIMIT, l, "weights per output channel exceed the kernel's buffer (BW_HLS_MAX_KWORDS)", kwords, BW_HLS_MAX_KWORDS);
+    NEED((uint64_t)d[BW_D_IN_OFF] + fm <= arena_words, "input region outside the arena", (uint64_t)d[BW_D_IN_OFF] + fm, arena_words);
+    NEED((uint64_t)d[BW_D_W_OFF] + out_c * kwords <= weight_words, "weights outside the weight buffer", (uint64_t)d[BW_D_W_OFF] + out_c * kwords, weight_words);
+    NEED((uint64_t)d[BW_D_F_OFF] + out_c <= param_entries, "flags outside the parameter buffer", (uint64_t)d[BW_D_F_OFF] + out_c, param_entries);
+    uint64_t out_region;
+    if (op & BW_OP_THRESHOLD) {
+      RANGE(BW_D_OUT_BITS, 1, BW_HLS_MAX_BITS);
+      const uint64_t levels = (1ull << d[BW_D_OUT_BITS]) - 1;
+      NEED((uint64_t)d[BW_D_T_OFF] + out_c * levels <= param_entries, "thresholds outside the parameter buffer", (uint64_t)d[BW_D_T_OFF] + out_c * levels, param_entries);
+      out_region = out_h * out_w * d[BW_D_OUT_BITS] * ((out_c + 63) / 64);
+    } else {
+      out_region = (out_h * out_w * out_c + 1) / 2;
+    }
+    NEED((uint64_t)d[BW_D_OUT_OFF] + out_region <= arena_words, "output region outside the arena", (uint64_t)d[BW_D_OUT_OFF] + out_region, arena_words);
+    const uint64_t in_lo = d[BW_D_IN_OFF], in_hi = in_lo + fm, out_lo = d[BW_D_OUT_OFF], out_hi = out_lo + out_region;
+    NEED(out_hi <= in_lo || in_hi <= out_lo, "output region overlaps the input region", out_lo, in_lo);
+#undef RANGE
+#undef NEED
+  }
+  return BW_HLS_OK;
+}
+
+typedef void (*kernel_fn)(const uint32_t *, uint32_t, const uint64_t *, const int32_t *, uint64_t *, uint32_t, uint32_t);
+
+template <int R, int C>
+void variant(const uint32_t *p, uint32_t layers, const uint64_t *w, const int32_t *q, uint64_t *a, uint32_t aw, uint32_t n) {
+  bw::run_program<R, C, BW_HLS_MAX_FM_WORDS, BW_HLS_MAX_KWORDS, BW_HLS_MAX_OUT_C>(p, layers, w, q, a, aw, n);
+}
+
+/* Array shapes compiled into this library: the header's (through the real top function)
+ * and two odd ones the tests use to move every tile edge. */
+kernel_fn find_variant(int32_t rows, int32_t cols) {
+  if (rows == BW_ROWS && cols == BW_COLS) return bitweave_array;
+  if (rows == 3 && cols == 5) return variant<3, 5>;
+  if (rows == 1 && cols == 1) return variant<1, 1>;
+  return nullptr;
+}
+
+}  // namespace
+
+extern "C" {
+
+int32_t bw_hls_check(const uint32_t *program, int64_t program_len, uint32_t layers, int64_t weight_words, int64_t param_entries,
+                     uint32_t arena_words, char *msg, int32_t msg_len) {
+  if (msg && msg_len > 0) msg[0] = 0;
+  if (!program || program_len < 0 || weight_words < 0 || param_entries < 0) return fail(msg, msg_len, BW_HLS_E_ARG, 0, "bad buffer arguments", 0, 0);
+  return check_program(program, (uint64_t)program_len, layers, (uint64_t)weight_words, (uint64_t)param_entries, arena_words, msg, msg_len);
+}
+
+/* Runs the kernel on `images` images. rows/cols pick a compiled array shape (see
+ * find_variant); threads > 1 splits the images among threads (each a kernel invocation on
+ * its own slice of the arena, as separate compute units would). */
+int32_t bw_hls_run(int32_t rows, int32_t cols, const uint32_t *program, int64_t program_len, uint32_t layers,
+                   const uint64_t *weights, int64_t weight_words, const int32_t *params, int64_t param_entries, uint64_t *arena,
+                   int64_t arena_len, uint32_t arena_words, uint32_t images, int32_t threads, char *msg, int32_t msg_len) {
+  if (msg && msg_len > 0) msg[0] = 0;
+  kernel_fn k = find_variant(rows, cols);
+  if (!k) return fail(msg, msg_len, BW_HLS_E_ARG, 0, "array shape not compiled into this library (rows, cols)", (uint64_t)rows, (uint64_t)cols);
+  if (!program || !weights || !params || !arena || images == 0 || arena_words == 0 || program_len < 0 || weight_words < 1 ||
+      param_entries < 1 || arena_len < 0 || threads < 1)
+    return fail(msg, msg_len, BW_HLS_E_ARG, 0, "bad buffer arguments", 0, 0);
+  if ((uint64_t)images * arena_words > (uint64_t)arena_len)
+    return fail(msg, msg_len, BW_HLS_E_ARG, 0, "arena shorter than images * arena_words", (uint64_t)arena_len, (uint64_t)images * arena_words);
+  const int32_t rc = check_program(program, (uint64_t)program_len, layers, (uint64_t)weight_words, (uint64_t)param_entries, arena_words, msg, msg_len);
+  if (rc != BW_HLS_OK) return rc;
+  const uint32_t nt = (uint32_t)threads < images ? (uint32_t)threads : images;
+  if (nt <= 1) {
+    k(program, layers, weights, params, arena, arena_words, images);
+    return BW_HLS_OK;
+  }
+  std::vector<std::thread> pool;
+  uint32_t start = 0;
+  for (uint32_t t = 0; t < nt; t++) {
+    const uint32_t n = images / nt + (t < images % nt ? 1 : 0);
+    uint64_t *slice = arena + (uint64_t)start * arena_words;
+    try {
+      pool.emplace_back([=] { k(program, layers, weights, params, slice, arena_words, n); });
+    } catch (...) {
+      k(program, layers, weights, params, slice, arena_words, n); /* no thread available: run it here */
+    }
+    start += n;
+  }
+  for (auto &th : pool) th.join();
+  return BW_HLS_OK;
+}
+
+}  // extern "C"

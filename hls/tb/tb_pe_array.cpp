@@ -1,0 +1,67 @@
+/*
+ * Test bench of the PE array: random activation and weight words for every cycle, in XNOR
+ * and AND bit-plane modes; every drained accumulator equals -TAIL plus its popcount terms
+ * summed here per (row, column), plane by plane.
+ */
+#include "../pe_array.h"
+#include "tb_common.h"
+
+template <int R, int C>
+static int check(tb::Rng &r, int it) {
+  const tb::Geometry g = tb::random_geometry(r);
+  uint32_t d[BW_DESC_WORDS];
+  tb::make_desc(g, 0, 0, 0, 0, 0, d);
+  const bw::Layer L = bw::decode_layer<R, C>(d);
+  const uint32_t words = (g.c + 63) / 64;
+  const uint32_t accs = L.tiles * L.groups * L.elems;
+  hls::stream<bw::ActVec<C> > act;
+  hls::stream<bw::WgtVec<R> > wgt;
+  hls::stream<bw::AccRow<C> > out;
+  std::vector<int64_t> want((size_t)accs * R * C, -(int64_t)d[BW_D_TAIL]);
+  for (uint32_t n = 0; n < accs; n++)
+    for (uint32_t k = 0; k < g.kh * g.kw; k++)
+      for (uint32_t b = 0; b < g.planes; b++)
+        for (uint32_t j = 0; j < words; j++) {
+          bw::ActVec<C> a;
+          bw::WgtVec<R> w;
+          for (int c = 0; c < C; c++) a.w[c] = r.upto(8) == 0 ? 0 : r.next();
+          for (int rr = 0; rr < R; rr++) w.w[rr] = r.upto(8) == 0 ? ~0ULL : r.next();
+          act.write(a);
+          wgt.write(w);
+          for (int rr = 0; rr < R; rr++)
+            for (int c = 0; c < C; c++) {
+              int64_t term = 0;
+              for (int bit = 0; bit < 64; bit++) {
+                const int ab = (a.w[c] >> bit) & 1, wb = (w.w[rr] >> bit) & 1;
+                if (g.planes == 1) term += ab == wb;
+                else term += ab ? (wb ? 1 : -1) : 0; /* a·(±1) for a bit of plane b */
+              }
+              want[((size_t)n * R + rr) * C + c] += term << (g.planes == 1 ? 0 : b);
+            }
+        }
+  bw::pe_array<R, C>(L, act, wgt, out);
+  for (uint32_t n = 0; n < accs; n++)
+    for (int rr = 0; rr < R; rr++) {
+      const bw::AccRow<C> row = out.read();
+      for (int c = 0; c < C; c++)
+        if (row.v[c] != want[((size_t)n * R + rr) * C + c]) {
+          printf("case %d: accumulator %u row %d column %d: %d, want %lld\n", it, n, rr, c, row.v[c], (long long)want[((size_t)n * R + rr) * C + c]);
+          return 1;
+        }
+    }
+  if (!out.empty() || !act.empty() || !wgt.empty()) {
+    printf("case %d: tokens left over\n", it);
+    return 1;
+  }
+  return 0;
+}
+
+int main() {
+  tb::Rng r(11);
+  int fails = 0, cases = 0;
+  for (int it = 0; it < 40; it++) {
+    fails += it % 2 ? check<3, 5>(r, it) : check<BW_ROWS, BW_COLS>(r, it);
+    cases++;
+  }
+  return tb::report("tb_pe_array", fails, cases);
+}

@@ -1,0 +1,91 @@
+/**
+ * koffi bindings of the HLS C-simulation library (build/libbitweave_hls.so, built by
+ * `make csim` from hls/: the Vitis HLS kernel compiled with g++). Loaded lazily, once.
+ * The C side re-checks every descriptor against the buffer lengths it is given and returns
+ * an error code with a message; callers check lengths and alignment before calling.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { koffi } from '../native/lib';
+import { BitweaveError } from '../../core/errors';
+
+/** Package root: dist/host/backends/hls-csim -> four levels up. */
+const ROOT = path.resolve(__dirname, '../../../..');
+export const HLS_LIB_PATH = process.env.BITWEAVE_HLS_LIB ?? path.join(ROOT, 'build', 'libbitweave_hls.so');
+
+export const HLS_OK = 0;
+export const HLS_E_ARG = -1;
+export const HLS_E_PROGRAM = -2;
+export const HLS_E_LIMIT = -3;
+
+/** What the library was compiled with (bitweave_array.h and the kernel's buffer bounds). */
+export interface HlsInfo {
+  rows: number;
+  cols: number;
+  word: number;
+  accBits: number;
+  descWords: number;
+  maxFmWords: number;
+  maxKWords: number;
+  maxOutC: number;
+  maxBits: number;
+}
+
+export interface HlsLib {
+  info: HlsInfo;
+  /** Array shapes compiled into the library besides the header's. */
+  variants: { rows: number; cols: number }[];
+  check(program: Uint32Array, layers: number, weightWords: number, paramEntries: number, arenaWords: number): { rc: number; msg: string };
+  run(
+    rows: number, cols: number, program: Uint32Array, layers: number, weights: Uint32Array, params: Int32Array,
+    arena: Uint32Array, arenaWords: number, images: number, threads: number,
+  ): { rc: number; msg: string };
+}
+
+let lib: HlsLib | null = null;
+
+const MSG = 512;
+
+function text(buf: Buffer): string {
+  const end = buf.indexOf(0);
+  return buf.subarray(0, end < 0 ? buf.length : end).toString('utf8');
+}
+
+export function hlsLib(): HlsLib {
+  if (lib) return lib;
+  if (!fs.existsSync(HLS_LIB_PATH)) {
+    throw new BitweaveError(`HLS C-simulation library not built: ${HLS_LIB_PATH} is missing (run 'make csim' or 'make build')`);
+  }
+  let h;
+  try {
+    h = koffi.load(HLS_LIB_PATH);
+  } catch (e) {
+    throw new BitweaveError(`cannot load HLS C-simulation library ${HLS_LIB_PATH}: ${(e as Error).message}`);
+  }
+  const infoFn = h.func('int32_t bw_hls_info(_Out_ int32_t *out, int32_t n)');
+  const checkFn = h.func('int32_t bw_hls_check(const void *program, int64_t program_len, uint32_t layers, int64_t weight_words, int64_t param_entries, uint32_t arena_words, _Out_ uint8_t *msg, int32_t msg_len)');
+  const runFn = h.func(
+    'int32_t bw_hls_run(int32_t rows, int32_t cols, const void *program, int64_t program_len, uint32_t layers, const void *weights, int64_t weight_words, const void *params, int64_t param_entries, void *arena, int64_t arena_len, uint32_t arena_words, uint32_t images, int32_t threads, _Out_ uint8_t *msg, int32_t msg_len)',
+  );
+  const raw = new Int32Array(9);
+  const n = infoFn(raw, raw.length) as number;
+  if (n < raw.length) throw new BitweaveError(`${HLS_LIB_PATH}: bw_hls_info reports ${n} fields, expected ${raw.length} (rebuild with 'make csim')`);
+  const [rows, cols, word, accBits, descWords, maxFmWords, maxKWords, maxOutC, maxBits] = Array.from(raw);
+  lib = {
+    info: { rows, cols, word, accBits, descWords, maxFmWords, maxKWords, maxOutC, maxBits },
+    variants: [{ rows, cols }, { rows: 3, cols: 5 }, { rows: 1, cols: 1 }],
+    check(program, layers, weightWords, paramEntries, arenaWords) {
+      const msg = Buffer.alloc(MSG);
+      const rc = checkFn(program, program.length, layers, weightWords, paramEntries, arenaWords, msg, MSG) as number;
+      return { rc, msg: text(msg) };
+    },
+    run(r, c, program, layers, weights, params, arena, arenaWords, images, threads) {
+      const msg = Buffer.alloc(MSG);
+      const rc = runFn(
+        r, c, program, program.length, layers, weights, weights.length / 2, params, params.length, arena, arena.length / 2, arenaWords, images, threads, msg, MSG,
+      ) as number;
+      return { rc, msg: text(msg) };
+    },
+  };
+  return lib;
+}

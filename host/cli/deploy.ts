@@ -1,0 +1,63 @@
+/**
+ * `bitweave deploy <model> --board aws-f1 -o <dir> [--steps …]`: emit the Vitis project,
+ * build, register the AFI (F1), wait for it and run the model (host/build/deploy.ts).
+ * Registered by commands.ts.
+ */
+import { CommandModule } from 'yargs';
+import { BitweaveError } from '../core/errors';
+import { loadModel } from '../runtime/load';
+import { deploy, DEPLOY_STEPS, DeployStep, VitisTarget } from '../build/deploy';
+
+interface DeployArgs {
+  model: string;
+  board: string;
+  output: string;
+  target: string;
+  steps?: string;
+  's3-bucket'?: string;
+  's3-dcp-key'?: string;
+  's3-logs-key'?: string;
+  dataset: string;
+  limit?: number;
+  'poll-seconds': number;
+  'timeout-minutes': number;
+  force: boolean;
+  json: boolean;
+}
+
+export const deployCommand: CommandModule<object, DeployArgs> = {
+  command: 'deploy <model>',
+  describe: 'build the HLS array for a Vitis board and run a model on it (emit, build, afi, wait, run)',
+  builder: (y) =>
+    y
+      .positional('model', { type: 'string', demandOption: true, describe: '.bnn or BMXNet symbol' })
+      .option('board', { type: 'string', demandOption: true, describe: 'aws-f1, alveo-u250, alveo-u50 (bitweave boards)' })
+      .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'project directory' })
+      .option('target', { type: 'string', default: 'hw', choices: ['sw_emu', 'hw_emu', 'hw'], describe: 'Vitis target' })
+      .option('steps', { type: 'string', describe: `comma-separated subset of ${DEPLOY_STEPS.join(',')} (default: all that apply)` })
+      .option('s3-bucket', { type: 'string', describe: 'aws-f1: S3 bucket for create_vitis_afi.sh' })
+      .option('s3-dcp-key', { type: 'string', describe: 'aws-f1: S3 key (folder) for the design checkpoint' })
+      .option('s3-logs-key', { type: 'string', describe: 'aws-f1: S3 key (folder) for the AFI logs' })
+      .option('dataset', { type: 'string', default: 'fashion-mnist', describe: 'dataset the run step evaluates' })
+      .option('limit', { type: 'number', describe: 'images the run step evaluates' })
+      .option('poll-seconds', { type: 'number', default: 60, describe: 'AFI state polling interval' })
+      .option('timeout-minutes', { type: 'number', default: 240, describe: 'give up waiting for the AFI after this' })
+      .option('force', { type: 'boolean', default: false, describe: 'emit step: replace an earlier project in the output directory' })
+      .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary at the end' }),
+  handler: async (a) => {
+    const steps = a.steps?.split(',').map((s) => s.trim()).filter(Boolean) as DeployStep[] | undefined;
+    if (steps && steps.length === 0) throw new BitweaveError('--steps is empty');
+    if (a.limit !== undefined && (!Number.isInteger(a.limit) || a.limit < 1)) throw new BitweaveError(`--limit must be a positive integer, got ${a.limit}`);
+    const model = await loadModel(a.model);
+    const log = a.json ? (l: string) => process.stderr.write(l + '\n') : undefined;
+    const r = await deploy(model, {
+      board: a.board, outDir: a.output, target: a.target as VitisTarget, steps,
+      s3Bucket: a['s3-bucket'], s3DcpKey: a['s3-dcp-key'], s3LogsKey: a['s3-logs-key'],
+      dataset: a.dataset, limit: a.limit, pollSeconds: a['poll-seconds'], timeoutMinutes: a['timeout-minutes'], log, force: a.force,
+    });
+    if (a.json) {
+      const p = r.project;
+      process.stdout.write(JSON.stringify({ ...r, project: p ? { ...p, dir: undefined } : null }) + '\n');
+    }
+  },
+};

@@ -1,0 +1,245 @@
+/**
+ * The HLS kernel (hls/) under C-simulation: its per-block test benches, and the hls-csim
+ * backend against the reference backend — integers and logits bit-identical for every op
+ * option, on the header's array shape and on odd shapes that move every tile edge.
+ */
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import fc from 'fast-check';
+import { ReferenceBackend } from '../host/backends/reference';
+import { HlsCsimBackend } from '../host/backends/hls-csim';
+import { hlsLib, HLS_OK } from '../host/backends/hls-csim/ffi';
+import { encodeSegment } from '../host/array/program';
+import { DEFAULT_ARRAY, FIELD } from '../host/array/params';
+import { compile } from '../host/compile/compile';
+import { CompiledModel } from '../host/compile/model';
+import { BitweaveError } from '../host/core/errors';
+import { loadDataset } from '../host/data/datasets';
+import { readBnn } from '../host/format/bnn';
+import { importBmxnet } from '../host/import/bmxnet';
+import { Backend, TensorData } from '../host/runtime/backend';
+import { createBackend } from '../host/runtime/backends';
+import { rng } from './helpers/naive';
+import { bconvModel, BconvCase, bitsOf, caseFits, logitsOf, perImage, randomBits, randomInput, runSegment } from './helpers/native-models';
+import { randomImages, randomModel } from './helpers/random-model';
+import { bmxnetMnist, requireBmxnetMnist } from './helpers/shared-models';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+const small = fc.integer({ min: 1, max: 9 });
+const channels = fc.oneof(fc.integer({ min: 1, max: 5 }), fc.constantFrom(63, 64, 65, 127, 128, 130), fc.integer({ min: 60, max: 140 }));
+const win = fc.record({ k: fc.integer({ min: 1, max: 3 }), s: fc.integer({ min: 1, max: 3 }), p: fc.nat(2) });
+const bconvCase: fc.Arbitrary<BconvCase> = fc
+  .record({
+    H: small, W: small, C: channels, outC: channels,
+    kh: fc.integer({ min: 1, max: 4 }), kw: fc.integer({ min: 1, max: 4 }),
+    sh: fc.integer({ min: 1, max: 2 }), sw: fc.integer({ min: 1, max: 2 }), ph: fc.nat(2), pw: fc.nat(2),
+    padBit: fc.constantFrom<0 | 1>(0, 1), inBits: fc.constantFrom(1, 1, 2),
+    pool: fc.option(win.map((w) => ({ kh: w.k, kw: w.k, sh: w.s, sw: w.s, ph: w.p, pw: w.p })), { freq: 2 }),
+    outBits: fc.constantFrom(0, 1, 1, 2),
+    seed: fc.integer(),
+  })
+  .filter(caseFits);
+
+function toNHWC(x: Float32Array, n: number, m: CompiledModel): Float32Array {
+  const { h: H, w: W, c: C } = m.tensors[m.input];
+  const y = new Float32Array(x.length);
+  for (let b = 0; b < n; b++)
+    for (let c = 0; c < C; c++)
+      for (let i = 0; i < H * W; i++) y[(b * H * W + i) * C + c] = x[(b * C + c) * H * W + i];
+  return y;
+}
+
+/** Same inputs through both backends, segment by segment (each fed the reference's tensors). */
+async function compareModel(m: CompiledModel, input: Float32Array, hls: Backend, what: string): Promise<void> {
+  const ref = new ReferenceBackend();
+  await ref.load(m);
+  await hls.load(m);
+  const batch = input.length / perImage(m, m.input);
+  const tensors = new Map<number, TensorData>([[m.input, toNHWC(input, batch, m)]]);
+  for (let si = 0; si < m.segments.length; si++) {
+    const seg = m.segments[si];
+    const ins = new Map(seg.inputs.map((t) => [t, tensors.get(t)!] as const));
+    const want = await runSegment(ref, si, ins, batch);
+    const got = await runSegment(hls, si, ins, batch);
+    assert.equal(got.length, want.length);
+    for (let k = 0; k < want.length; k++) {
+      assert.equal(got[k].constructor, want[k].constructor, `${what}: segment ${si} output ${k} type`);
+      assert.deepEqual(bitsOf(got[k]), bitsOf(want[k]), `${what}: segment ${si} (${seg.kind}) output ${seg.outputs[k]} differs`);
+    }
+    seg.outputs.forEach((t, k) => tensors.set(t, want[k]));
+  }
+}
+
+describe('HLS kernel (C-simulation)', function () {
+  before(function () {
+    try {
+      hlsLib();
+    } catch (e) {
+      console.log(`      SKIPPED: ${(e as Error).message}`);
+      this.skip();
+    }
+  });
+
+  it('per-block test benches pass (feeder, PE array, output unit, kernel + sequencer)', function () {
+    const benches = ['tb_feeder', 'tb_pe_array', 'tb_output_unit', 'tb_kernel'];
+    for (const b of benches) {
+      const exe = path.join(ROOT, 'build', 'hls', b);
+      assert.ok(fs.existsSync(exe), `${exe} missing (make csim builds it)`);
+      const out = execFileSync(exe, { encoding: 'utf8' });
+      assert.match(out, new RegExp(`^${b}: PASS \\(\\d+ cases\\)`, 'm'), out);
+    }
+  });
+
+  it('the library reports the generated header\'s parameters', () => {
+    const i = hlsLib().info;
+    assert.deepEqual([i.rows, i.cols, i.word, i.accBits], [DEFAULT_ARRAY.rows, DEFAULT_ARRAY.cols, DEFAULT_ARRAY.word, DEFAULT_ARRAY.accBits]);
+    assert.equal(i.descWords, Object.keys(FIELD).length);
+  });
+
+  it('is registered as "hls-csim"', async () => {
+    const b = await createBackend('hls-csim', { threads: 1 });
+    assert.equal(b.name, 'hls-csim');
+    await b.dispose();
+  });
+
+  it('binary conv / dense: integers and threshold bits equal the reference (shapes, strides, pads, pad values, act bits 1-2, pools, odd channels, tile edges)', async () => {
+    const arrays = [undefined, { rows: 3, cols: 5 }, { rows: 1, cols: 1 }];
+    const backends = arrays.map((array, i) => new HlsCsimBackend({ threads: 1 + (i % 2), array }));
+    const cases = fc.sample(bconvCase, { seed: 21, numRuns: 60 });
+    let thresholds = 0, pooled = 0, kbit = 0, pad0 = 0, pad1 = 0;
+    for (const [i, p] of cases.entries()) {
+      const r = rng(p.seed);
+      const m = bconvModel(p, r);
+      const batch = 1 + (i % 3);
+      const hls = backends[i % 3 === 2 && p.H * p.W * p.outC > 2000 ? 0 : i % 3];
+      await compareModel(m, randomInput(r, batch, p.C * p.H * p.W, p.inBits), hls, `case ${i} ${JSON.stringify(p)}`);
+      // arbitrary bit patterns straight into the device segment
+      const dev = m.segments.findIndex((s) => s.kind === 'device');
+      const ins = new Map<number, TensorData>([[m.segments[dev].inputs[0], randomBits(r, batch * p.H * p.W, p.C, p.inBits, [0.5, 0.05, 0.95][i % 3])]]);
+      const ref = new ReferenceBackend();
+      await ref.load(m);
+      assert.deepEqual(bitsOf((await runSegment(hls, dev, ins, batch))[0]), bitsOf((await runSegment(ref, dev, ins, batch))[0]), `case ${i}: random bits`);
+      thresholds += p.outBits > 0 ? 1 : 0;
+      pooled += p.pool ? 1 : 0;
+      kbit += p.inBits > 1 ? 1 : 0;
+      if (p.ph + p.pw > 0) (p.padBit ? pad1++ : pad0++);
+    }
+    assert.ok(thresholds > 15 && pooled > 15 && kbit > 10 && pad0 > 5 && pad1 > 5, `coverage: ${thresholds} threshold, ${pooled} pooled, ${kbit} k-bit, padded ${pad0}/${pad1}`);
+    for (const b of backends) await b.dispose();
+  });
+
+  it('binary dense on wide inputs (kernel = whole map), batches 1 and 9', async () => {
+    const hls = new HlsCsimBackend({ threads: 2 });
+    for (const [i, [H, C, outC, batch]] of [[1, 1000, 1000, 1], [4, 64, 1000, 9], [3, 200, 130, 5]].entries()) {
+      const p: BconvCase = { H, W: H, C, outC, kh: H, kw: H, sh: 1, sw: 1, ph: 0, pw: 0, padBit: 1, inBits: 1, pool: null, outBits: i % 2, seed: i };
+      const r = rng(100 + i);
+      await compareModel(bconvModel(p, r), randomInput(r, batch, H * H * C, 1), hls, `dense ${H}x${H}x${C}->${outC}`);
+    }
+  });
+
+  it('random BMXNet-style models (1- and 2-bit): identical logits, 1 and 2 threads', async () => {
+    for (const [i, actBits] of [1, 2, 1, 2].entries()) {
+      const m = compile(randomModel({ seed: 500 + i, actBits }));
+      const t = m.tensors[m.input];
+      const x = randomImages(700 + i, 13, [t.c, t.h, t.w]);
+      const want = await logitsOf(m, 'reference', x, { batch: 8 });
+      assert.deepEqual(bitsOf(await logitsOf(m, 'hls-csim', x, { batch: 8, threads: 1 })), bitsOf(want), `model ${i} (${actBits}-bit), 1 thread`);
+      assert.deepEqual(bitsOf(await logitsOf(m, 'hls-csim', x, { batch: 13, threads: 2 })), bitsOf(want), `model ${i} (${actBits}-bit), 2 threads`);
+    }
+  });
+
+  it('models/fashion-cnn.bnn: identical logits to the reference on 200 Fashion-MNIST test images', async () => {
+    const m = readBnn(path.join(ROOT, 'models', 'fashion-cnn.bnn'));
+    const ds = loadDataset('fashion-mnist', { limit: 200 });
+    const want = await logitsOf(m, 'reference', ds.images);
+    assert.deepEqual(bitsOf(await logitsOf(m, 'hls-csim', ds.images, { threads: 2, batch: 50 })), bitsOf(want));
+  });
+
+  it('models/fashion-cnn.bnn on all 10,000 Fashion-MNIST test images (BITWEAVE_LONG=1)', async function () {
+    if (!process.env.BITWEAVE_LONG) {
+      console.log('      SKIPPED: set BITWEAVE_LONG=1 (make test-long) for the full test set');
+      this.skip();
+    }
+    this.timeout(600000);
+    const m = readBnn(path.join(ROOT, 'models', 'fashion-cnn.bnn'));
+    const ds = loadDataset('fashion-mnist');
+    const want = await logitsOf(m, 'reference', ds.images, { threads: 2 });
+    assert.deepEqual(bitsOf(await logitsOf(m, 'hls-csim', ds.images, { threads: 2 })), bitsOf(want));
+  });
+
+  it('the BMXNet MNIST model: identical logits on 200 real digits', async function () {
+    requireBmxnetMnist(this);
+    const f = bmxnetMnist(64);
+    const m = compile(importBmxnet(f.symbol, f.params));
+    const ds = loadDataset('mnist', { limit: 200 });
+    const want = await logitsOf(m, 'reference', ds.images);
+    assert.deepEqual(bitsOf(await logitsOf(m, 'hls-csim', ds.images, { threads: 2 })), bitsOf(want));
+  });
+
+  it('reports per-layer device time, modelled cycles and utilisation', async () => {
+    const m = readBnn(path.join(ROOT, 'models', 'fashion-cnn.bnn'));
+    const b = new HlsCsimBackend({ threads: 1 });
+    await b.load(m);
+    const x = new Float32Array(4 * 28 * 28).fill(0.5);
+    const ref = new ReferenceBackend();
+    await ref.load(m);
+    let tensors = new Map<number, TensorData>([[m.input, x]]);
+    for (let si = 0; si < m.segments.length; si++) {
+      const outs = await b.runSegment(si, new Map(m.segments[si].inputs.map((t) => [t, tensors.get(t)!])), 4);
+      tensors = new Map([...tensors, ...outs]);
+    }
+    const dev = b.layerStats().filter((s) => s.where === 'device');
+    assert.equal(dev.length, 2);
+    for (const s of dev) {
+      assert.ok(s.cycles! > 0 && s.utilization! > 0 && s.utilization! <= 1, JSON.stringify(s));
+    }
+    // qconvolution0: 4x4 pooled pixels -> 2 tiles of 8, 8 groups of 8 channels, 2x2 pool, 25 K-steps
+    assert.equal(dev[0].cycles, 4 * 2 * 8 * 4 * 25);
+    await b.dispose();
+  });
+
+  it('rejects wrong inputs and over-sized layers with BitweaveError; the library refuses corrupt programs', async () => {
+    const p: BconvCase = { H: 5, W: 5, C: 70, outC: 9, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, padBit: 1, inBits: 1, pool: null, outBits: 1, seed: 1 };
+    const m = bconvModel(p, rng(1));
+    const b = new HlsCsimBackend({ threads: 1 });
+    await assert.rejects(b.runSegment(0, new Map(), 1), BitweaveError, 'before load');
+    await b.load(m);
+    const dev = m.segments.findIndex((s) => s.kind === 'device');
+    const bitsIn = m.segments[dev].inputs[0];
+    const good = randomBits(rng(2), 2 * 25, 70, 1);
+    const bad: [string, Map<number, TensorData>, number, RegExp][] = [
+      ['too short', new Map([[bitsIn, good.subarray(2)]]), 2, /has 198 elements, expected 200/],
+      ['wrong type', new Map([[bitsIn, new Float32Array(200)]]), 2, /must be a Uint32Array/],
+      ['missing', new Map(), 2, /missing/],
+      ['batch 0', new Map([[bitsIn, good]]), 0, /batch/],
+    ];
+    for (const [what, ins, batch, msg] of bad) {
+      await assert.rejects(b.runSegment(dev, ins, batch), (e: Error) => e instanceof BitweaveError && msg.test(e.message), what);
+    }
+    assert.throws(() => new HlsCsimBackend({ array: { rows: 7, cols: 7 } }), /not compiled into the library/);
+    // a layer with more output channels than the output unit holds: one clear error at load
+    const wide: BconvCase = { ...p, H: 1, W: 1, C: 64, outC: hlsLib().info.maxOutC + 1, kh: 1, kw: 1, ph: 0, pw: 0, outBits: 0 };
+    await assert.rejects(new HlsCsimBackend().load(bconvModel(wide, rng(3))), /hls-csim: layer 'bconv\d+': OUT_C out of range/);
+    // the C side re-checks descriptors: corrupt offsets are an error code, never a crash
+    const prog = encodeSegment(m, dev, { ...DEFAULT_ARRAY });
+    const lib = hlsLib();
+    const arena = new Uint32Array(prog.arenaWords * 2);
+    const corrupt = (f: keyof typeof FIELD, v: number) => {
+      const d = prog.descriptors.slice();
+      d[FIELD[f]] = v;
+      return lib.run(DEFAULT_ARRAY.rows, DEFAULT_ARRAY.cols, d, prog.layers, prog.weights, prog.params, arena, prog.arenaWords, 1, 1);
+    };
+    assert.equal(corrupt('OUT_C', 9).rc, HLS_OK);
+    for (const [f, v, msg] of [['IN_OFF', 1e6, /input region outside the arena/], ['W_OFF', 2 ** 31, /weights outside/], ['OUT_OFF', 0, /overlaps|outside/],
+      ['T_OFF', 4e9, /thresholds outside/], ['IN_H', 0, /IN_H out of range/], ['KH', 9, /ACC_H|padding/], ['TAIL', 1, /TAIL/]] as const) {
+      const { rc, msg: m2 } = corrupt(f, v);
+      assert.notEqual(rc, HLS_OK, f);
+      assert.match(m2, msg, f);
+    }
+    assert.notEqual(lib.run(DEFAULT_ARRAY.rows, DEFAULT_ARRAY.cols, prog.descriptors, prog.layers, prog.weights, prog.params, arena, prog.arenaWords, 2, 1).rc, HLS_OK, 'arena for one image, two images asked');
+    await b.dispose();
+  });
+});
