@@ -9,7 +9,6 @@ import { NativeBackend } from '../host/backends/native';
 import { isaControl, nativeEngine } from '../host/backends/native/ffi';
 import { ReferenceBackend } from '../host/backends/reference';
 import { compile } from '../host/compile/compile';
-import { CompiledModel } from '../host/compile/model';
 import { BitweaveError } from '../host/core/errors';
 import { detExp } from '../host/core/detmath';
 import { loadDataset } from '../host/data/datasets';
@@ -17,61 +16,18 @@ import { importBmxnet } from '../host/import/bmxnet';
 import { TensorData } from '../host/runtime/backend';
 import { createBackend } from '../host/runtime/backends';
 import { rng } from './helpers/naive';
+import { bconvCases, compareWithReference as compareModel } from './helpers/backend-compare';
 import {
-  bconvModel, BconvCase, bits, bitsOf, caseFits, f32, FloatCase, floatCaseFits, floatModel, i32, logitsOf, ModelBuilder,
-  perImage, randomBits, randomInput, runSegment,
+  bconvModel, BconvCase, bits, bitsOf, f32, FloatCase, floatCaseFits, floatModel, i32, logitsOf, ModelBuilder,
+  randomBits, randomInput, runSegment,
 } from './helpers/native-models';
 import { randomImages, randomModel } from './helpers/random-model';
 import { resnet18Cifar } from '../host/zoo/resnet';
 import { bmxnetMnist, requireBmxnetMnist } from './helpers/shared-models';
 
-const small = fc.integer({ min: 1, max: 9 });
-const channels = fc.oneof(fc.integer({ min: 1, max: 5 }), fc.constantFrom(63, 64, 65, 127, 128, 130), fc.integer({ min: 60, max: 140 }));
-const win = fc.record({ k: fc.integer({ min: 1, max: 3 }), s: fc.integer({ min: 1, max: 3 }), p: fc.nat(2) });
+const bconvCase = bconvCases({ inBits: [1, 1, 2, 4] });
 
-const bconvCase: fc.Arbitrary<BconvCase> = fc
-  .record({
-    H: small, W: small, C: channels, outC: channels,
-    kh: fc.integer({ min: 1, max: 4 }), kw: fc.integer({ min: 1, max: 4 }),
-    sh: fc.integer({ min: 1, max: 2 }), sw: fc.integer({ min: 1, max: 2 }), ph: fc.nat(2), pw: fc.nat(2),
-    padBit: fc.constantFrom<0 | 1>(0, 1), inBits: fc.constantFrom(1, 1, 2, 4),
-    pool: fc.option(win.map((w) => ({ kh: w.k, kw: w.k, sh: w.s, sw: w.s, ph: w.p, pw: w.p })), { freq: 2 }),
-    outBits: fc.constantFrom(0, 1, 1, 2),
-    seed: fc.integer(),
-  })
-  .filter(caseFits);
 
-/** Same inputs through both backends: logits, and the device segments' raw outputs. */
-async function compareModel(m: CompiledModel, input: Float32Array, native: NativeBackend, what: string): Promise<void> {
-  const ref = new ReferenceBackend();
-  await ref.load(m);
-  await native.load(m);
-  const per = perImage(m, m.input);
-  const batch = input.length / per;
-  // walk the segments on both backends, feeding each the reference's tensors
-  const tensors = new Map<number, TensorData>([[m.input, toNHWC(input, batch, m)]]);
-  for (let si = 0; si < m.segments.length; si++) {
-    const seg = m.segments[si];
-    const ins = new Map(seg.inputs.map((t) => [t, tensors.get(t)!] as const));
-    const want = await runSegment(ref, si, ins, batch);
-    const got = await runSegment(native, si, ins, batch);
-    assert.equal(got.length, want.length);
-    for (let k = 0; k < want.length; k++) {
-      assert.equal(got[k].constructor, want[k].constructor, `${what}: segment ${si} output ${k} type`);
-      assert.deepEqual(bitsOf(got[k]), bitsOf(want[k]), `${what}: segment ${si} (${seg.kind}) output ${seg.outputs[k]} differs`);
-    }
-    seg.outputs.forEach((t, k) => tensors.set(t, want[k]));
-  }
-}
-
-function toNHWC(x: Float32Array, n: number, m: CompiledModel): Float32Array {
-  const { h: H, w: W, c: C } = m.tensors[m.input];
-  const y = new Float32Array(x.length);
-  for (let b = 0; b < n; b++)
-    for (let c = 0; c < C; c++)
-      for (let i = 0; i < H * W; i++) y[(b * H * W + i) * C + c] = x[(b * C + c) * H * W + i];
-  return y;
-}
 
 describe('native backend', function () {
   let native1: NativeBackend;

@@ -18,7 +18,6 @@ import { arrayWork, OpenCLBackend } from '../host/backends/opencl';
 import { KERNEL_FILES, kernelDir, kernelSource } from '../host/backends/opencl/source';
 import { ReferenceBackend } from '../host/backends/reference';
 import { compile } from '../host/compile/compile';
-import { CompiledModel } from '../host/compile/model';
 import { BitweaveError } from '../host/core/errors';
 import { loadDataset } from '../host/data/datasets';
 import { writeBnn } from '../host/format/bnn';
@@ -29,8 +28,9 @@ import { TensorData } from '../host/runtime/backend';
 import { createBackend } from '../host/runtime/backends';
 import { loadModel } from '../host/runtime/load';
 import { rng } from './helpers/naive';
+import { bconvCases, compareWithReference as compareModel, toNHWC } from './helpers/backend-compare';
 import {
-  bconvModel, BconvCase, bits, bitsOf, caseFits, f32, i32, logitsOf, ModelBuilder, perImage, randomBits, randomInput, runSegment,
+  bconvModel, BconvCase, bits, bitsOf, f32, i32, logitsOf, ModelBuilder, randomBits, randomInput, runSegment,
 } from './helpers/native-models';
 import { randomImages, randomModel } from './helpers/random-model';
 import { bmxnetMnist, requireBmxnetMnist } from './helpers/shared-models';
@@ -57,51 +57,9 @@ function assertUserError(r: { code: number; stdout: string; stderr: string }, re
   assert.match(lines[0], re);
 }
 
-const small = fc.integer({ min: 1, max: 9 });
-// odd counts, word edges and tile edges: smaller and larger than ROWS / COLS
-const channels = fc.oneof(fc.integer({ min: 1, max: 9 }), fc.constantFrom(15, 16, 17, 63, 64, 65, 127, 128, 130), fc.integer({ min: 60, max: 140 }));
-const win = fc.record({ k: fc.integer({ min: 1, max: 3 }), s: fc.integer({ min: 1, max: 3 }), p: fc.nat(2) });
-const bconvCase: fc.Arbitrary<BconvCase> = fc
-  .record({
-    H: small, W: small, C: channels, outC: channels,
-    kh: fc.integer({ min: 1, max: 4 }), kw: fc.integer({ min: 1, max: 4 }),
-    sh: fc.integer({ min: 1, max: 2 }), sw: fc.integer({ min: 1, max: 2 }), ph: fc.nat(2), pw: fc.nat(2),
-    padBit: fc.constantFrom<0 | 1>(0, 1), inBits: fc.constantFrom(1, 1, 2, 3),
-    pool: fc.option(win.map((w) => ({ kh: w.k, kw: w.k + (w.s > 1 ? 0 : 1), sh: w.s, sw: w.s, ph: w.p, pw: w.p })), { freq: 2 }),
-    outBits: fc.constantFrom(0, 1, 1, 2),
-    seed: fc.integer(),
-  })
-  .filter(caseFits);
+const bconvCase = bconvCases({ channels: fc.oneof(fc.integer({ min: 1, max: 9 }), fc.constantFrom(15, 16, 17, 63, 64, 65, 127, 128, 130), fc.integer({ min: 60, max: 140 })), inBits: [1, 1, 2, 3], asymmetricPool: true });
 
-function toNHWC(x: Float32Array, n: number, m: CompiledModel): Float32Array {
-  const { h: H, w: W, c: C } = m.tensors[m.input];
-  const y = new Float32Array(x.length);
-  for (let b = 0; b < n; b++)
-    for (let c = 0; c < C; c++)
-      for (let i = 0; i < H * W; i++) y[(b * H * W + i) * C + c] = x[(b * C + c) * H * W + i];
-  return y;
-}
 
-/** Walks the segments on the reference and on `ocl`, feeding both the reference's tensors. */
-async function compareModel(m: CompiledModel, input: Float32Array, ocl: OpenCLBackend, what: string): Promise<void> {
-  const ref = new ReferenceBackend();
-  await ref.load(m);
-  await ocl.load(m);
-  const batch = input.length / perImage(m, m.input);
-  const tensors = new Map<number, TensorData>([[m.input, toNHWC(input, batch, m)]]);
-  for (let si = 0; si < m.segments.length; si++) {
-    const seg = m.segments[si];
-    const ins = new Map(seg.inputs.map((t) => [t, tensors.get(t)!] as const));
-    const want = await runSegment(ref, si, ins, batch);
-    const got = await runSegment(ocl, si, ins, batch);
-    assert.equal(got.length, want.length);
-    for (let k = 0; k < want.length; k++) {
-      assert.equal(got[k].constructor, want[k].constructor, `${what}: segment ${si} output ${k} type`);
-      assert.deepEqual(bitsOf(got[k]), bitsOf(want[k]), `${what}: segment ${si} (${seg.kind}) output ${seg.outputs[k]} differs`);
-    }
-    seg.outputs.forEach((t, k) => tensors.set(t, want[k]));
-  }
-}
 
 describe('OpenCL array kernel ABI', () => {
   it('the kernel signature in opencl-kernels/ is exactly KERNEL_ARGS (parsed from the .cl source)', () => {

@@ -14,7 +14,7 @@ import { BitweaveError } from '../core/errors';
 import { CompiledModel } from '../compile/model';
 import { encodeBnn } from '../format/bnn';
 import { ArrayParams } from '../array/params';
-import { KERNEL_NAME, ProjectFiles, SegmentSummary } from './project';
+import { KERNEL_NAME, ProjectFiles, SegmentSummary, segmentTable } from './project';
 
 export type IntelEdition = 'pro' | 'standard';
 
@@ -139,9 +139,6 @@ fi
 `,
   );
 
-  const segLines = segments
-    .map((s) => `| ${s.segment} | ${s.layers} | ${s.weightBytes.toLocaleString('en-US')} | ${s.arenaWordsPerImage.toLocaleString('en-US')} | ${s.binaryMacsPerImage.toLocaleString('en-US')} |`)
-    .join('\n');
   files.set(
     'README.md',
     `# ${model.name} on ${board.name}
@@ -185,9 +182,7 @@ reference engine.
 }
 ## Layer programs
 
-| device segment | layers | weight bytes | arena words per image | binary MACs per image |
-|---|---|---|---|---|
-${segLines}
+${segmentTable(segments)}
 `,
   );
   return { files, commands };

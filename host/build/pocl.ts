@@ -8,7 +8,7 @@ import { Board } from '../boards';
 import { CompiledModel } from '../compile/model';
 import { encodeBnn } from '../format/bnn';
 import { ArrayParams } from '../array/params';
-import { KERNEL_NAME, ProjectFiles, SegmentSummary } from './project';
+import { KERNEL_NAME, ProjectFiles, SegmentSummary, segmentTable } from './project';
 
 export function emitPoclProject(
   model: CompiledModel,
@@ -50,9 +50,6 @@ export BITWEAVE_OPENCL_DEVICE="\${BITWEAVE_OPENCL_DEVICE:-${board.opencl.device 
 \${BITWEAVE:-npx bitweave} eval ${modelFile} --backend opencl "$@"
 `,
   );
-  const segLines = segments
-    .map((s) => `| ${s.segment} | ${s.layers} | ${s.weightBytes.toLocaleString('en-US')} | ${s.arenaWordsPerImage.toLocaleString('en-US')} | ${s.binaryMacsPerImage.toLocaleString('en-US')} |`)
-    .join('\n');
   files.set(
     'README.md',
     `# ${model.name} on ${board.name}
@@ -72,9 +69,7 @@ kernel \`${KERNEL_NAME}\` in \`${kernels.top}\`.
 
 ## Layer programs
 
-| device segment | layers | weight bytes | arena words per image | binary MACs per image |
-|---|---|---|---|---|
-${segLines}
+${segmentTable(segments)}
 `,
   );
   return { files, commands };

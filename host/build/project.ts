@@ -170,3 +170,13 @@ export function writeProject(outDir: string, files: ProjectFiles, manifest: obje
 export function manifestName(): string {
   return MANIFEST;
 }
+
+/** The layer programs of a build as a Markdown table (for the build's README). */
+export function segmentTable(segments: SegmentSummary[]): string {
+  const n = (v: number) => v.toLocaleString('en-US');
+  return [
+    '| device segment | layers | weight bytes | arena words per image | binary MACs per image |',
+    '|---|---|---|---|---|',
+    ...segments.map((s) => `| ${s.segment} | ${s.layers} | ${n(s.weightBytes)} | ${n(s.arenaWordsPerImage)} | ${n(s.binaryMacsPerImage)} |`),
+  ].join('\n');
+}
