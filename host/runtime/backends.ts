@@ -1,6 +1,7 @@
 import { BitweaveError } from '../core/errors';
 import { ReferenceBackend } from '../backends/reference';
 import { NativeBackend } from '../backends/native';
+import { VerilatorBackend } from '../backends/verilator';
 import { Backend } from './backend';
 
 export interface BackendOptions {
@@ -12,6 +13,7 @@ export interface BackendOptions {
 const FACTORIES: Record<string, (opts: BackendOptions) => Promise<Backend>> = {
   reference: async () => new ReferenceBackend(),
   native: async (opts) => new NativeBackend(opts),
+  verilator: async (opts) => new VerilatorBackend(opts),
 };
 
 export function availableBackends(): string[] {
