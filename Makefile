@@ -19,6 +19,7 @@ setup:
 
 build: setup native
 	@$(NPX) tsc -p tsconfig.json
+	@$(if $(HAVE_VERILATOR),$(MAKE) --no-print-directory rtl,echo "bitweave: verilator not found, skipping the RTL model")
 
 native: $(NATIVE_LIB)
 

@@ -135,7 +135,7 @@ module bw_out #(
       if (thr) begin
         logic [63:0] d;
         d = '0;
-        for (int r = 0; r < ROWS; r++) d[(oc0[5:0] + 6'(r))] = (l < MAX_OUT_BITS) ? level3[r][l % MAX_OUT_BITS] : 1'b0;
+        for (int r = 0; r < ROWS; r++) d[(oc0[5:0] + 6'(r))] = (l < MAX_OUT_BITS) && (oc0 + 32'(r) < out_c) ? level3[r][l % MAX_OUT_BITS] : 1'b0;
         o_en[l] <= !rst && emit3 && 32'(l) < out_bits;
         o_addr[l*32 +: 32] <= obase3 + 32'(l) * out_words + (oc0 >> 6);
         o_data[l*64 +: 64] <= d;

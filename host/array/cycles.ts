@@ -6,9 +6,10 @@
  *
  * Per layer (loop order layer -> channel group -> tiles over the batch's pixel stream):
  *   cycles = LAYER_OVERHEAD                         descriptor read, prep, drain of the last tile
- *          + [threshold or pool] G·(L+1)            per-channel parameters into the row units
+ *          + [threshold or pool] G·(L+1) + 1        per-channel parameters into the row units
  *          + min(COLS, S)                           the first tile's pixel-stream entries
  *          + (tiles - 1)·P + K                      tiles back to back, P = max(K, COLS)
+ *          + [last layer] 1                         the cycle that signals done
  *  with K = KH·KW·IN_PLANES·IN_WORDS words per output, G = ceil(OUT_C/ROWS) channel groups,
  *  L = 2^OUT_BITS - 1 thresholds, S = batch · (accumulator pixels over all pool windows,
  *  = ACC_H·ACC_W without pool) entries per group and tiles = G·ceil(S/COLS).
@@ -19,7 +20,7 @@ import { ArrayParams, DESC_WORDS, FIELD, OP_POOL, OP_THRESHOLD } from './params'
 import { LayerProgram } from './program';
 
 /** Fixed cycles per layer besides the terms below (measured on the RTL; see the test). */
-export const LAYER_OVERHEAD = DESC_WORDS + 41;
+export const LAYER_OVERHEAD = DESC_WORDS + 40;
 
 export interface LayerCycles {
   layer: number;
@@ -65,7 +66,8 @@ export function programCycles(prog: LayerProgram, batch: number, p: ArrayParams)
     const s = batch * streamLength(d);
     const tiles = groups * Math.ceil(s / p.cols);
     let cycles = LAYER_OVERHEAD + Math.min(p.cols, s) + (tiles - 1) * period + k;
-    if (thr || (op & OP_POOL) !== 0) cycles += groups * (nthr + 1);
+    if (thr || (op & OP_POOL) !== 0) cycles += groups * (nthr + 1) + 1;
+    if (l === prog.layers - 1) cycles += 1; // the cycle in which the sequencer signals done
     const macs = d('OUT_C') * d('ACC_H') * d('ACC_W') * d('KH') * d('KW') * d('IN_C') * d('IN_PLANES') * batch;
     out.push({ layer: l, cycles, macs, utilization: macs / (p.rows * p.cols * p.word * cycles), tiles, period, k });
   }
