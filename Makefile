@@ -20,6 +20,7 @@ setup:
 build: setup native
 	@$(NPX) tsc -p tsconfig.json
 	@$(MAKE) --no-print-directory csim
+	@$(if $(HAVE_VERILATOR),$(MAKE) --no-print-directory rtl,echo "bitweave: verilator not found, skipping the RTL model")
 
 native: $(NATIVE_LIB)
 
@@ -73,3 +74,43 @@ demo: build
 
 clean:
 	rm -rf dist build
+
+# ---- RTL array (sim/, docs/ARCHITECTURE.md "RTL array") --------------------------------
+# The Verilator model as a shared library (loaded through koffi by the `verilator`
+# backend), yosys resource estimates and the open iCE40 bitstream flow. The array
+# parameters come from the generated headers (host/array/header.ts), written into
+# build/rtl by host/array/write-headers.ts.
+RTL_SV := sim/bw_pe.sv sim/bw_array.sv sim/bw_row_unit.sv sim/bw_out.sv sim/bw_feeder.sv sim/bw_seq.sv sim/bw_top.sv
+RTL_DIR := build/rtl
+RTL_LIB := build/libbitweave_rtl.so
+RTL_TOP_PARAMS := MAX_OUT_BITS=2 PDEPTH=512 TS=16
+HAVE_VERILATOR := $(shell command -v verilator 2>/dev/null)
+.PHONY: rtl rtl-lint synth bitstream
+
+rtl: $(RTL_LIB)
+
+$(RTL_DIR)/bitweave_array.svh: dist/host/array/write-headers.js dist/host/array/header.js dist/host/array/params.js
+	@node dist/host/array/write-headers.js $(RTL_DIR)
+
+dist/host/array/%.js: host/array/%.ts
+	@$(NPX) tsc -p tsconfig.json
+
+$(RTL_DIR)/obj/Vbw_top__ALL.a: $(RTL_SV) $(RTL_DIR)/bitweave_array.svh
+	nice verilator --cc -O3 --x-assign fast --x-initial fast --noassert --trace-fst -Wno-fatal \
+	  $(addprefix -G,$(RTL_TOP_PARAMS)) --top-module bw_top -I$(RTL_DIR) -Mdir $(RTL_DIR)/obj \
+	  -CFLAGS "-fPIC -O2" --build -j 2 $(RTL_DIR)/bitweave_array.svh $(RTL_SV) >/dev/null
+
+VL_INC := $(shell verilator --getenv VERILATOR_ROOT 2>/dev/null)/include
+RTL_CXXFLAGS := -O2 -fPIC -std=c++17 -I$(RTL_DIR) -I$(RTL_DIR)/obj -I$(VL_INC) -I$(VL_INC)/vltstd
+
+# the Verilator runtime, compiled once with -fPIC
+$(RTL_DIR)/vl/%.o: $(VL_INC)/%.cpp
+	@mkdir -p $(RTL_DIR)/vl
+	nice $(CXX) $(RTL_CXXFLAGS) -c $< -o $@
+
+$(RTL_LIB): sim/bw_rtl.cpp sim/bw_rtl.h $(RTL_DIR)/obj/Vbw_top__ALL.a $(RTL_DIR)/vl/verilated.o $(RTL_DIR)/vl/verilated_fst_c.o $(RTL_DIR)/vl/verilated_threads.o
+	nice $(CXX) $(RTL_CXXFLAGS) $(addprefix -DBW_,$(RTL_TOP_PARAMS)) -shared -o $@ sim/bw_rtl.cpp \
+	  $(RTL_DIR)/obj/Vbw_top__ALL.a $(RTL_DIR)/vl/verilated.o $(RTL_DIR)/vl/verilated_fst_c.o $(RTL_DIR)/vl/verilated_threads.o -lz -lpthread
+
+rtl-lint: $(RTL_DIR)/bitweave_array.svh
+	verilator --lint-only -Wall -I$(RTL_DIR) $(RTL_DIR)/bitweave_array.svh $(RTL_SV) --top-module bw_top

@@ -13,6 +13,7 @@ import { writeNpy } from '../data/npy';
 import { availableBackends } from '../runtime/backends';
 import { convertBmxnet, findParamsFile, loadModel } from '../runtime/load';
 import { Session } from '../runtime/session';
+import { LayerStat } from '../runtime/backend';
 import { benchCommands } from './bench';
 import { extraCommands } from './commands';
 import { progress } from './progress';
@@ -173,9 +174,11 @@ export function buildCli(argv: string[]): Argv {
           seconds: st.seconds,
           imagesPerSecond: st.imagesPerSecond,
           layers: st.layers,
+          ...deviceCycles(st.layers, r.count),
         };
         out(a.json, result, () =>
-          `${ds.name}: accuracy ${(result.accuracy * 100).toFixed(2)}% (${correct}/${r.count}) on ${st.backend}, ${st.seconds.toFixed(2)} s, ${st.imagesPerSecond.toFixed(1)} images/s`);
+          `${ds.name}: accuracy ${(result.accuracy * 100).toFixed(2)}% (${correct}/${r.count}) on ${st.backend}, ${st.seconds.toFixed(2)} s, ${st.imagesPerSecond.toFixed(1)} images/s` +
+          (result.cycles !== undefined ? `; ${result.cycles} device cycles (${result.cyclesPerImage!.toFixed(0)}/image), PE utilisation ${(result.utilization! * 100).toFixed(1)}%` : ''));
       },
     )
     .command(extraCommands)
@@ -206,4 +209,16 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = 2;
     }
   }
+}
+
+/**
+ * Device cycles summed over the layers a cycle-counting backend (verilator) ran, and the
+ * PE utilisation over all of them (cycle-weighted); nothing for other backends.
+ */
+function deviceCycles(layers: LayerStat[], images: number): { cycles?: number; cyclesPerImage?: number; utilization?: number } {
+  const dev = layers.filter((l) => l.cycles !== undefined);
+  if (dev.length === 0) return {};
+  const cycles = dev.reduce((s, l) => s + l.cycles!, 0);
+  const busy = dev.reduce((s, l) => s + (l.utilization ?? 0) * l.cycles!, 0);
+  return { cycles, cyclesPerImage: cycles / images, utilization: cycles > 0 ? busy / cycles : 0 };
 }

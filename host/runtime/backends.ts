@@ -3,6 +3,7 @@ import { ReferenceBackend } from '../backends/reference';
 import { NativeBackend } from '../backends/native';
 import { OpenCLBackend } from '../backends/opencl';
 import { HlsCsimBackend } from '../backends/hls-csim';
+import { VerilatorBackend } from '../backends/verilator';
 import { Backend } from './backend';
 
 export interface BackendOptions {
@@ -20,6 +21,7 @@ const FACTORIES: Record<string, (opts: BackendOptions) => Promise<Backend>> = {
   native: async (opts) => new NativeBackend(opts),
   opencl: async (opts) => new OpenCLBackend(opts),
   'hls-csim': async (opts) => new HlsCsimBackend(opts),
+  verilator: async (opts) => new VerilatorBackend(opts),
 };
 
 export function availableBackends(): string[] {

@@ -1,0 +1,300 @@
+/**
+ * The RTL array (sim/) under Verilator against the reference backend: integers, bits
+ * and logits bit-identical on random layers and on the shipped / BMXNet models; the cycle
+ * model against the cycles the RTL counts; the C ABI's bad-argument paths.
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import fc from 'fast-check';
+import { ReferenceBackend } from '../host/backends/reference';
+import { VerilatorBackend } from '../host/backends/verilator';
+import { MEM, rtlAbi, rtlInfo, RtlModel } from '../host/backends/verilator/ffi';
+import { DEFAULT_ARRAY, DESC_WORDS, FIELD } from '../host/array/params';
+import { encodeSegment } from '../host/array/program';
+import { programCycles, projectThroughput } from '../host/array/cycles';
+import { loadBoard } from '../host/boards';
+import { compile } from '../host/compile/compile';
+import { CompiledModel } from '../host/compile/model';
+import { BitweaveError } from '../host/core/errors';
+import { loadDataset } from '../host/data/datasets';
+import { importBmxnet } from '../host/import/bmxnet';
+import { TensorData } from '../host/runtime/backend';
+import { createBackend } from '../host/runtime/backends';
+import { loadModel } from '../host/runtime/load';
+import { loadNamedModel } from '../host/zoo/models';
+import { rng } from './helpers/naive';
+import { randomImages, randomModel } from './helpers/random-model';
+import { Session } from '../host/runtime/session';
+import { bconvModel, BconvCase, bitsOf, caseFits, logitsOf, randomBits, randomInput, runSegment } from './helpers/native-models';
+import { bmxnetMnist, requireBmxnetMnist } from './helpers/shared-models';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+const channels = fc.oneof(fc.integer({ min: 1, max: 20 }), fc.constantFrom(63, 64, 65, 127, 128, 130));
+const win = fc.record({ k: fc.integer({ min: 1, max: 3 }), s: fc.integer({ min: 1, max: 3 }), p: fc.nat(2) });
+const bconvCase: fc.Arbitrary<BconvCase> = fc
+  .record({
+    H: fc.integer({ min: 1, max: 9 }), W: fc.integer({ min: 1, max: 9 }), C: channels, outC: channels,
+    kh: fc.integer({ min: 1, max: 4 }), kw: fc.integer({ min: 1, max: 4 }),
+    sh: fc.integer({ min: 1, max: 2 }), sw: fc.integer({ min: 1, max: 2 }), ph: fc.nat(2), pw: fc.nat(2),
+    padBit: fc.constantFrom<0 | 1>(0, 1), inBits: fc.constantFrom(1, 1, 2, 4),
+    pool: fc.option(win.map((w) => ({ kh: w.k, kw: w.k, sh: w.s, sw: w.s, ph: w.p, pw: w.p })), { freq: 2 }),
+    outBits: fc.constantFrom(0, 1, 1, 2),
+    seed: fc.integer(),
+  })
+  .filter(caseFits);
+
+/** Every segment of m on both backends, each fed the reference's tensors; device outputs must match bit for bit. */
+async function compareSegments(m: CompiledModel, input: Float32Array, rtl: VerilatorBackend, what: string): Promise<void> {
+  const ref = new ReferenceBackend();
+  await ref.load(m);
+  await rtl.load(m);
+  const { h, w, c } = m.tensors[m.input];
+  const batch = input.length / (h * w * c);
+  const x = new Float32Array(input.length);
+  for (let n = 0; n < batch; n++) for (let ch = 0; ch < c; ch++) for (let i = 0; i < h * w; i++) x[(n * h * w + i) * c + ch] = input[(n * c + ch) * h * w + i];
+  const tensors = new Map<number, TensorData>([[m.input, x]]);
+  for (let si = 0; si < m.segments.length; si++) {
+    const seg = m.segments[si];
+    const ins = new Map(seg.inputs.map((t) => [t, tensors.get(t)!] as const));
+    const want = await runSegment(ref, si, ins, batch);
+    if (seg.kind === 'device') {
+      const got = await runSegment(rtl, si, ins, batch);
+      for (let k = 0; k < want.length; k++) {
+        assert.equal(got[k].constructor, want[k].constructor, `${what}: segment ${si} output ${k} type`);
+        assert.deepEqual(bitsOf(got[k]), bitsOf(want[k]), `${what}: segment ${si} output ${seg.outputs[k]} differs`);
+      }
+    }
+    seg.outputs.forEach((t, k) => tensors.set(t, want[k]));
+  }
+}
+
+/** Cycle model vs counted cycles of every device layer the backend ran. */
+function checkCycleModel(b: VerilatorBackend, what: string, tolerance = 0.02): void {
+  const pred = b.predictedCycles();
+  const dev = b.layerStats().filter((s) => s.where === 'device');
+  assert.ok(dev.length > 0, `${what}: no device layers ran`);
+  for (const s of dev) {
+    const p = pred.get(s.op)!;
+    assert.ok(Math.abs(p - s.cycles!) <= tolerance * s.cycles!, `${what}: layer ${s.name}: model ${p} cycles, RTL ${s.cycles}`);
+  }
+}
+
+describe('verilator backend (RTL array)', function () {
+  before(function () {
+    try {
+      rtlInfo();
+    } catch (e) {
+      console.log(`      SKIPPED: ${(e as Error).message}`);
+      this.skip();
+    }
+  });
+
+  it('is registered as "verilator" and reports the array it was built for', async () => {
+    const b = await createBackend('verilator', { threads: 1 });
+    assert.equal(b.name, 'verilator');
+    const info = rtlInfo();
+    assert.deepEqual({ rows: info.rows, cols: info.cols, word: info.word, accBits: info.accBits }, DEFAULT_ARRAY);
+    assert.equal(info.descWords, DESC_WORDS);
+    await b.dispose();
+  });
+
+  it('binary conv / dense: bits and integers equal the reference (edge tiles, pads, strides, pools, bit-planes, thresholds)', async () => {
+    const rtl = new VerilatorBackend({ threads: 1 });
+    const cases = fc.sample(bconvCase, { seed: 61, numRuns: 70 });
+    const seen = { pooled: 0, kbit: 0, thr2: 0, int: 0, pad0: 0, pad1: 0, stride: 0, edgeRows: 0 };
+    for (const [i, p] of cases.entries()) {
+      const r = rng(p.seed);
+      const m = bconvModel(p, r);
+      const batch = 1 + (i % 3);
+      await compareSegments(m, randomInput(r, batch, p.C * p.H * p.W, p.inBits), rtl, `case ${i} ${JSON.stringify(p)}`);
+      // and arbitrary bit patterns straight into the device segment
+      const dev = m.segments.findIndex((s) => s.kind === 'device');
+      const bitsIn = m.segments[dev].inputs[0];
+      const ins = new Map<number, TensorData>([[bitsIn, randomBits(r, batch * p.H * p.W, p.C, p.inBits, [0.5, 0.05, 0.95][i % 3])]]);
+      const ref = new ReferenceBackend();
+      await ref.load(m);
+      const want = await runSegment(ref, dev, ins, batch);
+      const got = await runSegment(rtl, dev, ins, batch);
+      for (let k = 0; k < want.length; k++) assert.deepEqual(bitsOf(got[k]), bitsOf(want[k]), `case ${i}: random bits`);
+      checkCycleModel(rtl, `case ${i}`, 0);
+      seen.pooled += p.pool ? 1 : 0;
+      seen.kbit += p.inBits > 1 ? 1 : 0;
+      seen.thr2 += p.outBits === 2 ? 1 : 0;
+      seen.int += p.outBits === 0 ? 1 : 0;
+      seen.pad0 += p.padBit === 0 && p.ph + p.pw > 0 ? 1 : 0;
+      seen.pad1 += p.padBit === 1 && p.ph + p.pw > 0 ? 1 : 0;
+      seen.stride += p.sh + p.sw > 2 ? 1 : 0;
+      seen.edgeRows += p.outC % 8 !== 0 ? 1 : 0;
+    }
+    await rtl.dispose();
+    for (const [k, v] of Object.entries(seen)) assert.ok(v >= 5, `coverage: only ${v} cases of ${k}`);
+  });
+
+  it('random BMXNet-style models (1- and 2-bit activations): identical logits', async () => {
+    for (const [seed, actBits] of [[3, 1], [4, 2], [5, 1]] as const) {
+      const m = compile(randomModel({ seed, actBits }));
+      const [c, h, w] = [m.tensors[m.input].c, m.tensors[m.input].h, m.tensors[m.input].w];
+      const x = randomImages(seed, 11, [c, h, w]);
+      assert.deepEqual(bitsOf(await logitsOf(m, 'verilator', x, { batch: 5 })), bitsOf(await logitsOf(m, 'reference', x)), `seed ${seed}`);
+    }
+  });
+
+  it('models/fashion-cnn.bnn: identical logits and predictions on 64 Fashion-MNIST images', async function () {
+    const m = await loadModel(path.join(ROOT, 'models', 'fashion-cnn.bnn'));
+    let ds;
+    try {
+      ds = loadDataset('fashion-mnist', { limit: 64 });
+    } catch (e) {
+      console.log(`      SKIPPED: ${(e as Error).message}`);
+      this.skip();
+    }
+    const want = await logitsOf(m, 'reference', ds.images);
+    const got = await logitsOf(m, 'verilator', ds.images, { batch: 32 });
+    assert.deepEqual(bitsOf(got), bitsOf(want));
+  });
+
+  it('the BMXNet MNIST model: identical logits on 200 real digits through the RTL; conv utilisation >= 90%', async function () {
+    requireBmxnetMnist(this);
+    const f = bmxnetMnist(64);
+    const m = compile(importBmxnet(f.symbol, f.params));
+    const ds = loadDataset('mnist', { limit: 200 });
+    const want = await logitsOf(m, 'native', ds.images, { threads: 1 });
+    const ref = await logitsOf(m, 'reference', ds.images.subarray(0, 20 * 784));
+    assert.deepEqual(bitsOf(want.subarray(0, ref.length)), bitsOf(ref), 'native engine vs reference');
+    const s = await Session.create(m, { backend: 'verilator', batch: 64, threads: 1 });
+    const r = await s.run(ds.images);
+    const st = s.stats();
+    await s.close();
+    assert.deepEqual(bitsOf(r.logits), bitsOf(want));
+    const dev = st.layers.filter((l) => l.where === 'device');
+    assert.equal(dev.length, 2);
+    const conv = dev.find((l) => l.name === 'qconvolution0')!;
+    assert.ok(conv.utilization! >= 0.9, `qconvolution0 utilisation ${conv.utilization}`);
+  });
+
+  it('cycle model within 2% of the RTL on every layer of the reference networks (MNIST, fashion-cnn, ResNet-18)', async function () {
+    const specs: [string, number][] = [[path.join(ROOT, 'models', 'fashion-cnn.bnn'), 8], ['resnet18-cifar', 1]];
+    if (fs.existsSync(bmxnetMnist(64).symbol)) specs.push(['bmxnet-mnist', 3]);
+    else console.log('      (BMXNet MNIST model absent: skipped in this test)');
+    for (const [spec, batch] of specs) {
+      const m = await loadNamedModel(spec);
+      const b = new VerilatorBackend({ threads: 1 });
+      await b.load(m);
+      const r = rng(9);
+      for (const [si, seg] of m.segments.entries()) {
+        if (seg.kind !== 'device') continue;
+        const t = m.tensors[seg.inputs[0]];
+        await b.runSegment(si, new Map([[seg.inputs[0], randomBits(r, batch * t.h * t.w, t.c, t.planes)]]), batch);
+      }
+      checkCycleModel(b, spec);
+      if (spec === 'resnet18-cifar') {
+        // the 3x3 binary convolutions keep the PEs >= 90% busy even at batch 1
+        for (const s of b.layerStats().filter((l) => l.where === 'device' && !l.name.endsWith('_sc'))) {
+          assert.ok(s.utilization! >= 0.9, `${s.name}: utilisation ${s.utilization}`);
+        }
+      }
+      await b.dispose();
+    }
+  });
+
+  it('projects throughput from cycles, labelled as a projection', () => {
+    const p = projectThroughput(loadBoard('aws-f1'), 2000);
+    assert.equal(p.projected, true);
+    assert.equal(p.imagesPerSecond, (p.clockMHz * 1e6) / 2000);
+    assert.match(p.label, /^projected .* not measured/);
+    assert.throws(() => projectThroughput(loadBoard('aws-f1'), 0), BitweaveError);
+  });
+
+  it('rejects layers the RTL cannot run with one clear error', async () => {
+    const m = bconvModel({ H: 3, W: 3, C: 5, outC: 4, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, padBit: 1, inBits: 1, pool: null, outBits: 3, seed: 1 }, rng(1));
+    const b = new VerilatorBackend({ threads: 1 });
+    await assert.rejects(b.load(m), /verilator backend: layer .* 3-bit activations; the RTL array is built for up to 2/);
+    await b.dispose();
+  });
+
+  it('C ABI: bad handles, memories, ranges and programs give errors, never a crash', () => {
+    const abi = rtlAbi();
+    const buf = new Uint32Array(8);
+    // null handle
+    assert.equal(abi.alloc(null, 0, 4), -1);
+    assert.equal(abi.write(null, 0, 0, buf, 1), -1);
+    assert.equal(abi.run(null, 10), -1);
+    assert.equal(abi.free(null), -1);
+    assert.match(abi.error(null), /null handle/);
+    const h = abi.create()!;
+    try {
+      assert.equal(abi.alloc(h, 7, 4), -1, 'bad memory id');
+      assert.equal(abi.alloc(h, -1, 4), -1);
+      assert.equal(abi.alloc(h, MEM.arena, 2n ** 40n), -3, 'too large');
+      assert.equal(abi.alloc(h, MEM.arena, 4), 0);
+      assert.equal(abi.write(h, MEM.arena, 0, buf, 4), 0);
+      assert.equal(abi.write(h, MEM.arena, 1, buf, 4), -2, 'past the end');
+      assert.equal(abi.write(h, MEM.arena, 2n ** 63n, buf, 1), -2, 'huge offset');
+      assert.equal(abi.write(h, MEM.arena, 0, null, 1), -1, 'null data');
+      assert.equal(abi.read(h, MEM.desc, 0, buf, 1), -2, 'empty memory');
+      assert.equal(abi.run(h, 10), -4, 'run before start');
+      assert.equal(abi.start(h, 1, 1, 4), -2, 'no descriptors');
+      assert.equal(abi.cycles(h, null), -1);
+      assert.equal(abi.trace(h, '/nonexistent-dir/x.fst'), -1);
+      // a program whose input offset points outside the arena: the harness stops the RTL
+      const m = bconvModel({ H: 3, W: 3, C: 5, outC: 4, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, padBit: 1, inBits: 1, pool: null, outBits: 0, seed: 1 }, rng(1));
+      const prog = encodeSegment(m, m.segments.findIndex((s) => s.kind === 'device'), DEFAULT_ARRAY);
+      const desc = prog.descriptors.slice();
+      desc[FIELD.IN_OFF] = 1 << 30;
+      assert.equal(abi.alloc(h, MEM.desc, desc.length), 0);
+      assert.equal(abi.write(h, MEM.desc, 0, desc, desc.length), 0);
+      assert.equal(abi.alloc(h, MEM.weight, prog.weights.length / 2), 0);
+      assert.equal(abi.write(h, MEM.weight, 0, prog.weights, prog.weights.length / 2), 0);
+      assert.equal(abi.alloc(h, MEM.param, 0), 0);
+      assert.equal(abi.alloc(h, MEM.arena, prog.arenaWords), 0);
+      assert.equal(abi.start(h, prog.layers, 1, prog.arenaWords), 0);
+      assert.equal(abi.run(h, 100000), -5);
+      assert.match(abi.error(h), /RTL read arena word/);
+      // unsupported output bits: the RTL flags the program instead of computing garbage
+      desc.set(prog.descriptors);
+      desc[FIELD.OPCODE] |= 1;
+      desc[FIELD.OUT_BITS] = 5;
+      assert.equal(abi.write(h, MEM.desc, 0, desc, desc.length), 0);
+      assert.equal(abi.start(h, prog.layers, 1, prog.arenaWords), 0);
+      assert.equal(abi.run(h, 100000), -6);
+    } finally {
+      assert.equal(abi.free(h), 0);
+    }
+    assert.equal(abi.free(h), -1, 'double free is detected');
+    assert.equal(abi.alloc(h, 0, 1), -1, 'use after free is detected');
+    // the TypeScript wrapper refuses before calling C
+    const rtl = new RtlModel();
+    try {
+      assert.throws(() => rtl.alloc('arena', -1), BitweaveError);
+      assert.throws(() => rtl.alloc('bogus' as 'arena', 1), /unknown memory/);
+      rtl.alloc('arena', 2);
+      assert.throws(() => rtl.write('arena', 1, new Uint32Array(4)), /outside the memory/);
+      assert.throws(() => rtl.write('arena', 0, new Uint32Array(3)), /whole number/);
+      assert.throws(() => rtl.write('arena', 0, new Float32Array(4) as unknown as Uint32Array), /Uint32Array/);
+      assert.throws(() => rtl.run(10), /run before start/);
+      assert.throws(() => rtl.start(1, 1, 2), /start failed .*descriptor/);
+    } finally {
+      rtl.free();
+    }
+    assert.throws(() => rtl.alloc('arena', 1), /after free/);
+  });
+
+  it('writes an FST waveform when asked', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bitweave-fst-'));
+    try {
+      const file = path.join(tmp, 'run.fst');
+      const p: BconvCase = { H: 3, W: 3, C: 5, outC: 4, kh: 2, kw: 2, sh: 1, sw: 1, ph: 0, pw: 0, padBit: 1, inBits: 1, pool: null, outBits: 1, seed: 2 };
+      const r = rng(2);
+      const m = bconvModel(p, r);
+      const b = new VerilatorBackend({ threads: 1, trace: file } as never);
+      await compareSegments(m, randomInput(r, 1, 45, 1), b, 'traced');
+      await b.dispose();
+      assert.ok(fs.statSync(file).size > 1000, 'trace file written');
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
