@@ -89,5 +89,14 @@ $(RTL_LIB): sim/bw_rtl.cpp sim/bw_rtl.h $(RTL_DIR)/obj/Vbw_top__ALL.a $(RTL_DIR)
 	nice $(CXX) $(RTL_CXXFLAGS) $(addprefix -DBW_,$(RTL_TOP_PARAMS)) -shared -o $@ sim/bw_rtl.cpp \
 	  $(RTL_DIR)/obj/Vbw_top__ALL.a $(RTL_DIR)/vl/verilated.o $(RTL_DIR)/vl/verilated_fst_c.o $(RTL_DIR)/vl/verilated_threads.o -lz -lpthread
 
+# yosys resource estimates (build/synth/summary.{json,txt})
+synth: build
+	@./sim/synth.sh build/synth
+
+# open iCE40 flow: make bitstream BOARD=icebreaker
+BOARD ?= icebreaker
+bitstream: build
+	@./sim/ice40/bitstream.sh $(BOARD) build/bitstream/$(BOARD)
+
 rtl-lint: $(RTL_DIR)/bitweave_array.svh
 	verilator --lint-only -Wall -I$(RTL_DIR) $(RTL_DIR)/bitweave_array.svh $(RTL_SV) --top-module bw_top
