@@ -4,6 +4,7 @@
  * model against the cycles the RTL counts; the C ABI's bad-argument paths.
  */
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -13,7 +14,8 @@ import { VerilatorBackend } from '../host/backends/verilator';
 import { MEM, rtlAbi, rtlInfo, RtlModel } from '../host/backends/verilator/ffi';
 import { DEFAULT_ARRAY, DESC_WORDS, FIELD } from '../host/array/params';
 import { encodeSegment } from '../host/array/program';
-import { programCycles, projectThroughput } from '../host/array/cycles';
+import { projectThroughput } from '../host/array/cycles';
+import { parseYosysStat, sizeArray } from '../host/array/resources';
 import { loadBoard } from '../host/boards';
 import { compile } from '../host/compile/compile';
 import { CompiledModel } from '../host/compile/model';
@@ -293,6 +295,33 @@ describe('verilator backend (RTL array)', function () {
       await compareSegments(m, randomInput(r, 1, 45, 1), b, 'traced');
       await b.dispose();
       assert.ok(fs.statSync(file).size > 1000, 'trace file written');
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('RTL synthesis (yosys)', function () {
+  it('the PE synthesises for iCE40 with exactly its registers, and the stat parser counts it', function () {
+    if (spawnSync('yosys', ['-V']).status !== 0) {
+      console.log('      SKIPPED: yosys not installed (make setup installs it)');
+      this.skip();
+    }
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bitweave-synth-'));
+    try {
+      const out = path.join(tmp, 'pe.json');
+      const r = spawnSync('yosys', ['-q', '-p', `read_verilog -sv ${path.join(ROOT, 'sim', 'bw_pe.sv')}; synth_ice40 -top bw_pe; tee -q -o ${out} stat -json`], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const c = parseYosysStat(JSON.parse(fs.readFileSync(out, 'utf8')), 'bw_pe');
+      // a, w (64 each), popcount(a) 7, en/first/last/b 6, accumulator and result buffer 24 each
+      assert.equal(c.ff, 64 + 64 + 7 + 6 + 24 + 24);
+      assert.ok(c.lut > 64 && c.lut < 1000, `${c.lut} LUTs`);
+      // sizing from the measured figure: the array fits the budget it was given
+      const board = loadBoard('aws-f1');
+      const s = sizeArray(board, { lut: c.lut, ff: c.ff }, { fraction: 0.5 });
+      assert.ok(s.luts <= board.resources!.lut! * 0.5 && s.rows * s.cols === s.pes && s.estimate);
+      assert.ok(sizeArray(board, { lut: c.lut, ff: c.ff }, { fraction: 0.9 }).pes >= s.pes);
+      assert.throws(() => sizeArray(loadBoard('pocl-emulator'), { lut: c.lut, ff: c.ff }), /no LUT count/);
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }
