@@ -100,3 +100,4 @@ bitstream: build
 
 rtl-lint: $(RTL_DIR)/bitweave_array.svh
 	verilator --lint-only -Wall -I$(RTL_DIR) $(RTL_DIR)/bitweave_array.svh $(RTL_SV) --top-module bw_top
+	verilator --lint-only -Wall -I$(RTL_DIR) $(RTL_DIR)/bitweave_array.svh sim/bw_pe.sv sim/bw_array.sv sim/ice40/bw_ice40_selftest.sv --top-module bw_ice40_selftest

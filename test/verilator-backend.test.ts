@@ -16,6 +16,7 @@ import { DEFAULT_ARRAY, DESC_WORDS, FIELD } from '../host/array/params';
 import { encodeSegment } from '../host/array/program';
 import { projectThroughput } from '../host/array/cycles';
 import { parseYosysStat, sizeArray } from '../host/array/resources';
+import { writeArrayHeaders } from '../host/array/write-headers';
 import { loadBoard } from '../host/boards';
 import { compile } from '../host/compile/compile';
 import { CompiledModel } from '../host/compile/model';
@@ -302,6 +303,28 @@ describe('verilator backend (RTL array)', function () {
 });
 
 describe('RTL synthesis (yosys)', function () {
+  it('every RTL file is lint-clean under verilator -Wall, with the package generated for 8x8, 2x2 and 4x16', function () {
+    if (spawnSync('verilator', ['--version']).status !== 0) {
+      console.log('      SKIPPED: verilator not installed (make setup installs it)');
+      this.skip();
+    }
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bitweave-lint-'));
+    try {
+      const sim = (f: string) => path.join(ROOT, 'sim', f);
+      for (const [rows, cols] of [[8, 8], [2, 2], [4, 16]]) {
+        writeArrayHeaders(tmp, { ...DEFAULT_ARRAY, rows, cols });
+        const svh = path.join(tmp, 'bitweave_array.svh');
+        const top = ['bw_pe', 'bw_array', 'bw_row_unit', 'bw_out', 'bw_feeder', 'bw_seq', 'bw_top'].map((m) => sim(`${m}.sv`));
+        for (const [files, name] of [[top, 'bw_top'], [[sim('bw_pe.sv'), sim('bw_array.sv'), sim('ice40/bw_ice40_selftest.sv')], 'bw_ice40_selftest']] as const) {
+          const r = spawnSync('verilator', ['--lint-only', '-Wall', `-I${tmp}`, svh, ...files, '--top-module', name], { encoding: 'utf8' });
+          assert.equal(r.status, 0, `${name} ${rows}x${cols}: ${r.stderr}`);
+        }
+      }
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
   it('the PE synthesises for iCE40 with exactly its registers, and the stat parser counts it', function () {
     if (spawnSync('yosys', ['-V']).status !== 0) {
       console.log('      SKIPPED: yosys not installed (make setup installs it)');

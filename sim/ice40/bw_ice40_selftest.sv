@@ -40,8 +40,8 @@ module bw_ice40_selftest (
   logic en, first, last;
   always_ff @(posedge clk) begin
     if (rst) begin
-      for (int r = 0; r < ROWS; r++) w_edge[r*WORD +: WORD] <= 64'h9e3779b97f4a7c15 ^ 64'(r + 1);
-      for (int c = 0; c < COLS; c++) a_edge[c*WORD +: WORD] <= 64'hbf58476d1ce4e5b9 ^ 64'(c + 1);
+      for (int r = 0; r < ROWS; r++) w_edge[r*WORD +: WORD] <= 64'h9e3779b97f4a7c15 ^ (64'(r) + 64'd1);
+      for (int c = 0; c < COLS; c++) a_edge[c*WORD +: WORD] <= 64'hbf58476d1ce4e5b9 ^ (64'(c) + 64'd1);
       step <= '0;
       en <= 1'b0;
     end else begin
