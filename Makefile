@@ -85,7 +85,7 @@ RTL_DIR := build/rtl
 RTL_LIB := build/libbitweave_rtl.so
 RTL_TOP_PARAMS := MAX_OUT_BITS=2 PDEPTH=512 TS=16
 HAVE_VERILATOR := $(shell command -v verilator 2>/dev/null)
-.PHONY: rtl rtl-lint synth bitstream
+.PHONY: rtl rtl-lint rtl-variant synth bitstream
 
 rtl: $(RTL_LIB)
 
@@ -112,5 +112,28 @@ $(RTL_LIB): sim/bw_rtl.cpp sim/bw_rtl.h $(RTL_DIR)/obj/Vbw_top__ALL.a $(RTL_DIR)
 	nice $(CXX) $(RTL_CXXFLAGS) $(addprefix -DBW_,$(RTL_TOP_PARAMS)) -shared -o $@ sim/bw_rtl.cpp \
 	  $(RTL_DIR)/obj/Vbw_top__ALL.a $(RTL_DIR)/vl/verilated.o $(RTL_DIR)/vl/verilated_fst_c.o $(RTL_DIR)/vl/verilated_threads.o -lz -lpthread
 
+# yosys resource estimates (build/synth/summary.{json,txt})
+synth: build
+	@./sim/synth.sh build/synth
+
+# open iCE40 flow: make bitstream BOARD=icebreaker
+BOARD ?= icebreaker
+bitstream: build
+	@./sim/ice40/bitstream.sh $(BOARD) build/bitstream/$(BOARD)
+
+# the model at another array size, for tests of the parameterisation:
+#   make rtl-variant ROWS=4 COLS=16; BITWEAVE_RTL_LIB=build/rtl-4x16/libbitweave_rtl.so npx mocha ...
+rtl-variant: $(RTL_DIR)/vl/verilated.o $(RTL_DIR)/vl/verilated_fst_c.o $(RTL_DIR)/vl/verilated_threads.o
+	@test -n "$(ROWS)" -a -n "$(COLS)" || { echo "give ROWS=.. COLS=.."; exit 1; }
+	@mkdir -p build/rtl-$(ROWS)x$(COLS)
+	node dist/host/array/write-headers.js build/rtl-$(ROWS)x$(COLS) $(ROWS) $(COLS)
+	nice verilator --cc -O3 --x-assign fast --x-initial fast --noassert --trace-fst -Wno-fatal \
+	  $(addprefix -G,$(RTL_TOP_PARAMS)) --top-module bw_top -Ibuild/rtl-$(ROWS)x$(COLS) -Mdir build/rtl-$(ROWS)x$(COLS)/obj \
+	  -CFLAGS "-fPIC -O2" --build -j 2 build/rtl-$(ROWS)x$(COLS)/bitweave_array.svh $(RTL_SV) >/dev/null
+	nice $(CXX) $(subst -I$(RTL_DIR) ,-Ibuild/rtl-$(ROWS)x$(COLS) -Ibuild/rtl-$(ROWS)x$(COLS)/obj ,$(RTL_CXXFLAGS)) $(addprefix -DBW_,$(RTL_TOP_PARAMS)) \
+	  -shared -o build/rtl-$(ROWS)x$(COLS)/libbitweave_rtl.so sim/bw_rtl.cpp build/rtl-$(ROWS)x$(COLS)/obj/Vbw_top__ALL.a \
+	  $(RTL_DIR)/vl/verilated.o $(RTL_DIR)/vl/verilated_fst_c.o $(RTL_DIR)/vl/verilated_threads.o -lz -lpthread
+
 rtl-lint: $(RTL_DIR)/bitweave_array.svh
 	verilator --lint-only -Wall -I$(RTL_DIR) $(RTL_DIR)/bitweave_array.svh $(RTL_SV) --top-module bw_top
+	verilator --lint-only -Wall -I$(RTL_DIR) $(RTL_DIR)/bitweave_array.svh sim/bw_pe.sv sim/bw_array.sv sim/ice40/bw_ice40_selftest.sv --top-module bw_ice40_selftest

@@ -8,8 +8,8 @@ import * as path from 'node:path';
 import { FormatError, BitweaveError } from './core/errors';
 import type { DeviceFilter } from './opencl/platform';
 
-export type Toolchain = 'vitis' | 'intel-fpga-sdk-opencl' | 'pocl';
-const TOOLCHAINS: readonly Toolchain[] = ['vitis', 'intel-fpga-sdk-opencl', 'pocl'];
+export type Toolchain = 'vitis' | 'intel-fpga-sdk-opencl' | 'pocl' | 'icestorm';
+const TOOLCHAINS: readonly Toolchain[] = ['vitis', 'intel-fpga-sdk-opencl', 'pocl', 'icestorm'];
 
 /** Resource counts of the part; keys depend on the vendor (Xilinx LUT/BRAM/URAM, Intel ALM/M20K). */
 export interface BoardResources {

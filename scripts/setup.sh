@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   build-essential pkg-config
   ocl-icd-libopencl1 ocl-icd-opencl-dev opencl-headers clinfo pocl-opencl-icd
-  verilator yosys
+  verilator yosys nextpnr-ice40 fpga-icestorm fpga-icestorm-chipdb
   libopenblas-dev
   dataset-fashion-mnist
 )

@@ -33,13 +33,10 @@ module bw_pe #(
   logic [ACC-1:0] term, sum, acc;
 
   always_comb begin
-    if (and_mode) begin
-      pcw = PCW'($countones(a_in & w_in));
-      term = (({{(ACC - PCW - 1){1'b0}}, pcw, 1'b0}) - {{(ACC - PCW){1'b0}}, apc_in}) << b_in;
-    end else begin
-      pcw = PCW'($countones(~(a_in ^ w_in)));
-      term = {{(ACC - PCW){1'b0}}, pcw};
-    end
+    // one popcount serves both modes
+    pcw = PCW'($countones(and_mode ? (a_in & w_in) : ~(a_in ^ w_in)));
+    if (and_mode) term = (({{(ACC - PCW - 1){1'b0}}, pcw, 1'b0}) - {{(ACC - PCW){1'b0}}, apc_in}) << b_in;
+    else term = {{(ACC - PCW){1'b0}}, pcw};
     sum = first_in ? term : acc + term;
   end
 

@@ -26,7 +26,7 @@ function bw(args: string[], env: Record<string, string> = {}): { code: number; s
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-const NAMES = ['alveo-u250', 'alveo-u50', 'aws-f1', 'de10-nano', 'intel-pac-a10', 'pocl-emulator'];
+const NAMES = ['alveo-u250', 'alveo-u50', 'aws-f1', 'de10-nano', 'icebreaker', 'intel-pac-a10', 'pocl-emulator'];
 
 function hasOpenCL(): boolean {
   try {

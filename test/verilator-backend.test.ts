@@ -4,6 +4,7 @@
  * model against the cycles the RTL counts; the C ABI's bad-argument paths.
  */
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -13,7 +14,9 @@ import { VerilatorBackend } from '../host/backends/verilator';
 import { MEM, rtlAbi, rtlInfo, RtlModel } from '../host/backends/verilator/ffi';
 import { DEFAULT_ARRAY, DESC_WORDS, FIELD } from '../host/array/params';
 import { encodeSegment } from '../host/array/program';
-import { programCycles, projectThroughput } from '../host/array/cycles';
+import { projectThroughput } from '../host/array/cycles';
+import { parseYosysStat, sizeArray } from '../host/array/resources';
+import { writeArrayHeaders } from '../host/array/write-headers';
 import { loadBoard } from '../host/boards';
 import { compile } from '../host/compile/compile';
 import { CompiledModel } from '../host/compile/model';
@@ -96,7 +99,8 @@ describe('verilator backend (RTL array)', function () {
     const b = await createBackend('verilator', { threads: 1 });
     assert.equal(b.name, 'verilator');
     const info = rtlInfo();
-    assert.deepEqual({ rows: info.rows, cols: info.cols, word: info.word, accBits: info.accBits }, DEFAULT_ARRAY);
+    // make rtl builds the default array; make rtl-variant others (selected with BITWEAVE_RTL_LIB)
+    if (!process.env.BITWEAVE_RTL_LIB) assert.deepEqual({ rows: info.rows, cols: info.cols, word: info.word, accBits: info.accBits }, DEFAULT_ARRAY);
     assert.equal(info.descWords, DESC_WORDS);
     await b.dispose();
   });
@@ -190,7 +194,8 @@ describe('verilator backend (RTL array)', function () {
         await b.runSegment(si, new Map([[seg.inputs[0], randomBits(r, batch * t.h * t.w, t.c, t.planes)]]), batch);
       }
       checkCycleModel(b, spec);
-      if (spec === 'resnet18-cifar') {
+      const info = rtlInfo();
+      if (spec === 'resnet18-cifar' && info.rows === DEFAULT_ARRAY.rows && info.cols === DEFAULT_ARRAY.cols) {
         // the 3x3 binary convolutions keep the PEs >= 90% busy even at batch 1
         for (const s of b.layerStats().filter((l) => l.where === 'device' && !l.name.endsWith('_sc'))) {
           assert.ok(s.utilization! >= 0.9, `${s.name}: utilisation ${s.utilization}`);
@@ -293,6 +298,55 @@ describe('verilator backend (RTL array)', function () {
       await compareSegments(m, randomInput(r, 1, 45, 1), b, 'traced');
       await b.dispose();
       assert.ok(fs.statSync(file).size > 1000, 'trace file written');
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('RTL synthesis (yosys)', function () {
+  it('every RTL file is lint-clean under verilator -Wall, with the package generated for 8x8, 2x2 and 4x16', function () {
+    if (spawnSync('verilator', ['--version']).status !== 0) {
+      console.log('      SKIPPED: verilator not installed (make setup installs it)');
+      this.skip();
+    }
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bitweave-lint-'));
+    try {
+      const sim = (f: string) => path.join(ROOT, 'sim', f);
+      for (const [rows, cols] of [[8, 8], [2, 2], [4, 16]]) {
+        writeArrayHeaders(tmp, { ...DEFAULT_ARRAY, rows, cols });
+        const svh = path.join(tmp, 'bitweave_array.svh');
+        const top = ['bw_pe', 'bw_array', 'bw_row_unit', 'bw_out', 'bw_feeder', 'bw_seq', 'bw_top'].map((m) => sim(`${m}.sv`));
+        for (const [files, name] of [[top, 'bw_top'], [[sim('bw_pe.sv'), sim('bw_array.sv'), sim('ice40/bw_ice40_selftest.sv')], 'bw_ice40_selftest']] as const) {
+          const r = spawnSync('verilator', ['--lint-only', '-Wall', `-I${tmp}`, svh, ...files, '--top-module', name], { encoding: 'utf8' });
+          assert.equal(r.status, 0, `${name} ${rows}x${cols}: ${r.stderr}`);
+        }
+      }
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('the PE synthesises for iCE40 with exactly its registers, and the stat parser counts it', function () {
+    if (spawnSync('yosys', ['-V']).status !== 0) {
+      console.log('      SKIPPED: yosys not installed (make setup installs it)');
+      this.skip();
+    }
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bitweave-synth-'));
+    try {
+      const out = path.join(tmp, 'pe.json');
+      const r = spawnSync('yosys', ['-q', '-p', `read_verilog -sv ${path.join(ROOT, 'sim', 'bw_pe.sv')}; synth_ice40 -top bw_pe; tee -q -o ${out} stat -json`], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const c = parseYosysStat(JSON.parse(fs.readFileSync(out, 'utf8')), 'bw_pe');
+      // a, w (64 each), popcount(a) 7, en/first/last/b 6, accumulator and result buffer 24 each
+      assert.equal(c.ff, 64 + 64 + 7 + 6 + 24 + 24);
+      assert.ok(c.lut > 64 && c.lut < 1000, `${c.lut} LUTs`);
+      // sizing from the measured figure: the array fits the budget it was given
+      const board = loadBoard('aws-f1');
+      const s = sizeArray(board, { lut: c.lut, ff: c.ff }, { fraction: 0.5 });
+      assert.ok(s.luts <= board.resources!.lut! * 0.5 && s.rows * s.cols === s.pes && s.estimate);
+      assert.ok(sizeArray(board, { lut: c.lut, ff: c.ff }, { fraction: 0.9 }).pes >= s.pes);
+      assert.throws(() => sizeArray(loadBoard('pocl-emulator'), { lut: c.lut, ff: c.ff }), /no LUT count/);
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }

@@ -5,7 +5,7 @@
  * array size without simulating.
  *
  * Per layer (loop order layer -> channel group -> tiles over the batch's pixel stream):
- *   cycles = LAYER_OVERHEAD                         descriptor read, prep, drain of the last tile
+ *   cycles = DESC_WORDS + 16 + ROWS + 2·COLS         descriptor read, prep, skew and drain of the last tile
  *          + [threshold or pool] G·(L+1) + 1        per-channel parameters into the row units
  *          + min(COLS, S)                           the first tile's pixel-stream entries
  *          + (tiles - 1)·P + K                      tiles back to back, P = max(K, COLS)
@@ -19,8 +19,14 @@ import type { Board } from '../boards';
 import { ArrayParams, DESC_WORDS, FIELD, OP_POOL, OP_THRESHOLD } from './params';
 import { LayerProgram } from './program';
 
-/** Fixed cycles per layer besides the terms below (measured on the RTL; see the test). */
-export const LAYER_OVERHEAD = DESC_WORDS + 40;
+/**
+ * Fixed cycles per layer besides the terms below: descriptor read and prep, the feeder's
+ * two stages, the skew (ROWS-1 + COLS-1), the drain (COLS) and the output stages
+ * (checked against the RTL at 8x8 and 4x16; see the test).
+ */
+export function layerOverhead(p: ArrayParams): number {
+  return DESC_WORDS + 16 + p.rows + 2 * p.cols;
+}
 
 export interface LayerCycles {
   layer: number;
@@ -65,7 +71,7 @@ export function programCycles(prog: LayerProgram, batch: number, p: ArrayParams)
     const nthr = thr ? 2 ** d('OUT_BITS') - 1 : 0;
     const s = batch * streamLength(d);
     const tiles = groups * Math.ceil(s / p.cols);
-    let cycles = LAYER_OVERHEAD + Math.min(p.cols, s) + (tiles - 1) * period + k;
+    let cycles = layerOverhead(p) + Math.min(p.cols, s) + (tiles - 1) * period + k;
     if (thr || (op & OP_POOL) !== 0) cycles += groups * (nthr + 1) + 1;
     if (l === prog.layers - 1) cycles += 1; // the cycle in which the sequencer signals done
     const macs = d('OUT_C') * d('ACC_H') * d('ACC_W') * d('KH') * d('KW') * d('IN_C') * d('IN_PLANES') * batch;

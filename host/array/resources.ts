@@ -1,0 +1,128 @@
+/**
+ * Resource estimates of the RTL array from yosys (`make synth`, sim/synth.sh): parses
+ * yosys `stat -json` reports into LUT / FF / carry / RAM / DSP counts, and sizes an array
+ * for a board from the measured per-PE figures. These are estimates of yosys' generic
+ * technology mapping (synth_xilinx -family xcup, synth_ice40), not Vivado / Quartus
+ * results: real place-and-route numbers differ, and the sizing keeps a margin for that.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { BitweaveError } from '../core/errors';
+import type { Board } from '../boards';
+
+export interface CellCounts {
+  lut: number;
+  ff: number;
+  carry: number;
+  bram: number;
+  dsp: number;
+  cells: Record<string, number>;
+}
+
+/** Counts of one module in a yosys `stat -json` report (the top when module is omitted). */
+export function parseYosysStat(json: unknown, module?: string): CellCounts {
+  const mods = (json as { modules?: Record<string, { num_cells_by_type?: Record<string, number> }> })?.modules;
+  if (!mods || typeof mods !== 'object') throw new BitweaveError('yosys stat: no modules in the report');
+  const key = module ? Object.keys(mods).find((k) => k.replace(/^\\/, '') === module) : Object.keys(mods)[Object.keys(mods).length - 1];
+  if (!key) throw new BitweaveError(`yosys stat: module ${module} not in the report`);
+  const cells = mods[key].num_cells_by_type ?? {};
+  const c: CellCounts = { lut: 0, ff: 0, carry: 0, bram: 0, dsp: 0, cells };
+  for (const [t, n] of Object.entries(cells)) {
+    if (/^(LUT[1-6]|SB_LUT4)$/.test(t)) c.lut += n;
+    else if (/^(FD[RSCP]E?|SB_DFF\w*)$/.test(t)) c.ff += n;
+    else if (/^(CARRY[48]|SB_CARRY)$/.test(t)) c.carry += n;
+    else if (/^(RAMB\w+|SB_RAM\w+|SB_SPRAM\w+)$/.test(t)) c.bram += n;
+    else if (/^(DSP48E\w*|SB_MAC16)$/.test(t)) c.dsp += n;
+  }
+  return c;
+}
+
+/** What `make synth` measures, per target family. */
+export interface SynthSummary {
+  generator: string;
+  note: string;
+  targets: Record<string, { perPE: { lut: number; ff: number }; array?: { rows: number; cols: number; lut: number; ff: number }; top?: { rows: number; cols: number; lut: number; ff: number; bram: number; dsp: number } }>;
+}
+
+export interface ArraySize {
+  rows: number;
+  cols: number;
+  pes: number;
+  luts: number;
+  ffs: number;
+  estimate: true;
+  note: string;
+}
+
+/**
+ * The largest ROWS x COLS (powers of two, ROWS <= 64, COLS in [ROWS, 4·ROWS]) whose PEs fit
+ * `fraction` of the board's LUTs and FFs with the measured per-PE cost, after `fixed`
+ * LUTs / FFs for the sequencer, feeder and output units. An estimate, not a Vivado result.
+ */
+export function sizeArray(board: Board, perPE: { lut: number; ff: number }, opts: { fraction?: number; fixed?: { lut: number; ff: number } } = {}): ArraySize {
+  const res = board.resources;
+  if (!res || !res.lut) throw new BitweaveError(`board '${board.name}' lists no LUT count to size the array with`);
+  if (!(perPE.lut > 0) || !(perPE.ff >= 0)) throw new BitweaveError('per-PE LUT / FF figures must be positive');
+  const fraction = opts.fraction ?? 0.6;
+  if (!(fraction > 0 && fraction <= 1)) throw new BitweaveError(`fraction must be in (0, 1], got ${fraction}`);
+  const fixed = opts.fixed ?? { lut: 0, ff: 0 };
+  const lutBudget = res.lut * fraction - fixed.lut;
+  const ffBudget = (res.ff ?? Infinity) * fraction - fixed.ff;
+  let best: ArraySize | null = null;
+  for (let rows = 1; rows <= 64; rows *= 2) {
+    for (let cols = rows; cols <= 4 * rows; cols *= 2) {
+      const pes = rows * cols;
+      const luts = pes * perPE.lut;
+      const ffs = pes * perPE.ff;
+      if (luts > lutBudget || ffs > ffBudget) continue;
+      if (!best || pes > best.pes || (pes === best.pes && cols < best.cols)) {
+        best = { rows, cols, pes, luts: Math.round(luts + fixed.lut), ffs: Math.round(ffs + fixed.ff), estimate: true, note: '' };
+      }
+    }
+  }
+  if (!best) throw new BitweaveError(`board '${board.name}': not even a 1x1 array fits ${Math.round(fraction * 100)}% of its LUTs`);
+  best.note = `estimate from yosys per-PE figures (${perPE.lut} LUT, ${perPE.ff} FF per PE) using ${Math.round(fraction * 100)}% of ${res.lut} LUTs; not a Vivado/Quartus result`;
+  return best;
+}
+
+/** Reads build/synth/summary.json (written by `make synth`). */
+export function readSynthSummary(file: string): SynthSummary {
+  if (!fs.existsSync(file)) throw new BitweaveError(`${file} not found (run 'make synth')`);
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as SynthSummary;
+}
+
+/** `node dist/host/array/resources.js <synth dir>`: summary.json and summary.txt from the stat reports. */
+if (require.main === module) {
+  const dir = process.argv[2] ?? 'build/synth';
+  const stat = (f: string) => parseYosysStat(JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')));
+  const summary: SynthSummary = {
+    generator: 'make synth (yosys; sim/synth.sh)',
+    note: 'yosys technology mapping estimates, not vendor place-and-route results',
+    targets: {},
+  };
+  const lines: string[] = [];
+  for (const t of ['xcup', 'ice40']) {
+    const pe = stat(`pe_${t}.json`);
+    const entry: SynthSummary['targets'][string] = { perPE: { lut: pe.lut, ff: pe.ff } };
+    lines.push(`${t}: PE (WORD 64, ACC 24): ${pe.lut} LUT, ${pe.ff} FF, ${pe.carry} carry`);
+    const arrFile = `array_${t}.json`;
+    if (fs.existsSync(path.join(dir, arrFile))) {
+      const a = stat(arrFile);
+      const [rows, cols] = fs.readFileSync(path.join(dir, 'array_size.txt'), 'utf8').trim().split('x').map(Number);
+      entry.array = { rows, cols, lut: a.lut, ff: a.ff };
+      entry.perPE = { lut: Math.round(a.lut / (rows * cols)), ff: Math.round(a.ff / (rows * cols)) };
+      lines.push(`${t}: array ${rows}x${cols} with skew and drain: ${a.lut} LUT, ${a.ff} FF -> ${entry.perPE.lut} LUT, ${entry.perPE.ff} FF per PE`);
+    }
+    const topFile = `top_${t}.json`;
+    if (fs.existsSync(path.join(dir, topFile))) {
+      const a = stat(topFile);
+      const [rows, cols] = fs.readFileSync(path.join(dir, 'top_size.txt'), 'utf8').trim().split('x').map(Number);
+      entry.top = { rows, cols, lut: a.lut, ff: a.ff, bram: a.bram, dsp: a.dsp };
+      lines.push(`${t}: whole top ${rows}x${cols}: ${a.lut} LUT, ${a.ff} FF, ${a.bram} RAM blocks, ${a.dsp} DSP`);
+    }
+    summary.targets[t] = entry;
+  }
+  fs.writeFileSync(path.join(dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  fs.writeFileSync(path.join(dir, 'summary.txt'), lines.join('\n') + '\n');
+  process.stdout.write(lines.join('\n') + '\n');
+}

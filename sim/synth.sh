@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Resource estimates of the RTL array with yosys (`make synth`): the PE alone, the PE
+# grid with skew and drain (bw_array, 4x4) and the whole top at 2x2, each for Xilinx
+# UltraScale+ (synth_xilinx -family xcup) and Lattice iCE40 (synth_ice40). Writes yosys
+# `stat -json` reports and summary.{json,txt} into the output directory.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-build/synth}
+mkdir -p "$OUT/hdr2x2"
+node dist/host/array/write-headers.js "$OUT/hdr2x2" 2 2
+SV="sim/bw_pe.sv sim/bw_array.sv sim/bw_row_unit.sv sim/bw_out.sv sim/bw_feeder.sv sim/bw_seq.sv sim/bw_top.sv"
+declare -A FLOW=([xcup]="synth_xilinx -family xcup -flatten -noiopad -noclkbuf" [ice40]="synth_ice40 -dsp")
+echo 4x4 > "$OUT/array_size.txt"
+echo 2x2 > "$OUT/top_size.txt"
+for t in xcup ice40; do
+  echo "synth: $t PE"
+  nice yosys -q -l "$OUT/pe_$t.log" -p "read_verilog -sv sim/bw_pe.sv; ${FLOW[$t]} -top bw_pe; tee -q -o $OUT/pe_$t.json stat -json" >/dev/null 2>&1
+  echo "synth: $t array 4x4"
+  nice yosys -q -l "$OUT/array_$t.log" -p "read_verilog -sv sim/bw_pe.sv sim/bw_array.sv; chparam -set ROWS 4 -set COLS 4 bw_array; ${FLOW[$t]} -top bw_array; tee -q -o $OUT/array_$t.json stat -json" >/dev/null 2>&1
+  echo "synth: $t top 2x2"
+  nice yosys -q -l "$OUT/top_$t.log" -p "read_verilog -sv -I$OUT/hdr2x2 $OUT/hdr2x2/bitweave_array.svh $SV; chparam -set MAX_OUT_BITS 1 -set PDEPTH 64 -set TS 4 bw_top; ${FLOW[$t]} -top bw_top; tee -q -o $OUT/top_$t.json stat -json" >/dev/null 2>&1
+done
+node dist/host/array/resources.js "$OUT"
