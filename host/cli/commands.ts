@@ -5,6 +5,7 @@ import { deployCommand } from './deploy';
 import { exportOnnxCommand } from './export-onnx';
 import { trainCommand } from './train';
 import { compileCommand } from './compile';
+import { projectCommand } from './project';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const extraCommands: CommandModule<any, any>[] = [];
@@ -12,5 +13,5 @@ export const extraCommands: CommandModule<any, any>[] = [];
 extraCommands.push(exportOnnxCommand);
 extraCommands.push(trainCommand);
 extraCommands.push(boardsCommand, devicesCommand);
-extraCommands.push(compileCommand);
+extraCommands.push(compileCommand, projectCommand);
 extraCommands.push(deployCommand);
