@@ -67,7 +67,7 @@ MODEL_TRAIN := nice -n 10 node bin/bitweave.js train --dataset fashion-mnist --s
 models: build
 	@mkdir -p models
 	$(MODEL_TRAIN) --arch mlp --epochs 8 --no-bmxnet -o models/fashion-mlp.bnn --card models/fashion-mlp.md
-	$(MODEL_TRAIN) --arch cnn --epochs 6 -o models/fashion-cnn.bnn --card models/fashion-cnn.md
+	$(MODEL_TRAIN) --arch cnn --epochs 4 --lr-schedule cosine -o models/fashion-cnn.bnn --card models/fashion-cnn.md
 
 demo: build
 	@./scripts/demo.sh

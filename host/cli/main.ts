@@ -40,7 +40,7 @@ const runOptions = (y: Argv) =>
 
 function summaryText(s: ModelSummary): string {
   const lines = [
-    `model ${s.name} (${s.source.format}: ${s.source.files.map((f) => path.basename(f)).join(', ')})`,
+    `model ${s.name} (${s.source.format}${s.source.files.length ? `: ${s.source.files.map((f) => path.basename(f)).join(', ')}` : ''})`,
     `input ${s.input}, output ${s.output}`,
     '',
     ' #  name                      op          where   seg  input            output           detail',

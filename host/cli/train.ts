@@ -13,7 +13,7 @@ import { ARCH_NAMES, getArch } from '../train/arch';
 import { renderCard } from '../train/card';
 import { agreement, BackendEval, evaluate } from '../train/evaluate';
 import { saveTrained } from '../train/save';
-import { train, TrainProgress } from '../train/trainer';
+import { LR_SCHEDULES, LrSchedule, train, TrainProgress } from '../train/trainer';
 
 const clock = (s: number) => (Number.isFinite(s) ? `${Math.floor(s / 60)}:${String(Math.round(s % 60)).padStart(2, '0')}` : '?');
 
@@ -54,7 +54,8 @@ export const trainCommand: CommandModule = {
       .option('seed', { type: 'number', default: 1, describe: 'seed for initial weights and shuffling' })
       .option('batch', { type: 'number', default: 100, describe: 'images per step' })
       .option('lr', { type: 'number', default: 2e-3, describe: 'Adam learning rate at the start' })
-      .option('lr-end', { type: 'number', default: 2e-5, describe: 'learning rate at the last step (exponential decay)' })
+      .option('lr-end', { type: 'number', default: 2e-5, describe: 'learning rate at the last step' })
+      .option('lr-schedule', { type: 'string', default: 'exp', choices: LR_SCHEDULES as string[], describe: 'how the learning rate falls: exponentially or on a half cosine' })
       .option('limit', { type: 'number', describe: 'train on the first N training images only' })
       .option('test-limit', { type: 'number', describe: 'evaluate on the first N test images only' })
       .option('threads', { type: 'number', describe: 'TensorFlow.js wasm threads (default: all cores, at most 4)' })
@@ -63,7 +64,7 @@ export const trainCommand: CommandModule = {
       .option('json', { type: 'boolean', default: false, describe: 'machine-readable summary on stdout' }),
   handler: async (raw) => {
     const a = raw as unknown as {
-      arch: string; output: string; epochs?: number; seed: number; batch: number; lr: number; 'lr-end': number; limit?: number;
+      arch: string; output: string; epochs?: number; seed: number; batch: number; lr: number; 'lr-end': number; 'lr-schedule': LrSchedule; limit?: number;
       'test-limit'?: number; threads?: number; bmxnet: boolean; card?: string; json: boolean;
     };
     if (!a.output.endsWith('.bnn')) throw new BitweaveError(`--output must name a .bnn file, got '${a.output}'`);
@@ -78,7 +79,7 @@ export const trainCommand: CommandModule = {
     const test = loadDataset('fashion-mnist', { split: 'test', limit: a['test-limit'] });
     const printer = progressPrinter();
     const result = await train({
-      arch: arch.name, epochs, seed: a.seed, batch: a.batch, lr: a.lr, lrEnd: a['lr-end'], limit: a.limit, threads: a.threads,
+      arch: arch.name, epochs, seed: a.seed, batch: a.batch, lr: a.lr, lrEnd: a['lr-end'], lrSchedule: a['lr-schedule'], limit: a.limit, threads: a.threads,
       test, onProgress: (p) => printer.update(p),
     });
     printer.done();
@@ -106,7 +107,13 @@ export const trainCommand: CommandModule = {
     const files = [saved.bnn, saved.symbol, saved.params].filter((f): f is string => !!f).map((p) => ({ path: p, bytes: fs.statSync(p).size }));
 
     if (a.card) {
-      const command = `bitweave train --arch ${arch.name} --dataset fashion-mnist --epochs ${epochs} --seed ${a.seed} -o ${a.output}`;
+      const nonDefault = [
+        a.batch !== 100 ? ` --batch ${a.batch}` : '',
+        a.lr !== 2e-3 ? ` --lr ${a.lr}` : '',
+        a['lr-end'] !== 2e-5 ? ` --lr-end ${a['lr-end']}` : '',
+        a['lr-schedule'] !== 'exp' ? ` --lr-schedule ${a['lr-schedule']}` : '',
+      ].join('');
+      const command = `bitweave train --arch ${arch.name} --dataset fashion-mnist --epochs ${epochs} --seed ${a.seed}${nonDefault} -o ${a.output}`;
       fs.writeFileSync(a.card, renderCard({
         name: saved.model.name, command, arch, epochs, seed: a.seed, batch: a.batch, result, model: saved.model, files, evals, failed, agreement: agree,
         machine: { cpus: os.cpus().length, loadBefore, loadAfter: os.loadavg(), cpuSeconds: (cpu.user + cpu.system) / 1e6, node: process.version },

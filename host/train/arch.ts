@@ -60,7 +60,7 @@ const ARCHS: Record<ArchName, Arch> = {
     description: "BMXNet's binary LeNet: conv 5x5x64 -> tanh -> pool -> BN -> QConv 5x5x64 -> BN -> pool -> QFC 1000 -> BN -> tanh -> FC 10",
     input: [1, 28, 28],
     classes: 10,
-    defaultEpochs: 6,
+    defaultEpochs: 4,
     layers: [
       { kind: 'conv', name: 'convolution0', filters: 64, kernel: 5, binary: false },
       { kind: 'tanh', name: 'activation0' },

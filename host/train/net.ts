@@ -121,14 +121,14 @@ export class Net {
         case 'tanh':
           // tanh is increasing, so tanh then max-pool = max-pool then tanh, on 4x fewer values
           if (layers[i + 1]?.kind === 'pool') {
-            x = tf.tanh(tf.maxPool(x, 2, 2, 'valid'));
+            x = tf.tanh(ops.maxPool2(x));
             i++;
           } else {
             x = tf.tanh(x);
           }
           break;
         case 'pool':
-          x = tf.maxPool(x, 2, 2, 'valid');
+          x = ops.maxPool2(x);
           break;
         case 'flatten':
           x = tf.reshape(x, [x.shape[0], -1]);

@@ -9,6 +9,10 @@
  *   Conv2DBackpropInput are naive loops (10-30x slower) and Conv2DBackpropFilter does
  *   not exist. These ops therefore express every gradient as a plain product or a
  *   forward convolution of transposed operands.
+ * - `maxPool2`: 2x2 stride-2 max pooling with its own gradient. The wasm backend's
+ *   MaxPoolGrad drops the gradient of some windows whose maximum is negative (seen on
+ *   24x24 maps: about 0.3% of positions at batch 100, pinned by test/train-ops.test.ts),
+ *   which silently slows training. Tied maxima share the gradient evenly.
  */
 import { Tensor, Tf } from './tfjs';
 
@@ -19,6 +23,8 @@ export interface Ops {
   conv2d(x: Tensor, w: Tensor): Tensor;
   /** As conv2d, without the input gradient (for a layer fed by the data). */
   conv2dFirst(x: Tensor, w: Tensor): Tensor;
+  /** 2x2 max pooling, stride 2, NHWC with even height and width. */
+  maxPool2(x: Tensor): Tensor;
 }
 
 export function makeOps(tf: Tf): Ops {
@@ -66,5 +72,28 @@ export function makeOps(tf: Tf): Ops {
       };
     });
 
-  return { sign, matMul, conv2d: conv(true), conv2dFirst: conv(false) };
+  /**
+   * dx: dy shared evenly by the positions of each 2x2 window that hold its maximum
+   * (a subgradient of max; ties are common where a convolution sees only background).
+   * Built from 4-D ops the wasm backend runs fast: nearest-neighbour upsampling and
+   * average pooling (its rank-5 broadcasts, slices and transposes are 10-100x slower).
+   */
+  const poolGrad = (x: Tensor, y: Tensor, dy: Tensor): Tensor => {
+    const [, h, w] = x.shape;
+    const up = (t: Tensor) => tf.image.resizeNearestNeighbor(t, [h, w]);
+    const hit = tf.cast(tf.equal(x, up(y)), 'float32');
+    const ties = tf.mul(tf.avgPool(hit, 2, 2, 'valid'), 4);
+    return tf.mul(hit, up(tf.div(dy, ties)));
+  };
+
+  const maxPool2 = tf.customGrad((...args) => {
+    const x = args[0] as Tensor;
+    const [, h, w] = x.shape;
+    if (h % 2 !== 0 || w % 2 !== 0) throw new Error(`maxPool2: height and width must be even, got ${h}x${w}`);
+    const y = tf.maxPool(x, 2, 2, 'valid');
+    (args[1] as (t: Tensor[]) => void)([x, y]);
+    return { value: y, gradFunc: (dy, [xs, ys]) => poolGrad(xs, ys, dy) };
+  });
+
+  return { sign, matMul, conv2d: conv(true), conv2dFirst: conv(false), maxPool2 };
 }

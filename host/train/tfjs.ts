@@ -70,6 +70,9 @@ export interface Tf {
   cast(a: T, dtype: 'float32' | 'int32'): T;
   greaterEqual(a: T, b: TL): T;
   lessEqual(a: T, b: TL): T;
+  equal(a: T, b: TL): T;
+  avgPool(x: T, size: number, strides: number, pad: 'valid' | 'same'): T;
+  image: { resizeNearestNeighbor(x: T, size: [number, number]): T };
   clipByValue(a: T, lo: number, hi: number): T;
   reshape(a: T, shape: number[]): T;
   transpose(a: T, perm?: number[]): T;

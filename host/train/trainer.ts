@@ -1,6 +1,6 @@
 /**
- * The training loop: Adam on softmax cross-entropy with an exponentially decaying
- * learning rate, latent binary weights clipped to [-1, 1] after every step, seeded
+ * The training loop: Adam on softmax cross-entropy with a learning rate that falls
+ * from `lr` to `lrEnd` (exponentially or on a half cosine), latent binary weights clipped to [-1, 1] after every step, seeded
  * initialisation and shuffling.
  *
  * After the last epoch the BatchNorm statistics are estimated layer by layer on
@@ -26,6 +26,8 @@ export interface TrainOptions {
   /** Learning rate at the first and the last step (defaults 2e-3 and 2e-5). */
   lr?: number;
   lrEnd?: number;
+  /** How the learning rate falls from lr to lrEnd (default 'exp'). */
+  lrSchedule?: LrSchedule;
   /** Train on the first `limit` training images only. */
   limit?: number;
   /** Training images used for the BatchNorm statistics (default 10,000 or all). */
@@ -38,6 +40,17 @@ export interface TrainOptions {
   /** Preloaded datasets (tests); default: Fashion-MNIST from disk. */
   train?: Dataset;
   test?: Dataset;
+}
+
+export type LrSchedule = 'exp' | 'cosine';
+export const LR_SCHEDULES: readonly LrSchedule[] = ['exp', 'cosine'];
+
+/**
+ * Learning rate at fraction t in [0, 1] of training. 'cosine' stays near lr longer and
+ * spends the last steps near lrEnd, which suits the short runs here better than 'exp'.
+ */
+export function learningRate(schedule: LrSchedule, lr: number, lrEnd: number, t: number): number {
+  return schedule === 'cosine' ? lrEnd + (lr - lrEnd) * 0.5 * (1 + Math.cos(Math.PI * t)) : lr * Math.pow(lrEnd / lr, t);
 }
 
 export interface TrainProgress {
@@ -96,6 +109,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   checkInt('seed', opts.seed, 0);
   checkInt('batch', batch, 2);
   if (!(lr0 > 0 && lrEnd > 0)) throw new BitweaveError('learning rates must be positive');
+  const schedule = opts.lrSchedule ?? 'exp';
+  if (!LR_SCHEDULES.includes(schedule)) throw new BitweaveError(`unknown learning-rate schedule '${schedule}' (known: ${LR_SCHEDULES.join(', ')})`);
 
   const t0 = performance.now();
   const { tf, threads, simd } = await loadTf(opts.threads);
@@ -131,7 +146,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     for (let s = 0; s < steps; s++) {
       const ts = performance.now();
       const done = (epoch - 1) * steps + s;
-      optimizer.learningRate = lr0 * Math.pow(lrEnd / lr0, done / Math.max(1, totalSteps - 1));
+      optimizer.learningRate = learningRate(schedule, lr0, lrEnd, done / Math.max(1, totalSteps - 1));
       const n = Math.min(batch, count - s * batch);
       const labels = new Int32Array(n);
       for (let i = 0; i < n; i++) {
