@@ -154,6 +154,7 @@ describe('HLS kernel (C-simulation)', function () {
     assert.equal(dev.length, 2);
     for (const s of dev) {
       assert.ok(s.cycles! > 0 && s.utilization! > 0 && s.utilization! <= 1, JSON.stringify(s));
+      assert.equal(s.cyclesKind, 'schedule');
     }
     // qconvolution0: 4x4 pooled pixels -> 2 tiles of 8, 8 groups of 8 channels, 2x2 pool, 25 K-steps
     assert.equal(dev[0].cycles, 4 * 2 * 8 * 4 * 25);

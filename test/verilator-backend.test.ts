@@ -177,6 +177,7 @@ describe('verilator backend (RTL array)', function () {
     assert.equal(dev.length, 2);
     const conv = dev.find((l) => l.name === 'qconvolution0')!;
     assert.ok(conv.utilization! >= 0.9, `qconvolution0 utilisation ${conv.utilization}`);
+    assert.ok(dev.every((l) => l.cyclesKind === 'rtl'));
   });
 
   it('cycle model within 2% of the RTL on every layer of the reference networks (MNIST, fashion-cnn, ResNet-18)', async function () {

@@ -178,7 +178,7 @@ export function buildCli(argv: string[]): Argv {
         };
         out(a.json, result, () =>
           `${ds.name}: accuracy ${(result.accuracy * 100).toFixed(2)}% (${correct}/${r.count}) on ${st.backend}, ${st.seconds.toFixed(2)} s, ${st.imagesPerSecond.toFixed(1)} images/s` +
-          (result.cycles !== undefined ? `; ${result.cycles} device cycles (${result.cyclesPerImage!.toFixed(0)}/image), PE utilisation ${(result.utilization! * 100).toFixed(1)}%` : ''));
+          (result.cycles !== undefined ? `; ${cyclesText(result.cycles, result.cyclesPerImage!, result.cyclesKind)}, PE utilisation ${(result.utilization! * 100).toFixed(1)}%` : ''));
       },
     )
     .command(extraCommands)
@@ -215,10 +215,17 @@ export async function main(argv: string[]): Promise<void> {
  * Device cycles summed over the layers a cycle-counting backend (verilator) ran, and the
  * PE utilisation over all of them (cycle-weighted); nothing for other backends.
  */
-function deviceCycles(layers: LayerStat[], images: number): { cycles?: number; cyclesPerImage?: number; utilization?: number } {
+function deviceCycles(layers: LayerStat[], images: number): { cycles?: number; cyclesKind?: LayerStat['cyclesKind']; cyclesPerImage?: number; utilization?: number } {
   const dev = layers.filter((l) => l.cycles !== undefined);
   if (dev.length === 0) return {};
   const cycles = dev.reduce((s, l) => s + l.cycles!, 0);
   const busy = dev.reduce((s, l) => s + (l.utilization ?? 0) * l.cycles!, 0);
-  return { cycles, cyclesPerImage: cycles / images, utilization: cycles > 0 ? busy / cycles : 0 };
+  return { cycles, cyclesKind: dev[0].cyclesKind, cyclesPerImage: cycles / images, utilization: cycles > 0 ? busy / cycles : 0 };
+}
+
+/** "N device cycles (n/image)" qualified by where they come from (RTL-counted or the kernel's schedule). */
+function cyclesText(cycles: number, perImage: number, kind: LayerStat['cyclesKind']): string {
+  if (kind === 'rtl') return `${cycles} RTL-counted cycles (${perImage.toFixed(0)}/image)`;
+  if (kind === 'schedule') return `${cycles} kernel-schedule cycles (${perImage.toFixed(0)}/image; no fill or drain)`;
+  return `${cycles} device cycles (${perImage.toFixed(0)}/image)`;
 }

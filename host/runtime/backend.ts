@@ -17,6 +17,12 @@ export interface LayerStat {
   ms: number;
   /** Device cycles, where the backend counts them. */
   cycles?: number;
+  /**
+   * Where `cycles` come from: 'rtl', counted clock by clock by the RTL simulation
+   * (fill, skew, drain and all); 'schedule', the kernel's tile schedule at one PE step
+   * per cycle (no fill or drain), as the OpenCL and HLS kernels model themselves.
+   */
+  cyclesKind?: 'rtl' | 'schedule';
   /** Useful binary MACs / (PEs × WORD × cycles), where known. */
   utilization?: number;
 }

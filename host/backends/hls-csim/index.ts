@@ -164,7 +164,7 @@ export class HlsCsimBackend implements Backend {
         const l = s.op - m.segments[seg[0]].start;
         utilization = (seg[1].macs[l] * (cycles / seg[1].cycles[l])) / (this.rows * this.cols * 64 * cycles);
       }
-      return { ...s, cycles, utilization };
+      return { ...s, cycles, cyclesKind: 'schedule' as const, utilization };
     });
     return [...this.host.layerStats(), ...device].sort((a, b) => a.op - b.op);
   }

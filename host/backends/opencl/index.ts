@@ -441,7 +441,7 @@ export class OpenCLBackend implements Backend {
         macs += c.macs * n;
       }
       const pe = this.array.rows * this.array.cols * this.array.word;
-      byOp.set(s.op, cycles > 0 ? { ...s, cycles, utilization: macs / (pe * cycles) } : s);
+      byOp.set(s.op, cycles > 0 ? { ...s, cycles, cyclesKind: 'schedule', utilization: macs / (pe * cycles) } : s);
     }
     return [...byOp.values()].sort((a, b) => a.op - b.op);
   }

@@ -170,7 +170,7 @@ export class VerilatorBackend implements Backend {
   layerStats(): LayerStat[] {
     const pes = this.info.rows * this.info.cols * this.info.word;
     const dev: LayerStat[] = [...this.device.entries()].map(([op, s]) => ({
-      op, name: this.model!.opNames[op], where: 'device', ms: s.ms, cycles: s.cycles, utilization: s.cycles > 0 ? s.macs / (pes * s.cycles) : 0,
+      op, name: this.model!.opNames[op], where: 'device', ms: s.ms, cycles: s.cycles, cyclesKind: 'rtl', utilization: s.cycles > 0 ? s.macs / (pes * s.cycles) : 0,
     }));
     return [...this.host.layerStats(), ...dev].sort((a, b) => a.op - b.op);
   }
