@@ -6,6 +6,7 @@ import { thresholdPack } from '../host/backends/reference/bconv';
 import { activationF32, batchNormF32, batchNormScale, dequantizeF32, quantizeLevel, quantizeValue } from '../host/backends/reference/scalar';
 import { Session } from '../host/runtime/session';
 import { randomImages, randomModel } from './helpers/random-model';
+import { resnet18Cifar } from '../host/zoo/resnet';
 
 /** Level by the folded thresholds, decoded from the packed output of thresholdPack. */
 function foldedLevel(v: number, c: number, C: number, bits: number, t: Int32Array, flip: Uint8Array): number {
@@ -111,4 +112,24 @@ describe('compile: folded epilogues are exact end to end', () => {
       }
     });
   }
+});
+
+describe('compile: one binarize per float tensor', () => {
+  it("a residual unit's first conv and its projection shortcut share the packed input and one device segment", () => {
+    for (const actBits of [1, 2]) {
+      const m = compile(resnet18Cifar({ seed: 3, actBits }));
+      const binarize = m.ops.filter((o) => o.op === 'binarize');
+      const keys = binarize.map((o) => `${o.in}/${(o as { bits: number }).bits}`);
+      assert.equal(new Set(keys).size, keys.length, `duplicate binarize: ${keys}`);
+      const segOf = (i: number) => m.segments.findIndex((s) => i >= s.start && i < s.end);
+      const idx = (name: string) => m.opNames.findIndex((n, i) => n === name && m.ops[i].op === 'bconv');
+      for (const stage of [1, 2, 3, 4]) {
+        const sc = idx(`stage${stage}_unit1_sc`);
+        assert.ok(sc >= 0);
+        assert.equal(segOf(sc), segOf(idx(`stage${stage}_unit1_conv1`)), `stage ${stage}: shortcut in the unit's device segment`);
+        assert.equal(m.ops[sc].in, m.ops[idx(`stage${stage}_unit1_conv1`)].in);
+      }
+      assert.equal(m.segments.filter((s) => s.kind === 'device').length, 8);
+    }
+  });
 });

@@ -60,6 +60,10 @@ class Compiler {
   private readonly flatFrom = new Map<number, Geom>();
   private readonly fusions = new Map<string, Fusion>();
   private readonly absorbed = new Set<string>();
+  /** Float tensor and act bits -> its packed tensor, so two binary layers reading the same
+   *  floats (a residual unit's first conv and its projection shortcut) share one binarize
+   *  and can sit in one device segment. */
+  private readonly binarized = new Map<string, number>();
   private floatWeightBytes = 0;
 
   constructor(private readonly g: IRGraph, private readonly opts: CompileOptions) {
@@ -353,10 +357,14 @@ class Compiler {
     while (cur && this.absorbed.has(cur.name)) cur = this.nodes.get(cur.inputs[0]);
     if (cur && this.fusions.get(cur.name)?.consumer === q) return this.value.get(cur.name)!;
     const x = this.floatValue(q.inputs[0]);
+    const key = `${x}/${q.actBits}`;
+    const shared = this.binarized.get(key);
+    if (shared !== undefined) return shared;
     const out = this.tensor('bits', this.geomOf(x), q.actBits);
     const src = this.flatFrom.get(x);
     if (src) this.flatFrom.set(out, src);
     this.emit({ op: 'binarize', in: x, out, bits: q.actBits }, q.name);
+    this.binarized.set(key, out);
     return out;
   }
 
