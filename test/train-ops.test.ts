@@ -7,6 +7,7 @@ import * as assert from 'node:assert/strict';
 import { makeOps, Ops } from '../host/train/ops';
 import { loadTf, Tensor, Tf } from '../host/train/tfjs';
 import { Rng } from '../host/train/rng';
+import { learningRate } from '../host/train/trainer';
 
 /** d(sum(f(x) * dy))/dx for one input tensor. */
 function gradOf(tf: Tf, f: (x: Tensor) => Tensor, x: Float32Array, shape: number[], dy: Float32Array): Float32Array {
@@ -137,5 +138,16 @@ describe('training ops (tfjs wasm)', function () {
     let lost = 0;
     for (let i = 0; i < x.length; i++) if (got[i] !== ref[i]) lost++;
     assert.ok(lost > 0, 'tfjs MaxPoolGrad now matches: switch net.ts back to tf.maxPool');
+  });
+
+  it('learning-rate schedules run from lr to lrEnd (cosine: the mean half way, exp: the geometric mean)', () => {
+    const close = (a: number, b: number) => assert.ok(Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(b)), `${a} vs ${b}`);
+    for (const s of ['exp', 'cosine'] as const) {
+      close(learningRate(s, 2e-3, 2e-5, 0), 2e-3);
+      close(learningRate(s, 2e-3, 2e-5, 1), 2e-5);
+    }
+    close(learningRate('cosine', 2e-3, 2e-5, 0.5), (2e-3 + 2e-5) / 2);
+    close(learningRate('exp', 2e-3, 2e-5, 0.5), Math.sqrt(2e-3 * 2e-5));
+    assert.ok(learningRate('cosine', 2e-3, 2e-5, 0.25) > learningRate('exp', 2e-3, 2e-5, 0.25));
   });
 });

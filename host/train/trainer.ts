@@ -1,7 +1,7 @@
 /**
  * The training loop: Adam on softmax cross-entropy with a learning rate that falls
- * from `lr` to `lrEnd` (exponentially or on a half cosine), latent binary weights clipped to [-1, 1] after every step, seeded
- * initialisation and shuffling.
+ * from `lr` to `lrEnd` (exponentially or on a half cosine), latent binary weights
+ * clipped to [-1, 1] after every step, seeded initialisation and shuffling.
  *
  * After the last epoch the BatchNorm statistics are estimated layer by layer on
  * training images with the *inference* network (earlier layers already using their
