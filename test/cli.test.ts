@@ -37,6 +37,33 @@ describe('bitweave CLI', function () {
     assertUserError(bw('inspect', path.join(tmp, 'nope.bnn')), /not found/);
     assertUserError(bw('eval', path.join(tmp, 'nope.bnn'), '--dataset', 'mnist', '--backend', 'gpu9000'), /backend/);
     assertUserError(bw('eval', path.join(tmp, 'nope.bnn'), '--dataset', 'cifar'), /dataset/);
+    assertUserError(bw('train', '--arch', 'cnn', '--dataset', 'fashion-mnist', '-o', path.join(tmp, 'x.bnn'), '--lr-schedule', 'step'), /lr-schedule/);
+    assert.ok(!fs.existsSync(path.join(tmp, 'x.bnn')));
+  });
+
+  describe('on the shipped models', () => {
+    const MODELS = path.resolve(__dirname, '../../models');
+
+    it('inspect names a trained model\'s source without an empty file list', () => {
+      const first = bw('inspect', path.join(MODELS, 'fashion-mlp.bnn')).stdout.split('\n')[0];
+      assert.equal(first, 'model fashion-mlp (bitweave-train)');
+    });
+
+    it('eval says where device cycles come from: counted by the RTL or the kernel schedule', () => {
+      const cnn = path.join(MODELS, 'fashion-cnn.bnn');
+      const cases = [['verilator', 'rtl', /; \d+ RTL-counted cycles \(\d+\/image\), PE utilisation/], ['opencl', 'schedule', /; \d+ kernel-schedule cycles \(\d+\/image; no fill or drain\), PE utilisation/]] as const;
+      for (const [backend, kind, text] of cases) {
+        const args = ['eval', cnn, '--dataset', 'fashion-mnist', '--limit', '16', '--backend', backend];
+        const t = bw(...args);
+        assert.equal(t.code, 0, t.stderr);
+        assert.match(t.stdout, text);
+        const j = bw(...args, '--json');
+        assert.equal(j.code, 0, j.stderr);
+        assert.equal(JSON.parse(j.stdout).cyclesKind, kind);
+      }
+      const native = bw('eval', cnn, '--dataset', 'fashion-mnist', '--limit', '16', '--backend', 'native');
+      assert.doesNotMatch(native.stdout, /cycles/);
+    });
   });
 
   describe('on the BMXNet MNIST model', function () {

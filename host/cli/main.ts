@@ -212,8 +212,9 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 /**
- * Device cycles summed over the layers a cycle-counting backend (verilator) ran, and the
- * PE utilisation over all of them (cycle-weighted); nothing for other backends.
+ * Device cycles summed over the layers a cycle-reporting backend ran (verilator: counted by
+ * the RTL; opencl, hls-csim: the kernel's tile schedule), their kind, and the PE
+ * utilisation over all of them (cycle-weighted); nothing for other backends.
  */
 function deviceCycles(layers: LayerStat[], images: number): { cycles?: number; cyclesKind?: LayerStat['cyclesKind']; cyclesPerImage?: number; utilization?: number } {
   const dev = layers.filter((l) => l.cycles !== undefined);
