@@ -83,7 +83,9 @@ clean:
 RTL_SV := sim/bw_pe.sv sim/bw_array.sv sim/bw_row_unit.sv sim/bw_out.sv sim/bw_feeder.sv sim/bw_seq.sv sim/bw_top.sv
 RTL_DIR := build/rtl
 RTL_LIB := build/libbitweave_rtl.so
-RTL_TOP_PARAMS := MAX_OUT_BITS=2 PDEPTH=512 TS=16
+# DRAIN: output columns leaving the array per cycle (0 = COLS, the default build)
+DRAIN ?= 0
+RTL_TOP_PARAMS := MAX_OUT_BITS=2 PDEPTH=512 TS=16 DRAIN=$(DRAIN)
 HAVE_VERILATOR := $(shell command -v verilator 2>/dev/null)
 .PHONY: rtl rtl-lint rtl-variant synth bitstream
 
@@ -122,16 +124,17 @@ bitstream: build
 	@./sim/ice40/bitstream.sh $(BOARD) build/bitstream/$(BOARD)
 
 # the model at another array size, for tests of the parameterisation:
-#   make rtl-variant ROWS=4 COLS=16; BITWEAVE_RTL_LIB=build/rtl-4x16/libbitweave_rtl.so npx mocha ...
+#   make rtl-variant ROWS=4 COLS=16 [DRAIN=d]; BITWEAVE_RTL_LIB=build/rtl-4x16[-dd]/libbitweave_rtl.so npx mocha ...
+VARIANT = build/rtl-$(ROWS)x$(COLS)$(if $(filter-out 0,$(DRAIN)),-d$(DRAIN))
 rtl-variant: $(RTL_DIR)/vl/verilated.o $(RTL_DIR)/vl/verilated_fst_c.o $(RTL_DIR)/vl/verilated_threads.o
 	@test -n "$(ROWS)" -a -n "$(COLS)" || { echo "give ROWS=.. COLS=.."; exit 1; }
-	@mkdir -p build/rtl-$(ROWS)x$(COLS)
-	node dist/host/array/write-headers.js build/rtl-$(ROWS)x$(COLS) $(ROWS) $(COLS)
+	@mkdir -p $(VARIANT)
+	node dist/host/array/write-headers.js $(VARIANT) $(ROWS) $(COLS)
 	nice verilator --cc -O3 --x-assign fast --x-initial fast --noassert --trace-fst -Wno-fatal \
-	  $(addprefix -G,$(RTL_TOP_PARAMS)) --top-module bw_top -Ibuild/rtl-$(ROWS)x$(COLS) -Mdir build/rtl-$(ROWS)x$(COLS)/obj \
-	  -CFLAGS "-fPIC -O2" --build -j 2 build/rtl-$(ROWS)x$(COLS)/bitweave_array.svh $(RTL_SV) >/dev/null
-	nice $(CXX) $(subst -I$(RTL_DIR) ,-Ibuild/rtl-$(ROWS)x$(COLS) -Ibuild/rtl-$(ROWS)x$(COLS)/obj ,$(RTL_CXXFLAGS)) $(addprefix -DBW_,$(RTL_TOP_PARAMS)) \
-	  -shared -o build/rtl-$(ROWS)x$(COLS)/libbitweave_rtl.so sim/bw_rtl.cpp build/rtl-$(ROWS)x$(COLS)/obj/Vbw_top__ALL.a \
+	  $(addprefix -G,$(RTL_TOP_PARAMS)) --top-module bw_top -I$(VARIANT) -Mdir $(VARIANT)/obj \
+	  -CFLAGS "-fPIC -O2" --build -j 2 $(VARIANT)/bitweave_array.svh $(RTL_SV) >/dev/null
+	nice $(CXX) $(subst -I$(RTL_DIR) ,-I$(VARIANT) -I$(VARIANT)/obj ,$(RTL_CXXFLAGS)) $(addprefix -DBW_,$(RTL_TOP_PARAMS)) \
+	  -shared -o $(VARIANT)/libbitweave_rtl.so sim/bw_rtl.cpp $(VARIANT)/obj/Vbw_top__ALL.a \
 	  $(RTL_DIR)/vl/verilated.o $(RTL_DIR)/vl/verilated_fst_c.o $(RTL_DIR)/vl/verilated_threads.o -lz -lpthread
 
 rtl-lint: $(RTL_DIR)/bitweave_array.svh

@@ -1,16 +1,21 @@
 // bitweave RTL: the ROWS x COLS grid of PEs with input skew, drain chains and output deskew.
 // Inputs arrive unskewed at the edge: row r's weight word and control are delayed r cycles,
 // column c's activation word c cycles, so PE(r,c) sees word k of a tile at edge time k+r+c.
-// When the tile's last word has passed the end of row r, the row's result buffers load
-// into a drain chain that shifts one column per cycle towards column 0; row outputs are
-// then delayed by ROWS-1-r cycles so that all rows leave together, one column per cycle.
-// The tile period P must be >= COLS (the feeder guarantees it).
+// When the tile's last word has passed the end of row r, the row's results load into a
+// drain chain that shifts towards column 0 by DRAIN columns per cycle (by one when
+// `drain1`, for pool windows that the row units fold in stream order); row outputs are then
+// delayed by ROWS-1-r cycles so that all rows leave together, DRAIN columns per cycle
+// (lane d = column col+d). The tile period P must be >= COLS/DRAIN (>= COLS when drain1).
+// With DRAIN > 1 a tile can finish before the previous one has reached the row's end, so
+// PE(r,c)'s result is first delayed COLS-1-c cycles (column deskew); with DRAIN = 1 the
+// PE's result register holds it long enough (P >= COLS).
 module bw_array #(
   parameter int ROWS = 8,
   parameter int COLS = 8,
   parameter int WORD = 64,
   parameter int ACC = 24,
-  parameter int PCW = 7
+  parameter int PCW = 7,
+  parameter int DRAIN = 1   // columns leaving per cycle; divides COLS
 ) (
   input  logic                 clk,
   input  logic                 and_mode,
@@ -21,9 +26,13 @@ module bw_array #(
   input  logic                 first,
   input  logic                 last,
   input  logic [2:0]           b,
+  input  logic                 drain1,      // drain one column per cycle (pool layers)
   output logic                 out_valid,
-  output logic [ROWS*ACC-1:0]  out_v
+  output logic [DRAIN*ROWS*ACC-1:0] out_v   // lane d, row r at (d*ROWS + r)*ACC
 );
+  if (DRAIN < 1 || COLS % DRAIN != 0) begin : g_drain_check
+    $error("bw_array: DRAIN must divide COLS");
+  end
   localparam int CW = WORD + 6; // weight word + en, first, last, b[2:0]
 
   // horizontal (weight + control) and vertical (activation + popcount) links
@@ -86,7 +95,25 @@ module bw_array #(
   end
   /* verilator lint_on UNUSEDSIGNAL */
 
-  // drain chains and deskew
+  // column deskew (DRAIN > 1): every column of a row reaches its drain chain together
+  logic [ACC-1:0] held [ROWS][COLS];
+  for (genvar r = 0; r < ROWS; r++) begin : g_held
+    for (genvar c = 0; c < COLS; c++) begin : g_col
+      localparam int CD = DRAIN > 1 ? COLS - 1 - c : 0;
+      if (CD == 0) begin : g_direct
+        assign held[r][c] = res[r][c];
+      end else begin : g_delay
+        logic [ACC-1:0] q [CD];
+        always_ff @(posedge clk) begin
+          q[0] <= res[r][c];
+          for (int i = 1; i < CD; i++) q[i] <= q[i-1];
+        end
+        assign held[r][c] = q[CD-1];
+      end
+    end
+  end
+
+  // drain chains and row deskew
   logic [ROWS-1:0] row_valid;
   for (genvar r = 0; r < ROWS; r++) begin : g_drain
     logic [ACC-1:0] d [COLS];
@@ -96,33 +123,41 @@ module bw_array #(
     always_ff @(posedge clk) begin
       for (int c = 0; c < COLS; c++) begin
         if (load) begin
-          d[c] <= res[r][c];
+          d[c] <= held[r][c];
           dv[c] <= 1'b1;
-        end else if (c == COLS - 1) begin
-          d[c] <= '0;
-          dv[c] <= 1'b0;
+        end else if (drain1 || DRAIN == 1) begin
+          d[c] <= c + 1 < COLS ? d[(c + 1) % COLS] : '0;
+          dv[c] <= c + 1 < COLS ? dv[(c + 1) % COLS] : 1'b0;
         end else begin
-          d[c] <= d[c+1];
-          dv[c] <= dv[c+1];
+          d[c] <= c + DRAIN < COLS ? d[(c + DRAIN) % COLS] : '0;
+          dv[c] <= c + DRAIN < COLS ? dv[(c + DRAIN) % COLS] : 1'b0;
         end
       end
     end
+    logic [DRAIN*ACC-1:0] lanes;
+    for (genvar l = 0; l < DRAIN; l++) begin : g_lane
+      assign lanes[l*ACC +: ACC] = d[l];
+    end
     localparam int DLY = ROWS - 1 - r;
+    logic [DRAIN*ACC-1:0] outl;
     if (DLY == 0) begin : g_nodelay
-      assign out_v[r*ACC +: ACC] = d[0];
+      assign outl = lanes;
       assign row_valid[r] = dv[0];
     end else begin : g_deskew
-      logic [ACC-1:0] q [DLY];
+      logic [DRAIN*ACC-1:0] q [DLY];
       always_ff @(posedge clk) begin
-        q[0] <= d[0];
+        q[0] <= lanes;
         for (int i = 1; i < DLY; i++) q[i] <= q[i-1];
       end
-      assign out_v[r*ACC +: ACC] = q[DLY-1];
+      assign outl = q[DLY-1];
       assign row_valid[r] = 1'b0; // aligned with the last row's valid
       /* verilator lint_off UNUSEDSIGNAL */
       logic unused_dv;
       assign unused_dv = ^dv[0];
       /* verilator lint_on UNUSEDSIGNAL */
+    end
+    for (genvar l = 0; l < DRAIN; l++) begin : g_out
+      assign out_v[(l*ROWS + r)*ACC +: ACC] = outl[l*ACC +: ACC];
     end
   end
   assign out_valid = row_valid[ROWS-1];

@@ -1,11 +1,13 @@
 // bitweave RTL: the sliding-window feeder. For each tile (ROWS output channels x COLS
 // pixel-stream entries, prepared by the sequencer in the tile ring) it walks the kernel
-// window (ky, kx, plane, word) for P = max(K, COLS) steps: column c reads the activation
+// window (ky, kx, plane, word) for P steps (bw_seq sets P >= K): column c reads the activation
 // word at its entry's base + the window offset, or substitutes the pad word when the tap
 // lies outside the input map (PAD_BIT in the real channel bits, 0 in the tail); row r
 // reads weight word W_OFF + (oc0+r)*WK + (ky*KW+kx)*IN_WORDS + j. No im2col copy exists.
-// Steps K..P-1 are bubbles, so that the drain of a tile (COLS cycles) never lags.
-// Tiles are issued back to back: the next one starts the cycle after the last step.
+// Steps K..P-1 are bubbles, so that the drain of a tile never lags.
+// Tiles are issued back to back: the next one starts the cycle after the last step. On
+// pool layers a ring slot is one tile of the slot's channel group; otherwise the slot is
+// issued once per channel group (g = 0..G-1) before it is taken from the ring.
 module bw_feeder #(
   parameter int ROWS = 8,
   parameter int COLS = 8,
@@ -17,7 +19,9 @@ module bw_feeder #(
   input  logic                 rst,
   // layer configuration
   input  logic [31:0]          k_steps,    // K = KH*KW*IN_PLANES*IN_WORDS
-  input  logic [31:0]          period,     // P = max(K, COLS)
+  input  logic [31:0]          period,     // P >= K
+  input  logic                 pool,       // slot = one tile of group g (else: of every group)
+  input  logic [31:0]          ngroups,    // G
   input  logic [31:0]          kw,
   input  logic [31:0]          in_words,
   input  logic [31:0]          in_planes,
@@ -69,17 +73,23 @@ module bw_feeder #(
 
   logic start_tile;
   assign start_tile = ready && (!active || s == period - 1);
-  assign take = start_tile;
+
+  // channel group of the next tile
+  logic [GW-1:0] grp, tg;
+  assign tg = pool ? g : grp;
+  assign take = start_tile && (pool || 32'(grp) + 1 >= ngroups);
 
   logic [31:0] oc0;
-  assign oc0 = 32'(g) * ROWS;
+  assign oc0 = 32'(tg) * ROWS;
 
   always_ff @(posedge clk) begin
     if (rst) begin
       active <= 1'b0;
       s <= '0;
+      grp <= '0;
     end else if (start_tile) begin
       active <= 1'b1;
+      grp <= take ? '0 : grp + 1'b1;
       s <= '0;
       ky <= '0; kx <= '0; pl <= '0; j <= '0;
       krow <= '0; koff <= '0; wpix <= '0;
@@ -90,7 +100,7 @@ module bw_feeder #(
         cvalid[c] <= 32'(c) < 32'(nvalid);
       end
       for (int r = 0; r < ROWS; r++) rvalid[r] <= oc0 + 32'(r) < out_c;
-      wbase <= w_off + 32'(g) * gwk;
+      wbase <= w_off + 32'(tg) * gwk;
     end else if (active) begin
       if (s == period - 1) active <= 1'b0;
       s <= s + 1;

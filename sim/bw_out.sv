@@ -1,11 +1,14 @@
 // bitweave RTL: the output side of the array. Takes the deskewed accumulators (all rows,
-// one column per cycle), looks up each column's pixel-stream tag (valid, pool first/last,
-// output address) in the tile ring, runs the ROWS row units in lock-step and packs their
-// results into arena writes:
-//   threshold epilogue: plane b of the k-bit levels -> one masked 64-bit word per plane
-//     (write lane b); the channel group's bits, plus the zero tail bits past OUT_C when
+// DRAIN columns per cycle, or one on pool layers), looks up each column's pixel-stream
+// tag (valid, pool first/last, output address) in the tile ring, runs the ROWS row units
+// in lock-step and packs their results into arena writes, ROWS write lanes per drained
+// column (lane d*ROWS + l for column col+d):
+//   threshold epilogue: plane l of the k-bit levels -> one masked 64-bit word per plane
+//     (write lane l); the channel group's bits, plus the zero tail bits past OUT_C when
 //     the group holds the last channel;
 //   int epilogue: row r writes its int32 into its half of the 64-bit word (lane r).
+// Channel group of a tile: the ring slot's on pool layers; otherwise a slot's columns
+// serve every group in turn (group-inner order, see bw_seq), counted here.
 module bw_out #(
   parameter int ROWS = 8,
   parameter int COLS = 8,
@@ -14,23 +17,26 @@ module bw_out #(
   parameter int PDEPTH = 512,
   parameter int PWID = 2 + 32 * ((1 << MAX_OUT_BITS) - 1),
   parameter int GW = $clog2(PDEPTH),
-  parameter int TS = 16
+  parameter int TS = 16,
+  parameter int DRAIN = 1
 ) (
   input  logic                 clk,
   input  logic                 rst,
   // from the array
   input  logic                 out_valid,
-  input  logic [ROWS*ACC-1:0]  out_v,
-  // tile ring lookup (combinational)
+  input  logic [DRAIN*ROWS*ACC-1:0] out_v,
+  // tile ring lookup (combinational), lane d = column rd_col + d
   output logic [$clog2(TS)-1:0] rd_slot,
   output logic [$clog2(COLS > 1 ? COLS : 2)-1:0] rd_col,
-  input  logic                 tag_first,
-  input  logic                 tag_last,
-  input  logic [31:0]          tag_obase,
+  input  logic                 tag_first,   // column rd_col
+  input  logic [DRAIN-1:0]     tag_last,
+  input  logic [DRAIN*32-1:0]  tag_obase,
   input  logic [GW-1:0]        slot_g,
   input  logic [$clog2(COLS+1)-1:0] slot_nvalid,
   // layer configuration
   input  logic                 thr,
+  input  logic                 drain1,     // pool layer: one column per cycle, groups from the ring
+  input  logic [31:0]          ngroups,
   input  logic [ACC-1:0]       tail,
   input  logic [MAX_OUT_BITS:0] nthr,
   input  logic [31:0]          out_c,
@@ -41,28 +47,44 @@ module bw_out #(
   input  logic [GW-1:0]        pw_addr,
   input  logic [ROWS*PWID-1:0] pw_data,
   // arena write lanes
-  output logic [ROWS-1:0]      o_en,
-  output logic [ROWS*32-1:0]   o_addr,
-  output logic [ROWS*64-1:0]   o_data,
-  output logic [ROWS*64-1:0]   o_mask,
-  output logic                 tile_done
+  output logic [DRAIN*ROWS-1:0]    o_en,
+  output logic [DRAIN*ROWS*32-1:0] o_addr,
+  output logic [DRAIN*ROWS*64-1:0] o_data,
+  output logic [DRAIN*ROWS*64-1:0] o_mask,
+  output logic                 tile_done   // a ring slot is no longer needed
 );
   localparam int CB = $clog2(COLS > 1 ? COLS : 2);
   localparam int SB = $clog2(TS);
 
-  // S0: column / tile counters
+  // S0: column / group / slot counters
   logic [CB-1:0] col;
   logic [SB-1:0] slot;
+  logic [GW-1:0] grp;
+  logic [31:0] step;
+  logic tile_end, slot_end;
+  logic [GW-1:0] g0;
+  always_comb begin
+    step = drain1 ? 32'd1 : DRAIN;
+    tile_end = 32'(col) + step >= COLS;
+    slot_end = tile_end && (drain1 || 32'(grp) + 1 >= ngroups);
+    g0 = drain1 ? slot_g : grp;
+  end
   always_ff @(posedge clk) begin
     if (rst) begin
       col <= '0;
       slot <= '0;
+      grp <= '0;
     end else if (out_valid) begin
-      if (32'(col) == COLS - 1) begin
+      if (tile_end) begin
         col <= '0;
-        slot <= slot + 1'b1;
+        if (slot_end) begin
+          slot <= slot + 1'b1;
+          grp <= '0;
+        end else begin
+          grp <= grp + 1'b1;
+        end
       end else begin
-        col <= col + 1'b1;
+        col <= col + CB'(step);
       end
     end
   end
@@ -70,50 +92,55 @@ module bw_out #(
   assign rd_col = col;
 
   // S1 registers (shared control)
-  logic valid1, first1, last1, tdone1;
-  logic [31:0] obase1;
-  logic [GW-1:0] g1;
-  logic [ROWS*ACC-1:0] v1;
-  // S2, S3
-  logic emit2, tdone2, emit3, tdone3;
-  logic [31:0] obase2, obase3;
-  logic [GW-1:0] g2, g3;
+  logic [DRAIN-1:0] valid1, last1, emit2, emit3;
+  logic first1, tdone1, tdone2, tdone3;
+  logic [31:0] obase1 [DRAIN];
+  logic [31:0] obase2 [DRAIN];
+  logic [31:0] obase3 [DRAIN];
+  logic [GW-1:0] g1, g2, g3;
+  logic [DRAIN*ROWS*ACC-1:0] v1;
 
   always_ff @(posedge clk) begin
     if (rst) begin
-      valid1 <= 1'b0;
+      valid1 <= '0;
       tdone1 <= 1'b0;
-      emit2 <= 1'b0;
+      emit2 <= '0;
       tdone2 <= 1'b0;
-      emit3 <= 1'b0;
+      emit3 <= '0;
       tdone3 <= 1'b0;
     end else begin
-      valid1 <= out_valid && ({1'b0, col} < slot_nvalid);
-      tdone1 <= out_valid && 32'(col) == COLS - 1;
-      emit2 <= valid1 && last1;
+      for (int d = 0; d < DRAIN; d++) valid1[d] <= out_valid && 32'(d) < step && 32'(col) + 32'(d) < 32'(slot_nvalid);
+      tdone1 <= out_valid && slot_end;
+      emit2 <= valid1 & last1;
       tdone2 <= tdone1;
       emit3 <= emit2;
       tdone3 <= tdone2;
     end
     first1 <= tag_first;
     last1 <= tag_last;
-    obase1 <= tag_obase;
-    g1 <= slot_g;
+    for (int d = 0; d < DRAIN; d++) begin
+      obase1[d] <= tag_obase[d*32 +: 32];
+      obase2[d] <= obase1[d];
+      obase3[d] <= obase2[d];
+    end
+    g1 <= g0;
     v1 <= out_v;
-    obase2 <= obase1;
     g2 <= g1;
-    obase3 <= obase2;
     g3 <= g2;
   end
 
-  logic [MAX_OUT_BITS-1:0] level3 [ROWS];
-  logic [31:0] e3 [ROWS];
+  logic [DRAIN*MAX_OUT_BITS-1:0] level3 [ROWS];
+  logic [DRAIN*32-1:0] e3 [ROWS];
   for (genvar r = 0; r < ROWS; r++) begin : g_row
-    bw_row_unit #(.ACC(ACC), .MAX_OUT_BITS(MAX_OUT_BITS), .PDEPTH(PDEPTH), .PWID(PWID), .GW(GW)) ru (
+    logic [DRAIN*ACC-1:0] vr;
+    for (genvar d = 0; d < DRAIN; d++) begin : g_lane
+      assign vr[d*ACC +: ACC] = v1[(d*ROWS + r)*ACC +: ACC];
+    end
+    bw_row_unit #(.ACC(ACC), .MAX_OUT_BITS(MAX_OUT_BITS), .PDEPTH(PDEPTH), .PWID(PWID), .GW(GW), .DRAIN(DRAIN)) ru (
       .clk,
       .pw_en(pw_en[r]), .pw_addr, .pw_data(pw_data[r*PWID +: PWID]),
-      .pr_addr(slot_g),
-      .v1(v1[r*ACC +: ACC]), .valid1, .first1, .tail, .nthr,
+      .pr_addr(g0),
+      .v1(vr), .valid1(valid1[0]), .first1, .tail, .nthr,
       .level3(level3[r]), .e3(e3[r])
     );
   end
@@ -131,22 +158,28 @@ module bw_out #(
   end
 
   always_ff @(posedge clk) begin
-    for (int l = 0; l < ROWS; l++) begin
-      if (thr) begin
-        logic [63:0] d;
-        d = '0;
-        for (int r = 0; r < ROWS; r++) d[(oc0[5:0] + 6'(r))] = (l < MAX_OUT_BITS) && (oc0 + 32'(r) < out_c) ? level3[r][l % MAX_OUT_BITS] : 1'b0;
-        o_en[l] <= !rst && emit3 && 32'(l) < out_bits;
-        o_addr[l*32 +: 32] <= obase3 + 32'(l) * out_words + (oc0 >> 6);
-        o_data[l*64 +: 64] <= d;
-        o_mask[l*64 +: 64] <= grp_mask | tail_mask;
-      end else begin
-        logic [31:0] idx;
-        idx = obase3 + oc0 + 32'(l);
-        o_en[l] <= !rst && emit3 && oc0 + 32'(l) < out_c;
-        o_addr[l*32 +: 32] <= idx >> 1;
-        o_data[l*64 +: 64] <= {e3[l], e3[l]};
-        o_mask[l*64 +: 64] <= idx[0] ? {32'hffffffff, 32'h0} : {32'h0, 32'hffffffff};
+    for (int d = 0; d < DRAIN; d++) begin
+      for (int l = 0; l < ROWS; l++) begin
+        int q;
+        q = d * ROWS + l;
+        o_en[q] <= !rst && emit3[d] && (thr ? 32'(l) < out_bits : oc0 + 32'(l) < out_c);
+        // data, address and mask only change with a write (fewer toggles, faster simulation)
+        if (emit3[d]) begin
+          if (thr) begin
+            logic [63:0] w;
+            w = '0;
+            for (int r = 0; r < ROWS; r++) w[(oc0[5:0] + 6'(r))] = (l < MAX_OUT_BITS) && (oc0 + 32'(r) < out_c) ? level3[r][d*MAX_OUT_BITS + l % MAX_OUT_BITS] : 1'b0;
+            o_addr[q*32 +: 32] <= obase3[d] + 32'(l) * out_words + (oc0 >> 6);
+            o_data[q*64 +: 64] <= w;
+            o_mask[q*64 +: 64] <= grp_mask | tail_mask;
+          end else begin
+            logic [31:0] idx;
+            idx = obase3[d] + oc0 + 32'(l);
+            o_addr[q*32 +: 32] <= idx >> 1;
+            o_data[q*64 +: 64] <= {e3[l][d*32 +: 32], e3[l][d*32 +: 32]};
+            o_mask[q*64 +: 64] <= idx[0] ? {32'hffffffff, 32'h0} : {32'h0, 32'hffffffff};
+          end
+        end
       end
     end
     tile_done <= !rst && tdone3;

@@ -27,6 +27,7 @@ template <class T> inline void set32(T &v, int i, uint32_t x) {
 }
 template <std::size_t N> inline void set32(VlWide<N> &v, int i, uint32_t x) { v[i] = x; }
 template <class T> inline bool bit(const T &v, int i) { return ((uint64_t)v >> i) & 1; }
+template <std::size_t N> inline bool bit(const VlWide<N> &v, int i) { return (v[i / 32] >> (i % 32)) & 1; }
 
 constexpr uint64_t MAX_WORDS = 1ull << 31;  // 16 GiB of 64-bit words; addresses are 32-bit
 
@@ -52,6 +53,7 @@ std::string lib_error;
 
 int rows() { return BW_ROWS; }
 int cols() { return BW_COLS; }
+int drain() { return BW_DRAIN == 0 ? BW_COLS : BW_DRAIN; }  // columns drained per cycle
 
 Rtl *handle(void *h) {
   Rtl *r = static_cast<Rtl *>(h);
@@ -79,7 +81,7 @@ void tick(Rtl *r) {
   t->clk = 1;
   t->eval();
   dump(r);
-  for (int l = 0; l < rows(); l++) {
+  for (int l = 0; l < rows() * drain(); l++) {
     if (!bit(t->o_en, l)) continue;
     uint32_t a = get32(t->o_addr, l);
     if (a >= r->arena.size()) {
@@ -146,10 +148,10 @@ extern "C" {
 
 int bwrtl_info(int32_t *info, int32_t n) {
   if (!info || n < 0) return BWRTL_E_ARG;
-  const int32_t v[8] = {rows(), cols(), BW_WORD, BW_ACC_BITS, BW_MAX_OUT_BITS, BW_PDEPTH, BW_TS,
-                        BW_DESC_WORDS};
-  for (int32_t i = 0; i < n && i < 8; i++) info[i] = v[i];
-  return 8;
+  const int32_t v[9] = {rows(), cols(), BW_WORD, BW_ACC_BITS, BW_MAX_OUT_BITS, BW_PDEPTH, BW_TS,
+                        BW_DESC_WORDS, drain()};
+  for (int32_t i = 0; i < n && i < 9; i++) info[i] = v[i];
+  return 9;
 }
 
 void *bwrtl_create(void) {

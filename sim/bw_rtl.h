@@ -24,7 +24,8 @@ extern "C" {
 #define BWRTL_MEM_WEIGHT 2 /* 64-bit weight words */
 #define BWRTL_MEM_ARENA 3  /* 64-bit arena words of the whole batch */
 
-/* info[0..7] = rows, cols, word, acc_bits, max_out_bits, pdepth, tile slots, desc_words */
+/* info[0..8] = rows, cols, word, acc_bits, max_out_bits, pdepth, tile slots, desc_words,
+   drain (columns leaving the array per cycle); returns the number of fields (9) */
 int bwrtl_info(int32_t *info, int32_t n);
 void *bwrtl_create(void);
 int bwrtl_free(void *h);

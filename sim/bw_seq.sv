@@ -1,5 +1,6 @@
 // bitweave RTL: the layer-program sequencer. Walks the layer program that
-// host/array/program.ts encodes: for each layer it reads the descriptor, derives the
+// host/array/program.ts encodes: for each layer it reads the descriptor (prefetched while
+// the previous layer runs), derives the
 // loop bounds, loads the per-channel parameters (thresholds, flip / pool-min flags) into
 // the row units, then enumerates the pixel stream of the whole batch once per channel
 // group and fills the tile ring that the feeder and the output unit consume.
@@ -8,9 +9,15 @@
 // pixel (ay, ax) of its pool window (clipped to the map; a layer without pool has 1x1
 // windows), in raster order, one entry per cycle. An entry carries the arena address of
 // its window origin, the window origin (iy0, ix0) for the pad test, the pool first/last
-// flags and the output address. COLS entries (fewer at the end of a group) form a tile.
-// Loop order: layer -> channel group (ROWS output channels) -> tiles over the batch, so
-// dense layers fill the columns with different images.
+// flags and the output address. COLS entries (fewer at the end of the stream) form a ring
+// slot. Loop order on pool layers: layer -> channel group (ROWS output channels) -> tiles
+// over the batch (a pool window may span tiles, and the row units fold it in stream
+// order). Other layers: layer -> slot -> channel group, so the feeder and the output unit
+// reuse one slot for every group and the one-entry-per-cycle walker keeps up with short
+// tiles. Dense layers fill the columns with different images.
+// Tile period P: max(K, COLS) on pool layers (the drain then moves one column per cycle);
+// otherwise max(K, COLS/DRAIN, ceil(COLS/G)), so that the drain (DRAIN columns per cycle)
+// and the walker (COLS cycles per slot, G tiles per slot) both keep up.
 module bw_seq #(
   parameter int ROWS = 8,
   parameter int COLS = 8,
@@ -21,7 +28,8 @@ module bw_seq #(
   parameter int PWID = 2 + 32 * ((1 << MAX_OUT_BITS) - 1),
   parameter int GW = $clog2(PDEPTH),
   parameter int TS = 16,
-  parameter int DESC_WORDS = 32
+  parameter int DESC_WORDS = 32,
+  parameter int DRAIN = 1
 ) (
   input  logic                 clk,
   input  logic                 rst,
@@ -48,6 +56,8 @@ module bw_seq #(
   // layer configuration for the datapath
   output logic                 and_mode,
   output logic                 thr,
+  output logic                 pool,
+  output logic [31:0]          ngroups,
   output logic [ACC-1:0]       tail,
   output logic [MAX_OUT_BITS:0] nthr,
   output logic [31:0]          out_c,
@@ -78,9 +88,9 @@ module bw_seq #(
   // output side of the ring
   input  logic [$clog2(TS)-1:0] o_slot,
   input  logic [$clog2(COLS > 1 ? COLS : 2)-1:0] o_col,
-  output logic                 o_first,
-  output logic                 o_last,
-  output logic [31:0]          o_obase,
+  output logic                 o_first,     // column o_col
+  output logic [DRAIN-1:0]     o_last,      // lane d: column o_col + d
+  output logic [DRAIN*32-1:0]  o_obase,
   output logic [GW-1:0]        o_g,
   output logic [$clog2(COLS+1)-1:0] o_nvalid,
   input  logic                 o_tile_done
@@ -106,9 +116,8 @@ module bw_seq #(
   endfunction
 
   // derived layer values
-  logic pool;
   logic [5:0] in_c;
-  logic [31:0] px, kk, wk, ngroups, acc_h, acc_w, out_h, out_w, opx;
+  logic [31:0] px, kk, wk, acc_h, acc_w, out_h, out_w, opx;
   logic [31:0] kh, sh, sw, ph, pw, pkh, pkw, psh, psw, pph, ppw, in_off, out_off, t_off, f_off;
 
   // counters of the tile ring
@@ -173,8 +182,25 @@ module bw_seq #(
   assign f_nvalid = r_nvalid[islot];
   assign f_g = r_g[islot];
   assign o_first = r_first[o_slot][o_col];
-  assign o_last = r_last[o_slot][o_col];
-  assign o_obase = r_obase[o_slot][o_col];
+  always_comb begin
+    for (int d = 0; d < DRAIN; d++) begin
+      o_last[d] = 1'b0;
+      o_obase[d*32 +: 32] = '0;
+      for (int c = 0; c < COLS; c++) begin
+        if (32'(o_col) + 32'(d) == 32'(c)) begin
+          o_last[d] = r_last[o_slot][c];
+          o_obase[d*32 +: 32] = r_obase[o_slot][c];
+        end
+      end
+    end
+  end
+
+  // smallest period that lets G tiles cover the walker's COLS cycles per slot
+  logic [31:0] pwalk;
+  always_comb begin
+    pwalk = COLS;
+    for (int p = COLS; p >= 1; p--) if (32'(p) * ngroups >= COLS) pwalk = p;
+  end
   assign o_g = r_g[o_slot];
   assign o_nvalid = r_nvalid[o_slot];
 
@@ -208,6 +234,7 @@ module bw_seq #(
       pvalid_q <= 1'b0;
       if (f_take) iss_cnt <= iss_cnt + 1;
       if (o_tile_done) drn_cnt <= drn_cnt + 1;
+      if (d_en) dsc[didx] <= d_rdata; // the descriptor word requested last cycle
       case (st)
         S_IDLE: if (start) begin
           done <= 1'b0;
@@ -222,8 +249,7 @@ module bw_seq #(
           end
         end
         S_DESC: begin
-          // request word dcount, capture the word requested last cycle
-          if (d_en) dsc[didx] <= d_rdata;
+          // request word dcount (words prefetched during the previous layer are done)
           if (dcount < DESC_WORDS) begin
             d_en <= 1'b1;
             d_addr <= dbase + dcount;
@@ -232,6 +258,7 @@ module bw_seq #(
           end else begin
             st <= S_PREP;
             prep <= '0;
+            dcount <= '0;
           end
         end
         S_PREP: begin
@@ -295,7 +322,12 @@ module bw_seq #(
               opx <= thr ? m16(out_bits[15:0], out_words[15:0]) : out_c;
             end
             default: begin
-              period <= k_steps > COLS ? k_steps : COLS;
+              if (pool) period <= k_steps > COLS ? k_steps : COLS;
+              else begin
+                logic [31:0] pmin;
+                pmin = COLS / DRAIN > pwalk ? COLS / DRAIN : pwalk;
+                period <= k_steps > pmin ? k_steps : pmin;
+              end
               gwk <= wk << RSHIFT;
               for (int r = 0; r < ROWS; r++) wrow[r*32 +: 32] <= m16(wk[15:0], 16'(r));
               if (err != 0 || k_steps == 0 || (k_steps | rowpx | px | opx | wk) > 32'hffff) begin
@@ -353,6 +385,13 @@ module bw_seq #(
           end
         end
         S_RUN: begin
+          // prefetch the next layer's descriptor (prep has read this one's)
+          if (layer + 1 < n_layers && dcount < DESC_WORDS) begin
+            d_en <= 1'b1;
+            d_addr <= dbase + DESC_WORDS + dcount;
+            didx <= $bits(didx)'(dcount);
+            dcount <= dcount + 1;
+          end
           if (layer_idle) begin
             st <= S_NEXT;
           end
@@ -361,7 +400,6 @@ module bw_seq #(
           if (layer + 1 < n_layers) begin
             layer <= layer + 1;
             dbase <= dbase + DESC_WORDS;
-            dcount <= '0;
             st <= S_DESC;
           end else begin
             st <= S_IDLE;
@@ -418,7 +456,7 @@ module bw_seq #(
               end else begin
                 gn <= '0;
                 nbase <= '0;
-                if (gg != ngroups - 1) gg <= gg + 1;
+                if (pool && gg != ngroups - 1) gg <= gg + 1;
                 else gen_done <= 1'b1;
               end
             end
@@ -462,6 +500,6 @@ module bw_seq #(
 
   /* verilator lint_off UNUSEDSIGNAL */
   logic unused;
-  assign unused = ^{e_endlayer, pool, dsc[bitweave_array::D_RESERVED], kk[31:16]};
+  assign unused = ^{e_endlayer, dsc[bitweave_array::D_RESERVED], kk[31:16]};
   /* verilator lint_on UNUSEDSIGNAL */
 endmodule

@@ -6,11 +6,12 @@
 // address register is the lane's address register); writes are 64-bit words with a bit
 // mask. Lanes: descriptors (32-bit words), ROWS parameter lanes (int32), ROWS weight
 // lanes and COLS activation lanes (64-bit words of the weight buffer and of the arena of
-// the whole batch), ROWS arena write lanes. Image n's arena starts at n * arena_words.
+// the whole batch), ROWS * DRAIN arena write lanes. Image n's arena starts at n * arena_words.
 module bw_top #(
   parameter int MAX_OUT_BITS = 2,  // largest k of k-bit threshold outputs
   parameter int PDEPTH = 512,      // channel groups per layer the row units hold
-  parameter int TS = 16            // tiles in flight (ring slots)
+  parameter int TS = 16,           // tiles in flight (ring slots)
+  parameter int DRAIN = 0          // columns drained per cycle (0 = COLS); divides COLS
 ) (
   input  logic clk,
   input  logic rst,
@@ -34,10 +35,10 @@ module bw_top #(
   output logic [bitweave_array::COLS-1:0] a_en,
   output logic [bitweave_array::COLS*32-1:0] a_addr,
   input  logic [bitweave_array::COLS*64-1:0] a_rdata,
-  output logic [bitweave_array::ROWS-1:0] o_en,
-  output logic [bitweave_array::ROWS*32-1:0] o_addr,
-  output logic [bitweave_array::ROWS*64-1:0] o_data,
-  output logic [bitweave_array::ROWS*64-1:0] o_mask
+  output logic [bitweave_array::ROWS*(DRAIN == 0 ? bitweave_array::COLS : DRAIN)-1:0] o_en,
+  output logic [bitweave_array::ROWS*(DRAIN == 0 ? bitweave_array::COLS : DRAIN)*32-1:0] o_addr,
+  output logic [bitweave_array::ROWS*(DRAIN == 0 ? bitweave_array::COLS : DRAIN)*64-1:0] o_data,
+  output logic [bitweave_array::ROWS*(DRAIN == 0 ? bitweave_array::COLS : DRAIN)*64-1:0] o_mask
 );
   localparam int ROWS = bitweave_array::ROWS;
   localparam int COLS = bitweave_array::COLS;
@@ -49,6 +50,7 @@ module bw_top #(
   localparam int SB = $clog2(TS);
   localparam int CB = $clog2(COLS > 1 ? COLS : 2);
   localparam int NB = $clog2(COLS + 1);
+  localparam int DR = DRAIN == 0 ? COLS : DRAIN;
 
   if (WORD != 64) begin : g_word_check
     $error("bw_top: WORD must be 64 (the arena and weights are 64-bit words)");
@@ -56,12 +58,16 @@ module bw_top #(
   if ((ROWS & (ROWS - 1)) != 0 || ROWS > 64) begin : g_rows_check
     $error("bw_top: ROWS must be a power of two <= 64 (a channel group lies in one word)");
   end
+  if (COLS % DR != 0) begin : g_drain_check
+    $error("bw_top: DRAIN must divide COLS");
+  end
   if (MAX_OUT_BITS > ROWS) begin : g_bits_check
     $error("bw_top: MAX_OUT_BITS must be <= ROWS (one write lane per output plane)");
   end
 
   // configuration
-  logic and_mode, thr;
+  logic and_mode, thr, pool;
+  logic [31:0] ngroups;
   logic [ACC-1:0] tail;
   logic [MAX_OUT_BITS:0] nthr;
   logic [31:0] out_c, out_bits, out_words, k_steps, period, kw, in_words, in_planes, in_h, in_w, rowpx, w_off, gwk;
@@ -74,8 +80,10 @@ module bw_top #(
   logic [GW-1:0] f_g, o_g;
   logic [SB-1:0] o_slot;
   logic [CB-1:0] o_col;
-  logic o_first, o_last, o_tile_done;
-  logic [31:0] o_obase;
+  logic o_first;
+  logic [DR-1:0] o_last;
+  logic o_tile_done;
+  logic [DR*32-1:0] o_obase;
   // row parameter RAM writes
   logic [ROWS-1:0] pw_en;
   logic [GW-1:0] pw_addr;
@@ -87,20 +95,20 @@ module bw_top #(
   logic e_en, e_first, e_last;
   logic [2:0] e_b;
   logic out_valid;
-  logic [ROWS*ACC-1:0] out_v;
+  logic [DR*ROWS*ACC-1:0] out_v;
 
   bw_seq #(.ROWS(ROWS), .COLS(COLS), .WORD(WORD), .ACC(ACC), .MAX_OUT_BITS(MAX_OUT_BITS), .PDEPTH(PDEPTH),
-           .PWID(PWID), .GW(GW), .TS(TS), .DESC_WORDS(bitweave_array::DESC_WORDS)) seq (
+           .PWID(PWID), .GW(GW), .TS(TS), .DESC_WORDS(bitweave_array::DESC_WORDS), .DRAIN(DR)) seq (
     .clk, .rst, .start, .n_layers, .batch, .arena_words, .busy, .done, .err, .layer,
     .d_en, .d_addr, .d_rdata, .p_en, .p_addr, .p_rdata, .pw_en, .pw_addr, .pw_data,
-    .and_mode, .thr, .tail, .nthr, .out_c, .out_bits, .out_words, .k_steps, .period, .kw,
+    .and_mode, .thr, .pool, .ngroups, .tail, .nthr, .out_c, .out_bits, .out_words, .k_steps, .period, .kw,
     .in_words, .in_planes, .in_h, .in_w, .rowpx, .pad_full, .pad_last, .w_off, .gwk, .wrow,
     .f_ready, .f_take, .f_abase, .f_iy0, .f_ix0, .f_nvalid, .f_g, .f_busy,
     .o_slot, .o_col, .o_first, .o_last, .o_obase, .o_g, .o_nvalid, .o_tile_done
   );
 
   bw_feeder #(.ROWS(ROWS), .COLS(COLS), .WORD(WORD), .PCW(PCW), .GW(GW)) feeder (
-    .clk, .rst, .k_steps, .period, .kw, .in_words, .in_planes, .in_h, .in_w, .rowpx,
+    .clk, .rst, .k_steps, .period, .pool, .ngroups, .kw, .in_words, .in_planes, .in_h, .in_w, .rowpx,
     .pad_full, .pad_last, .w_off, .gwk, .wrow, .out_c,
     .ready(f_ready), .take(f_take), .col_abase(f_abase), .col_iy0(f_iy0), .col_ix0(f_ix0),
     .nvalid(f_nvalid), .g(f_g), .busy(f_busy),
@@ -108,17 +116,17 @@ module bw_top #(
     .w_edge, .a_edge, .apc_edge, .e_en, .e_first, .e_last, .e_b
   );
 
-  bw_array #(.ROWS(ROWS), .COLS(COLS), .WORD(WORD), .ACC(ACC), .PCW(PCW)) array (
-    .clk, .and_mode, .w_edge, .a_edge, .apc_edge, .en(e_en), .first(e_first), .last(e_last), .b(e_b),
+  bw_array #(.ROWS(ROWS), .COLS(COLS), .WORD(WORD), .ACC(ACC), .PCW(PCW), .DRAIN(DR)) array (
+    .clk, .and_mode, .w_edge, .a_edge, .apc_edge, .en(e_en), .first(e_first), .last(e_last), .b(e_b), .drain1(pool),
     .out_valid, .out_v
   );
 
   bw_out #(.ROWS(ROWS), .COLS(COLS), .ACC(ACC), .MAX_OUT_BITS(MAX_OUT_BITS), .PDEPTH(PDEPTH), .PWID(PWID),
-           .GW(GW), .TS(TS)) out (
+           .GW(GW), .TS(TS), .DRAIN(DR)) out (
     .clk, .rst, .out_valid, .out_v,
     .rd_slot(o_slot), .rd_col(o_col), .tag_first(o_first), .tag_last(o_last), .tag_obase(o_obase),
     .slot_g(o_g), .slot_nvalid(o_nvalid),
-    .thr, .tail, .nthr, .out_c, .out_bits, .out_words, .pw_en, .pw_addr, .pw_data,
+    .thr, .drain1(pool), .ngroups, .tail, .nthr, .out_c, .out_bits, .out_words, .pw_en, .pw_addr, .pw_data,
     .o_en, .o_addr, .o_data, .o_mask, .tile_done(o_tile_done)
   );
 endmodule

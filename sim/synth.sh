@@ -16,7 +16,7 @@ for t in xcup ice40; do
   echo "synth: $t PE"
   nice yosys -q -l "$OUT/pe_$t.log" -p "read_verilog -sv sim/bw_pe.sv; ${FLOW[$t]} -top bw_pe; tee -q -o $OUT/pe_$t.json stat -json" >/dev/null 2>&1
   echo "synth: $t array 4x4"
-  nice yosys -q -l "$OUT/array_$t.log" -p "read_verilog -sv sim/bw_pe.sv sim/bw_array.sv; chparam -set ROWS 4 -set COLS 4 bw_array; ${FLOW[$t]} -top bw_array; tee -q -o $OUT/array_$t.json stat -json" >/dev/null 2>&1
+  nice yosys -q -l "$OUT/array_$t.log" -p "read_verilog -sv sim/bw_pe.sv sim/bw_array.sv; chparam -set ROWS 4 -set COLS 4 -set DRAIN 4 bw_array; ${FLOW[$t]} -top bw_array; tee -q -o $OUT/array_$t.json stat -json" >/dev/null 2>&1
   echo "synth: $t top 2x2"
   nice yosys -q -l "$OUT/top_$t.log" -p "read_verilog -sv -I$OUT/hdr2x2 $OUT/hdr2x2/bitweave_array.svh $SV; chparam -set MAX_OUT_BITS 1 -set PDEPTH 64 -set TS 4 bw_top; ${FLOW[$t]} -top bw_top; tee -q -o $OUT/top_$t.json stat -json" >/dev/null 2>&1
 done

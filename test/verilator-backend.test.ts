@@ -28,7 +28,7 @@ import { createBackend } from '../host/runtime/backends';
 import { loadModel } from '../host/runtime/load';
 import { loadNamedModel } from '../host/zoo/models';
 import { rng } from './helpers/naive';
-import { randomImages, randomModel } from './helpers/random-model';
+import { denseChain, randomImages, randomModel } from './helpers/random-model';
 import { Session } from '../host/runtime/session';
 import { bconvModel, BconvCase, bitsOf, caseFits, logitsOf, randomBits, randomInput, runSegment } from './helpers/native-models';
 import { bmxnetMnist, requireBmxnetMnist } from './helpers/shared-models';
@@ -100,7 +100,11 @@ describe('verilator backend (RTL array)', function () {
     assert.equal(b.name, 'verilator');
     const info = rtlInfo();
     // make rtl builds the default array; make rtl-variant others (selected with BITWEAVE_RTL_LIB)
-    if (!process.env.BITWEAVE_RTL_LIB) assert.deepEqual({ rows: info.rows, cols: info.cols, word: info.word, accBits: info.accBits }, DEFAULT_ARRAY);
+    if (!process.env.BITWEAVE_RTL_LIB) {
+      assert.deepEqual({ rows: info.rows, cols: info.cols, word: info.word, accBits: info.accBits }, DEFAULT_ARRAY);
+      assert.equal(info.drain, info.cols, 'the default build drains every column in one cycle');
+    }
+    assert.ok(info.drain! >= 1 && info.cols % info.drain! === 0);
     assert.equal(info.descWords, DESC_WORDS);
     await b.dispose();
   });
@@ -144,6 +148,21 @@ describe('verilator backend (RTL array)', function () {
       const x = randomImages(seed, 11, [c, h, w]);
       assert.deepEqual(bitsOf(await logitsOf(m, 'verilator', x, { batch: 5 })), bitsOf(await logitsOf(m, 'reference', x)), `seed ${seed}`);
     }
+  });
+
+  it('chains of tiny dense layers: identical bits, cycle model exact (descriptor prefetch cut short by a short layer)', async () => {
+    const rtl = new VerilatorBackend({ threads: 1 });
+    // widths: 1-word layers of one channel group run a few dozen cycles, fewer than the
+    // next descriptor's 32 words; wider ones run long enough to prefetch all of it
+    for (const [seed, widths, batch] of [[1, [64, 8, 8, 5], 1], [2, [70, 3, 130, 9, 17], 2], [3, [64, 64, 64], 1], [4, [200, 8, 40], 9]] as const) {
+      const m = compile(denseChain(seed, [...widths]));
+      const dev = m.segments.findIndex((s) => s.kind === 'device');
+      assert.equal(m.segments[dev].end - m.segments[dev].start, widths.length - 1, `seed ${seed}: one device segment of every layer`);
+      const r = rng(seed);
+      await compareSegments(m, randomInput(r, batch, widths[0], 1), rtl, `chain ${seed}`);
+      checkCycleModel(rtl, `chain ${seed}`, 0);
+    }
+    await rtl.dispose();
   });
 
   it('models/fashion-cnn.bnn: identical logits and predictions on 64 Fashion-MNIST images', async function () {
@@ -196,9 +215,10 @@ describe('verilator backend (RTL array)', function () {
       }
       checkCycleModel(b, spec);
       const info = rtlInfo();
-      if (spec === 'resnet18-cifar' && info.rows === DEFAULT_ARRAY.rows && info.cols === DEFAULT_ARRAY.cols) {
-        // the 3x3 binary convolutions keep the PEs >= 90% busy even at batch 1
-        for (const s of b.layerStats().filter((l) => l.where === 'device' && !l.name.endsWith('_sc'))) {
+      if (spec === 'resnet18-cifar' && info.rows === DEFAULT_ARRAY.rows && info.cols === DEFAULT_ARRAY.cols && info.drain === info.cols) {
+        // every binary convolution keeps the PEs >= 90% busy even at batch 1, the 1x1
+        // projection shortcuts (K = 1-4 words per tile) included
+        for (const s of b.layerStats().filter((l) => l.where === 'device')) {
           assert.ok(s.utilization! >= 0.9, `${s.name}: utilisation ${s.utilization}`);
         }
       }
@@ -306,7 +326,7 @@ describe('verilator backend (RTL array)', function () {
 });
 
 describe('RTL synthesis (yosys)', function () {
-  it('every RTL file is lint-clean under verilator -Wall, with the package generated for 8x8, 2x2 and 4x16', function () {
+  it('every RTL file is lint-clean under verilator -Wall, with the package generated for 8x8, 2x2 and 4x16, at every DRAIN', function () {
     if (spawnSync('verilator', ['--version']).status !== 0) {
       console.log('      SKIPPED: verilator not installed (make setup installs it)');
       this.skip();
@@ -314,18 +334,30 @@ describe('RTL synthesis (yosys)', function () {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bitweave-lint-'));
     try {
       const sim = (f: string) => path.join(ROOT, 'sim', f);
-      for (const [rows, cols] of [[8, 8], [2, 2], [4, 16]]) {
+      for (const [rows, cols, drains] of [[8, 8, [0, 1, 2]], [2, 2, [0, 1]], [4, 16, [0, 1, 4]]] as const) {
         writeArrayHeaders(tmp, { ...DEFAULT_ARRAY, rows, cols });
         const svh = path.join(tmp, 'bitweave_array.svh');
         const top = ['bw_pe', 'bw_array', 'bw_row_unit', 'bw_out', 'bw_feeder', 'bw_seq', 'bw_top'].map((m) => sim(`${m}.sv`));
-        for (const [files, name] of [[top, 'bw_top'], [[sim('bw_pe.sv'), sim('bw_array.sv'), sim('ice40/bw_ice40_selftest.sv')], 'bw_ice40_selftest']] as const) {
-          const r = spawnSync('verilator', ['--lint-only', '-Wall', `-I${tmp}`, svh, ...files, '--top-module', name], { encoding: 'utf8' });
-          assert.equal(r.status, 0, `${name} ${rows}x${cols}: ${r.stderr}`);
-        }
+        const lint = (files: readonly string[], name: string, params: string[], what: string) => {
+          const r = spawnSync('verilator', ['--lint-only', '-Wall', ...params, `-I${tmp}`, svh, ...files, '--top-module', name], { encoding: 'utf8' });
+          assert.equal(r.status, 0, `${what}: ${r.stderr}`);
+        };
+        for (const d of drains) lint(top, 'bw_top', [`-GDRAIN=${d}`], `bw_top ${rows}x${cols} DRAIN ${d}`);
+        lint([sim('bw_pe.sv'), sim('bw_array.sv'), sim('ice40/bw_ice40_selftest.sv')], 'bw_ice40_selftest', [], `bw_ice40_selftest ${rows}x${cols}`);
       }
+      // a DRAIN that does not divide COLS is refused at elaboration
+      writeArrayHeaders(tmp, { ...DEFAULT_ARRAY, rows: 8, cols: 8 });
+      const r = spawnSync('verilator', ['--lint-only', '-GDRAIN=3', `-I${tmp}`, path.join(tmp, 'bitweave_array.svh'), ...['bw_pe', 'bw_array', 'bw_row_unit', 'bw_out', 'bw_feeder', 'bw_seq', 'bw_top'].map((m) => sim(`${m}.sv`)), '--top-module', 'bw_top'], { encoding: 'utf8' });
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, /DRAIN must divide COLS/);
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }
+  });
+
+  it('the stat parser counts shift-register and distributed-RAM primitives as the LUT sites they occupy', () => {
+    const c = parseYosysStat({ modules: { '\\bw_array': { num_cells_by_type: { LUT6: 10, SRL16E: 3, SRLC32E: 2, RAM64M8: 1, FDRE: 7, CARRY8: 1 } } } }, 'bw_array');
+    assert.deepEqual([c.lut, c.lutram, c.ff, c.carry], [10 + 3 + 2 + 8, 3 + 2 + 8, 7, 1]);
   });
 
   it('the PE synthesises for iCE40 with exactly its registers, and the stat parser counts it', function () {

@@ -4,15 +4,21 @@
  * the cycles the Verilator model counts; the compiler's planner can use it to choose the
  * array size without simulating.
  *
- * Per layer (loop order layer -> channel group -> tiles over the batch's pixel stream):
- *   cycles = DESC_WORDS + 16 + ROWS + 2·COLS         descriptor read, prep, skew and drain of the last tile
+ * Per layer (pool layers: channel group -> tiles over the batch's pixel stream; others:
+ * ring slot -> channel group):
+ *   cycles = DESC_WORDS + 16 + ROWS + COLS + D      descriptor read, prep, skew, drain of the last tile
  *          + [threshold or pool] G·(L+1) + 1        per-channel parameters into the row units
  *          + min(COLS, S)                           the first tile's pixel-stream entries
- *          + (tiles - 1)·P + K                      tiles back to back, P = max(K, COLS)
+ *          + (tiles - 1)·P + K                      tiles back to back
  *          + [last layer] 1                         the cycle that signals done
- *  with K = KH·KW·IN_PLANES·IN_WORDS words per output, G = ceil(OUT_C/ROWS) channel groups,
+ *          - [not the first layer] min(DESC_WORDS, R')  descriptor words prefetched while the previous layer ran
+ *  where R' is the previous layer's run phase (its cycles without the descriptor, prep and
+ *  parameter phases),
+ *  K = KH·KW·IN_PLANES·IN_WORDS words per output, G = ceil(OUT_C/ROWS) channel groups,
  *  L = 2^OUT_BITS - 1 thresholds, S = batch · (accumulator pixels over all pool windows,
- *  = ACC_H·ACC_W without pool) entries per group and tiles = G·ceil(S/COLS).
+ *  = ACC_H·ACC_W without pool) entries per group, tiles = G·ceil(S/COLS), and, with
+ *  DRAIN output columns per cycle: on pool layers P = max(K, COLS) and D = COLS (one
+ *  column per cycle); otherwise P = max(K, COLS/DRAIN, ceil(COLS/G)) and D = COLS/DRAIN.
  */
 import { BitweaveError } from '../core/errors';
 import type { Board } from '../boards';
@@ -20,12 +26,18 @@ import { ArrayParams, DESC_WORDS, FIELD, OP_POOL, OP_THRESHOLD } from './params'
 import { LayerProgram } from './program';
 
 /**
- * Fixed cycles per layer besides the terms below: descriptor read and prep, the feeder's
- * two stages, the skew (ROWS-1 + COLS-1), the drain (COLS) and the output stages
- * (checked against the RTL at 8x8 and 4x16; see the test).
+ * Fixed cycles of a layer's run phase besides skew, drain and tiles: the walker's and
+ * the feeder's pipeline stages and the output stages; the other 16 - RUN_FIXED fixed
+ * cycles are the descriptor, prep and state changes (checked against the RTL at 8x8,
+ * 2x2 and 4x16, with several DRAIN values; see the test).
  */
-export function layerOverhead(p: ArrayParams): number {
-  return DESC_WORDS + 16 + p.rows + 2 * p.cols;
+const RUN_FIXED = 9;
+
+/** Output columns the RTL drains per cycle (pool layers: one). */
+export function drainOf(p: ArrayParams): number {
+  const d = p.drain ?? p.cols;
+  if (!Number.isInteger(d) || d < 1 || p.cols % d !== 0) throw new BitweaveError(`drain ${d} must divide COLS = ${p.cols}`);
+  return d;
 }
 
 export interface LayerCycles {
@@ -61,18 +73,22 @@ function streamLength(d: (f: keyof typeof FIELD) => number): number {
 export function programCycles(prog: LayerProgram, batch: number, p: ArrayParams): LayerCycles[] {
   if (!Number.isInteger(batch) || batch < 1) throw new BitweaveError(`batch must be a positive integer, got ${batch}`);
   const out: LayerCycles[] = [];
+  let prevRun = 0;
   for (let l = 0; l < prog.layers; l++) {
     const d = (f: keyof typeof FIELD) => prog.descriptors[l * DESC_WORDS + FIELD[f]];
     const op = d('OPCODE');
     const thr = (op & OP_THRESHOLD) !== 0;
+    const pool = (op & OP_POOL) !== 0;
     const k = d('KH') * d('KW') * d('IN_PLANES') * d('IN_WORDS');
-    const period = Math.max(k, p.cols);
     const groups = Math.ceil(d('OUT_C') / p.rows);
+    const period = pool ? Math.max(k, p.cols) : Math.max(k, p.cols / drainOf(p), Math.ceil(p.cols / groups));
     const nthr = thr ? 2 ** d('OUT_BITS') - 1 : 0;
     const s = batch * streamLength(d);
     const tiles = groups * Math.ceil(s / p.cols);
-    let cycles = layerOverhead(p) + Math.min(p.cols, s) + (tiles - 1) * period + k;
-    if (thr || (op & OP_POOL) !== 0) cycles += groups * (nthr + 1) + 1;
+    const run = RUN_FIXED + p.rows + p.cols + (pool ? p.cols : p.cols / drainOf(p)) + Math.min(p.cols, s) + (tiles - 1) * period + k;
+    let cycles = DESC_WORDS + (16 - RUN_FIXED) + run - Math.min(DESC_WORDS, prevRun);
+    if (thr || pool) cycles += groups * (nthr + 1) + 1;
+    prevRun = run;
     if (l === prog.layers - 1) cycles += 1; // the cycle in which the sequencer signals done
     const macs = d('OUT_C') * d('ACC_H') * d('ACC_W') * d('KH') * d('KW') * d('IN_C') * d('IN_PLANES') * batch;
     out.push({ layer: l, cycles, macs, utilization: macs / (p.rows * p.cols * p.word * cycles), tiles, period, k });

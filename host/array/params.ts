@@ -14,6 +14,8 @@ export interface ArrayParams {
   word: 64;
   /** Accumulator width in bits (holds P up to kh*kw*inC, or the k-bit dot product). */
   accBits: number;
+  /** RTL only: output columns the drain moves per cycle (divides cols; default cols). */
+  drain?: number;
 }
 
 export const DEFAULT_ARRAY: ArrayParams = { rows: 8, cols: 8, word: 64, accBits: 24 };

@@ -11,13 +11,21 @@ import { BitweaveError } from '../core/errors';
 import type { Board } from '../boards';
 
 export interface CellCounts {
+  /** Logic LUTs plus LUT sites used as shift registers or distributed RAM (`lutram`). */
   lut: number;
+  lutram: number;
   ff: number;
   carry: number;
   bram: number;
   dsp: number;
   cells: Record<string, number>;
 }
+
+/** LUT sites of Xilinx shift-register and distributed-RAM primitives (UltraScale+ CLB guide). */
+const LUT_SITES: Record<string, number> = {
+  SRL16E: 1, SRLC32E: 1, RAM32X1S: 1, RAM32X1D: 2, RAM64X1S: 1, RAM64X1D: 2, RAM128X1S: 2, RAM128X1D: 4,
+  RAM256X1S: 4, RAM256X1D: 8, RAM512X1S: 8, RAM32M: 4, RAM64M: 4, RAM32M16: 8, RAM64M8: 8,
+};
 
 /** Counts of one module in a yosys `stat -json` report (the top when module is omitted). */
 export function parseYosysStat(json: unknown, module?: string): CellCounts {
@@ -26,9 +34,13 @@ export function parseYosysStat(json: unknown, module?: string): CellCounts {
   const key = module ? Object.keys(mods).find((k) => k.replace(/^\\/, '') === module) : Object.keys(mods)[Object.keys(mods).length - 1];
   if (!key) throw new BitweaveError(`yosys stat: module ${module} not in the report`);
   const cells = mods[key].num_cells_by_type ?? {};
-  const c: CellCounts = { lut: 0, ff: 0, carry: 0, bram: 0, dsp: 0, cells };
+  const c: CellCounts = { lut: 0, lutram: 0, ff: 0, carry: 0, bram: 0, dsp: 0, cells };
   for (const [t, n] of Object.entries(cells)) {
     if (/^(LUT[1-6]|SB_LUT4)$/.test(t)) c.lut += n;
+    else if (t in LUT_SITES) {
+      c.lut += n * LUT_SITES[t];
+      c.lutram += n * LUT_SITES[t];
+    }
     else if (/^(FD[RSCP]E?|SB_DFF\w*)$/.test(t)) c.ff += n;
     else if (/^(CARRY[48]|SB_CARRY)$/.test(t)) c.carry += n;
     else if (/^(RAMB\w+|SB_RAM\w+|SB_SPRAM\w+)$/.test(t)) c.bram += n;

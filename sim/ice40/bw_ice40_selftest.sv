@@ -58,7 +58,7 @@ module bw_ice40_selftest (
   logic out_valid;
   logic [ROWS*ACC-1:0] out_v;
   bw_array #(.ROWS(ROWS), .COLS(COLS), .WORD(WORD), .ACC(ACC), .PCW(PCW)) array (
-    .clk, .and_mode(1'b0), .w_edge, .a_edge, .apc_edge, .en, .first, .last, .b(3'd0), .out_valid, .out_v
+    .clk, .and_mode(1'b0), .w_edge, .a_edge, .apc_edge, .en, .first, .last, .b(3'd0), .drain1(1'b1), .out_valid, .out_v
   );
 
   logic [31:0] sig;

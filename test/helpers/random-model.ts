@@ -16,12 +16,11 @@ export interface RandomModelOptions {
   ties?: boolean;
 }
 
-export function randomModel(o: RandomModelOptions): IRGraph {
-  const r = rng(o.seed);
-  const bits = o.actBits ?? 1;
+type NodeSpec = { op: IRNode['op']; name: string; inputs: string[]; shape?: Shape; [k: string]: unknown };
+
+/** Nodes appended in order, each with its inferred shape. */
+function graphBuilder(): { nodes: IRNode[]; add: (n: NodeSpec) => string } {
   const nodes: IRNode[] = [];
-  const uniform = (n: number, lo: number, hi: number) => Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
-  type NodeSpec = { op: IRNode['op']; name: string; inputs: string[]; shape?: Shape; [k: string]: unknown };
   const add = (n: NodeSpec): string => {
     const inputs = n.inputs.map((i) => nodes.find((x) => x.name === i)!.shape);
     const node = { ...n, shape: [] } as unknown as IRNode;
@@ -29,6 +28,36 @@ export function randomModel(o: RandomModelOptions): IRGraph {
     nodes.push(node);
     return node.name;
   };
+  return { nodes, add };
+}
+
+/**
+ * A chain of binary dense layers of the given widths (input width first) with BatchNorm +
+ * QActivation between them: one device segment of width.length - 1 layers, as small as
+ * the caller likes (tests of per-layer fixed costs).
+ */
+export function denseChain(seed: number, widths: number[]): IRGraph {
+  const r = rng(seed);
+  const { nodes, add } = graphBuilder();
+  const uniform = (n: number, lo: number, hi: number) => Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
+  let x = add({ op: 'Input', name: 'data', inputs: [], shape: [widths[0], 1, 1] });
+  x = add({ op: 'Flatten', name: 'flatten', inputs: [x] });
+  for (let i = 1; i < widths.length; i++) {
+    x = add({ op: 'QActivation', name: `qact${i}`, inputs: [x], actBits: 1, backwardOnly: true });
+    x = add({ op: 'QFullyConnected', name: `qfc${i}`, inputs: [x], numHidden: widths[i], actBits: 1, weight: { kind: 'float', data: uniform(widths[i] * widths[i - 1], -1, 1) } });
+    if (i < widths.length - 1) {
+      const c = widths[i];
+      x = add({ op: 'BatchNorm', name: `bn${i}`, inputs: [x], gamma: uniform(c, 0.5, 2), beta: new Float32Array(c), mean: uniform(c, 0, widths[i - 1]), variance: uniform(c, 1, 4), eps: 1e-3 });
+    }
+  }
+  return { name: `dense-chain-${seed}`, source: { format: 'test', files: [] }, nodes, output: x };
+}
+
+export function randomModel(o: RandomModelOptions): IRGraph {
+  const r = rng(o.seed);
+  const bits = o.actBits ?? 1;
+  const { nodes, add } = graphBuilder();
+  const uniform = (n: number, lo: number, hi: number) => Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
   const bn = (name: string, input: string, c: number, k: number) => {
     // centre the BatchNorm on the accumulator range so outputs straddle 0
     const gamma = uniform(c, 0.5, 2);

@@ -102,10 +102,10 @@ export function rtlAbi(): RtlAbi {
 
 /** The parameters the library was built with. */
 export function rtlInfo(): RtlInfo {
-  const v = new Int32Array(8);
-  rtlAbi().info(v, 8);
+  const v = new Int32Array(9);
+  rtlAbi().info(v, 9);
   return {
-    rows: v[0], cols: v[1], word: v[2] as 64, accBits: v[3], maxOutBits: v[4], paramDepth: v[5], tileSlots: v[6], descWords: v[7],
+    rows: v[0], cols: v[1], word: v[2] as 64, accBits: v[3], maxOutBits: v[4], paramDepth: v[5], tileSlots: v[6], descWords: v[7], drain: v[8],
   };
 }
 
