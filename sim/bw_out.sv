@@ -145,43 +145,50 @@ module bw_out #(
     );
   end
 
-  // S3 -> S4: pack into write lanes
+  // S3: pack into write lanes. Shared by every lane: the group's first channel, which of
+  // its rows hold real channels, the word mask; per drained column: its plane-0 word and
+  // the int32 index of row 0.
   logic [31:0] oc0;
+  logic [ROWS-1:0] row_ok;
   logic [63:0] grp_mask, tail_mask;
   logic [5:0] last_bit;
   always_comb begin
     oc0 = 32'(g3) * ROWS;
+    for (int r = 0; r < ROWS; r++) row_ok[r] = oc0 + 32'(r) < out_c;
     grp_mask = '0;
-    for (int r = 0; r < ROWS; r++) if (oc0 + 32'(r) < out_c) grp_mask[(oc0[5:0] + 6'(r))] = 1'b1;
+    for (int r = 0; r < ROWS; r++) if (row_ok[r]) grp_mask[(oc0[5:0] + 6'(r))] = 1'b1;
     last_bit = 6'(out_c - 1);
     tail_mask = (oc0 + ROWS >= out_c) ? ~((64'd2 << last_bit) - 64'd1) : 64'd0;
   end
 
-  always_ff @(posedge clk) begin
-    for (int d = 0; d < DRAIN; d++) begin
-      for (int l = 0; l < ROWS; l++) begin
-        int q;
-        q = d * ROWS + l;
-        o_en[q] <= !rst && emit3[d] && (thr ? 32'(l) < out_bits : oc0 + 32'(l) < out_c);
-        // data, address and mask only change with a write (fewer toggles, faster simulation)
-        if (emit3[d]) begin
-          if (thr) begin
-            logic [63:0] w;
-            w = '0;
-            for (int r = 0; r < ROWS; r++) w[(oc0[5:0] + 6'(r))] = (l < MAX_OUT_BITS) && (oc0 + 32'(r) < out_c) ? level3[r][d*MAX_OUT_BITS + l % MAX_OUT_BITS] : 1'b0;
-            o_addr[q*32 +: 32] <= obase3[d] + 32'(l) * out_words + (oc0 >> 6);
-            o_data[q*64 +: 64] <= w;
-            o_mask[q*64 +: 64] <= grp_mask | tail_mask;
-          end else begin
-            logic [31:0] idx;
-            idx = obase3[d] + oc0 + 32'(l);
-            o_addr[q*32 +: 32] <= idx >> 1;
-            o_data[q*64 +: 64] <= {e3[l][d*32 +: 32], e3[l][d*32 +: 32]};
-            o_mask[q*64 +: 64] <= idx[0] ? {32'hffffffff, 32'h0} : {32'h0, 32'hffffffff};
-          end
+  // the write lanes are driven from the S3 registers (the arena's write port registers
+  // them), so no register stage per lane is duplicated here
+  for (genvar d = 0; d < DRAIN; d++) begin : g_wcol
+    logic [31:0] pbase, ibase;
+    assign pbase = obase3[d] + (oc0 >> 6);
+    assign ibase = obase3[d] + oc0;
+    for (genvar l = 0; l < ROWS; l++) begin : g_wlane
+      localparam int Q = d * ROWS + l;
+      logic [63:0] w;
+      logic [31:0] idx;
+      always_comb begin
+        w = '0;
+        if (l < MAX_OUT_BITS) for (int r = 0; r < ROWS; r++) w[(oc0[5:0] + 6'(r))] = row_ok[r] & level3[r][d*MAX_OUT_BITS + l % MAX_OUT_BITS];
+        idx = ibase + 32'(l);
+        if (thr) begin
+          o_en[Q] = emit3[d] && 32'(l) < out_bits;
+          o_addr[Q*32 +: 32] = l == 0 ? pbase : pbase + 32'(l) * out_words;
+          o_data[Q*64 +: 64] = w;
+          o_mask[Q*64 +: 64] = grp_mask | tail_mask;
+        end else begin
+          o_en[Q] = emit3[d] && row_ok[l];
+          o_addr[Q*32 +: 32] = idx >> 1;
+          o_data[Q*64 +: 64] = {e3[l][d*32 +: 32], e3[l][d*32 +: 32]};
+          o_mask[Q*64 +: 64] = idx[0] ? {32'hffffffff, 32'h0} : {32'h0, 32'hffffffff};
         end
       end
     end
-    tile_done <= !rst && tdone3;
   end
+
+  always_ff @(posedge clk) tile_done <= !rst && tdone3;
 endmodule

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { boardArray, RECORDED_XCUP, xcupCostPerPE } from '../host/array/resources';
 import { loadBoard } from '../host/boards';
 import { compileForBoard } from '../host/build/compile-board';
 import { KERNEL_NAME } from '../host/build/project';
@@ -54,13 +55,43 @@ describe('bitweave compile --board (build directories)', function () {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bitweave-build-'));
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
+  it('Xilinx boards: the array is sized from the recorded yosys per-PE cost (said to be an estimate); --rows/--cols override it', () => {
+    assert.deepEqual(xcupCostPerPE(), RECORDED_XCUP.grid);
+    const pe = xcupCostPerPE();
+    for (const name of ['aws-f1', 'alveo-u50', 'alveo-u250']) {
+      const board = loadBoard(name);
+      const a = boardArray(board);
+      const [lut, ff] = [board.resources!.lut! * 0.6, board.resources!.ff! * 0.6];
+      assert.ok(a.rows * a.cols * pe.lut <= lut && a.rows * a.cols * pe.ff <= ff, `${name}: ${a.rows}x${a.cols} fits`);
+      assert.ok(2 * a.rows * a.cols * pe.lut > lut || 2 * a.rows * a.cols * pe.ff > ff, `${name}: twice the PEs would not`);
+      assert.ok(a.estimate);
+      assert.match(a.note, /yosys figures of the RTL's PE grid; an estimate, not a Vivado result/);
+      // the board file's fallback says it equals the sized array
+      assert.deepEqual([a.rows, a.cols], [board.defaultArray.rows, board.defaultArray.cols], `${name}: update defaultArray in boards/${name}.json`);
+    }
+    const out = path.join(tmp, 'f1-sized');
+    const r = bw(['compile', CNN, '--board', 'aws-f1', '-o', out, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const res = JSON.parse(r.stdout);
+    const a = boardArray(loadBoard('aws-f1'));
+    assert.deepEqual([res.array.rows, res.array.cols], [a.rows, a.cols]);
+    assert.equal(res.arrayNote, a.note);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'bitweave-build.json'), 'utf8')).arrayNote, a.note);
+    assert.ok(fs.readFileSync(path.join(out, 'README.md'), 'utf8').includes(a.note));
+    const text = bw(['compile', CNN, '--board', 'aws-f1', '-o', path.join(tmp, 'f1-8x16'), '--rows', '8', '--cols', '16']);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /array 8x16x64/);
+    assert.match(text.stdout, /array: given on the command line/);
+  });
+
   it('intel-pac-a10: kernel sources, generated header for the board array, manifest with checksums', () => {
     const out = path.join(tmp, 'a10');
     const r = bw(['compile', CNN, '--board', 'intel-pac-a10', '-o', out, '--json']);
     assert.equal(r.code, 0, r.stderr);
     const res = JSON.parse(r.stdout);
     const board = loadBoard('intel-pac-a10');
-    assert.deepEqual([res.array.rows, res.array.cols], [board.defaultArray.rows, board.defaultArray.cols]);
+    assert.deepEqual([res.array.rows, res.array.cols], [board.defaultArray.rows, board.defaultArray.cols], 'Intel boards keep the board file\'s array');
+    assert.equal(res.arrayNote, "the board's default array (an estimate)");
     const manifest = JSON.parse(fs.readFileSync(path.join(out, 'bitweave-build.json'), 'utf8'));
     assert.equal(manifest.board, 'intel-pac-a10');
     assert.equal(manifest.kernel.name, KERNEL_NAME);
@@ -209,7 +240,8 @@ describe('bitweave compile --board (build directories)', function () {
     const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     const f1 = rows.find((x) => x.board === 'aws-f1');
     assert.equal(f1.projected, true);
-    assert.deepEqual([f1.array.rows, f1.array.cols], [32, 32]);
+    const sized = boardArray(loadBoard('aws-f1'));
+    assert.deepEqual([f1.array.rows, f1.array.cols], [sized.rows, sized.cols], 'the array compile --board would build');
     assert.ok(Math.abs(f1.imagesPerSecond - (250e6 / f1.cyclesPerImage)) < 1e-6 * f1.imagesPerSecond);
     assert.ok(f1.utilization > 0 && f1.utilization <= 1);
     assert.equal(rows.find((x) => x.board === 'intel-pac-a10').imagesPerSecond, null);

@@ -15,7 +15,7 @@ import { MEM, rtlAbi, rtlInfo, RtlModel } from '../host/backends/verilator/ffi';
 import { DEFAULT_ARRAY, DESC_WORDS, FIELD } from '../host/array/params';
 import { encodeSegment } from '../host/array/program';
 import { projectThroughput } from '../host/array/cycles';
-import { parseYosysStat, sizeArray } from '../host/array/resources';
+import { parseYosysStat, RECORDED_XCUP, sizeArray } from '../host/array/resources';
 import { writeArrayHeaders } from '../host/array/write-headers';
 import { loadBoard } from '../host/boards';
 import { compile } from '../host/compile/compile';
@@ -350,6 +350,35 @@ describe('RTL synthesis (yosys)', function () {
       const r = spawnSync('verilator', ['--lint-only', '-GDRAIN=3', `-I${tmp}`, path.join(tmp, 'bitweave_array.svh'), ...['bw_pe', 'bw_array', 'bw_row_unit', 'bw_out', 'bw_feeder', 'bw_seq', 'bw_top'].map((m) => sim(`${m}.sv`)), '--top-module', 'bw_top'], { encoding: 'utf8' });
       assert.notEqual(r.status, 0);
       assert.match(r.stderr, /DRAIN must divide COLS/);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('the per-PE cost compile --board sizes with equals a fresh yosys run (4x4 grid; the output lane with BITWEAVE_LONG=1)', function () {
+    if (spawnSync('yosys', ['-V']).status !== 0) {
+      console.log('      SKIPPED: yosys not installed (make setup installs it)');
+      this.skip();
+    }
+    this.timeout(900_000);
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bitweave-synth-'));
+    // the flow and parameters of sim/synth.sh
+    const xcup = (files: string[], chparam: string, top: string) => {
+      const out = path.join(tmp, `${top}.json`);
+      const script = `read_verilog -sv ${files.map((f) => path.join(ROOT, 'sim', f)).join(' ')}; chparam ${chparam} ${top}; synth_xilinx -family xcup -flatten -noiopad -noclkbuf -top ${top}; tee -q -o ${out} stat -json`;
+      const r = spawnSync('nice', ['yosys', '-q', '-p', script], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      return parseYosysStat(JSON.parse(fs.readFileSync(out, 'utf8')));
+    };
+    try {
+      const grid = xcup(['bw_pe.sv', 'bw_array.sv'], '-set ROWS 4 -set COLS 4 -set DRAIN 4', 'bw_array');
+      assert.deepEqual({ lut: Math.round(grid.lut / 16), ff: Math.round(grid.ff / 16) }, RECORDED_XCUP.grid, 'update RECORDED_XCUP.grid (make synth prints the figures)');
+      if (!process.env.BITWEAVE_LONG) {
+        console.log('      (output lane: set BITWEAVE_LONG=1 to re-synthesise bw_out, ~3 min)');
+        return;
+      }
+      const out = xcup(['bw_row_unit.sv', 'bw_out.sv'], '-set ROWS 4 -set COLS 4 -set DRAIN 4 -set PDEPTH 64 -set MAX_OUT_BITS 2', 'bw_out');
+      assert.deepEqual({ lut: Math.round(out.lut / 16), ff: Math.round(out.ff / 16) }, RECORDED_XCUP.lane, 'update RECORDED_XCUP.lane (make synth prints the figures)');
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }

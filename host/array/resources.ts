@@ -53,7 +53,13 @@ export function parseYosysStat(json: unknown, module?: string): CellCounts {
 export interface SynthSummary {
   generator: string;
   note: string;
-  targets: Record<string, { perPE: { lut: number; ff: number }; array?: { rows: number; cols: number; lut: number; ff: number }; top?: { rows: number; cols: number; lut: number; ff: number; bram: number; dsp: number } }>;
+  targets: Record<string, {
+    perPE: { lut: number; ff: number };
+    array?: { rows: number; cols: number; lut: number; ff: number };
+    /** bw_out with `rows` rows x `lanes` drained columns, and its cost per lane. */
+    output?: { rows: number; lanes: number; lut: number; ff: number; perLane: { lut: number; ff: number } };
+    top?: { rows: number; cols: number; lut: number; ff: number; bram: number; dsp: number };
+  }>;
 }
 
 export interface ArraySize {
@@ -97,6 +103,49 @@ export function sizeArray(board: Board, perPE: { lut: number; ff: number }, opts
   return best;
 }
 
+/**
+ * What `make synth` measured for the default RTL build (DRAIN = COLS) on UltraScale+,
+ * recorded here so that `bitweave compile --board` sizes arrays without yosys (the
+ * figures a fresh `make synth` prints are compared with these, and a test re-synthesises
+ * them): `grid` per PE of the 4x4 bw_array (PE, skew, column deskew, drain), `lane` per
+ * output lane of the 4-row, 4-lane bw_out (row-unit datapath, packing, its share of the
+ * parameter RAM and control); the RTL with DRAIN = COLS has one output lane per PE.
+ */
+export const RECORDED_XCUP = { grid: { lut: 412, ff: 231 }, lane: { lut: 352, ff: 131 } } as const;
+
+/**
+ * LUTs / FFs per PE that board sizing uses: the PE grid's. Output units are left to the
+ * rest of the budget: the HLS kernel that Xilinx builds contain has one per PE row, not
+ * the RTL's lane per PE.
+ */
+export function xcupCostPerPE(): { lut: number; ff: number } {
+  return { ...RECORDED_XCUP.grid };
+}
+
+export interface BoardArray {
+  rows: number;
+  cols: number;
+  /** How the size was chosen, one line (always says estimate where it is one). */
+  note: string;
+  estimate: boolean;
+}
+
+/**
+ * The array a board's builds and projections use: for Xilinx boards (Vitis flow, LUT
+ * counts) the largest array `sizeArray` fits in 60% of the LUTs / FFs with the recorded
+ * yosys per-PE cost; elsewhere the board's `defaultArray`. Estimates, not Vivado results.
+ */
+export function boardArray(board: Board): BoardArray {
+  if (board.toolchain.name === 'vitis' && board.resources?.lut) {
+    const pe = xcupCostPerPE();
+    const s = sizeArray(board, pe);
+    const lut = board.resources.lut.toLocaleString('en-US');
+    return { rows: s.rows, cols: s.cols, estimate: true, note: `the largest array whose PEs fit 60% of the board's ${lut} LUTs at ${pe.lut} LUT / ${pe.ff} FF per PE (yosys figures of the RTL's PE grid; an estimate, not a Vivado result)` };
+  }
+  const a = board.defaultArray;
+  return { rows: a.rows, cols: a.cols, estimate: a.estimate, note: `the board's default array${a.estimate ? ' (an estimate)' : ''}` };
+}
+
 /** Reads build/synth/summary.json (written by `make synth`). */
 export function readSynthSummary(file: string): SynthSummary {
   if (!fs.existsSync(file)) throw new BitweaveError(`${file} not found (run 'make synth')`);
@@ -124,6 +173,19 @@ if (require.main === module) {
       entry.array = { rows, cols, lut: a.lut, ff: a.ff };
       entry.perPE = { lut: Math.round(a.lut / (rows * cols)), ff: Math.round(a.ff / (rows * cols)) };
       lines.push(`${t}: array ${rows}x${cols} with skew and drain: ${a.lut} LUT, ${a.ff} FF -> ${entry.perPE.lut} LUT, ${entry.perPE.ff} FF per PE`);
+    }
+    const outFile = `out_${t}.json`;
+    if (fs.existsSync(path.join(dir, outFile))) {
+      const a = stat(outFile);
+      const [rows, lanes] = fs.readFileSync(path.join(dir, 'out_size.txt'), 'utf8').trim().split('x').map(Number);
+      const perLane = { lut: Math.round(a.lut / (rows * lanes)), ff: Math.round(a.ff / (rows * lanes)) };
+      entry.output = { rows, lanes, lut: a.lut, ff: a.ff, perLane };
+      lines.push(`${t}: output unit ${rows} rows x ${lanes} lanes: ${a.lut} LUT, ${a.ff} FF -> ${perLane.lut} LUT, ${perLane.ff} FF per lane`);
+    }
+    if (t === 'xcup' && entry.array && entry.output) {
+      const r = RECORDED_XCUP;
+      const same = entry.perPE.lut === r.grid.lut && entry.perPE.ff === r.grid.ff && entry.output.perLane.lut === r.lane.lut && entry.output.perLane.ff === r.lane.ff;
+      lines.push(same ? 'xcup: equal to the figures recorded in host/array/resources.ts (RECORDED_XCUP)' : `xcup: differs from RECORDED_XCUP (grid ${r.grid.lut} LUT / ${r.grid.ff} FF, lane ${r.lane.lut} / ${r.lane.ff}): update it so compile --board sizes with these`);
     }
     const topFile = `top_${t}.json`;
     if (fs.existsSync(path.join(dir, topFile))) {

@@ -26,15 +26,16 @@ function modelFileName(model: CompiledModel): string {
 export function compileForBoard(model: CompiledModel, board: Board, outDir: string, opts: BoardBuildOptions = {}): BoardBuildResult {
   if (board.toolchain.name === 'vitis') {
     // the HLS kernel (hls/) instead of the OpenCL C one; same checks, same atomic write
-    const array = arrayFor(board, opts);
+    const { note, ...array } = arrayFor(board, opts);
     const segments = summariseSegments(model, array);
-    const p = emitVitisProject(model, board, outDir, { array, force: opts.force });
+    const p = emitVitisProject(model, board, outDir, { array, arrayNote: note, force: opts.force });
     const f1 = board.name === 'aws-f1';
     return {
       board: board.name,
       toolchain: board.toolchain.name,
       outDir: path.resolve(outDir),
       array: p.array,
+      arrayNote: note,
       kernel: 'kernel/bitweave_array.cpp',
       files: readManifestFiles(outDir),
       segments,
@@ -46,7 +47,7 @@ export function compileForBoard(model: CompiledModel, board: Board, outDir: stri
       },
     };
   }
-  const array = arrayFor(board, opts);
+  const { note, ...array } = arrayFor(board, opts);
   const segments = summariseSegments(model, array);
   const kernels = kernelFiles(array);
   const modelFile = modelFileName(model);
@@ -69,6 +70,7 @@ export function compileForBoard(model: CompiledModel, board: Board, outDir: stri
     toolchain: board.toolchain,
     platform: board.platform,
     array,
+    arrayNote: note,
     kernel: { name: KERNEL_NAME, top: kernels.top, header: 'kernels/bitweave_array.h' },
     model: { name: model.name, file: modelFile, source: model.source },
     segments,
@@ -80,6 +82,7 @@ export function compileForBoard(model: CompiledModel, board: Board, outDir: stri
     toolchain: board.toolchain.name,
     outDir: path.resolve(outDir),
     array,
+    arrayNote: note,
     kernel: kernels.top,
     files,
     segments,

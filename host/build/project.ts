@@ -15,11 +15,12 @@ import { ArrayParams, arrayGeometryProblem, DEFAULT_ARRAY } from '../array/param
 import { encodeSegment } from '../array/program';
 import { KERNEL_NAME } from '../array/kernel-abi';
 import { KERNEL_FILES, kernelDir } from '../backends/opencl/source';
+import { boardArray } from '../array/resources';
 
 export { KERNEL_NAME };
 
 export interface BoardBuildOptions {
-  /** Override the board's default array geometry. */
+  /** Override the board's array geometry (default: `boardArray`, sized from yosys figures on Xilinx boards). */
   rows?: number;
   cols?: number;
   /** Replace an existing bitweave build directory (never a directory bitweave did not write). */
@@ -48,6 +49,8 @@ export interface BoardBuildResult {
   toolchain: string;
   outDir: string;
   array: ArrayParams;
+  /** How the array size was chosen (an estimate unless given on the command line). */
+  arrayNote: string;
   kernel: string;
   files: EmittedFile[];
   segments: SegmentSummary[];
@@ -58,16 +61,19 @@ export interface BoardBuildResult {
 /** One file of a build directory, relative path -> contents. */
 export type ProjectFiles = Map<string, string | Uint8Array>;
 
-export function arrayFor(board: Board, opts: BoardBuildOptions): ArrayParams {
-  const rows = opts.rows ?? board.defaultArray.rows;
-  const cols = opts.cols ?? board.defaultArray.cols;
+export function arrayFor(board: Board, opts: BoardBuildOptions): ArrayParams & { note: string } {
+  const sized = opts.rows !== undefined && opts.cols !== undefined ? null : boardArray(board);
+  const rows = opts.rows ?? sized!.rows;
+  const cols = opts.cols ?? sized!.cols;
   for (const [k, v] of [['rows', rows], ['cols', cols]] as const) {
     if (!Number.isInteger(v) || v < 1 || v > 256) throw new BitweaveError(`--${k} must be an integer in 1..256, got ${v}`);
   }
   const problem = arrayGeometryProblem({ rows, cols });
   if (problem) throw new BitweaveError(`board ${board.name}: ${problem}`);
   if (board.defaultArray.word !== 64) throw new BitweaveError(`board ${board.name}: array word ${board.defaultArray.word} is not supported (64 only)`);
-  return { ...DEFAULT_ARRAY, rows, cols };
+  const given = opts.rows !== undefined ? 'rows' : opts.cols !== undefined ? 'cols' : null;
+  const note = !sized ? 'given on the command line' : given ? `${given} given on the command line, the other from ${sized.note}` : sized.note;
+  return { ...DEFAULT_ARRAY, rows, cols, note };
 }
 
 /** Encode every device segment for the array: refuses models the array cannot run. */

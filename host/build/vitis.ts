@@ -26,10 +26,13 @@ import { ArrayParams, DEFAULT_ARRAY, FIELD, DESC_WORDS } from '../array/params';
 import { hlsDir, hlsTopSource, hlsKernelAbi, KERNEL_NAME, kernelPorts, KernelPort } from '../array/abi';
 import { encodeBnn } from '../format/bnn';
 import { manifestName, ProjectFiles, writeProject } from './project';
+import { boardArray, xcupCostPerPE } from '../array/resources';
 
 export interface VitisOptions {
-  /** PE array (default: the board's defaultArray). */
+  /** PE array (default: `boardArray`, sized from the recorded yosys per-PE cost). */
   array?: { rows: number; cols: number };
+  /** How `array` was chosen (default: boardArray's note). */
+  arrayNote?: string;
   /** Compute units (default: estimated from the board's LUTs and memory banks). */
   computeUnits?: number;
   /** File name of the model in model/ (default: the model's name). */
@@ -43,6 +46,8 @@ export interface VitisProject {
   board: string;
   platform: string;
   kernel: string;
+  /** How the array size was chosen. */
+  arrayNote: string;
   array: ArrayParams;
   computeUnits: number;
   /** Per compute unit: kernel argument -> memory bank. */
@@ -54,8 +59,7 @@ export interface VitisProject {
   notes: string[];
 }
 
-/** Rough LUTs per PE (64-bit xnor + popcount + 24-bit accumulate) and per CU (feeders, AXI): an estimate, not a synthesis result. */
-export const LUT_PER_PE = 200;
+/** LUTs per CU besides the PEs (feeders, sequencer, AXI masters): an assumption, not a synthesis result. */
 export const LUT_PER_CU = 25000;
 /** Fraction of the device's LUTs the kernels may take (the platform shell and routing need the rest). */
 export const LUT_BUDGET = 0.5;
@@ -83,7 +87,8 @@ export function boardBanks(board: Board): string[] {
 
 /** Compute units that fit the LUT budget and the memory banks (each CU gets banks of its own). */
 export function estimateComputeUnits(board: Board, array: { rows: number; cols: number }, bundles: number): number {
-  const perCu = array.rows * array.cols * LUT_PER_PE + LUT_PER_CU;
+  // per PE: the RTL's yosys figure (resources.ts), a stand-in for the HLS kernel's
+  const perCu = array.rows * array.cols * xcupCostPerPE().lut + LUT_PER_CU;
   const lut = board.resources?.lut ?? 0;
   const byLut = Math.floor((lut * LUT_BUDGET) / perCu);
   const banks = board.memory.banks;
@@ -276,8 +281,9 @@ function readme(p: VitisProject, board: Board): string {
   return `# bitweave Vitis project: ${p.model} on ${board.title}
 
 Emitted by \`bitweave\` (host/build/vitis.ts). Platform \`${p.platform}\`, part \`${board.part}\`,
-array ${a.rows} x ${a.cols} PEs of ${a.word}-bit words, ${p.computeUnits} compute unit(s)
-(an estimate from the board's LUTs and memory banks, not a synthesis result).
+array ${a.rows} x ${a.cols} PEs of ${a.word}-bit words (${p.arrayNote}),
+${p.computeUnits} compute unit(s) (an estimate from the board's LUTs and memory banks, not a
+synthesis result).
 
 Nothing in this directory has been built or run by bitweave itself: it needs AMD Vitis and
 XRT${f1 ? ' (the AWS FPGA Developer AMI has both) and an AWS account' : ''}.
@@ -337,7 +343,9 @@ export function emitVitisProject(model: CompiledModel, board: Board, outDir: str
     throw new BitweaveError(`board '${board.name}' uses ${board.toolchain.name}, not Vitis: no Vitis project for it`);
   }
   if (!board.part) throw new BitweaveError(`board '${board.name}' has no part`);
-  const shape = opts.array ?? { rows: board.defaultArray.rows, cols: board.defaultArray.cols };
+  const sized = opts.array ? null : boardArray(board);
+  const shape = opts.array ?? sized!;
+  const arrayNote = opts.arrayNote ?? (sized ? sized.note : 'given by the caller');
   if (!Number.isInteger(shape.rows) || shape.rows < 1 || shape.rows > 256 || !Number.isInteger(shape.cols) || shape.cols < 1 || shape.cols > 256) {
     throw new BitweaveError(`array must be 1..256 rows x 1..256 cols, got ${shape.rows}x${shape.cols}`);
   }
@@ -368,7 +376,7 @@ export function emitVitisProject(model: CompiledModel, board: Board, outDir: str
   if (board.name === 'aws-f1') files.set('wait_afi.sh', WAIT_AFI);
   files.set(`model/${modelFile}`, encodeBnn(model));
   const project: VitisProject = {
-    dir: outDir, board: board.name, platform: board.platform, kernel: KERNEL_NAME, array, computeUnits: cus,
+    dir: outDir, board: board.name, platform: board.platform, kernel: KERNEL_NAME, array, arrayNote, computeUnits: cus,
     connectivity: conn, ports, files: [], model: modelFile,
     notes: [
       'compute units and LUT figures are estimates; run csynth / v++ for real numbers',

@@ -4,6 +4,7 @@
  * Registered by commands.ts (extraCommands.push(boardsCommand, devicesCommand)).
  */
 import { CommandModule } from 'yargs';
+import { boardArray } from '../array/resources';
 import { Board, listBoards } from '../boards';
 import { allDevices, OpenCLUnavailableError } from '../opencl';
 
@@ -28,7 +29,7 @@ function table(rows: string[][]): string {
 function boardsText(boards: Board[]): string {
   const rows = [['name', 'toolchain', 'part', 'clock', 'memory', 'array', 'platform']];
   for (const b of boards) {
-    const a = b.defaultArray;
+    const a = { ...boardArray(b), word: b.defaultArray.word };
     rows.push([
       b.name,
       b.toolchain.name,
@@ -39,7 +40,7 @@ function boardsText(boards: Board[]): string {
       b.platform,
     ]);
   }
-  return `${table(rows)}\n\n* array size {rows x cols x word} is an estimate, to be refined by the resource model`;
+  return `${table(rows)}\n\n* array size {rows x cols x word}: an estimate (Xilinx boards: sized from yosys per-PE figures of the RTL; others: the board file's default)`;
 }
 
 type JsonFlag = { json: boolean };

@@ -46,6 +46,7 @@ export const compileCommand: CommandModule<object, Args> = {
     }
     const lines = [
       `wrote ${a.output}: ${r.files.length} files for ${r.board} (${r.toolchain}), array ${r.array.rows}x${r.array.cols}x${r.array.word}, kernel ${r.kernel}`,
+      `  array: ${r.arrayNote}`,
       ...r.segments.map((s) => `  device segment ${s.segment}: ${s.layers} layers, ${s.weightBytes} weight bytes, ${s.binaryMacsPerImage} binary MACs per image`),
       'next steps (see README.md there):',
       ...Object.values(r.commands).map((c) => `  ${c}`),

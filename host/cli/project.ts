@@ -9,6 +9,7 @@ import { Board, listBoards, loadBoard } from '../boards';
 import { BitweaveError } from '../core/errors';
 import { CompiledModel } from '../compile/model';
 import { programCycles, projectThroughput } from '../array/cycles';
+import { boardArray } from '../array/resources';
 import { ArrayParams, DEFAULT_ARRAY } from '../array/params';
 import { encodeSegment } from '../array/program';
 import { loadNamedModel } from '../zoo/models';
@@ -28,7 +29,8 @@ export interface BoardProjection {
 }
 
 export function projectModel(model: CompiledModel, board: Board, batch: number): BoardProjection {
-  const array: ArrayParams = { ...DEFAULT_ARRAY, rows: board.defaultArray.rows, cols: board.defaultArray.cols };
+  const { rows, cols } = boardArray(board);
+  const array: ArrayParams = { ...DEFAULT_ARRAY, rows, cols };
   let cycles = 0;
   let macs = 0;
   let pes = 0;
