@@ -1,9 +1,9 @@
 // bitweave RTL: the layer-program sequencer. Walks the layer program that
 // host/array/program.ts encodes: for each layer it reads the descriptor (prefetched while
-// the previous layer runs), derives the
-// loop bounds, loads the per-channel parameters (thresholds, flip / pool-min flags) into
-// the row units, then enumerates the pixel stream of the whole batch once per channel
-// group and fills the tile ring that the feeder and the output unit consume.
+// the previous layer runs), derives the loop bounds, loads the per-channel parameters
+// (thresholds, flip / pool-min flags) into the row units, then enumerates the pixel
+// stream of the whole batch and fills the tile ring that the feeder and the output unit
+// consume.
 //
 // Pixel stream: for every image n, every output pixel (oy, ox) and every accumulator
 // pixel (ay, ax) of its pool window (clipped to the map; a layer without pool has 1x1
