@@ -1,12 +1,14 @@
 // bitweave RTL: the output side of the array. Takes the deskewed accumulators (all rows,
 // DRAIN columns per cycle, or one on pool layers), looks up each column's pixel-stream
 // tag (valid, pool first/last, output address) in the tile ring, runs the ROWS row units
-// in lock-step and packs their results into arena writes, ROWS write lanes per drained
-// column (lane d*ROWS + l for column col+d):
-//   threshold epilogue: plane l of the k-bit levels -> one masked 64-bit word per plane
-//     (write lane l); the channel group's bits, plus the zero tail bits past OUT_C when
-//     the group holds the last channel;
-//   int epilogue: row r writes its int32 into its half of the 64-bit word (lane r).
+// in lock-step and packs their results into two write ports per drained column d
+// (column col+d), driven from the last pipeline registers:
+//   threshold epilogue: the plane port writes OUT_BITS 64-bit words, plane l of the k-bit
+//     levels at word p_base + l*OUT_WORDS, under one mask shared by all columns (the
+//     channel group's bits, plus the zero tail bits past OUT_C when the group holds the
+//     last channel);
+//   int epilogue: the int port writes the ROWS int32 results of the pixel at int32 index
+//     i_base + r, for the rows the shared row mask marks as real channels.
 // Channel group of a tile: the ring slot's on pool layers; otherwise a slot's columns
 // serve every group in turn (group-inner order, see bw_seq), counted here.
 module bw_out #(
@@ -40,17 +42,20 @@ module bw_out #(
   input  logic [ACC-1:0]       tail,
   input  logic [MAX_OUT_BITS:0] nthr,
   input  logic [31:0]          out_c,
-  input  logic [31:0]          out_bits,
-  input  logic [31:0]          out_words,
   // parameter RAM writes (same address for every row)
   input  logic [ROWS-1:0]      pw_en,
   input  logic [GW-1:0]        pw_addr,
   input  logic [ROWS*PWID-1:0] pw_data,
-  // arena write lanes
-  output logic [DRAIN*ROWS-1:0]    o_en,
-  output logic [DRAIN*ROWS*32-1:0] o_addr,
-  output logic [DRAIN*ROWS*64-1:0] o_data,
-  output logic [DRAIN*ROWS*64-1:0] o_mask,
+  // arena write ports: bit-planes
+  output logic [DRAIN-1:0]     o_pen,
+  output logic [DRAIN*32-1:0]  o_pbase,      // arena word of plane 0
+  output logic [DRAIN*MAX_OUT_BITS*64-1:0] o_pdata,
+  output logic [63:0]          o_pmask,
+  // int32 results
+  output logic [DRAIN-1:0]     o_ien,
+  output logic [DRAIN*32-1:0]  o_ibase,      // int32 index of row 0
+  output logic [DRAIN*ROWS*32-1:0] o_idata,
+  output logic [ROWS-1:0]      o_irows,      // rows that hold real channels
   output logic                 tile_done   // a ring slot is no longer needed
 );
   localparam int CB = $clog2(COLS > 1 ? COLS : 2);
@@ -145,48 +150,34 @@ module bw_out #(
     );
   end
 
-  // S3: pack into write lanes. Shared by every lane: the group's first channel, which of
-  // its rows hold real channels, the word mask; per drained column: its plane-0 word and
-  // the int32 index of row 0.
+  // S3: pack into the write ports. Shared by every column: the group's first channel,
+  // which of its rows hold real channels, the word mask.
   logic [31:0] oc0;
-  logic [ROWS-1:0] row_ok;
-  logic [63:0] grp_mask, tail_mask;
   logic [5:0] last_bit;
   always_comb begin
     oc0 = 32'(g3) * ROWS;
-    for (int r = 0; r < ROWS; r++) row_ok[r] = oc0 + 32'(r) < out_c;
-    grp_mask = '0;
-    for (int r = 0; r < ROWS; r++) if (row_ok[r]) grp_mask[(oc0[5:0] + 6'(r))] = 1'b1;
+    for (int r = 0; r < ROWS; r++) o_irows[r] = oc0 + 32'(r) < out_c;
+    o_pmask = '0;
+    for (int r = 0; r < ROWS; r++) if (o_irows[r]) o_pmask[(oc0[5:0] + 6'(r))] = 1'b1;
     last_bit = 6'(out_c - 1);
-    tail_mask = (oc0 + ROWS >= out_c) ? ~((64'd2 << last_bit) - 64'd1) : 64'd0;
+    if (oc0 + ROWS >= out_c) o_pmask = o_pmask | ~((64'd2 << last_bit) - 64'd1);
   end
 
-  // the write lanes are driven from the S3 registers (the arena's write port registers
-  // them), so no register stage per lane is duplicated here
   for (genvar d = 0; d < DRAIN; d++) begin : g_wcol
-    logic [31:0] pbase, ibase;
-    assign pbase = obase3[d] + (oc0 >> 6);
-    assign ibase = obase3[d] + oc0;
-    for (genvar l = 0; l < ROWS; l++) begin : g_wlane
-      localparam int Q = d * ROWS + l;
+    assign o_pen[d] = emit3[d] & thr;
+    assign o_ien[d] = emit3[d] & !thr;
+    assign o_pbase[d*32 +: 32] = obase3[d] + (oc0 >> 6);
+    assign o_ibase[d*32 +: 32] = obase3[d] + oc0;
+    for (genvar l = 0; l < MAX_OUT_BITS; l++) begin : g_plane
       logic [63:0] w;
-      logic [31:0] idx;
       always_comb begin
         w = '0;
-        if (l < MAX_OUT_BITS) for (int r = 0; r < ROWS; r++) w[(oc0[5:0] + 6'(r))] = row_ok[r] & level3[r][d*MAX_OUT_BITS + l % MAX_OUT_BITS];
-        idx = ibase + 32'(l);
-        if (thr) begin
-          o_en[Q] = emit3[d] && 32'(l) < out_bits;
-          o_addr[Q*32 +: 32] = l == 0 ? pbase : pbase + 32'(l) * out_words;
-          o_data[Q*64 +: 64] = w;
-          o_mask[Q*64 +: 64] = grp_mask | tail_mask;
-        end else begin
-          o_en[Q] = emit3[d] && row_ok[l];
-          o_addr[Q*32 +: 32] = idx >> 1;
-          o_data[Q*64 +: 64] = {e3[l][d*32 +: 32], e3[l][d*32 +: 32]};
-          o_mask[Q*64 +: 64] = idx[0] ? {32'hffffffff, 32'h0} : {32'h0, 32'hffffffff};
-        end
+        for (int r = 0; r < ROWS; r++) w[(oc0[5:0] + 6'(r))] = o_irows[r] & level3[r][d*MAX_OUT_BITS + l];
       end
+      assign o_pdata[(d*MAX_OUT_BITS + l)*64 +: 64] = w;
+    end
+    for (genvar r = 0; r < ROWS; r++) begin : g_int
+      assign o_idata[(d*ROWS + r)*32 +: 32] = e3[r][d*32 +: 32];
     end
   end
 

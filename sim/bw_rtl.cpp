@@ -81,17 +81,31 @@ void tick(Rtl *r) {
   t->clk = 1;
   t->eval();
   dump(r);
-  for (int l = 0; l < rows() * drain(); l++) {
-    if (!bit(t->o_en, l)) continue;
-    uint32_t a = get32(t->o_addr, l);
+  // the write ports of every drained column: bit-plane words or the pixel's int32 results
+  auto store = [r](uint64_t a, uint64_t d, uint64_t m) {
     if (a >= r->arena.size()) {
       if (!r->fault) r->error = "RTL wrote arena word " + std::to_string(a) + " outside the arena of " + std::to_string(r->arena.size()) + " words";
       r->fault = BWRTL_E_ACCESS;
-      continue;
+      return;
     }
-    uint64_t d = get32(t->o_data, 2 * l) | (uint64_t)get32(t->o_data, 2 * l + 1) << 32;
-    uint64_t m = get32(t->o_mask, 2 * l) | (uint64_t)get32(t->o_mask, 2 * l + 1) << 32;
     r->arena[a] = (r->arena[a] & ~m) | (d & m);
+  };
+  for (int c = 0; c < drain(); c++) {
+    if (bit(t->o_pen, c)) {
+      const uint64_t m = t->o_pmask;
+      for (uint32_t l = 0; l < t->o_pbits && l < BW_MAX_OUT_BITS; l++) {
+        const int q = c * BW_MAX_OUT_BITS + (int)l;
+        store(get32(t->o_pbase, c) + (uint64_t)l * t->o_pstride, get32(t->o_pdata, 2 * q) | (uint64_t)get32(t->o_pdata, 2 * q + 1) << 32, m);
+      }
+    }
+    if (bit(t->o_ien, c)) {
+      for (int row = 0; row < rows(); row++) {
+        if (!bit(t->o_irows, row)) continue;
+        const uint64_t idx = (uint64_t)get32(t->o_ibase, c) + row;
+        const uint64_t v = get32(t->o_idata, c * rows() + row);
+        store(idx >> 1, idx & 1 ? v << 32 : v, idx & 1 ? 0xffffffff00000000ull : 0xffffffffull);
+      }
+    }
   }
   auto oob = [r](const char *what, uint32_t a, std::size_t n) {
     if (!r->fault) r->error = std::string("RTL read ") + what + " word " + std::to_string(a) + " outside the buffer of " + std::to_string(n) + " words";

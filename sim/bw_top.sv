@@ -3,10 +3,13 @@
 //
 // Memory interface: every read lane presents a registered address with an enable, and
 // its data is sampled at the end of the same cycle (a synchronous on-chip RAM whose
-// address register is the lane's address register); writes are 64-bit words with a bit
-// mask. Lanes: descriptors (32-bit words), ROWS parameter lanes (int32), ROWS weight
-// lanes and COLS activation lanes (64-bit words of the weight buffer and of the arena of
-// the whole batch), ROWS * DRAIN arena write lanes. Image n's arena starts at n * arena_words.
+// address register is the lane's address register). Lanes: descriptors (32-bit words),
+// ROWS parameter lanes (int32), ROWS weight lanes and COLS activation lanes (64-bit words
+// of the weight buffer and of the arena of the whole batch). Writes: two ports per
+// drained column (DRAIN of them), decoded from the output unit's last pipeline registers
+// and written at the clock edge: a bit-plane port (OUT_BITS masked 64-bit words at a
+// stride of OUT_WORDS, one word per plane bank) and an int32 port (the pixel's ROWS
+// consecutive int32 results, one wide word). Image n's arena starts at n * arena_words.
 module bw_top #(
   parameter int MAX_OUT_BITS = 2,  // largest k of k-bit threshold outputs
   parameter int PDEPTH = 512,      // channel groups per layer the row units hold
@@ -35,10 +38,18 @@ module bw_top #(
   output logic [bitweave_array::COLS-1:0] a_en,
   output logic [bitweave_array::COLS*32-1:0] a_addr,
   input  logic [bitweave_array::COLS*64-1:0] a_rdata,
-  output logic [bitweave_array::ROWS*(DRAIN == 0 ? bitweave_array::COLS : DRAIN)-1:0] o_en,
-  output logic [bitweave_array::ROWS*(DRAIN == 0 ? bitweave_array::COLS : DRAIN)*32-1:0] o_addr,
-  output logic [bitweave_array::ROWS*(DRAIN == 0 ? bitweave_array::COLS : DRAIN)*64-1:0] o_data,
-  output logic [bitweave_array::ROWS*(DRAIN == 0 ? bitweave_array::COLS : DRAIN)*64-1:0] o_mask
+  // per drained column d: a bit-plane write (out_bits words at o_pbase + l * o_pstride,
+  // each under o_pmask) or an int32 write (row r at int32 index o_ibase + r where o_irows)
+  output logic [(DRAIN == 0 ? bitweave_array::COLS : DRAIN)-1:0] o_pen,
+  output logic [(DRAIN == 0 ? bitweave_array::COLS : DRAIN)*32-1:0] o_pbase,
+  output logic [(DRAIN == 0 ? bitweave_array::COLS : DRAIN)*MAX_OUT_BITS*64-1:0] o_pdata,
+  output logic [63:0] o_pmask,
+  output logic [31:0] o_pbits,
+  output logic [31:0] o_pstride,
+  output logic [(DRAIN == 0 ? bitweave_array::COLS : DRAIN)-1:0] o_ien,
+  output logic [(DRAIN == 0 ? bitweave_array::COLS : DRAIN)*32-1:0] o_ibase,
+  output logic [(DRAIN == 0 ? bitweave_array::COLS : DRAIN)*bitweave_array::ROWS*32-1:0] o_idata,
+  output logic [bitweave_array::ROWS-1:0] o_irows
 );
   localparam int ROWS = bitweave_array::ROWS;
   localparam int COLS = bitweave_array::COLS;
@@ -60,9 +71,6 @@ module bw_top #(
   end
   if (COLS % DR != 0) begin : g_drain_check
     $error("bw_top: DRAIN must divide COLS");
-  end
-  if (MAX_OUT_BITS > ROWS) begin : g_bits_check
-    $error("bw_top: MAX_OUT_BITS must be <= ROWS (one write lane per output plane)");
   end
 
   // configuration
@@ -126,7 +134,9 @@ module bw_top #(
     .clk, .rst, .out_valid, .out_v,
     .rd_slot(o_slot), .rd_col(o_col), .tag_first(o_first), .tag_last(o_last), .tag_obase(o_obase),
     .slot_g(o_g), .slot_nvalid(o_nvalid),
-    .thr, .drain1(pool), .ngroups, .tail, .nthr, .out_c, .out_bits, .out_words, .pw_en, .pw_addr, .pw_data,
-    .o_en, .o_addr, .o_data, .o_mask, .tile_done(o_tile_done)
+    .thr, .drain1(pool), .ngroups, .tail, .nthr, .out_c, .pw_en, .pw_addr, .pw_data,
+    .o_pen, .o_pbase, .o_pdata, .o_pmask, .o_ien, .o_ibase, .o_idata, .o_irows, .tile_done(o_tile_done)
   );
+  assign o_pbits = out_bits;
+  assign o_pstride = out_words;
 endmodule
