@@ -310,7 +310,7 @@ module bw_seq #(
               nthr <= thr ? (MAX_OUT_BITS + 1)'((1 << out_bits[3:0]) - 1) : '0;
               pad_full <= dsc[bitweave_array::D_PAD_BIT][0] ? '1 : '0;
               pad_last <= !dsc[bitweave_array::D_PAD_BIT][0] ? '0 : in_c == 6'd0 ? '1 : ((64'd1 << in_c) - 64'd1);
-              if (thr && (out_bits > MAX_OUT_BITS || out_bits > ROWS || out_bits == 0)) err[0] <= 1'b1;
+              if (thr && (out_bits > MAX_OUT_BITS || out_bits == 0)) err[0] <= 1'b1;
               if (ngroups > PDEPTH) err[1] <= 1'b1;
               if (in_planes > 8 || in_planes == 0) err[2] <= 1'b1;
               if ((in_h | in_w | in_words | kh | kw | sh | sw | acc_h | acc_w | out_h | out_w | out_c) > 32'hffff) err[3] <= 1'b1;
