@@ -82,6 +82,11 @@ describe('bitweave compile --board (build directories)', function () {
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /array 8x16x64/);
     assert.match(text.stdout, /array: given on the command line/);
+    const half = bw(['compile', CNN, '--board', 'aws-f1', '-o', path.join(tmp, 'f1-rows'), '--rows', '16', '--json']);
+    assert.equal(half.code, 0, half.stderr);
+    const h = JSON.parse(half.stdout);
+    assert.deepEqual([h.array.rows, h.array.cols], [16, a.cols]);
+    assert.equal(h.arrayNote, `rows given on the command line, the other from ${a.note}`);
   });
 
   it('intel-pac-a10: kernel sources, generated header for the board array, manifest with checksums', () => {

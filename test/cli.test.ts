@@ -41,6 +41,15 @@ describe('bitweave CLI', function () {
     assert.ok(!fs.existsSync(path.join(tmp, 'x.bnn')));
   });
 
+  it('train --card writes the command that reproduces the run, every non-default flag included', () => {
+    const out = path.join(tmp, 'card', 'm.bnn');
+    const card = path.join(tmp, 'card', 'm.md');
+    const r = bw('train', '--arch', 'mlp', '--dataset', 'fashion-mnist', '--epochs', '1', '--limit', '200', '--test-limit', '20',
+      '--batch', '50', '--lr-schedule', 'cosine', '-o', out, '--card', card);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(fs.readFileSync(card, 'utf8').includes(`bitweave train --arch mlp --dataset fashion-mnist --epochs 1 --seed 1 --batch 50 --lr-schedule cosine --limit 200 --test-limit 20 -o ${out}`));
+  });
+
   describe('on the shipped models', () => {
     const MODELS = path.resolve(__dirname, '../../models');
 

@@ -14,7 +14,7 @@ import { VerilatorBackend } from '../host/backends/verilator';
 import { MEM, rtlAbi, rtlInfo, RtlModel } from '../host/backends/verilator/ffi';
 import { DEFAULT_ARRAY, DESC_WORDS, FIELD } from '../host/array/params';
 import { encodeSegment } from '../host/array/program';
-import { projectThroughput } from '../host/array/cycles';
+import { programCycles, projectThroughput } from '../host/array/cycles';
 import { parseYosysStat, RECORDED_XCUP, sizeArray } from '../host/array/resources';
 import { writeArrayHeaders } from '../host/array/write-headers';
 import { loadBoard } from '../host/boards';
@@ -232,6 +232,16 @@ describe('verilator backend (RTL array)', function () {
     assert.equal(p.imagesPerSecond, (p.clockMHz * 1e6) / 2000);
     assert.match(p.label, /^projected .* not measured/);
     assert.throws(() => projectThroughput(loadBoard('aws-f1'), 0), BitweaveError);
+  });
+
+  it('the cycle model refuses a DRAIN that does not divide COLS, and a slower drain costs cycles', async () => {
+    const m = await loadModel(path.join(ROOT, 'models', 'fashion-mlp.bnn'));
+    const dev = m.segments.findIndex((s) => s.kind === 'device');
+    const prog = encodeSegment(m, dev, DEFAULT_ARRAY);
+    for (const drain of [3, 0, 1.5]) assert.throws(() => programCycles(prog, 4, { ...DEFAULT_ARRAY, drain }), /drain .* must divide COLS = 8/);
+    const cyc = (drain: number) => programCycles(prog, 4, { ...DEFAULT_ARRAY, drain }).reduce((s, l) => s + l.cycles, 0);
+    assert.ok(cyc(1) > cyc(8), 'one column per cycle is slower than the whole tile');
+    assert.equal(cyc(8), programCycles(prog, 4, DEFAULT_ARRAY).reduce((s, l) => s + l.cycles, 0), 'drain defaults to COLS');
   });
 
   it('rejects layers the RTL cannot run with one clear error', async () => {

@@ -81,11 +81,12 @@ export function programCycles(prog: LayerProgram, batch: number, p: ArrayParams)
     const pool = (op & OP_POOL) !== 0;
     const k = d('KH') * d('KW') * d('IN_PLANES') * d('IN_WORDS');
     const groups = Math.ceil(d('OUT_C') / p.rows);
-    const period = pool ? Math.max(k, p.cols) : Math.max(k, p.cols / drainOf(p), Math.ceil(p.cols / groups));
+    const drainCycles = pool ? p.cols : p.cols / drainOf(p); // one tile leaving the array
+    const period = pool ? Math.max(k, p.cols) : Math.max(k, drainCycles, Math.ceil(p.cols / groups));
     const nthr = thr ? 2 ** d('OUT_BITS') - 1 : 0;
     const s = batch * streamLength(d);
     const tiles = groups * Math.ceil(s / p.cols);
-    const run = RUN_FIXED + p.rows + p.cols + (pool ? p.cols : p.cols / drainOf(p)) + Math.min(p.cols, s) + (tiles - 1) * period + k;
+    const run = RUN_FIXED + p.rows + p.cols + drainCycles + Math.min(p.cols, s) + (tiles - 1) * period + k;
     let cycles = DESC_WORDS + (16 - RUN_FIXED) + run - Math.min(DESC_WORDS, prevRun);
     if (thr || pool) cycles += groups * (nthr + 1) + 1;
     prevRun = run;

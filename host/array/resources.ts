@@ -138,9 +138,10 @@ export interface BoardArray {
 export function boardArray(board: Board): BoardArray {
   if (board.toolchain.name === 'vitis' && board.resources?.lut) {
     const pe = xcupCostPerPE();
-    const s = sizeArray(board, pe);
+    const fraction = 0.6;
+    const s = sizeArray(board, pe, { fraction });
     const lut = board.resources.lut.toLocaleString('en-US');
-    return { rows: s.rows, cols: s.cols, estimate: true, note: `the largest array whose PEs fit 60% of the board's ${lut} LUTs at ${pe.lut} LUT / ${pe.ff} FF per PE (yosys figures of the RTL's PE grid; an estimate, not a Vivado result)` };
+    return { rows: s.rows, cols: s.cols, estimate: true, note: `the largest array whose PEs fit ${fraction * 100}% of the board's ${lut} LUTs at ${pe.lut} LUT / ${pe.ff} FF per PE (yosys figures of the RTL's PE grid; an estimate, not a Vivado result)` };
   }
   const a = board.defaultArray;
   return { rows: a.rows, cols: a.cols, estimate: a.estimate, note: `the board's default array${a.estimate ? ' (an estimate)' : ''}` };

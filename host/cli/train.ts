@@ -15,6 +15,9 @@ import { agreement, BackendEval, evaluate } from '../train/evaluate';
 import { saveTrained } from '../train/save';
 import { LR_SCHEDULES, LrSchedule, train, TrainProgress } from '../train/trainer';
 
+/** Option defaults; the model card's command spells out every flag that differs. */
+const DEFAULTS = { batch: 100, lr: 2e-3, 'lr-end': 2e-5, 'lr-schedule': 'exp', limit: undefined, 'test-limit': undefined } as const;
+
 const clock = (s: number) => (Number.isFinite(s) ? `${Math.floor(s / 60)}:${String(Math.round(s % 60)).padStart(2, '0')}` : '?');
 
 /** Progress on stderr: a rewritten line on a terminal, a line every 30 s otherwise. */
@@ -52,10 +55,10 @@ export const trainCommand: CommandModule = {
       .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'output .bnn file (BMXNet files go beside it)' })
       .option('epochs', { type: 'number', describe: 'passes over the training set (default per arch)' })
       .option('seed', { type: 'number', default: 1, describe: 'seed for initial weights and shuffling' })
-      .option('batch', { type: 'number', default: 100, describe: 'images per step' })
-      .option('lr', { type: 'number', default: 2e-3, describe: 'Adam learning rate at the start' })
-      .option('lr-end', { type: 'number', default: 2e-5, describe: 'learning rate at the last step' })
-      .option('lr-schedule', { type: 'string', default: 'exp', choices: LR_SCHEDULES as string[], describe: 'how the learning rate falls: exponentially or on a half cosine' })
+      .option('batch', { type: 'number', default: DEFAULTS.batch, describe: 'images per step' })
+      .option('lr', { type: 'number', default: DEFAULTS.lr, describe: 'Adam learning rate at the start' })
+      .option('lr-end', { type: 'number', default: DEFAULTS['lr-end'], describe: 'learning rate at the last step' })
+      .option('lr-schedule', { type: 'string', default: DEFAULTS['lr-schedule'], choices: LR_SCHEDULES as string[], describe: 'how the learning rate falls: exponentially or on a half cosine' })
       .option('limit', { type: 'number', describe: 'train on the first N training images only' })
       .option('test-limit', { type: 'number', describe: 'evaluate on the first N test images only' })
       .option('threads', { type: 'number', describe: 'TensorFlow.js wasm threads (default: all cores, at most 4)' })
@@ -107,12 +110,9 @@ export const trainCommand: CommandModule = {
     const files = [saved.bnn, saved.symbol, saved.params].filter((f): f is string => !!f).map((p) => ({ path: p, bytes: fs.statSync(p).size }));
 
     if (a.card) {
-      const nonDefault = [
-        a.batch !== 100 ? ` --batch ${a.batch}` : '',
-        a.lr !== 2e-3 ? ` --lr ${a.lr}` : '',
-        a['lr-end'] !== 2e-5 ? ` --lr-end ${a['lr-end']}` : '',
-        a['lr-schedule'] !== 'exp' ? ` --lr-schedule ${a['lr-schedule']}` : '',
-      ].join('');
+      const nonDefault = (Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[])
+        .map((k) => (a[k] !== DEFAULTS[k] ? ` --${k} ${a[k]}` : ''))
+        .join('');
       const command = `bitweave train --arch ${arch.name} --dataset fashion-mnist --epochs ${epochs} --seed ${a.seed}${nonDefault} -o ${a.output}`;
       fs.writeFileSync(a.card, renderCard({
         name: saved.model.name, command, arch, epochs, seed: a.seed, batch: a.batch, result, model: saved.model, files, evals, failed, agreement: agree,

@@ -35,7 +35,7 @@ export function renderCard(c: CardInput): string {
     '',
     `${c.arch.description}.`,
     '',
-    `Trained by bitweave itself (\`bitweave train\`, TensorFlow.js ${r.simd ? 'WebAssembly SIMD' : 'WebAssembly'} backend, ${r.threads} thread${r.threads === 1 ? '' : 's'}) with straight-through estimators, latent weights clipped to [-1, 1], BatchNorm and Adam; reproduced by \`make models\`:`,
+    `Trained by bitweave itself (\`bitweave train\`, TensorFlow.js ${r.simd ? 'WebAssembly SIMD' : 'WebAssembly'} backend, ${r.threads} thread${r.threads === 1 ? '' : 's'}) with straight-through estimators, latent weights clipped to [-1, 1], BatchNorm and Adam, by this command (the shipped models: \`make models\`):`,
     '',
     '```sh',
     c.command,
