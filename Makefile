@@ -20,7 +20,9 @@ setup:
 build: setup native
 	@$(NPX) tsc -p tsconfig.json
 	@$(MAKE) --no-print-directory csim
-	@$(if $(HAVE_VERILATOR),$(MAKE) --no-print-directory rtl,echo "bitweave: verilator not found, skipping the RTL model")
+	@# checked when the recipe runs, not when make parses: setup may just have installed it
+	@if command -v verilator >/dev/null 2>&1; then $(MAKE) --no-print-directory rtl; \
+	 else echo "bitweave: verilator not found, skipping the RTL model"; fi
 
 native: $(NATIVE_LIB)
 
@@ -86,7 +88,6 @@ RTL_LIB := build/libbitweave_rtl.so
 # DRAIN: output columns leaving the array per cycle (0 = COLS, the default build)
 DRAIN ?= 0
 RTL_TOP_PARAMS := MAX_OUT_BITS=2 PDEPTH=512 TS=16 DRAIN=$(DRAIN)
-HAVE_VERILATOR := $(shell command -v verilator 2>/dev/null)
 .PHONY: rtl rtl-lint rtl-variant synth bitstream
 
 rtl: $(RTL_LIB)
