@@ -35,7 +35,7 @@ $(NATIVE_LIB): $(NATIVE_OBJ)
 
 # The HLS kernel (hls/) C-simulated with plain g++: build/libbitweave_hls.so for the
 # hls-csim backend and the per-block test benches (hls/tb/). bitweave_array.h is generated
-# from host/array/params.ts into build/hls/include, never copied.
+# from host/array/params.ts and limits.ts into build/hls/include, never copied.
 HLS_DEPS := $(wildcard hls/*.h hls/*.cpp hls/csim/*.cpp) build/hls/include/bitweave_array.h
 HLS_TB := $(patsubst hls/tb/%.cpp,build/hls/%,$(wildcard hls/tb/*.cpp))
 HLS_CXXFLAGS := -O2 -std=c++17 -fPIC -pthread -Wall -Wextra -Wno-unknown-pragmas -Wno-unused-label -Ibuild/hls/include -Ihls
@@ -43,11 +43,8 @@ HLS_LIB := build/libbitweave_hls.so
 
 csim: $(HLS_LIB) $(HLS_TB)
 
-dist/host/build/emit-header.js: host/array/params.ts host/array/header.ts host/build/emit-header.ts
-	$(NPX) tsc -p tsconfig.json
-
-build/hls/include/bitweave_array.h: host/array/params.ts host/array/header.ts | dist/host/build/emit-header.js
-	node dist/host/build/emit-header.js build/hls/include
+build/hls/include/bitweave_array.h: dist/host/array/write-headers.js dist/host/array/header.js dist/host/array/params.js dist/host/array/limits.js
+	node dist/host/array/write-headers.js build/hls/include
 
 $(HLS_LIB): $(HLS_DEPS)
 	$(CXX) $(HLS_CXXFLAGS) -shared -o $@ hls/bitweave_array.cpp hls/csim/bw_hls_csim.cpp
@@ -85,14 +82,15 @@ clean:
 RTL_SV := sim/bw_pe.sv sim/bw_array.sv sim/bw_row_unit.sv sim/bw_out.sv sim/bw_feeder.sv sim/bw_seq.sv sim/bw_top.sv
 RTL_DIR := build/rtl
 RTL_LIB := build/libbitweave_rtl.so
-# DRAIN: output columns leaving the array per cycle (0 = COLS, the default build)
-DRAIN ?= 0
-RTL_TOP_PARAMS := MAX_OUT_BITS=2 PDEPTH=512 TS=16 DRAIN=$(DRAIN)
+# Build parameters (MAX_OUT_BITS, PDEPTH, TS, DRAIN) default to host/array/limits.ts through
+# the generated package; a variant may set DRAIN (output columns leaving the array per cycle,
+# 0 = COLS) on the command line.
+RTL_TOP_PARAMS := $(if $(DRAIN),DRAIN=$(DRAIN))
 .PHONY: rtl rtl-lint rtl-variant synth bitstream
 
 rtl: $(RTL_LIB)
 
-$(RTL_DIR)/bitweave_array.svh: dist/host/array/write-headers.js dist/host/array/header.js dist/host/array/params.js
+$(RTL_DIR)/bitweave_array.svh: dist/host/array/write-headers.js dist/host/array/header.js dist/host/array/params.js dist/host/array/limits.js
 	@node dist/host/array/write-headers.js $(RTL_DIR)
 
 dist/host/array/%.js: host/array/%.ts
@@ -112,7 +110,7 @@ $(RTL_DIR)/vl/%.o: $(VL_INC)/%.cpp
 	nice $(CXX) $(RTL_CXXFLAGS) -c $< -o $@
 
 $(RTL_LIB): sim/bw_rtl.cpp sim/bw_rtl.h $(RTL_DIR)/obj/Vbw_top__ALL.a $(RTL_DIR)/vl/verilated.o $(RTL_DIR)/vl/verilated_fst_c.o $(RTL_DIR)/vl/verilated_threads.o
-	nice $(CXX) $(RTL_CXXFLAGS) $(addprefix -DBW_,$(RTL_TOP_PARAMS)) -shared -o $@ sim/bw_rtl.cpp \
+	nice $(CXX) $(RTL_CXXFLAGS) $(addprefix -DBW_RTL_,$(RTL_TOP_PARAMS)) -shared -o $@ sim/bw_rtl.cpp \
 	  $(RTL_DIR)/obj/Vbw_top__ALL.a $(RTL_DIR)/vl/verilated.o $(RTL_DIR)/vl/verilated_fst_c.o $(RTL_DIR)/vl/verilated_threads.o -lz -lpthread
 
 # yosys resource estimates (build/synth/summary.{json,txt})
@@ -134,7 +132,7 @@ rtl-variant: $(RTL_DIR)/vl/verilated.o $(RTL_DIR)/vl/verilated_fst_c.o $(RTL_DIR
 	nice verilator --cc -O3 --x-assign fast --x-initial fast --noassert --trace-fst -Wno-fatal \
 	  $(addprefix -G,$(RTL_TOP_PARAMS)) --top-module bw_top -I$(VARIANT) -Mdir $(VARIANT)/obj \
 	  -CFLAGS "-fPIC -O2" --build -j 2 $(VARIANT)/bitweave_array.svh $(RTL_SV) >/dev/null
-	nice $(CXX) $(subst -I$(RTL_DIR) ,-I$(VARIANT) -I$(VARIANT)/obj ,$(RTL_CXXFLAGS)) $(addprefix -DBW_,$(RTL_TOP_PARAMS)) \
+	nice $(CXX) $(subst -I$(RTL_DIR) ,-I$(VARIANT) -I$(VARIANT)/obj ,$(RTL_CXXFLAGS)) $(addprefix -DBW_RTL_,$(RTL_TOP_PARAMS)) \
 	  -shared -o $(VARIANT)/libbitweave_rtl.so sim/bw_rtl.cpp $(VARIANT)/obj/Vbw_top__ALL.a \
 	  $(RTL_DIR)/vl/verilated.o $(RTL_DIR)/vl/verilated_fst_c.o $(RTL_DIR)/vl/verilated_threads.o -lz -lpthread
 

@@ -11,18 +11,10 @@
 
 #include "bitweave_array.h"
 
-/* On-chip buffer bounds of one compute unit (override with -D for a build). A layer
- * program that exceeds one is refused before the kernel runs (bw_hls_check). */
-#ifndef BW_HLS_MAX_FM_WORDS
-#define BW_HLS_MAX_FM_WORDS 65536 /* input feature map of one image (64-bit words, all planes) */
-#endif
-#ifndef BW_HLS_MAX_KWORDS
-#define BW_HLS_MAX_KWORDS 4096 /* weight words of one output channel (kh*kw*ceil(inC/64)) */
-#endif
-#ifndef BW_HLS_MAX_OUT_C
-#define BW_HLS_MAX_OUT_C 4096 /* output channels of one layer */
-#endif
-#define BW_HLS_MAX_BITS 8 /* activation / output bits (bit-planes) */
+/* On-chip buffer bounds of one compute unit (BW_HLS_MAX_FM_WORDS, BW_HLS_MAX_KWORDS,
+ * BW_HLS_MAX_OUT_C) and BW_MAX_BITS come from the generated header (host/array/limits.ts);
+ * a build may override the buffer bounds with -D. A layer program that exceeds one is
+ * refused before the kernel runs (host/array/descriptor.ts, and bw_hls_check in C). */
 
 /* Large on-chip buffers. Under synthesis they are plain local arrays (BRAM / URAM); under
  * C-simulation they live in thread-local storage instead of a thread stack that could be

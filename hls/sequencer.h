@@ -40,7 +40,7 @@ void run_layer(const Layer L, const word_t *weights, const int32_t *params, cons
   feeder<COLS, MAX_FM>(L, arena_in, act);
   weight_feeder<ROWS, MAX_KWORDS>(L, weights, wgt);
   pe_array<ROWS, COLS>(L, act, wgt, acc);
-  output_unit<ROWS, COLS, MAX_OUT_C, BW_HLS_MAX_BITS>(L, params, acc, arena_out);
+  output_unit<ROWS, COLS, MAX_OUT_C, BW_MAX_BITS>(L, params, acc, arena_out);
 }
 
 /* Same template parameters as run_layer; the arguments are the kernel's (bitweave_array.cpp). */

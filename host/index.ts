@@ -2,7 +2,8 @@
 export { Session } from './runtime/session';
 export type { SessionOptions, RunResult, SessionStats } from './runtime/session';
 export type { Backend, LayerStat, TensorData } from './runtime/backend';
-export { availableBackends } from './runtime/backends';
+export { availableBackends, createBackend } from './backends';
+export type { BackendName, BackendOptions } from './backends';
 export { loadModel, convertBmxnet } from './runtime/load';
 export { compile } from './compile/compile';
 export { describeModel } from './compile/describe';

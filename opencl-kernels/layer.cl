@@ -19,9 +19,6 @@
 #error "BW_ROWS and BW_COLS must be at most 64"
 #endif
 
-/* validate.ts LIMITS.maxBits: activation / threshold bits never exceed 8. */
-#define BW_MAX_BITS 8
-
 typedef struct {
   uint op;
   uint in_h, in_w, in_c, in_words, planes;

@@ -53,7 +53,7 @@ std::string lib_error;
 
 int rows() { return BW_ROWS; }
 int cols() { return BW_COLS; }
-int drain() { return BW_DRAIN == 0 ? BW_COLS : BW_DRAIN; }  // columns drained per cycle
+int drain() { return BW_RTL_DRAIN == 0 ? BW_COLS : BW_RTL_DRAIN; }  // columns drained per cycle
 
 Rtl *handle(void *h) {
   Rtl *r = static_cast<Rtl *>(h);
@@ -93,8 +93,8 @@ void tick(Rtl *r) {
   for (int c = 0; c < drain(); c++) {
     if (bit(t->o_pen, c)) {
       const uint64_t m = t->o_pmask;
-      for (uint32_t l = 0; l < t->o_pbits && l < BW_MAX_OUT_BITS; l++) {
-        const int q = c * BW_MAX_OUT_BITS + (int)l;
+      for (uint32_t l = 0; l < t->o_pbits && l < BW_RTL_MAX_OUT_BITS; l++) {
+        const int q = c * BW_RTL_MAX_OUT_BITS + (int)l;
         store(get32(t->o_pbase, c) + (uint64_t)l * t->o_pstride, get32(t->o_pdata, 2 * q) | (uint64_t)get32(t->o_pdata, 2 * q + 1) << 32, m);
       }
     }
@@ -162,7 +162,7 @@ extern "C" {
 
 int bwrtl_info(int32_t *info, int32_t n) {
   if (!info || n < 0) return BWRTL_E_ARG;
-  const int32_t v[9] = {rows(), cols(), BW_WORD, BW_ACC_BITS, BW_MAX_OUT_BITS, BW_PDEPTH, BW_TS,
+  const int32_t v[9] = {rows(), cols(), BW_WORD, BW_ACC_BITS, BW_RTL_MAX_OUT_BITS, BW_RTL_PDEPTH, BW_RTL_TS,
                         BW_DESC_WORDS, drain()};
   for (int32_t i = 0; i < n && i < 9; i++) info[i] = v[i];
   return 9;

@@ -10,13 +10,9 @@
 extern "C" {
 #endif
 
-#define BWRTL_OK 0
-#define BWRTL_E_ARG -1     /* bad handle, memory id, null pointer or value */
-#define BWRTL_E_RANGE -2   /* offset / length outside the memory */
-#define BWRTL_E_NOMEM -3   /* allocation failed or above the size limit */
-#define BWRTL_E_STATE -4   /* run without start, start while running */
-#define BWRTL_E_ACCESS -5  /* the RTL addressed memory outside a buffer (bad program) */
-#define BWRTL_E_RTL -6     /* the RTL flagged the program as unsupported (bwrtl_rtl_err) */
+/* return codes BWRTL_OK, BWRTL_E_ARG, … and the build parameters BW_RTL_* come from the
+   generated bitweave_array.h (host/array/limits.ts) */
+#include "bitweave_array.h"
 
 /* memories */
 #define BWRTL_MEM_DESC 0   /* uint32 descriptors */

@@ -11,10 +11,10 @@
 // stride of OUT_WORDS, one word per plane bank) and an int32 port (the pixel's ROWS
 // consecutive int32 results, one wide word). Image n's arena starts at n * arena_words.
 module bw_top #(
-  parameter int MAX_OUT_BITS = 2,  // largest k of k-bit threshold outputs
-  parameter int PDEPTH = 512,      // channel groups per layer the row units hold
-  parameter int TS = 16,           // tiles in flight (ring slots)
-  parameter int DRAIN = 0          // columns drained per cycle (0 = COLS); divides COLS
+  parameter int MAX_OUT_BITS = bitweave_array::RTL_MAX_OUT_BITS,  // largest k of k-bit threshold outputs
+  parameter int PDEPTH = bitweave_array::RTL_PDEPTH,              // channel groups per layer the row units hold
+  parameter int TS = bitweave_array::RTL_TS,                      // tiles in flight (ring slots)
+  parameter int DRAIN = bitweave_array::RTL_DRAIN                 // columns drained per cycle (0 = COLS); divides COLS
 ) (
   input  logic clk,
   input  logic rst,

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { foldThresholds, FoldStep } from '../host/compile/fold';
 import { compile } from '../host/compile/compile';
 import { thresholdPack } from '../host/backends/reference/bconv';
-import { activationF32, batchNormF32, batchNormScale, dequantizeF32, quantizeLevel, quantizeValue } from '../host/backends/reference/scalar';
+import { activationF32, batchNormF32, batchNormScale, dequantizeF32, quantizeLevel, quantizeValue } from '../host/core/scalar';
 import { Session } from '../host/runtime/session';
 import { randomImages, randomModel } from './helpers/random-model';
 import { resnet18Cifar } from '../host/zoo/resnet';

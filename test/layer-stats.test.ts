@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { compile } from '../host/compile/compile';
-import { availableBackends } from '../host/runtime/backends';
+import { availableBackends } from '../host/backends';
 import { Session } from '../host/runtime/session';
 import { randomImages, randomModel } from './helpers/random-model';
 

@@ -14,7 +14,7 @@ import { detExp } from '../host/core/detmath';
 import { loadDataset } from '../host/data/datasets';
 import { importBmxnet } from '../host/import/bmxnet';
 import { TensorData } from '../host/runtime/backend';
-import { createBackend } from '../host/runtime/backends';
+import { createBackend } from '../host/backends';
 import { rng } from './helpers/naive';
 import { bconvCases, compareWithReference as compareModel } from './helpers/backend-compare';
 import {

@@ -23,7 +23,7 @@ import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { bconv } from '../host/backends/reference/bconv';
 import { runHostOp } from '../host/backends/reference/float-ops';
-import { quantizeLevel } from '../host/backends/reference/scalar';
+import { quantizeLevel } from '../host/core/scalar';
 import { benchModel } from '../host/bench/model';
 import { compile } from '../host/compile/compile';
 import { BconvOp, CompiledModel, HostOp, TensorInfo } from '../host/compile/model';

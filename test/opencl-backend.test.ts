@@ -11,11 +11,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { ARG, checkLayerProgram, declareArg, KERNEL_ARGS, KERNEL_NAME } from '../host/array/kernel-abi';
+import { ARG, declareArg, KERNEL_ARGS, KERNEL_NAME } from '../host/array/kernel-abi';
+import { checkProgram, decodeDescriptor, openclLimits, scheduleCycles } from '../host/array/descriptor';
 import { DEFAULT_ARRAY, DESC_WORDS, FIELD } from '../host/array/params';
 import { encodeSegment } from '../host/array/program';
-import { arrayWork, OpenCLBackend } from '../host/backends/opencl';
-import { KERNEL_FILES, kernelDir, kernelSource } from '../host/backends/opencl/source';
+import { OpenCLBackend } from '../host/backends/opencl';
+import { KERNEL_FILES, kernelDir, kernelSource } from '../host/array/sources';
 import { ReferenceBackend } from '../host/backends/reference';
 import { compile } from '../host/compile/compile';
 import { BitweaveError } from '../host/core/errors';
@@ -25,7 +26,7 @@ import { writeNpy } from '../host/data/npy';
 import { importBmxnet } from '../host/import/bmxnet';
 import { Context, OpenCLUnavailableError, platforms, Program, selectDevice } from '../host/opencl';
 import { TensorData } from '../host/runtime/backend';
-import { createBackend } from '../host/runtime/backends';
+import { createBackend } from '../host/backends';
 import { loadModel } from '../host/runtime/load';
 import { rng } from './helpers/naive';
 import { bconvCases, compareWithReference as compareModel, toNHWC } from './helpers/backend-compare';
@@ -79,13 +80,14 @@ describe('OpenCL array kernel ABI', () => {
     assert.doesNotMatch(all, /cl_intel_channels|read_channel|write_channel|\bpipe\b/);
   });
 
-  it('checkLayerProgram accepts encoded programs and rejects every out-of-range descriptor', () => {
+  it('checkProgram accepts encoded programs and rejects every out-of-range descriptor', () => {
+    const LIM = openclLimits(DEFAULT_ARRAY);
     const p: BconvCase = { H: 6, W: 5, C: 70, outC: 9, kh: 3, kw: 2, sh: 1, sw: 2, ph: 1, pw: 1, padBit: 1, inBits: 1, pool: { kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0 }, outBits: 1, seed: 3 };
     const m = bconvModel(p, rng(3));
     const si = m.segments.findIndex((s) => s.kind === 'device');
     const prog = encodeSegment(m, si, DEFAULT_ARRAY);
     const sizes = { weightWords: prog.weights.length / 2, paramEntries: prog.params.length, arenaWords: prog.arenaWords };
-    checkLayerProgram(prog.descriptors, prog.layers, sizes);
+    checkProgram(prog.descriptors, prog.layers, LIM, sizes);
     const bad: [keyof typeof FIELD, number, RegExp][] = [
       ['IN_OFF', prog.arenaWords, /input region/],
       ['OUT_OFF', prog.arenaWords - 1, /output region/],
@@ -105,10 +107,10 @@ describe('OpenCL array kernel ABI', () => {
     for (const [f, v, re] of bad) {
       const d = prog.descriptors.slice();
       d[FIELD[f]] = v;
-      assert.throws(() => checkLayerProgram(d, prog.layers, sizes), (e: Error) => e instanceof BitweaveError && re.test(e.message) && /layer 0/.test(e.message), `${f} = ${v}`);
+      assert.throws(() => checkProgram(d, prog.layers, LIM, sizes), (e: Error) => e instanceof BitweaveError && re.test(e.message) && /layer 0/.test(e.message), `${f} = ${v}`);
     }
-    assert.throws(() => checkLayerProgram(prog.descriptors.subarray(0, DESC_WORDS - 1), 1, sizes), /descriptor words/);
-    assert.throws(() => checkLayerProgram(prog.descriptors, prog.layers, { ...sizes, arenaWords: 2 ** 31 }), /2\^31/);
+    assert.throws(() => checkProgram(prog.descriptors.subarray(0, DESC_WORDS - 1), 1, LIM, sizes), /descriptor words/);
+    assert.throws(() => checkProgram(prog.descriptors, prog.layers, LIM, { ...sizes, arenaWords: 2 ** 31 }), /2\^31/);
   });
 });
 
@@ -272,7 +274,7 @@ describe('opencl backend on PoCL', function () {
       const work = m.segments.flatMap((g, si) => {
         if (g.kind !== 'device') return [];
         const p = encodeSegment(m, si, DEFAULT_ARRAY);
-        return Array.from({ length: p.layers }, (_, l) => arrayWork(p.descriptors.subarray(l * DESC_WORDS, (l + 1) * DESC_WORDS), DEFAULT_ARRAY).cycles * 10);
+        return Array.from({ length: p.layers }, (_, l) => scheduleCycles(decodeDescriptor(p.descriptors, l), DEFAULT_ARRAY) * 10);
       });
       assert.equal(dev.reduce((a, s) => a + s.cycles!, 0), work.reduce((a, c) => a + c, 0));
       assert.ok(dev.every((s) => s.utilization! > 0 && s.utilization! <= 1 && s.cyclesKind === 'schedule'), JSON.stringify(dev));

@@ -8,7 +8,7 @@ import { Dataset, loadDataset } from '../host/data/datasets';
 import { encodeBnn, readBnn } from '../host/format/bnn';
 import { importBmxnet } from '../host/import/bmxnet';
 import { readNDArrayFile } from '../host/import/ndarray';
-import { availableBackends } from '../host/runtime/backends';
+import { availableBackends } from '../host/backends';
 import { Session } from '../host/runtime/session';
 import { ArchName } from '../host/train/arch';
 import { evaluate } from '../host/train/evaluate';

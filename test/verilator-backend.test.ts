@@ -14,7 +14,8 @@ import { VerilatorBackend } from '../host/backends/verilator';
 import { MEM, rtlAbi, rtlInfo, RtlModel } from '../host/backends/verilator/ffi';
 import { DEFAULT_ARRAY, DESC_WORDS, FIELD } from '../host/array/params';
 import { encodeSegment } from '../host/array/program';
-import { programCycles, projectThroughput } from '../host/array/cycles';
+import { programCycles } from '../host/array/cycles';
+import { projectThroughput } from '../host/build/projection';
 import { parseYosysStat, RECORDED_XCUP, sizeArray } from '../host/array/resources';
 import { writeArrayHeaders } from '../host/array/write-headers';
 import { loadBoard } from '../host/boards';
@@ -24,7 +25,7 @@ import { BitweaveError } from '../host/core/errors';
 import { loadDataset } from '../host/data/datasets';
 import { importBmxnet } from '../host/import/bmxnet';
 import { TensorData } from '../host/runtime/backend';
-import { createBackend } from '../host/runtime/backends';
+import { createBackend } from '../host/backends';
 import { loadModel } from '../host/runtime/load';
 import { loadNamedModel } from '../host/zoo/models';
 import { rng } from './helpers/naive';
@@ -247,7 +248,7 @@ describe('verilator backend (RTL array)', function () {
   it('rejects layers the RTL cannot run with one clear error', async () => {
     const m = bconvModel({ H: 3, W: 3, C: 5, outC: 4, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, padBit: 1, inBits: 1, pool: null, outBits: 3, seed: 1 }, rng(1));
     const b = new VerilatorBackend({ threads: 1 });
-    await assert.rejects(b.load(m), /verilator backend: layer .* 3-bit activations; the RTL array is built for up to 2/);
+    await assert.rejects(b.load(m), /verilator backend: layer .*: OUT_BITS = 3: the RTL array is built for 1\.\.2-bit outputs/);
     await b.dispose();
   });
 

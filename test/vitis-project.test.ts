@@ -15,7 +15,8 @@ import { DEFAULT_ARRAY } from '../host/array/params';
 import { boardArray } from '../host/array/resources';
 import { loadBoard } from '../host/boards';
 import { deploy, findTool } from '../host/build/deploy';
-import { boardBanks, emitVitisProject, kernelLimits } from '../host/build/vitis';
+import { boardBanks, emitVitisProject } from '../host/build/vitis';
+import { HLS_BUFFERS } from '../host/array/limits';
 import { BitweaveError } from '../host/core/errors';
 import { encodeBnn, readBnn } from '../host/format/bnn';
 import { ModelBuilder, bits, i32 } from './helpers/native-models';
@@ -181,12 +182,11 @@ describe('Vitis project emitter', function () {
   it('refuses boards without Vitis and layers beyond the kernel\'s buffers, with one clear error', () => {
     const dir = tmpdir('vitis-bad');
     assert.throws(() => emitVitisProject(model, loadBoard('de10-nano'), dir), (e: Error) => e instanceof BitweaveError && /not Vitis/.test(e.message));
-    const lim = kernelLimits();
     const b = new ModelBuilder(1, 1, 64);
     const x = b.add({ op: 'binarize', in: 0, bits: 1 }, bits(1, 1, 64, 1));
-    const outC = lim.maxOutC + 1;
+    const outC = HLS_BUFFERS.maxOutC + 1;
     b.add({ op: 'bconv', in: x, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, padBit: 1, inBits: 1, outC, weight: new Uint32Array(outC * 2), pool: null, epilogue: { kind: 'int' } }, i32(1, 1, outC));
-    assert.throws(() => emitVitisProject(b.build('wide'), loadBoard('aws-f1'), dir), /exceed the HLS kernel's BW_HLS_MAX_OUT_C/);
+    assert.throws(() => emitVitisProject(b.build('wide'), loadBoard('aws-f1'), dir), new RegExp(`Vitis build: layer '.*': ${outC} output channels; the HLS kernel holds ${HLS_BUFFERS.maxOutC}`));
     assert.deepEqual(fs.readdirSync(dir), [], 'nothing written');
     fs.rmSync(dir, { recursive: true, force: true });
   });

@@ -19,17 +19,15 @@
 extern "C" void bitweave_array(const uint32_t *program, uint32_t layers, const uint64_t *weights, const int32_t *params,
                                uint64_t *arena, uint32_t arena_words, uint32_t images);
 
-#define BW_HLS_OK 0
-#define BW_HLS_E_ARG -1     /* bad argument (null pointer, zero count, unknown array shape) */
-#define BW_HLS_E_PROGRAM -2 /* a descriptor is inconsistent or points outside a buffer */
-#define BW_HLS_E_LIMIT -3   /* a layer exceeds an on-chip buffer bound of the kernel */
+/* return codes BW_HLS_OK, BW_HLS_E_ARG, BW_HLS_E_PROGRAM, BW_HLS_E_LIMIT: the generated
+ * bitweave_array.h (host/array/limits.ts) */
 
 extern "C" {
 
 /* ROWS, COLS, WORD, ACC_BITS, DESC_WORDS, MAX_FM_WORDS, MAX_KWORDS, MAX_OUT_C, MAX_BITS */
 int32_t bw_hls_info(int32_t *out, int32_t n) {
   const int32_t v[] = {BW_ROWS, BW_COLS, BW_WORD, BW_ACC_BITS, BW_DESC_WORDS, BW_HLS_MAX_FM_WORDS,
-                       BW_HLS_MAX_KWORDS, BW_HLS_MAX_OUT_C, BW_HLS_MAX_BITS};
+                       BW_HLS_MAX_KWORDS, BW_HLS_MAX_OUT_C, BW_MAX_BITS};
   const int32_t k = (int32_t)(sizeof v / sizeof v[0]);
   if (!out) return k;
   for (int32_t i = 0; i < n && i < k; i++) out[i] = v[i];
@@ -50,7 +48,10 @@ int fail(char *msg, int32_t len, int code, uint32_t layer, const char *what, uin
   return code;
 }
 
-/* Every bound the kernel relies on, in 64-bit arithmetic on range-checked fields. */
+/* Every bound the kernel relies on: the rules of host/array/descriptor.ts
+ * (descriptorProblem with hlsLimits), restated here because this is a C ABI that must not
+ * trust its caller; a test feeds both the same mutated programs and checks they agree.
+ * Per-target bounds come first, so that the products below cannot overflow 64 bits. */
 int check_program(const uint32_t *prog, uint64_t prog_len, uint32_t layers, uint64_t weight_words, uint64_t param_entries,
                   uint64_t arena_words, char *msg, int32_t len) {
   if (layers == 0 || (uint64_t)layers * BW_DESC_WORDS > prog_len) return fail(msg, len, BW_HLS_E_ARG, 0, "program shorter than layers * BW_DESC_WORDS", prog_len, (uint64_t)layers * BW_DESC_WORDS);
@@ -59,29 +60,51 @@ int check_program(const uint32_t *prog, uint64_t prog_len, uint32_t layers, uint
     const uint64_t op = d[BW_D_OPCODE];
 #define NEED(cond, what, a, b) \
   if (!(cond)) return fail(msg, len, BW_HLS_E_PROGRAM, l, what, (uint64_t)(a), (uint64_t)(b))
-#define RANGE(f, lo, hi) NEED((uint64_t)d[f] + 1 >= (uint64_t)(lo) + 1 && d[f] <= (hi), (#f " out of range") + 5, d[f], hi)
-    NEED(op < 8, "unknown opcode bits", op, 7);
-    RANGE(BW_D_IN_H, 1, 65536);
-    RANGE(BW_D_IN_W, 1, 65536);
-    RANGE(BW_D_IN_C, 1, 1u << 24);
-    RANGE(BW_D_IN_PLANES, 1, BW_HLS_MAX_BITS);
-    RANGE(BW_D_KH, 1, 64);
-    RANGE(BW_D_KW, 1, 64);
-    RANGE(BW_D_SH, 1, 64);
-    RANGE(BW_D_SW, 1, 64);
-    RANGE(BW_D_PH, 0, 63);
-    RANGE(BW_D_PW, 0, 63);
-    RANGE(BW_D_PAD_BIT, 0, 1);
-    RANGE(BW_D_OUT_C, 1, BW_HLS_MAX_OUT_C);
+#define LIMIT(cond, what, a, b) \
+  if (!(cond)) return fail(msg, len, BW_HLS_E_LIMIT, l, what, (uint64_t)(a), (uint64_t)(b))
+#define RANGE(f, lo, hi) NEED((uint64_t)d[f] >= (uint64_t)(lo) && (uint64_t)d[f] <= (uint64_t)(hi), (#f " out of range") + 5, d[f], hi)
+#define BOUND(f, hi) LIMIT((uint64_t)d[f] <= (uint64_t)(hi), (#f " exceeds the kernel's bound") + 5, d[f], hi)
+    NEED((op & ~(uint64_t)(BW_OP_THRESHOLD | BW_OP_POOL | BW_OP_AND_PLANES)) == 0, "unknown opcode bits", op, 7);
+    RANGE(BW_D_IN_H, 1, BW_INDEX_LIMIT - 1);
+    RANGE(BW_D_IN_W, 1, BW_INDEX_LIMIT - 1);
+    RANGE(BW_D_IN_C, 1, BW_INDEX_LIMIT - 1);
+    RANGE(BW_D_IN_WORDS, 1, BW_INDEX_LIMIT - 1);
+    RANGE(BW_D_IN_PLANES, 1, BW_INDEX_LIMIT - 1);
+    RANGE(BW_D_KH, 1, BW_INDEX_LIMIT - 1);
+    RANGE(BW_D_KW, 1, BW_INDEX_LIMIT - 1);
+    RANGE(BW_D_SH, 1, BW_INDEX_LIMIT - 1);
+    RANGE(BW_D_SW, 1, BW_INDEX_LIMIT - 1);
+    RANGE(BW_D_OUT_C, 1, BW_INDEX_LIMIT - 1);
+    RANGE(BW_D_ACC_H, 1, BW_INDEX_LIMIT - 1);
+    RANGE(BW_D_ACC_W, 1, BW_INDEX_LIMIT - 1);
+    RANGE(BW_D_OUT_H, 1, BW_INDEX_LIMIT - 1);
+    RANGE(BW_D_OUT_W, 1, BW_INDEX_LIMIT - 1);
+    /* the kernel's bounds (hlsLimits) */
+    BOUND(BW_D_IN_H, 65536);
+    BOUND(BW_D_IN_W, 65536);
+    BOUND(BW_D_ACC_H, 65536);
+    BOUND(BW_D_ACC_W, 65536);
+    BOUND(BW_D_OUT_H, 65536);
+    BOUND(BW_D_OUT_W, 65536);
+    BOUND(BW_D_OUT_C, 65536);
+    BOUND(BW_D_IN_WORDS, 65536);
+    BOUND(BW_D_KH, 64);
+    BOUND(BW_D_KW, 64);
+    BOUND(BW_D_SH, 64);
+    BOUND(BW_D_SW, 64);
+    BOUND(BW_D_PH, 64);
+    BOUND(BW_D_PW, 64);
+    BOUND(BW_D_OUT_C, BW_HLS_MAX_OUT_C);
     const uint64_t in_c = d[BW_D_IN_C], words = d[BW_D_IN_WORDS], planes = d[BW_D_IN_PLANES];
     const uint64_t kh = d[BW_D_KH], kw = d[BW_D_KW], out_c = d[BW_D_OUT_C];
     NEED(words == (in_c + 63) / 64, "IN_WORDS is not ceil(IN_C/64)", words, (in_c + 63) / 64);
+    LIMIT(planes <= BW_MAX_BITS, "more input bit-planes than the kernel takes", planes, BW_MAX_BITS);
     NEED(((op & BW_OP_AND_PLANES) != 0) == (planes > 1), "AND mode must match IN_PLANES > 1", op, planes);
+    RANGE(BW_D_PAD_BIT, 0, 1);
     NEED(d[BW_D_PH] < kh && d[BW_D_PW] < kw, "padding must be smaller than the kernel", d[BW_D_PH], kh);
     const uint64_t acc_h = window_size(d[BW_D_IN_H], kh, d[BW_D_SH], d[BW_D_PH]);
     const uint64_t acc_w = window_size(d[BW_D_IN_W], kw, d[BW_D_SW], d[BW_D_PW]);
-    NEED(acc_h >= 1 && d[BW_D_ACC_H] == acc_h, "ACC_H does not match the window", d[BW_D_ACC_H], acc_h);
-    NEED(acc_w >= 1 && d[BW_D_ACC_W] == acc_w, "ACC_W does not match the window", d[BW_D_ACC_W], acc_w);
+    NEED(d[BW_D_ACC_H] == acc_h && d[BW_D_ACC_W] == acc_w, "ACC_H x ACC_W does not follow from the window", d[BW_D_ACC_H], acc_h);
     uint64_t out_h = acc_h, out_w = acc_w;
     if (op & BW_OP_POOL) {
       RANGE(BW_D_POOL_KH, 1, 64);
@@ -92,34 +115,39 @@ int check_program(const uint32_t *prog, uint64_t prog_len, uint32_t layers, uint
       out_h = window_size(acc_h, d[BW_D_POOL_KH], d[BW_D_POOL_SH], d[BW_D_POOL_PH]);
       out_w = window_size(acc_w, d[BW_D_POOL_KW], d[BW_D_POOL_SW], d[BW_D_POOL_PW]);
     }
-    NEED(out_h >= 1 && d[BW_D_OUT_H] == out_h, "OUT_H does not match", d[BW_D_OUT_H], out_h);
-    NEED(out_w >= 1 && d[BW_D_OUT_W] == out_w, "OUT_W does not match", d[BW_D_OUT_W], out_w);
-    /* accumulator width: |v| <= (2^planes - 1) * kh*kw*in_c must fit BW_ACC_BITS signed */
-    const uint64_t mag = (planes == 1 ? 1 : ((1ull << planes) - 1)) * kh * kw * in_c;
-    NEED(mag < (1ull << (BW_ACC_BITS - 1)), "accumulator range exceeds BW_ACC_BITS", mag, 1ull << (BW_ACC_BITS - 1));
+    NEED(d[BW_D_OUT_H] == out_h && d[BW_D_OUT_W] == out_w, "OUT_H x OUT_W does not follow from the pool", d[BW_D_OUT_H], out_h);
     const uint64_t tail = planes == 1 ? kh * kw * (64 * words - in_c) : 0;
     NEED(d[BW_D_TAIL] == tail, "TAIL does not match the geometry", d[BW_D_TAIL], tail);
-    /* buffers */
+    const bool thr = (op & BW_OP_THRESHOLD) != 0;
+    if (thr) {
+      LIMIT(d[BW_D_OUT_BITS] >= 1 && d[BW_D_OUT_BITS] <= BW_MAX_BITS, "OUT_BITS outside 1..BW_MAX_BITS", d[BW_D_OUT_BITS], BW_MAX_BITS);
+    } else {
+      NEED(d[BW_D_OUT_BITS] == 0, "OUT_BITS must be 0 for integer outputs", d[BW_D_OUT_BITS], 0);
+    }
+    /* accumulator width: |v| <= (2^planes - 1) * kh*kw*in_c must fit BW_ACC_BITS signed */
+    const uint64_t mag = (planes == 1 ? 1 : ((1ull << planes) - 1)) * kh * kw * in_c;
+    LIMIT(mag < (1ull << (BW_ACC_BITS - 1)), "accumulator range exceeds BW_ACC_BITS", mag, 1ull << (BW_ACC_BITS - 1));
+    /* on-chip buffers */
     const uint64_t fm = (uint64_t)d[BW_D_IN_H] * d[BW_D_IN_W] * planes * words;
-    if (fm > BW_HLS_MAX_FM_WORDS) return fail(msg, len, BW_HLS_E_LIMIT, l, "input feature map exceeds the kernel's buffer (BW_HLS_MAX_FM_WORDS)", fm, BW_HLS_MAX_FM_WORDS);
+    LIMIT(fm <= BW_HLS_MAX_FM_WORDS, "input feature map exceeds the kernel's buffer (BW_HLS_MAX_FM_WORDS)", fm, BW_HLS_MAX_FM_WORDS);
     const uint64_t kwords = kh * kw * words;
-    if (kwords > BW_HLS_MAX_KWORDS) return fail(msg, len, BW_HLS_E_LIMIT, l, "weights per output channel exceed the kernel's buffer (BW_HLS_MAX_KWORDS)", kwords, BW_HLS_MAX_KWORDS);
+    LIMIT(kwords <= BW_HLS_MAX_KWORDS, "weights per output channel exceed the kernel's buffer (BW_HLS_MAX_KWORDS)", kwords, BW_HLS_MAX_KWORDS);
+    /* regions inside their buffers, output apart from input */
+    const uint64_t out_words = (out_c + 63) / 64;
+    const uint64_t out_region = thr ? out_h * out_w * d[BW_D_OUT_BITS] * out_words : (out_h * out_w * out_c + 1) / 2;
     NEED((uint64_t)d[BW_D_IN_OFF] + fm <= arena_words, "input region outside the arena", (uint64_t)d[BW_D_IN_OFF] + fm, arena_words);
+    NEED((uint64_t)d[BW_D_OUT_OFF] + out_region <= arena_words, "output region outside the arena", (uint64_t)d[BW_D_OUT_OFF] + out_region, arena_words);
     NEED((uint64_t)d[BW_D_W_OFF] + out_c * kwords <= weight_words, "weights outside the weight buffer", (uint64_t)d[BW_D_W_OFF] + out_c * kwords, weight_words);
-    NEED((uint64_t)d[BW_D_F_OFF] + out_c <= param_entries, "flags outside the parameter buffer", (uint64_t)d[BW_D_F_OFF] + out_c, param_entries);
-    uint64_t out_region;
-    if (op & BW_OP_THRESHOLD) {
-      RANGE(BW_D_OUT_BITS, 1, BW_HLS_MAX_BITS);
+    if (thr) {
       const uint64_t levels = (1ull << d[BW_D_OUT_BITS]) - 1;
       NEED((uint64_t)d[BW_D_T_OFF] + out_c * levels <= param_entries, "thresholds outside the parameter buffer", (uint64_t)d[BW_D_T_OFF] + out_c * levels, param_entries);
-      out_region = out_h * out_w * d[BW_D_OUT_BITS] * ((out_c + 63) / 64);
-    } else {
-      out_region = (out_h * out_w * out_c + 1) / 2;
     }
-    NEED((uint64_t)d[BW_D_OUT_OFF] + out_region <= arena_words, "output region outside the arena", (uint64_t)d[BW_D_OUT_OFF] + out_region, arena_words);
+    NEED((uint64_t)d[BW_D_F_OFF] + out_c <= param_entries, "flags outside the parameter buffer", (uint64_t)d[BW_D_F_OFF] + out_c, param_entries);
     const uint64_t in_lo = d[BW_D_IN_OFF], in_hi = in_lo + fm, out_lo = d[BW_D_OUT_OFF], out_hi = out_lo + out_region;
     NEED(out_hi <= in_lo || in_hi <= out_lo, "output region overlaps the input region", out_lo, in_lo);
+#undef BOUND
 #undef RANGE
+#undef LIMIT
 #undef NEED
   }
   return BW_HLS_OK;
@@ -133,11 +161,13 @@ void variant(const uint32_t *p, uint32_t layers, const uint64_t *w, const int32_
 }
 
 /* Array shapes compiled into this library: the header's (through the real top function)
- * and two odd ones the tests use to move every tile edge. */
+ * and BW_HLS_CSIM_SHAPES, odd ones the tests use to move every tile edge. */
 kernel_fn find_variant(int32_t rows, int32_t cols) {
   if (rows == BW_ROWS && cols == BW_COLS) return bitweave_array;
-  if (rows == 3 && cols == 5) return variant<3, 5>;
-  if (rows == 1 && cols == 1) return variant<1, 1>;
+#define BW_SHAPE(R, C) \
+  if (rows == (R) && cols == (C)) return variant<R, C>;
+  BW_HLS_CSIM_SHAPES(BW_SHAPE)
+#undef BW_SHAPE
   return nullptr;
 }
 

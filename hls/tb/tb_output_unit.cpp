@@ -39,7 +39,7 @@ static int check(tb::Rng &r, int it) {
   for (auto &w : got) w = r.next();
   want = got;
   tb::golden_out(d, acc, want.data(), params.data());
-  bw::output_unit<R, C, 256, BW_HLS_MAX_BITS>(L, params.data(), in, got.data());
+  bw::output_unit<R, C, 256, BW_MAX_BITS>(L, params.data(), in, got.data());
   if (!in.empty()) {
     printf("case %d: tokens left over\n", it);
     return 1;

@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BitweaveError } from '../core/errors';
 import { KERNEL_ARGS, KERNEL_NAME, KernelArgSpec } from './kernel-abi';
+import { hlsDir } from './sources';
 
 export { KERNEL_NAME };
 
@@ -104,13 +105,6 @@ export function kernelPorts(source: string, file = 'kernel source'): KernelPort[
   return args.filter((a) => a.pointer).map((a) => ({ arg: a.name, bundle: ports.get(a.name)! }));
 }
 
-/** Package root: dist/host/array -> three levels up. */
-const ROOT = path.resolve(__dirname, '../../..');
-
-/** hls/ in the package (kernel sources). */
-export function hlsDir(): string {
-  return path.join(ROOT, 'hls');
-}
 
 export function hlsTopSource(): { file: string; text: string } {
   const file = path.join(hlsDir(), 'bitweave_array.cpp');

@@ -21,8 +21,8 @@
  *  column per cycle); otherwise P = max(K, COLS/DRAIN, ceil(COLS/G)) and D = COLS/DRAIN.
  */
 import { BitweaveError } from '../core/errors';
-import type { Board } from '../boards';
-import { ArrayParams, DESC_WORDS, FIELD, OP_POOL, OP_THRESHOLD } from './params';
+import { Descriptor, tiling } from './descriptor';
+import { ArrayParams, DESC_WORDS } from './params';
 import { LayerProgram } from './program';
 
 /**
@@ -43,7 +43,7 @@ export function drainOf(p: ArrayParams): number {
 export interface LayerCycles {
   layer: number;
   cycles: number;
-  /** Useful binary MACs of the layer on the batch (outC·accH·accW·kh·kw·inC·planes·batch). */
+  /** Useful binary MACs of the layer on the batch (Descriptor.macs · batch). */
   macs: number;
   /** macs / (ROWS·COLS·WORD·cycles). */
   utilization: number;
@@ -54,9 +54,8 @@ export interface LayerCycles {
 }
 
 /** Entries of one image's pixel stream: accumulator pixels summed over the (clipped) pool windows. */
-function streamLength(d: (f: keyof typeof FIELD) => number): number {
-  const pool = (d('OPCODE') & OP_POOL) !== 0;
-  if (!pool) return d('ACC_H') * d('ACC_W');
+function streamLength(d: Descriptor): number {
+  if (!d.pool) return d.ACC_H * d.ACC_W;
   const span = (out: number, acc: number, k: number, s: number, p: number) => {
     let n = 0;
     for (let o = 0; o < out; o++) {
@@ -66,7 +65,7 @@ function streamLength(d: (f: keyof typeof FIELD) => number): number {
     }
     return n;
   };
-  return span(d('OUT_H'), d('ACC_H'), d('POOL_KH'), d('POOL_SH'), d('POOL_PH')) * span(d('OUT_W'), d('ACC_W'), d('POOL_KW'), d('POOL_SW'), d('POOL_PW'));
+  return span(d.OUT_H, d.ACC_H, d.POOL_KH, d.POOL_SH, d.POOL_PH) * span(d.OUT_W, d.ACC_W, d.POOL_KW, d.POOL_SW, d.POOL_PW);
 }
 
 /** Predicted cycles of every layer of `prog` on a batch of `batch` images. */
@@ -74,50 +73,21 @@ export function programCycles(prog: LayerProgram, batch: number, p: ArrayParams)
   if (!Number.isInteger(batch) || batch < 1) throw new BitweaveError(`batch must be a positive integer, got ${batch}`);
   const out: LayerCycles[] = [];
   let prevRun = 0;
-  for (let l = 0; l < prog.layers; l++) {
-    const d = (f: keyof typeof FIELD) => prog.descriptors[l * DESC_WORDS + FIELD[f]];
-    const op = d('OPCODE');
-    const thr = (op & OP_THRESHOLD) !== 0;
-    const pool = (op & OP_POOL) !== 0;
-    const k = d('KH') * d('KW') * d('IN_PLANES') * d('IN_WORDS');
-    const groups = Math.ceil(d('OUT_C') / p.rows);
-    const drainCycles = pool ? p.cols : p.cols / drainOf(p); // one tile leaving the array
-    const period = pool ? Math.max(k, p.cols) : Math.max(k, drainCycles, Math.ceil(p.cols / groups));
-    const nthr = thr ? 2 ** d('OUT_BITS') - 1 : 0;
+  prog.layerDescriptors.forEach((d, l) => {
+    const k = d.kSteps;
+    const { groups } = tiling(d, p);
+    const drainCycles = d.pool ? p.cols : p.cols / drainOf(p); // one tile leaving the array
+    const period = d.pool ? Math.max(k, p.cols) : Math.max(k, drainCycles, Math.ceil(p.cols / groups));
+    const nthr = d.threshold ? 2 ** d.OUT_BITS - 1 : 0;
     const s = batch * streamLength(d);
     const tiles = groups * Math.ceil(s / p.cols);
     const run = RUN_FIXED + p.rows + p.cols + drainCycles + Math.min(p.cols, s) + (tiles - 1) * period + k;
     let cycles = DESC_WORDS + (16 - RUN_FIXED) + run - Math.min(DESC_WORDS, prevRun);
-    if (thr || pool) cycles += groups * (nthr + 1) + 1;
+    if (d.threshold || d.pool) cycles += groups * (nthr + 1) + 1;
     prevRun = run;
     if (l === prog.layers - 1) cycles += 1; // the cycle in which the sequencer signals done
-    const macs = d('OUT_C') * d('ACC_H') * d('ACC_W') * d('KH') * d('KW') * d('IN_C') * d('IN_PLANES') * batch;
+    const macs = d.macs * batch;
     out.push({ layer: l, cycles, macs, utilization: macs / (p.rows * p.cols * p.word * cycles), tiles, period, k });
-  }
+  });
   return out;
-}
-
-export interface Projection {
-  board: string;
-  clockMHz: number;
-  cyclesPerImage: number;
-  imagesPerSecond: number;
-  /** Always true: a figure from the cycle model and the board's clock, not a measurement. */
-  projected: true;
-  label: string;
-}
-
-/**
- * Projected throughput of the array on a board: board kernel clock / cycles per image.
- * A projection from cycle counts (host transfers, host layers and achieved clock ignored),
- * never a measurement.
- */
-export function projectThroughput(board: Board, cyclesPerImage: number, clockMHz = board.clock.kernelMHz): Projection {
-  if (clockMHz === null || !(clockMHz > 0)) throw new BitweaveError(`board '${board.name}' has no kernel clock to project with`);
-  if (!(cyclesPerImage > 0)) throw new BitweaveError(`cycles per image must be positive, got ${cyclesPerImage}`);
-  const ips = (clockMHz * 1e6) / cyclesPerImage;
-  return {
-    board: board.name, clockMHz, cyclesPerImage, imagesPerSecond: ips, projected: true,
-    label: `projected ${ips.toFixed(0)} images/s on ${board.name} at ${clockMHz} MHz (cycle model, not measured)`,
-  };
 }

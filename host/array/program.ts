@@ -11,8 +11,10 @@
  */
 import { BitweaveError } from '../core/errors';
 import { wordsFor } from '../core/bits';
+import { windowOut } from '../core/window';
 import { BconvOp, CompiledModel, TensorInfo } from '../compile/model';
-import { ArrayParams, DESC_WORDS, FIELD, FLAG_FLIP, FLAG_POOL_MIN, OP_AND_PLANES, OP_POOL, OP_THRESHOLD } from './params';
+import { ArrayParams, DESC_WORDS, FLAG_FLIP, FLAG_POOL_MIN, OP_AND_PLANES, OP_POOL, OP_THRESHOLD } from './params';
+import { accMagnitude, decodeDescriptor, Descriptor, DescriptorFields, encodeDescriptor } from './descriptor';
 
 export interface ArenaRegion {
   tensor: number;
@@ -33,7 +35,9 @@ export interface LayerProgram {
   arenaWords: number;
   inputs: ArenaRegion[];
   outputs: ArenaRegion[];
-  /** Useful binary MACs per image (sum of outC * accH * accW * kh * kw * inC * planes). */
+  /** Every layer's descriptor, decoded. */
+  layerDescriptors: Descriptor[];
+  /** Useful binary MACs per image (sum of the layers' Descriptor.macs). */
   macsPerImage: number;
 }
 
@@ -42,12 +46,6 @@ export function arenaWordsOf(t: TensorInfo): number {
   if (t.kind === 'bits') return t.h * t.w * t.planes * wordsFor(t.c);
   if (t.kind === 'i32') return Math.ceil((t.h * t.w * t.c) / 2);
   throw new Error('arena: float tensors never enter a device segment');
-}
-
-/** Largest |accumulator| a layer can reach. */
-function accMagnitude(op: BconvOp, inC: number): number {
-  const k = op.kh * op.kw * inC;
-  return op.inBits === 1 ? k : ((1 << op.inBits) - 1) * k;
 }
 
 export function encodeSegment(m: CompiledModel, segment: number, p: ArrayParams): LayerProgram {
@@ -76,54 +74,50 @@ export function encodeSegment(m: CompiledModel, segment: number, p: ArrayParams)
   }
   const weights = new Uint32Array(weightWords * 2);
   const params = new Int32Array(paramEntries);
+  const layerDescriptors: Descriptor[] = [];
   let wOff = 0;
   let pOff = 0;
-  let macs = 0;
   ops.forEach((op, l) => {
     const ti = m.tensors[op.in];
     const to = m.tensors[op.out];
-    const acc = accMagnitude(op, ti.c);
+    const threshold = op.epilogue.kind === 'threshold';
+    const f: Partial<DescriptorFields> = {
+      OPCODE: (threshold ? OP_THRESHOLD : 0) | (op.pool ? OP_POOL : 0) | (op.inBits > 1 ? OP_AND_PLANES : 0),
+      IN_H: ti.h, IN_W: ti.w, IN_C: ti.c, IN_WORDS: wordsFor(ti.c), IN_PLANES: op.inBits,
+      KH: op.kh, KW: op.kw, SH: op.sh, SW: op.sw, PH: op.ph, PW: op.pw,
+      PAD_BIT: op.padBit,
+      OUT_C: op.outC,
+      ACC_H: windowOut(ti.h, op.kh, op.sh, op.ph), ACC_W: windowOut(ti.w, op.kw, op.sw, op.pw),
+      OUT_H: to.h, OUT_W: to.w,
+      ...(op.pool ? { POOL_KH: op.pool.kh, POOL_KW: op.pool.kw, POOL_SH: op.pool.sh, POOL_SW: op.pool.sw, POOL_PH: op.pool.ph, POOL_PW: op.pool.pw } : {}),
+      OUT_BITS: op.epilogue.kind === 'threshold' ? op.epilogue.bits : 0,
+      TAIL: op.inBits === 1 ? op.kh * op.kw * (64 * wordsFor(ti.c) - ti.c) : 0,
+      IN_OFF: region(op.in).offset,
+      OUT_OFF: region(op.out).offset,
+      W_OFF: wOff,
+    };
+    const acc = accMagnitude({ KH: op.kh, KW: op.kw, IN_C: ti.c, IN_PLANES: op.inBits });
     if (acc >= 2 ** (p.accBits - 1)) {
       throw new BitweaveError(
         `layer '${m.opNames[seg.start + l]}': accumulator needs ${Math.ceil(Math.log2(acc + 1)) + 1} bits, the array has ${p.accBits}`,
       );
     }
-    const accH = Math.floor((ti.h + 2 * op.ph - op.kh) / op.sh) + 1;
-    const accW = Math.floor((ti.w + 2 * op.pw - op.kw) / op.sw) + 1;
-    macs += op.outC * accH * accW * op.kh * op.kw * ti.c * op.inBits;
-    const d = descriptors.subarray(l * DESC_WORDS, (l + 1) * DESC_WORDS);
-    const set = (f: keyof typeof FIELD, v: number) => (d[FIELD[f]] = v);
-    set('OPCODE', (op.epilogue.kind === 'threshold' ? OP_THRESHOLD : 0) | (op.pool ? OP_POOL : 0) | (op.inBits > 1 ? OP_AND_PLANES : 0));
-    set('IN_H', ti.h); set('IN_W', ti.w); set('IN_C', ti.c);
-    set('IN_WORDS', wordsFor(ti.c)); set('IN_PLANES', op.inBits);
-    set('KH', op.kh); set('KW', op.kw); set('SH', op.sh); set('SW', op.sw); set('PH', op.ph); set('PW', op.pw);
-    set('PAD_BIT', op.padBit);
-    set('OUT_C', op.outC);
-    set('ACC_H', accH); set('ACC_W', accW);
-    set('OUT_H', to.h); set('OUT_W', to.w);
-    if (op.pool) {
-      set('POOL_KH', op.pool.kh); set('POOL_KW', op.pool.kw); set('POOL_SH', op.pool.sh);
-      set('POOL_SW', op.pool.sw); set('POOL_PH', op.pool.ph); set('POOL_PW', op.pool.pw);
-    }
-    set('OUT_BITS', op.epilogue.kind === 'threshold' ? op.epilogue.bits : 0);
-    set('TAIL', op.inBits === 1 ? op.kh * op.kw * (64 * wordsFor(ti.c) - ti.c) : 0);
-    set('IN_OFF', region(op.in).offset);
-    set('OUT_OFF', region(op.out).offset);
-    set('W_OFF', wOff);
     weights.set(op.weight, wOff * 2);
     wOff += op.weight.length / 2;
     if (op.epilogue.kind === 'threshold') {
-      set('T_OFF', pOff);
+      f.T_OFF = pOff;
       params.set(op.epilogue.thresholds, pOff);
       pOff += op.epilogue.thresholds.length;
     }
-    set('F_OFF', pOff);
+    f.F_OFF = pOff;
     for (let c = 0; c < op.outC; c++) {
       const flip = op.epilogue.kind === 'threshold' && op.epilogue.flip[c] ? FLAG_FLIP : 0;
       const min = op.pool && op.pool.useMin[c] ? FLAG_POOL_MIN : 0;
       params[pOff + c] = flip | min;
     }
     pOff += op.outC;
+    descriptors.set(encodeDescriptor(f), l * DESC_WORDS);
+    layerDescriptors.push(decodeDescriptor(descriptors, l));
   });
   return {
     segment,
@@ -134,6 +128,7 @@ export function encodeSegment(m: CompiledModel, segment: number, p: ArrayParams)
     arenaWords: arena,
     inputs: seg.inputs.map((t) => regions.get(t)!),
     outputs: seg.outputs.map((t) => region(t)),
-    macsPerImage: macs,
+    layerDescriptors,
+    macsPerImage: layerDescriptors.reduce((sum, d) => sum + d.macs, 0),
   };
 }

@@ -14,7 +14,7 @@ import { arrayHeaderC } from '../array/header';
 import { ArrayParams, arrayGeometryProblem, DEFAULT_ARRAY } from '../array/params';
 import { encodeSegment } from '../array/program';
 import { KERNEL_NAME } from '../array/kernel-abi';
-import { KERNEL_FILES, kernelDir } from '../backends/opencl/source';
+import { KERNEL_FILES, kernelDir } from '../array/sources';
 import { boardArray } from '../array/resources';
 
 export { KERNEL_NAME };

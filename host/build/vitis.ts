@@ -22,8 +22,10 @@ import { BitweaveError } from '../core/errors';
 import { CompiledModel } from '../compile/model';
 import { encodeSegment } from '../array/program';
 import { arrayHeaderC } from '../array/header';
-import { ArrayParams, DEFAULT_ARRAY, FIELD, DESC_WORDS } from '../array/params';
-import { hlsDir, hlsTopSource, hlsKernelAbi, KERNEL_NAME, kernelPorts, KernelPort } from '../array/abi';
+import { ArrayParams, DEFAULT_ARRAY } from '../array/params';
+import { checkProgram, hlsLimits } from '../array/descriptor';
+import { hlsTopSource, hlsKernelAbi, KERNEL_NAME, kernelPorts, KernelPort } from '../array/abi';
+import { hlsDir } from '../array/sources';
 import { encodeBnn } from '../format/bnn';
 import { manifestName, ProjectFiles, writeProject } from './project';
 import { boardArray, xcupCostPerPE } from '../array/resources';
@@ -63,18 +65,6 @@ export interface VitisProject {
 export const LUT_PER_CU = 25000;
 /** Fraction of the device's LUTs the kernels may take (the platform shell and routing need the rest). */
 export const LUT_BUDGET = 0.5;
-
-/** The kernel's on-chip buffer bounds, read from hls/bw_types.h. */
-export function kernelLimits(): { maxFmWords: number; maxKWords: number; maxOutC: number; maxBits: number } {
-  const file = path.join(hlsDir(), 'bw_types.h');
-  const text = fs.readFileSync(file, 'utf8');
-  const get = (name: string) => {
-    const m = new RegExp(`#define\\s+${name}\\s+(\\d+)`).exec(text);
-    if (!m) throw new BitweaveError(`${file}: no #define ${name}`);
-    return Number(m[1]);
-  };
-  return { maxFmWords: get('BW_HLS_MAX_FM_WORDS'), maxKWords: get('BW_HLS_MAX_KWORDS'), maxOutC: get('BW_HLS_MAX_OUT_C'), maxBits: get('BW_HLS_MAX_BITS') };
-}
 
 /** Bank names of a board, expanding 'HBM[0]', '...', 'HBM[31]' style lists. */
 export function boardBanks(board: Board): string[] {
@@ -121,20 +111,11 @@ function assignBanks(ports: KernelPort[], banks: string[], cus: number): { cu: s
 
 /** Layers that exceed the kernel's buffers or accumulator: one clear error before anything is written. */
 function checkModelFits(model: CompiledModel, array: ArrayParams): void {
-  const lim = kernelLimits();
   model.segments.forEach((s, si) => {
     if (s.kind !== 'device') return;
     const p = encodeSegment(model, si, array);
-    for (let l = 0; l < p.layers; l++) {
-      const d = p.descriptors.subarray(l * DESC_WORDS, (l + 1) * DESC_WORDS);
-      const f = (k: keyof typeof FIELD) => d[FIELD[k]];
-      const name = model.opNames[s.start + l];
-      const fm = f('IN_H') * f('IN_W') * f('IN_PLANES') * f('IN_WORDS');
-      const kw = f('KH') * f('KW') * f('IN_WORDS');
-      if (fm > lim.maxFmWords) throw new BitweaveError(`layer '${name}': input map of ${fm} words exceeds the HLS kernel's buffer (BW_HLS_MAX_FM_WORDS = ${lim.maxFmWords})`);
-      if (kw > lim.maxKWords) throw new BitweaveError(`layer '${name}': ${kw} weight words per channel exceed the HLS kernel's buffer (BW_HLS_MAX_KWORDS = ${lim.maxKWords})`);
-      if (f('OUT_C') > lim.maxOutC) throw new BitweaveError(`layer '${name}': ${f('OUT_C')} output channels exceed the HLS kernel's BW_HLS_MAX_OUT_C = ${lim.maxOutC}`);
-    }
+    const buffers = { weightWords: p.weights.length / 2, paramEntries: p.params.length, arenaWords: p.arenaWords };
+    checkProgram(p.descriptors, p.layers, hlsLimits(array), buffers, 'Vitis build', (l) => `layer '${model.opNames[s.start + l]}'`);
   });
 }
 

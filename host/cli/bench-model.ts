@@ -2,7 +2,7 @@
 import { Argv, CommandModule } from 'yargs';
 import { BitweaveError } from '../core/errors';
 import { benchModel, BenchModelResult } from '../bench/model';
-import { availableBackends } from '../runtime/backends';
+import { availableBackends } from '../backends';
 import { loadNamedModel } from '../zoo/models';
 import { parseShape } from './options';
 

@@ -10,7 +10,7 @@ import { describeModel, ModelSummary } from '../compile/describe';
 import { writeBnn } from '../format/bnn';
 import { DATASET_NAMES, DatasetName, loadDataset, loadInputFile } from '../data/datasets';
 import { writeNpy } from '../data/npy';
-import { availableBackends } from '../runtime/backends';
+import { availableBackends } from '../backends';
 import { convertBmxnet, findParamsFile, loadModel } from '../runtime/load';
 import { Session } from '../runtime/session';
 import { LayerStat } from '../runtime/backend';

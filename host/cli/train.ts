@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import { CommandModule } from 'yargs';
 import { BitweaveError } from '../core/errors';
 import { loadDataset } from '../data/datasets';
-import { availableBackends } from '../runtime/backends';
+import { availableBackends } from '../backends';
 import { ARCH_NAMES, getArch } from '../train/arch';
 import { renderCard } from '../train/card';
 import { agreement, BackendEval, evaluate } from '../train/evaluate';

@@ -13,7 +13,7 @@ import {
   IRGraph, IRNode, PoolingNode, QConvolutionNode, QFullyConnectedNode,
 } from '../ir/graph';
 import { windowOut } from '../ir/shapes';
-import { batchNormScale } from '../backends/reference/scalar';
+import { batchNormScale } from '../core/scalar';
 import { foldThresholds, FoldStep, NotMonotoneError } from './fold';
 import {
   BconvOp, CompiledModel, CompiledOp, IntPool, TensorInfo, TensorKind,

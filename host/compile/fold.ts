@@ -10,7 +10,7 @@
  * host engine on every possible integer and records where the level changes; it also
  * checks monotonicity and refuses to fold if it ever fails.
  */
-import { activationF32, batchNormF32, dequantizeF32, quantizeLevel, quantizeValue } from '../backends/reference/scalar';
+import { activationF32, batchNormF32, dequantizeF32, quantizeLevel, quantizeValue } from '../core/scalar';
 
 export type FoldStep =
   | { kind: 'bn'; mean: Float32Array; scale: Float32Array; beta: Float32Array }

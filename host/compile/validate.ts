@@ -11,6 +11,8 @@
  * Every failure is one FormatError line naming the op, tensor or segment at fault.
  */
 import { FormatError } from '../core/errors';
+import { windowOut } from '../core/window';
+import { MAX_BITS } from '../array/limits';
 import {
   CompiledModel, Segment, TensorInfo, TensorKind, tensorLength,
 } from './model';
@@ -26,8 +28,8 @@ export const LIMITS = {
   maxChannels: 65536,
   /** Length of a vector (h = w = 1), e.g. a flattened map. */
   maxVector: 1 << 24,
-  /** Activation / threshold bits. */
-  maxBits: 8,
+  /** Activation / threshold bits (the array's bit-planes). */
+  maxBits: MAX_BITS,
   /** Elements of one tensor for one image (Uint32 halves for bits tensors). */
   maxTensorElements: 1 << 28,
   maxOps: 1 << 16,
@@ -87,10 +89,6 @@ export function expectPositiveInt(fail: Fail, what: string, v: unknown, hi: numb
   return expectInt(fail, what, v, 1, hi);
 }
 
-/** Output size of a sliding window: floor((size + 2·pad - kernel) / stride) + 1, <= 0 when it does not fit. */
-export function windowSize(size: number, kernel: number, stride: number, pad: number): number {
-  return Math.floor((size + 2 * pad - kernel) / stride) + 1;
-}
 
 // ---- the validator -----------------------------------------------------------------
 
@@ -252,8 +250,8 @@ function checkOp(
     case 'conv2d': {
       needIn(x, inIds[0], 'f32');
       const win = checkWindow(op, '', f);
-      const oh = windowSize(x.h, win.kh, win.sh, win.ph);
-      const ow = windowSize(x.w, win.kw, win.sw, win.pw);
+      const oh = windowOut(x.h, win.kh, win.sh, win.ph);
+      const ow = windowOut(x.w, win.kw, win.sw, win.pw);
       fits(oh, ow, x, win, 'kernel', f);
       needOut(f32(oh, ow, y.c), ` (${winText(win)} on ${x.h}x${x.w})`);
       const outC = y.c;
@@ -288,8 +286,8 @@ function checkOp(
       if (typeof op.countIncludePad !== 'boolean') f(`countIncludePad must be true or false, got ${describe(op.countIncludePad)}`);
       needIn(x, inIds[0], 'f32');
       const win = checkWindow(op, '', f);
-      const oh = windowSize(x.h, win.kh, win.sh, win.ph);
-      const ow = windowSize(x.w, win.kw, win.sw, win.pw);
+      const oh = windowOut(x.h, win.kh, win.sh, win.ph);
+      const ow = windowOut(x.w, win.kw, win.sw, win.pw);
       fits(oh, ow, x, win, 'pooling window', f);
       // MXNet's 'full' convention rounds the window count up; the output size says which
       // one applies. Either way every window must start inside the input, or it has no data.
@@ -354,8 +352,8 @@ function checkBconv(op: Record<string, unknown>, x: TensorInfo, inId: number, y:
     f(`input tensor ${inId} is ${showTensor(x)}, expected bits with ${inBits} plane${inBits === 1 ? '' : 's'} (inBits)`);
   }
   const win = checkWindow(op, '', f);
-  const ah = windowSize(x.h, win.kh, win.sh, win.ph);
-  const aw = windowSize(x.w, win.kw, win.sw, win.pw);
+  const ah = windowOut(x.h, win.kh, win.sh, win.ph);
+  const aw = windowOut(x.w, win.kw, win.sw, win.pw);
   fits(ah, aw, x, win, 'kernel', f);
   const K = win.kh * win.kw * x.c;
   const levels = 2 ** inBits - 1;
@@ -379,8 +377,8 @@ function checkBconv(op: Record<string, unknown>, x: TensorInfo, inId: number, y:
   if (op.pool !== null) {
     if (!isObject(op.pool)) f(`pool must be null or an object, got ${describe(op.pool)}`);
     const pw = checkWindow(op.pool, 'pool.', f);
-    oh = windowSize(ah, pw.kh, pw.sh, pw.ph);
-    ow = windowSize(aw, pw.kw, pw.sw, pw.pw);
+    oh = windowOut(ah, pw.kh, pw.sh, pw.ph);
+    ow = windowOut(aw, pw.kw, pw.sw, pw.pw);
     if (oh < 1 || ow < 1) f(`pool window ${winText(pw)} does not fit the ${ah}x${aw} conv output`);
     how = ` (${winText(win)} on ${x.h}x${x.w} gives ${ah}x${aw}, then pool ${winText(pw)})`;
     checkFlags(op.pool.useMin, 'pool.useMin', outC, f);

@@ -1,12 +1,8 @@
 import { ShapeError } from '../core/errors';
+import { windowOut } from '../core/window';
 import { IRNode, Shape } from './graph';
 
-/** Output size of a sliding window along one axis (MXNet conventions). */
-export function windowOut(size: number, kernel: number, stride: number, pad: number, ceil = false): number {
-  const span = size + 2 * pad - kernel;
-  if (span < 0) return 0;
-  return (ceil ? Math.ceil(span / stride) : Math.floor(span / stride)) + 1;
-}
+export { windowOut };
 
 export function numel(shape: Shape): number {
   return shape.reduce((a, b) => a * b, 1);

@@ -27,6 +27,12 @@ export interface LayerStat {
   utilization?: number;
 }
 
+/** Options every backend takes; each backend extends them with its own (host/backends/*). */
+export interface BackendOptions {
+  /** Worker threads for CPU work (default: all cores). */
+  threads?: number;
+}
+
 /**
  * What an execution backend implements: run one segment of a compiled model on a
  * batch. Host segments hold float layers, device segments hold `bconv` ops (the

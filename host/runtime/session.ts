@@ -4,7 +4,7 @@ import { CompiledModel, tensorLength } from '../compile/model';
 import { opInputs } from '../compile/partition';
 import { validateModel } from '../compile/validate';
 import { Backend, LayerStat, TensorData } from './backend';
-import { BackendOptions, createBackend } from './backends';
+import { BackendOptions, createBackend } from '../backends';
 import { loadModel, LoadOptions } from './load';
 
 export interface SessionOptions extends LoadOptions {

@@ -14,7 +14,7 @@
  * scale = f32(gamma / f32(sqrt(f32(var + eps)))) precomputed exactly as the compiler
  * does, one float32 rounding per step, so it equals the reference backend's BatchNorm.
  */
-import { batchNormScale } from '../backends/reference/scalar';
+import { batchNormScale } from '../core/scalar';
 import { Arch, BN_EPS, LayerGeom, layerGeoms, LayerSpec } from './arch';
 import { Ops } from './ops';
 import { Rng } from './rng';

@@ -5,7 +5,7 @@
  */
 import { CompiledModel, CompiledOp, IntPool, TensorInfo, tensorLength } from '../../host/compile/model';
 import { partition } from '../../host/compile/partition';
-import { windowSize } from '../../host/compile/validate';
+import { windowOut as windowSize } from '../../host/core/window';
 import { TensorData } from '../../host/runtime/backend';
 import { Backend } from '../../host/runtime/backend';
 import { Session } from '../../host/runtime/session';

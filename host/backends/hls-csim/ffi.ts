@@ -4,19 +4,14 @@
  * The C side re-checks every descriptor against the buffer lengths it is given and returns
  * an error code with a message; callers check lengths and alignment before calling.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { koffi } from '../native/lib';
 import { BitweaveError } from '../../core/errors';
+import { libraryPath, loadLibrary, NativeLibrary } from '../../core/native-lib';
+import { HLS_CSIM_SHAPES, HLS_ERRORS } from '../../array/limits';
 
-/** Package root: dist/host/backends/hls-csim -> four levels up. */
-const ROOT = path.resolve(__dirname, '../../../..');
-export const HLS_LIB_PATH = process.env.BITWEAVE_HLS_LIB ?? path.join(ROOT, 'build', 'libbitweave_hls.so');
+export const HLS_LIBRARY: NativeLibrary = { what: 'HLS C-simulation library', env: 'BITWEAVE_HLS_LIB', file: 'libbitweave_hls.so', make: 'csim' };
+export const HLS_LIB_PATH = libraryPath(HLS_LIBRARY);
 
-export const HLS_OK = 0;
-export const HLS_E_ARG = -1;
-export const HLS_E_PROGRAM = -2;
-export const HLS_E_LIMIT = -3;
+export const HLS_OK = HLS_ERRORS.OK.code;
 
 /** What the library was compiled with (bitweave_array.h and the kernel's buffer bounds). */
 export interface HlsInfo {
@@ -53,15 +48,7 @@ function text(buf: Buffer): string {
 
 export function hlsLib(): HlsLib {
   if (lib) return lib;
-  if (!fs.existsSync(HLS_LIB_PATH)) {
-    throw new BitweaveError(`HLS C-simulation library not built: ${HLS_LIB_PATH} is missing (run 'make csim' or 'make build')`);
-  }
-  let h;
-  try {
-    h = koffi.load(HLS_LIB_PATH);
-  } catch (e) {
-    throw new BitweaveError(`cannot load HLS C-simulation library ${HLS_LIB_PATH}: ${(e as Error).message}`);
-  }
+  const h = loadLibrary(HLS_LIBRARY);
   const infoFn = h.func('int32_t bw_hls_info(_Out_ int32_t *out, int32_t n)');
   const checkFn = h.func('int32_t bw_hls_check(const void *program, int64_t program_len, uint32_t layers, int64_t weight_words, int64_t param_entries, uint32_t arena_words, _Out_ uint8_t *msg, int32_t msg_len)');
   const runFn = h.func(
@@ -69,11 +56,11 @@ export function hlsLib(): HlsLib {
   );
   const raw = new Int32Array(9);
   const n = infoFn(raw, raw.length) as number;
-  if (n < raw.length) throw new BitweaveError(`${HLS_LIB_PATH}: bw_hls_info reports ${n} fields, expected ${raw.length} (rebuild with 'make csim')`);
+  if (n < raw.length) throw new BitweaveError(`${libraryPath(HLS_LIBRARY)}: bw_hls_info reports ${n} fields, expected ${raw.length} (rebuild with 'make csim')`);
   const [rows, cols, word, accBits, descWords, maxFmWords, maxKWords, maxOutC, maxBits] = Array.from(raw);
   lib = {
     info: { rows, cols, word, accBits, descWords, maxFmWords, maxKWords, maxOutC, maxBits },
-    variants: [{ rows, cols }, { rows: 3, cols: 5 }, { rows: 1, cols: 1 }],
+    variants: [{ rows, cols }, ...HLS_CSIM_SHAPES],
     check(program, layers, weightWords, paramEntries, arenaWords) {
       const msg = Buffer.alloc(MSG);
       const rc = checkFn(program, program.length, layers, weightWords, paramEntries, arenaWords, msg, MSG) as number;

@@ -12,8 +12,10 @@ import { performance } from 'node:perf_hooks';
 import { BitweaveError, ShapeError } from '../../core/errors';
 import { CompiledModel, CompiledOp, PoolOp, TensorInfo, tensorLength } from '../../compile/model';
 import { validateModel } from '../../compile/validate';
-import { Backend, LayerStat, TensorData } from '../../runtime/backend';
-import { BackendOptions } from '../../runtime/backends';
+import { Backend, BackendOptions, LayerStat, TensorData } from '../../runtime/backend';
+
+/** The native backend's options: the shared ones (threads). */
+export type NativeOptions = BackendOptions;
 import {
   BW_E_ARG, BW_E_NOMEM, BW_E_SIZE, BW_OK, Engine, EW, EwOp, EwSlot, Handle, nativeEngine, SLOT,
 } from './ffi';

@@ -22,26 +22,20 @@
  * a lazy allocation fails, so asking it is not safe).
  */
 import * as fs from 'node:fs';
-import { BitweaveError, ShapeError } from '../../core/errors';
-import { CompiledModel, tensorLength } from '../../compile/model';
-import { validateModel } from '../../compile/validate';
-import { ArrayParams, DEFAULT_ARRAY, DESC_WORDS, FIELD, OP_POOL } from '../../array/params';
-import { encodeSegment, LayerProgram } from '../../array/program';
-import { ARG, checkLayerProgram, KERNEL_ARGS, KERNEL_NAME } from '../../array/kernel-abi';
-import { Backend, LayerStat, TensorData } from '../../runtime/backend';
-import { BackendOptions } from '../../runtime/backends';
-import { LayerStats } from '../../runtime/layer-stats';
-import { NativeBackend } from '../native';
+import { BitweaveError } from '../../core/errors';
+import { ArrayParams, arrayGeometryProblem, DEFAULT_ARRAY } from '../../array/params';
+import { MAX_BATCH } from '../../array/limits';
+import { KernelLimits, openclLimits, scheduleCycles } from '../../array/descriptor';
+import { LayerProgram } from '../../array/program';
+import { ARG, KERNEL_ARGS, KERNEL_NAME } from '../../array/kernel-abi';
+import { AcceleratorBackend, AcceleratorOptions, DeviceSegment, SegmentIO } from '../accelerator';
 import { CLBuffer, CLEvent, Context, Device, Kernel, OpenCLError, OpenCLUnavailableError, Program, Queue, selectDevices } from '../../opencl';
-import { kernelSource } from './source';
-import { ReferenceBackend } from '../reference';
-import { arrayGeometryProblem } from '../../array/params';
+import { kernelSource } from '../../array/sources';
 
-const MAX_BATCH = 65536;
 /** Images per launch unless the device memory needs fewer. */
 const DEFAULT_CHUNK = 32;
 
-export interface OpenCLBackendOptions extends BackendOptions {
+export interface OpenCLBackendOptions extends AcceleratorOptions {
   /** Case-insensitive substring of the device name (env BITWEAVE_OPENCL_DEVICE); every match is used. */
   device?: string;
   /** A prebuilt kernel binary (xclbin, aocx, PoCL binary) instead of building the source (env BITWEAVE_OPENCL_BINARY). */
@@ -55,15 +49,10 @@ export interface OpenCLBackendOptions extends BackendOptions {
   chunk?: number;
   /** Array parameters the source is built for (default DEFAULT_ARRAY). */
   array?: ArrayParams;
-  /**
-   * Engine for host segments (env BITWEAVE_HOST_ENGINE; default 'native'). 'reference'
-   * where the native library cannot run, e.g. on a DE10-Nano's ARM cores.
-   */
-  hostEngine?: 'native' | 'reference';
 }
 
 /** One device segment on one device: its buffers and kernel. */
-interface DeviceSegment {
+interface SegmentBuffers {
   program: CLBuffer;
   /** One single-descriptor buffer per layer (per-layer launches). */
   layerPrograms: CLBuffer[];
@@ -81,7 +70,6 @@ interface DeviceState {
   device: Device;
   exec: Queue;
   xfer: Queue;
-  segments: Map<number, DeviceSegment>;
   chunk: number;
 }
 
@@ -113,30 +101,20 @@ function withDevice<T>(what: string, f: () => T): T {
   }
 }
 
-export class OpenCLBackend implements Backend {
+export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
   readonly name = 'opencl';
   private readonly opts: ReturnType<typeof envOptions>;
-  private readonly array: ArrayParams;
-  private readonly host: NativeBackend | ReferenceBackend;
-  private model: CompiledModel | null = null;
+  private readonly params: ArrayParams;
   private ctx: Context | null = null;
   private program: Program | null = null;
   private devices: DeviceState[] = [];
-  private programs = new Map<number, LayerProgram>();
-  private readonly stats = new LayerStats();
-  private busy = false;
-  /** Images each device op has processed, and its array cycles and useful MACs per image. */
-  private images = new Map<number, number>();
-  private work = new Map<number, { cycles: number; macs: number }>();
 
   constructor(opts: OpenCLBackendOptions = {}) {
+    super('opencl', opts, 'schedule');
     this.opts = envOptions(opts);
-    this.array = opts.array ?? DEFAULT_ARRAY;
-    const problem = arrayGeometryProblem(this.array);
+    this.params = opts.array ?? DEFAULT_ARRAY;
+    const problem = arrayGeometryProblem(this.params);
     if (problem) throw new BitweaveError(`opencl backend: ${problem}`);
-    const engine = opts.hostEngine ?? (process.env.BITWEAVE_HOST_ENGINE || 'native');
-    if (engine !== 'native' && engine !== 'reference') throw new BitweaveError(`opencl backend: host engine must be 'native' or 'reference' (BITWEAVE_HOST_ENGINE), got '${engine}'`);
-    this.host = engine === 'native' ? new NativeBackend({ threads: opts.threads }) : new ReferenceBackend();
   }
 
   /** The devices in use, after load. */
@@ -144,29 +122,15 @@ export class OpenCLBackend implements Backend {
     return this.devices.map((d) => d.device.name);
   }
 
-  async load(model: CompiledModel): Promise<void> {
-    validateModel(model, typeof model?.name === 'string' ? model.name : 'compiled model');
-    this.release();
-    await this.host.load(model);
-    this.model = model;
-    // encode and check every device segment before touching OpenCL
-    model.segments.forEach((s, i) => {
-      if (s.kind !== 'device') return;
-      const p = encodeSegment(model, i, this.array);
-      checkLayerProgram(p.descriptors, p.layers, { weightWords: p.weights.length / 2, paramEntries: p.params.length, arenaWords: p.arenaWords });
-      this.programs.set(i, p);
-      for (let l = 0; l < p.layers; l++) this.work.set(s.start + l, arrayWork(p.descriptors.subarray(l * DESC_WORDS, (l + 1) * DESC_WORDS), this.array));
-    });
-    if (this.programs.size === 0) return; // nothing for the array: no OpenCL needed
-    try {
-      this.open();
-    } catch (e) {
-      this.release();
-      throw e;
-    }
+  protected array(): ArrayParams {
+    return this.params;
   }
 
-  private open(): void {
+  protected limits(): KernelLimits {
+    return openclLimits(this.params);
+  }
+
+  protected override open(progs: LayerProgram[]): void {
     let found: Device[];
     try {
       found = selectDevices({ name: this.opts.device });
@@ -179,21 +143,18 @@ export class OpenCLBackend implements Backend {
     const devs = found.filter((d) => d.platform.id === found[0].platform.id);
     this.ctx = withDevice('creating the context', () => Context.create(devs));
     const ctx = this.ctx;
-    this.program = this.opts.binary ? this.loadBinary(ctx, this.opts.binary) : withDevice('building the array kernels', () => Program.fromSource(ctx, kernelSource(this.array), { options: '-cl-std=CL1.2' }));
+    this.program = this.opts.binary ? this.loadBinary(ctx, this.opts.binary) : withDevice('building the array kernels', () => Program.fromSource(ctx, kernelSource(this.params), { options: '-cl-std=CL1.2' }));
     if (!this.program.kernelNames().includes(KERNEL_NAME)) {
       throw new BitweaveError(`opencl backend: the program defines no kernel '${KERNEL_NAME}' (it has: ${this.program.kernelNames().join(', ') || 'none'})`);
     }
     for (const device of devs) {
-      const chunk = this.planMemory(device);
-      const state: DeviceState = {
+      const chunk = this.planMemory(device, progs);
+      this.devices.push({
         device,
         exec: withDevice(`queue on '${device.name}'`, () => Queue.create(ctx, device)),
         xfer: withDevice(`queue on '${device.name}'`, () => Queue.create(ctx, device)),
-        segments: new Map(),
         chunk,
-      };
-      this.devices.push(state);
-      for (const [si, p] of this.programs) state.segments.set(si, this.upload(state, p));
+      });
     }
   }
 
@@ -214,11 +175,11 @@ export class OpenCLBackend implements Backend {
    * CL_DEVICE_GLOBAL_MEM_SIZE. If not even one image fits, the allocation would fail:
    * say so before asking the runtime.
    */
-  private planMemory(device: Device): number {
+  private planMemory(device: Device, progs: LayerProgram[]): number {
     const info = device.info();
     let fixed = 0;
     let arenaBytes = 0;
-    for (const p of this.programs.values()) {
+    for (const p of progs) {
       const bufs = [p.descriptors.byteLength * 2, p.weights.byteLength, Math.max(4, p.params.byteLength)];
       for (const b of bufs) {
         if (b > info.maxAllocBytes) {
@@ -228,8 +189,8 @@ export class OpenCLBackend implements Backend {
       fixed += bufs.reduce((a, b) => a + b, 0);
       arenaBytes = Math.max(arenaBytes, p.arenaWords * 8);
     }
-    let chunk = this.opts.chunk;
-    const fits = (n: number) => n * arenaBytes <= info.maxAllocBytes && fixed + 2 * this.programs.size * n * arenaBytes <= info.globalMemBytes;
+    let chunk = Math.min(this.opts.chunk, Math.min(...progs.map((p) => this.imagesPerCall(p))));
+    const fits = (n: number) => n * arenaBytes <= info.maxAllocBytes && fixed + 2 * progs.length * n * arenaBytes <= info.globalMemBytes;
     while (chunk > 1 && !fits(chunk)) chunk = Math.floor(chunk / 2);
     if (!fits(chunk)) {
       throw new BitweaveError(
@@ -240,83 +201,59 @@ export class OpenCLBackend implements Backend {
     return chunk;
   }
 
-  private upload(state: DeviceState, p: LayerProgram): DeviceSegment {
+  /** Descriptors, weights and parameters on every device. */
+  protected prepare(p: LayerProgram): SegmentBuffers[] {
     const ctx = this.ctx!;
-    const where = `uploading segment ${p.segment} to '${state.device.name}'`;
-    return withDevice(where, () => {
-      const ro = { access: 'read-only' as const, hostAccess: 'write-only' as const };
-      const layerPrograms = !this.opts.oneLaunch
-        ? Array.from({ length: p.layers }, (_, l) => CLBuffer.fromArray(ctx, p.descriptors.subarray(l * (p.descriptors.length / p.layers), (l + 1) * (p.descriptors.length / p.layers)), ro))
-        : [];
-      // an empty parameter buffer is not allowed: keep at least one entry
-      const params = p.params.length > 0 ? p.params : new Int32Array(1);
-      const kernel = this.program!.createKernel(KERNEL_NAME);
-      if (kernel.numArgs !== KERNEL_ARGS.length) throw new BitweaveError(`opencl backend: kernel '${KERNEL_NAME}' takes ${kernel.numArgs} arguments, the host ABI has ${KERNEL_ARGS.length}`);
-      return {
-        program: CLBuffer.fromArray(ctx, p.descriptors, ro),
-        layerPrograms,
-        weights: CLBuffer.fromArray(ctx, p.weights, ro),
-        params: CLBuffer.fromArray(ctx, params, ro),
-        kernel,
-        arenas: [],
-        inStage: [],
-        outStage: [],
-      };
-    });
-  }
-
-  async runSegment(segment: number, tensors: Map<number, TensorData>, batch: number): Promise<Map<number, TensorData>> {
-    const m = this.model;
-    if (!m) throw new BitweaveError('opencl backend: runSegment before load (or after dispose)');
-    if (!Number.isInteger(segment) || segment < 0 || segment >= m.segments.length) {
-      throw new ShapeError(`segment must be an integer in 0..${m.segments.length - 1}, got ${segment}`);
-    }
-    if (!Number.isInteger(batch) || batch < 1 || batch > MAX_BATCH) throw new ShapeError(`batch must be an integer in 1..${MAX_BATCH}, got ${batch}`);
-    const seg = m.segments[segment];
-    if (seg.kind === 'host') return this.host.runSegment(segment, tensors, batch);
-    const p = this.programs.get(segment)!;
-    // the arenas and staging arrays are per backend: one device segment at a time
-    if (this.busy) throw new BitweaveError('opencl backend: runSegment called while another device segment is still running (await it first)');
-    this.busy = true;
+    const made: SegmentBuffers[] = [];
     try {
-      return await this.runDevice(m, p, tensors, batch);
-    } finally {
-      this.busy = false;
+      for (const state of this.devices) {
+        made.push(withDevice(`uploading segment ${p.segment} to '${state.device.name}'`, () => {
+          const ro = { access: 'read-only' as const, hostAccess: 'write-only' as const };
+          const per = p.descriptors.length / p.layers;
+          const layerPrograms = !this.opts.oneLaunch
+            ? Array.from({ length: p.layers }, (_, l) => CLBuffer.fromArray(ctx, p.descriptors.subarray(l * per, (l + 1) * per), ro))
+            : [];
+          // an empty parameter buffer is not allowed: keep at least one entry
+          const params = p.params.length > 0 ? p.params : new Int32Array(1);
+          const kernel = this.program!.createKernel(KERNEL_NAME);
+          if (kernel.numArgs !== KERNEL_ARGS.length) throw new BitweaveError(`opencl backend: kernel '${KERNEL_NAME}' takes ${kernel.numArgs} arguments, the host ABI has ${KERNEL_ARGS.length}`);
+          return {
+            program: CLBuffer.fromArray(ctx, p.descriptors, ro),
+            layerPrograms,
+            weights: CLBuffer.fromArray(ctx, p.weights, ro),
+            params: CLBuffer.fromArray(ctx, params, ro),
+            kernel,
+            arenas: [],
+            inStage: [],
+            outStage: [],
+          };
+        }));
+      }
+    } catch (e) {
+      this.releaseSegment(made);
+      throw e;
     }
+    return made;
   }
 
-  private async runDevice(m: CompiledModel, p: LayerProgram, tensors: Map<number, TensorData>, batch: number): Promise<Map<number, TensorData>> {
-    const inputs = p.inputs.map((r) => ({ region: r, per: tensorLength(m.tensors[r.tensor]), data: this.checkInput(r.tensor, tensors.get(r.tensor), batch) }));
-    const outputs = p.outputs.map((r) => {
-      const info = m.tensors[r.tensor];
-      const n = batch * tensorLength(info);
-      return { region: r, per: tensorLength(info), data: info.kind === 'i32' ? new Int32Array(n) : new Uint32Array(n) };
-    });
-    // contiguous slices of the batch, one per device, in device order
+  protected execute(): Promise<void> {
+    throw new Error('opencl backend: runs stream through runDevice');
+  }
+
+  /** Contiguous slices of the batch, one per device, each streamed in chunks. */
+  protected override async runDevice(seg: DeviceSegment<SegmentBuffers[]>, io: SegmentIO, batch: number): Promise<void> {
     const share = Math.ceil(batch / this.devices.length);
     await Promise.all(
       this.devices.map((d, i) => {
         const start = i * share;
         const n = Math.min(batch, start + share) - start;
-        return n > 0 ? this.stream(d, p, start, n, inputs, outputs) : Promise.resolve();
+        return n > 0 ? this.stream(d, seg.dev[i], seg.prog, start, n, io) : Promise.resolve();
       }),
     );
-    const out = new Map<number, TensorData>();
-    for (const o of outputs) out.set(o.region.tensor, o.data);
-    return out;
-  }
-
-  private checkInput(id: number, d: TensorData | undefined, batch: number): Uint32Array {
-    const info = this.model!.tensors[id];
-    if (d === undefined) throw new ShapeError(`opencl backend: segment input tensor ${id} is missing`);
-    if (!(d instanceof Uint32Array) || info.kind !== 'bits') throw new ShapeError(`opencl backend: tensor ${id} must be a Uint32Array (bits), got ${d?.constructor?.name ?? typeof d}`);
-    const want = batch * tensorLength(info);
-    if (d.length !== want) throw new ShapeError(`opencl backend: tensor ${id} (bits ${info.h}x${info.w}x${info.c}) has ${d.length} elements, expected ${want} for a batch of ${batch}`);
-    return d;
   }
 
   /** The arenas and staging arrays of a device segment, for chunks of `state.chunk` images. */
-  private arenas(state: DeviceState, ds: DeviceSegment, p: LayerProgram): void {
+  private arenas(state: DeviceState, ds: SegmentBuffers, p: LayerProgram): void {
     if (ds.arenas.length) return;
     const words = state.chunk * p.arenaWords;
     withDevice(`allocating arenas on '${state.device.name}'`, () => {
@@ -333,15 +270,7 @@ export class OpenCLBackend implements Backend {
    * order on the transfer queue is write(k), read(k-1), write(k+1), ...: the read of k-1
    * and the write of k+1 both run while the kernel of chunk k runs on the compute queue.
    */
-  private async stream(
-    state: DeviceState,
-    p: LayerProgram,
-    start: number,
-    n: number,
-    inputs: { region: { offset: number }; per: number; data: Uint32Array }[],
-    outputs: { region: { offset: number }; per: number; data: Int32Array | Uint32Array }[],
-  ): Promise<void> {
-    const ds = state.segments.get(p.segment)!;
+  private async stream(state: DeviceState, ds: SegmentBuffers, p: LayerProgram, start: number, n: number, io: SegmentIO): Promise<void> {
     this.arenas(state, ds, p);
     const aw = p.arenaWords;
     const chunks: { first: number; count: number; slot: number; write?: CLEvent; kernels: CLEvent[]; read?: CLEvent }[] = [];
@@ -355,14 +284,7 @@ export class OpenCLBackend implements Backend {
       });
     const finish = async (c: (typeof chunks)[number]) => {
       await c.read!.waitAsync().catch((e) => withDevice(where, () => { throw e; }));
-      const st = ds.outStage[c.slot];
-      for (const o of outputs) {
-        const dst = new Uint32Array(o.data.buffer, o.data.byteOffset, o.data.length);
-        for (let i = 0; i < c.count; i++) {
-          const from = 2 * (i * aw + o.region.offset);
-          dst.set(st.subarray(from, from + o.per), (c.first + i) * o.per);
-        }
-      }
+      io.unpackFrom(ds.outStage[c.slot], c.first, c.count);
       this.recordKernels(p, c.kernels, c.count);
       for (const e of [c.write!, ...c.kernels, c.read!]) e.release();
     };
@@ -372,13 +294,7 @@ export class OpenCLBackend implements Backend {
       // the staging array of this slot was last read by the write of chunk k-2
       if (k >= 2) await chunks[k - 2].write!.waitAsync();
       const st = ds.inStage[c.slot];
-      for (const inp of inputs) {
-        const per = inp.per;
-        for (let i = 0; i < c.count; i++) {
-          const img = c.first + i;
-          st.set(inp.data.subarray(img * per, (img + 1) * per), 2 * (i * aw + inp.region.offset));
-        }
-      }
+      io.packInto(st, c.first, c.count);
       withDevice(where, () => {
         c.write = state.xfer.write(ds.arenas[c.slot], st, { bytes: c.count * aw * 8, blocking: false });
         state.xfer.flush();
@@ -404,58 +320,36 @@ export class OpenCLBackend implements Backend {
     for (let k = Math.max(0, last - 1); k <= last; k++) await finish(chunks[k]);
   }
 
-  /** Device time of a finished chunk's launches, per layer or per segment. */
+  /**
+   * Device time of a finished chunk's launches from profiling events, per layer, or per
+   * segment with one launch (its time is then not split between the layers), with the
+   * array cycles of the kernel's tile schedule (one PE step per cycle; no pipeline fill,
+   * no memory stalls).
+   */
   private recordKernels(p: LayerProgram, events: CLEvent[], images: number): void {
     const m = this.model!;
     const seg = m.segments[p.segment];
     const ms = events.map((e) => e.profile().durationNs / 1e6);
-    for (let op = seg.start; op < seg.end; op++) this.images.set(op, (this.images.get(op) ?? 0) + images);
+    const cycles = p.layerDescriptors.map((d) => scheduleCycles(d, this.params) * images);
+    const macs = p.layerDescriptors.map((d) => d.macs * images);
     if (!this.opts.oneLaunch) {
-      ms.forEach((t, l) => this.stats.add(seg.start + l, m.opNames[seg.start + l], 'device', t));
+      ms.forEach((t, l) => this.record(seg.start + l, t, cycles[l], macs[l]));
     } else {
-      // one launch walked the whole segment: its time is not split between the layers
       const names = m.opNames.slice(seg.start, seg.end).join(' + ');
-      this.stats.add(seg.start, `segment ${p.segment} (${seg.end - seg.start} layers, one launch): ${names}`, 'device', ms[0]);
+      const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
+      this.record(seg.start, ms[0], sum(cycles), sum(macs), `segment ${p.segment} (${seg.end - seg.start} layers, one launch): ${names}`);
     }
   }
 
-  /**
-   * Host ops from the native engine, device ops from profiling events. Device entries also
-   * carry the array cycles of the kernel's tile schedule (one PE step per cycle; no
-   * pipeline fill, no memory stalls) and the resulting utilisation, useful binary MACs /
-   * (ROWS x COLS x WORD x cycles), over every image run so far.
-   */
-  layerStats(): LayerStat[] {
-    const m = this.model;
-    const byOp = new Map<number, LayerStat>();
-    for (const s of this.host.layerStats()) if (s.where === 'host') byOp.set(s.op, s);
-    for (const s of this.stats.list()) {
-      const seg = m?.segments.find((g) => g.kind === 'device' && s.op >= g.start && s.op < g.end);
-      const ops = !seg ? [] : this.opts.oneLaunch ? Array.from({ length: seg.end - seg.start }, (_, k) => seg.start + k) : [s.op];
-      let cycles = 0;
-      let macs = 0;
-      for (const op of ops) {
-        const c = this.work.get(op)!;
-        const n = this.images.get(op) ?? 0;
-        cycles += c.cycles * n;
-        macs += c.macs * n;
-      }
-      const pe = this.array.rows * this.array.cols * this.array.word;
-      byOp.set(s.op, cycles > 0 ? { ...s, cycles, cyclesKind: 'schedule', utilization: macs / (pe * cycles) } : s);
+  protected releaseSegment(bufs: SegmentBuffers[]): void {
+    for (const s of bufs) {
+      for (const b of [s.program, ...s.layerPrograms, s.weights, s.params, ...s.arenas]) b.release();
+      s.kernel.release();
     }
-    return [...byOp.values()].sort((a, b) => a.op - b.op);
   }
 
-  recycle(buffers: Iterable<TensorData>): void {
-    if (this.host instanceof NativeBackend) this.host.recycle(buffers);
-  }
-
-  private release(): void {
+  protected override close(): void {
     for (const d of this.devices) {
-      for (const s of d.segments.values()) {
-        for (const b of [s.program, ...s.layerPrograms, s.weights, s.params, ...s.arenas]) b.release();
-        s.kernel.release();
-      }
       d.exec.release();
       d.xfer.release();
     }
@@ -464,30 +358,5 @@ export class OpenCLBackend implements Backend {
     this.program = null;
     this.ctx?.release();
     this.ctx = null;
-    this.programs.clear();
-    this.stats.clear();
-    this.images.clear();
-    this.work.clear();
-    this.model = null;
   }
-
-  async dispose(): Promise<void> {
-    this.release();
-    await this.host.dispose();
-  }
-}
-
-/**
- * Array cycles per image of one descriptor as the kernel schedules it: every tile (ROWS
- * channels x COLS pixels, once per pool-window position) takes KH*KW*IN_WORDS*IN_PLANES
- * cycles; and the useful binary MACs (real input bits only, each window position once).
- */
-export function arrayWork(d: Uint32Array, a: ArrayParams): { cycles: number; macs: number } {
-  const f = (k: keyof typeof FIELD) => d[FIELD[k]];
-  const pool = (f('OPCODE') & OP_POOL) !== 0;
-  const np = pool ? f('POOL_KH') * f('POOL_KW') : 1;
-  const tiles = Math.ceil(f('OUT_C') / a.rows) * Math.ceil((f('OUT_H') * f('OUT_W')) / a.cols) * np;
-  const steps = f('KH') * f('KW') * f('IN_WORDS') * f('IN_PLANES');
-  const macs = f('OUT_C') * f('ACC_H') * f('ACC_W') * f('KH') * f('KW') * f('IN_C') * f('IN_PLANES');
-  return { cycles: tiles * steps, macs };
 }

@@ -8,7 +8,7 @@
 import { wordsFor } from '../../core/bits';
 import { CompiledModel, HostOp, TensorInfo, tensorLength } from '../../compile/model';
 import { TensorData } from '../../runtime/backend';
-import { activationF32, batchNormF32, dequantizeF32, quantizeLevel, quantizeValue } from './scalar';
+import { activationF32, batchNormF32, dequantizeF32, quantizeLevel, quantizeValue } from '../../core/scalar';
 
 const f = Math.fround;
 

@@ -5,30 +5,20 @@
  * before any call, and the C side re-checks them (returning an error code, never
  * crashing); every failure becomes a one-line BitweaveError.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type * as Koffi from 'koffi' with { 'resolution-mode': 'import' };
 import { BitweaveError } from '../../core/errors';
-import { koffi } from '../native/lib';
+import { koffi, libraryPath, loadLibrary, NativeLibrary } from '../../core/native-lib';
 import { ArrayParams } from '../../array/params';
+import { errorMeaning, RTL_ERRORS } from '../../array/limits';
 
-const ROOT = path.resolve(__dirname, '../../../..');
-export const RTL_LIB_PATH = process.env.BITWEAVE_RTL_LIB ?? path.join(ROOT, 'build', 'libbitweave_rtl.so');
+export const RTL_LIBRARY: NativeLibrary = { what: 'RTL model', env: 'BITWEAVE_RTL_LIB', file: 'libbitweave_rtl.so', make: 'rtl', needs: 'verilator' };
+export const RTL_LIB_PATH = libraryPath(RTL_LIBRARY);
 
 export const MEM = { desc: 0, param: 1, weight: 2, arena: 3 } as const;
 export type MemName = keyof typeof MEM;
 /** Bytes per element of each memory (descriptors and params are 32-bit, the rest 64-bit words). */
 const ELEM_BYTES: Record<MemName, number> = { desc: 4, param: 4, weight: 8, arena: 8 };
 const MAX_ELEMS = 2 ** 31;
-
-export const RTL_ERRORS: Record<number, string> = {
-  [-1]: 'bad argument',
-  [-2]: 'out of range',
-  [-3]: 'out of memory',
-  [-4]: 'bad state',
-  [-5]: 'bad memory access by the RTL',
-  [-6]: 'program rejected by the RTL',
-};
 
 export interface RtlInfo extends ArrayParams {
   maxOutBits: number;
@@ -58,15 +48,7 @@ let abi: RtlAbi | null = null;
 
 export function rtlAbi(): RtlAbi {
   if (abi) return abi;
-  if (!fs.existsSync(RTL_LIB_PATH)) {
-    throw new BitweaveError(`RTL model not built: ${RTL_LIB_PATH} is missing (run 'make rtl'; needs verilator)`);
-  }
-  let lib: Koffi.LibraryHandle;
-  try {
-    lib = koffi.load(RTL_LIB_PATH);
-  } catch (e) {
-    throw new BitweaveError(`cannot load RTL model ${RTL_LIB_PATH}: ${(e as Error).message}`);
-  }
+  const lib: Koffi.LibraryHandle = loadLibrary(RTL_LIBRARY);
   koffi.opaque('bwrtl');
   const f = (sig: string) => lib.func(sig);
   const info = f('int bwrtl_info(int32_t *info, int32_t n)');
@@ -132,7 +114,7 @@ export class RtlModel {
   private check(rc: number, what: string): number {
     if (rc >= 0) return rc;
     const msg = this.abi.error(this.h);
-    throw new BitweaveError(`RTL model: ${what} failed (${RTL_ERRORS[rc] ?? `code ${rc}`})${msg ? `: ${msg}` : ''}`);
+    throw new BitweaveError(`RTL model: ${what} failed (${errorMeaning(RTL_ERRORS, rc)})${msg ? `: ${msg}` : ''}`);
   }
 
   private mem(name: MemName): number {

@@ -5,7 +5,7 @@
  * Every step is rounded to float32 (Math.fround), which equals C float arithmetic
  * without FMA contraction.
  */
-import { detSigmoidF32, detTanhF32 } from '../../core/detmath';
+import { detSigmoidF32, detTanhF32 } from './detmath';
 
 const f = Math.fround;
 

@@ -1,25 +1,29 @@
 /**
- * The OpenCL C source of the array: the generated bitweave_array.h (host/array/header.ts)
- * followed by the blocks in opencl-kernels/, concatenated in dependency order. The header
- * is generated at run time from the array parameters, never copied by hand, so the kernels
- * cannot drift from the descriptors the host encodes.
+ * Where the kernel sources of the array live (opencl-kernels/, hls/), and the OpenCL C
+ * source as the host builds it: the generated bitweave_array.h (header.ts) followed by
+ * the blocks in opencl-kernels/, concatenated in dependency order. The header is generated
+ * at run time from the array parameters, never copied by hand, so the kernels cannot drift
+ * from the descriptors the host encodes.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BitweaveError } from '../../core/errors';
-import { arrayHeaderC } from '../../array/header';
-import { ArrayParams, DEFAULT_ARRAY } from '../../array/params';
+import { BitweaveError } from '../core/errors';
+import { packagePath } from '../core/paths';
+import { arrayHeaderC } from './header';
+import { ArrayParams, DEFAULT_ARRAY } from './params';
 
 /** One block per file, in the order the compiler must see them. */
 export const KERNEL_FILES = ['layer.cl', 'feeder.cl', 'pe_array.cl', 'output_unit.cl', 'sequencer.cl'] as const;
 
-/**
- * opencl-kernels/ of this package (from dist/host/backends/opencl or host/backends/opencl),
- * or BITWEAVE_KERNELS_DIR (a build directory's kernels/, see host/build/pocl.ts).
- */
+/** opencl-kernels/ of this package, or BITWEAVE_KERNELS_DIR (a build directory's kernels/, see host/build/pocl.ts). */
 export function kernelDir(): string {
   if (process.env.BITWEAVE_KERNELS_DIR) return path.resolve(process.env.BITWEAVE_KERNELS_DIR);
-  return path.resolve(__dirname, '..', '..', '..', ...(path.basename(path.resolve(__dirname, '..', '..', '..')) === 'dist' ? ['..'] : []), 'opencl-kernels');
+  return packagePath('opencl-kernels');
+}
+
+/** hls/ of this package (the HLS kernel sources). */
+export function hlsDir(): string {
+  return packagePath('hls');
 }
 
 export function kernelSource(p: ArrayParams = DEFAULT_ARRAY): string {
