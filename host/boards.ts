@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { packagePath } from './core/paths';
 import { FormatError, BitweaveError } from './core/errors';
 import type { DeviceFilter } from './opencl/platform';
 
@@ -62,11 +63,8 @@ export interface Board {
   file: string;
 }
 
-/** Package root: dist/host -> two levels up. */
-const ROOT = path.resolve(__dirname, '../..');
-
 export function boardsDir(): string {
-  return process.env.BITWEAVE_BOARDS_DIR ?? path.join(ROOT, 'boards');
+  return process.env.BITWEAVE_BOARDS_DIR ?? packagePath('boards');
 }
 
 const NAME_RE = /^[a-z0-9][a-z0-9-]*$/;

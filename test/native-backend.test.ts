@@ -54,43 +54,6 @@ describe('native backend', function () {
     }
   });
 
-  it('is registered as "native" and honours the threads option', async () => {
-    const b = await createBackend('native', { threads: 3 });
-    assert.equal(b.name, 'native');
-    assert.equal((b as NativeBackend).threads, 3);
-    await assert.rejects(createBackend('native', { threads: 0 }), BitweaveError);
-  });
-
-  it('binary conv / dense: integers and threshold bits equal the reference (shapes, pads, strides, act bits, odd channels, pools, flips)', async () => {
-    const cases = fc.sample(bconvCase, { seed: 11, numRuns: 90 });
-    let thresholds = 0;
-    let pooled = 0;
-    let kbit = 0;
-    for (const [i, p] of cases.entries()) {
-      const r = rng(p.seed);
-      const m = bconvModel(p, r);
-      const batch = 1 + (i % 3);
-      const x = randomInput(r, batch, p.C * p.H * p.W, p.inBits);
-      const nb = i % 2 ? native2 : native1;
-      await compareModel(m, x, nb, `case ${i} ${JSON.stringify(p)}`);
-      // and arbitrary bit patterns straight into the device segment
-      const dev = m.segments.findIndex((s) => s.kind === 'device');
-      const bitsIn = m.segments[dev].inputs[0];
-      const words = randomBits(r, batch * p.H * p.W, p.C, p.inBits, [0.5, 0.05, 0.95][i % 3]);
-      const ins = new Map<number, TensorData>([[bitsIn, words]]);
-      const ref = new ReferenceBackend();
-      await ref.load(m);
-      const want = await runSegment(ref, dev, ins, batch);
-      const got = await runSegment(nb, dev, ins, batch);
-      assert.deepEqual(bitsOf(got[0]), bitsOf(want[0]), `case ${i}: random bits`);
-      thresholds += p.outBits > 0 ? 1 : 0;
-      pooled += p.pool ? 1 : 0;
-      kbit += p.inBits > 1 ? 1 : 0;
-    }
-    // the sample really covers the options
-    assert.ok(thresholds > 20 && pooled > 20 && kbit > 20, `coverage: ${thresholds} threshold, ${pooled} pooled, ${kbit} k-bit cases`);
-  });
-
   it('binary dense (kernel = whole map) on wide inputs, batch 1 and 70', async () => {
     for (const [i, [H, C, outC, batch]] of [[1, 1000, 1000, 1], [4, 64, 1000, 70], [3, 200, 130, 5], [2, 700, 10, 70]].entries()) {
       const p: BconvCase = { H, W: H, C, outC, kh: H, kw: H, sh: 1, sw: 1, ph: 0, pw: 0, padBit: 1, inBits: 1, pool: null, outBits: i % 2, seed: i };
@@ -204,19 +167,6 @@ describe('native backend', function () {
     }
   });
 
-  it('random BMXNet-style models (1- and 2-bit): identical logits, 1 and 2 threads', async () => {
-    for (const [i, actBits] of [1, 1, 2, 1, 2, 1].entries()) {
-      const m = compile(randomModel({ seed: 300 + i, actBits }));
-      const t = m.tensors[m.input];
-      const x = randomImages(900 + i, 37, [t.c, t.h, t.w]);
-      const want = await logitsOf(m, 'reference', x, { batch: 16 });
-      const got1 = await logitsOf(m, 'native', x, { batch: 16, threads: 1 });
-      const got2 = await logitsOf(m, 'native', x, { batch: 37, threads: 2 });
-      assert.deepEqual(bitsOf(got1), bitsOf(want), `model ${i} (${actBits}-bit), 1 thread`);
-      assert.deepEqual(bitsOf(got2), bitsOf(want), `model ${i} (${actBits}-bit), 2 threads`);
-    }
-  });
-
   it('ResNet-shaped residual networks (zoo topology, narrow): identical logits, 1- and 2-bit, odd widths', async () => {
     const configs: { filters: [number, number, number, number, number]; actBits: number }[] = [
       { filters: [16, 16, 32, 64, 128], actBits: 1 },
@@ -264,18 +214,6 @@ describe('native backend', function () {
       isa.set(start);
       isa.popcnt(isa.hasPopcnt());
     }
-  });
-
-  it('the BMXNet MNIST model: identical logits on 300 real digits, 1 and 2 threads', async function () {
-    requireBmxnetMnist(this);
-    const f = bmxnetMnist(64);
-    const m = compile(importBmxnet(f.symbol, f.params));
-    const ds = loadDataset('mnist', { limit: 300 });
-    const want = await logitsOf(m, 'reference', ds.images);
-    const got1 = await logitsOf(m, 'native', ds.images, { threads: 1 });
-    const got2 = await logitsOf(m, 'native', ds.images, { threads: 2, batch: 7 });
-    assert.deepEqual(bitsOf(got1), bitsOf(want));
-    assert.deepEqual(bitsOf(got2), bitsOf(want));
   });
 
   it('hands out segment outputs it never overwrites later (also through flatten), and reuses recycled ones', async () => {
@@ -333,40 +271,4 @@ describe('native backend', function () {
     await nb.dispose();
   });
 
-  it('rejects wrong inputs with BitweaveError, before any native call', async () => {
-    const p: BconvCase = { H: 5, W: 5, C: 70, outC: 9, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, padBit: 1, inBits: 1, pool: null, outBits: 1, seed: 1 };
-    const m = bconvModel(p, rng(1));
-    const b = new NativeBackend({ threads: 2 });
-    await assert.rejects(b.runSegment(0, new Map(), 1), BitweaveError, 'before load');
-    await b.load(m);
-    const dev = m.segments.findIndex((s) => s.kind === 'device');
-    const bitsIn = m.segments[dev].inputs[0];
-    const good = randomBits(rng(2), 2 * 25, 70, 1);
-    assert.equal((await runSegment(b, dev, new Map([[bitsIn, good]]), 2)).length, 1);
-    const bad: [string, Map<number, TensorData>, number, RegExp][] = [
-      ['too short', new Map([[bitsIn, good.subarray(2)]]), 2, /has 198 elements, expected 200/],
-      ['too long', new Map([[bitsIn, good]]), 1, /expected 100/],
-      ['wrong type', new Map([[bitsIn, new Float32Array(200)]]), 2, /must be a Uint32Array/],
-      ['missing', new Map(), 2, /missing/],
-      ['batch 0', new Map([[bitsIn, good]]), 0, /batch/],
-      ['batch 1.5', new Map([[bitsIn, good]]), 1.5, /batch/],
-    ];
-    for (const [what, ins, batch, msg] of bad) {
-      await assert.rejects(b.runSegment(dev, ins, batch), (e: Error) => e instanceof BitweaveError && msg.test(e.message), what);
-    }
-    await assert.rejects(b.runSegment(99, new Map(), 1), BitweaveError, 'segment out of range');
-    // a host segment with a float input of the wrong size
-    await assert.rejects(b.runSegment(0, new Map([[0, new Float32Array(7)]]), 1), BitweaveError);
-    // an unaligned bits view is copied, not misread
-    const shifted = new Uint32Array(good.length + 1);
-    shifted.set(good, 1);
-    const view = shifted.subarray(1);
-    assert.deepEqual(bitsOf((await runSegment(b, dev, new Map([[bitsIn, view]]), 2))[0]), bitsOf((await runSegment(b, dev, new Map([[bitsIn, good]]), 2))[0]));
-    // a model that fails validation never reaches C
-    const broken = bconvModel(p, rng(1));
-    (broken.ops[1] as { weight: Uint32Array }).weight = new Uint32Array(5);
-    await assert.rejects(new NativeBackend().load(broken), BitweaveError);
-    await b.dispose();
-    await assert.rejects(b.runSegment(dev, new Map([[bitsIn, good]]), 2), BitweaveError, 'after dispose');
-  });
 });

@@ -151,41 +151,6 @@ describe('opencl backend on PoCL', function () {
     }
   });
 
-  it('binary conv / dense: integers and threshold bits equal the reference (shapes, pads, strides, act bits, odd channels, pools, flips, tile edges)', async () => {
-    const cases = fc.sample(bconvCase, { seed: 21, numRuns: 70 });
-    let thresholds = 0;
-    let pooled = 0;
-    let kbit = 0;
-    let pad0 = 0;
-    let bigTiles = 0;
-    const chunked = new OpenCLBackend({ threads: 1, chunk: 1 });
-    const oneLaunch = new OpenCLBackend({ threads: 1, chunk: 2, oneLaunch: true });
-    try {
-      for (const [i, p] of cases.entries()) {
-        const r = rng(p.seed);
-        const m = bconvModel(p, r);
-        const batch = 1 + (i % 4);
-        const backend = [ocl, chunked, oneLaunch][i % 3];
-        await compareModel(m, randomInput(r, batch, p.C * p.H * p.W, p.inBits), backend, `case ${i} ${JSON.stringify(p)}`);
-        // arbitrary bit patterns (dense and sparse) straight into the device segment
-        const dev = m.segments.findIndex((s) => s.kind === 'device');
-        const ins = new Map<number, TensorData>([[m.segments[dev].inputs[0], randomBits(r, batch * p.H * p.W, p.C, p.inBits, [0.5, 0.05, 0.95][i % 3])]]);
-        const ref = new ReferenceBackend();
-        await ref.load(m);
-        assert.deepEqual(bitsOf((await runSegment(backend, dev, ins, batch))[0]), bitsOf((await runSegment(ref, dev, ins, batch))[0]), `case ${i}: random bits`);
-        thresholds += p.outBits > 0 ? 1 : 0;
-        pooled += p.pool ? 1 : 0;
-        kbit += p.inBits > 1 ? 1 : 0;
-        pad0 += p.padBit === 0 && (p.ph > 0 || p.pw > 0) ? 1 : 0;
-        bigTiles += p.outC > DEFAULT_ARRAY.rows && p.H * p.W > DEFAULT_ARRAY.cols ? 1 : 0;
-      }
-    } finally {
-      await chunked.dispose();
-      await oneLaunch.dispose();
-    }
-    assert.ok(thresholds > 15 && pooled > 15 && kbit > 15 && pad0 > 5 && bigTiles > 15, `coverage: ${thresholds} threshold, ${pooled} pooled, ${kbit} k-bit, ${pad0} pad -1, ${bigTiles} multi-tile cases`);
-  });
-
   it('binary dense layers (kernel = whole map), wide and narrow, batch 1 and 40', async () => {
     for (const [i, [H, C, outC, batch]] of [[1, 1000, 1000, 1], [4, 64, 300, 40], [3, 200, 130, 5], [2, 700, 10, 40]].entries()) {
       const p: BconvCase = { H, W: H, C, outC, kh: H, kw: H, sh: 1, sw: 1, ph: 0, pw: 0, padBit: 1, inBits: 1 + (i % 2), pool: null, outBits: i % 2, seed: i };
@@ -207,41 +172,6 @@ describe('opencl backend on PoCL', function () {
         await b.dispose();
       }
     }
-  });
-
-  it('random BMXNet-style models (1- and 2-bit): identical logits, with batches streamed in chunks', async () => {
-    for (const [i, actBits] of [1, 2, 1, 2].entries()) {
-      const m = compile(randomModel({ seed: 700 + i, actBits }));
-      const t = m.tensors[m.input];
-      const x = randomImages(70 + i, 29, [t.c, t.h, t.w]);
-      const want = await logitsOf(m, 'reference', x, { batch: 16 });
-      process.env.BITWEAVE_OPENCL_CHUNK = String(1 + i * 3);
-      try {
-        const got = await logitsOf(m, 'opencl', x, { batch: 29, threads: 1 });
-        assert.deepEqual(bitsOf(got), bitsOf(want), `model ${i} (${actBits}-bit)`);
-      } finally {
-        delete process.env.BITWEAVE_OPENCL_CHUNK;
-      }
-    }
-  });
-
-  it('the shipped models (fashion-cnn, fashion-mlp): identical logits and predictions to the reference on 200 test images', async () => {
-    const ds = loadDataset('fashion-mnist', { limit: 200 });
-    for (const f of ['models/fashion-cnn.bnn', 'models/fashion-mlp.bnn']) {
-      const m = await loadModel(path.join(ROOT, f));
-      const want = await logitsOf(m, 'reference', ds.images);
-      const got = await logitsOf(m, 'opencl', ds.images, { batch: 50 });
-      assert.deepEqual(bitsOf(got), bitsOf(want), f);
-    }
-  });
-
-  it("BMXNet's MNIST model: identical logits on 300 real digits", async function () {
-    requireBmxnetMnist(this);
-    const f = bmxnetMnist(64);
-    const m = compile(importBmxnet(f.symbol, f.params));
-    const ds = loadDataset('mnist', { limit: 300 });
-    const want = await logitsOf(m, 'reference', ds.images);
-    assert.deepEqual(bitsOf(await logitsOf(m, 'opencl', ds.images, { batch: 37 })), bitsOf(want));
   });
 
   it('reports device time from profiling events: per layer by default, per segment (labelled) with oneLaunch', async () => {
@@ -283,28 +213,14 @@ describe('opencl backend on PoCL', function () {
     }
   });
 
-  it('rejects wrong inputs with ShapeError before any OpenCL call', async () => {
+  it('refuses a second device run while one is in flight (the arenas are shared)', async () => {
     const p: BconvCase = { H: 5, W: 5, C: 70, outC: 9, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, padBit: 1, inBits: 1, pool: null, outBits: 1, seed: 1 };
     const m = bconvModel(p, rng(1));
     const b = new OpenCLBackend({ threads: 1 });
-    await assert.rejects(b.runSegment(0, new Map(), 1), BitweaveError, 'before load');
     await b.load(m);
     const dev = m.segments.findIndex((s) => s.kind === 'device');
     const bitsIn = m.segments[dev].inputs[0];
     const good = randomBits(rng(2), 2 * 25, 70, 1);
-    assert.equal((await runSegment(b, dev, new Map([[bitsIn, good]]), 2)).length, 1);
-    const bad: [string, Map<number, TensorData>, number, RegExp][] = [
-      ['too short', new Map([[bitsIn, good.subarray(2)]]), 2, /has 198 elements, expected 200/],
-      ['too long', new Map([[bitsIn, good]]), 1, /expected 100/],
-      ['wrong type', new Map([[bitsIn, new Float32Array(200)]]), 2, /must be a Uint32Array/],
-      ['missing', new Map(), 2, /missing/],
-      ['batch 0', new Map([[bitsIn, good]]), 0, /batch/],
-      ['batch 1.5', new Map([[bitsIn, good]]), 1.5, /batch/],
-    ];
-    for (const [what, ins, batch, msg] of bad) {
-      await assert.rejects(b.runSegment(dev, ins, batch), (e: Error) => e instanceof BitweaveError && msg.test(e.message), what);
-    }
-    await assert.rejects(b.runSegment(7, new Map(), 1), /segment must be/);
     const first = b.runSegment(dev, new Map([[bitsIn, good]]), 2);
     await assert.rejects(b.runSegment(dev, new Map([[bitsIn, good]]), 2), /still running/, 'concurrent calls share the arenas');
     await first;

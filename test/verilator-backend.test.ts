@@ -33,6 +33,7 @@ import { denseChain, randomImages, randomModel } from './helpers/random-model';
 import { Session } from '../host/runtime/session';
 import { bconvModel, BconvCase, bitsOf, caseFits, logitsOf, randomBits, randomInput, runSegment } from './helpers/native-models';
 import { bmxnetMnist, requireBmxnetMnist } from './helpers/shared-models';
+import { checkCycleModel } from './backends/cycle-check';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -75,16 +76,6 @@ async function compareSegments(m: CompiledModel, input: Float32Array, rtl: Veril
   }
 }
 
-/** Cycle model vs counted cycles of every device layer the backend ran. */
-function checkCycleModel(b: VerilatorBackend, what: string, tolerance = 0.02): void {
-  const pred = b.predictedCycles();
-  const dev = b.layerStats().filter((s) => s.where === 'device');
-  assert.ok(dev.length > 0, `${what}: no device layers ran`);
-  for (const s of dev) {
-    const p = pred.get(s.op)!;
-    assert.ok(Math.abs(p - s.cycles!) <= tolerance * s.cycles!, `${what}: layer ${s.name}: model ${p} cycles, RTL ${s.cycles}`);
-  }
-}
 
 describe('verilator backend (RTL array)', function () {
   before(function () {
@@ -110,47 +101,6 @@ describe('verilator backend (RTL array)', function () {
     await b.dispose();
   });
 
-  it('binary conv / dense: bits and integers equal the reference (edge tiles, pads, strides, pools, bit-planes, thresholds)', async () => {
-    const rtl = new VerilatorBackend({ threads: 1 });
-    const cases = fc.sample(bconvCase, { seed: 61, numRuns: 70 });
-    const seen = { pooled: 0, kbit: 0, thr2: 0, int: 0, pad0: 0, pad1: 0, stride: 0, edgeRows: 0 };
-    for (const [i, p] of cases.entries()) {
-      const r = rng(p.seed);
-      const m = bconvModel(p, r);
-      const batch = 1 + (i % 3);
-      await compareSegments(m, randomInput(r, batch, p.C * p.H * p.W, p.inBits), rtl, `case ${i} ${JSON.stringify(p)}`);
-      // and arbitrary bit patterns straight into the device segment
-      const dev = m.segments.findIndex((s) => s.kind === 'device');
-      const bitsIn = m.segments[dev].inputs[0];
-      const ins = new Map<number, TensorData>([[bitsIn, randomBits(r, batch * p.H * p.W, p.C, p.inBits, [0.5, 0.05, 0.95][i % 3])]]);
-      const ref = new ReferenceBackend();
-      await ref.load(m);
-      const want = await runSegment(ref, dev, ins, batch);
-      const got = await runSegment(rtl, dev, ins, batch);
-      for (let k = 0; k < want.length; k++) assert.deepEqual(bitsOf(got[k]), bitsOf(want[k]), `case ${i}: random bits`);
-      checkCycleModel(rtl, `case ${i}`, 0);
-      seen.pooled += p.pool ? 1 : 0;
-      seen.kbit += p.inBits > 1 ? 1 : 0;
-      seen.thr2 += p.outBits === 2 ? 1 : 0;
-      seen.int += p.outBits === 0 ? 1 : 0;
-      seen.pad0 += p.padBit === 0 && p.ph + p.pw > 0 ? 1 : 0;
-      seen.pad1 += p.padBit === 1 && p.ph + p.pw > 0 ? 1 : 0;
-      seen.stride += p.sh + p.sw > 2 ? 1 : 0;
-      seen.edgeRows += p.outC % 8 !== 0 ? 1 : 0;
-    }
-    await rtl.dispose();
-    for (const [k, v] of Object.entries(seen)) assert.ok(v >= 5, `coverage: only ${v} cases of ${k}`);
-  });
-
-  it('random BMXNet-style models (1- and 2-bit activations): identical logits', async () => {
-    for (const [seed, actBits] of [[3, 1], [4, 2], [5, 1]] as const) {
-      const m = compile(randomModel({ seed, actBits }));
-      const [c, h, w] = [m.tensors[m.input].c, m.tensors[m.input].h, m.tensors[m.input].w];
-      const x = randomImages(seed, 11, [c, h, w]);
-      assert.deepEqual(bitsOf(await logitsOf(m, 'verilator', x, { batch: 5 })), bitsOf(await logitsOf(m, 'reference', x)), `seed ${seed}`);
-    }
-  });
-
   it('chains of tiny dense layers: identical bits, cycle model exact (descriptor prefetch cut short by a short layer)', async () => {
     const rtl = new VerilatorBackend({ threads: 1 });
     // widths: 1-word layers of one channel group run a few dozen cycles, fewer than the
@@ -164,20 +114,6 @@ describe('verilator backend (RTL array)', function () {
       checkCycleModel(rtl, `chain ${seed}`, 0);
     }
     await rtl.dispose();
-  });
-
-  it('models/fashion-cnn.bnn: identical logits and predictions on 64 Fashion-MNIST images', async function () {
-    const m = await loadModel(path.join(ROOT, 'models', 'fashion-cnn.bnn'));
-    let ds;
-    try {
-      ds = loadDataset('fashion-mnist', { limit: 64 });
-    } catch (e) {
-      console.log(`      SKIPPED: ${(e as Error).message}`);
-      this.skip();
-    }
-    const want = await logitsOf(m, 'reference', ds.images);
-    const got = await logitsOf(m, 'verilator', ds.images, { batch: 32 });
-    assert.deepEqual(bitsOf(got), bitsOf(want));
   });
 
   it('the BMXNet MNIST model: identical logits on 200 real digits through the RTL; conv utilisation >= 90%', async function () {

@@ -17,6 +17,7 @@ import { spawnSync, SpawnSyncOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Board, loadBoard } from '../boards';
+import { packagePath } from '../core/paths';
 import { BitweaveError } from '../core/errors';
 import { CompiledModel } from '../compile/model';
 import { emitVitisProject, VitisProject } from './vitis';
@@ -213,7 +214,7 @@ export async function deploy(model: CompiledModel, opts: DeployOptions): Promise
     }
     const p = result.project ?? (JSON.parse(fs.readFileSync(path.join(out, 'bitweave-build.json'), 'utf8')) as VitisProject);
     const modelFile = path.join(out, 'model', p.model);
-    const cli = path.resolve(__dirname, '../../../bin/bitweave.js');
+    const cli = packagePath('bin', 'bitweave.js');
     const args = [cli, 'eval', modelFile, '--dataset', opts.dataset ?? 'fashion-mnist', '--backend', 'opencl', ...(opts.limit ? ['--limit', String(opts.limit)] : [])];
     step(`run: BITWEAVE_OPENCL_BINARY=${binary}${target === 'hw' ? '' : ` XCL_EMULATION_MODE=${target}`} bitweave ${args.slice(1).join(' ')}`);
     const runEnv = { ...env, BITWEAVE_OPENCL_BINARY: binary, ...(target === 'hw' ? {} : { XCL_EMULATION_MODE: target, EMCONFIG_PATH: build }) };

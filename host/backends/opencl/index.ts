@@ -47,8 +47,8 @@ export interface OpenCLBackendOptions extends AcceleratorOptions {
   oneLaunch?: boolean;
   /** Images per launch (env BITWEAVE_OPENCL_CHUNK; default 32, fewer if device memory requires). */
   chunk?: number;
-  /** Array parameters the source is built for (default DEFAULT_ARRAY). */
-  array?: ArrayParams;
+  /** Array shape the source is built for (default DEFAULT_ARRAY's). */
+  array?: { rows: number; cols: number; accBits?: number };
 }
 
 /** One device segment on one device: its buffers and kernel. */
@@ -112,7 +112,7 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
   constructor(opts: OpenCLBackendOptions = {}) {
     super('opencl', opts, 'schedule');
     this.opts = envOptions(opts);
-    this.params = opts.array ?? DEFAULT_ARRAY;
+    this.params = { ...DEFAULT_ARRAY, ...opts.array };
     const problem = arrayGeometryProblem(this.params);
     if (problem) throw new BitweaveError(`opencl backend: ${problem}`);
   }

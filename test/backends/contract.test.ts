@@ -1,0 +1,86 @@
+/**
+ * The backend contract (contract.ts) run against every backend that is not the oracle
+ * itself, each with the variants that move its own edges (threads, chunking, launch
+ * modes, array shapes).
+ */
+import fc from 'fast-check';
+import { nativeEngine } from '../../host/backends/native/ffi';
+import { hlsLib } from '../../host/backends/hls-csim/ffi';
+import { rtlInfo } from '../../host/backends/verilator/ffi';
+import { VerilatorBackend } from '../../host/backends/verilator';
+import { platforms } from '../../host/opencl';
+import { bconvCases } from '../helpers/backend-compare';
+import { caseFits, BconvCase } from '../helpers/native-models';
+import { backendContract } from './contract';
+import { checkCycleModel } from './cycle-check';
+
+backendContract({
+  name: 'native',
+  available: () => nativeEngine(),
+  // the test layers are small: make every parallel loop really use its threads
+  setup: () => nativeEngine().setParallelNs(0),
+  teardown: () => nativeEngine().setParallelNs(-1),
+  variants: [{ threads: 1 }, { threads: 2 }],
+  layers: { cases: bconvCases({ inBits: [1, 1, 2, 4] }), seed: 11, runs: 90 },
+  models: 6,
+  modelImages: 37,
+  shippedImages: 200,
+  mnistDigits: 300,
+});
+
+backendContract({
+  name: 'opencl',
+  available: () => platforms(),
+  variants: [{ threads: 1 }, { threads: 1, chunk: 1 }, { threads: 1, chunk: 2, oneLaunch: true }],
+  layers: {
+    cases: bconvCases({ channels: fc.oneof(fc.integer({ min: 1, max: 9 }), fc.constantFrom(15, 16, 17, 63, 64, 65, 127, 128, 130), fc.integer({ min: 60, max: 140 })), inBits: [1, 1, 2, 3], asymmetricPool: true }),
+    seed: 21,
+    runs: 70,
+  },
+  models: 4,
+  modelImages: 29,
+  shippedImages: 200,
+  mnistDigits: 300,
+});
+
+backendContract({
+  name: 'hls-csim',
+  available: () => hlsLib(),
+  // the header's array and the odd shapes compiled into the library move every tile edge
+  variants: [{ threads: 1 }, { threads: 2, array: { rows: 3, cols: 5 } }, { threads: 1, array: { rows: 1, cols: 1 } }],
+  // large layers on the 1x1 array take long: give them to the header's
+  pick: (v, i, p) => v[i % 3 === 2 && p.H * p.W * p.outC > 2000 ? 0 : i % 3],
+  layers: { cases: bconvCases({ inBits: [1, 1, 2] }), seed: 21, runs: 60 },
+  models: 4,
+  modelImages: 13,
+  shippedImages: 200,
+  mnistDigits: 200,
+});
+
+const rtlChannels = fc.oneof(fc.integer({ min: 1, max: 20 }), fc.constantFrom(63, 64, 65, 127, 128, 130));
+const rtlWindow = fc.record({ k: fc.integer({ min: 1, max: 3 }), s: fc.integer({ min: 1, max: 3 }), p: fc.nat(2) });
+const rtlCases: fc.Arbitrary<BconvCase> = fc
+  .record({
+    H: fc.integer({ min: 1, max: 9 }), W: fc.integer({ min: 1, max: 9 }), C: rtlChannels, outC: rtlChannels,
+    kh: fc.integer({ min: 1, max: 4 }), kw: fc.integer({ min: 1, max: 4 }),
+    sh: fc.integer({ min: 1, max: 2 }), sw: fc.integer({ min: 1, max: 2 }), ph: fc.nat(2), pw: fc.nat(2),
+    padBit: fc.constantFrom<0 | 1>(0, 1), inBits: fc.constantFrom(1, 1, 2, 4),
+    pool: fc.option(rtlWindow.map((w) => ({ kh: w.k, kw: w.k, sh: w.s, sw: w.s, ph: w.p, pw: w.p })), { freq: 2 }),
+    outBits: fc.constantFrom(0, 1, 1, 2),
+    seed: fc.integer(),
+  })
+  .filter(caseFits);
+
+backendContract({
+  name: 'verilator',
+  available: () => rtlInfo(),
+  variants: [{ threads: 1 }],
+  layers: { cases: rtlCases, seed: 61, runs: 70 },
+  // every layer the RTL runs also checks the cycle model, exactly
+  afterLayer: (b, what) => checkCycleModel(b as VerilatorBackend, what, 0),
+  models: 3,
+  modelImages: 11,
+  shippedImages: 64,
+  // the RTL's MNIST run (with its utilisation checks) is in verilator-backend.test.ts
+  mnistDigits: 0,
+});
