@@ -9,11 +9,10 @@
  * whose length TypeScript did not choose.
  */
 import type * as Koffi from 'koffi' with { 'resolution-mode': 'import' };
+import { koffi } from '../core/native-lib';
 import { OpenCLUnavailableError } from './errors';
 
-// koffi ships ESM type declarations; its CommonJS entry is what `require` loads here
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-export const koffi: typeof Koffi = require('koffi');
+export { koffi };
 
 /** A C pointer / OpenCL handle as koffi 3 returns it; null is NULL. */
 export type Ptr = bigint;
