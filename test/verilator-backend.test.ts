@@ -37,19 +37,6 @@ import { checkCycleModel } from './backends/cycle-check';
 
 const ROOT = path.resolve(__dirname, '../..');
 
-const channels = fc.oneof(fc.integer({ min: 1, max: 20 }), fc.constantFrom(63, 64, 65, 127, 128, 130));
-const win = fc.record({ k: fc.integer({ min: 1, max: 3 }), s: fc.integer({ min: 1, max: 3 }), p: fc.nat(2) });
-const bconvCase: fc.Arbitrary<BconvCase> = fc
-  .record({
-    H: fc.integer({ min: 1, max: 9 }), W: fc.integer({ min: 1, max: 9 }), C: channels, outC: channels,
-    kh: fc.integer({ min: 1, max: 4 }), kw: fc.integer({ min: 1, max: 4 }),
-    sh: fc.integer({ min: 1, max: 2 }), sw: fc.integer({ min: 1, max: 2 }), ph: fc.nat(2), pw: fc.nat(2),
-    padBit: fc.constantFrom<0 | 1>(0, 1), inBits: fc.constantFrom(1, 1, 2, 4),
-    pool: fc.option(win.map((w) => ({ kh: w.k, kw: w.k, sh: w.s, sw: w.s, ph: w.p, pw: w.p })), { freq: 2 }),
-    outBits: fc.constantFrom(0, 1, 1, 2),
-    seed: fc.integer(),
-  })
-  .filter(caseFits);
 
 /** Every segment of m on both backends, each fed the reference's tensors; device outputs must match bit for bit. */
 async function compareSegments(m: CompiledModel, input: Float32Array, rtl: VerilatorBackend, what: string): Promise<void> {

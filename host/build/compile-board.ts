@@ -54,10 +54,10 @@ export function compileForBoard(model: CompiledModel, board: Board, outDir: stri
   let project: { files: Map<string, string | Uint8Array>; commands: Record<string, string> };
   switch (board.toolchain.name) {
     case 'intel-fpga-sdk-opencl':
-      project = emitIntelProject(model, board, array, kernels, segments, modelFile);
+      project = emitIntelProject({ model, board, array, kernels, segments, modelFile });
       break;
     case 'pocl':
-      project = emitPoclProject(model, board, array, kernels, segments, modelFile);
+      project = emitPoclProject({ model, board, array, kernels, segments, modelFile });
       break;
     default:
       throw new BitweaveError(`board ${board.name}: the ${board.toolchain.name} flow is not available in this build`);

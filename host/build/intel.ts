@@ -11,10 +11,7 @@
  */
 import { Board } from '../boards';
 import { BitweaveError } from '../core/errors';
-import { CompiledModel } from '../compile/model';
-import { encodeBnn } from '../format/bnn';
-import { ArrayParams } from '../array/params';
-import { KERNEL_NAME, ProjectFiles, SegmentSummary, segmentTable } from './project';
+import { KERNEL_NAME, KernelProject, KernelProjectInput, kernelProjectFiles, segmentTable } from './project';
 
 export type IntelEdition = 'pro' | 'standard';
 
@@ -30,23 +27,11 @@ export function intelBoardVariant(board: Board): string {
   return m[1];
 }
 
-export interface IntelProject {
-  files: ProjectFiles;
-  commands: Record<string, string>;
-}
-
-export function emitIntelProject(
-  model: CompiledModel,
-  board: Board,
-  array: ArrayParams,
-  kernels: { files: ProjectFiles; top: string },
-  segments: SegmentSummary[],
-  modelFile: string,
-): IntelProject {
+export function emitIntelProject(p: KernelProjectInput): KernelProject {
+  const { model, board, array, kernels, segments, modelFile } = p;
   const edition = intelEdition(board);
   const variant = intelBoardVariant(board);
-  const files: ProjectFiles = new Map(kernels.files);
-  files.set(modelFile, encodeBnn(model));
+  const files = kernelProjectFiles(p);
 
   const emu = edition === 'pro' ? `$(AOC) -march=emulator $(AOC_FLAGS) $(KERNEL) -o $@` : `$(AOC) -march=emulator -board=$(BOARD) $(AOC_FLAGS) $(KERNEL) -o $@`;
   const report =

@@ -5,21 +5,11 @@
  * these sources, so what runs here is exactly what was emitted.
  */
 import { Board } from '../boards';
-import { CompiledModel } from '../compile/model';
-import { encodeBnn } from '../format/bnn';
-import { ArrayParams } from '../array/params';
-import { KERNEL_NAME, ProjectFiles, SegmentSummary, segmentTable } from './project';
+import { KERNEL_NAME, KernelProject, KernelProjectInput, kernelProjectFiles, segmentTable } from './project';
 
-export function emitPoclProject(
-  model: CompiledModel,
-  board: Board,
-  array: ArrayParams,
-  kernels: { files: ProjectFiles; top: string },
-  segments: SegmentSummary[],
-  modelFile: string,
-): { files: ProjectFiles; commands: Record<string, string> } {
-  const files: ProjectFiles = new Map(kernels.files);
-  files.set(modelFile, encodeBnn(model));
+export function emitPoclProject(p: KernelProjectInput): KernelProject {
+  const { model, board, array, kernels, segments, modelFile } = p;
+  const files = kernelProjectFiles(p);
   const commands = {
     devices: 'make devices   # the OpenCL devices PoCL exposes',
     run: './run.sh --dataset <name> --limit 100',

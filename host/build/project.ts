@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Board } from '../boards';
+import { encodeBnn } from '../format/bnn';
 import { BitweaveError } from '../core/errors';
 import { CompiledModel } from '../compile/model';
 import { arrayHeaderC } from '../array/header';
@@ -60,6 +61,29 @@ export interface BoardBuildResult {
 
 /** One file of a build directory, relative path -> contents. */
 export type ProjectFiles = Map<string, string | Uint8Array>;
+
+/** What an OpenCL board flow (intel.ts, pocl.ts) emits a build directory from. */
+export interface KernelProjectInput {
+  model: CompiledModel;
+  board: Board;
+  array: ArrayParams;
+  kernels: { files: ProjectFiles; top: string };
+  segments: SegmentSummary[];
+  modelFile: string;
+}
+
+/** The files of a build directory and the commands its README names. */
+export interface KernelProject {
+  files: ProjectFiles;
+  commands: Record<string, string>;
+}
+
+/** The kernel sources and the model, which every OpenCL flow's directory starts with. */
+export function kernelProjectFiles(p: KernelProjectInput): ProjectFiles {
+  const files: ProjectFiles = new Map(p.kernels.files);
+  files.set(p.modelFile, encodeBnn(p.model));
+  return files;
+}
 
 export function arrayFor(board: Board, opts: BoardBuildOptions): ArrayParams & { note: string } {
   const sized = opts.rows !== undefined && opts.cols !== undefined ? null : boardArray(board);

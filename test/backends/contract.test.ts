@@ -10,7 +10,6 @@ import { rtlInfo } from '../../host/backends/verilator/ffi';
 import { VerilatorBackend } from '../../host/backends/verilator';
 import { platforms } from '../../host/opencl';
 import { bconvCases } from '../helpers/backend-compare';
-import { caseFits, BconvCase } from '../helpers/native-models';
 import { backendContract } from './contract';
 import { checkCycleModel } from './cycle-check';
 
@@ -57,25 +56,12 @@ backendContract({
   mnistDigits: 200,
 });
 
-const rtlChannels = fc.oneof(fc.integer({ min: 1, max: 20 }), fc.constantFrom(63, 64, 65, 127, 128, 130));
-const rtlWindow = fc.record({ k: fc.integer({ min: 1, max: 3 }), s: fc.integer({ min: 1, max: 3 }), p: fc.nat(2) });
-const rtlCases: fc.Arbitrary<BconvCase> = fc
-  .record({
-    H: fc.integer({ min: 1, max: 9 }), W: fc.integer({ min: 1, max: 9 }), C: rtlChannels, outC: rtlChannels,
-    kh: fc.integer({ min: 1, max: 4 }), kw: fc.integer({ min: 1, max: 4 }),
-    sh: fc.integer({ min: 1, max: 2 }), sw: fc.integer({ min: 1, max: 2 }), ph: fc.nat(2), pw: fc.nat(2),
-    padBit: fc.constantFrom<0 | 1>(0, 1), inBits: fc.constantFrom(1, 1, 2, 4),
-    pool: fc.option(rtlWindow.map((w) => ({ kh: w.k, kw: w.k, sh: w.s, sw: w.s, ph: w.p, pw: w.p })), { freq: 2 }),
-    outBits: fc.constantFrom(0, 1, 1, 2),
-    seed: fc.integer(),
-  })
-  .filter(caseFits);
 
 backendContract({
   name: 'verilator',
   available: () => rtlInfo(),
   variants: [{ threads: 1 }],
-  layers: { cases: rtlCases, seed: 61, runs: 70 },
+  layers: { cases: bconvCases({ channels: fc.oneof(fc.integer({ min: 1, max: 20 }), fc.constantFrom(63, 64, 65, 127, 128, 130)), inBits: [1, 1, 2, 4] }), seed: 61, runs: 70 },
   // every layer the RTL runs also checks the cycle model, exactly
   afterLayer: (b, what) => checkCycleModel(b as VerilatorBackend, what, 0),
   models: 3,
