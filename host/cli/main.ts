@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import yargs, { Argv } from 'yargs';
 import { BitweaveError, isUserError } from '../core/errors';
+import { oneLineMessage, printable } from '../core/text';
 import { describeModel, ModelSummary } from '../compile/describe';
 import { writeBnn } from '../format/bnn';
 import { DATASET_NAMES, DatasetName, loadDataset, loadInputFile } from '../data/datasets';
@@ -201,11 +202,13 @@ export async function main(argv: string[]): Promise<void> {
     await buildCli(argv).parseAsync();
   } catch (e) {
     if (isUserError(e)) {
-      process.stderr.write(`bitweave: error: ${e.message.trim().replace(/\s*\n\s*/g, ' ')}\n`);
+      process.stderr.write(`bitweave: error: ${oneLineMessage(e.message)}\n`);
       process.exitCode = 1;
     } else {
       const err = e as Error;
-      process.stderr.write(`bitweave: internal error: ${err?.stack ?? String(e)}\n`);
+      // a stack keeps its lines; anything else a hostile input may have put there is escaped
+      const text = String(err?.stack ?? e).split('\n').map((l) => printable(l, 2000)).join('\n');
+      process.stderr.write(`bitweave: internal error: ${text}\n`);
       process.exitCode = 2;
     }
   }
