@@ -11,6 +11,9 @@ import * as path from 'node:path';
 import { encodeValues, writeNDArrayList, WriteEntry } from '../host/import/ndarray';
 import { writeNpy } from '../host/data/npy';
 import { importBmxnet } from '../host/import/bmxnet';
+import { checkOutputFile } from '../host/core/files';
+import { FormatError } from '../host/core/errors';
+import { readBnn } from '../host/format/bnn';
 import { escapeControls, jsonNestedDeeperThan, jsonPreview, oneLineMessage } from '../host/core/text';
 
 const BIN = path.resolve(__dirname, '../../bin/bitweave.js');
@@ -170,6 +173,203 @@ describe('hostile inputs (issue 13)', function () {
         assert.ok(!fs.existsSync(path.join(dir, 'x.bnn')));
       });
     }
+  });
+
+  describe('output files: atomic, checked, never a device or an input', () => {
+    /** A preload that makes the disk under `dir` hold only `free` more bytes (ENOSPC after). */
+    function fullDiskPreload(): string {
+      const f = path.join(tmp, 'full-disk-preload.js');
+      fs.writeFileSync(f, `
+const fs = require('fs');
+const path = require('path');
+const dir = process.env.FAKE_FULL_DIR;
+let room = Number(process.env.FAKE_FULL_FREE);
+const fds = new Set();
+const under = (p) => typeof p === 'string' && path.resolve(p).startsWith(dir + path.sep);
+const enospc = () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+const open = fs.openSync;
+fs.openSync = function (p, ...rest) { const fd = open.call(fs, p, ...rest); if (under(p)) fds.add(fd); return fd; };
+const close = fs.closeSync;
+fs.closeSync = function (fd) { fds.delete(fd); return close.call(fs, fd); };
+const write = fs.writeSync;
+fs.writeSync = function (fd, buf, off, len, ...rest) {
+  if (!fds.has(fd) || typeof buf === 'string') return write.call(fs, fd, buf, off, len, ...rest);
+  off = off ?? 0; len = len ?? buf.byteLength - off;
+  if (room <= 0) throw enospc();
+  const n = write.call(fs, fd, buf, off, Math.min(len, room));
+  room -= n;
+  return n;
+};
+const writeFile = fs.writeFileSync;
+fs.writeFileSync = function (p, data, ...rest) {
+  if (!under(p)) return writeFile.call(fs, p, data, ...rest);
+  const b = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  writeFile.call(fs, p, b.subarray(0, Math.max(0, room)));
+  room -= b.length;
+  if (room < 0) throw enospc();
+};
+`);
+      return f;
+    }
+
+    const bnn = path.join(tmp, 'out-model.bnn');
+    before(() => ok(bw(['convert', mini.symbol, '-o', bnn])));
+
+    it('run -o into a missing directory or onto a directory: one line naming the path and the reason', () => {
+      const missing = path.join(tmp, 'no', 'such', 'dir', 'logits.npy');
+      userError(bw(['run', bnn, '-i', images, '-o', missing]), /no\/such\/dir\/logits\.npy: cannot write: no such file or directory \(ENOENT\): the directory .*no\/such\/dir does not exist/);
+      const dir = path.join(tmp, 'a-directory');
+      fs.mkdirSync(dir);
+      userError(bw(['run', bnn, '-i', images, '-o', dir]), /a-directory: cannot write: it is a directory/);
+    });
+
+    it('run -o in a read-only directory is a permission error, not an internal one', function () {
+      const ro = path.join(tmp, 'read-only');
+      fs.mkdirSync(ro);
+      fs.chmodSync(ro, 0o555);
+      // root writes anywhere: show it as an ordinary user (root can switch; others are one already)
+      const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+      fs.chmodSync(tmp, 0o755);
+      const r = spawnSync(process.execPath, [BIN, 'run', bnn, '-i', images, '-o', path.join(ro, 'logits.npy')], { encoding: 'utf8', timeout: 60000, ...asUser });
+      fs.chmodSync(ro, 0o755);
+      userError({ code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr }, /read-only\/logits\.npy: cannot write: permission denied \(EACCES\)/);
+      assert.deepEqual(fs.readdirSync(ro), []);
+    });
+
+    it('a disk that fills up mid-write leaves the earlier logits file whole and no temp file', () => {
+      const dir = path.join(tmp, 'full');
+      fs.mkdirSync(dir);
+      const out = path.join(dir, 'logits.npy');
+      fs.writeFileSync(out, 'the logits of yesterday');
+      const r = bw(['run', bnn, '-i', images, '-o', out], { preload: fullDiskPreload(), env: { FAKE_FULL_DIR: dir, FAKE_FULL_FREE: '150' } });
+      userError(r, /full\/logits\.npy: cannot write: no space left on the device \(ENOSPC\)$/);
+      assert.equal(fs.readFileSync(out, 'utf8'), 'the logits of yesterday');
+      assert.deepEqual(fs.readdirSync(dir), ['logits.npy']);
+      // with room on the disk the same command writes the whole file
+      ok(bw(['run', bnn, '-i', images, '-o', out], { preload: fullDiskPreload(), env: { FAKE_FULL_DIR: dir, FAKE_FULL_FREE: '100000' } }));
+      assert.equal(fs.statSync(out).size, 128 + 3 * 10 * 4);
+      assert.deepEqual(fs.readdirSync(dir), ['logits.npy']);
+    });
+
+    it('convert, export-onnx and train outputs all go through the same writer (ENOSPC: one line, nothing left behind)', () => {
+      const dir = path.join(tmp, 'full2');
+      fs.mkdirSync(dir);
+      const env = { FAKE_FULL_DIR: dir, FAKE_FULL_FREE: '1000' };
+      userError(bw(['convert', mini.symbol, '-o', path.join(dir, 'x.bnn')], { preload: fullDiskPreload(), env }), /x\.bnn: cannot write: no space left on the device \(ENOSPC\)$/);
+      userError(bw(['export-onnx', bnn, '-o', path.join(dir, 'x.onnx')], { preload: fullDiskPreload(), env }), /x\.onnx: cannot write: no space left on the device \(ENOSPC\)$/);
+      assert.deepEqual(fs.readdirSync(dir), []);
+      // train prints progress first; its last line is the one error
+      const t = bw(['train', '--arch', 'mlp', '--dataset', 'fashion-mnist', '--epochs', '1', '--limit', '100', '--test-limit', '10', '-o', path.join(dir, 'sub', 't.bnn')], { preload: fullDiskPreload(), env });
+      assert.equal(t.code, 1, t.stderr);
+      assert.match(t.stderr.trimEnd().split('\n').pop()!, /^bitweave: error: .*t\.bnn: cannot write: no space left on the device \(ENOSPC\)$/);
+      assert.deepEqual(fs.readdirSync(path.join(dir, 'sub')), []);
+    });
+
+    it('never hangs on output locations under pseudo file systems (compile, train, run)', function () {
+      if (process.platform !== 'linux' || !fs.existsSync('/proc/self')) this.skip();
+      const t = { timeout: 30000 };
+      userError(bw(['compile', bnn, '--board', 'pocl-emulator', '-o', '/proc/sub'], t), /\/proc\/sub: cannot write under \/proc: it is on the proc pseudo file system/);
+      userError(bw(['compile', bnn, '--board', 'pocl-emulator', '-o', '/proc/a/b/c'], t), /proc pseudo file system/);
+      // refused before any training starts
+      const t0 = Date.now();
+      userError(bw(['train', '--arch', 'mlp', '--dataset', 'fashion-mnist', '--epochs', '1', '--limit', '100', '-o', '/proc/a/x.bnn'], t), /\/proc\/a\/x\.bnn: cannot write under \/proc/);
+      assert.ok(Date.now() - t0 < 20000);
+      userError(bw(['run', bnn, '-i', images, '-o', '/proc/logits.npy'], t), /proc pseudo file system/);
+      if (fs.existsSync('/sys/kernel')) userError(bw(['convert', mini.symbol, '-o', '/sys/kernel/x/m.bnn'], t), /sysfs pseudo file system|cannot write/);
+    });
+
+    it('refuses devices, FIFOs, sockets and directories as outputs, leaving them as they were', async function () {
+      const dir = path.join(tmp, 'special');
+      fs.mkdirSync(dir);
+      const targets: [string, RegExp][] = [[dir, /it is a directory/]];
+      const fifo = path.join(dir, 'fifo');
+      if (spawnSync('mkfifo', [fifo]).status === 0) targets.push([fifo, /it is a FIFO/]);
+      const sock = path.join(dir, 'sock');
+      const net = await import('node:net');
+      const server = net.createServer();
+      await new Promise<void>((res) => server.listen(sock, res));
+      targets.push([sock, /it is a socket/]);
+      // a character device of our own (the null device's numbers), where the container allows it
+      const dev = path.join(dir, 'null-device');
+      if (spawnSync('mknod', [dev, 'c', '1', '3']).status === 0) targets.push([dev, /it is a character device/]);
+      try {
+        for (const [t, why] of targets) {
+          const before = fs.lstatSync(t);
+          userError(bw(['convert', mini.symbol, '-o', t], { timeout: 30000 }), why);
+          userError(bw(['run', bnn, '-i', images, '-o', t], { timeout: 30000 }), why);
+          userError(bw(['export-onnx', bnn, '-o', t], { timeout: 30000 }), why);
+          const after = fs.lstatSync(t);
+          assert.equal(after.mode, before.mode, `${t} is still what it was`);
+          assert.equal(after.ino, before.ino);
+        }
+        // through a symbolic link too
+        const link = path.join(dir, 'link-to-socket');
+        fs.symlinkSync(sock, link);
+        userError(bw(['convert', mini.symbol, '-o', link]), /a symbolic link to .*sock\): it is a socket/);
+        assert.ok(fs.lstatSync(link).isSymbolicLink());
+      } finally {
+        server.close();
+      }
+      // /dev/null and /dev/full themselves: only ever checked, never written (a test run as root
+      // against a broken writer must not be able to replace them)
+      for (const d of ['/dev/null', '/dev/full']) {
+        if (!fs.existsSync(d)) continue;
+        assert.throws(() => checkOutputFile(d), (e: Error) => e instanceof FormatError && /it is a character device/.test(e.message));
+        assert.ok(fs.statSync(d).isCharacterDevice());
+      }
+    });
+
+    it('writes through a symbolic link to its target, atomically in the target\'s directory', () => {
+      const real = path.join(tmp, 'real-dir');
+      const links = path.join(tmp, 'links');
+      fs.mkdirSync(real);
+      fs.mkdirSync(links);
+      const target = path.join(real, 'model.bnn');
+      fs.writeFileSync(target, 'old');
+      fs.chmodSync(target, 0o640);
+      const link = path.join(links, 'model.bnn');
+      fs.symlinkSync(path.relative(links, target), link);
+      ok(bw(['convert', mini.symbol, '-o', link]));
+      assert.ok(fs.lstatSync(link).isSymbolicLink(), 'the link is still a link');
+      assert.ok(readBnn(target).ops.length > 0, 'the target holds the model');
+      assert.equal(fs.statSync(target).mode & 0o777, 0o640, 'and keeps its permissions');
+      // a dangling link: the file appears where it points
+      const dangling = path.join(links, 'logits.npy');
+      fs.symlinkSync(path.join(real, 'logits.npy'), dangling);
+      ok(bw(['run', target, '-i', images, '-o', dangling]));
+      assert.ok(fs.lstatSync(dangling).isSymbolicLink());
+      assert.equal(fs.statSync(path.join(real, 'logits.npy')).size, 128 + 120);
+      assert.deepEqual(fs.readdirSync(links).sort(), ['logits.npy', 'model.bnn']);
+      assert.deepEqual(fs.readdirSync(real).sort(), ['logits.npy', 'model.bnn']);
+    });
+
+    it('refuses an output that is one of the command\'s inputs (directly, by link or by hard link)', () => {
+      const dir = path.join(tmp, 'inputs');
+      const m = writeMiniBmxnet(dir);
+      const model = path.join(dir, 'm.bnn');
+      ok(bw(['convert', m.symbol, '-o', model]));
+      const input = path.join(dir, 'images.npy');
+      fs.copyFileSync(images, input);
+      const link = path.join(dir, 'link.npy');
+      fs.symlinkSync(input, link);
+      const hard = path.join(dir, 'hard.bnn');
+      fs.linkSync(model, hard);
+      const saved = new Map([m.symbol, m.params, model, input].map((f) => [f, fs.readFileSync(f)]));
+      const cases: string[][] = [
+        ['convert', m.symbol, '-o', m.symbol],
+        ['convert', m.symbol, '-o', m.params],
+        ['convert', m.symbol, m.params, '-o', m.params],
+        ['run', model, '-i', input, '-o', model],
+        ['run', model, '-i', input, '-o', input],
+        ['run', model, '-i', input, '-o', link],
+        ['run', model, '-i', input, '-o', hard],
+        ['run', m.symbol, '-i', input, '-o', m.params],
+        ['export-onnx', model, '-o', model],
+        ['export-onnx', m.symbol, '-o', m.params],
+      ];
+      for (const args of cases) userError(bw(args), /cannot write.*: it is the input file .*; choose another output path/);
+      for (const [f, bytes] of saved) assert.ok(fs.readFileSync(f).equals(bytes), `${f} is intact`);
+    });
   });
 
   describe('error lines', () => {

@@ -12,7 +12,8 @@ import { writeBnn } from '../format/bnn';
 import { DATASET_NAMES, DatasetName, loadDataset, loadInputFile } from '../data/datasets';
 import { writeNpy } from '../data/npy';
 import { availableBackends } from '../runtime/backends';
-import { convertBmxnet, findParamsFile, loadModel } from '../runtime/load';
+import { convertBmxnet, findParamsFile, loadModel, modelInputFiles } from '../runtime/load';
+import { checkOutputFile } from '../core/files';
 import { Session } from '../runtime/session';
 import { LayerStat } from '../runtime/backend';
 import { benchCommands } from './bench';
@@ -95,8 +96,10 @@ export function buildCli(argv: string[]): Argv {
       async (a) => {
         const symbol = a.symbol as string;
         const params = (a.params as string | undefined) ?? findParamsFile(symbol);
+        const outputOpts = { inputs: [symbol, params] };
+        checkOutputFile(a.output, outputOpts); // before any work
         const model = convertBmxnet(symbol, { params, inputShape: parseShape(a['input-shape']) });
-        writeBnn(a.output, model); // atomic: temp file + rename
+        writeBnn(a.output, model, outputOpts); // atomic: temp file + fsync + rename
         const s = describeModel(model);
         const bytes = fs.statSync(a.output).size;
         out(a.json, { output: a.output, bytes, ops: model.ops.length, segments: model.segments.length, packedWeightBytes: s.packedWeightBytes, floatWeightBytes: s.floatWeightBytes }, () =>
@@ -123,6 +126,8 @@ export function buildCli(argv: string[]): Argv {
           .option('top', { type: 'number', default: 3, describe: 'classes to show per image' })
           .option('output', { alias: 'o', type: 'string', describe: 'write logits to this .npy file' }),
       async (a) => {
+        const outputOpts = { inputs: [...modelInputFiles(a.model as string, a.params), a.input] };
+        if (a.output) checkOutputFile(a.output, outputOpts); // before any work
         const session = await Session.create(a.model as string, { backend: a.backend, batch: a.batch, threads: a.threads, params: a.params, inputShape: parseShape(a['input-shape']), backendOptions: { device: a.device, oneLaunch: a['one-launch'] } });
         const [C, H, W] = session.inputShape;
         const input = loadInputFile(a.input, { channels: C, height: H, width: W });
@@ -131,7 +136,7 @@ export function buildCli(argv: string[]): Argv {
         bar.stop();
         const st = session.stats();
         await session.close();
-        if (a.output) writeNpy(a.output, { dtype: 'float32', shape: [r.count, r.classes], data: r.logits });
+        if (a.output) writeNpy(a.output, { dtype: 'float32', shape: [r.count, r.classes], data: r.logits }, outputOpts);
         const k = Math.max(1, Math.min(a.top, r.classes));
         const rows = Array.from({ length: r.count }, (_, i) => ({ image: i, top: topK(r.logits, i, r.classes, k) }));
         out(a.json, { backend: session.backendName, images: r.count, classes: r.classes, predictions: rows, ...(a.output ? { output: a.output } : {}), seconds: st.seconds, layers: st.layers }, () =>

@@ -12,7 +12,8 @@ import { availableBackends } from '../runtime/backends';
 import { ARCH_NAMES, getArch } from '../train/arch';
 import { renderCard } from '../train/card';
 import { agreement, BackendEval, evaluate } from '../train/evaluate';
-import { saveTrained } from '../train/save';
+import { bmxnetPaths, saveTrained } from '../train/save';
+import { checkOutputFile, writeFileAtomic } from '../core/files';
 import { LR_SCHEDULES, LrSchedule, train, TrainProgress } from '../train/trainer';
 
 /** Option defaults; the model card's command spells out every flag that differs. */
@@ -75,6 +76,9 @@ export const trainCommand: CommandModule = {
       const v = a[k];
       if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new BitweaveError(`--${k} must be a positive integer, got ${v}`);
     }
+    // every output path is checked before hours of training, not after
+    const outputs = [a.output, ...(a.bmxnet ? Object.values(bmxnetPaths(a.output)) : []), ...(a.card ? [a.card] : [])];
+    for (const f of outputs) checkOutputFile(f, { mkdirs: true });
     const arch = getArch(a.arch);
     const epochs = a.epochs ?? arch.defaultEpochs;
     const loadBefore = os.loadavg();
@@ -114,10 +118,10 @@ export const trainCommand: CommandModule = {
         .map((k) => (a[k] !== DEFAULTS[k] ? ` --${k} ${a[k]}` : ''))
         .join('');
       const command = `bitweave train --arch ${arch.name} --dataset fashion-mnist --epochs ${epochs} --seed ${a.seed}${nonDefault} -o ${a.output}`;
-      fs.writeFileSync(a.card, renderCard({
+      writeFileAtomic(a.card, renderCard({
         name: saved.model.name, command, arch, epochs, seed: a.seed, batch: a.batch, result, model: saved.model, files, evals, failed, agreement: agree,
         machine: { cpus: os.cpus().length, loadBefore, loadAfter: os.loadavg(), cpuSeconds: (cpu.user + cpu.system) / 1e6, node: process.version },
-      }));
+      }), { mkdirs: true });
     }
     const summary = {
       arch: arch.name, epochs, seed: a.seed, batch: a.batch, threads: result.threads, simd: result.simd,

@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import { FormatError } from '../core/errors';
 import { readBounded } from './idx';
+import { checkOutputFile, OutputOptions, writeFileAtomic } from '../core/files';
 
 export type NpyDtype = 'float32' | 'float64' | 'uint8' | 'int32' | 'int64';
 
@@ -266,6 +267,8 @@ export function encodeNpy(arr: NpyWritable): Buffer {
   return buf;
 }
 
-export function writeNpy(path: string, arr: NpyWritable): void {
-  fs.writeFileSync(path, encodeNpy(arr));
+/** Write a .npy file atomically (see writeFileAtomic: checked path, temp file, fsync, rename). */
+export function writeNpy(path: string, arr: NpyWritable, opts: OutputOptions = {}): void {
+  checkOutputFile(path, opts);
+  writeFileAtomic(path, encodeNpy(arr), opts);
 }

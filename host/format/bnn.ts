@@ -13,6 +13,7 @@
 import * as fs from 'fs';
 import * as zlib from 'zlib';
 import { FormatError } from '../core/errors';
+import { checkOutputFile, ioReason, OutputOptions, writeFileAtomic } from '../core/files';
 import { BconvOp, CompiledModel, CompiledOp } from '../compile/model';
 import { describe, isIntIn, isObject, quote, validateModel } from '../compile/validate';
 
@@ -26,6 +27,8 @@ export const BNN_HEADER_BYTES = 64;
 export const BNN_ALIGN = 64;
 /** Largest .bnn file read or written. */
 export const BNN_MAX_FILE_BYTES = 2 ** 31;
+/** Bytes per read(2) call when loading a file. */
+const READ_CHUNK = 64 << 20;
 /** Largest JSON description (far above any real model; keeps the string under V8's limit). */
 export const BNN_MAX_JSON_BYTES = 256 * 2 ** 20;
 
@@ -454,18 +457,6 @@ export function decodeBnn(buf: Uint8Array, file: string): CompiledModel {
   return model;
 }
 
-function ioReason(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException | null)?.code;
-  switch (code) {
-    case 'ENOENT': return 'no such file';
-    case 'EACCES':
-    case 'EPERM': return 'permission denied';
-    case 'EISDIR': return 'is a directory';
-    case 'ENOSPC': return 'no space left on the device';
-    default: return oneLine(e instanceof Error ? e.message : String(e));
-  }
-}
-
 /** Read and validate a .bnn file; the size is checked before anything is read. */
 export function readBnn(file: string): CompiledModel {
   let st: fs.Stats;
@@ -493,7 +484,8 @@ export function readBnn(file: string): CompiledModel {
     buf = Buffer.alloc(size);
     let got = 0;
     while (got < size) {
-      const r = fs.readSync(fd, buf, got, size - got, got);
+      // in chunks: one read(2) of 2 GiB overflows Node's int32 length check
+      const r = fs.readSync(fd, buf, got, Math.min(size - got, READ_CHUNK), got);
       if (r === 0) break;
       got += r;
     }
@@ -507,19 +499,12 @@ export function readBnn(file: string): CompiledModel {
   return decodeBnn(buf, file);
 }
 
-/** Validate, encode and write a model; the file appears atomically (temp file + rename). */
-export function writeBnn(file: string, model: CompiledModel): void {
-  const buf = encodeBnn(model, file);
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    fs.writeFileSync(tmp, buf);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    try {
-      fs.unlinkSync(tmp);
-    } catch {
-      // the temp file may not exist
-    }
-    throw new FormatError(file, `cannot write: ${ioReason(e)}`);
-  }
+/**
+ * Validate, encode and write a model. The file appears atomically (temp file beside it,
+ * fsync, rename; see writeFileAtomic): special files, links to inputs and `opts.inputs`
+ * are refused, and a failure leaves any earlier file as it was.
+ */
+export function writeBnn(file: string, model: CompiledModel, opts: OutputOptions = {}): void {
+  checkOutputFile(file, opts); // before encoding: a bad path costs nothing
+  writeFileAtomic(file, encodeBnn(model, file), opts);
 }

@@ -34,6 +34,21 @@ export function findParamsFile(symbolFile: string): string {
   return path.join(dir, candidates[0].f);
 }
 
+/**
+ * The files loading `file` reads: the model, and for a BMXNet symbol its params file
+ * (given, or the default one beside it when there is one). Commands refuse to write
+ * their output over any of these.
+ */
+export function modelInputFiles(file: string, params?: string): string[] {
+  if (params !== undefined) return [file, params];
+  if (!isSymbolFile(file)) return [file];
+  try {
+    return [file, findParamsFile(file)];
+  } catch {
+    return [file];
+  }
+}
+
 /** Import and compile a BMXNet symbol + params pair. */
 export function convertBmxnet(symbolFile: string, opts: LoadOptions = {}): CompiledModel {
   const params = opts.params ?? findParamsFile(symbolFile);
