@@ -14,6 +14,8 @@ import { importBmxnet } from '../host/import/bmxnet';
 import { checkOutputFile } from '../host/core/files';
 import { FormatError } from '../host/core/errors';
 import { readBnn } from '../host/format/bnn';
+import { ReferenceBackend } from '../host/backends/reference';
+import { convertBmxnet } from '../host/runtime/load';
 import { escapeControls, jsonNestedDeeperThan, jsonPreview, oneLineMessage } from '../host/core/text';
 
 const BIN = path.resolve(__dirname, '../../bin/bitweave.js');
@@ -55,6 +57,8 @@ interface MiniOptions {
   conv0?: Record<string, unknown>;
   /** Input size (square, 1 channel) the FC weights are sized for. */
   size?: number;
+  /** Global average pooling before the flatten: the model then takes any input size. */
+  globalPool?: boolean;
 }
 
 /**
@@ -81,7 +85,8 @@ function writeMiniBmxnet(dir: string, o: MiniOptions = {}): { symbol: string; pa
   op('QActivation', 'qa0', ['bn0'], {}, []);
   op('QConvolution', 'qconv1', ['qa0'], { kernel: '(3, 3)', num_filter: '8', no_bias: 'True' }, ['weight']);
   op('BatchNorm', 'bn1', ['qconv1'], { fix_gamma: 'False' }, ['gamma', 'beta', 'moving_mean', 'moving_var']);
-  op('Flatten', 'flat', ['bn1'], {}, []);
+  if (o.globalPool) op('Pooling', 'gpool', ['bn1'], { global_pool: 'True', pool_type: 'avg', kernel: '(1, 1)' }, []);
+  op('Flatten', 'flat', [o.globalPool ? 'gpool' : 'bn1'], {}, []);
   op('FullyConnected', 'fc', ['flat'], { num_hidden: '10' }, ['weight', 'bias']);
   const json = { nodes, arg_nodes: [], heads: [[idx.get('fc')!, 0, 0]], attrs: { mxnet_version: ['int', 10200] } };
 
@@ -110,7 +115,7 @@ function writeMiniBmxnet(dir: string, o: MiniOptions = {}): { symbol: string; pa
   f('arg:bn1_beta', [8]);
   f('aux:bn1_moving_mean', [8], () => 0);
   f('aux:bn1_moving_var', [8], () => 1);
-  f('arg:fc_weight', [10, 8 * oh * oh]);
+  f('arg:fc_weight', [10, o.globalPool ? 8 : 8 * oh * oh]);
   f('arg:fc_bias', [10]);
   const symbol = path.join(dir, 'm-symbol.json');
   const params = path.join(dir, 'm-0000.params');
@@ -369,6 +374,52 @@ fs.writeFileSync = function (p, data, ...rest) {
       ];
       for (const args of cases) userError(bw(args), /cannot write.*: it is the input file .*; choose another output path/);
       for (const [f, bytes] of saved) assert.ok(fs.readFileSync(f).equals(bytes), `${f} is intact`);
+    });
+  });
+
+  describe('every model is validated before any backend runs it', () => {
+    it('NaN / Inf weights and BatchNorm parameters are refused at import, naming the parameter and the .params file', () => {
+      const cases: [string, Record<string, Record<number, number>>, RegExp][] = [
+        ['nan-conv', { 'arg:conv0_weight': { 5: NaN } }, /nan-conv\/m-0000\.params: parameter 'arg:conv0_weight' \(weight of node 'conv0'\) holds NaN at index 5/],
+        ['inf-fc', { 'arg:fc_bias': { 7: -Infinity } }, /inf-fc\/m-0000\.params: parameter 'arg:fc_bias' \(bias of node 'fc'\) holds -Infinity at index 7/],
+        ['nan-bn', { 'aux:bn1_moving_mean': { 3: NaN } }, /nan-bn\/m-0000\.params: parameter 'aux:bn1_moving_mean' \(moving_mean of node 'bn1'\) holds NaN at index 3/],
+        ['inf-gamma', { 'arg:bn0_gamma': { 1: Infinity } }, /inf-gamma\/m-0000\.params: parameter 'arg:bn0_gamma' .* holds Infinity at index 1/],
+        ['neg-var', { 'aux:bn0_moving_var': { 2: -1 } }, /neg-var\/m-0000\.params: moving_var of node 'bn0' \(BatchNorm\) holds -1 at index 2: with eps 0\.001 the variance is not positive/],
+      ];
+      for (const [name, poison, re] of cases) {
+        const m = writeMiniBmxnet(path.join(tmp, name), { poison });
+        const out = path.join(tmp, name, 'out.bnn');
+        const line = userError(bw(['convert', m.symbol, '-o', out]), re);
+        assert.doesNotMatch(line, /out\.bnn/, 'the fault is in the input, not the output');
+        assert.ok(!fs.existsSync(out));
+        // the default backend used to run these and print "NaN%"
+        userError(bw(['run', m.symbol, '-i', images]), re);
+        userError(bw(['run', m.symbol, '-i', images, '--backend', 'native']), re);
+      }
+    });
+
+    it('pad >= kernel is refused on every backend (it ran on the reference only)', () => {
+      const m = writeMiniBmxnet(path.join(tmp, 'pad'), { conv0: { pad: '(3, 3)' }, globalPool: true });
+      for (const backend of ['reference', 'native']) {
+        userError(bw(['run', m.symbol, '-i', images, '--backend', backend]), /pad\/m-symbol\.json: op 0 \(conv2d "conv0"\): ph must be an integer in 0\.\.2 \(pad < kernel\)/);
+      }
+      userError(bw(['inspect', m.symbol]), /pad < kernel/);
+    });
+
+    it('an input shape beyond the tensor limit is refused at load (it ran to 6-10 GB on the reference)', () => {
+      const m = writeMiniBmxnet(path.join(tmp, 'huge-input'), { globalPool: true });
+      // the model itself is fine at 28x28
+      ok(bw(['run', m.symbol, '-i', images]));
+      const t0 = Date.now();
+      userError(bw(['run', m.symbol, '-i', images, '--input-shape', '1,16384,16384']), /huge-input\/m-symbol\.json: tensor 1: f32 16382x16382x4 holds \d+ elements per image, the limit is 268435456/);
+      assert.ok(Date.now() - t0 < 30000);
+    });
+
+    it('the library refuses invalid models on the reference backend too', async () => {
+      const m = convertBmxnet(mini.symbol);
+      (m.ops[0] as { weight: Float32Array }).weight[2] = NaN;
+      const ref = new ReferenceBackend();
+      await assert.rejects(ref.load(m), /op 0 \(conv2d "conv0"\): weight\[2\] is NaN, must be finite/);
     });
   });
 

@@ -87,6 +87,15 @@ export function expectPositiveInt(fail: Fail, what: string, v: unknown, hi: numb
   return expectInt(fail, what, v, 1, hi);
 }
 
+/** Index of the first NaN or ±Infinity in `v`, or -1. */
+export function firstNonFinite(v: ArrayLike<number>): number {
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (x - x !== 0) return i; // NaN and ±Infinity, without a call per element
+  }
+  return -1;
+}
+
 /** Output size of a sliding window: floor((size + 2·pad - kernel) / stride) + 1, <= 0 when it does not fit. */
 export function windowSize(size: number, kernel: number, stride: number, pad: number): number {
   return Math.floor((size + 2 * pad - kernel) / stride) + 1;

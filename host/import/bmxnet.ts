@@ -28,6 +28,7 @@ import { inferShape, numel } from '../ir/shapes';
 import { NDARRAY_DEFAULT_MAX_BYTES, NDArrayEntry, readNDArrayList, toFloat32 } from './ndarray';
 import { readFileBounded } from '../core/files';
 import { hasControls, jsonNestedDeeperThan, jsonPreview, printable } from '../core/text';
+import { firstNonFinite } from '../compile/validate';
 
 export interface BmxnetImportOptions {
   /**
@@ -433,7 +434,11 @@ class Importer {
       const from = input ? ` with input [${input.join(', ')}]` : '';
       throw new FormatError(this.paramsFile, `parameter '${e.name}' has shape [${e.shape.join(', ')}], node '${n.name}' (${n.op})${from} needs [${shape.join(', ')}]`);
     }
-    return toFloat32(e);
+    const v = toFloat32(e);
+    // named here, in the file they come from, not later in whatever file is being written
+    const bad = firstNonFinite(v);
+    if (bad >= 0) throw new FormatError(this.paramsFile, `parameter '${e.name}' (${role} of node '${n.name}') holds ${v[bad]} at index ${bad}${e.dtype === 'float32' ? '' : ' as float32'}; parameters must be finite`);
+    return v;
   }
 
   /**
@@ -579,6 +584,8 @@ class Importer {
           mean: this.floatParam(n, 3, 'moving_mean', [c], true, shapes[0]),
           variance: this.floatParam(n, 4, 'moving_var', [c], true, shapes[0]),
         };
+        const low = node.variance.findIndex((v) => !(Math.fround(v + eps) > 0));
+        if (low >= 0) throw new FormatError(this.paramsFile, `moving_var of node '${n.name}' (BatchNorm) holds ${node.variance[low]} at index ${low}: with eps ${eps} the variance is not positive`);
         this.emit(node, shapes);
         break;
       }

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { BitweaveError } from '../core/errors';
 import { compile } from '../compile/compile';
 import { CompiledModel } from '../compile/model';
+import { validateModel } from '../compile/validate';
 import { readBnn } from '../format/bnn';
 import { importBmxnet } from '../import/bmxnet';
 
@@ -55,10 +56,15 @@ export function convertBmxnet(symbolFile: string, opts: LoadOptions = {}): Compi
   const m = compile(importBmxnet(symbolFile, params, { inputShape: opts.inputShape }));
   // record file names, not this machine's paths
   m.source = { ...m.source, files: m.source.files.map((f) => path.basename(f)) };
+  // the same gate a .bnn file passes (limits, pad < kernel, finite values), named by the symbol file
+  validateModel(m, symbolFile);
   return m;
 }
 
-/** Load a model for execution: a .bnn file, or a BMXNet symbol converted on the fly. */
+/**
+ * Load a model for execution: a .bnn file, or a BMXNet symbol converted on the fly.
+ * Either way the model has passed validateModel.
+ */
 export async function loadModel(file: string, opts: LoadOptions = {}): Promise<CompiledModel> {
   if (!fs.existsSync(file)) throw new BitweaveError(`model file not found: ${file}`);
   if (isSymbolFile(file)) return convertBmxnet(file, opts);

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { CompiledModel, HostOp } from '../../compile/model';
+import { validateModel } from '../../compile/validate';
 import { Backend, LayerStat, TensorData } from '../../runtime/backend';
 import { bconv } from './bconv';
 import { runHostOp } from './float-ops';
@@ -12,6 +13,8 @@ export class ReferenceBackend implements Backend {
   private readonly stats = new LayerStats();
 
   async load(model: CompiledModel): Promise<void> {
+    // however the model was made, nothing runs that validateModel did not pass
+    validateModel(model, typeof model?.name === 'string' ? model.name : 'compiled model');
     this.model = model;
     this.stats.clear();
   }
