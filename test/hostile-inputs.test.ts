@@ -12,10 +12,13 @@ import { encodeValues, writeNDArrayList, WriteEntry } from '../host/import/ndarr
 import { writeNpy } from '../host/data/npy';
 import { importBmxnet } from '../host/import/bmxnet';
 import { checkOutputFile } from '../host/core/files';
-import { FormatError } from '../host/core/errors';
-import { readBnn } from '../host/format/bnn';
+import { FormatError, ShapeError } from '../host/core/errors';
+import { readBnn, writeBnn } from '../host/format/bnn';
 import { ReferenceBackend } from '../host/backends/reference';
 import { convertBmxnet } from '../host/runtime/load';
+import { planBatch, Session } from '../host/runtime/session';
+import { LIMITS } from '../host/compile/validate';
+import { CompiledModel } from '../host/compile/model';
 import { escapeControls, jsonNestedDeeperThan, jsonPreview, oneLineMessage } from '../host/core/text';
 
 const BIN = path.resolve(__dirname, '../../bin/bitweave.js');
@@ -454,6 +457,71 @@ fs.writeFileSync = function (p, data, ...rest) {
       const one = peak(1);
       const many = peak(600);
       assert.ok(many - one < 200 * 2 ** 20, `600 ops peak ${(many / 2 ** 20).toFixed(0)} MiB RSS vs ${(one / 2 ** 20).toFixed(0)} MiB for one op`);
+    });
+  });
+
+  describe('batch x tensor size', () => {
+    /** input 1xSxS -> 1x1 conv to `channels` -> SxS average pool -> dense 10. */
+    function wideModel(S: number, channels: number): CompiledModel {
+      const f32 = (h: number, w: number, c: number) => ({ kind: 'f32' as const, h, w, c, planes: 0, flat: false });
+      const weight = new Float32Array(channels).map((_, i) => ((i % 5) - 2) / 4);
+      const dense = new Float32Array(10 * channels).map((_, i) => ((i * 7) % 11) / 11 - 0.5);
+      return {
+        name: `wide-${channels}`, source: { format: 'hand-built', files: [] }, input: 0, output: 3, softmax: false,
+        tensors: [f32(S, S, 1), f32(S, S, channels), f32(1, 1, channels), f32(1, 1, 10)],
+        ops: [
+          { op: 'conv2d', in: 0, out: 1, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, weight, bias: null },
+          { op: 'pool', in: 1, out: 2, mode: 'avg', kh: S, kw: S, sh: S, sw: S, ph: 0, pw: 0, countIncludePad: true },
+          { op: 'dense', in: 2, out: 3, weight: dense, bias: null },
+        ],
+        segments: [{ kind: 'host', start: 0, end: 3, inputs: [0], outputs: [3] }],
+        opNames: ['expand', 'gpool', 'fc'],
+        floatWeightBytes: 4 * (channels + 10 * channels),
+      };
+    }
+
+    it('a 1x1 conv to 65,536 channels on 64x64 gets batch 1 instead of a RangeError at batch 64 (nothing allocated here)', async () => {
+      for (const backend of ['reference', 'native']) {
+        const s = await Session.create(wideModel(64, 65536), { backend });
+        assert.equal(s.batchSize, 1);
+        const st = s.stats();
+        assert.equal(st.batch, 1);
+        assert.deepEqual(st.notes, ["batch 64 reduced to 1: tensor 1 (output of op 0 'expand', f32 64x64x65536) needs 1.0 GiB per image and one batch of a tensor may hold 1.0 GiB"]);
+        await s.close();
+      }
+      assert.equal(planBatch(wideModel(64, 65536), 64, LIMITS.maxBatchTensorBytes).batch, 1);
+      assert.equal(planBatch(wideModel(64, 4096), 64, LIMITS.maxBatchTensorBytes).batch, 16);
+      assert.deepEqual(planBatch(wideModel(8, 16), 64, LIMITS.maxBatchTensorBytes), { batch: 64 });
+      assert.throws(() => planBatch(wideModel(8, 16), 64, 1000), (e: Error) =>
+        e instanceof ShapeError && /tensor 1 \(output of op 0 'expand', f32 8x8x16\) needs 4\.0 KiB per image, more than the 1000 bytes one batch of a tensor may hold/.test(e.message));
+    });
+
+    it('a smaller batch gives the same logits and says so in the stats', async () => {
+      const m = convertBmxnet(mini.symbol);
+      const x = new Float32Array(5 * 28 * 28).map((_, i) => ((i * 31) % 256) / 255);
+      const full = await Session.create(m, { batch: 64 });
+      const want = (await full.run(x)).logits;
+      // qconv1's integers, 24x24x8 Int32 = 18,432 bytes per image, are the largest tensor
+      const small = await Session.create(m, { batch: 64, maxBatchTensorBytes: 40000 });
+      assert.equal(small.batchSize, 2);
+      assert.deepEqual((await small.run(x)).logits, want);
+      assert.equal(small.stats().batches, 3);
+      assert.match(small.stats().notes[0], /^batch 64 reduced to 2: tensor 5 \(output of op 4 'qconv1', i32 24x24x8\) needs 18\.0 KiB per image/);
+    });
+
+    it('run notes the smaller batch on stderr and in --json', () => {
+      const file = path.join(tmp, 'wide.bnn');
+      writeBnn(file, wideModel(32, 5120)); // 20 MiB per image: 51 images per 1 GiB
+      const input = path.join(tmp, 'wide-input.npy');
+      writeNpy(input, { dtype: 'float32', shape: [2, 1, 32, 32], data: new Float32Array(2 * 1024).fill(0.5) });
+      const r = bw(['run', file, '-i', input]);
+      ok(r);
+      assert.equal(r.stderr, "bitweave: note: batch 64 reduced to 51: tensor 1 (output of op 0 'expand', f32 32x32x5120) needs 20.0 MiB per image and one batch of a tensor may hold 1.0 GiB\n");
+      const j = bw(['run', file, '-i', input, '--json', '--backend', 'native']);
+      ok(j);
+      const out = JSON.parse(j.stdout);
+      assert.equal(out.batch, 51);
+      assert.match(out.notes[0], /^batch 64 reduced to 51/);
     });
   });
 

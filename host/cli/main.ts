@@ -21,6 +21,11 @@ import { extraCommands } from './commands';
 import { progress } from './progress';
 import { parseShape } from './options';
 
+/** What the session changed on its own (a smaller batch, say): one line each on stderr. */
+function notes(lines: readonly string[]): void {
+  for (const l of lines) process.stderr.write(`bitweave: note: ${oneLineMessage(l)}\n`);
+}
+
 function out(json: boolean, obj: unknown, text: () => string): void {
   process.stdout.write(json ? JSON.stringify(obj) + '\n' : text() + '\n');
 }
@@ -136,10 +141,11 @@ export function buildCli(argv: string[]): Argv {
         bar.stop();
         const st = session.stats();
         await session.close();
+        notes(st.notes);
         if (a.output) writeNpy(a.output, { dtype: 'float32', shape: [r.count, r.classes], data: r.logits }, outputOpts);
         const k = Math.max(1, Math.min(a.top, r.classes));
         const rows = Array.from({ length: r.count }, (_, i) => ({ image: i, top: topK(r.logits, i, r.classes, k) }));
-        out(a.json, { backend: session.backendName, images: r.count, classes: r.classes, predictions: rows, ...(a.output ? { output: a.output } : {}), seconds: st.seconds, layers: st.layers }, () =>
+        out(a.json, { backend: session.backendName, images: r.count, classes: r.classes, predictions: rows, ...(a.output ? { output: a.output } : {}), seconds: st.seconds, batch: st.batch, ...(st.notes.length ? { notes: st.notes } : {}), layers: st.layers }, () =>
           rows.map((row) => `image ${row.image}: ` + row.top.map((t) => `${t.class} (${(t.probability * 100).toFixed(1)}%)`).join(', ')).join('\n'));
       },
     )
@@ -170,6 +176,7 @@ export function buildCli(argv: string[]): Argv {
         }
         const st = session.stats();
         await session.close();
+        notes(st.notes);
         const result = {
           model: a.model,
           dataset: ds.name,
@@ -179,6 +186,8 @@ export function buildCli(argv: string[]): Argv {
           accuracy: correct / r.count,
           seconds: st.seconds,
           imagesPerSecond: st.imagesPerSecond,
+          batch: st.batch,
+          ...(st.notes.length ? { notes: st.notes } : {}),
           layers: st.layers,
           ...deviceCycles(st.layers, r.count),
         };

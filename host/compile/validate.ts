@@ -31,6 +31,12 @@ export const LIMITS = {
   /** Elements of one tensor for one image (Uint32 halves for bits tensors). */
   maxTensorElements: 1 << 28,
   maxOps: 1 << 16,
+  /**
+   * Bytes of one tensor for a whole batch (every element is 4 bytes). A session makes
+   * its batch smaller when batch × the largest tensor would exceed this; one image
+   * always fits (maxTensorElements × 4 bytes).
+   */
+  maxBatchTensorBytes: 2 ** 30,
 } as const;
 
 // ---- small helpers (also used by the .bnn decoder) --------------------------------
