@@ -525,6 +525,31 @@ fs.writeFileSync = function (p, data, ...rest) {
     });
   });
 
+  describe('train options', () => {
+    it('out-of-range numbers are one-line errors before any work, and nothing is written', () => {
+      const out = path.join(tmp, 'train-opts', 'x.bnn');
+      const cases: [string[], RegExp][] = [
+        [['--batch', '1e9'], /--batch must be an integer in 2\.\.60000, got 1000000000/],
+        [['--batch', '1'], /--batch must be an integer in 2\.\.60000, got 1$/],
+        [['--epochs', '0'], /--epochs must be an integer in 1\.\.10000, got 0/],
+        [['--epochs', '2.5'], /--epochs must be an integer/],
+        [['--seed', '-1'], /--seed must be an integer in 0\.\.4294967295, got -1/],
+        [['--lr', '0'], /--lr must be a number above 0 and at most 10, got 0/],
+        [['--lr-end', 'NaN'], /--lr-end must be a number above 0 and at most 10, got NaN/],
+        [['--lr', '1e400'], /--lr must be .*, got Infinity/],
+        [['--threads', '1000'], /--threads must be an integer in 1\.\.64, got 1000/],
+        [['--limit', '0.5'], /--limit must be an integer in 1\.\.1000000000, got 0\.5/],
+        [['--test-limit', '-3'], /--test-limit must be an integer/],
+      ];
+      for (const [opt, re] of cases) {
+        const t0 = Date.now();
+        userError(bw(['train', '--arch', 'mlp', '--dataset', 'fashion-mnist', '-o', out, ...opt], { timeout: 60000 }), re);
+        assert.ok(Date.now() - t0 < 15000, `${opt.join(' ')} is refused before training`);
+      }
+      assert.ok(!fs.existsSync(path.dirname(out)));
+    });
+  });
+
   describe('error lines', () => {
     it('oneLineMessage joins lines, escapes control characters and caps the length', () => {
       assert.equal(oneLineMessage('a\n  b\r\nc'), 'a b c');
