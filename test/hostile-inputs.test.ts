@@ -11,7 +11,9 @@ import * as path from 'node:path';
 import { encodeValues, writeNDArrayList, WriteEntry } from '../host/import/ndarray';
 import { writeNpy } from '../host/data/npy';
 import { importBmxnet } from '../host/import/bmxnet';
-import { checkOutputFile } from '../host/core/files';
+import { checkOutputFile, readFileBounded } from '../host/core/files';
+import * as jpeg from 'jpeg-js';
+import { decodeImage, encodePng } from '../host/data/image';
 import { FormatError, ShapeError } from '../host/core/errors';
 import { readBnn, writeBnn } from '../host/format/bnn';
 import { ReferenceBackend } from '../host/backends/reference';
@@ -141,6 +143,9 @@ describe('hostile inputs (issue 13)', function () {
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
   const mini = writeMiniBmxnet(path.join(tmp, 'mini'));
   const images = writeImages(path.join(tmp, 'images.npy'), 3);
+  /** The mini model compiled (by the library, so a broken CLI cannot take every test down). */
+  const bnn = path.join(tmp, 'out-model.bnn');
+  writeBnn(bnn, convertBmxnet(mini.symbol));
 
   it('the synthetic BMXNet model converts and runs (baseline for the cases below)', () => {
     const out = path.join(tmp, 'mini.bnn');
@@ -220,8 +225,6 @@ fs.writeFileSync = function (p, data, ...rest) {
       return f;
     }
 
-    const bnn = path.join(tmp, 'out-model.bnn');
-    before(() => ok(bw(['convert', mini.symbol, '-o', bnn])));
 
     it('run -o into a missing directory or onto a directory: one line naming the path and the reason', () => {
       const missing = path.join(tmp, 'no', 'such', 'dir', 'logits.npy');
@@ -578,6 +581,51 @@ fs.writeFileSync = function (p, data, ...rest) {
       const line = userError(bw(['convert', m.symbol, '-o', path.join(dir, 'x.bnn')]), /num_filter/);
       assert.ok(line.length < 600, `${line.length} characters`);
       assert.ok(!/[\x00-\x1f]/.test(line), line);
+    });
+
+    it('damaged images are described in our words, not the decoders\' internals', () => {
+      const raw = new Uint8Array(16 * 16 * 4).map((_, i) => (i * 37) & 255);
+      const jpg = Buffer.from(jpeg.encode({ width: 16, height: 16, data: raw }, 90).data);
+      const bad = Buffer.from(jpg);
+      bad[164] = 0; // jpeg-js: "Cannot set properties of undefined (setting 'huffmanTableDC')"
+      assert.throws(() => decodeImage(bad, 'x.jpg'), (e: Error) => {
+        assert.equal(e.message, 'x.jpg: corrupt or unsupported JPEG: its headers refer to tables or components that are not there (damaged file)');
+        return true;
+      });
+      assert.throws(() => decodeImage(jpg.subarray(0, 600), 'cut.jpg'), /^FormatError: cut\.jpg: corrupt or unsupported JPEG: the file ends before its end-of-image marker \(truncated\)$/);
+      const png = encodePng({ width: 16, height: 16, channels: 3, data: raw.subarray(0, 16 * 16 * 3) });
+      // pngjs: "There are some read requests waitng on finished stream"
+      assert.throws(() => decodeImage(png.subarray(0, png.length - 30), 'cut.png'), (e: Error) => {
+        assert.equal(e.message, 'cut.png: corrupt PNG: the file ends inside the image data (truncated)');
+        return true;
+      });
+      const crc = Buffer.from(png);
+      crc[50] ^= 0xff; // pngjs: "unrecognised content at end of stream"
+      assert.throws(() => decodeImage(crc, 'crc.png'), /crc\.png: corrupt PNG: a chunk is damaged \(its checksum or structure is wrong\)$/);
+      // and through the CLI
+      const f = path.join(tmp, 'broken.jpg');
+      fs.writeFileSync(f, bad);
+      const line = userError(bw(['run', bnn, '-i', f]));
+      assert.doesNotMatch(line, /huffmanTableDC|undefined|waitng/);
+    });
+
+    it('a 2 GiB file gets a size or format message, not "Received -2147483648"', () => {
+      const sparse = (name: string, size: number) => {
+        const f = path.join(tmp, name);
+        const fd = fs.openSync(f, 'w');
+        fs.ftruncateSync(fd, size); // sparse: costs no disk
+        fs.closeSync(fd);
+        return f;
+      };
+      const model = sparse('huge.bnn', 2 ** 31);
+      const t0 = Date.now();
+      userError(bw(['inspect', model]), /huge\.bnn: not a bitweave \.bnn model/);
+      assert.ok(Date.now() - t0 < 6000, 'refused from its header, without reading 2 GiB');
+      fs.unlinkSync(model);
+      const img = sparse('huge.png', 2 ** 31);
+      userError(bw(['run', bnn, '-i', img]), /huge\.png: file is 2\.0 GiB \(2147483648 bytes\), more than the 1\.0 GiB limit$/);
+      fs.unlinkSync(img);
+      assert.throws(() => readFileBounded(path.join(tmp, 'images.npy'), 100), /images\.npy: file is 9\.3 KiB \(9536 bytes\), more than the 100-byte limit$/);
     });
 
     it('node names with control characters are refused with an escaped quote', () => {

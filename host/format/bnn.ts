@@ -161,27 +161,22 @@ function badMagic(b: Uint8Array): string {
 }
 
 /**
- * Check the header and both checksums and split a .bnn file into its JSON text and
- * blob region. Every problem is a FormatError naming `file`.
+ * Check what the first bytes (up to the whole 64-byte header) of a file of `n` bytes say:
+ * magic, version, header checksum, and that the sizes it declares fit `n` exactly.
  */
-export function unpackBnnContainer(input: Uint8Array, file: string): BnnContainer {
-  const fail = (msg: string): never => {
-    throw new FormatError(file, msg);
-  };
-  const buf = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
-  const n = buf.length;
-  if (n < BNN_MAGIC.length) {
-    if (n > 0 && BNN_MAGIC.subarray(0, n).every((v, i) => buf[i] === v)) fail(`truncated: the file has ${n} bytes, a .bnn header alone has ${BNN_HEADER_BYTES}`);
-    fail(n === 0 ? 'the file is empty' : badMagic(buf));
+function checkHeader(buf: Buffer, n: number, fail: (msg: string) => never) {
+  if (buf.length < BNN_MAGIC.length) {
+    if (buf.length > 0 && BNN_MAGIC.subarray(0, buf.length).every((v, i) => buf[i] === v)) fail(`truncated: the file has ${n} bytes, a .bnn header alone has ${BNN_HEADER_BYTES}`);
+    fail(buf.length === 0 ? 'the file is empty' : badMagic(buf));
   }
   if (!BNN_MAGIC.every((v, i) => buf[i] === v)) fail(badMagic(buf));
   // magic, major and minor keep their places in every format version
-  if (n < 16) fail(`truncated: the file has ${n} bytes, a .bnn header alone has ${BNN_HEADER_BYTES}`);
+  if (buf.length < 16) fail(`truncated: the file has ${n} bytes, a .bnn header alone has ${BNN_HEADER_BYTES}`);
   const major = buf.readUInt32LE(H_MAJOR);
   const minor = buf.readUInt32LE(H_MINOR);
   if (major > BNN_MAJOR) fail(`written by a newer bitweave: format ${major}.${minor}, this reads ${BNN_MAJOR}`);
   if (major !== BNN_MAJOR) fail(`unknown .bnn format version ${major}.${minor}, this reads ${BNN_MAJOR}`);
-  if (n < BNN_HEADER_BYTES) fail(`truncated: the file has ${n} bytes, a .bnn header alone has ${BNN_HEADER_BYTES}`);
+  if (buf.length < BNN_HEADER_BYTES) fail(`truncated: the file has ${n} bytes, a .bnn header alone has ${BNN_HEADER_BYTES}`);
   const headerCrc = crc32(buf.subarray(0, H_HEADER_CRC));
   if (headerCrc !== buf.readUInt32LE(H_HEADER_CRC)) {
     fail(`corrupt header: checksum ${hex(headerCrc)} does not match the stored ${hex(buf.readUInt32LE(H_HEADER_CRC))}`);
@@ -202,6 +197,20 @@ export function unpackBnnContainer(input: Uint8Array, file: string): BnnContaine
   const end = blobOffset + blobLength;
   if (end > size) fail(`truncated: the header declares ${end} bytes, the file has ${n}`);
   if (end < size) fail(`${size - end} unexpected bytes after the blob region (the header declares ${end} bytes, the file has ${n})`);
+  return { major, minor, jsonOffset, jsonLength, blobOffset };
+}
+
+/**
+ * Check the header and both checksums and split a .bnn file into its JSON text and
+ * blob region. Every problem is a FormatError naming `file`.
+ */
+export function unpackBnnContainer(input: Uint8Array, file: string): BnnContainer {
+  const fail = (msg: string): never => {
+    throw new FormatError(file, msg);
+  };
+  const buf = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  const n = buf.length;
+  const { major, minor, jsonOffset, jsonLength, blobOffset } = checkHeader(buf.subarray(0, BNN_HEADER_BYTES), n, fail);
   const dataCrc = crc32(buf.subarray(BNN_HEADER_BYTES));
   if (dataCrc !== buf.readUInt32LE(H_DATA_CRC)) {
     fail(`corrupt: checksum ${hex(dataCrc)} of the JSON and blobs does not match the stored ${hex(buf.readUInt32LE(H_DATA_CRC))}`);
@@ -481,6 +490,13 @@ export function readBnn(file: string): CompiledModel {
     // size again on the open file: it may have changed since the stat
     const size = fs.fstatSync(fd).size;
     if (size > BNN_MAX_FILE_BYTES) throw tooBig(size);
+    // the header first: a large file that is no model (or not this one) is refused
+    // without reading all of it
+    const head = Buffer.alloc(Math.min(size, BNN_HEADER_BYTES));
+    const got0 = fs.readSync(fd, head, 0, head.length, 0);
+    checkHeader(head.subarray(0, got0), size, (msg) => {
+      throw new FormatError(file, msg);
+    });
     buf = Buffer.alloc(size);
     let got = 0;
     while (got < size) {
