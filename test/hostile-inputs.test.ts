@@ -14,7 +14,7 @@ import { importBmxnet } from '../host/import/bmxnet';
 import { checkOutputFile, readFileBounded } from '../host/core/files';
 import * as jpeg from 'jpeg-js';
 import { decodeImage, encodePng } from '../host/data/image';
-import { FormatError, ShapeError } from '../host/core/errors';
+import { BitweaveError, FormatError, ShapeError } from '../host/core/errors';
 import { readBnn, writeBnn } from '../host/format/bnn';
 import { ReferenceBackend } from '../host/backends/reference';
 import { convertBmxnet } from '../host/runtime/load';
@@ -550,6 +550,34 @@ fs.writeFileSync = function (p, data, ...rest) {
         assert.ok(Date.now() - t0 < 15000, `${opt.join(' ')} is refused before training`);
       }
       assert.ok(!fs.existsSync(path.dirname(out)));
+    });
+  });
+
+  describe('library API', () => {
+    it('Session.run refuses NaN / Inf inputs with a ShapeError naming the first bad index', async () => {
+      const s = await Session.create(convertBmxnet(mini.symbol));
+      const x = new Float32Array(3 * 784).fill(0.5);
+      x[1000] = NaN;
+      x[2000] = Infinity;
+      await assert.rejects(s.run(x), (e: Error) => e instanceof ShapeError && e.message === 'input[1000] (image 1) is NaN; inputs must be finite');
+      x[1000] = 0.5;
+      x[5] = -Infinity;
+      await assert.rejects(s.run(x), (e: Error) => e instanceof ShapeError && /^input\[5\] \(image 0\) is -Infinity/.test(e.message));
+      x[5] = 0.5;
+      x[2000] = 0.5;
+      assert.equal((await s.run(x)).count, 3);
+      await s.close();
+    });
+
+    it('run after close is a BitweaveError "session is closed" (reference backend included)', async () => {
+      const s = await Session.create(convertBmxnet(mini.symbol), { backend: 'reference' });
+      await s.close();
+      await s.close(); // twice is fine
+      await assert.rejects(s.run(new Float32Array(784)), (e: Error) => e instanceof BitweaveError && e.message === 'session is closed');
+      const ref = new ReferenceBackend();
+      await ref.load(convertBmxnet(mini.symbol));
+      await ref.dispose();
+      await assert.rejects(ref.runSegment(0, new Map([[0, new Float32Array(784)]]), 1), (e: Error) => e instanceof BitweaveError && /session is closed/.test(e.message));
     });
   });
 

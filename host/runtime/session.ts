@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { ShapeError, BitweaveError } from '../core/errors';
 import { CompiledModel, tensorLength } from '../compile/model';
 import { opInputs } from '../compile/partition';
-import { LIMITS, validateModel } from '../compile/validate';
+import { firstNonFinite, LIMITS, validateModel } from '../compile/validate';
 import { formatBytes } from '../core/text';
 import { Backend, LayerStat, TensorData } from './backend';
 import { BackendOptions, createBackend } from './backends';
@@ -83,6 +83,7 @@ export function planBatch(model: CompiledModel, requested: number, limitBytes: n
 export class Session {
   private images = 0;
   private batches = 0;
+  private closed = false;
   private seconds = 0;
   /** Last op index that reads each tensor, so intermediate batches can be dropped. */
   private readonly lastUse: Int32Array;
@@ -125,12 +126,16 @@ export class Session {
 
   /** Run N images (NCHW float32, N = input.length / (C*H*W)); returns logits. */
   async run(input: Float32Array, opts: { onBatch?: (done: number, total: number) => void } = {}): Promise<RunResult> {
+    if (this.closed) throw new BitweaveError('session is closed');
     const [C, H, W] = this.inputShape;
     const per = C * H * W;
     if (!(input instanceof Float32Array)) throw new ShapeError('input must be a Float32Array (N x C x H x W)');
     if (input.length === 0 || input.length % per !== 0) {
       throw new ShapeError(`input has ${input.length} values, not a whole number of ${C}x${H}x${W} images`);
     }
+    // as the CLI's readers do: a NaN would flow silently into every backend's logits
+    const bad = firstNonFinite(input);
+    if (bad >= 0) throw new ShapeError(`input[${bad}] (image ${Math.floor(bad / per)}) is ${input[bad]}; inputs must be finite`);
     const count = input.length / per;
     const classes = this.classes;
     const logits = new Float32Array(count * classes);
@@ -185,6 +190,8 @@ export class Session {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await this.backend.dispose();
   }
 }

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { CompiledModel, HostOp } from '../../compile/model';
 import { validateModel } from '../../compile/validate';
 import { opInputs } from '../../compile/partition';
+import { BitweaveError } from '../../core/errors';
 import { Backend, LayerStat, TensorData } from '../../runtime/backend';
 import { bconv } from './bconv';
 import { runHostOp } from './float-ops';
@@ -26,7 +27,7 @@ export class ReferenceBackend implements Backend {
 
   async runSegment(segment: number, tensors: Map<number, TensorData>, batch: number): Promise<Map<number, TensorData>> {
     const m = this.model;
-    if (!m) throw new Error('reference backend: runSegment before load');
+    if (!m) throw new BitweaveError('reference backend: session is closed (or no model was loaded)');
     const seg = m.segments[segment];
     const local = new Map(tensors);
     const keep = new Set(seg.outputs);
