@@ -656,6 +656,10 @@ fs.writeFileSync = function (p, data, ...rest) {
       assert.throws(() => readFileBounded(path.join(tmp, 'images.npy'), 100), /images\.npy: file is 9\.3 KiB \(9536 bytes\), more than the 100-byte limit$/);
     });
 
+    it('convert of a symbol in a missing directory is a user error (it was a raw ENOENT from scandir)', () => {
+      userError(bw(['convert', path.join(tmp, 'nowhere', 'x-symbol.json'), '-o', path.join(tmp, 'x.bnn')]), /model file not found: .*nowhere\/x-symbol\.json$/);
+    });
+
     it('node names with control characters are refused with an escaped quote', () => {
       const dir = path.join(tmp, 'ctl-name');
       const m = writeMiniBmxnet(dir);

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BitweaveError } from '../core/errors';
+import { ioReason } from '../core/files';
 import { compile } from '../compile/compile';
 import { CompiledModel } from '../compile/model';
 import { validateModel } from '../compile/validate';
@@ -24,8 +25,14 @@ export function findParamsFile(symbolFile: string): string {
   const dir = path.dirname(symbolFile);
   const prefix = path.basename(symbolFile).replace(/-symbol\.json$/, '').replace(/\.json$/, '');
   const re = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-(\\d+)\\.params$`);
-  const candidates = fs
-    .readdirSync(dir)
+  if (!fs.existsSync(symbolFile)) throw new BitweaveError(`model file not found: ${symbolFile}`);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch (e) {
+    throw new BitweaveError(`cannot look for ${prefix}-NNNN.params in ${dir}: ${ioReason(e)} (pass --params)`);
+  }
+  const candidates = names
     .map((f) => ({ f, m: re.exec(f) }))
     .filter((x) => x.m)
     .sort((a, b) => Number(b.m![1]) - Number(a.m![1]));
