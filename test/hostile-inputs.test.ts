@@ -241,6 +241,10 @@ fs.writeFileSync = function (p, data, ...rest) {
       // root writes anywhere: show it as an ordinary user (root can switch; others are one already)
       const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
       fs.chmodSync(tmp, 0o755);
+      if (process.getuid?.() === 0 && spawnSync(process.execPath, [BIN, '--version'], { ...asUser, timeout: 30000 }).status !== 0) {
+        console.log('      SKIPPED: user nobody cannot run bitweave from this checkout (permissions)');
+        this.skip();
+      }
       const r = spawnSync(process.execPath, [BIN, 'run', bnn, '-i', images, '-o', path.join(ro, 'logits.npy')], { encoding: 'utf8', timeout: 60000, ...asUser });
       fs.chmodSync(ro, 0o755);
       userError({ code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr }, /read-only\/logits\.npy: cannot write: permission denied \(EACCES\)/);
