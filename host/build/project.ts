@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { Board } from '../boards';
 import { encodeBnn } from '../format/bnn';
 import { BitweaveError } from '../core/errors';
+import { prepareOutputDir } from '../core/files';
 import { CompiledModel } from '../compile/model';
 import { arrayHeaderC } from '../array/header';
 import { ArrayParams, arrayGeometryProblem, DEFAULT_ARRAY } from '../array/params';
@@ -159,7 +160,8 @@ const MANIFEST = 'bitweave-build.json';
  * An existing directory is replaced only with `force` and only if bitweave wrote it.
  */
 export function writeProject(outDir: string, files: ProjectFiles, manifest: object, force: boolean): EmittedFile[] {
-  const dir = path.resolve(outDir);
+  // symbolic links followed; a file, device or pseudo file system refused; parents made without looping
+  const dir = prepareOutputDir(outDir);
   if (fs.existsSync(dir)) {
     const st = fs.statSync(dir);
     if (!st.isDirectory()) throw new BitweaveError(`output ${outDir} exists and is not a directory`);
@@ -168,12 +170,6 @@ export function writeProject(outDir: string, files: ProjectFiles, manifest: obje
       if (!entries.includes(MANIFEST)) throw new BitweaveError(`output ${outDir} is a non-empty directory bitweave did not write; choose another -o`);
       if (!force) throw new BitweaveError(`output ${outDir} holds an earlier build; pass --force to replace it`);
     }
-  }
-  const parent = path.dirname(dir);
-  try {
-    fs.mkdirSync(parent, { recursive: true });
-  } catch (e) {
-    throw new BitweaveError(`cannot create ${parent}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   const tmp = `${dir}.tmp-${process.pid}`;
   const emitted: EmittedFile[] = [];

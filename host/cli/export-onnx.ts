@@ -1,9 +1,9 @@
 /** `bitweave export-onnx <model> -o float.onnx`: the float network a binary model computes. */
-import * as fs from 'node:fs';
 import { Argv, CommandModule } from 'yargs';
-import { FormatError } from '../core/errors';
+import { checkOutputFile, writeFileAtomic } from '../core/files';
 import { exportOnnxModel, ONNX_OPSET } from '../export/onnx';
 import { loadNamedModel } from '../zoo/models';
+import { modelInputFiles } from '../runtime/load';
 import { parseShape } from './options';
 
 interface Args {
@@ -15,18 +15,6 @@ interface Args {
   seed?: number;
 }
 
-
-/** Write through a temp file so a failed export never leaves half a model behind. */
-function writeAtomic(file: string, bytes: Uint8Array): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    fs.writeFileSync(tmp, bytes);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw new FormatError(file, `cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-}
 
 export const exportOnnxCommand: CommandModule<object, Args> = {
   command: 'export-onnx <model>',
@@ -40,9 +28,11 @@ export const exportOnnxCommand: CommandModule<object, Args> = {
       .option('seed', { type: 'number', describe: 'weight seed of zoo models (default 1)' })
       .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }) as unknown as Argv<Args>,
   handler: async (a) => {
+    const outputOpts = { inputs: modelInputFiles(a.model, a.params) };
+    checkOutputFile(a.output, outputOpts); // before any work
     const model = await loadNamedModel(a.model, { params: a.params, inputShape: parseShape(a['input-shape']), seed: a.seed });
     const ex = exportOnnxModel(model);
-    writeAtomic(a.output, ex.bytes);
+    writeFileAtomic(a.output, ex.bytes, outputOpts);
     const summary = {
       output: a.output, bytes: ex.bytes.length, opset: ex.opset, input: ex.input, logits: ex.output,
       nodes: Object.values(ex.ops).reduce((s, n) => s + n, 0), ops: ex.ops, initializers: ex.initializers, parameters: ex.parameters,

@@ -6,18 +6,25 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import yargs, { Argv } from 'yargs';
 import { BitweaveError, isUserError } from '../core/errors';
+import { oneLineMessage, printable } from '../core/text';
 import { describeModel, ModelSummary } from '../compile/describe';
 import { writeBnn } from '../format/bnn';
 import { DATASET_NAMES, DatasetName, loadDataset, loadInputFile } from '../data/datasets';
 import { writeNpy } from '../data/npy';
 import { availableBackends } from '../backends';
-import { convertBmxnet, findParamsFile, loadModel } from '../runtime/load';
+import { convertBmxnet, findParamsFile, loadModel, modelInputFiles } from '../runtime/load';
+import { checkOutputFile } from '../core/files';
 import { Session } from '../runtime/session';
 import { LayerStat } from '../runtime/backend';
 import { benchCommands } from './bench';
 import { extraCommands } from './commands';
 import { progress } from './progress';
 import { parseShape } from './options';
+
+/** What the session changed on its own (a smaller batch, say): one line each on stderr. */
+function notes(lines: readonly string[]): void {
+  for (const l of lines) process.stderr.write(`bitweave: note: ${oneLineMessage(l)}\n`);
+}
 
 function out(json: boolean, obj: unknown, text: () => string): void {
   process.stdout.write(json ? JSON.stringify(obj) + '\n' : text() + '\n');
@@ -94,8 +101,10 @@ export function buildCli(argv: string[]): Argv {
       async (a) => {
         const symbol = a.symbol as string;
         const params = (a.params as string | undefined) ?? findParamsFile(symbol);
+        const outputOpts = { inputs: [symbol, params] };
+        checkOutputFile(a.output, outputOpts); // before any work
         const model = convertBmxnet(symbol, { params, inputShape: parseShape(a['input-shape']) });
-        writeBnn(a.output, model); // atomic: temp file + rename
+        writeBnn(a.output, model, outputOpts); // atomic: temp file + fsync + rename
         const s = describeModel(model);
         const bytes = fs.statSync(a.output).size;
         out(a.json, { output: a.output, bytes, ops: model.ops.length, segments: model.segments.length, packedWeightBytes: s.packedWeightBytes, floatWeightBytes: s.floatWeightBytes }, () =>
@@ -122,6 +131,8 @@ export function buildCli(argv: string[]): Argv {
           .option('top', { type: 'number', default: 3, describe: 'classes to show per image' })
           .option('output', { alias: 'o', type: 'string', describe: 'write logits to this .npy file' }),
       async (a) => {
+        const outputOpts = { inputs: [...modelInputFiles(a.model as string, a.params), a.input] };
+        if (a.output) checkOutputFile(a.output, outputOpts); // before any work
         const session = await Session.create(a.model as string, { backend: a.backend, batch: a.batch, threads: a.threads, params: a.params, inputShape: parseShape(a['input-shape']), backendOptions: { device: a.device, oneLaunch: a['one-launch'] } });
         const [C, H, W] = session.inputShape;
         const input = loadInputFile(a.input, { channels: C, height: H, width: W });
@@ -130,10 +141,11 @@ export function buildCli(argv: string[]): Argv {
         bar.stop();
         const st = session.stats();
         await session.close();
-        if (a.output) writeNpy(a.output, { dtype: 'float32', shape: [r.count, r.classes], data: r.logits });
+        notes(st.notes);
+        if (a.output) writeNpy(a.output, { dtype: 'float32', shape: [r.count, r.classes], data: r.logits }, outputOpts);
         const k = Math.max(1, Math.min(a.top, r.classes));
         const rows = Array.from({ length: r.count }, (_, i) => ({ image: i, top: topK(r.logits, i, r.classes, k) }));
-        out(a.json, { backend: session.backendName, images: r.count, classes: r.classes, predictions: rows, ...(a.output ? { output: a.output } : {}), seconds: st.seconds, layers: st.layers }, () =>
+        out(a.json, { backend: session.backendName, images: r.count, classes: r.classes, predictions: rows, ...(a.output ? { output: a.output } : {}), seconds: st.seconds, batch: st.batch, ...(st.notes.length ? { notes: st.notes } : {}), layers: st.layers }, () =>
           rows.map((row) => `image ${row.image}: ` + row.top.map((t) => `${t.class} (${(t.probability * 100).toFixed(1)}%)`).join(', ')).join('\n'));
       },
     )
@@ -164,6 +176,7 @@ export function buildCli(argv: string[]): Argv {
         }
         const st = session.stats();
         await session.close();
+        notes(st.notes);
         const result = {
           model: a.model,
           dataset: ds.name,
@@ -173,6 +186,8 @@ export function buildCli(argv: string[]): Argv {
           accuracy: correct / r.count,
           seconds: st.seconds,
           imagesPerSecond: st.imagesPerSecond,
+          batch: st.batch,
+          ...(st.notes.length ? { notes: st.notes } : {}),
           layers: st.layers,
           ...deviceCycles(st.layers, r.count),
         };
@@ -201,11 +216,13 @@ export async function main(argv: string[]): Promise<void> {
     await buildCli(argv).parseAsync();
   } catch (e) {
     if (isUserError(e)) {
-      process.stderr.write(`bitweave: error: ${e.message.trim().replace(/\s*\n\s*/g, ' ')}\n`);
+      process.stderr.write(`bitweave: error: ${oneLineMessage(e.message)}\n`);
       process.exitCode = 1;
     } else {
       const err = e as Error;
-      process.stderr.write(`bitweave: internal error: ${err?.stack ?? String(e)}\n`);
+      // a stack keeps its lines; anything else a hostile input may have put there is escaped
+      const text = String(err?.stack ?? e).split('\n').map((l) => printable(l, 2000)).join('\n');
+      process.stderr.write(`bitweave: internal error: ${text}\n`);
       process.exitCode = 2;
     }
   }

@@ -6,6 +6,7 @@
  */
 import { CommandModule } from 'yargs';
 import { Board, listBoards, loadBoard } from '../boards';
+import { MAX_BATCH } from '../array/limits';
 import { BitweaveError } from '../core/errors';
 import { CompiledModel } from '../compile/model';
 import { programCycles } from '../array/cycles';
@@ -79,7 +80,7 @@ export const projectCommand: CommandModule<object, Args> = {
       .option('input-shape', { type: 'string', describe: 'BMXNet input shape C,H,W (default 1,28,28)' })
       .option('json', { type: 'boolean', default: false, describe: 'one JSON row per board' }) as never,
   handler: async (a) => {
-    if (!Number.isInteger(a.batch) || a.batch < 1 || a.batch > 65536) throw new BitweaveError(`--batch must be an integer in 1..65536, got ${a.batch}`);
+    if (!Number.isInteger(a.batch) || a.batch < 1 || a.batch > MAX_BATCH) throw new BitweaveError(`--batch must be an integer in 1..${MAX_BATCH}, got ${a.batch}`);
     const boards = a.board ? [loadBoard(a.board)] : listBoards().filter((b) => b.kind === 'fpga');
     const model = await loadNamedModel(a.model, { params: a.params, inputShape: parseShape(a['input-shape']) });
     // the iCE40 flow builds a PE self-test: the whole array does not fit there (README)

@@ -12,7 +12,8 @@ import { availableBackends } from '../backends';
 import { ARCH_NAMES, getArch } from '../train/arch';
 import { renderCard } from '../train/card';
 import { agreement, BackendEval, evaluate } from '../train/evaluate';
-import { saveTrained } from '../train/save';
+import { bmxnetPaths, saveTrained } from '../train/save';
+import { checkOutputFile, writeFileAtomic } from '../core/files';
 import { LR_SCHEDULES, LrSchedule, train, TrainProgress } from '../train/trainer';
 
 /** Option defaults; the model card's command spells out every flag that differs. */
@@ -45,6 +46,30 @@ function progressPrinter(): { update(p: TrainProgress): void; done(): void } {
   };
 }
 
+/** Ranges of the numeric options, checked before anything is loaded or allocated. */
+const RANGES = {
+  epochs: { int: true, min: 1, max: 10000 },
+  seed: { int: true, min: 0, max: 2 ** 32 - 1 },
+  batch: { int: true, min: 2, max: 60000 }, // at most the training set
+  lr: { int: false, min: 0, max: 10 },
+  'lr-end': { int: false, min: 0, max: 10 },
+  limit: { int: true, min: 1, max: 1e9 }, // more than the dataset holds means all of it
+  'test-limit': { int: true, min: 1, max: 1e9 },
+  threads: { int: true, min: 1, max: 64 },
+} as const;
+
+function checkTrainNumbers(a: Record<string, unknown>): void {
+  for (const [k, r] of Object.entries(RANGES)) {
+    const v = a[k];
+    if (v === undefined) continue;
+    const okNumber = typeof v === 'number' && Number.isFinite(v) && (r.int ? Number.isInteger(v) && v >= r.min : v > r.min) && v <= r.max;
+    if (!okNumber) {
+      const what = r.int ? `an integer in ${r.min}..${r.max}` : `a number above ${r.min} and at most ${r.max}`;
+      throw new BitweaveError(`--${k} must be ${what}, got ${typeof v === 'number' ? v : JSON.stringify(v)}`);
+    }
+  }
+}
+
 export const trainCommand: CommandModule = {
   command: 'train',
   describe: 'train a binary network (mlp | cnn) on Fashion-MNIST and export .bnn + BMXNet files',
@@ -71,10 +96,10 @@ export const trainCommand: CommandModule = {
       'test-limit'?: number; threads?: number; bmxnet: boolean; card?: string; json: boolean;
     };
     if (!a.output.endsWith('.bnn')) throw new BitweaveError(`--output must name a .bnn file, got '${a.output}'`);
-    for (const k of ['limit', 'test-limit'] as const) {
-      const v = a[k];
-      if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new BitweaveError(`--${k} must be a positive integer, got ${v}`);
-    }
+    checkTrainNumbers(a);
+    // every output path is checked before hours of training, not after
+    const outputs = [a.output, ...(a.bmxnet ? Object.values(bmxnetPaths(a.output)) : []), ...(a.card ? [a.card] : [])];
+    for (const f of outputs) checkOutputFile(f, { mkdirs: true });
     const arch = getArch(a.arch);
     const epochs = a.epochs ?? arch.defaultEpochs;
     const loadBefore = os.loadavg();
@@ -114,10 +139,10 @@ export const trainCommand: CommandModule = {
         .map((k) => (a[k] !== DEFAULTS[k] ? ` --${k} ${a[k]}` : ''))
         .join('');
       const command = `bitweave train --arch ${arch.name} --dataset fashion-mnist --epochs ${epochs} --seed ${a.seed}${nonDefault} -o ${a.output}`;
-      fs.writeFileSync(a.card, renderCard({
+      writeFileAtomic(a.card, renderCard({
         name: saved.model.name, command, arch, epochs, seed: a.seed, batch: a.batch, result, model: saved.model, files, evals, failed, agreement: agree,
         machine: { cpus: os.cpus().length, loadBefore, loadAfter: os.loadavg(), cpuSeconds: (cpu.user + cpu.system) / 1e6, node: process.version },
-      }));
+      }), { mkdirs: true });
     }
     const summary = {
       arch: arch.name, epochs, seed: a.seed, batch: a.batch, threads: result.threads, simd: result.simd,

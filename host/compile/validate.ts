@@ -33,6 +33,12 @@ export const LIMITS = {
   /** Elements of one tensor for one image (Uint32 halves for bits tensors). */
   maxTensorElements: 1 << 28,
   maxOps: 1 << 16,
+  /**
+   * Bytes of one tensor for a whole batch (every element is 4 bytes). A session makes
+   * its batch smaller when batch × the largest tensor would exceed this; one image
+   * always fits (maxTensorElements × 4 bytes).
+   */
+  maxBatchTensorBytes: 2 ** 30,
 } as const;
 
 // ---- small helpers (also used by the .bnn decoder) --------------------------------
@@ -89,6 +95,14 @@ export function expectPositiveInt(fail: Fail, what: string, v: unknown, hi: numb
   return expectInt(fail, what, v, 1, hi);
 }
 
+/** Index of the first NaN or ±Infinity in `v`, or -1. */
+export function firstNonFinite(v: ArrayLike<number>): number {
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (x - x !== 0) return i; // NaN and ±Infinity, without a call per element
+  }
+  return -1;
+}
 
 // ---- the validator -----------------------------------------------------------------
 

@@ -17,6 +17,7 @@ import { PNG } from 'pngjs';
 import * as jpeg from 'jpeg-js';
 import { FormatError, ShapeError } from '../core/errors';
 import { readBounded } from './idx';
+import { jpegProblem, pngProblem } from './decode-errors';
 
 export interface DecodedImage {
   width: number;
@@ -47,11 +48,6 @@ export function isJpeg(b: Uint8Array): boolean {
   return b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
 }
 
-function oneLine(e: unknown): string {
-  const m = e instanceof Error ? e.message : String(e);
-  return m.replace(/\s+/g, ' ').trim();
-}
-
 function decodePng(bytes: Uint8Array, file: string): DecodedImage {
   // IHDR must be the first chunk: length(4) "IHDR" width(4) height(4) depth colorType ...
   if (bytes.length < 8 + 8 + 13) throw new FormatError(file, 'truncated PNG (no IHDR chunk)');
@@ -66,7 +62,7 @@ function decodePng(bytes: Uint8Array, file: string): DecodedImage {
   try {
     png = PNG.sync.read(b);
   } catch (e) {
-    throw new FormatError(file, `corrupt PNG (${oneLine(e)})`);
+    throw new FormatError(file, `corrupt PNG: ${pngProblem(e)}`);
   }
   if (png.width !== w || png.height !== h || png.data.length !== w * h * 4) {
     throw new FormatError(file, 'corrupt PNG: decoded size disagrees with its header');
@@ -98,7 +94,7 @@ function decodeJpeg(bytes: Uint8Array, file: string): DecodedImage {
       maxMemoryUsageInMB: MAX_JPEG_MEMORY_MB,
     });
   } catch (e) {
-    throw new FormatError(file, `corrupt or unsupported JPEG (${oneLine(e)})`);
+    throw new FormatError(file, `corrupt or unsupported JPEG: ${jpegProblem(e, bytes, { pixels: MAX_IMAGE_PIXELS, memoryMB: MAX_JPEG_MEMORY_MB })}`);
   }
   const { width, height, data } = img;
   if (!(width > 0 && height > 0) || data.length !== width * height * 3) {

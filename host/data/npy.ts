@@ -8,6 +8,8 @@
 import * as fs from 'node:fs';
 import { FormatError } from '../core/errors';
 import { readBounded } from './idx';
+import { checkOutputFile, OutputOptions, writeFileAtomic } from '../core/files';
+import { printable } from '../core/text';
 
 export type NpyDtype = 'float32' | 'float64' | 'uint8' | 'int32' | 'int64';
 
@@ -157,7 +159,7 @@ export function parseNpy(bytes: Uint8Array, file = '<npy>', opts: NpyReadOptions
 
   const keys = [...dict.keys()].sort().join(',');
   if (keys !== 'descr,fortran_order,shape') {
-    throw new FormatError(file, `bad npy header: keys are {${keys}}, expected {descr, fortran_order, shape}`);
+    throw new FormatError(file, `bad npy header: keys are {${printable(keys, 120)}}, expected {descr, fortran_order, shape}`);
   }
   const descr = dict.get('descr');
   const fortran = dict.get('fortran_order');
@@ -169,7 +171,7 @@ export function parseNpy(bytes: Uint8Array, file = '<npy>', opts: NpyReadOptions
   const type = DESCR[descr];
   if (!type) {
     const hint = descr.startsWith('>') ? ' (big-endian: convert with a.astype(a.dtype.newbyteorder("<")))' : '';
-    throw new FormatError(file, `unsupported npy dtype '${descr}'${hint}; supported: <f4, <f8, |u1, <i4, <i8`);
+    throw new FormatError(file, `unsupported npy dtype '${printable(descr, 40)}'${hint}; supported: <f4, <f8, |u1, <i4, <i8`);
   }
 
   let count = 1;
@@ -266,6 +268,8 @@ export function encodeNpy(arr: NpyWritable): Buffer {
   return buf;
 }
 
-export function writeNpy(path: string, arr: NpyWritable): void {
-  fs.writeFileSync(path, encodeNpy(arr));
+/** Write a .npy file atomically (see writeFileAtomic: checked path, temp file, fsync, rename). */
+export function writeNpy(path: string, arr: NpyWritable, opts: OutputOptions = {}): void {
+  checkOutputFile(path, opts);
+  writeFileAtomic(path, encodeNpy(arr), opts);
 }

@@ -13,6 +13,7 @@
 import * as fs from 'fs';
 import * as zlib from 'zlib';
 import { FormatError } from '../core/errors';
+import { checkOutputFile, ioReason, OutputOptions, writeFileAtomic } from '../core/files';
 import { BconvOp, CompiledModel, CompiledOp } from '../compile/model';
 import { describe, isIntIn, isObject, quote, validateModel } from '../compile/validate';
 
@@ -26,6 +27,8 @@ export const BNN_HEADER_BYTES = 64;
 export const BNN_ALIGN = 64;
 /** Largest .bnn file read or written. */
 export const BNN_MAX_FILE_BYTES = 2 ** 31;
+/** Bytes per read(2) call when loading a file. */
+const READ_CHUNK = 64 << 20;
 /** Largest JSON description (far above any real model; keeps the string under V8's limit). */
 export const BNN_MAX_JSON_BYTES = 256 * 2 ** 20;
 
@@ -158,27 +161,22 @@ function badMagic(b: Uint8Array): string {
 }
 
 /**
- * Check the header and both checksums and split a .bnn file into its JSON text and
- * blob region. Every problem is a FormatError naming `file`.
+ * Check what the first bytes (up to the whole 64-byte header) of a file of `n` bytes say:
+ * magic, version, header checksum, and that the sizes it declares fit `n` exactly.
  */
-export function unpackBnnContainer(input: Uint8Array, file: string): BnnContainer {
-  const fail = (msg: string): never => {
-    throw new FormatError(file, msg);
-  };
-  const buf = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
-  const n = buf.length;
-  if (n < BNN_MAGIC.length) {
-    if (n > 0 && BNN_MAGIC.subarray(0, n).every((v, i) => buf[i] === v)) fail(`truncated: the file has ${n} bytes, a .bnn header alone has ${BNN_HEADER_BYTES}`);
-    fail(n === 0 ? 'the file is empty' : badMagic(buf));
+function checkHeader(buf: Buffer, n: number, fail: (msg: string) => never) {
+  if (buf.length < BNN_MAGIC.length) {
+    if (buf.length > 0 && BNN_MAGIC.subarray(0, buf.length).every((v, i) => buf[i] === v)) fail(`truncated: the file has ${n} bytes, a .bnn header alone has ${BNN_HEADER_BYTES}`);
+    fail(buf.length === 0 ? 'the file is empty' : badMagic(buf));
   }
   if (!BNN_MAGIC.every((v, i) => buf[i] === v)) fail(badMagic(buf));
   // magic, major and minor keep their places in every format version
-  if (n < 16) fail(`truncated: the file has ${n} bytes, a .bnn header alone has ${BNN_HEADER_BYTES}`);
+  if (buf.length < 16) fail(`truncated: the file has ${n} bytes, a .bnn header alone has ${BNN_HEADER_BYTES}`);
   const major = buf.readUInt32LE(H_MAJOR);
   const minor = buf.readUInt32LE(H_MINOR);
   if (major > BNN_MAJOR) fail(`written by a newer bitweave: format ${major}.${minor}, this reads ${BNN_MAJOR}`);
   if (major !== BNN_MAJOR) fail(`unknown .bnn format version ${major}.${minor}, this reads ${BNN_MAJOR}`);
-  if (n < BNN_HEADER_BYTES) fail(`truncated: the file has ${n} bytes, a .bnn header alone has ${BNN_HEADER_BYTES}`);
+  if (buf.length < BNN_HEADER_BYTES) fail(`truncated: the file has ${n} bytes, a .bnn header alone has ${BNN_HEADER_BYTES}`);
   const headerCrc = crc32(buf.subarray(0, H_HEADER_CRC));
   if (headerCrc !== buf.readUInt32LE(H_HEADER_CRC)) {
     fail(`corrupt header: checksum ${hex(headerCrc)} does not match the stored ${hex(buf.readUInt32LE(H_HEADER_CRC))}`);
@@ -199,6 +197,20 @@ export function unpackBnnContainer(input: Uint8Array, file: string): BnnContaine
   const end = blobOffset + blobLength;
   if (end > size) fail(`truncated: the header declares ${end} bytes, the file has ${n}`);
   if (end < size) fail(`${size - end} unexpected bytes after the blob region (the header declares ${end} bytes, the file has ${n})`);
+  return { major, minor, jsonOffset, jsonLength, blobOffset };
+}
+
+/**
+ * Check the header and both checksums and split a .bnn file into its JSON text and
+ * blob region. Every problem is a FormatError naming `file`.
+ */
+export function unpackBnnContainer(input: Uint8Array, file: string): BnnContainer {
+  const fail = (msg: string): never => {
+    throw new FormatError(file, msg);
+  };
+  const buf = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  const n = buf.length;
+  const { major, minor, jsonOffset, jsonLength, blobOffset } = checkHeader(buf.subarray(0, BNN_HEADER_BYTES), n, fail);
   const dataCrc = crc32(buf.subarray(BNN_HEADER_BYTES));
   if (dataCrc !== buf.readUInt32LE(H_DATA_CRC)) {
     fail(`corrupt: checksum ${hex(dataCrc)} of the JSON and blobs does not match the stored ${hex(buf.readUInt32LE(H_DATA_CRC))}`);
@@ -454,18 +466,6 @@ export function decodeBnn(buf: Uint8Array, file: string): CompiledModel {
   return model;
 }
 
-function ioReason(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException | null)?.code;
-  switch (code) {
-    case 'ENOENT': return 'no such file';
-    case 'EACCES':
-    case 'EPERM': return 'permission denied';
-    case 'EISDIR': return 'is a directory';
-    case 'ENOSPC': return 'no space left on the device';
-    default: return oneLine(e instanceof Error ? e.message : String(e));
-  }
-}
-
 /** Read and validate a .bnn file; the size is checked before anything is read. */
 export function readBnn(file: string): CompiledModel {
   let st: fs.Stats;
@@ -490,10 +490,18 @@ export function readBnn(file: string): CompiledModel {
     // size again on the open file: it may have changed since the stat
     const size = fs.fstatSync(fd).size;
     if (size > BNN_MAX_FILE_BYTES) throw tooBig(size);
+    // the header first: a large file that is no model (or not this one) is refused
+    // without reading all of it
+    const head = Buffer.alloc(Math.min(size, BNN_HEADER_BYTES));
+    const got0 = fs.readSync(fd, head, 0, head.length, 0);
+    checkHeader(head.subarray(0, got0), size, (msg) => {
+      throw new FormatError(file, msg);
+    });
     buf = Buffer.alloc(size);
     let got = 0;
     while (got < size) {
-      const r = fs.readSync(fd, buf, got, size - got, got);
+      // in chunks: one read(2) of 2 GiB overflows Node's int32 length check
+      const r = fs.readSync(fd, buf, got, Math.min(size - got, READ_CHUNK), got);
       if (r === 0) break;
       got += r;
     }
@@ -507,19 +515,12 @@ export function readBnn(file: string): CompiledModel {
   return decodeBnn(buf, file);
 }
 
-/** Validate, encode and write a model; the file appears atomically (temp file + rename). */
-export function writeBnn(file: string, model: CompiledModel): void {
-  const buf = encodeBnn(model, file);
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    fs.writeFileSync(tmp, buf);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    try {
-      fs.unlinkSync(tmp);
-    } catch {
-      // the temp file may not exist
-    }
-    throw new FormatError(file, `cannot write: ${ioReason(e)}`);
-  }
+/**
+ * Validate, encode and write a model. The file appears atomically (temp file beside it,
+ * fsync, rename; see writeFileAtomic): special files, links to inputs and `opts.inputs`
+ * are refused, and a failure leaves any earlier file as it was.
+ */
+export function writeBnn(file: string, model: CompiledModel, opts: OutputOptions = {}): void {
+  checkOutputFile(file, opts); // before encoding: a bad path costs nothing
+  writeFileAtomic(file, encodeBnn(model, file), opts);
 }

@@ -27,6 +27,8 @@ import {
 import { inferShape, numel } from '../ir/shapes';
 import { NDARRAY_DEFAULT_MAX_BYTES, NDArrayEntry, readNDArrayList, toFloat32 } from './ndarray';
 import { readFileBounded } from '../core/files';
+import { hasControls, jsonNestedDeeperThan, jsonPreview, printable } from '../core/text';
+import { firstNonFinite } from '../compile/validate';
 
 export interface BmxnetImportOptions {
   /**
@@ -59,6 +61,8 @@ export const DEFAULT_INPUT_SHAPE: readonly number[] = [1, 28, 28];
 
 /** Upper bound on a symbol file; real ones are kilobytes. */
 const MAX_SYMBOL_BYTES = 64 << 20;
+/** Deepest JSON nesting accepted in a symbol file (real ones nest 5 levels). */
+const MAX_SYMBOL_DEPTH = 64;
 
 export const BMXNET_INPUT_NOTE =
   "BMXNet's MNIST example feeds grey levels as float32 uint8/255 in [0, 1] (no mean subtraction), NCHW 1x28x28.";
@@ -114,8 +118,10 @@ function parseSymbol(text: string, file: string): RawSymbol {
   try {
     root = JSON.parse(text);
   } catch (e) {
-    return fail(`not valid JSON: ${(e as Error).message}`);
+    return fail(`not valid JSON: ${printable((e as Error).message)}`);
   }
+  // before anything recursive (JSON.stringify in a message, say) sees the value
+  if (jsonNestedDeeperThan(root, MAX_SYMBOL_DEPTH)) fail(`JSON nested more than ${MAX_SYMBOL_DEPTH} levels deep (an MXNet symbol needs 5)`);
   if (!isObject(root) || !Array.isArray(root.nodes)) return fail('not an MXNet symbol: no "nodes" array');
   const rawNodes = root.nodes as unknown[];
   if (rawNodes.length === 0) fail('the symbol has no nodes');
@@ -123,7 +129,7 @@ function parseSymbol(text: string, file: string): RawSymbol {
   const entryRef = (x: unknown, what: string, limit: number): [number, number] => {
     // [node, output] or [node, output, version]; a node may only use earlier nodes.
     if (!Array.isArray(x) || x.length < 2 || x.length > 3 || !x.every((v) => Number.isSafeInteger(v) && v >= 0)) {
-      return fail(`${what}: expected [node, output(, version)], got ${JSON.stringify(x)}`);
+      return fail(`${what}: expected [node, output(, version)], got ${jsonPreview(x)}`);
     }
     if (x[0] >= limit) fail(`${what}: refers to node ${x[0]}, which is not before it (nodes must be in topological order)`);
     return [x[0], x[1]];
@@ -132,6 +138,11 @@ function parseSymbol(text: string, file: string): RawSymbol {
   const nodes = rawNodes.map((n, index): RawNode => {
     if (!isObject(n) || typeof n.op !== 'string' || typeof n.name !== 'string') {
       return fail(`node ${index}: expected an object with string "op" and "name"`);
+    }
+    // names and ops are quoted in every later message: keep them printable and short
+    for (const k of ['op', 'name'] as const) {
+      const v = n[k] as string;
+      if (v.length > 1024 || hasControls(v)) fail(`node ${index}: "${k}" '${printable(v, 60)}' is not a plain name (control characters, or over 1024 characters)`);
     }
     const where = `node ${index} '${n.name}'`;
     if (!Array.isArray(n.inputs)) fail(`${where}: "inputs" is not an array`);
@@ -146,7 +157,7 @@ function parseSymbol(text: string, file: string): RawSymbol {
       for (const [k, v] of Object.entries(a as Record<string, unknown>)) {
         if (typeof v === 'string') attrs.set(k, v);
         else if (typeof v === 'number' || typeof v === 'boolean') attrs.set(k, String(v));
-        else fail(`${where}: attribute ${k} has a non-scalar value ${JSON.stringify(v)}`);
+        else fail(`${where}: attribute ${printable(k, 60)} has a non-scalar value ${jsonPreview(v)}`);
       }
     }
     return { index, op: n.op, name: n.name, inputs, attrs };
@@ -192,11 +203,11 @@ class Attrs {
   }
 
   bad(key: string, msg: string): never {
-    throw new FormatError(this.file, `${this.who}: attribute ${key}=${this.node.attrs.get(key)} ${msg}`);
+    throw new FormatError(this.file, `${this.who}: attribute ${key}=${printable(this.node.attrs.get(key) ?? '', 80)} ${msg}`);
   }
 
   unsupported(key: string, allowed: string): never {
-    throw new UnsupportedError(`${this.who}: attribute ${key}=${this.node.attrs.get(key)} is not supported (${allowed})`);
+    throw new UnsupportedError(`${this.who}: attribute ${printable(key, 60)}=${printable(this.node.attrs.get(key) ?? '', 80)} is not supported (${allowed})`);
   }
 
   missing(key: string): never {
@@ -423,7 +434,11 @@ class Importer {
       const from = input ? ` with input [${input.join(', ')}]` : '';
       throw new FormatError(this.paramsFile, `parameter '${e.name}' has shape [${e.shape.join(', ')}], node '${n.name}' (${n.op})${from} needs [${shape.join(', ')}]`);
     }
-    return toFloat32(e);
+    const v = toFloat32(e);
+    // named here, in the file they come from, not later in whatever file is being written
+    const bad = firstNonFinite(v);
+    if (bad >= 0) throw new FormatError(this.paramsFile, `parameter '${e.name}' (${role} of node '${n.name}') holds ${v[bad]} at index ${bad}${e.dtype === 'float32' ? '' : ' as float32'}; parameters must be finite`);
+    return v;
   }
 
   /**
@@ -569,6 +584,8 @@ class Importer {
           mean: this.floatParam(n, 3, 'moving_mean', [c], true, shapes[0]),
           variance: this.floatParam(n, 4, 'moving_var', [c], true, shapes[0]),
         };
+        const low = node.variance.findIndex((v) => !(Math.fround(v + eps) > 0));
+        if (low >= 0) throw new FormatError(this.paramsFile, `moving_var of node '${n.name}' (BatchNorm) holds ${node.variance[low]} at index ${low}: with eps ${eps} the variance is not positive`);
         this.emit(node, shapes);
         break;
       }

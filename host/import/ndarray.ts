@@ -24,6 +24,7 @@
  */
 import { FormatError, ShapeError } from '../core/errors';
 import { readFileBounded } from '../core/files';
+import { printable } from '../core/text';
 
 export type DType = 'float32' | 'float64' | 'float16' | 'uint8' | 'int32' | 'int8' | 'int64';
 export type RecordVersion = 'legacy' | 'v1' | 'v2' | 'v3';
@@ -280,7 +281,7 @@ export function readNDArrayList(bytes: Uint8Array, file = '<buffer>'): NDArrayEn
     } catch {
       return c.fail(`name ${i} is not valid UTF-8`);
     }
-    if (seen.has(name)) c.fail(`duplicate name '${name}' (array ${i})`);
+    if (seen.has(name)) c.fail(`duplicate name '${printable(name, 80)}' (array ${i})`);
     seen.add(name);
     entries[i].name = name;
   }

@@ -1,8 +1,10 @@
+import { MAX_BATCH } from '../array/limits';
 import { performance } from 'node:perf_hooks';
 import { ShapeError, BitweaveError } from '../core/errors';
 import { CompiledModel, tensorLength } from '../compile/model';
 import { opInputs } from '../compile/partition';
-import { validateModel } from '../compile/validate';
+import { firstNonFinite, LIMITS, validateModel } from '../compile/validate';
+import { formatBytes } from '../core/text';
 import { Backend, LayerStat, TensorData } from './backend';
 import { BackendOptions, createBackend } from '../backends';
 import { loadModel, LoadOptions } from './load';
@@ -16,6 +18,11 @@ export interface SessionOptions extends LoadOptions {
   threads?: number;
   /** Further backend options (e.g. the opencl backend's device filter). */
   backendOptions?: BackendOptions;
+  /**
+   * Largest batch of one tensor, in bytes (default LIMITS.maxBatchTensorBytes, 1 GiB):
+   * a batch that would exceed it is made smaller (see SessionStats.notes).
+   */
+  maxBatchTensorBytes?: number;
 }
 
 export interface RunResult {
@@ -33,6 +40,39 @@ export interface SessionStats {
   imagesPerSecond: number;
   /** Per op, as the backend reports it. */
   layers: LayerStat[];
+  /** Images per batch the session runs (smaller than asked when a tensor would not fit). */
+  batch: number;
+  /** What the session changed and why (e.g. a smaller batch). */
+  notes: string[];
+}
+
+/**
+ * The batch to run: `requested`, or fewer images when batch × the largest tensor of the
+ * model would exceed `limitBytes` (checked before anything is allocated). A ShapeError
+ * naming the tensor when not even one image fits.
+ */
+export function planBatch(model: CompiledModel, requested: number, limitBytes: number): { batch: number; note?: string } {
+  let worst = model.input;
+  let bytes = 0;
+  model.tensors.forEach((t, i) => {
+    const b = tensorLength(t) * 4;
+    if (b > bytes) {
+      bytes = b;
+      worst = i;
+    }
+  });
+  const t = model.tensors[worst];
+  const writer = model.ops.findIndex((op) => op.out === worst);
+  const what = `tensor ${worst} (${writer < 0 ? 'the model input' : `output of op ${writer} '${model.opNames[writer]}'`}, ${t.kind} ${t.h}x${t.w}x${t.c})`;
+  const fit = Math.floor(limitBytes / bytes);
+  if (fit < 1) {
+    throw new ShapeError(`${what} needs ${formatBytes(bytes)} per image, more than the ${formatBytes(limitBytes)} one batch of a tensor may hold`);
+  }
+  if (fit >= requested) return { batch: requested };
+  return {
+    batch: fit,
+    note: `batch ${requested} reduced to ${fit}: ${what} needs ${formatBytes(bytes)} per image and one batch of a tensor may hold ${formatBytes(limitBytes)}`,
+  };
 }
 
 /**
@@ -44,27 +84,31 @@ export interface SessionStats {
 export class Session {
   private images = 0;
   private batches = 0;
+  private closed = false;
   private seconds = 0;
   /** Last op index that reads each tensor, so intermediate batches can be dropped. */
   private readonly lastUse: Int32Array;
 
-  private constructor(readonly model: CompiledModel, private readonly backend: Backend, readonly batchSize: number) {
+  private constructor(readonly model: CompiledModel, private readonly backend: Backend, readonly batchSize: number, private readonly notes: string[] = []) {
     this.lastUse = new Int32Array(model.tensors.length).fill(-1);
     model.ops.forEach((op, i) => opInputs(op).forEach((t) => (this.lastUse[t] = i)));
   }
 
   static async create(model: string | CompiledModel, opts: SessionOptions = {}): Promise<Session> {
     const batch = opts.batch ?? 64;
-    if (!Number.isInteger(batch) || batch < 1 || batch > 65536) throw new BitweaveError(`batch must be an integer in 1..65536, got ${batch}`);
+    if (!Number.isInteger(batch) || batch < 1 || batch > MAX_BATCH) throw new BitweaveError(`batch must be an integer in 1..${MAX_BATCH}, got ${batch}`);
     let m: CompiledModel;
     if (typeof model === 'string') m = await loadModel(model, opts);
     else {
       validateModel(model, model.name);
       m = model;
     }
+    const limit = opts.maxBatchTensorBytes ?? LIMITS.maxBatchTensorBytes;
+    if (!(Number.isSafeInteger(limit) && limit > 0)) throw new BitweaveError(`maxBatchTensorBytes must be a positive integer, got ${limit}`);
+    const plan = planBatch(m, batch, limit);
     const backend = await createBackend(opts.backend ?? 'reference', { ...opts.backendOptions, threads: opts.threads ?? opts.backendOptions?.threads });
     await backend.load(m);
-    return new Session(m, backend, batch);
+    return new Session(m, backend, plan.batch, plan.note ? [plan.note] : []);
   }
 
   /** Per-image input shape [C, H, W] (NCHW, as the source framework feeds it). */
@@ -83,12 +127,16 @@ export class Session {
 
   /** Run N images (NCHW float32, N = input.length / (C*H*W)); returns logits. */
   async run(input: Float32Array, opts: { onBatch?: (done: number, total: number) => void } = {}): Promise<RunResult> {
+    if (this.closed) throw new BitweaveError('session is closed');
     const [C, H, W] = this.inputShape;
     const per = C * H * W;
     if (!(input instanceof Float32Array)) throw new ShapeError('input must be a Float32Array (N x C x H x W)');
     if (input.length === 0 || input.length % per !== 0) {
       throw new ShapeError(`input has ${input.length} values, not a whole number of ${C}x${H}x${W} images`);
     }
+    // as the CLI's readers do: a NaN would flow silently into every backend's logits
+    const bad = firstNonFinite(input);
+    if (bad >= 0) throw new ShapeError(`input[${bad}] (image ${Math.floor(bad / per)}) is ${input[bad]}; inputs must be finite`);
     const count = input.length / per;
     const classes = this.classes;
     const logits = new Float32Array(count * classes);
@@ -137,10 +185,14 @@ export class Session {
       seconds: this.seconds,
       imagesPerSecond: this.seconds > 0 ? this.images / this.seconds : 0,
       layers: this.backend.layerStats(),
+      batch: this.batchSize,
+      notes: [...this.notes],
     };
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await this.backend.dispose();
   }
 }

@@ -2,11 +2,11 @@
  * Writing a trained network: the compiled .bnn (from the IR export.ts builds) and the
  * BMXNet symbol + params pair beside it.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { compile } from '../compile/compile';
 import { CompiledModel } from '../compile/model';
 import { writeBnn } from '../format/bnn';
+import { writeFileAtomic } from '../core/files';
 import { toBmxnet, toIR } from './export';
 import { TrainedParams } from './net';
 
@@ -33,12 +33,12 @@ export function bmxnetPaths(bnnPath: string): { symbol: string; params: string }
 export function saveTrained(t: TrainedParams, bnnPath: string, opts: { bmxnet: boolean }): SavedModel {
   const name = modelName(bnnPath);
   const model = compile(toIR(t, name));
-  fs.mkdirSync(path.dirname(path.resolve(bnnPath)), { recursive: true });
-  writeBnn(bnnPath, model);
+  // atomic writes that create missing directories (never looping, never on /proc)
+  writeBnn(bnnPath, model, { mkdirs: true });
   if (!opts.bmxnet) return { model, bnn: bnnPath };
   const files = bmxnetPaths(bnnPath);
   const mx = toBmxnet(t);
-  fs.writeFileSync(files.symbol, mx.symbol);
-  fs.writeFileSync(files.params, mx.params);
+  writeFileAtomic(files.symbol, mx.symbol, { mkdirs: true });
+  writeFileAtomic(files.params, mx.params, { mkdirs: true });
   return { model, bnn: bnnPath, ...files };
 }

@@ -9,6 +9,7 @@
  */
 import * as os from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { MAX_BATCH } from '../../array/limits';
 import { BitweaveError, ShapeError } from '../../core/errors';
 import { CompiledModel, CompiledOp, PoolOp, TensorInfo, tensorLength } from '../../compile/model';
 import { validateModel } from '../../compile/validate';
@@ -37,8 +38,6 @@ interface Chain {
   /** The prepared native chain (set at load). */
   handle: Handle | null;
 }
-/** Same bound as Session: a batch larger than this is a caller bug. */
-const MAX_BATCH = 65536;
 
 type Kind = TensorInfo['kind'];
 

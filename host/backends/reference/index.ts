@@ -1,5 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { CompiledModel, HostOp } from '../../compile/model';
+import { validateModel } from '../../compile/validate';
+import { opInputs } from '../../compile/partition';
+import { BitweaveError } from '../../core/errors';
 import { Backend, LayerStat, TensorData } from '../../runtime/backend';
 import { bconv } from './bconv';
 import { runHostOp } from './float-ops';
@@ -10,17 +13,24 @@ export class ReferenceBackend implements Backend {
   readonly name = 'reference';
   private model: CompiledModel | null = null;
   private readonly stats = new LayerStats();
+  /** Per tensor, the last op that reads it (-1: none), so a segment drops what it is done with. */
+  private lastRead = new Int32Array(0);
 
   async load(model: CompiledModel): Promise<void> {
+    // however the model was made, nothing runs that validateModel did not pass
+    validateModel(model, typeof model?.name === 'string' ? model.name : 'compiled model');
     this.model = model;
+    this.lastRead = new Int32Array(model.tensors.length).fill(-1);
+    model.ops.forEach((op, i) => opInputs(op).forEach((t) => (this.lastRead[t] = i)));
     this.stats.clear();
   }
 
   async runSegment(segment: number, tensors: Map<number, TensorData>, batch: number): Promise<Map<number, TensorData>> {
     const m = this.model;
-    if (!m) throw new Error('reference backend: runSegment before load');
+    if (!m) throw new BitweaveError('reference backend: session is closed (or no model was loaded)');
     const seg = m.segments[segment];
     const local = new Map(tensors);
+    const keep = new Set(seg.outputs);
     for (let i = seg.start; i < seg.end; i++) {
       const op = m.ops[i];
       const t0 = performance.now();
@@ -32,6 +42,9 @@ export class ReferenceBackend implements Backend {
         local.set(op.out, runHostOp(op as HostOp, m, local, batch));
       }
       this.record(i, seg.kind, performance.now() - t0);
+      // an intermediate tensor goes as soon as its last reader ran: memory stays bounded
+      // however many ops a segment holds
+      for (const t of opInputs(op)) if (this.lastRead[t] === i && !keep.has(t)) local.delete(t);
     }
     const out = new Map<number, TensorData>();
     for (const t of seg.outputs) out.set(t, local.get(t)!);
