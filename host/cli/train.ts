@@ -14,6 +14,7 @@ import { renderCard } from '../train/card';
 import { agreement, BackendEval, evaluate } from '../train/evaluate';
 import { saveTrained } from '../train/save';
 import { LR_SCHEDULES, LrSchedule, train, TrainProgress } from '../train/trainer';
+import { intOption, numberOption, stringOption } from './options';
 
 /** Option defaults; the model card's command spells out every flag that differs. */
 const DEFAULTS = { batch: 100, lr: 2e-3, 'lr-end': 2e-5, 'lr-schedule': 'exp', limit: undefined, 'test-limit': undefined } as const;
@@ -52,18 +53,18 @@ export const trainCommand: CommandModule = {
     y
       .option('arch', { type: 'string', demandOption: true, choices: ARCH_NAMES as string[], describe: 'architecture' })
       .option('dataset', { type: 'string', demandOption: true, choices: ['fashion-mnist'], describe: 'training data' })
-      .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'output .bnn file (BMXNet files go beside it)' })
-      .option('epochs', { type: 'number', describe: 'passes over the training set (default per arch)' })
-      .option('seed', { type: 'number', default: 1, describe: 'seed for initial weights and shuffling' })
-      .option('batch', { type: 'number', default: DEFAULTS.batch, describe: 'images per step' })
-      .option('lr', { type: 'number', default: DEFAULTS.lr, describe: 'Adam learning rate at the start' })
-      .option('lr-end', { type: 'number', default: DEFAULTS['lr-end'], describe: 'learning rate at the last step' })
+      .option(...stringOption('output', 'output .bnn file (BMXNet files go beside it)', { alias: 'o', demandOption: true }))
+      .option(...intOption('epochs', 'passes over the training set (default per arch)', 1, 100000))
+      .option(...intOption('seed', 'seed for initial weights and shuffling', 0, 0xffffffff, { default: 1 }))
+      .option(...intOption('batch', 'images per step', 1, 65536, { default: DEFAULTS.batch }))
+      .option(...numberOption('lr', 'Adam learning rate at the start', { min: 0, max: 1e3, minExclusive: true }, { default: DEFAULTS.lr }))
+      .option(...numberOption('lr-end', 'learning rate at the last step', { min: 0, max: 1e3, minExclusive: true }, { default: DEFAULTS['lr-end'] }))
       .option('lr-schedule', { type: 'string', default: DEFAULTS['lr-schedule'], choices: LR_SCHEDULES as string[], describe: 'how the learning rate falls: exponentially or on a half cosine' })
-      .option('limit', { type: 'number', describe: 'train on the first N training images only' })
-      .option('test-limit', { type: 'number', describe: 'evaluate on the first N test images only' })
-      .option('threads', { type: 'number', describe: 'TensorFlow.js wasm threads (default: all cores, at most 4)' })
+      .option(...intOption('limit', 'train on the first N training images only', 1, Number.MAX_SAFE_INTEGER))
+      .option(...intOption('test-limit', 'evaluate on the first N test images only', 1, Number.MAX_SAFE_INTEGER))
+      .option(...intOption('threads', 'TensorFlow.js wasm threads (default: all cores, at most 4)', 1, 1024))
       .option('bmxnet', { type: 'boolean', default: true, describe: 'also write <name>-symbol.json and <name>-0000.params' })
-      .option('card', { type: 'string', describe: 'write a model card (markdown) after evaluating on every backend' })
+      .option(...stringOption('card', 'write a model card (markdown) after evaluating on every backend'))
       .option('json', { type: 'boolean', default: false, describe: 'machine-readable summary on stdout' }),
   handler: async (raw) => {
     const a = raw as unknown as {
