@@ -397,6 +397,34 @@ describe('preprocessing', () => {
     });
   });
 
+  describe('make setup fetches the test photos', () => {
+    /** setup.sh with stubs: all packages installed, `id -u` = uid, apt-get always failing; photos into an empty folder. */
+    function setupWith(uid: number): { code: number; stderr: string; dir: string } {
+      const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'bitweave-setup-bin-'));
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bitweave-setup-photos-'));
+      fs.writeFileSync(path.join(bin, 'id'), `#!/bin/sh\necho ${uid}\n`, { mode: 0o755 });
+      fs.writeFileSync(path.join(bin, 'dpkg-query'), '#!/bin/sh\necho "install ok installed"\n', { mode: 0o755 });
+      fs.writeFileSync(path.join(bin, 'apt-get'), '#!/bin/sh\nexit 100\n', { mode: 0o755 });
+      const r = spawnSync('bash', [path.join(ROOT, 'scripts/setup.sh')], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, BITWEAVE_PHOTOS: dir } });
+      fs.rmSync(bin, { recursive: true, force: true });
+      return { code: r.status ?? -1, stderr: r.stderr, dir };
+    }
+
+    it('as a non-root user: prints the exact command and succeeds; as root when the download fails: says so and succeeds', () => {
+      for (const uid of [1000, 0]) {
+        const r = setupWith(uid);
+        try {
+          assert.equal(r.code, 0, r.stderr);
+          assert.deepEqual(fs.readdirSync(r.dir), []);
+          if (uid) assert.match(r.stderr, /test photos missing .*\n {2}mkdir -p \S+ && cd \S+ && apt-get download python3-skimage && dpkg-deb --fsys-tarfile python3-skimage_\*\.deb \| tar -x --strip-components=7 \.\/usr\/lib\/python3\/dist-packages\/skimage\/data\/chelsea\.png \.\/usr\/lib\/python3\/dist-packages\/skimage\/data\/coffee\.png && rm python3-skimage_\*\.deb/);
+          else assert.match(r.stderr, /could not fetch the test photos .* the tests that use them will skip/);
+        } finally {
+          fs.rmSync(r.dir, { recursive: true, force: true });
+        }
+      }
+    });
+  });
+
   describe('BMXNet\'s ImageNet ResNet-18 on two real photos', function () {
     this.timeout(600000);
     let dir = '';
