@@ -151,6 +151,10 @@ describe('CLI options', function () {
       const e = bw('eval', 'bmxnet-mnist', '--dataset', 'mnist', '--limit', '20', '--json');
       assert.equal(e.code, 0, e.stderr);
       assert.equal(JSON.parse(e.stdout).images, 20);
+      // eval feeds the dataset's bytes through the model's preprocessing: stated defaults change nothing
+      const d = bw('eval', 'bmxnet-mnist', '--dataset', 'mnist', '--limit', '20', '--json', '--mean', '0', '--std', '1', '--scale', '1');
+      assert.equal(d.code, 0, d.stderr);
+      assert.equal(JSON.parse(d.stdout).correct, JSON.parse(e.stdout).correct);
     });
 
     it('a model that is not there names the three kinds of model spec', () => {
