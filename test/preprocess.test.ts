@@ -161,6 +161,10 @@ describe('preprocessing', () => {
       const want: number[] = [];
       for (let y = 1; y < 5; y++) for (let x = 2; x < 7; x++) want.push(y * w + x); // x0 = floor(5/2), y0 = 1
       assert.deepEqual([...out], want);
+      // one column more than the crop: x0 = floor(1/2) = 0, the last column is cut
+      const narrow: DecodedImage = { width: 7, height: 6, channels: 1, data: Uint8Array.from({ length: 42 }, (_, i) => i) };
+      const six = imageToInput(narrow, { channels: 1, height: 6, width: 6 }, p);
+      assert.deepEqual([...six], Array.from({ length: 36 }, (_, i) => Math.floor(i / 6) * 7 + (i % 6)));
     });
 
     it('a bilinear window is exactly that window of the full resize', () => {

@@ -296,7 +296,8 @@ export function imageToInput(img: DecodedImage, shape: InputShape, pp?: Preproce
     if (r.width < width || r.height < height) throw new ShapeError(`resize to shorter side ${n} gives ${r.width}x${r.height}, smaller than the ${width}x${height} crop`);
     const win = { ...r, x0: Math.floor((r.width - width) / 2), y0: Math.floor((r.height - height) / 2), cropWidth: width, cropHeight: height };
     const mode = Math.min(img.width, img.height) > 2 * n ? 'area' : 'bilinear';
-    sized = win.x0 === 0 && win.y0 === 0 && r.width === img.width && r.height === img.height
+    // nothing to resample or crop: the image already is the input's size
+    sized = r.width === width && r.height === height && r.width === img.width && r.height === img.height
       ? conv
       : resizeWindow(conv, img.width, img.height, channels, win, mode);
   }
