@@ -157,6 +157,23 @@ describe('CLI options', function () {
       assert.equal(JSON.parse(d.stdout).correct, JSON.parse(e.stdout).correct);
     });
 
+    it('convert goes through the same loader: zoo names convert, a .bnn refuses new preprocessing, the params file is given once', function () {
+      const out = path.join(tmp, 'zoo.bnn');
+      const r = bw('convert', 'resnet18-cifar', '-o', out, '--mean', '0.5', '--json');
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(JSON.parse(r.stdout).inputShape, [3, 32, 32]);
+      assert.deepEqual(JSON.parse(bw('inspect', out, '--json').stdout).preprocess.mean, [0.5, 0.5, 0.5]);
+      assertUserError(bw('convert', out, '-o', path.join(tmp, 'again.bnn'), '--std', '2'), /the preprocessing options do not apply to .*zoo\.bnn/);
+      const { symbol, params } = bmxnetMnist(64);
+      if (!fs.existsSync(symbol)) {
+        console.log(`      SKIPPED (params part): ${symbol} not found (set BITWEAVE_SHARED_MODELS)`);
+        return;
+      }
+      assertUserError(bw('convert', symbol, params, '--params', params, '-o', path.join(tmp, 'm.bnn')), /the params file is given twice \(as an argument and as --params\)/);
+      assert.equal(bw('convert', symbol, '--params', params, '-o', path.join(tmp, 'm.bnn')).code, 0);
+      assert.equal(bw('convert', symbol, params, '-o', path.join(tmp, 'm.bnn')).code, 0);
+    });
+
     it('a model that is not there names the three kinds of model spec', () => {
       assertUserError(bw('run', 'resnet-18', '-i', digits), /model file not found: resnet-18 \(a model is a \.bnn file, a BMXNet <prefix>-symbol\.json or a zoo name: resnet18-cifar\[-aK\], bmxnet-mnist\)/);
     });

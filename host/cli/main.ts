@@ -13,7 +13,7 @@ import { DATASET_NAMES, DatasetName, loadDataset, loadInputFile } from '../data/
 import { writeNpy } from '../data/npy';
 import { describePreprocess, normalizeBytes, unitToBytes } from '../data/preprocess';
 import { availableBackends } from '../runtime/backends';
-import { convertBmxnet, findParamsFile, loadModel } from '../runtime/load';
+import { loadModel } from '../runtime/load';
 import { Session } from '../runtime/session';
 import { LayerStat } from '../runtime/backend';
 import { benchCommands } from './bench';
@@ -96,23 +96,24 @@ export function buildCli(argv: string[]): Argv {
     .middleware((a) => rejectRepeated(a), true)
     .usage('$0 <command> [options]')
     .command(
-      'convert <symbol> [params]',
-      'import a BMXNet model (symbol JSON + params) and compile it to a .bnn file',
+      'convert <symbol> [params-file]',
+      'import a BMXNet model (symbol JSON + params; or a zoo model) and compile it to a .bnn file, with its preprocessing and labels',
       (y) =>
         modelOptions(y)
-          .positional('symbol', { type: 'string', demandOption: true, describe: 'BMXNet <prefix>-symbol.json' })
-          .positional('params', { type: 'string', describe: 'BMXNet <prefix>-NNNN.params' })
+          .positional('symbol', { type: 'string', demandOption: true, describe: 'BMXNet <prefix>-symbol.json (or a zoo name)' })
+          .positional('params-file', { type: 'string', describe: 'BMXNet <prefix>-NNNN.params, or --params (default: the highest epoch beside the symbol)' })
           .option(...stringOption('output', 'output .bnn file', { alias: 'o', demandOption: true }))
           .option('json', { type: 'boolean', default: false }),
       async (a) => {
         const symbol = a.symbol as string;
         const output = a.output as string;
         const json = a.json as boolean;
-        // the positional [params] and --params are one option: giving both is "given twice"
         const opts = modelLoadOptions(a);
-        const params = opts.params ?? findParamsFile(symbol);
+        if (a['params-file'] !== undefined && opts.params !== undefined) throw new BitweaveError('the params file is given twice (as an argument and as --params); give it once');
+        const paramsFile = a['params-file'] as string | undefined;
+        if (paramsFile === '') throw new BitweaveError('the params file name is empty');
         const notes: string[] = [];
-        const model = convertBmxnet(symbol, { ...opts, params, onNote: (n) => notes.push(n) });
+        const model = await loadModel(symbol, { ...opts, params: opts.params ?? paramsFile, onNote: (n) => notes.push(n) });
         writeBnn(output, model); // atomic: temp file + rename
         if (!json) notes.forEach(note);
         const s = describeModel(model);
