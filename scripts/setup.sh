@@ -37,3 +37,31 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   echo "bitweave setup: npm ci"
   npm ci --no-audit --no-fund
 fi
+
+# Two CC0 photos for the preprocessing tests (skimage's chelsea.png, a cat, and coffee.png,
+# a cup of espresso) from the Debian package python3-skimage, into .cache/photos/
+# (git-ignored; never committed; BITWEAVE_PHOTOS names another folder, for tests too). Checked by SHA-256; skipped when already there. Failure
+# here never fails the setup: the tests that need the photos skip with a message.
+PHOTOS_DIR=${BITWEAVE_PHOTOS:-.cache/photos}
+SKIMAGE_DATA=./usr/lib/python3/dist-packages/skimage/data
+PHOTO_SUMS="596aa1e7cb875eb79f437e310381d26b338a81c2da23439704a73c4651e8c4bb  chelsea.png
+cc02f8ca188b167c775a7101b5d767d1e71792cf762c33d6fa15a4599b5a8de7  coffee.png"
+photos_ok() { [ -d "$PHOTOS_DIR" ] && (cd "$PHOTOS_DIR" && echo "$PHOTO_SUMS" | sha256sum --check --status -) 2>/dev/null; }
+if ! photos_ok; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "bitweave setup: test photos missing in $PHOTOS_DIR (the tests that use them will skip); to fetch them run:" >&2
+    echo "  mkdir -p $PHOTOS_DIR && cd $PHOTOS_DIR && apt-get download python3-skimage && dpkg-deb --fsys-tarfile python3-skimage_*.deb | tar -x --strip-components=7 $SKIMAGE_DATA/chelsea.png $SKIMAGE_DATA/coffee.png && rm python3-skimage_*.deb" >&2
+  else
+    echo "bitweave setup: fetching the test photos (python3-skimage .deb) into $PHOTOS_DIR"
+    tmp=$(mktemp -d)
+    if (cd "$tmp" && { apt-get download -qq python3-skimage 2>/dev/null || { apt-get update -qq && apt-get download -qq python3-skimage; }; }) &&
+       dpkg-deb --fsys-tarfile "$tmp"/python3-skimage_*.deb | tar -x -C "$tmp" "$SKIMAGE_DATA/chelsea.png" "$SKIMAGE_DATA/coffee.png" &&
+       (cd "$tmp/$SKIMAGE_DATA" && echo "$PHOTO_SUMS" | sha256sum --check --status -); then
+      mkdir -p "$PHOTOS_DIR"
+      cp "$tmp/$SKIMAGE_DATA/chelsea.png" "$tmp/$SKIMAGE_DATA/coffee.png" "$PHOTOS_DIR/"
+    else
+      echo "bitweave setup: could not fetch the test photos (download failed or SHA-256 mismatch); the tests that use them will skip" >&2
+    fi
+    rm -rf "$tmp"
+  fi
+fi

@@ -229,11 +229,17 @@ describe('BMXNet importer', () => {
       assert.deepEqual(g.source, { format: 'bmxnet', files: ['m-symbol.json', 'm-0001.params'] });
     });
 
-    it('uses the MNIST input shape by default and documents it', () => {
+    it('infers the input shape the parameters fix, takes a given one and documents it', () => {
       const m = buildModel();
-      // The default [1, 28, 28] does not fit this 2-channel model; the message says so.
-      expectError(() => load(m), FormatError, /'arg:conv0_weight' has shape \[32, 2, 3, 3\], node 'conv0' \(Convolution\) with input \[1, 28, 28\] needs \[32, 1, 3, 3\]/);
+      // No default: 2 channels from conv0's weight, 7x7 the smallest square size whose map
+      // fits qfc's 64 inputs (8x8 fits too: said in the note).
+      const inferred = load(m);
+      assert.deepEqual(inferred.nodes[0].shape, [2, 7, 7]);
+      assert.match(inferred.inputShapeNote!, /2 channels from the first layer 'conv0' \(Convolution\), 7x7 the smallest square size .* 64 inputs of 'qfc' \(QFullyConnected\), sizes 7\.\.8 fit/);
+      // a wrong given shape is reported as the input shape's fault
+      expectError(() => load(m, { inputShape: [1, 28, 28] }), ShapeError, /^input shape \[1, 28, 28\] \(given\) has 1 channel, but the first layer 'conv0' \(Convolution\) takes 2 \(parameter 'arg:conv0_weight' has shape \[32, 2, 3, 3\]\)/);
       const g = load(m, { inputShape: [2, 7, 7] });
+      assert.equal(g.inputShapeNote, undefined);
       assert.deepEqual(g.nodes[0].shape, [2, 7, 7]);
       assert.match(g.inputNote!, /uint8\/255/);
       assert.match(g.inputNote!, /\[2, 7, 7\] \(given\)/);

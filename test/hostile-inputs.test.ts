@@ -411,15 +411,15 @@ fs.writeFileSync = function (p, data, ...rest) {
     it('pad >= kernel is refused on every backend (it ran on the reference only)', () => {
       const m = writeMiniBmxnet(path.join(tmp, 'pad'), { conv0: { pad: '(3, 3)' }, globalPool: true });
       for (const backend of ['reference', 'native']) {
-        userError(bw(['run', m.symbol, '-i', images, '--backend', backend]), /pad\/m-symbol\.json: op 0 \(conv2d "conv0"\): ph must be an integer in 0\.\.2 \(pad < kernel\)/);
+        userError(bw(['run', m.symbol, '-i', images, '--input-shape', '1,28,28', '--backend', backend]), /pad\/m-symbol\.json: op 0 \(conv2d "conv0"\): ph must be an integer in 0\.\.2 \(pad < kernel\)/);
       }
-      userError(bw(['inspect', m.symbol]), /pad < kernel/);
+      userError(bw(['inspect', m.symbol, '--input-shape', '1,28,28']), /pad < kernel/);
     });
 
     it('an input shape beyond the tensor limit is refused at load (it ran to 6-10 GB on the reference)', () => {
       const m = writeMiniBmxnet(path.join(tmp, 'huge-input'), { globalPool: true });
       // the model itself is fine at 28x28
-      ok(bw(['run', m.symbol, '-i', images]));
+      ok(bw(['run', m.symbol, '-i', images, '--input-shape', '1,28,28']));
       const t0 = Date.now();
       userError(bw(['run', m.symbol, '-i', images, '--input-shape', '1,16384,16384']), /huge-input\/m-symbol\.json: tensor 1: f32 16382x16382x4 holds \d+ elements per image, the limit is 268435456/);
       assert.ok(Date.now() - t0 < 30000);
@@ -536,16 +536,16 @@ fs.writeFileSync = function (p, data, ...rest) {
     it('out-of-range numbers are one-line errors before any work, and nothing is written', () => {
       const out = path.join(tmp, 'train-opts', 'x.bnn');
       const cases: [string[], RegExp][] = [
-        [['--batch', '1e9'], /--batch must be an integer in 2\.\.60000, got 1000000000/],
-        [['--batch', '1'], /--batch must be an integer in 2\.\.60000, got 1$/],
-        [['--epochs', '0'], /--epochs must be an integer in 1\.\.10000, got 0/],
+        [['--batch', '1e9'], /--batch must be an integer in 2\.\.60000, got '1e9'/],
+        [['--batch', '1'], /--batch must be an integer in 2\.\.60000, got '1'$/],
+        [['--epochs', '0'], /--epochs must be an integer in 1\.\.10000, got '0'/],
         [['--epochs', '2.5'], /--epochs must be an integer/],
-        [['--seed', '-1'], /--seed must be an integer in 0\.\.4294967295, got -1/],
-        [['--lr', '0'], /--lr must be a number above 0 and at most 10, got 0/],
-        [['--lr-end', 'NaN'], /--lr-end must be a number above 0 and at most 10, got NaN/],
-        [['--lr', '1e400'], /--lr must be .*, got Infinity/],
-        [['--threads', '1000'], /--threads must be an integer in 1\.\.64, got 1000/],
-        [['--limit', '0.5'], /--limit must be an integer in 1\.\.1000000000, got 0\.5/],
+        [['--seed', '-1'], /--seed must be an integer in 0\.\.4294967295, got '-1'/],
+        [['--lr', '0'], /--lr must be a number in \(0, 10\], got '0'/],
+        [['--lr-end', 'NaN'], /--lr-end must be a number in \(0, 10\], got 'NaN'/],
+        [['--lr', '1e400'], /--lr must be .*, got '1e400'/],
+        [['--threads', '1000'], /--threads must be an integer in 1\.\.64, got '1000'/],
+        [['--limit', '0.5'], /--limit must be an integer in 1\.\.1000000000, got '0\.5'/],
         [['--test-limit', '-3'], /--test-limit must be an integer/],
       ];
       for (const [opt, re] of cases) {
@@ -661,7 +661,7 @@ fs.writeFileSync = function (p, data, ...rest) {
     });
 
     it('convert of a symbol in a missing directory is a user error (it was a raw ENOENT from scandir)', () => {
-      userError(bw(['convert', path.join(tmp, 'nowhere', 'x-symbol.json'), '-o', path.join(tmp, 'x.bnn')]), /model file not found: .*nowhere\/x-symbol\.json$/);
+      userError(bw(['convert', path.join(tmp, 'nowhere', 'x-symbol.json'), '-o', path.join(tmp, 'x.bnn')]), /model file not found: .*nowhere\/x-symbol\.json( \(|$)/);
     });
 
     it('node names with control characters are refused with an escaped quote', () => {

@@ -2,6 +2,7 @@
 import { Argv, CommandModule } from 'yargs';
 import { BitweaveError } from '../core/errors';
 import { benchGemm, BenchGemmResult, benchPeak, PeakResult } from '../bench/gemm';
+import { intOption } from './options';
 
 const G = (x: number) => (x / 1e9).toFixed(1);
 
@@ -62,11 +63,11 @@ export const benchGemmCommand: CommandModule<object, GemmArgs> = {
   builder: (y: Argv) =>
     y
       .option('json', { type: 'boolean', default: false, describe: 'one JSON object per line: rows, summaries, then machine/peak/check' })
-      .option('threads', { type: 'number', describe: 'threads for the multi-threaded methods (default: all cores)' })
-      .option('repeat', { type: 'number', default: 5, describe: 'timed runs per method (median reported)' })
+      .option(...intOption('threads', 'threads for the multi-threaded methods (default: all cores)', 1, 1024))
+      .option(...intOption('repeat', 'timed runs per method (median reported)', 1, 1000, { default: 5 }))
       .option('channels', { type: 'string', describe: 'subset of channel counts C, e.g. 64,128 (default 64,128,256,512)' })
       .option('quick', { type: 'boolean', default: false, hidden: true, describe: 'tiny configuration for tests (N=256, C=64, 2 runs)' })
-      .option('n', { type: 'number', hidden: true, describe: 'override N (tests)' }) as unknown as Argv<GemmArgs>,
+      .option(...intOption('n', 'override N (tests)', 1, 1 << 20, { hidden: true })) as unknown as Argv<GemmArgs>,
   handler: async (a) => {
     if (!Number.isInteger(a.repeat) || a.repeat < 1 || a.repeat > 1000) throw new BitweaveError(`--repeat must be an integer in [1, 1000], got ${a.repeat}`);
     if (a.n !== undefined && (!Number.isInteger(a.n) || a.n < 1 || a.n > 1 << 20)) throw new BitweaveError(`--n must be a positive integer, got ${a.n}`);
@@ -99,7 +100,7 @@ export const benchPeakCommand: CommandModule<object, PeakArgs> = {
   builder: (y: Argv) =>
     y
       .option('json', { type: 'boolean', default: false })
-      .option('threads', { type: 'number', describe: 'threads for the all-core figure (default: all cores)' }) as unknown as Argv<PeakArgs>,
+      .option(...intOption('threads', 'threads for the all-core figure (default: all cores)', 1, 1024)) as unknown as Argv<PeakArgs>,
   handler: async (a) => {
     const r = benchPeak({ threads: checkThreads(a.threads) });
     if (a.json) process.stdout.write(JSON.stringify(r) + '\n');

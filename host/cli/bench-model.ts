@@ -4,7 +4,7 @@ import { BitweaveError } from '../core/errors';
 import { benchModel, BenchModelResult } from '../bench/model';
 import { availableBackends } from '../backends';
 import { loadNamedModel } from '../zoo/models';
-import { parseShape } from './options';
+import { intOption, modelLoadOptions, modelOptions, numberOption } from './options';
 
 interface Args {
   model: string;
@@ -14,8 +14,6 @@ interface Args {
   runs: number;
   budget: number;
   seed?: number;
-  params?: string;
-  'input-shape'?: string;
   layers: boolean;
   json: boolean;
 }
@@ -51,21 +49,19 @@ export const benchModelCommand: CommandModule<object, Args> = {
   command: 'model <model>',
   describe: 'images/s and latency at batch 1 and 64: a bitweave backend vs onnxruntime on the exported float network (model: file, resnet18-cifar[-aK] or bmxnet-mnist)',
   builder: (y: Argv) =>
-    y
-      .positional('model', { type: 'string', demandOption: true })
+    modelOptions(y)
+      .positional('model', { type: 'string', demandOption: true, describe: '.bnn file, BMXNet <prefix>-symbol.json, or a zoo name' })
       .option('backend', { type: 'string', default: 'reference', choices: availableBackends(), describe: 'bitweave backend' })
-      .option('threads', { type: 'number', describe: 'threads for both engines (default: all cores)' })
+      .option(...intOption('threads', 'threads for both engines (default: all cores)', 1, 1024))
       .option('batches', { type: 'string', default: '1,64', describe: 'batch sizes, comma-separated' })
-      .option('runs', { type: 'number', default: 5, describe: 'timed calls per engine and batch size (median reported)' })
-      .option('budget', { type: 'number', default: 30, describe: 'seconds per batch size before stopping at 3 runs' })
-      .option('seed', { type: 'number', describe: 'weight seed of zoo models (default 1)' })
-      .option('params', { type: 'string', describe: 'BMXNet .params file' })
-      .option('input-shape', { type: 'string', describe: 'BMXNet input shape C,H,W' })
+      .option(...intOption('runs', 'timed calls per engine and batch size (median reported)', 1, 1000, { default: 5 }))
+      .option(...numberOption('budget', 'seconds per batch size before stopping at 3 runs', { min: 0, max: 86400, minExclusive: true }, { default: 30 }))
+      .option(...intOption('seed', 'weight seed of zoo models (default 1)', 0, 0xffffffff))
       .option('layers', { type: 'boolean', default: false, describe: "also report the bitweave backend's time per op" })
       .option('json', { type: 'boolean', default: false, describe: 'one JSON row per line' }) as unknown as Argv<Args>,
   handler: async (a) => {
     if (!(a.budget > 0)) throw new BitweaveError(`--budget must be a positive number of seconds, got ${a.budget}`);
-    const model = await loadNamedModel(a.model, { params: a.params, inputShape: parseShape(a['input-shape']), seed: a.seed });
+    const model = await loadNamedModel(a.model, { ...modelLoadOptions(a as unknown as Record<string, unknown>), seed: a.seed });
     const r = await benchModel(a.model, model, {
       backend: a.backend, threads: a.threads, batches: parseList(a.batches, '--batches'), runs: a.runs, budgetSeconds: a.budget, layers: a.layers,
     });

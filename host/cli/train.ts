@@ -15,6 +15,7 @@ import { agreement, BackendEval, evaluate } from '../train/evaluate';
 import { bmxnetPaths, saveTrained } from '../train/save';
 import { checkOutputFile, writeFileAtomic } from '../core/files';
 import { LR_SCHEDULES, LrSchedule, train, TrainProgress } from '../train/trainer';
+import { intOption, numberOption, stringOption } from './options';
 
 /** Option defaults; the model card's command spells out every flag that differs. */
 const DEFAULTS = { batch: 100, lr: 2e-3, 'lr-end': 2e-5, 'lr-schedule': 'exp', limit: undefined, 'test-limit': undefined } as const;
@@ -46,30 +47,6 @@ function progressPrinter(): { update(p: TrainProgress): void; done(): void } {
   };
 }
 
-/** Ranges of the numeric options, checked before anything is loaded or allocated. */
-const RANGES = {
-  epochs: { int: true, min: 1, max: 10000 },
-  seed: { int: true, min: 0, max: 2 ** 32 - 1 },
-  batch: { int: true, min: 2, max: 60000 }, // at most the training set
-  lr: { int: false, min: 0, max: 10 },
-  'lr-end': { int: false, min: 0, max: 10 },
-  limit: { int: true, min: 1, max: 1e9 }, // more than the dataset holds means all of it
-  'test-limit': { int: true, min: 1, max: 1e9 },
-  threads: { int: true, min: 1, max: 64 },
-} as const;
-
-function checkTrainNumbers(a: Record<string, unknown>): void {
-  for (const [k, r] of Object.entries(RANGES)) {
-    const v = a[k];
-    if (v === undefined) continue;
-    const okNumber = typeof v === 'number' && Number.isFinite(v) && (r.int ? Number.isInteger(v) && v >= r.min : v > r.min) && v <= r.max;
-    if (!okNumber) {
-      const what = r.int ? `an integer in ${r.min}..${r.max}` : `a number above ${r.min} and at most ${r.max}`;
-      throw new BitweaveError(`--${k} must be ${what}, got ${typeof v === 'number' ? v : JSON.stringify(v)}`);
-    }
-  }
-}
-
 export const trainCommand: CommandModule = {
   command: 'train',
   describe: 'train a binary network (mlp | cnn) on Fashion-MNIST and export .bnn + BMXNet files',
@@ -77,18 +54,18 @@ export const trainCommand: CommandModule = {
     y
       .option('arch', { type: 'string', demandOption: true, choices: ARCH_NAMES as string[], describe: 'architecture' })
       .option('dataset', { type: 'string', demandOption: true, choices: ['fashion-mnist'], describe: 'training data' })
-      .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'output .bnn file (BMXNet files go beside it)' })
-      .option('epochs', { type: 'number', describe: 'passes over the training set (default per arch)' })
-      .option('seed', { type: 'number', default: 1, describe: 'seed for initial weights and shuffling' })
-      .option('batch', { type: 'number', default: DEFAULTS.batch, describe: 'images per step' })
-      .option('lr', { type: 'number', default: DEFAULTS.lr, describe: 'Adam learning rate at the start' })
-      .option('lr-end', { type: 'number', default: DEFAULTS['lr-end'], describe: 'learning rate at the last step' })
+      .option(...stringOption('output', 'output .bnn file (BMXNet files go beside it)', { alias: 'o', demandOption: true }))
+      .option(...intOption('epochs', 'passes over the training set (default per arch)', 1, 10000))
+      .option(...intOption('seed', 'seed for initial weights and shuffling', 0, 0xffffffff, { default: 1 }))
+      .option(...intOption('batch', 'images per step (at most the training set)', 2, 60000, { default: DEFAULTS.batch }))
+      .option(...numberOption('lr', 'Adam learning rate at the start', { min: 0, max: 10, minExclusive: true }, { default: DEFAULTS.lr }))
+      .option(...numberOption('lr-end', 'learning rate at the last step', { min: 0, max: 10, minExclusive: true }, { default: DEFAULTS['lr-end'] }))
       .option('lr-schedule', { type: 'string', default: DEFAULTS['lr-schedule'], choices: LR_SCHEDULES as string[], describe: 'how the learning rate falls: exponentially or on a half cosine' })
-      .option('limit', { type: 'number', describe: 'train on the first N training images only' })
-      .option('test-limit', { type: 'number', describe: 'evaluate on the first N test images only' })
-      .option('threads', { type: 'number', describe: 'TensorFlow.js wasm threads (default: all cores, at most 4)' })
+      .option(...intOption('limit', 'train on the first N training images only', 1, 1e9))
+      .option(...intOption('test-limit', 'evaluate on the first N test images only', 1, 1e9))
+      .option(...intOption('threads', 'TensorFlow.js wasm threads (default: all cores, at most 4)', 1, 64))
       .option('bmxnet', { type: 'boolean', default: true, describe: 'also write <name>-symbol.json and <name>-0000.params' })
-      .option('card', { type: 'string', describe: 'write a model card (markdown) after evaluating on every backend' })
+      .option(...stringOption('card', 'write a model card (markdown) after evaluating on every backend'))
       .option('json', { type: 'boolean', default: false, describe: 'machine-readable summary on stdout' }),
   handler: async (raw) => {
     const a = raw as unknown as {
@@ -96,7 +73,6 @@ export const trainCommand: CommandModule = {
       'test-limit'?: number; threads?: number; bmxnet: boolean; card?: string; json: boolean;
     };
     if (!a.output.endsWith('.bnn')) throw new BitweaveError(`--output must name a .bnn file, got '${a.output}'`);
-    checkTrainNumbers(a);
     // every output path is checked before hours of training, not after
     const outputs = [a.output, ...(a.bmxnet ? Object.values(bmxnetPaths(a.output)) : []), ...(a.card ? [a.card] : [])];
     for (const f of outputs) checkOutputFile(f, { mkdirs: true });

@@ -1,5 +1,5 @@
 /** A JSON-able summary of a compiled model: layers, shapes, partition and sizes. */
-import { CompiledModel, CompiledOp, TensorInfo, weightBytes } from './model';
+import { CompiledModel, CompiledOp, Preprocess, TensorInfo, weightBytes } from './model';
 import { opInputs } from './partition';
 
 export interface LayerSummary {
@@ -37,6 +37,10 @@ export interface ModelSummary {
   modelFloatBytes: number;
   modelCompiledBytes: number;
   modelRatio: number;
+  /** The stored input preprocessing, null when none is stored (stretch, u8/255). */
+  preprocess: Preprocess | null;
+  /** The stored class labels, null when none are stored. */
+  labels: string[] | null;
 }
 
 export function shapeString(t: TensorInfo): string {
@@ -118,5 +122,7 @@ export function describeModel(m: CompiledModel): ModelSummary {
     modelFloatBytes,
     modelCompiledBytes,
     modelRatio: modelCompiledBytes > 0 ? modelFloatBytes / modelCompiledBytes : 0,
+    preprocess: m.preprocess ?? null,
+    labels: m.labels ?? null,
   };
 }

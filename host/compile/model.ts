@@ -116,6 +116,29 @@ export interface Segment {
   outputs: number[];
 }
 
+/**
+ * How a picture becomes the model's input (docs/FORMAT.md §3.6, host/data/image.ts). Absent
+ * from a model: stretch to the input's height x width, channels in RGB (or grey) order,
+ * value = u8 / 255 (the default below). Every step is exactly specified so every backend
+ * gets identical input bits.
+ */
+export interface Preprocess {
+  /** Order of a 3-channel input's channels ('bgr': channel 0 is blue); 1-channel inputs use 'rgb'. */
+  channelOrder: 'rgb' | 'bgr';
+  /** Pixel range: a byte u becomes u * scale / 255 before mean and std (1: [0, 1], 255: 0..255). */
+  scale: number;
+  /** Per input channel (model order), subtracted after scaling. */
+  mean: number[];
+  /** Per input channel, divides after the mean: value = (u * scale / 255 - mean) / std. */
+  std: number[];
+  /**
+   * 'stretch': resize to the input's height x width, aspect ratio not kept.
+   * 'shorter-side': resize so the shorter side is `size` (aspect kept), then take the centre
+   * crop of the input's height x width.
+   */
+  resize: { policy: 'stretch' } | { policy: 'shorter-side'; size: number };
+}
+
 export interface CompiledModel {
   name: string;
   /** Source description (format, file names), informational. */
@@ -134,6 +157,15 @@ export interface CompiledModel {
   opNames: string[];
   /** Float32 weight bytes the source model would need for the same layers (for inspect). */
   floatWeightBytes: number;
+  /** The source framework's input preprocessing; absent: stretch, RGB/grey, u8 / 255. */
+  preprocess?: Preprocess;
+  /** One label per output class (e.g. an ImageNet synset line); absent: classes are indices. */
+  labels?: string[];
+}
+
+/** The preprocessing of a model that stores none (today's behaviour for every input). */
+export function defaultPreprocess(channels: number): Preprocess {
+  return { channelOrder: 'rgb', scale: 1, mean: new Array(channels).fill(0), std: new Array(channels).fill(1), resize: { policy: 'stretch' } };
 }
 
 /** Elements of a tensor for one image (bits tensors: Uint32 halves). */

@@ -195,6 +195,72 @@ export function validateModel(m: CompiledModel, where: string): void {
   }
 
   checkSegments(m, input, output, writer, reads, fail);
+  if (m.preprocess !== undefined) checkPreprocess(m.preprocess, tensors[input], fail);
+  if (m.labels !== undefined) checkLabels(m.labels, ot.c, fail);
+}
+
+/** Bounds of the stored preprocessing (docs/FORMAT.md §3.6). */
+export const PREPROCESS_LIMITS = {
+  /** Largest pixel range (`scale`). */
+  maxScale: 65536,
+  /** Largest |mean|. */
+  maxAbsMean: 1e6,
+  /** std in minStd..maxStd. */
+  minStd: 1e-6,
+  maxStd: 1e6,
+  /** Largest shorter-side size. */
+  maxResize: 65536,
+  /** Longest label (UTF-16 code units). */
+  maxLabelLength: 1024,
+} as const;
+
+function finiteIn(v: unknown, lo: number, hi: number): v is number {
+  return typeof v === 'number' && Number.isFinite(v) && v >= lo && v <= hi;
+}
+
+/**
+ * The model's preprocessing against its input tensor: channel order, a positive pixel
+ * range, one finite mean and one positive std per input channel, a resize policy whose
+ * shorter side covers the centre crop (the input's h x w).
+ */
+function checkPreprocess(p: unknown, x: TensorInfo, failModel: Fail): void {
+  const f: Fail = (msg) => failModel(`preprocess: ${msg}`);
+  const L = PREPROCESS_LIMITS;
+  if (!isObject(p)) f(`must be an object {channelOrder, scale, mean, std, resize}, got ${describe(p)}`);
+  if (p.channelOrder !== 'rgb' && p.channelOrder !== 'bgr') f(`channelOrder must be "rgb" or "bgr", got ${describe(p.channelOrder)}`);
+  if (p.channelOrder === 'bgr' && x.c !== 3) f(`channelOrder "bgr" needs a 3-channel input, the model input has ${x.c}`);
+  if (!finiteIn(p.scale, Number.MIN_VALUE, L.maxScale)) f(`scale must be a number in (0, ${L.maxScale}], got ${describe(p.scale)}`);
+  const perChannel = (key: 'mean' | 'std', lo: number, hi: number, range: string) => {
+    const v = p[key];
+    if (!Array.isArray(v)) f(`${key} must be an array of ${x.c} numbers (one per input channel), got ${describe(v)}`);
+    if (v.length !== x.c) f(`${key} has ${v.length} values, the model input has ${x.c} channels`);
+    for (let i = 0; i < v.length; i++) {
+      if (!finiteIn(v[i], lo, hi)) f(`${key}[${i}] must be a number in ${range}, got ${describe(v[i])}`);
+    }
+  };
+  perChannel('mean', -L.maxAbsMean, L.maxAbsMean, `[${-L.maxAbsMean}, ${L.maxAbsMean}]`);
+  perChannel('std', L.minStd, L.maxStd, `[${L.minStd}, ${L.maxStd}]`);
+  const r = p.resize;
+  if (!isObject(r)) f(`resize must be {policy: "stretch"} or {policy: "shorter-side", size}, got ${describe(r)}`);
+  if (r.policy === 'shorter-side') {
+    const min = Math.max(x.h, x.w);
+    expectInt(f, 'resize.size', r.size, min, L.maxResize, ` (at least the centre crop's larger side, the input is ${x.h}x${x.w})`);
+  } else if (r.policy !== 'stretch') {
+    f(`resize.policy must be "stretch" or "shorter-side", got ${describe(r.policy)}`);
+  }
+}
+
+/** One printable, bounded label per output class. */
+function checkLabels(labels: unknown, classes: number, fail: Fail): void {
+  if (!Array.isArray(labels)) fail(`labels must be an array of ${classes} strings (one per class), got ${describe(labels)}`);
+  if (labels.length !== classes) fail(`labels has ${labels.length} entries, the model has ${classes} classes`);
+  for (let i = 0; i < labels.length; i++) {
+    const l: unknown = labels[i];
+    if (typeof l !== 'string') fail(`labels[${i}] must be a string, got ${describe(l)}`);
+    if (l.length > PREPROCESS_LIMITS.maxLabelLength) fail(`labels[${i}] has ${l.length} characters, the limit is ${PREPROCESS_LIMITS.maxLabelLength}`);
+    // printed on terminals: no control characters (escape sequences, line breaks)
+    if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(l)) fail(`labels[${i}] ${quote(l)} contains a control character`);
+  }
 }
 
 function checkTensor(t: unknown, i: number, fail: Fail): void {

@@ -11,6 +11,8 @@ import { BitweaveError, FormatError, ShapeError } from '../core/errors';
 import { isGzip, parseIdx, readBounded, IDX_DEFAULT_MAX_BYTES } from './idx';
 import { isNpy, parseNpy, NPY_DEFAULT_MAX_BYTES } from './npy';
 import { decodeImage, imageToInput, isJpeg, isPng, InputShape } from './image';
+import { normalizeBytes, normalizeUnit } from './preprocess';
+import { Preprocess } from '../compile/model';
 
 export type DatasetName = 'mnist' | 'fashion-mnist';
 export type Split = 'test' | 'train';
@@ -209,14 +211,27 @@ function sniff(bytes: Uint8Array, file: string): 'npy' | 'idx' | 'image' {
   throw new FormatError(file, 'unrecognised input file: expected .npy, IDX (optionally .gz), .png or .jpg');
 }
 
+export interface InputFileOptions {
+  /** The model's preprocessing (CompiledModel.preprocess); pictures always get it. */
+  preprocess?: Preprocess;
+  /**
+   * Also apply it to .npy / IDX values, read as pixels: uint8 bytes u, or floats x in
+   * [0, 1] (host/data/preprocess.ts). Default false: raw values go in as they are.
+   */
+  preprocessRaw?: boolean;
+}
+
 /**
  * Load a batch of inputs for a model taking [N, C, H, W]:
  *  - .npy float32/float64: values used as-is (must be finite); uint8: u8/255. Accepted shapes
  *    [N,C,H,W], [C,H,W], [N,H,W] (C = 1), [N, C*H*W] and a single flat [C*H*W].
  *  - IDX (plain or gzip): ubyte -> u8/255, float/double as-is; dims [N,H,W] (C = 1) or [N,C,H,W].
- *  - .png / .jpg: one image, converted and resized by imageToInput.
+ *  - .png / .jpg: one image, converted, resized and normalised by imageToInput with the
+ *    model's preprocessing (default: stretched, u8/255).
+ * With `preprocessRaw`, .npy / IDX values are mapped by the model's preprocessing too
+ * (no resize: their shape must already match).
  */
-export function loadInputFile(file: string, shape: InputShape): InputBatch {
+export function loadInputFile(file: string, shape: InputShape, opts: InputFileOptions = {}): InputBatch {
   const { channels: C, height: H, width: W } = shape;
   const per = C * H * W;
   if (!(per > 0 && Number.isSafeInteger(per))) throw new ShapeError(`bad model input shape [N, ${C}, ${H}, ${W}]`);
@@ -225,7 +240,7 @@ export function loadInputFile(file: string, shape: InputShape): InputBatch {
   const kind = sniff(bytes, file);
 
   if (kind === 'image') {
-    return { images: imageToInput(decodeImage(bytes, file), shape), count: 1 };
+    return { images: imageToInput(decodeImage(bytes, file), shape, opts.preprocess), count: 1 };
   }
 
   let dtype: string;
@@ -261,14 +276,17 @@ export function loadInputFile(file: string, shape: InputShape): InputBatch {
   if (count === 0) throw new ShapeError(`${file}: contains no inputs (shape ${fmtShape(dims)})`);
 
   const images = new Float32Array(count * per);
+  const pp = opts.preprocessRaw ? opts.preprocess : undefined;
   if (dtype === 'uint8') {
-    bytesToFloats(data as Uint8Array, images);
+    if (pp) normalizeBytes((data as Uint8Array).subarray(0, count * per), count, [C, H, W], pp, images);
+    else bytesToFloats(data as Uint8Array, images);
   } else {
     for (let i = 0; i < images.length; i++) {
       images[i] = data[i];
       // Checked after rounding: a finite float64 beyond float32 range becomes Infinity.
       if (!Number.isFinite(images[i])) throw new FormatError(file, `element ${i} is ${data[i]}; inputs must be finite float32 values`);
     }
+    if (pp) return { images: normalizeUnit(images, count, [C, H, W], pp), count };
   }
   return { images, count };
 }

@@ -14,14 +14,19 @@ import * as fs from 'fs';
 import * as zlib from 'zlib';
 import { FormatError } from '../core/errors';
 import { checkOutputFile, ioReason, OutputOptions, writeFileAtomic } from '../core/files';
-import { BconvOp, CompiledModel, CompiledOp } from '../compile/model';
+import { BconvOp, CompiledModel, CompiledOp, Preprocess } from '../compile/model';
 import { describe, isIntIn, isObject, quote, validateModel } from '../compile/validate';
 
 /** "\x89BNN\r\n\x1a\n": the high byte, CR LF, ^Z and lone LF catch text-mode damage (as PNG's does). */
 export const BNN_MAGIC: Readonly<Uint8Array> = Uint8Array.from([0x89, 0x42, 0x4e, 0x4e, 0x0d, 0x0a, 0x1a, 0x0a]);
 /** Format version this code writes and reads: major = incompatible, minor = compatible additions. */
 export const BNN_MAJOR = 1;
-export const BNN_MINOR = 0;
+/**
+ * 1.1 adds the optional top-level `preprocess` and `labels`. Writers write the lowest minor
+ * that holds the file's contents (1.0 when neither is present), so a model without them
+ * stays byte-identical to what earlier writers made.
+ */
+export const BNN_MINOR = 1;
 export const BNN_HEADER_BYTES = 64;
 /** Alignment of the blob region and of every blob in it (bytes, absolute file offsets). */
 export const BNN_ALIGN = 64;
@@ -324,9 +329,22 @@ export function encodeBnn(model: CompiledModel, where = 'compiled model'): Buffe
     ops: model.ops.map((op) => encodeOp(op, blobs)),
     opNames: [...model.opNames],
     segments: model.segments.map((s) => ({ kind: s.kind, start: s.start, end: s.end, inputs: [...s.inputs], outputs: [...s.outputs] })),
+    ...(model.preprocess !== undefined ? { preprocess: encodePreprocess(model.preprocess) } : {}),
+    ...(model.labels !== undefined ? { labels: [...model.labels] } : {}),
   };
   const json = Buffer.from(JSON.stringify(doc), 'utf8');
-  return assemble(json, align(blobs.size), (f, base) => blobs.write(f, base), BNN_MINOR, where);
+  const minor = model.preprocess !== undefined || model.labels !== undefined ? 1 : 0;
+  return assemble(json, align(blobs.size), (f, base) => blobs.write(f, base), minor, where);
+}
+
+/** The stored preprocessing, field by field (a field added to the type must be added here and to docs/FORMAT.md). */
+function encodePreprocess(p: Preprocess): Record<string, unknown> {
+  const known = new Set(['channelOrder', 'scale', 'mean', 'std', 'resize']);
+  for (const k of Object.keys(p)) {
+    if (!known.has(k)) throw new Error(`encodeBnn: preprocess field '${k}' is not in the .bnn schema (update host/format/bnn.ts and docs/FORMAT.md)`);
+  }
+  const resize = p.resize.policy === 'shorter-side' ? { policy: p.resize.policy, size: p.resize.size } : { policy: p.resize.policy };
+  return { channelOrder: p.channelOrder, scale: p.scale, mean: [...p.mean], std: [...p.std], resize };
 }
 
 /** Rebuilds a model from parsed JSON; blob references are resolved only after all are known. */
@@ -444,6 +462,13 @@ class ModelReader {
       opNames: get('opNames'),
       floatWeightBytes: get('floatWeightBytes'),
     };
+    // 1.1 fields: only present keys are set (a model without them equals one from a 1.0 file)
+    if (get('preprocess') !== undefined) {
+      const p = this.pick(get('preprocess'), ['channelOrder', 'scale', 'mean', 'std', 'resize']);
+      if (isObject(p) && isObject(p.resize)) p.resize = this.pick(p.resize, p.resize.policy === 'shorter-side' ? ['policy', 'size'] : ['policy']);
+      (m as Record<string, unknown>).preprocess = p;
+    }
+    if (get('labels') !== undefined) (m as Record<string, unknown>).labels = get('labels');
     this.resolve();
     return m as unknown as CompiledModel;
   }

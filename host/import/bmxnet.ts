@@ -15,11 +15,14 @@
  * order, which is re-laid to (O, I) rows here (see `qfcPacking`).
  *
  * BMXNet symbols do not store the input shape (unless the data variable carries a
- * `__shape__` attribute); it defaults to MNIST's [1, 28, 28] and can be given as an
- * option.
+ * `__shape__` attribute). It is given as an option, or inferred where the parameters fix
+ * it exactly (see resolveInputShape): the channels from the first layer's parameters, the
+ * height and width from a given crop size or, for a network whose first fully connected
+ * layer reads a flattened map, the smallest square size whose map fits that layer's
+ * weights. Otherwise the import fails with one line asking for the shape.
  */
 import * as path from 'node:path';
-import { FormatError, ShapeError, UnsupportedError } from '../core/errors';
+import { BitweaveError, FormatError, ShapeError, UnsupportedError } from '../core/errors';
 import {
   BatchNormNode, BinaryWeights, ConvolutionNode, FullyConnectedNode, IRGraph, IRNode, PoolingNode,
   QConvolutionNode, QFullyConnectedNode, Shape,
@@ -33,9 +36,15 @@ import { firstNonFinite } from '../compile/validate';
 export interface BmxnetImportOptions {
   /**
    * Input shape without the batch axis ([C, H, W], NCHW). BMXNet symbols do not store
-   * it; default: the data variable's `__shape__` attribute if present, else [1, 28, 28].
+   * it; default: the data variable's `__shape__` attribute if present, else inferred
+   * (module comment), else an error.
    */
   inputShape?: number[];
+  /**
+   * Height and width of the input (e.g. a centre crop's size), channels inferred from the
+   * first layer (or `__shape__`). Ignored when `inputShape` is given.
+   */
+  inputSize?: [number, number];
   /** Name of the data variable (default 'data'). */
   inputName?: string;
   /**
@@ -57,7 +66,8 @@ export interface BmxnetSourceOptions extends BmxnetImportOptions {
   paramsFile?: string;
 }
 
-export const DEFAULT_INPUT_SHAPE: readonly number[] = [1, 28, 28];
+/** Largest square size the input-shape search tries. */
+const MAX_SEARCH_SIZE = 4096;
 
 /** Upper bound on a symbol file; real ones are kilobytes. */
 const MAX_SYMBOL_BYTES = 64 << 20;
@@ -91,6 +101,15 @@ export function importBmxnetSource(
   const sym = parseSymbol(symbolJson, symbolFile);
   return new Importer(sym, entries, symbolFile, paramsFile, opts).run(opts.name ?? 'bmxnet-model');
 }
+
+/**
+ * A parameter whose shape disagrees with what its node needs: a broken file, or a wrong
+ * input shape (the importer tells the two apart where it can).
+ */
+class ParamShapeError extends FormatError {}
+
+/** A shape that does not fit while probing input sizes (never escapes the importer). */
+class ProbeMismatch extends ShapeError {}
 
 // ---- symbol JSON --------------------------------------------------------------------
 
@@ -290,24 +309,57 @@ function dataInputs(op: string): number {
   return ADD_OPS.has(op) ? 2 : 1;
 }
 
+/** Probing a candidate input shape: stop at node `stopAt` and report its input shape. */
+interface Probe {
+  stopAt: number;
+  /** Zero-filled stand-ins for float parameters (only their lengths matter), shared by probes. */
+  zeros: Map<string, Float32Array>;
+}
+
+/** Thrown (not an Error) to end a probe at its node with the shape that reaches it. */
+class ProbeStop {
+  constructor(readonly shape: Shape) {}
+}
+
+/** Channels a first layer's parameters fix, and why (for notes and messages). */
+interface ChannelEvidence {
+  /** Input channels, when a layer fixes them. */
+  c?: number;
+  /** C*H*W, when the input reaches a fully connected layer only through reshapes. */
+  total?: number;
+  /** e.g. "'bn_data' (BatchNorm)" */
+  layer: string;
+  /** e.g. "parameter 'arg:bn_data_beta' has shape [3]" */
+  evidence: string;
+}
+
+type SquareSearch =
+  | { kind: 'found'; size: number; last: number; fc: RawNode; inputs: number }
+  | { kind: 'none'; why: string };
+
 class Importer {
-  private readonly params = new Map<string, NDArrayEntry>();
+  private readonly params: Map<string, NDArrayEntry>;
   /** Raw node index -> IR node name (Dropout is elided to its input). */
   private readonly irName = new Map<number, string>();
   private readonly shapes = new Map<string, Shape>();
   private readonly out: IRNode[] = [];
   private readonly inputName: string;
-  /** Where the input shape came from, for IRGraph.inputNote. */
-  private shapeOrigin = 'default';
+  /** Where the input shape came from, for IRGraph.inputNote and messages. */
+  private shapeOrigin = 'given';
+  /** A note for the user when the input shape was inferred. */
+  private shapeNote: string | undefined;
+  private dataIdx = -1;
+  private live = new Set<number>();
 
   constructor(
     private readonly sym: RawSymbol,
-    entries: NDArrayEntry[],
+    entries: NDArrayEntry[] | Map<string, NDArrayEntry>,
     private readonly symbolFile: string,
     private readonly paramsFile: string,
     private readonly opts: BmxnetSourceOptions,
+    private readonly probe?: Probe,
   ) {
-    for (const e of entries) this.params.set(e.name, e);
+    this.params = entries instanceof Map ? entries : new Map(entries.map((e) => [e.name, e]));
     this.inputName = opts.inputName ?? 'data';
     if (opts.qfcPacking !== undefined && opts.qfcPacking !== 'transposed' && opts.qfcPacking !== 'rows') {
       throw new ShapeError(`qfcPacking must be 'transposed' or 'rows', got ${JSON.stringify(opts.qfcPacking)}`);
@@ -318,12 +370,11 @@ class Importer {
     throw new FormatError(this.symbolFile, msg);
   }
 
-  run(name: string): IRGraph {
+  /** The data variable and the nodes the output depends on (through data inputs). */
+  private findLive(): void {
     const { nodes, head } = this.sym;
-    const dataIdx = nodes.findIndex((n) => n.op === 'null' && n.name === this.inputName);
-    if (dataIdx < 0) this.failSym(`no input variable named '${this.inputName}'`);
-
-    // Only what the output depends on (through data inputs) is imported.
+    this.dataIdx = nodes.findIndex((n) => n.op === 'null' && n.name === this.inputName);
+    if (this.dataIdx < 0) this.failSym(`no input variable named '${this.inputName}'`);
     const live = new Set<number>();
     const stack = [head[0]];
     while (stack.length) {
@@ -335,16 +386,19 @@ class Importer {
       const k = KNOWN_OPS.has(n.op) ? dataInputs(n.op) : n.inputs.length;
       for (const [src] of n.inputs.slice(0, k)) stack.push(src);
     }
-    if (!live.has(dataIdx)) this.failSym(`the output does not depend on the input '${this.inputName}'`);
+    if (!live.has(this.dataIdx)) this.failSym(`the output does not depend on the input '${this.inputName}'`);
     if (head[1] !== 0) this.unsupportedOutput(nodes[head[0]], head[1]);
+    this.live = live;
+  }
 
-    const inputShape = this.resolveInputShape(nodes[dataIdx]);
-    this.emit({ op: 'Input', name: this.inputName, inputs: [], shape: inputShape }, []);
-    this.irName.set(dataIdx, this.inputName);
-
-    for (const n of nodes) {
-      if (!live.has(n.index) || n.op === 'null') continue;
-      this.convert(n);
+  run(name: string): IRGraph {
+    const { nodes, head } = this.sym;
+    this.findLive();
+    const inputShape = this.resolveInputShape(nodes[this.dataIdx]);
+    try {
+      this.convertAll(inputShape);
+    } catch (e) {
+      throw this.explainShapeFailure(e, inputShape);
     }
     const output = this.irName.get(head[0]);
     if (output === undefined) this.failSym(`the output node '${nodes[head[0]].name}' is a variable, not an op`);
@@ -354,9 +408,34 @@ class Importer {
       nodes: this.out,
       output: output!,
       inputNote: `${BMXNET_INPUT_NOTE} Input shape used: [${inputShape.join(', ')}] (${this.shapeOrigin}).`,
+      ...(this.shapeNote ? { inputShapeNote: this.shapeNote } : {}),
     };
   }
 
+  private convertAll(inputShape: Shape): void {
+    this.emit({ op: 'Input', name: this.inputName, inputs: [], shape: inputShape }, []);
+    this.irName.set(this.dataIdx, this.inputName);
+    for (const n of this.sym.nodes) {
+      if (!this.live.has(n.index) || n.op === 'null') continue;
+      if (this.probe && n.index === this.probe.stopAt) {
+        throw new ProbeStop(this.shapes.get(this.dataSources(n, 1)[0])!);
+      }
+      this.convert(n);
+    }
+  }
+
+  // ---- the input shape ------------------------------------------------------------------
+
+  private unknownShape(detail: string): ShapeError {
+    return new ShapeError(`${this.symbolFile}: the input shape is unknown: BMXNet symbols do not store it and ${detail}; give it with --input-shape C,H,W (or --crop HxW)`);
+  }
+
+  /**
+   * The input shape: given (inputShape), else the data variable's `__shape__`, else
+   * inferred: channels from the first layer's parameters (inferChannels), height x width
+   * from inputSize or, failing that, the smallest square size that fits the first fully
+   * connected layer (searchSquare). Anything else is an error asking for the shape.
+   */
   private resolveInputShape(data: RawNode): Shape {
     const given = this.opts.inputShape;
     if (given !== undefined) {
@@ -366,19 +445,233 @@ class Importer {
       this.shapeOrigin = 'given';
       return [...given];
     }
+    const size = this.opts.inputSize;
+    if (size !== undefined && !(Array.isArray(size) && size.length === 2 && size.every((d) => Number.isSafeInteger(d) && d > 0 && d <= 65536))) {
+      throw new ShapeError(`inputSize must be [height, width] with integers in 1..65536, got ${JSON.stringify(size)}`);
+    }
     // mx.sym.Variable('data', shape=...) stores the shape, batch axis first.
     const s = data.attrs.get('__shape__');
     const m = s === undefined ? null : /^[([]\s*(.*?)\s*,?\s*[)\]]$/.exec(s.trim());
+    let fromAttr: number[] | undefined;
     if (m) {
       const dims = m[1].split(',').map((p) => Number(p.trim().replace(/[lL]$/, '')));
       const rest = dims.slice(1);
-      if (rest.length >= 1 && rest.every((d) => Number.isSafeInteger(d) && d > 0)) {
-        this.shapeOrigin = `from ${this.inputName}.__shape__`;
-        return rest;
+      if (rest.length >= 1 && rest.every((d) => Number.isSafeInteger(d) && d > 0)) fromAttr = rest;
+    }
+    if (fromAttr && !size) {
+      this.shapeOrigin = `from ${this.inputName}.__shape__`;
+      return fromAttr;
+    }
+    const ch = this.inferChannels();
+    if (size) {
+      const [h, w] = size;
+      let c: number | undefined;
+      let why: string;
+      if (fromAttr && fromAttr.length === 3) {
+        c = fromAttr[0];
+        why = `from ${this.inputName}.__shape__`;
+      } else if (ch?.c !== undefined) {
+        c = ch.c;
+        why = `${ch.layer}: ${ch.evidence}`;
+      } else if (ch?.total !== undefined && ch.total % (h * w) === 0) {
+        c = ch.total / (h * w);
+        why = `${ch.layer} takes ${ch.total} = C x ${h} x ${w} inputs`;
+      } else {
+        throw this.unknownShape(`its first layer does not fix the number of input channels (the size ${h}x${w} was given)`);
+      }
+      this.shapeOrigin = `${c} channel${c === 1 ? '' : 's'} inferred (${why}), ${h}x${w} given`;
+      this.shapeNote = `input shape [${c}, ${h}, ${w}]: ${this.shapeOrigin}`;
+      return [c, h, w];
+    }
+    if (ch?.c === undefined) {
+      throw this.unknownShape('its first layer does not fix the number of input channels');
+    }
+    const sq = this.searchSquare(ch.c);
+    if (sq.kind === 'none') {
+      throw this.unknownShape(`its layers do not fix the height and width (${sq.why}; ${ch.c} input channel${ch.c === 1 ? '' : 's'} from ${ch.layer})`);
+    }
+    const { size: n, last, fc, inputs } = sq;
+    this.shapeOrigin = `inferred: ${ch.c} channel${ch.c === 1 ? '' : 's'} from ${ch.layer}, ${n}x${n} the smallest square size whose map fits the ${inputs} inputs of '${fc.name}' (${fc.op})${last > n ? `, sizes ${n}..${last} fit` : ''}`;
+    this.shapeNote = `input shape [${ch.c}, ${n}, ${n}] ${this.shapeOrigin}; give --input-shape C,H,W if the model was trained on another size`;
+    return [ch.c, n, n];
+  }
+
+  /** The stored parameter at input `pos` of n, or undefined (no messages: used for inference). */
+  private peekParam(n: RawNode, pos: number): NDArrayEntry | undefined {
+    const inp = n.inputs[pos];
+    if (!inp) return undefined;
+    const v = this.sym.nodes[inp[0]];
+    if (v.op !== 'null' || v.name === this.inputName) return undefined;
+    const e = this.params.get(`arg:${v.name}`) ?? this.params.get(`aux:${v.name}`) ?? this.params.get(v.name);
+    return e && e.dtype !== null ? e : undefined;
+  }
+
+  /** Attribute reads that never throw (inference only; the import proper checks them). */
+  private quiet<T>(f: () => T): T | undefined {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof BitweaveError) return undefined;
+      throw e;
+    }
+  }
+
+  /** Inputs K of a fully connected node, from its weights (packed: words * wordBits / outputs). */
+  private fcInputs(n: RawNode): number | undefined {
+    const e = this.peekParam(n, 1);
+    if (!e) return undefined;
+    const a = (): Attrs => new Attrs(n, this.symbolFile);
+    const hidden = this.quiet(() => a().int('num_hidden'));
+    const packed = n.op === 'QFullyConnected' && this.quiet(() => a().bool('binarized_weights_only', false));
+    if (packed) {
+      const bits = e.dtype === 'float32' ? 32 : e.dtype === 'float64' ? 64 : 0;
+      if (!bits || e.shape.length !== 1 || !hidden) return undefined;
+      const k = (e.shape[0] * bits) / hidden;
+      return Number.isSafeInteger(k) && k > 0 ? k : undefined;
+    }
+    return e.shape.length === 2 && e.shape[1] > 0 ? e.shape[1] : undefined;
+  }
+
+  /**
+   * Channels fixed by the first layer(s) the input reaches through shape-keeping ops
+   * (activations, Dropout, adds; pooling keeps channels; Flatten keeps C*H*W): a BatchNorm's
+   * parameter length, a convolution weight's second axis (packed: words * wordBits /
+   * (filters * kh * kw)); or, for a fully connected layer reached through reshapes only,
+   * C*H*W.
+   */
+  private inferChannels(): ChannelEvidence | undefined {
+    const consumers = new Map<number, RawNode[]>();
+    for (const n of this.sym.nodes) {
+      if (!this.live.has(n.index) || n.op === 'null') continue;
+      for (const [src] of n.inputs.slice(0, KNOWN_OPS.has(n.op) ? dataInputs(n.op) : 0)) {
+        if (!consumers.has(src)) consumers.set(src, []);
+        consumers.get(src)!.push(n);
       }
     }
-    this.shapeOrigin = 'default; BMXNet symbols do not store it';
-    return [...DEFAULT_INPUT_SHAPE];
+    const queue: Array<{ n: RawNode; reshapedOnly: boolean }> = (consumers.get(this.dataIdx) ?? []).map((n) => ({ n, reshapedOnly: true }));
+    const seen = new Set<number>();
+    while (queue.length) {
+      const { n, reshapedOnly } = queue.shift()!;
+      if (seen.has(n.index)) continue;
+      seen.add(n.index);
+      const layer = `the first layer '${n.name}' (${n.op})`;
+      const shape = (e: NDArrayEntry) => `parameter '${e.name}' has shape [${e.shape.join(', ')}]`;
+      const next = (keep: boolean) => (consumers.get(n.index) ?? []).forEach((m) => queue.push({ n: m, reshapedOnly: keep }));
+      switch (n.op) {
+        case 'BatchNorm': {
+          const e = this.peekParam(n, 2) ?? this.peekParam(n, 3);
+          if (e && e.shape.length === 1 && e.shape[0] > 0) return { c: e.shape[0], layer, evidence: shape(e) };
+          break;
+        }
+        case 'Convolution':
+        case 'QConvolution': {
+          const e = this.peekParam(n, 1);
+          if (!e) break;
+          const packed = n.op === 'QConvolution' && this.quiet(() => new Attrs(n, this.symbolFile).bool('binarized_weights_only', false));
+          if (!packed) {
+            if (e.shape.length === 4 && e.shape[1] > 0) return { c: e.shape[1], layer, evidence: shape(e) };
+            break;
+          }
+          const kernel = this.quiet(() => new Attrs(n, this.symbolFile).pair('kernel', 1));
+          const filters = this.quiet(() => new Attrs(n, this.symbolFile).int('num_filter'));
+          const bits = e.dtype === 'float32' ? 32 : e.dtype === 'float64' ? 64 : 0;
+          if (!kernel || !filters || !bits || e.shape.length !== 1) break;
+          const c = (e.shape[0] * bits) / (filters * kernel[0] * kernel[1]);
+          if (Number.isSafeInteger(c) && c > 0) {
+            return { c, layer, evidence: `${e.shape[0]} ${bits}-bit words of packed weights for ${filters} filters of ${kernel.join('x')}` };
+          }
+          break;
+        }
+        case 'FullyConnected':
+        case 'QFullyConnected': {
+          const k = reshapedOnly ? this.fcInputs(n) : undefined;
+          if (k !== undefined) return { total: k, layer, evidence: `it takes ${k} inputs` };
+          break;
+        }
+        case 'Pooling':
+          next(false);
+          break;
+        case 'Activation':
+        case 'QActivation':
+        case 'Dropout':
+        case 'Flatten':
+          next(reshapedOnly);
+          break;
+        default:
+          if (ADD_OPS.has(n.op)) next(reshapedOnly);
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Numel of the map reaching node `stopAt` when the input is `shape`, or undefined when
+   * the shape does not fit some layer before it. Only shape checks run (no weights are
+   * converted).
+   */
+  private probeAt(shape: Shape, stopAt: number, zeros: Map<string, Float32Array>): number | undefined {
+    const p = new Importer(this.sym, this.params, this.symbolFile, this.paramsFile, { ...this.opts, inputShape: shape, inputSize: undefined }, { stopAt, zeros });
+    p.dataIdx = this.dataIdx;
+    p.live = this.live;
+    try {
+      p.convertAll(shape);
+    } catch (e) {
+      if (e instanceof ProbeStop) return numel(e.shape);
+      if (e instanceof ShapeError || e instanceof ParamShapeError) return undefined;
+      throw e;
+    }
+    return undefined;
+  }
+
+  /**
+   * The smallest square size s whose c x s x s input gives the first fully connected layer
+   * exactly the inputs its weights take. The map's size is non-decreasing in s, so sizes
+   * are tried upwards until it is exceeded. A layer whose input size does not change with
+   * s (global pooling before it) fixes nothing.
+   */
+  private searchSquare(c: number): SquareSearch {
+    const fc = this.sym.nodes.find((n) => this.live.has(n.index) && (n.op === 'FullyConnected' || n.op === 'QFullyConnected'));
+    if (!fc) return { kind: 'none', why: 'it has no fully connected layer whose weights would fix them' };
+    const k = this.fcInputs(fc);
+    if (k === undefined) return { kind: 'none', why: `the input count of '${fc.name}' (${fc.op}) cannot be read from its weights` };
+    const zeros = new Map<string, Float32Array>();
+    const at = (n: number) => this.probeAt([c, n, n], fc.index, zeros);
+    let first = 0;
+    for (let n = 1; n <= MAX_SEARCH_SIZE; n++) {
+      const got = at(n);
+      if (got === undefined || got < k) continue;
+      if (got === k) first = n;
+      break;
+    }
+    if (!first) return { kind: 'none', why: `no square input up to ${MAX_SEARCH_SIZE}x${MAX_SEARCH_SIZE} gives '${fc.name}' (${fc.op}) its ${k} inputs` };
+    if (at(2 * first) === k) {
+      return { kind: 'none', why: `'${fc.name}' (${fc.op}) takes ${k} inputs whatever the size (the map is pooled to a fixed size before it)` };
+    }
+    let last = first;
+    while (last + 1 < 2 * first && at(last + 1) === k) last++;
+    return { kind: 'found', size: first, last, fc, inputs: k };
+  }
+
+  /**
+   * A failure while converting with `shape`: when the shape is the likely cause, say so
+   * (channels the first layer disagrees with, a map that does not fit, or a parameter that
+   * fits another size); otherwise the original error (a broken file).
+   */
+  private explainShapeFailure(e: unknown, shape: Shape): unknown {
+    if (!(e instanceof ShapeError || e instanceof ParamShapeError)) return e;
+    const shown = `input shape [${shape.join(', ')}] (${this.shapeOrigin})`;
+    const msg = e.message;
+    const ch = shape.length === 3 ? this.inferChannels() : undefined;
+    if (ch?.c !== undefined && ch.c !== shape[0]) {
+      return new ShapeError(`${shown} has ${shape[0]} channel${shape[0] === 1 ? '' : 's'}, but ${ch.layer} takes ${ch.c} (${ch.evidence}); give --input-shape ${ch.c},H,W (or --crop HxW)`);
+    }
+    if (e instanceof ParamShapeError) {
+      if (shape.length !== 3) return e;
+      const sq = this.searchSquare(shape[0]);
+      if (sq.kind === 'none' || (sq.size === shape[1] && sq.size === shape[2])) return e;
+      return new ShapeError(`${shown} does not fit the model (${msg}); [${shape[0]}, ${sq.size}, ${sq.size}] is the smallest square input that fits: give --input-shape C,H,W`);
+    }
+    return new ShapeError(`${shown} does not fit the model: ${msg}`);
   }
 
   private unsupportedOutput(n: RawNode, output: number): never {
@@ -432,7 +725,13 @@ class Importer {
     }
     if (e.shape.join(',') !== shape.join(',')) {
       const from = input ? ` with input [${input.join(', ')}]` : '';
-      throw new FormatError(this.paramsFile, `parameter '${e.name}' has shape [${e.shape.join(', ')}], node '${n.name}' (${n.op})${from} needs [${shape.join(', ')}]`);
+      throw new ParamShapeError(this.paramsFile, `parameter '${e.name}' has shape [${e.shape.join(', ')}], node '${n.name}' (${n.op})${from} needs [${shape.join(', ')}]`);
+    }
+    if (this.probe) {
+      // probes only check shapes: a shared zero array of the right length stands in
+      let z = this.probe.zeros.get(e.name);
+      if (!z) this.probe.zeros.set(e.name, (z = new Float32Array(numel(shape))));
+      return z;
     }
     const v = toFloat32(e);
     // named here, in the file they come from, not later in whatever file is being written
@@ -452,16 +751,17 @@ class Importer {
   ): BinaryWeights {
     if (!packed) return { kind: 'float', data: this.floatParam(n, 1, 'weight', floatShape, false, input) };
     const e = this.param(n, 1, 'weight');
-    const fail = (msg: string): never => {
-      throw new FormatError(this.paramsFile, `packed weights '${e.name}' of node '${n.name}' (${n.op}): ${msg}`);
+    const fail = (msg: string, cls = FormatError): never => {
+      throw new cls(this.paramsFile, `packed weights '${e.name}' of node '${n.name}' (${n.op}): ${msg}`);
     };
     const wordBits = e.dtype === 'float32' ? 32 : e.dtype === 'float64' ? 64 : fail(`dtype ${e.dtype}; expected float32 (32-bit words) or float64 (64-bit words)`);
     if (e.shape.length !== 1) fail(`shape [${e.shape.join(', ')}] is not 1-D`);
     if (rowBits % wordBits !== 0) {
-      fail(`${rowBits} weights per output (${floatShape.slice(1).join('x')}) are not a multiple of the ${wordBits}-bit word`);
+      fail(`${rowBits} weights per output (${floatShape.slice(1).join('x')}) are not a multiple of the ${wordBits}-bit word`, ParamShapeError);
     }
     const want = (rows * rowBits) / wordBits;
-    if (e.shape[0] !== want) fail(`${e.shape[0]} words, expected ${want} (${floatShape.join('x')} bits / ${wordBits})`);
+    if (e.shape[0] !== want) fail(`${e.shape[0]} words, expected ${want} (${floatShape.join('x')} bits / ${wordBits})`, ParamShapeError);
+    if (this.probe) return { kind: 'packed', words: new Uint32Array(0), wordBits };
     const src = new Uint32Array(e.data.slice().buffer);
     if (!transposed) return { kind: 'packed', words: src, wordBits };
     // Word (y, o) -> (o, y): afterwards a row's bits are contiguous, and 32- and 64-bit
@@ -654,6 +954,7 @@ class Importer {
           const inputs = this.dataSources(n, 2);
           const shapes = inputs.map((i) => this.shapes.get(i)!);
           if (shapes[0].join(',') !== shapes[1].join(',')) {
+            if (this.probe) throw new ProbeMismatch(`node '${n.name}': shapes differ`);
             throw new UnsupportedError(`node '${n.name}' (${n.op}): adding [${shapes[0].join(', ')}] and [${shapes[1].join(', ')}] needs broadcasting, which is not supported`);
           }
           this.emit({ ...base, op: 'Add', inputs }, shapes);

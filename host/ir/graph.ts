@@ -137,6 +137,8 @@ export interface IRGraph {
   output: string;
   /** Input preprocessing the model expects (documented per source; informational). */
   inputNote?: string;
+  /** How the input shape was inferred when the source does not store it (a note for the user). */
+  inputShapeNote?: string;
 }
 
 export function findNode(g: IRGraph, name: string): IRNode {

@@ -190,6 +190,9 @@ export function toBmxnet(t: TrainedParams): { symbol: string; params: Uint8Array
     return nodes.length - 1;
   };
   let cur = variable('data');
+  // the input shape, batch axis first, as mx.sym.Variable('data', shape=...) stores it:
+  // symbols do not otherwise say it, and an MLP's first layer does not fix it
+  nodes[cur].attr = { __shape__: `(1, ${a.input.join(', ')})` };
   a.layers.forEach((l, i) => {
     switch (l.kind) {
       case 'conv':

@@ -1,42 +1,62 @@
 /**
- * Model names the benchmark and export commands accept besides files:
+ * The one resolver of model specs (every CLI command, Session.create through
+ * host/runtime/load.ts):
  *   resnet18-cifar[-aK]  the ResNet-18-shaped zoo network (K-bit activations), seeded weights
  *   bmxnet-mnist         BMXNet's converted binary LeNet from ../shared/models (third-party data)
- * Anything else is a .bnn file or a BMXNet symbol (host/runtime/load.ts).
+ *   <file>.bnn           a compiled model (it keeps its own preprocessing and labels)
+ *   <prefix>-symbol.json a BMXNet symbol, converted on the fly (host/runtime/convert.ts)
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BitweaveError } from '../core/errors';
+import { sharedModelsDir } from '../core/paths';
 import { compile } from '../compile/compile';
 import { CompiledModel } from '../compile/model';
-import { convertBmxnet, loadModel, LoadOptions } from '../runtime/load';
+import { hasPreprocessSpec } from '../data/preprocess';
+import { readBnn } from '../format/bnn';
+import { convertBmxnet, isSymbolFile, LoadOptions, withModelMetadata } from '../runtime/convert';
 import { resnet18Cifar } from './resnet';
 
 export const ZOO_NAMES = ['resnet18-cifar', 'bmxnet-mnist'] as const;
+const ZOO_TEXT = 'resnet18-cifar[-aK], bmxnet-mnist';
 
-/** ../shared/models beside the repository (BITWEAVE_SHARED_MODELS overrides). */
-export function sharedModelsDir(): string {
-  return process.env.BITWEAVE_SHARED_MODELS ?? path.resolve(__dirname, '../../../../shared/models');
+export { sharedModelsDir };
+
+/** Kept for callers of the earlier API: the options are LoadOptions (seed included). */
+export type NamedModelOptions = LoadOptions;
+
+/** Refuse options that do not apply to `what` (one line naming them). */
+function refuse(opts: LoadOptions, keys: Array<keyof LoadOptions>, what: string): void {
+  const flag: Record<string, string> = { params: '--params', inputShape: '--input-shape', preprocess: 'the preprocessing options', labels: '--labels', seed: '--seed' };
+  const given = keys.filter((k) => (k === 'preprocess' ? hasPreprocessSpec(opts.preprocess) : opts[k] !== undefined));
+  const plural = given.length > 1 || given[0] === 'preprocess';
+  if (given.length) throw new BitweaveError(`${given.map((k) => flag[k]).join(', ')} ${plural ? 'do' : 'does'} not apply to ${what}`);
 }
 
-export interface NamedModelOptions extends LoadOptions {
-  /** Weight seed of zoo models (default 1). */
-  seed?: number;
-}
-
-export async function loadNamedModel(spec: string, opts: NamedModelOptions = {}): Promise<CompiledModel> {
+/** Resolve a model spec (zoo name | .bnn | BMXNet symbol) to a compiled model. */
+export async function loadNamedModel(spec: string, opts: LoadOptions = {}): Promise<CompiledModel> {
   const resnet = /^resnet18-cifar(?:-a([1-8]))?$/.exec(spec);
   if (resnet) {
+    refuse(opts, ['params', 'inputShape'], `the zoo model ${spec} (its input is 3x32x32)`);
     const seed = opts.seed ?? 1;
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new BitweaveError(`--seed must be an integer in 0..2^32-1, got ${seed}`);
-    return compile(resnet18Cifar({ seed, actBits: resnet[1] ? Number(resnet[1]) : 1 }));
+    return withModelMetadata(compile(resnet18Cifar({ seed, actBits: resnet[1] ? Number(resnet[1]) : 1 })), opts);
   }
   if (spec === 'bmxnet-mnist') {
+    refuse(opts, ['params', 'seed'], 'the zoo model bmxnet-mnist');
     const symbol = path.join(sharedModelsDir(), 'bmxnet', 'binarized_mnist_64bit-symbol.json');
     if (!fs.existsSync(symbol)) {
       throw new BitweaveError(`bmxnet-mnist: ${symbol} not found (third-party models live in ../shared/models; set BITWEAVE_SHARED_MODELS)`);
     }
-    return convertBmxnet(symbol, {});
+    return convertBmxnet(symbol, opts);
   }
-  return loadModel(spec, opts);
+  if (!fs.existsSync(spec)) {
+    throw new BitweaveError(`model file not found: ${spec} (a model is a .bnn file, a BMXNet <prefix>-symbol.json or a zoo name: ${ZOO_TEXT})`);
+  }
+  if (isSymbolFile(spec)) {
+    refuse(opts, ['seed'], 'a BMXNet symbol (only zoo models have a seed)');
+    return convertBmxnet(spec, opts);
+  }
+  refuse(opts, ['params', 'inputShape', 'preprocess', 'labels', 'seed'], `${spec}: a compiled .bnn keeps the input shape, preprocessing and labels it was converted with (convert the source model again to change them)`);
+  return readBnn(spec);
 }
