@@ -11,10 +11,10 @@ import { BitweaveError, ShapeError } from '../core/errors';
 import { CompiledModel, TensorInfo, tensorLength } from '../compile/model';
 import { validateModel } from '../compile/validate';
 import { ArrayParams } from '../array/params';
-import { ARENA_CALL_BYTES, MAX_BATCH } from '../array/limits';
+import { ARENA_CALL_BYTES } from '../array/limits';
 import { checkProgram, KernelLimits } from '../array/descriptor';
 import { ArenaRegion, encodeSegment, LayerProgram } from '../array/program';
-import { Backend, BackendOptions, LayerStat, TensorData } from '../runtime/backend';
+import { Backend, BackendOptions, checkSegmentCall, checkSegmentInput, LayerStat, TensorData } from '../runtime/backend';
 import { NativeBackend } from './native';
 import { ReferenceBackend } from './reference';
 
@@ -146,12 +146,8 @@ export abstract class AcceleratorBackend<D> implements Backend {
   }
 
   async runSegment(segment: number, tensors: Map<number, TensorData>, batch: number): Promise<Map<number, TensorData>> {
-    const m = this.model;
-    if (!m) throw new BitweaveError(`${this.name} backend: runSegment before load (or after dispose)`);
-    if (!Number.isInteger(segment) || segment < 0 || segment >= m.segments.length) {
-      throw new ShapeError(`segment must be an integer in 0..${m.segments.length - 1}, got ${segment}`);
-    }
-    if (!Number.isInteger(batch) || batch < 1 || batch > MAX_BATCH) throw new ShapeError(`batch must be an integer in 1..${MAX_BATCH}, got ${batch}`);
+    checkSegmentCall(this.name, this.model, segment, batch);
+    const m = this.model!;
     const seg = this.segments.get(segment);
     if (!seg) return this.host.runSegment(segment, tensors, batch);
     // the device buffers are per segment and per backend: one device run at a time
@@ -193,7 +189,8 @@ export abstract class AcceleratorBackend<D> implements Backend {
     const inputs = prog.inputs.map((region) => {
       const info = m.tensors[region.tensor];
       const per = tensorLength(info);
-      return { region, per, data: this.checkInput(region.tensor, info, tensors.get(region.tensor), batch * per) };
+      const d = checkSegmentInput(this.name, info, region.tensor, tensors.get(region.tensor), batch);
+      return { region, per, data: new Uint32Array(d.buffer, d.byteOffset, d.length) };
     });
     const outputs = prog.outputs.map((region) => {
       const info = m.tensors[region.tensor];
@@ -201,18 +198,6 @@ export abstract class AcceleratorBackend<D> implements Backend {
       return { region, per, data: info.kind === 'i32' ? new Int32Array(batch * per) : new Uint32Array(batch * per) };
     });
     return new SegmentIO(prog.arenaWords, inputs, outputs);
-  }
-
-  private checkInput(id: number, info: TensorInfo, d: TensorData | undefined, length: number): Uint32Array {
-    if (d === undefined) throw new ShapeError(`${this.name} backend: segment input tensor ${id} is missing`);
-    const want = info.kind === 'bits' ? Uint32Array : info.kind === 'i32' ? Int32Array : null;
-    if (!want || !(d instanceof want)) {
-      throw new ShapeError(`${this.name} backend: tensor ${id} must be a ${want?.name ?? 'bits or i32 tensor'} (${info.kind}), got ${(d as object)?.constructor?.name ?? typeof d}`);
-    }
-    if (d.length !== length) {
-      throw new ShapeError(`${this.name} backend: tensor ${id} (${info.kind} ${info.h}x${info.w}x${info.c}) has ${d.length} elements, expected ${length} for the batch`);
-    }
-    return new Uint32Array(d.buffer, d.byteOffset, d.length);
   }
 
   /**

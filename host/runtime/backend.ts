@@ -1,4 +1,6 @@
-import { CompiledModel } from '../compile/model';
+import { BitweaveError, ShapeError } from '../core/errors';
+import { MAX_BATCH } from '../array/limits';
+import { CompiledModel, Segment, TensorInfo, tensorLength } from '../compile/model';
 
 /**
  * A batch of one tensor: `batch` images, each `tensorLength(info)` elements, stored
@@ -58,4 +60,33 @@ export interface Backend {
   recycle?(buffers: Iterable<TensorData>): void;
   /** Release native or device resources. */
   dispose(): Promise<void>;
+}
+
+/**
+ * The checks every backend's runSegment starts with: a model is loaded, the segment index
+ * and the batch size are in range. Returns the segment.
+ */
+export function checkSegmentCall(backend: string, model: CompiledModel | null, segment: number, batch: number): Segment {
+  if (!model) throw new BitweaveError(`${backend} backend: no model loaded (runSegment before load, or after dispose: the session is closed)`);
+  if (!Number.isInteger(segment) || segment < 0 || segment >= model.segments.length) {
+    throw new ShapeError(`segment must be an integer in 0..${model.segments.length - 1}, got ${segment}`);
+  }
+  if (!Number.isInteger(batch) || batch < 1 || batch > MAX_BATCH) throw new ShapeError(`batch must be an integer in 1..${MAX_BATCH}, got ${batch}`);
+  return model.segments[segment];
+}
+
+const ARRAY_TYPE = { f32: Float32Array, i32: Int32Array, bits: Uint32Array } as const;
+
+/** A segment input must be its tensor's array type with exactly batch · length elements. */
+export function checkSegmentInput(backend: string, info: TensorInfo, id: number, d: TensorData | undefined, batch: number): TensorData {
+  if (d === undefined) throw new ShapeError(`${backend} backend: segment input tensor ${id} is missing`);
+  const want = ARRAY_TYPE[info.kind];
+  if (!(d instanceof want)) {
+    throw new ShapeError(`${backend} backend: tensor ${id} must be a ${want.name} (${info.kind}), got ${(d as object)?.constructor?.name ?? typeof d}`);
+  }
+  const length = batch * tensorLength(info);
+  if (d.length !== length) {
+    throw new ShapeError(`${backend} backend: tensor ${id} (${info.kind} ${info.h}x${info.w}x${info.c}) has ${d.length} elements, expected ${length} for a batch of ${batch}`);
+  }
+  return d;
 }

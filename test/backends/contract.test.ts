@@ -13,6 +13,18 @@ import { bconvCases } from '../helpers/backend-compare';
 import { backendContract } from './contract';
 import { checkCycleModel } from './cycle-check';
 
+// the oracle itself: what it is compared with elsewhere is left out, the rest holds for it too
+backendContract({
+  name: 'reference',
+  available: () => undefined,
+  variants: [{}],
+  layers: { cases: bconvCases({ inBits: [1] }), seed: 1, runs: 0 },
+  models: 0,
+  modelImages: 0,
+  shippedImages: 0,
+  mnistDigits: 0,
+});
+
 backendContract({
   name: 'native',
   available: () => nativeEngine(),

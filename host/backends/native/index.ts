@@ -13,7 +13,7 @@ import { MAX_BATCH } from '../../array/limits';
 import { BitweaveError, ShapeError } from '../../core/errors';
 import { CompiledModel, CompiledOp, PoolOp, TensorInfo, tensorLength } from '../../compile/model';
 import { validateModel } from '../../compile/validate';
-import { Backend, BackendOptions, LayerStat, TensorData } from '../../runtime/backend';
+import { Backend, BackendOptions, checkSegmentCall, checkSegmentInput, LayerStat, TensorData } from '../../runtime/backend';
 
 /** The native backend's options: the shared ones (threads). */
 export type NativeOptions = BackendOptions;
@@ -171,16 +171,9 @@ export class NativeBackend implements Backend {
   }
 
   async runSegment(segment: number, tensors: Map<number, TensorData>, batch: number): Promise<Map<number, TensorData>> {
-    const m = this.model;
-    const e = this.engine;
-    if (!m || !e) throw new BitweaveError('native backend: runSegment before load (or after dispose)');
-    if (!Number.isInteger(segment) || segment < 0 || segment >= m.segments.length) {
-      throw new ShapeError(`segment must be an integer in 0..${m.segments.length - 1}, got ${segment}`);
-    }
-    if (!Number.isInteger(batch) || batch < 1 || batch > MAX_BATCH) {
-      throw new ShapeError(`batch must be an integer in 1..${MAX_BATCH}, got ${batch}`);
-    }
-    const seg = m.segments[segment];
+    const seg = checkSegmentCall(this.name, this.model, segment, batch);
+    const m = this.model!;
+    const e = this.engine!;
     const local = new Map<number, TensorData>();
     for (const t of seg.inputs) local.set(t, aligned(this.checkTensor(t, tensors.get(t), batch)));
     for (let i = seg.start; i < seg.end; ) {
@@ -209,20 +202,8 @@ export class NativeBackend implements Backend {
     return out;
   }
 
-  /** A segment input must be the tensor's array type with exactly batch * length elements. */
   private checkTensor(id: number, d: TensorData | undefined, batch: number): TensorData {
-    const info = this.model!.tensors[id];
-    const want = batch * tensorLength(info);
-    if (d === undefined) throw new ShapeError(`native backend: segment input tensor ${id} is missing`);
-    if (kindOf(d) !== info.kind) {
-      throw new ShapeError(`native backend: tensor ${id} must be a ${ARRAY_NAME[info.kind]} (${info.kind}), got ${d.constructor?.name ?? typeof d}`);
-    }
-    if (d.length !== want) {
-      throw new ShapeError(
-        `native backend: tensor ${id} (${info.kind} ${info.h}x${info.w}x${info.c}) has ${d.length} elements, expected ${want} for a batch of ${batch}`,
-      );
-    }
-    return d;
+    return checkSegmentInput(this.name, this.model!.tensors[id], id, d, batch);
   }
 
   /** Fetch an op input from the segment's tensors, re-checking kind and length. */

@@ -3,7 +3,7 @@ import { CompiledModel, HostOp } from '../../compile/model';
 import { validateModel } from '../../compile/validate';
 import { opInputs } from '../../compile/partition';
 import { BitweaveError } from '../../core/errors';
-import { Backend, LayerStat, TensorData } from '../../runtime/backend';
+import { Backend, checkSegmentCall, checkSegmentInput, LayerStat, TensorData } from '../../runtime/backend';
 import { bconv } from './bconv';
 import { runHostOp } from './float-ops';
 import { LayerStats } from '../../runtime/layer-stats';
@@ -26,10 +26,10 @@ export class ReferenceBackend implements Backend {
   }
 
   async runSegment(segment: number, tensors: Map<number, TensorData>, batch: number): Promise<Map<number, TensorData>> {
-    const m = this.model;
-    if (!m) throw new BitweaveError('reference backend: session is closed (or no model was loaded)');
-    const seg = m.segments[segment];
-    const local = new Map(tensors);
+    const seg = checkSegmentCall(this.name, this.model, segment, batch);
+    const m = this.model!;
+    const local = new Map<number, TensorData>();
+    for (const t of seg.inputs) local.set(t, checkSegmentInput(this.name, m.tensors[t], t, tensors.get(t), batch));
     const keep = new Set(seg.outputs);
     for (let i = seg.start; i < seg.end; i++) {
       const op = m.ops[i];
