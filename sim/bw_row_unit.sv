@@ -8,7 +8,7 @@
 //       layers drain one column per cycle; other layers have 1x1 windows);
 //   S2: the finished value is compared with the channel's thresholds: level =
 //       #{j < L : (v >= t_j) XOR flip}; the int epilogue passes v on.
-// Packing the rows' results into output words happens in bw_out.
+// Packing the rows' results into output words happens in bw_output_unit.
 module bw_row_unit #(
   parameter int ACC = 24,
   parameter int MAX_OUT_BITS = 2,

@@ -124,12 +124,12 @@ module bw_top #(
     .w_edge, .a_edge, .apc_edge, .e_en, .e_first, .e_last, .e_b
   );
 
-  bw_array #(.ROWS(ROWS), .COLS(COLS), .WORD(WORD), .ACC(ACC), .PCW(PCW), .DRAIN(DR)) array (
+  bw_pe_array #(.ROWS(ROWS), .COLS(COLS), .WORD(WORD), .ACC(ACC), .PCW(PCW), .DRAIN(DR)) array (
     .clk, .and_mode, .w_edge, .a_edge, .apc_edge, .en(e_en), .first(e_first), .last(e_last), .b(e_b), .drain1(pool),
     .out_valid, .out_v
   );
 
-  bw_out #(.ROWS(ROWS), .COLS(COLS), .ACC(ACC), .MAX_OUT_BITS(MAX_OUT_BITS), .PDEPTH(PDEPTH), .PWID(PWID),
+  bw_output_unit #(.ROWS(ROWS), .COLS(COLS), .ACC(ACC), .MAX_OUT_BITS(MAX_OUT_BITS), .PDEPTH(PDEPTH), .PWID(PWID),
            .GW(GW), .TS(TS), .DRAIN(DR)) out (
     .clk, .rst, .out_valid, .out_v,
     .rd_slot(o_slot), .rd_col(o_col), .tag_first(o_first), .tag_last(o_last), .tag_obase(o_obase),

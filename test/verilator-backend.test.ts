@@ -347,17 +347,17 @@ describe('RTL synthesis (yosys)', function () {
       for (const [rows, cols, drains] of [[8, 8, [0, 1, 2]], [2, 2, [0, 1]], [4, 16, [0, 1, 4]], [1, 4, [0]]] as const) {
         writeArrayHeaders(tmp, { ...DEFAULT_ARRAY, rows, cols });
         const svh = path.join(tmp, 'bitweave_array.svh');
-        const top = ['bw_pe', 'bw_array', 'bw_row_unit', 'bw_out', 'bw_feeder', 'bw_seq', 'bw_top'].map((m) => sim(`${m}.sv`));
+        const top = ['bw_pe', 'bw_pe_array', 'bw_row_unit', 'bw_output_unit', 'bw_feeder', 'bw_seq', 'bw_top'].map((m) => sim(`${m}.sv`));
         const lint = (files: readonly string[], name: string, params: string[], what: string) => {
           const r = spawnSync('verilator', ['--lint-only', '-Wall', ...params, `-I${tmp}`, svh, ...files, '--top-module', name], { encoding: 'utf8' });
           assert.equal(r.status, 0, `${what}: ${r.stderr}`);
         };
         for (const d of drains) lint(top, 'bw_top', [`-GDRAIN=${d}`], `bw_top ${rows}x${cols} DRAIN ${d}`);
-        lint([sim('bw_pe.sv'), sim('bw_array.sv'), sim('ice40/bw_ice40_selftest.sv')], 'bw_ice40_selftest', [], `bw_ice40_selftest ${rows}x${cols}`);
+        lint([sim('bw_pe.sv'), sim('bw_pe_array.sv'), sim('ice40/bw_ice40_selftest.sv')], 'bw_ice40_selftest', [], `bw_ice40_selftest ${rows}x${cols}`);
       }
       // a DRAIN that does not divide COLS is refused at elaboration
       writeArrayHeaders(tmp, { ...DEFAULT_ARRAY, rows: 8, cols: 8 });
-      const r = spawnSync('verilator', ['--lint-only', '-GDRAIN=3', `-I${tmp}`, path.join(tmp, 'bitweave_array.svh'), ...['bw_pe', 'bw_array', 'bw_row_unit', 'bw_out', 'bw_feeder', 'bw_seq', 'bw_top'].map((m) => sim(`${m}.sv`)), '--top-module', 'bw_top'], { encoding: 'utf8' });
+      const r = spawnSync('verilator', ['--lint-only', '-GDRAIN=3', `-I${tmp}`, path.join(tmp, 'bitweave_array.svh'), ...['bw_pe', 'bw_pe_array', 'bw_row_unit', 'bw_output_unit', 'bw_feeder', 'bw_seq', 'bw_top'].map((m) => sim(`${m}.sv`)), '--top-module', 'bw_top'], { encoding: 'utf8' });
       assert.notEqual(r.status, 0);
       assert.match(r.stderr, /DRAIN must divide COLS/);
     } finally {
@@ -381,13 +381,13 @@ describe('RTL synthesis (yosys)', function () {
       return parseYosysStat(JSON.parse(fs.readFileSync(out, 'utf8')));
     };
     try {
-      const grid = xcup(['bw_pe.sv', 'bw_array.sv'], '-set ROWS 4 -set COLS 4 -set DRAIN 4', 'bw_array');
+      const grid = xcup(['bw_pe.sv', 'bw_pe_array.sv'], '-set ROWS 4 -set COLS 4 -set DRAIN 4', 'bw_pe_array');
       assert.deepEqual({ lut: Math.round(grid.lut / 16), ff: Math.round(grid.ff / 16) }, RECORDED_XCUP.grid, 'update RECORDED_XCUP.grid (make synth prints the figures)');
       if (!process.env.BITWEAVE_LONG) {
-        console.log('      (output lane: set BITWEAVE_LONG=1 to re-synthesise bw_out, ~3 min)');
+        console.log('      (output lane: set BITWEAVE_LONG=1 to re-synthesise bw_output_unit, ~3 min)');
         return;
       }
-      const out = xcup(['bw_row_unit.sv', 'bw_out.sv'], '-set ROWS 4 -set COLS 4 -set DRAIN 4 -set PDEPTH 64 -set MAX_OUT_BITS 2', 'bw_out');
+      const out = xcup(['bw_row_unit.sv', 'bw_output_unit.sv'], '-set ROWS 4 -set COLS 4 -set DRAIN 4 -set PDEPTH 64 -set MAX_OUT_BITS 2', 'bw_output_unit');
       assert.deepEqual({ lut: Math.round(out.lut / 16), ff: Math.round(out.ff / 16) }, RECORDED_XCUP.lane, 'update RECORDED_XCUP.lane (make synth prints the figures)');
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
@@ -395,7 +395,7 @@ describe('RTL synthesis (yosys)', function () {
   });
 
   it('the stat parser counts shift-register and distributed-RAM primitives as the LUT sites they occupy', () => {
-    const c = parseYosysStat({ modules: { '\\bw_array': { num_cells_by_type: { LUT6: 10, SRL16E: 3, SRLC32E: 2, RAM64M8: 1, FDRE: 7, CARRY8: 1 } } } }, 'bw_array');
+    const c = parseYosysStat({ modules: { '\\bw_pe_array': { num_cells_by_type: { LUT6: 10, SRL16E: 3, SRLC32E: 2, RAM64M8: 1, FDRE: 7, CARRY8: 1 } } } }, 'bw_pe_array');
     assert.deepEqual([c.lut, c.lutram, c.ff, c.carry], [10 + 3 + 2 + 8, 3 + 2 + 8, 7, 1]);
   });
 

@@ -56,7 +56,7 @@ export interface SynthSummary {
   targets: Record<string, {
     perPE: { lut: number; ff: number };
     array?: { rows: number; cols: number; lut: number; ff: number };
-    /** bw_out with `rows` rows x `lanes` drained columns, and its cost per lane. */
+    /** bw_output_unit with `rows` rows x `lanes` drained columns, and its cost per lane. */
     output?: { rows: number; lanes: number; lut: number; ff: number; perLane: { lut: number; ff: number } };
     top?: { rows: number; cols: number; lut: number; ff: number; bram: number; dsp: number };
   }>;
@@ -107,8 +107,8 @@ export function sizeArray(board: Board, perPE: { lut: number; ff: number }, opts
  * What `make synth` measured for the default RTL build (DRAIN = COLS) on UltraScale+,
  * recorded here so that `bitweave compile --board` sizes arrays without yosys (the
  * figures a fresh `make synth` prints are compared with these, and a test re-synthesises
- * them): `grid` per PE of the 4x4 bw_array (PE, skew, column deskew, drain), `lane` per
- * output lane of the 4-row, 4-lane bw_out (row-unit datapath, packing, its share of the
+ * them): `grid` per PE of the 4x4 bw_pe_array (PE, skew, column deskew, drain), `lane` per
+ * output lane of the 4-row, 4-lane bw_output_unit (row-unit datapath, packing, its share of the
  * parameter RAM and control); the RTL with DRAIN = COLS has one output lane per PE.
  */
 export const RECORDED_XCUP = { grid: { lut: 412, ff: 231 }, lane: { lut: 216, ff: 131 } } as const;

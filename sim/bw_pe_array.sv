@@ -9,7 +9,7 @@
 // With DRAIN > 1 a tile can finish before the previous one has reached the row's end, so
 // PE(r,c)'s result is first delayed COLS-1-c cycles (column deskew); with DRAIN = 1 the
 // PE's result register holds it long enough (P >= COLS).
-module bw_array #(
+module bw_pe_array #(
   parameter int ROWS = 8,
   parameter int COLS = 8,
   parameter int WORD = 64,
@@ -31,7 +31,7 @@ module bw_array #(
   output logic [DRAIN*ROWS*ACC-1:0] out_v   // lane d, row r at (d*ROWS + r)*ACC
 );
   if (DRAIN < 1 || COLS % DRAIN != 0) begin : g_drain_check
-    $error("bw_array: DRAIN must divide COLS");
+    $error("bw_pe_array: DRAIN must divide COLS");
   end
   localparam int CW = WORD + 6; // weight word + en, first, last, b[2:0]
 

@@ -11,7 +11,7 @@
 //     i_base + r, for the rows the shared row mask marks as real channels.
 // Channel group of a tile: the ring slot's on pool layers; otherwise a slot's columns
 // serve every group in turn (group-inner order, see bw_seq), counted here.
-module bw_out #(
+module bw_output_unit #(
   parameter int ROWS = 8,
   parameter int COLS = 8,
   parameter int ACC = 24,
