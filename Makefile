@@ -82,7 +82,7 @@ clean:
 # backend), yosys resource estimates and the open iCE40 bitstream flow. The array
 # parameters come from the generated headers (host/array/header.ts), written into
 # build/rtl by host/array/write-headers.ts.
-RTL_SV := sim/bw_pe.sv sim/bw_pe_array.sv sim/bw_row_unit.sv sim/bw_output_unit.sv sim/bw_feeder.sv sim/bw_seq.sv sim/bw_top.sv
+RTL_SV := $(shell grep -v '^//' sim/bw_top.f)
 RTL_DIR := build/rtl
 RTL_LIB := build/libbitweave_rtl.so
 # DRAIN: output columns leaving the array per cycle (0 = COLS, the default build)

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 OUT=${1:-build/synth}
 mkdir -p "$OUT/hdr2x2"
 node dist/host/array/write-headers.js "$OUT/hdr2x2" 2 2
-SV="sim/bw_pe.sv sim/bw_pe_array.sv sim/bw_row_unit.sv sim/bw_output_unit.sv sim/bw_feeder.sv sim/bw_seq.sv sim/bw_top.sv"
+SV=$(grep -v '^//' sim/bw_top.f | tr '\n' ' ')
 declare -A FLOW=([xcup]="synth_xilinx -family xcup -flatten -noiopad -noclkbuf" [ice40]="synth_ice40 -dsp")
 echo 4x4 > "$OUT/array_size.txt"
 echo 2x2 > "$OUT/top_size.txt"

@@ -74,6 +74,12 @@ async function compareSegments(m: CompiledModel, input: Float32Array, rtl: Veril
   }
 }
 
+/** The RTL sources of bw_top in compile order (sim/bw_top.f, the list the Makefile and sim/synth.sh read). */
+function rtlSources(): string[] {
+  const lines = fs.readFileSync(path.join(ROOT, 'sim', 'bw_top.f'), 'utf8').split('\n').map((l) => l.trim());
+  return lines.filter((l) => l && !l.startsWith('//')).map((f) => path.join(ROOT, f));
+}
+
 /** Cycle model vs counted cycles of every device layer the backend ran. */
 function checkCycleModel(b: VerilatorBackend, what: string, tolerance = 0.02): void {
   const pred = b.predictedCycles();
@@ -336,7 +342,7 @@ describe('verilator backend (RTL array)', function () {
 });
 
 describe('RTL synthesis (yosys)', function () {
-  it('every RTL file is lint-clean under verilator -Wall, with the package generated for 8x8, 2x2, 4x16 and 1x4, at every DRAIN', function () {
+  it('every RTL file is listed in sim/bw_top.f and lint-clean under verilator -Wall, with the package generated for 8x8, 2x2, 4x16 and 1x4, at every DRAIN', function () {
     if (spawnSync('verilator', ['--version']).status !== 0) {
       console.log('      SKIPPED: verilator not installed (make setup installs it)');
       this.skip();
@@ -344,10 +350,12 @@ describe('RTL synthesis (yosys)', function () {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bitweave-lint-'));
     try {
       const sim = (f: string) => path.join(ROOT, 'sim', f);
+      const top = rtlSources();
+      const files = fs.readdirSync(path.join(ROOT, 'sim')).filter((f) => f.endsWith('.sv')).map(sim);
+      assert.deepEqual([...top].sort(), files.sort(), 'sim/bw_top.f lists every sim/*.sv');
       for (const [rows, cols, drains] of [[8, 8, [0, 1, 2]], [2, 2, [0, 1]], [4, 16, [0, 1, 4]], [1, 4, [0]]] as const) {
         writeArrayHeaders(tmp, { ...DEFAULT_ARRAY, rows, cols });
         const svh = path.join(tmp, 'bitweave_array.svh');
-        const top = ['bw_pe', 'bw_pe_array', 'bw_row_unit', 'bw_output_unit', 'bw_feeder', 'bw_seq', 'bw_top'].map((m) => sim(`${m}.sv`));
         const lint = (files: readonly string[], name: string, params: string[], what: string) => {
           const r = spawnSync('verilator', ['--lint-only', '-Wall', ...params, `-I${tmp}`, svh, ...files, '--top-module', name], { encoding: 'utf8' });
           assert.equal(r.status, 0, `${what}: ${r.stderr}`);
@@ -357,7 +365,7 @@ describe('RTL synthesis (yosys)', function () {
       }
       // a DRAIN that does not divide COLS is refused at elaboration
       writeArrayHeaders(tmp, { ...DEFAULT_ARRAY, rows: 8, cols: 8 });
-      const r = spawnSync('verilator', ['--lint-only', '-GDRAIN=3', `-I${tmp}`, path.join(tmp, 'bitweave_array.svh'), ...['bw_pe', 'bw_pe_array', 'bw_row_unit', 'bw_output_unit', 'bw_feeder', 'bw_seq', 'bw_top'].map((m) => sim(`${m}.sv`)), '--top-module', 'bw_top'], { encoding: 'utf8' });
+      const r = spawnSync('verilator', ['--lint-only', '-GDRAIN=3', `-I${tmp}`, path.join(tmp, 'bitweave_array.svh'), ...top, '--top-module', 'bw_top'], { encoding: 'utf8' });
       assert.notEqual(r.status, 0);
       assert.match(r.stderr, /DRAIN must divide COLS/);
     } finally {
