@@ -10,7 +10,7 @@
 //   int epilogue: the int port writes the ROWS int32 results of the pixel at int32 index
 //     i_base + r, for the rows the shared row mask marks as real channels.
 // Channel group of a tile: the ring slot's on pool layers; otherwise a slot's columns
-// serve every group in turn (group-inner order, see bw_seq), counted here.
+// serve every group in turn (group-inner order, see bw_sequencer), counted here.
 module bw_output_unit #(
   parameter int ROWS = 8,
   parameter int COLS = 8,
