@@ -1,27 +1,25 @@
-// bitweave RTL: the sliding-window feeder. For each tile (ROWS output channels x COLS
-// pixel-stream entries, prepared by the sequencer in the tile ring) it walks the kernel
-// window (ky, kx, plane, word) for P steps (bw_layer sets P >= K): column c reads the activation
-// word at its entry's base + the window offset, or substitutes the pad word when the tap
-// lies outside the input map (PAD_BIT in the real channel bits, 0 in the tail); row r
-// reads weight word W_OFF + (oc0+r)*WK + (ky*KW+kx)*IN_WORDS + j. No im2col copy exists.
-// Steps K..P-1 are bubbles, so that the drain of a tile never lags.
-// Tiles are issued back to back: the next one starts the cycle after the last step. On
-// pool layers a ring slot is one tile of the slot's channel group; otherwise the slot is
-// issued once per channel group (g = 0..G-1) before it is taken from the ring.
+// bitweave RTL: the sliding-window feeder (feeder.cl / hls/feeder.h). For each tile (ROWS
+// output channels x COLS pixel-stream entries, prepared by the sequencer in the tile
+// ring) it walks the kernel window (ky, kx, plane, word) for P steps (bw_layer sets
+// P >= K): column c reads the activation word at its entry's base + the window offset, or
+// substitutes the pad word when the tap lies outside the input map (PAD_BIT in the real
+// channel bits, 0 in the tail). No im2col copy exists. The weight feeder follows the same
+// steps (tile_start, step_ok, wpix, j) for the rows. Steps K..P-1 are bubbles, so that the
+// drain of a tile never lags. Tiles are issued back to back: the next one starts the
+// cycle after the last step. On pool layers a ring slot is one tile of the slot's channel
+// group; otherwise the slot is issued once per channel group (g = 0..G-1) before it is
+// taken from the ring. Two stages: F1 registers the lane requests, F2 the array's edge.
 module bw_feeder #(
-  parameter int ROWS = 8,
-  parameter int COLS = 8,
-  parameter int WORD = 64,
-  parameter int PCW = 7,
-  parameter int GW = 9
+  parameter int COLS = 8,     // PE columns = activation lanes
+  parameter int WORD = 64,    // bits per activation word
+  parameter int PCW = 7,      // bits of a word's popcount, $clog2(WORD+1)
+  parameter int GW = 9        // bits of a channel-group number
 ) (
   input  logic                 clk,
   input  logic                 rst,
   /* verilator lint_off UNUSEDSIGNAL */
   input  bw_pkg::layer_t       cfg,
   /* verilator lint_on UNUSEDSIGNAL */
-  input  logic [31:0]          gwk,        // ROWS*WK
-  input  logic [ROWS*32-1:0]   wrow,       // r*WK
   // next tile from the ring
   input  logic                 ready,
   output logic                 take,
@@ -31,15 +29,17 @@ module bw_feeder #(
   input  logic [$clog2(COLS+1)-1:0] nvalid,
   input  logic [GW-1:0]        g,
   output logic                 busy,
-  // memory lanes
+  // the steps, for the weight feeder
+  output logic                 tile_start,  // a tile starts (its group: tile_g)
+  output logic [GW-1:0]        tile_g,
+  output logic                 step_ok,     // a step of the tile's K words
+  output logic [31:0]          wpix,        // (ky*KW + kx)*IN_WORDS of the step
+  output logic [31:0]          j,           // its word in the pixel
+  // activation memory lanes
   output logic [COLS-1:0]      a_en,
   output logic [COLS*32-1:0]   a_addr,
   input  logic [COLS*64-1:0]   a_rdata,
-  output logic [ROWS-1:0]      w_en,
-  output logic [ROWS*32-1:0]   w_addr,
-  input  logic [ROWS*64-1:0]   w_rdata,
   // array edge
-  output logic [ROWS*WORD-1:0] w_edge,
   output logic [COLS*WORD-1:0] a_edge,
   output logic [COLS*PCW-1:0]  apc_edge,
   output logic                 e_en,
@@ -52,30 +52,24 @@ module bw_feeder #(
   logic signed [31:0] iy0 [COLS];
   logic signed [31:0] ix0 [COLS];
   logic [COLS-1:0] cvalid;
-  logic [ROWS-1:0] rvalid;
-  logic [31:0] wbase;
 
   // step state
   logic active;
-  logic [31:0] s, ky, kx, pl, j, krow, koff, wpix;
+  logic [31:0] s, ky, kx, pl, krow, koff;
 
-  logic start_tile;
-  assign start_tile = ready && (!active || s == cfg.period - 1);
+  assign tile_start = ready && (!active || s == cfg.period - 1);
 
   // channel group of the next tile
-  logic [GW-1:0] grp, tg;
-  assign tg = cfg.pool ? g : grp;
-  assign take = start_tile && (cfg.pool || 32'(grp) + 1 >= cfg.ngroups);
-
-  logic [31:0] oc0;
-  assign oc0 = 32'(tg) * ROWS;
+  logic [GW-1:0] grp;
+  assign tile_g = cfg.pool ? g : grp;
+  assign take = tile_start && (cfg.pool || 32'(grp) + 1 >= cfg.ngroups);
 
   always_ff @(posedge clk) begin
     if (rst) begin
       active <= 1'b0;
       s <= '0;
       grp <= '0;
-    end else if (start_tile) begin
+    end else if (tile_start) begin
       active <= 1'b1;
       grp <= take ? '0 : grp + 1'b1;
       s <= '0;
@@ -87,8 +81,6 @@ module bw_feeder #(
         ix0[c] <= col_ix0[c*32 +: 32];
         cvalid[c] <= 32'(c) < 32'(nvalid);
       end
-      for (int r = 0; r < ROWS; r++) rvalid[r] <= oc0 + 32'(r) < cfg.out_c;
-      wbase <= cfg.w_off + 32'(tg) * gwk;
     end else if (active) begin
       if (s == cfg.period - 1) active <= 1'b0;
       s <= s + 1;
@@ -119,7 +111,6 @@ module bw_feeder #(
   logic [COLS-1:0] pad_q;
   logic lastword_q, en_q, first_q, last_q;
   logic [2:0] b_q;
-  logic step_ok;
   assign step_ok = active && s < cfg.k_steps;
   always_ff @(posedge clk) begin
     for (int c = 0; c < COLS; c++) begin
@@ -131,10 +122,6 @@ module bw_feeder #(
       a_en[c] <= !rst && step_ok && cvalid[c] && inb;
       pad_q[c] <= step_ok && cvalid[c] && !inb;
       a_addr[c*32 +: 32] <= abase[c] + koff;
-    end
-    for (int r = 0; r < ROWS; r++) begin
-      w_en[r] <= !rst && step_ok && rvalid[r];
-      w_addr[r*32 +: 32] <= wbase + wrow[r*32 +: 32] + wpix + j;
     end
     lastword_q <= j == cfg.in_words - 1;
     en_q <= !rst && step_ok;
@@ -151,7 +138,6 @@ module bw_feeder #(
       a_edge[c*WORD +: WORD] <= a;
       apc_edge[c*PCW +: PCW] <= PCW'($countones(a));
     end
-    for (int r = 0; r < ROWS; r++) w_edge[r*WORD +: WORD] <= w_en[r] ? w_rdata[r*64 +: WORD] : '0;
     e_en <= !rst && en_q;
     e_first <= first_q;
     e_last <= last_q;

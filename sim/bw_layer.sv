@@ -36,9 +36,7 @@ module bw_layer #(
   output logic           d_en,
   output logic [31:0]    d_addr,
   input  logic [31:0]    d_rdata,
-  output bw_pkg::layer_t cfg,
-  output logic [31:0]    gwk,        // ROWS*WK: weight words of a channel group
-  output logic [ROWS*32-1:0] wrow    // r*WK: first weight word of row r
+  output bw_pkg::layer_t cfg
 );
   localparam int RSHIFT = $clog2(ROWS);
 
@@ -153,8 +151,6 @@ module bw_layer #(
               pmin = COLS / DRAIN > pwalk ? COLS / DRAIN : pwalk;
               cfg.period <= cfg.k_steps > pmin ? cfg.k_steps : pmin;
             end
-            gwk <= cfg.wk << RSHIFT;
-            for (int r = 0; r < ROWS; r++) wrow[r*32 +: 32] <= bw_pkg::m16(cfg.wk[15:0], 16'(r));
             if (kbad) err[3] <= 1'b1;
           end
         endcase

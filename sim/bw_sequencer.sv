@@ -42,8 +42,6 @@ module bw_sequencer #(
   output logic [ROWS*PWID-1:0] pw_data,
   // the decoded layer, for the datapath
   output bw_pkg::layer_t       cfg,
-  output logic [31:0]          gwk,
-  output logic [ROWS*32-1:0]   wrow,
   // feeder side of the ring
   output logic                 f_ready,
   input  logic                 f_take,
@@ -115,7 +113,7 @@ module bw_sequencer #(
     .clk, .rst,
     .restart(st == S_IDLE && start), .fetch(st == S_DESC), .decode(st == S_PREP),
     .prefetch(st == S_RUN && more), .advance(st == S_NEXT && more),
-    .fetched, .decoded, .bad, .err, .d_en, .d_addr, .d_rdata, .cfg, .gwk, .wrow
+    .fetched, .decoded, .bad, .err, .d_en, .d_addr, .d_rdata, .cfg
   );
 
   bw_param_load #(.ROWS(ROWS), .MAX_OUT_BITS(MAX_OUT_BITS), .PDEPTH(PDEPTH), .PWID(PWID), .GW(GW)) pload (

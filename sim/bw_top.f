@@ -7,6 +7,7 @@ sim/bw_pe_array.sv
 sim/bw_row_unit.sv
 sim/bw_output_unit.sv
 sim/bw_feeder.sv
+sim/bw_weight_feeder.sv
 sim/bw_layer.sv
 sim/bw_param_load.sv
 sim/bw_pixel_walker.sv

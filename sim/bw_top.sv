@@ -75,8 +75,6 @@ module bw_top #(
 
   // the decoded layer
   bw_pkg::layer_t cfg;
-  logic [31:0] gwk;
-  logic [ROWS*32-1:0] wrow;
   // ring
   logic f_ready, f_take, f_busy;
   logic [COLS*32-1:0] f_abase, f_iy0, f_ix0;
@@ -92,6 +90,10 @@ module bw_top #(
   logic [ROWS-1:0] pw_en;
   logic [GW-1:0] pw_addr;
   logic [ROWS*PWID-1:0] pw_data;
+  // feeder steps for the weight feeder
+  logic tile_start, step_ok;
+  logic [GW-1:0] tile_g;
+  logic [31:0] wpix, j;
   // array edge and outputs
   logic [ROWS*WORD-1:0] w_edge;
   logic [COLS*WORD-1:0] a_edge;
@@ -104,17 +106,21 @@ module bw_top #(
   bw_sequencer #(.ROWS(ROWS), .COLS(COLS), .MAX_OUT_BITS(MAX_OUT_BITS), .PDEPTH(PDEPTH), .PWID(PWID), .GW(GW),
                  .TS(TS), .DESC_WORDS(bitweave_array::DESC_WORDS), .DRAIN(DR)) seq (
     .clk, .rst, .start, .n_layers, .batch, .arena_words, .busy, .done, .err, .layer,
-    .d_en, .d_addr, .d_rdata, .p_en, .p_addr, .p_rdata, .pw_en, .pw_addr, .pw_data, .cfg, .gwk, .wrow,
+    .d_en, .d_addr, .d_rdata, .p_en, .p_addr, .p_rdata, .pw_en, .pw_addr, .pw_data, .cfg,
     .f_ready, .f_take, .f_abase, .f_iy0, .f_ix0, .f_nvalid, .f_g, .f_busy,
     .o_slot, .o_col, .o_first, .o_last, .o_obase, .o_g, .o_nvalid, .o_tile_done
   );
 
-  bw_feeder #(.ROWS(ROWS), .COLS(COLS), .WORD(WORD), .PCW(PCW), .GW(GW)) feeder (
-    .clk, .rst, .cfg, .gwk, .wrow,
+  bw_feeder #(.COLS(COLS), .WORD(WORD), .PCW(PCW), .GW(GW)) feeder (
+    .clk, .rst, .cfg,
     .ready(f_ready), .take(f_take), .col_abase(f_abase), .col_iy0(f_iy0), .col_ix0(f_ix0),
     .nvalid(f_nvalid), .g(f_g), .busy(f_busy),
-    .a_en, .a_addr, .a_rdata, .w_en, .w_addr, .w_rdata,
-    .w_edge, .a_edge, .apc_edge, .e_en, .e_first, .e_last, .e_b
+    .tile_start, .tile_g, .step_ok, .wpix, .j,
+    .a_en, .a_addr, .a_rdata, .a_edge, .apc_edge, .e_en, .e_first, .e_last, .e_b
+  );
+
+  bw_weight_feeder #(.ROWS(ROWS), .WORD(WORD), .GW(GW)) wfeeder (
+    .clk, .rst, .cfg, .tile_start, .tile_g, .step_ok, .wpix, .j, .w_en, .w_addr, .w_rdata, .w_edge
   );
 
   bw_pe_array #(.ROWS(ROWS), .COLS(COLS), .WORD(WORD), .ACC(ACC), .PCW(PCW), .DRAIN(DR)) array (
