@@ -10,12 +10,12 @@
 //       #{j < L : (v >= t_j) XOR flip}; the int epilogue passes v on.
 // Packing the rows' results into output words happens in bw_output_unit.
 module bw_row_unit #(
-  parameter int ACC = 24,
-  parameter int MAX_OUT_BITS = 2,
-  parameter int PDEPTH = 512,
-  parameter int PWID = 2 + 32 * ((1 << MAX_OUT_BITS) - 1),
-  parameter int GW = $clog2(PDEPTH),
-  parameter int DRAIN = 1
+  parameter int ACC = 24,                                  // accumulator bits
+  parameter int MAX_OUT_BITS = 2,                          // largest k of k-bit outputs
+  parameter int PDEPTH = 512,                              // parameter RAM depth (channel groups)
+  parameter int PWID = 2 + 32 * ((1 << MAX_OUT_BITS) - 1), // parameter word (bw_pkg::param_bits)
+  parameter int GW = $clog2(PDEPTH),                       // bits of a RAM address
+  parameter int DRAIN = 1                                  // lanes (columns per cycle)
 ) (
   input  logic                    clk,
   // parameter RAM write port (layer start)

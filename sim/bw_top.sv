@@ -1,5 +1,8 @@
 // bitweave RTL: the array top. Array parameters (ROWS, COLS, WORD, ACC_BITS) and the
 // descriptor layout come from the generated package bitweave_array (host/array/header.ts).
+// It joins the blocks the OpenCL and HLS descriptions also have: the sequencer (with the
+// layer decode and the tile ring), the feeder and the weight feeder, the PE array and the
+// output unit; the decoded layer (bw_pkg::layer_t) goes from the sequencer to all of them.
 //
 // Memory interface: every read lane presents a registered address with an enable, and
 // its data is sampled at the end of the same cycle (a synchronous on-chip RAM whose
@@ -56,7 +59,7 @@ module bw_top #(
   localparam int WORD = bitweave_array::WORD;
   localparam int ACC = bitweave_array::ACC_BITS;
   localparam int PCW = $clog2(WORD + 1);
-  localparam int PWID = 2 + 32 * ((1 << MAX_OUT_BITS) - 1);
+  localparam int PWID = bw_pkg::param_bits(MAX_OUT_BITS);
   localparam int GW = $clog2(PDEPTH);
   localparam int SB = $clog2(TS);
   localparam int CB = $clog2(COLS > 1 ? COLS : 2);
