@@ -21,7 +21,7 @@ nice nextpnr-ice40 --up5k --package sg48 --pcf sim/ice40/icebreaker.pcf --freq 1
 icepack "$OUT/design.asc" "$OUT/bitweave_$BOARD.bin"
 icetime -d up5k -P sg48 -p sim/ice40/icebreaker.pcf -t -r "$OUT/icetime.txt" "$OUT/design.asc" >/dev/null
 node -e "
-const r = require('./$OUT/nextpnr-report.json');
+const r = require(require('path').resolve('$OUT/nextpnr-report.json'));
 const fmax = Object.values(r.fmax)[0];
 const u = r.utilization;
 const s = { board: '$BOARD', array: '${ROWS}x${COLS}', bin: '$OUT/bitweave_$BOARD.bin', fmaxMHz: fmax.achieved, constraintMHz: fmax.constraint,
