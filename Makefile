@@ -79,7 +79,7 @@ clean:
 # backend), yosys resource estimates and the open iCE40 bitstream flow. The array
 # parameters come from the generated headers (host/array/header.ts), written into
 # build/rtl by host/array/write-headers.ts.
-RTL_SV := sim/bw_pe.sv sim/bw_array.sv sim/bw_row_unit.sv sim/bw_out.sv sim/bw_feeder.sv sim/bw_seq.sv sim/bw_top.sv
+RTL_SV := $(shell grep -v '^//' sim/bw_top.f)
 RTL_DIR := build/rtl
 RTL_LIB := build/libbitweave_rtl.so
 # Build parameters (MAX_OUT_BITS, PDEPTH, TS, DRAIN) default to host/array/limits.ts through
@@ -138,4 +138,4 @@ rtl-variant: $(RTL_DIR)/vl/verilated.o $(RTL_DIR)/vl/verilated_fst_c.o $(RTL_DIR
 
 rtl-lint: $(RTL_DIR)/bitweave_array.svh
 	verilator --lint-only -Wall -I$(RTL_DIR) $(RTL_DIR)/bitweave_array.svh $(RTL_SV) --top-module bw_top
-	verilator --lint-only -Wall -I$(RTL_DIR) $(RTL_DIR)/bitweave_array.svh sim/bw_pe.sv sim/bw_array.sv sim/ice40/bw_ice40_selftest.sv --top-module bw_ice40_selftest
+	verilator --lint-only -Wall -I$(RTL_DIR) $(RTL_DIR)/bitweave_array.svh sim/bw_pe.sv sim/bw_pe_array.sv sim/ice40/bw_ice40_selftest.sv --top-module bw_ice40_selftest

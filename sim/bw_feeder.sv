@@ -1,39 +1,25 @@
-// bitweave RTL: the sliding-window feeder. For each tile (ROWS output channels x COLS
-// pixel-stream entries, prepared by the sequencer in the tile ring) it walks the kernel
-// window (ky, kx, plane, word) for P steps (bw_seq sets P >= K): column c reads the activation
-// word at its entry's base + the window offset, or substitutes the pad word when the tap
-// lies outside the input map (PAD_BIT in the real channel bits, 0 in the tail); row r
-// reads weight word W_OFF + (oc0+r)*WK + (ky*KW+kx)*IN_WORDS + j. No im2col copy exists.
-// Steps K..P-1 are bubbles, so that the drain of a tile never lags.
-// Tiles are issued back to back: the next one starts the cycle after the last step. On
-// pool layers a ring slot is one tile of the slot's channel group; otherwise the slot is
-// issued once per channel group (g = 0..G-1) before it is taken from the ring.
+// bitweave RTL: the sliding-window feeder (feeder.cl / hls/feeder.h). For each tile (ROWS
+// output channels x COLS pixel-stream entries, prepared by the sequencer in the tile
+// ring) it walks the kernel window (ky, kx, plane, word) for P steps (bw_layer sets
+// P >= K): column c reads the activation word at its entry's base + the window offset, or
+// substitutes the pad word when the tap lies outside the input map (PAD_BIT in the real
+// channel bits, 0 in the tail). No im2col copy exists. The weight feeder follows the same
+// steps (tile_start, step_ok, wpix, j) for the rows. Steps K..P-1 are bubbles, so that the
+// drain of a tile never lags. Tiles are issued back to back: the next one starts the
+// cycle after the last step. On pool layers a ring slot is one tile of the slot's channel
+// group; otherwise the slot is issued once per channel group (g = 0..G-1) before it is
+// taken from the ring. Two stages: F1 registers the lane requests, F2 the array's edge.
 module bw_feeder #(
-  parameter int ROWS = 8,
-  parameter int COLS = 8,
-  parameter int WORD = 64,
-  parameter int PCW = 7,
-  parameter int GW = 9
+  parameter int COLS = bitweave_array::COLS,     // PE columns = activation lanes
+  parameter int WORD = bitweave_array::WORD,    // bits per activation word
+  parameter int PCW = $clog2(WORD + 1),      // bits of a word's popcount, $clog2(WORD+1)
+  parameter int GW = $clog2(bitweave_array::RTL_PDEPTH)        // bits of a channel-group number
 ) (
   input  logic                 clk,
   input  logic                 rst,
-  // layer configuration
-  input  logic [31:0]          k_steps,    // K = KH*KW*IN_PLANES*IN_WORDS
-  input  logic [31:0]          period,     // P >= K
-  input  logic                 pool,       // slot = one tile of group g (else: of every group)
-  input  logic [31:0]          ngroups,    // G
-  input  logic [31:0]          kw,
-  input  logic [31:0]          in_words,
-  input  logic [31:0]          in_planes,
-  input  logic [31:0]          in_h,
-  input  logic [31:0]          in_w,
-  input  logic [31:0]          rowpx,      // IN_W*IN_PLANES*IN_WORDS
-  input  logic [WORD-1:0]      pad_full,   // pad word of a plane's inner words
-  input  logic [WORD-1:0]      pad_last,   // pad word of a plane's last word
-  input  logic [31:0]          w_off,
-  input  logic [31:0]          gwk,        // ROWS*WK
-  input  logic [ROWS*32-1:0]   wrow,       // r*WK
-  input  logic [31:0]          out_c,
+  /* verilator lint_off UNUSEDSIGNAL */
+  input  bw_pkg::layer_t       cfg,
+  /* verilator lint_on UNUSEDSIGNAL */
   // next tile from the ring
   input  logic                 ready,
   output logic                 take,
@@ -43,15 +29,17 @@ module bw_feeder #(
   input  logic [$clog2(COLS+1)-1:0] nvalid,
   input  logic [GW-1:0]        g,
   output logic                 busy,
-  // memory lanes
+  // the steps, for the weight feeder
+  output logic                 tile_start,  // a tile starts (its group: tile_g)
+  output logic [GW-1:0]        tile_g,
+  output logic                 step_ok,     // a step of the tile's K words
+  output logic [31:0]          wpix,        // (ky*KW + kx)*IN_WORDS of the step
+  output logic [31:0]          j,           // its word in the pixel
+  // activation memory lanes
   output logic [COLS-1:0]      a_en,
   output logic [COLS*32-1:0]   a_addr,
   input  logic [COLS*64-1:0]   a_rdata,
-  output logic [ROWS-1:0]      w_en,
-  output logic [ROWS*32-1:0]   w_addr,
-  input  logic [ROWS*64-1:0]   w_rdata,
   // array edge
-  output logic [ROWS*WORD-1:0] w_edge,
   output logic [COLS*WORD-1:0] a_edge,
   output logic [COLS*PCW-1:0]  apc_edge,
   output logic                 e_en,
@@ -64,30 +52,24 @@ module bw_feeder #(
   logic signed [31:0] iy0 [COLS];
   logic signed [31:0] ix0 [COLS];
   logic [COLS-1:0] cvalid;
-  logic [ROWS-1:0] rvalid;
-  logic [31:0] wbase;
 
   // step state
   logic active;
-  logic [31:0] s, ky, kx, pl, j, krow, koff, wpix;
+  logic [31:0] s, ky, kx, pl, krow, koff;
 
-  logic start_tile;
-  assign start_tile = ready && (!active || s == period - 1);
+  assign tile_start = ready && (!active || s == cfg.period - 1);
 
   // channel group of the next tile
-  logic [GW-1:0] grp, tg;
-  assign tg = pool ? g : grp;
-  assign take = start_tile && (pool || 32'(grp) + 1 >= ngroups);
-
-  logic [31:0] oc0;
-  assign oc0 = 32'(tg) * ROWS;
+  logic [GW-1:0] grp;
+  assign tile_g = cfg.pool ? g : grp;
+  assign take = tile_start && (cfg.pool || 32'(grp) + 1 >= cfg.ngroups);
 
   always_ff @(posedge clk) begin
     if (rst) begin
       active <= 1'b0;
       s <= '0;
       grp <= '0;
-    end else if (start_tile) begin
+    end else if (tile_start) begin
       active <= 1'b1;
       grp <= take ? '0 : grp + 1'b1;
       s <= '0;
@@ -99,28 +81,26 @@ module bw_feeder #(
         ix0[c] <= col_ix0[c*32 +: 32];
         cvalid[c] <= 32'(c) < 32'(nvalid);
       end
-      for (int r = 0; r < ROWS; r++) rvalid[r] <= oc0 + 32'(r) < out_c;
-      wbase <= w_off + 32'(tg) * gwk;
     end else if (active) begin
-      if (s == period - 1) active <= 1'b0;
+      if (s == cfg.period - 1) active <= 1'b0;
       s <= s + 1;
       koff <= koff + 1;
-      if (j != in_words - 1) begin
+      if (j != cfg.in_words - 1) begin
         j <= j + 1;
       end else begin
         j <= '0;
-        if (pl != in_planes - 1) begin
+        if (pl != cfg.in_planes - 1) begin
           pl <= pl + 1;
         end else begin
           pl <= '0;
-          wpix <= wpix + in_words;
-          if (kx != kw - 1) begin
+          wpix <= wpix + cfg.in_words;
+          if (kx != cfg.kw - 1) begin
             kx <= kx + 1;
           end else begin
             kx <= '0;
             ky <= ky + 1;
-            krow <= krow + rowpx;
-            koff <= krow + rowpx;
+            krow <= krow + cfg.rowpx;
+            koff <= krow + cfg.rowpx;
           end
         end
       end
@@ -131,27 +111,22 @@ module bw_feeder #(
   logic [COLS-1:0] pad_q;
   logic lastword_q, en_q, first_q, last_q;
   logic [2:0] b_q;
-  logic step_ok;
-  assign step_ok = active && s < k_steps;
+  assign step_ok = active && s < cfg.k_steps;
   always_ff @(posedge clk) begin
     for (int c = 0; c < COLS; c++) begin
       logic signed [31:0] iy, ix;
       logic inb;
       iy = iy0[c] + $signed(ky);
       ix = ix0[c] + $signed(kx);
-      inb = iy >= 0 && iy < $signed(in_h) && ix >= 0 && ix < $signed(in_w);
+      inb = iy >= 0 && iy < $signed(cfg.in_h) && ix >= 0 && ix < $signed(cfg.in_w);
       a_en[c] <= !rst && step_ok && cvalid[c] && inb;
       pad_q[c] <= step_ok && cvalid[c] && !inb;
       a_addr[c*32 +: 32] <= abase[c] + koff;
     end
-    for (int r = 0; r < ROWS; r++) begin
-      w_en[r] <= !rst && step_ok && rvalid[r];
-      w_addr[r*32 +: 32] <= wbase + wrow[r*32 +: 32] + wpix + j;
-    end
-    lastword_q <= j == in_words - 1;
+    lastword_q <= j == cfg.in_words - 1;
     en_q <= !rst && step_ok;
     first_q <= s == 0;
-    last_q <= s == k_steps - 1;
+    last_q <= s == cfg.k_steps - 1;
     b_q <= pl[2:0];
   end
 
@@ -159,11 +134,10 @@ module bw_feeder #(
   always_ff @(posedge clk) begin
     for (int c = 0; c < COLS; c++) begin
       logic [WORD-1:0] a;
-      a = a_en[c] ? a_rdata[c*64 +: WORD] : pad_q[c] ? (lastword_q ? pad_last : pad_full) : '0;
+      a = a_en[c] ? a_rdata[c*64 +: WORD] : pad_q[c] ? (lastword_q ? cfg.pad_last[WORD-1:0] : cfg.pad_full[WORD-1:0]) : '0;
       a_edge[c*WORD +: WORD] <= a;
       apc_edge[c*PCW +: PCW] <= PCW'($countones(a));
     end
-    for (int r = 0; r < ROWS; r++) w_edge[r*WORD +: WORD] <= w_en[r] ? w_rdata[r*64 +: WORD] : '0;
     e_en <= !rst && en_q;
     e_first <= first_q;
     e_last <= last_q;

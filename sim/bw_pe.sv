@@ -7,9 +7,9 @@
 // the final sum is copied into `res` (the second accumulator buffer), so the drain of one
 // tile overlaps the next tile's accumulation.
 module bw_pe #(
-  parameter int WORD = 64,
-  parameter int ACC = 24,
-  parameter int PCW = 7
+  parameter int WORD = bitweave_array::WORD,   // bits per weight / activation word
+  parameter int ACC = bitweave_array::ACC_BITS,    // accumulator bits
+  parameter int PCW = $clog2(WORD + 1)      // bits of a word's popcount, $clog2(WORD+1)
 ) (
   input  logic            clk,
   input  logic            and_mode,

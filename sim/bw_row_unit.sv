@@ -8,14 +8,14 @@
 //       layers drain one column per cycle; other layers have 1x1 windows);
 //   S2: the finished value is compared with the channel's thresholds: level =
 //       #{j < L : (v >= t_j) XOR flip}; the int epilogue passes v on.
-// Packing the rows' results into output words happens in bw_out.
+// Packing the rows' results into output words happens in bw_output_unit.
 module bw_row_unit #(
-  parameter int ACC = 24,
-  parameter int MAX_OUT_BITS = 2,
-  parameter int PDEPTH = 512,
-  parameter int PWID = 2 + 32 * ((1 << MAX_OUT_BITS) - 1),
-  parameter int GW = $clog2(PDEPTH),
-  parameter int DRAIN = 1
+  parameter int ACC = bitweave_array::ACC_BITS,                                  // accumulator bits
+  parameter int MAX_OUT_BITS = bitweave_array::RTL_MAX_OUT_BITS,                          // largest k of k-bit outputs
+  parameter int PDEPTH = bitweave_array::RTL_PDEPTH,                              // parameter RAM depth (channel groups)
+  parameter int PWID = 2 + 32 * ((1 << MAX_OUT_BITS) - 1), // parameter word (bw_pkg::param_bits)
+  parameter int GW = $clog2(PDEPTH),                       // bits of a RAM address
+  parameter int DRAIN = 1                                  // lanes (columns per cycle)
 ) (
   input  logic                    clk,
   // parameter RAM write port (layer start)

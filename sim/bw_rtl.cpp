@@ -26,6 +26,12 @@ template <class T> inline void set32(T &v, int i, uint32_t x) {
   v = (T)(((uint64_t)v & ~m) | ((uint64_t)x << (32 * i)));
 }
 template <std::size_t N> inline void set32(VlWide<N> &v, int i, uint32_t x) { v[i] = x; }
+// 64-bit word i of a port
+template <class T> inline uint64_t get64(const T &v, int i) { return get32(v, 2 * i) | (uint64_t)get32(v, 2 * i + 1) << 32; }
+template <class T> inline void set64(T &v, int i, uint64_t x) {
+  set32(v, 2 * i, (uint32_t)x);
+  set32(v, 2 * i + 1, (uint32_t)(x >> 32));
+}
 template <class T> inline bool bit(const T &v, int i) { return ((uint64_t)v >> i) & 1; }
 template <std::size_t N> inline bool bit(const VlWide<N> &v, int i) { return (v[i / 32] >> (i % 32)) & 1; }
 
@@ -95,7 +101,7 @@ void tick(Rtl *r) {
       const uint64_t m = t->o_pmask;
       for (uint32_t l = 0; l < t->o_pbits && l < BW_RTL_MAX_OUT_BITS; l++) {
         const int q = c * BW_RTL_MAX_OUT_BITS + (int)l;
-        store(get32(t->o_pbase, c) + (uint64_t)l * t->o_pstride, get32(t->o_pdata, 2 * q) | (uint64_t)get32(t->o_pdata, 2 * q + 1) << 32, m);
+        store(get32(t->o_pbase, c) + (uint64_t)l * t->o_pstride, get64(t->o_pdata, q), m);
       }
     }
     if (bit(t->o_ien, c)) {
@@ -111,34 +117,19 @@ void tick(Rtl *r) {
     if (!r->fault) r->error = std::string("RTL read ") + what + " word " + std::to_string(a) + " outside the buffer of " + std::to_string(n) + " words";
     r->fault = BWRTL_E_ACCESS;
   };
-  if (t->d_en) {
-    uint32_t a = t->d_addr;
-    if (a < r->desc.size()) t->d_rdata = r->desc[a];
-    else oob("descriptor", a, r->desc.size()), t->d_rdata = 0;
-  }
+  // one read lane: the word at the lane's registered address (0 and a fault outside the buffer)
+  auto word = [&oob](const auto &mem, const char *what, uint32_t a) -> uint64_t {
+    if (a < mem.size()) return mem[a];
+    oob(what, a, mem.size());
+    return 0;
+  };
+  if (t->d_en) t->d_rdata = (uint32_t)word(r->desc, "descriptor", t->d_addr);
   for (int l = 0; l < rows(); l++) {
-    if (bit(t->p_en, l)) {
-      uint32_t a = get32(t->p_addr, l);
-      if (a < r->param.size()) set32(t->p_rdata, l, r->param[a]);
-      else oob("parameter", a, r->param.size()), set32(t->p_rdata, l, 0);
-    }
-    if (bit(t->w_en, l)) {
-      uint32_t a = get32(t->w_addr, l);
-      uint64_t v = 0;
-      if (a < r->weight.size()) v = r->weight[a];
-      else oob("weight", a, r->weight.size());
-      set32(t->w_rdata, 2 * l, (uint32_t)v);
-      set32(t->w_rdata, 2 * l + 1, (uint32_t)(v >> 32));
-    }
+    if (bit(t->p_en, l)) set32(t->p_rdata, l, (uint32_t)word(r->param, "parameter", get32(t->p_addr, l)));
+    if (bit(t->w_en, l)) set64(t->w_rdata, l, word(r->weight, "weight", get32(t->w_addr, l)));
   }
   for (int c = 0; c < cols(); c++) {
-    if (!bit(t->a_en, c)) continue;
-    uint32_t a = get32(t->a_addr, c);
-    uint64_t v = 0;
-    if (a < r->arena.size()) v = r->arena[a];
-    else oob("arena", a, r->arena.size());
-    set32(t->a_rdata, 2 * c, (uint32_t)v);
-    set32(t->a_rdata, 2 * c + 1, (uint32_t)(v >> 32));
+    if (bit(t->a_en, c)) set64(t->a_rdata, c, word(r->arena, "arena", get32(t->a_addr, c)));
   }
   t->clk = 0;
   t->eval();

@@ -38,7 +38,7 @@ int bwrtl_cycles(void *h, uint64_t *out);
 int bwrtl_layer_cycles(void *h, uint64_t *out, int32_t n);
 /* FST waveform to a file (path NULL closes it); only cycles run while open are traced */
 int bwrtl_trace(void *h, const char *path);
-/* the RTL's error bits (bw_seq) */
+/* the RTL's error bits (bw_layer) */
 int bwrtl_rtl_err(void *h, uint32_t *out);
 /* last error message of h (or of the library when h is unknown) */
 const char *bwrtl_error(void *h);

@@ -1,5 +1,8 @@
 // bitweave RTL: the array top. Array parameters (ROWS, COLS, WORD, ACC_BITS) and the
 // descriptor layout come from the generated package bitweave_array (host/array/header.ts).
+// It joins the blocks the OpenCL and HLS descriptions also have: the sequencer (with the
+// layer decode and the tile ring), the feeder and the weight feeder, the PE array and the
+// output unit; the decoded layer (bw_pkg::layer_t) goes from the sequencer to all of them.
 //
 // Memory interface: every read lane presents a registered address with an enable, and
 // its data is sampled at the end of the same cycle (a synchronous on-chip RAM whose
@@ -56,7 +59,7 @@ module bw_top #(
   localparam int WORD = bitweave_array::WORD;
   localparam int ACC = bitweave_array::ACC_BITS;
   localparam int PCW = $clog2(WORD + 1);
-  localparam int PWID = 2 + 32 * ((1 << MAX_OUT_BITS) - 1);
+  localparam int PWID = bw_pkg::param_bits(MAX_OUT_BITS);
   localparam int GW = $clog2(PDEPTH);
   localparam int SB = $clog2(TS);
   localparam int CB = $clog2(COLS > 1 ? COLS : 2);
@@ -73,14 +76,8 @@ module bw_top #(
     $error("bw_top: DRAIN must divide COLS");
   end
 
-  // configuration
-  logic and_mode, thr, pool;
-  logic [31:0] ngroups;
-  logic [ACC-1:0] tail;
-  logic [MAX_OUT_BITS:0] nthr;
-  logic [31:0] out_c, out_bits, out_words, k_steps, period, kw, in_words, in_planes, in_h, in_w, rowpx, w_off, gwk;
-  logic [WORD-1:0] pad_full, pad_last;
-  logic [ROWS*32-1:0] wrow;
+  // the decoded layer
+  bw_pkg::layer_t cfg;
   // ring
   logic f_ready, f_take, f_busy;
   logic [COLS*32-1:0] f_abase, f_iy0, f_ix0;
@@ -96,6 +93,10 @@ module bw_top #(
   logic [ROWS-1:0] pw_en;
   logic [GW-1:0] pw_addr;
   logic [ROWS*PWID-1:0] pw_data;
+  // feeder steps for the weight feeder
+  logic tile_start, step_ok;
+  logic [GW-1:0] tile_g;
+  logic [31:0] wpix, j;
   // array edge and outputs
   logic [ROWS*WORD-1:0] w_edge;
   logic [COLS*WORD-1:0] a_edge;
@@ -105,38 +106,40 @@ module bw_top #(
   logic out_valid;
   logic [DR*ROWS*ACC-1:0] out_v;
 
-  bw_seq #(.ROWS(ROWS), .COLS(COLS), .WORD(WORD), .ACC(ACC), .MAX_OUT_BITS(MAX_OUT_BITS), .PDEPTH(PDEPTH),
-           .PWID(PWID), .GW(GW), .TS(TS), .DESC_WORDS(bitweave_array::DESC_WORDS), .DRAIN(DR)) seq (
+  bw_sequencer #(.ROWS(ROWS), .COLS(COLS), .MAX_OUT_BITS(MAX_OUT_BITS), .PDEPTH(PDEPTH), .PWID(PWID), .GW(GW),
+                 .TS(TS), .DESC_WORDS(bitweave_array::DESC_WORDS), .DRAIN(DR)) seq (
     .clk, .rst, .start, .n_layers, .batch, .arena_words, .busy, .done, .err, .layer,
-    .d_en, .d_addr, .d_rdata, .p_en, .p_addr, .p_rdata, .pw_en, .pw_addr, .pw_data,
-    .and_mode, .thr, .pool, .ngroups, .tail, .nthr, .out_c, .out_bits, .out_words, .k_steps, .period, .kw,
-    .in_words, .in_planes, .in_h, .in_w, .rowpx, .pad_full, .pad_last, .w_off, .gwk, .wrow,
+    .d_en, .d_addr, .d_rdata, .p_en, .p_addr, .p_rdata, .pw_en, .pw_addr, .pw_data, .cfg,
     .f_ready, .f_take, .f_abase, .f_iy0, .f_ix0, .f_nvalid, .f_g, .f_busy,
     .o_slot, .o_col, .o_first, .o_last, .o_obase, .o_g, .o_nvalid, .o_tile_done
   );
 
-  bw_feeder #(.ROWS(ROWS), .COLS(COLS), .WORD(WORD), .PCW(PCW), .GW(GW)) feeder (
-    .clk, .rst, .k_steps, .period, .pool, .ngroups, .kw, .in_words, .in_planes, .in_h, .in_w, .rowpx,
-    .pad_full, .pad_last, .w_off, .gwk, .wrow, .out_c,
+  bw_feeder #(.COLS(COLS), .WORD(WORD), .PCW(PCW), .GW(GW)) feeder (
+    .clk, .rst, .cfg,
     .ready(f_ready), .take(f_take), .col_abase(f_abase), .col_iy0(f_iy0), .col_ix0(f_ix0),
     .nvalid(f_nvalid), .g(f_g), .busy(f_busy),
-    .a_en, .a_addr, .a_rdata, .w_en, .w_addr, .w_rdata,
-    .w_edge, .a_edge, .apc_edge, .e_en, .e_first, .e_last, .e_b
+    .tile_start, .tile_g, .step_ok, .wpix, .j,
+    .a_en, .a_addr, .a_rdata, .a_edge, .apc_edge, .e_en, .e_first, .e_last, .e_b
   );
 
-  bw_array #(.ROWS(ROWS), .COLS(COLS), .WORD(WORD), .ACC(ACC), .PCW(PCW), .DRAIN(DR)) array (
-    .clk, .and_mode, .w_edge, .a_edge, .apc_edge, .en(e_en), .first(e_first), .last(e_last), .b(e_b), .drain1(pool),
+  bw_weight_feeder #(.ROWS(ROWS), .WORD(WORD), .GW(GW)) wfeeder (
+    .clk, .rst, .cfg, .tile_start, .tile_g, .step_ok, .wpix, .j, .w_en, .w_addr, .w_rdata, .w_edge
+  );
+
+  bw_pe_array #(.ROWS(ROWS), .COLS(COLS), .WORD(WORD), .ACC(ACC), .PCW(PCW), .DRAIN(DR)) array (
+    .clk, .and_mode(cfg.and_mode), .w_edge, .a_edge, .apc_edge, .en(e_en), .first(e_first), .last(e_last), .b(e_b), .drain1(cfg.pool),
     .out_valid, .out_v
   );
 
-  bw_out #(.ROWS(ROWS), .COLS(COLS), .ACC(ACC), .MAX_OUT_BITS(MAX_OUT_BITS), .PDEPTH(PDEPTH), .PWID(PWID),
+  bw_output_unit #(.ROWS(ROWS), .COLS(COLS), .ACC(ACC), .MAX_OUT_BITS(MAX_OUT_BITS), .PDEPTH(PDEPTH), .PWID(PWID),
            .GW(GW), .TS(TS), .DRAIN(DR)) out (
     .clk, .rst, .out_valid, .out_v,
     .rd_slot(o_slot), .rd_col(o_col), .tag_first(o_first), .tag_last(o_last), .tag_obase(o_obase),
     .slot_g(o_g), .slot_nvalid(o_nvalid),
-    .thr, .drain1(pool), .ngroups, .tail, .nthr, .out_c, .pw_en, .pw_addr, .pw_data,
+    .thr(cfg.thr), .drain1(cfg.pool), .ngroups(cfg.ngroups), .tail(cfg.tail[ACC-1:0]), .nthr(cfg.nthr[MAX_OUT_BITS:0]),
+    .out_c(cfg.out_c), .pw_en, .pw_addr, .pw_data,
     .o_pen, .o_pbase, .o_pdata, .o_pmask, .o_ien, .o_ibase, .o_idata, .o_irows, .tile_done(o_tile_done)
   );
-  assign o_pbits = out_bits;
-  assign o_pstride = out_words;
+  assign o_pbits = cfg.out_bits;
+  assign o_pstride = cfg.out_words;
 endmodule

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { boardArray } from '../host/array/resources';
+import { boardArray } from '../host/build/sizing';
 import { boardDeviceFilter, listBoards, loadBoard, readBoardFile, validateBoard } from '../host/boards';
 import { FormatError, BitweaveError } from '../host/core/errors';
 import { findDevices, OpenCLUnavailableError, platforms } from '../host/opencl';

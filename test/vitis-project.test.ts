@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { abiMismatches, hlsKernelAbi, hlsTopSource, KERNEL_ABI, KERNEL_NAME, kernelPorts, parseKernelSignature } from '../host/array/abi';
 import { arrayHeaderC } from '../host/array/header';
 import { DEFAULT_ARRAY } from '../host/array/params';
-import { boardArray } from '../host/array/resources';
+import { boardArray } from '../host/build/sizing';
 import { loadBoard } from '../host/boards';
 import { deploy, findTool } from '../host/build/deploy';
 import { boardBanks, emitVitisProject } from '../host/build/vitis';

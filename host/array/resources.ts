@@ -1,14 +1,13 @@
 /**
  * Resource estimates of the RTL array from yosys (`make synth`, sim/synth.sh): parses
- * yosys `stat -json` reports into LUT / FF / carry / RAM / DSP counts, and sizes an array
- * for a board from the measured per-PE figures. These are estimates of yosys' generic
+ * yosys `stat -json` reports into LUT / FF / carry / RAM / DSP counts, and records the
+ * per-PE figures board sizing uses (host/build/sizing.ts). These are estimates of yosys' generic
  * technology mapping (synth_xilinx -family xcup, synth_ice40), not Vivado / Quartus
  * results: real place-and-route numbers differ, and the sizing keeps a margin for that.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BitweaveError } from '../core/errors';
-import type { Board } from '../boards';
 
 export interface CellCounts {
   /** Logic LUTs plus LUT sites used as shift registers or distributed RAM (`lutram`). */
@@ -56,59 +55,18 @@ export interface SynthSummary {
   targets: Record<string, {
     perPE: { lut: number; ff: number };
     array?: { rows: number; cols: number; lut: number; ff: number };
-    /** bw_out with `rows` rows x `lanes` drained columns, and its cost per lane. */
+    /** bw_output_unit with `rows` rows x `lanes` drained columns, and its cost per lane. */
     output?: { rows: number; lanes: number; lut: number; ff: number; perLane: { lut: number; ff: number } };
     top?: { rows: number; cols: number; lut: number; ff: number; bram: number; dsp: number };
   }>;
-}
-
-export interface ArraySize {
-  rows: number;
-  cols: number;
-  pes: number;
-  luts: number;
-  ffs: number;
-  estimate: true;
-  note: string;
-}
-
-/**
- * The largest ROWS x COLS (powers of two, ROWS <= 64, COLS in [ROWS, 4·ROWS]) whose PEs fit
- * `fraction` of the board's LUTs and FFs with the measured per-PE cost, after `fixed`
- * LUTs / FFs for the sequencer, feeder and output units. An estimate, not a Vivado result.
- */
-export function sizeArray(board: Board, perPE: { lut: number; ff: number }, opts: { fraction?: number; fixed?: { lut: number; ff: number } } = {}): ArraySize {
-  const res = board.resources;
-  if (!res || !res.lut) throw new BitweaveError(`board '${board.name}' lists no LUT count to size the array with`);
-  if (!(perPE.lut > 0) || !(perPE.ff >= 0)) throw new BitweaveError('per-PE LUT / FF figures must be positive');
-  const fraction = opts.fraction ?? 0.6;
-  if (!(fraction > 0 && fraction <= 1)) throw new BitweaveError(`fraction must be in (0, 1], got ${fraction}`);
-  const fixed = opts.fixed ?? { lut: 0, ff: 0 };
-  const lutBudget = res.lut * fraction - fixed.lut;
-  const ffBudget = (res.ff ?? Infinity) * fraction - fixed.ff;
-  let best: ArraySize | null = null;
-  for (let rows = 1; rows <= 64; rows *= 2) {
-    for (let cols = rows; cols <= 4 * rows; cols *= 2) {
-      const pes = rows * cols;
-      const luts = pes * perPE.lut;
-      const ffs = pes * perPE.ff;
-      if (luts > lutBudget || ffs > ffBudget) continue;
-      if (!best || pes > best.pes || (pes === best.pes && cols < best.cols)) {
-        best = { rows, cols, pes, luts: Math.round(luts + fixed.lut), ffs: Math.round(ffs + fixed.ff), estimate: true, note: '' };
-      }
-    }
-  }
-  if (!best) throw new BitweaveError(`board '${board.name}': not even a 1x1 array fits ${Math.round(fraction * 100)}% of its LUTs`);
-  best.note = `estimate from yosys per-PE figures (${perPE.lut} LUT, ${perPE.ff} FF per PE) using ${Math.round(fraction * 100)}% of ${res.lut} LUTs; not a Vivado/Quartus result`;
-  return best;
 }
 
 /**
  * What `make synth` measured for the default RTL build (DRAIN = COLS) on UltraScale+,
  * recorded here so that `bitweave compile --board` sizes arrays without yosys (the
  * figures a fresh `make synth` prints are compared with these, and a test re-synthesises
- * them): `grid` per PE of the 4x4 bw_array (PE, skew, column deskew, drain), `lane` per
- * output lane of the 4-row, 4-lane bw_out (row-unit datapath, packing, its share of the
+ * them): `grid` per PE of the 4x4 bw_pe_array (PE, skew, column deskew, drain), `lane` per
+ * output lane of the 4-row, 4-lane bw_output_unit (row-unit datapath, packing, its share of the
  * parameter RAM and control); the RTL with DRAIN = COLS has one output lane per PE.
  */
 export const RECORDED_XCUP = { grid: { lut: 412, ff: 231 }, lane: { lut: 216, ff: 131 } } as const;
@@ -120,31 +78,6 @@ export const RECORDED_XCUP = { grid: { lut: 412, ff: 231 }, lane: { lut: 216, ff
  */
 export function xcupCostPerPE(): { lut: number; ff: number } {
   return { ...RECORDED_XCUP.grid };
-}
-
-export interface BoardArray {
-  rows: number;
-  cols: number;
-  /** How the size was chosen, one line (always says estimate where it is one). */
-  note: string;
-  estimate: boolean;
-}
-
-/**
- * The array a board's builds and projections use: for Xilinx boards (Vitis flow, LUT
- * counts) the largest array `sizeArray` fits in 60% of the LUTs / FFs with the recorded
- * yosys per-PE cost; elsewhere the board's `defaultArray`. Estimates, not Vivado results.
- */
-export function boardArray(board: Board): BoardArray {
-  if (board.toolchain.name === 'vitis' && board.resources?.lut) {
-    const pe = xcupCostPerPE();
-    const fraction = 0.6;
-    const s = sizeArray(board, pe, { fraction });
-    const lut = board.resources.lut.toLocaleString('en-US');
-    return { rows: s.rows, cols: s.cols, estimate: true, note: `the largest array whose PEs fit ${fraction * 100}% of the board's ${lut} LUTs at ${pe.lut} LUT / ${pe.ff} FF per PE (yosys figures of the RTL's PE grid; an estimate, not a Vivado result)` };
-  }
-  const a = board.defaultArray;
-  return { rows: a.rows, cols: a.cols, estimate: a.estimate, note: `the board's default array${a.estimate ? ' (an estimate)' : ''}` };
 }
 
 /** Reads build/synth/summary.json (written by `make synth`). */

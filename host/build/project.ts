@@ -17,7 +17,7 @@ import { ArrayParams, arrayGeometryProblem, DEFAULT_ARRAY } from '../array/param
 import { encodeSegment } from '../array/program';
 import { KERNEL_NAME } from '../array/kernel-abi';
 import { KERNEL_FILES, kernelDir } from '../array/sources';
-import { boardArray } from '../array/resources';
+import { boardArray } from './sizing';
 
 export { KERNEL_NAME };
 

@@ -28,7 +28,8 @@ import { hlsTopSource, hlsKernelAbi, KERNEL_NAME, kernelPorts, KernelPort } from
 import { hlsDir } from '../array/sources';
 import { encodeBnn } from '../format/bnn';
 import { manifestName, ProjectFiles, writeProject } from './project';
-import { boardArray, xcupCostPerPE } from '../array/resources';
+import { xcupCostPerPE } from '../array/resources';
+import { boardArray } from './sizing';
 
 export interface VitisOptions {
   /** PE array (default: `boardArray`, sized from the recorded yosys per-PE cost). */

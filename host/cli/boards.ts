@@ -4,7 +4,7 @@
  * Registered by commands.ts (extraCommands.push(boardsCommand, devicesCommand)).
  */
 import { CommandModule } from 'yargs';
-import { boardArray } from '../array/resources';
+import { boardArray } from '../build/sizing';
 import { Board, listBoards } from '../boards';
 import { allDevices, OpenCLUnavailableError } from '../opencl';
 

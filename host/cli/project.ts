@@ -11,7 +11,7 @@ import { BitweaveError } from '../core/errors';
 import { CompiledModel } from '../compile/model';
 import { programCycles } from '../array/cycles';
 import { projectThroughput } from '../build/projection';
-import { boardArray } from '../array/resources';
+import { boardArray } from '../build/sizing';
 import { ArrayParams, DEFAULT_ARRAY } from '../array/params';
 import { encodeSegment } from '../array/program';
 import { loadNamedModel } from '../zoo/models';

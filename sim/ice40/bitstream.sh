@@ -15,13 +15,13 @@ read -r ROWS COLS < <(node -e "const b=require('./dist/host/boards').loadBoard('
 mkdir -p "$OUT"
 node dist/host/array/write-headers.js "$OUT" "$ROWS" "$COLS"
 echo "bitstream: $BOARD, ${ROWS}x${COLS} PE array"
-nice yosys -q -l "$OUT/yosys.log" -p "read_verilog -sv -I$OUT $OUT/bitweave_array.svh sim/bw_pe.sv sim/bw_array.sv sim/ice40/bw_ice40_selftest.sv; synth_ice40 -top bw_ice40_selftest -json $OUT/design.json; tee -q -o $OUT/stat.json stat -json" >/dev/null 2>&1
+nice yosys -q -l "$OUT/yosys.log" -p "read_verilog -sv -I$OUT $OUT/bitweave_array.svh sim/bw_pe.sv sim/bw_pe_array.sv sim/ice40/bw_ice40_selftest.sv; synth_ice40 -top bw_ice40_selftest -json $OUT/design.json; tee -q -o $OUT/stat.json stat -json" >/dev/null 2>&1
 nice nextpnr-ice40 --up5k --package sg48 --pcf sim/ice40/icebreaker.pcf --freq 12 --json "$OUT/design.json" --asc "$OUT/design.asc" \
   --report "$OUT/nextpnr-report.json" --seed 1 -l "$OUT/nextpnr.log" -q
 icepack "$OUT/design.asc" "$OUT/bitweave_$BOARD.bin"
 icetime -d up5k -P sg48 -p sim/ice40/icebreaker.pcf -t -r "$OUT/icetime.txt" "$OUT/design.asc" >/dev/null
 node -e "
-const r = require('./$OUT/nextpnr-report.json');
+const r = require(require('path').resolve('$OUT/nextpnr-report.json'));
 const fmax = Object.values(r.fmax)[0];
 const u = r.utilization;
 const s = { board: '$BOARD', array: '${ROWS}x${COLS}', bin: '$OUT/bitweave_$BOARD.bin', fmaxMHz: fmax.achieved, constraintMHz: fmax.constraint,

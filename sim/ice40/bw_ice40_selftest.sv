@@ -1,4 +1,4 @@
-// bitweave on the iCEBreaker (iCE40 UP5K): the PE array (bw_array) at the size of the
+// bitweave on the iCEBreaker (iCE40 UP5K): the PE array (bw_pe_array) at the size of the
 // generated package (ROWS x COLS, 2x2 for `make bitstream BOARD=icebreaker`) driven by a
 // self-test stream: 64-bit LFSRs supply weight and activation words for tiles of K = 16
 // words (period P = 16 >= COLS), and every drained accumulator is folded into a signature
@@ -57,7 +57,7 @@ module bw_ice40_selftest (
 
   logic out_valid;
   logic [ROWS*ACC-1:0] out_v;
-  bw_array #(.ROWS(ROWS), .COLS(COLS), .WORD(WORD), .ACC(ACC), .PCW(PCW)) array (
+  bw_pe_array #(.ROWS(ROWS), .COLS(COLS), .WORD(WORD), .ACC(ACC), .PCW(PCW)) array (
     .clk, .and_mode(1'b0), .w_edge, .a_edge, .apc_edge, .en, .first, .last, .b(3'd0), .drain1(1'b1), .out_valid, .out_v
   );
 

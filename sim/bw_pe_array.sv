@@ -1,4 +1,5 @@
-// bitweave RTL: the ROWS x COLS grid of PEs with input skew, drain chains and output deskew.
+// bitweave RTL: the PE array (pe_array.cl / hls/pe_array.h): the ROWS x COLS grid of PEs
+// with input skew, drain chains and output deskew.
 // Inputs arrive unskewed at the edge: row r's weight word and control are delayed r cycles,
 // column c's activation word c cycles, so PE(r,c) sees word k of a tile at edge time k+r+c.
 // When the tile's last word has passed the end of row r, the row's results load into a
@@ -9,13 +10,13 @@
 // With DRAIN > 1 a tile can finish before the previous one has reached the row's end, so
 // PE(r,c)'s result is first delayed COLS-1-c cycles (column deskew); with DRAIN = 1 the
 // PE's result register holds it long enough (P >= COLS).
-module bw_array #(
-  parameter int ROWS = 8,
-  parameter int COLS = 8,
-  parameter int WORD = 64,
-  parameter int ACC = 24,
-  parameter int PCW = 7,
-  parameter int DRAIN = 1   // columns leaving per cycle; divides COLS
+module bw_pe_array #(
+  parameter int ROWS = bitweave_array::ROWS,    // PE rows (output channels of a tile)
+  parameter int COLS = bitweave_array::COLS,    // PE columns (pixel-stream entries of a tile)
+  parameter int WORD = bitweave_array::WORD,   // bits per weight / activation word
+  parameter int ACC = bitweave_array::ACC_BITS,    // accumulator bits
+  parameter int PCW = $clog2(WORD + 1),     // bits of a word's popcount, $clog2(WORD+1)
+  parameter int DRAIN = 1    // columns leaving per cycle; divides COLS
 ) (
   input  logic                 clk,
   input  logic                 and_mode,
@@ -31,7 +32,7 @@ module bw_array #(
   output logic [DRAIN*ROWS*ACC-1:0] out_v   // lane d, row r at (d*ROWS + r)*ACC
 );
   if (DRAIN < 1 || COLS % DRAIN != 0) begin : g_drain_check
-    $error("bw_array: DRAIN must divide COLS");
+    $error("bw_pe_array: DRAIN must divide COLS");
   end
   localparam int CW = WORD + 6; // weight word + en, first, last, b[2:0]
 

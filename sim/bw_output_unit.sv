@@ -1,8 +1,8 @@
-// bitweave RTL: the output side of the array. Takes the deskewed accumulators (all rows,
-// DRAIN columns per cycle, or one on pool layers), looks up each column's pixel-stream
-// tag (valid, pool first/last, output address) in the tile ring, runs the ROWS row units
-// in lock-step and packs their results into two write ports per drained column d
-// (column col+d), driven from the last pipeline registers:
+// bitweave RTL: the output unit (output_unit.cl / hls/output_unit.h). Takes the deskewed
+// accumulators (all rows, DRAIN columns per cycle, or one on pool layers), looks up each
+// column's pixel-stream tag (valid, pool first/last, output address) in the tile ring,
+// runs the ROWS row units (bw_row_unit) in lock-step and packs their results into two
+// write ports per drained column d (column col+d), driven from the last pipeline registers:
 //   threshold epilogue: the plane port writes OUT_BITS 64-bit words, plane l of the k-bit
 //     levels at word p_base + l*OUT_WORDS, under one mask shared by all columns (the
 //     channel group's bits, plus the zero tail bits past OUT_C when the group holds the
@@ -10,17 +10,17 @@
 //   int epilogue: the int port writes the ROWS int32 results of the pixel at int32 index
 //     i_base + r, for the rows the shared row mask marks as real channels.
 // Channel group of a tile: the ring slot's on pool layers; otherwise a slot's columns
-// serve every group in turn (group-inner order, see bw_seq), counted here.
-module bw_out #(
-  parameter int ROWS = 8,
-  parameter int COLS = 8,
-  parameter int ACC = 24,
-  parameter int MAX_OUT_BITS = 2,
-  parameter int PDEPTH = 512,
-  parameter int PWID = 2 + 32 * ((1 << MAX_OUT_BITS) - 1),
-  parameter int GW = $clog2(PDEPTH),
-  parameter int TS = 16,
-  parameter int DRAIN = 1
+// serve every group in turn (group-inner order, see bw_sequencer), counted here.
+module bw_output_unit #(
+  parameter int ROWS = bitweave_array::ROWS,                                  // PE rows = row units
+  parameter int COLS = bitweave_array::COLS,                                  // PE columns (entries of a tile)
+  parameter int ACC = bitweave_array::ACC_BITS,                                  // accumulator bits
+  parameter int MAX_OUT_BITS = bitweave_array::RTL_MAX_OUT_BITS,                          // largest k of k-bit outputs
+  parameter int PDEPTH = bitweave_array::RTL_PDEPTH,                              // row-unit RAM depth (channel groups)
+  parameter int PWID = 2 + 32 * ((1 << MAX_OUT_BITS) - 1), // parameter word (bw_pkg::param_bits)
+  parameter int GW = $clog2(PDEPTH),                       // bits of a channel-group number
+  parameter int TS = bitweave_array::RTL_TS,                                   // tile ring slots
+  parameter int DRAIN = 1                                  // columns drained per cycle
 ) (
   input  logic                 clk,
   input  logic                 rst,

@@ -1,0 +1,75 @@
+/**
+ * Array sizes for boards from the recorded yosys per-PE figures (host/array/resources.ts):
+ * estimates of yosys' technology mapping, not Vivado / Quartus results; the sizing keeps a
+ * margin for what place-and-route adds.
+ */
+import { BitweaveError } from '../core/errors';
+import type { Board } from '../boards';
+import { xcupCostPerPE } from '../array/resources';
+
+export interface ArraySize {
+  rows: number;
+  cols: number;
+  pes: number;
+  luts: number;
+  ffs: number;
+  estimate: true;
+  note: string;
+}
+
+/**
+ * The largest ROWS x COLS (powers of two, ROWS <= 64, COLS in [ROWS, 4·ROWS]) whose PEs fit
+ * `fraction` of the board's LUTs and FFs with the measured per-PE cost, after `fixed`
+ * LUTs / FFs for the sequencer, feeder and output units. An estimate, not a Vivado result.
+ */
+export function sizeArray(board: Board, perPE: { lut: number; ff: number }, opts: { fraction?: number; fixed?: { lut: number; ff: number } } = {}): ArraySize {
+  const res = board.resources;
+  if (!res || !res.lut) throw new BitweaveError(`board '${board.name}' lists no LUT count to size the array with`);
+  if (!(perPE.lut > 0) || !(perPE.ff >= 0)) throw new BitweaveError('per-PE LUT / FF figures must be positive');
+  const fraction = opts.fraction ?? 0.6;
+  if (!(fraction > 0 && fraction <= 1)) throw new BitweaveError(`fraction must be in (0, 1], got ${fraction}`);
+  const fixed = opts.fixed ?? { lut: 0, ff: 0 };
+  const lutBudget = res.lut * fraction - fixed.lut;
+  const ffBudget = (res.ff ?? Infinity) * fraction - fixed.ff;
+  let best: ArraySize | null = null;
+  for (let rows = 1; rows <= 64; rows *= 2) {
+    for (let cols = rows; cols <= 4 * rows; cols *= 2) {
+      const pes = rows * cols;
+      const luts = pes * perPE.lut;
+      const ffs = pes * perPE.ff;
+      if (luts > lutBudget || ffs > ffBudget) continue;
+      if (!best || pes > best.pes || (pes === best.pes && cols < best.cols)) {
+        best = { rows, cols, pes, luts: Math.round(luts + fixed.lut), ffs: Math.round(ffs + fixed.ff), estimate: true, note: '' };
+      }
+    }
+  }
+  if (!best) throw new BitweaveError(`board '${board.name}': not even a 1x1 array fits ${Math.round(fraction * 100)}% of its LUTs`);
+  best.note = `estimate from yosys per-PE figures (${perPE.lut} LUT, ${perPE.ff} FF per PE) using ${Math.round(fraction * 100)}% of ${res.lut} LUTs; not a Vivado/Quartus result`;
+  return best;
+}
+
+export interface BoardArray {
+  rows: number;
+  cols: number;
+  /** How the size was chosen, one line (always says estimate where it is one). */
+  note: string;
+  estimate: boolean;
+}
+
+/**
+ * The array a board's builds and projections use: for Xilinx boards (Vitis flow, LUT
+ * counts) the largest array `sizeArray` fits in 60% of the LUTs / FFs with the recorded
+ * yosys per-PE cost; elsewhere the board's `defaultArray`. Estimates, not Vivado results.
+ */
+export function boardArray(board: Board): BoardArray {
+  if (board.toolchain.name === 'vitis' && board.resources?.lut) {
+    const pe = xcupCostPerPE();
+    const fraction = 0.6;
+    const s = sizeArray(board, pe, { fraction });
+    const lut = board.resources.lut.toLocaleString('en-US');
+    return { rows: s.rows, cols: s.cols, estimate: true, note: `the largest array whose PEs fit ${fraction * 100}% of the board's ${lut} LUTs at ${pe.lut} LUT / ${pe.ff} FF per PE (yosys figures of the RTL's PE grid; an estimate, not a Vivado result)` };
+  }
+  const a = board.defaultArray;
+  return { rows: a.rows, cols: a.cols, estimate: a.estimate, note: `the board's default array${a.estimate ? ' (an estimate)' : ''}` };
+}
+
