@@ -11,8 +11,11 @@ OUT=${1:-build/synth}
 mkdir -p "$OUT/hdr2x2"
 node dist/host/array/write-headers.js "$OUT/hdr2x2" 2 2
 SV=$(grep -v '^//' sim/bw_top.f | tr '\n' ' ')
-# the generated package: every module's parameters default to its constants
-PKG="-I$OUT/hdr2x2 $OUT/hdr2x2/bitweave_array.svh"
+# the generated package: every module's parameters default to its constants, so the
+# blocks synthesised on their own (4x4) read one generated for that size
+mkdir -p "$OUT/hdr4x4"
+node dist/host/array/write-headers.js "$OUT/hdr4x4" 4 4
+PKG="-I$OUT/hdr4x4 $OUT/hdr4x4/bitweave_array.svh"
 declare -A FLOW=([xcup]="synth_xilinx -family xcup -flatten -noiopad -noclkbuf" [ice40]="synth_ice40 -dsp")
 echo 4x4 > "$OUT/array_size.txt"
 echo 2x2 > "$OUT/top_size.txt"

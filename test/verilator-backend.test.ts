@@ -304,9 +304,9 @@ describe('RTL synthesis (yosys)', function () {
     }
     this.timeout(900_000);
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bitweave-synth-'));
-    writeArrayHeaders(tmp);
+    writeArrayHeaders(tmp, { ...DEFAULT_ARRAY, rows: 4, cols: 4 });
     const pkg = path.join(tmp, 'bitweave_array.svh');
-    // the flow and parameters of sim/synth.sh
+    // the flow, package and parameters of sim/synth.sh
     const xcup = (files: string[], chparam: string, top: string) => {
       const out = path.join(tmp, `${top}.json`);
       const script = `read_verilog -sv -I${tmp} ${pkg} ${files.map((f) => path.join(ROOT, 'sim', f)).join(' ')}; chparam ${chparam} ${top}; synth_xilinx -family xcup -flatten -noiopad -noclkbuf -top ${top}; tee -q -o ${out} stat -json`;
