@@ -18,7 +18,8 @@ setup:
 	@./scripts/setup.sh
 
 build: setup native
-	@$(NPX) tsc -p tsconfig.json
+	@# compiled output is rebuilt whole, so no stale module or test of a removed source lingers
+	@rm -rf dist && $(NPX) tsc -p tsconfig.json
 	@$(MAKE) --no-print-directory csim
 	@# checked when the recipe runs, not when make parses: setup may just have installed it
 	@if command -v verilator >/dev/null 2>&1; then $(MAKE) --no-print-directory rtl; \

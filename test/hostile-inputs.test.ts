@@ -22,34 +22,13 @@ import { planBatch, Session } from '../host/runtime/session';
 import { LIMITS } from '../host/compile/validate';
 import { CompiledModel } from '../host/compile/model';
 import { escapeControls, jsonNestedDeeperThan, jsonPreview, oneLineMessage } from '../host/core/text';
+import { packagePath } from '../host/core/paths';
+import { assertSuccess as ok, assertUserError as userError, bitweave, Run } from './helpers/run';
 
-const BIN = path.resolve(__dirname, '../../bin/bitweave.js');
+const bw = (args: string[], o: { timeout?: number; env?: NodeJS.ProcessEnv; preload?: string } = {}): Run =>
+  bitweave(args, { timeout: o.timeout ?? 120000, env: o.env, flags: o.preload ? ['-r', o.preload] : [] });
 
-interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
-
-function bw(args: string[], opts: { timeout?: number; env?: NodeJS.ProcessEnv; preload?: string } = {}): Run {
-  const pre = opts.preload ? ['-r', opts.preload] : [];
-  const r = spawnSync(process.execPath, [...pre, BIN, ...args], {
-    encoding: 'utf8', timeout: opts.timeout ?? 120000, env: { ...process.env, ...opts.env }, maxBuffer: 64 << 20,
-  });
-  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** A user error: exit 1 and exactly one line on stderr starting `bitweave: error: `. */
-function userError(r: Run, pattern?: RegExp): string {
-  assert.equal(r.signal, null, `killed by ${r.signal} (hang?); stderr: ${r.stderr.slice(0, 2000)}`);
-  assert.equal(r.code, 1, `exit code 1, got ${r.code}; stderr: ${r.stderr.slice(0, 2000)}`);
-  const lines = r.stderr.trimEnd().split('\n');
-  assert.equal(lines.length, 1, `one line on stderr, got:\n${r.stderr.slice(0, 2000)}`);
-  assert.match(lines[0], /^bitweave: error: /);
-  if (pattern) assert.match(lines[0], pattern);
-  return lines[0];
-}
-
-function ok(r: Run): void {
-  assert.equal(r.signal, null, `killed by ${r.signal}; stderr: ${r.stderr.slice(0, 2000)}`);
-  assert.equal(r.code, 0, r.stderr.slice(0, 2000));
-}
+const BIN = packagePath('bin/bitweave.js');
 
 // ---- a small BMXNet model written from scratch -----------------------------------------
 

@@ -8,7 +8,7 @@
  * program (`prepare`), how to run it on packed arenas (`execute`) and what it releases.
  */
 import { BitweaveError, ShapeError } from '../core/errors';
-import { CompiledModel, TensorInfo, tensorLength } from '../compile/model';
+import { CompiledModel, tensorLength } from '../compile/model';
 import { validateModel } from '../compile/validate';
 import { ArrayParams } from '../array/params';
 import { ARENA_CALL_BYTES } from '../array/limits';

@@ -4,7 +4,6 @@
  * an FPGA build would get, the model, and a run script pointing the `opencl` backend at
  * these sources, so what runs here is exactly what was emitted.
  */
-import { Board } from '../boards';
 import { KERNEL_NAME, KernelProject, KernelProjectInput, kernelProjectFiles, segmentTable } from './project';
 
 export function emitPoclProject(p: KernelProjectInput): KernelProject {

@@ -5,7 +5,6 @@
  * only strings, True/False and tuples of integers, never by eval. Shape and dtype are
  * checked against a size limit and against the bytes present before any allocation.
  */
-import * as fs from 'node:fs';
 import { FormatError } from '../core/errors';
 import { readBounded } from './idx';
 import { checkOutputFile, OutputOptions, writeFileAtomic } from '../core/files';

@@ -11,7 +11,7 @@
  *   forward convolution of transposed operands.
  * - `maxPool2`: 2x2 stride-2 max pooling with its own gradient. The wasm backend's
  *   MaxPoolGrad drops the gradient of some windows whose maximum is negative (seen on
- *   24x24 maps: about 0.3% of positions at batch 100, pinned by test/train-ops.test.ts),
+ *   24x24 maps: about 0.3% of positions at batch 100, pinned by test/train/ops.test.ts),
  *   which silently slows training. Tied maxima share the gradient evenly.
  */
 import { Tensor, Tf } from './tfjs';

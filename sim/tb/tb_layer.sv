@@ -5,7 +5,7 @@
 // here from the descriptor; prefetch the second for a random number of cycles, advance,
 // fetch the rest (only the words not prefetched may be requested) and check it the same
 // way. Needs the generated package bitweave_array (ROWS, COLS, descriptor layout).
-// Prints PASS, or stops with $fatal at the first difference (test/rtl-blocks.test.ts).
+// Prints PASS, or stops with $fatal at the first difference (test/sim/blocks.test.ts).
 // (The test bench computes its expectations with blocking assignments in clocked code.)
 /* verilator lint_off BLKSEQ */
 module tb_layer #(

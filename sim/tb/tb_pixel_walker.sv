@@ -5,7 +5,7 @@
 // walker stalls). Every slot the feeder sees (window origins, arena words, valid columns,
 // group) and every column the output unit reads (pool first / last, output address) is
 // compared with the pixel stream enumerated here from its definition. Prints PASS, or
-// stops with $fatal at the first difference. test/rtl-blocks.test.ts builds it with
+// stops with $fatal at the first difference. test/sim/blocks.test.ts builds it with
 // `verilator --binary` (sim/bw_pkg.sv, sim/bw_pixel_walker.sv, sim/bw_tile_ring.sv, this
 // file; -GCOLS=.. -GTS=.. -GDRAIN=..) and runs it.
 // (The models of the feeder and the output unit keep their queues with blocking assignments.)

@@ -30,6 +30,7 @@ import { compareWithReference } from '../helpers/backend-compare';
 import { bconvModel, BconvCase, bitsOf, logitsOf, randomBits, randomInput, runSegment } from '../helpers/native-models';
 import { randomImages, randomModel } from '../helpers/random-model';
 import { bmxnetMnist, requireBmxnetMnist } from '../helpers/shared-models';
+import { requireOrSkip } from '../helpers/skip';
 
 export interface ContractOptions {
   name: BackendName;
@@ -62,12 +63,7 @@ export function backendContract(o: ContractOptions): void {
     const variants: Backend[] = [];
 
     before(async function () {
-      try {
-        o.available();
-      } catch (e) {
-        console.log(`      SKIPPED: ${(e as Error).message}`);
-        this.skip();
-      }
+      if (!requireOrSkip(this, () => o.available())) return;
       o.setup?.();
       for (const v of o.variants) variants.push(await createBackend(o.name, v));
     });

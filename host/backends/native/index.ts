@@ -9,8 +9,7 @@
  */
 import * as os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { MAX_BATCH } from '../../array/limits';
-import { BitweaveError, ShapeError } from '../../core/errors';
+import { BitweaveError } from '../../core/errors';
 import { CompiledModel, CompiledOp, PoolOp, TensorInfo, tensorLength } from '../../compile/model';
 import { validateModel } from '../../compile/validate';
 import { Backend, BackendOptions, checkSegmentCall, checkSegmentInput, LayerStat, TensorData } from '../../runtime/backend';
@@ -38,17 +37,6 @@ interface Chain {
   /** The prepared native chain (set at load). */
   handle: Handle | null;
 }
-
-type Kind = TensorInfo['kind'];
-
-function kindOf(d: TensorData): Kind | 'other' {
-  if (d instanceof Float32Array) return 'f32';
-  if (d instanceof Int32Array) return 'i32';
-  if (d instanceof Uint32Array) return 'bits';
-  return 'other';
-}
-
-const ARRAY_NAME: Record<Kind, string> = { f32: 'Float32Array', i32: 'Int32Array', bits: 'Uint32Array' };
 
 /**
  * A tensor buffer the engine will overwrite completely: large ones skip the zero fill

@@ -2,7 +2,6 @@ import { performance } from 'node:perf_hooks';
 import { CompiledModel, HostOp } from '../../compile/model';
 import { validateModel } from '../../compile/validate';
 import { opInputs } from '../../compile/partition';
-import { BitweaveError } from '../../core/errors';
 import { Backend, checkSegmentCall, checkSegmentInput, LayerStat, TensorData } from '../../runtime/backend';
 import { bconv } from './bconv';
 import { runHostOp } from './float-ops';

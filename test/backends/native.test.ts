@@ -1,0 +1,261 @@
+/**
+ * The native backend (C engine through koffi) against the reference backend: integers and
+ * logits must be bit-identical for every op option, at any thread count and on every ISA
+ * level this machine supports.
+ */
+import * as assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { NativeBackend } from '../../host/backends/native';
+import { isaControl, nativeEngine } from '../../host/backends/native/ffi';
+import { compile } from '../../host/compile/compile';
+import { detExp } from '../../host/core/detmath';
+import { rng } from '../helpers/naive';
+import { bconvCases, compareWithReference as compareModel } from '../helpers/backend-compare';
+import {
+  bconvModel, BconvCase, bits, bitsOf, f32, FloatCase, floatCaseFits, floatModel, i32, logitsOf, ModelBuilder,
+  randomInput, runSegment,
+} from '../helpers/native-models';
+import { randomImages, randomModel } from '../helpers/random-model';
+import { resnet18Cifar } from '../../host/zoo/resnet';
+import { requireOrSkip } from '../helpers/skip';
+
+const bconvCase = bconvCases({ inBits: [1, 1, 2, 4] });
+
+describe('native backend', function () {
+  let native1: NativeBackend;
+  let native2: NativeBackend;
+
+  before(function () {
+    if (!requireOrSkip(this, () => nativeEngine())) return;
+    native1 = new NativeBackend({ threads: 1 });
+    native2 = new NativeBackend({ threads: 2 });
+    // the test models are small: make every parallel loop really use its threads
+    nativeEngine().setParallelNs(0);
+  });
+
+  after(() => {
+    try {
+      nativeEngine().setParallelNs(-1);
+    } catch {
+      // the library was never loaded
+    }
+  });
+
+  it('binary dense (kernel = whole map) on wide inputs, batch 1 and 70', async () => {
+    for (const [i, [H, C, outC, batch]] of [[1, 1000, 1000, 1], [4, 64, 1000, 70], [3, 200, 130, 5], [2, 700, 10, 70]].entries()) {
+      const p: BconvCase = { H, W: H, C, outC, kh: H, kw: H, sh: 1, sw: 1, ph: 0, pw: 0, padBit: 1, inBits: 1, pool: null, outBits: i % 2, seed: i };
+      const r = rng(100 + i);
+      await compareModel(bconvModel(p, r), randomInput(r, batch, H * H * C, 1), i % 2 ? native1 : native2, `dense ${H}x${H}x${C}->${outC}`);
+    }
+  });
+
+  it('host float layers: conv2d, tanh/relu/sigmoid, max/avg pool (pad, count_include_pad, full), BN, add, quantize, dense', async () => {
+    const floatCase: fc.Arbitrary<FloatCase> = fc
+      .record({
+        H: fc.integer({ min: 1, max: 10 }), W: fc.integer({ min: 1, max: 10 }), C: fc.constantFrom(1, 3, 5, 17), F: fc.constantFrom(1, 7, 16, 20, 33, 64, 70),
+        kh: fc.integer({ min: 1, max: 5 }), kw: fc.integer({ min: 1, max: 5 }), sh: fc.integer({ min: 1, max: 2 }), sw: fc.integer({ min: 1, max: 2 }),
+        ph: fc.nat(2), pw: fc.nat(2), bias: fc.boolean(), fn: fc.constantFrom<FloatCase['fn']>('tanh', 'relu', 'sigmoid'),
+        pool: fc.record({ mode: fc.constantFrom<'max' | 'avg'>('max', 'avg'), k: fc.integer({ min: 1, max: 3 }), s: fc.integer({ min: 1, max: 3 }), p: fc.nat(1), full: fc.boolean(), countIncludePad: fc.boolean() }),
+        qbits: fc.constantFrom(1, 2, 3), classes: fc.integer({ min: 1, max: 20 }),
+        gain: fc.constantFrom(0.001, 0.5, 3, 400), seed: fc.integer(),
+      })
+      .filter(floatCaseFits);
+    for (const [i, p] of fc.sample(floatCase, { seed: 5, numRuns: 60 }).entries()) {
+      const r = rng(p.seed);
+      const batch = 1 + (i % 4);
+      const x = Float32Array.from({ length: batch * p.C * p.H * p.W }, () => Math.fround(r() * 4 - 2));
+      await compareModel(floatModel(p, r), x, i % 2 ? native1 : native2, `float case ${i} ${JSON.stringify(p)}`);
+    }
+  });
+
+  it('activations on special values: ±0, NaN, ±Infinity, tanh/sigmoid branch edges', async () => {
+    const vals = [0, -0, NaN, Infinity, -Infinity, 1 / 4096, -1 / 4096, Math.fround(1 / 4096 - 1e-9), 9.5, -9.5, Math.fround(9.4999), 20,
+      708, -708, 709, -709, 710, -710, 1e-30, -1e-30, 1.5e-45, 3.4e38, -3.4e38, 0.5, -0.5, 1, -1];
+    const extra = Array.from({ length: 301 }, (_, i) => Math.fround(-15 + i * 0.1));
+    const x = Float32Array.from([...vals, ...extra]);
+    for (const fn of ['tanh', 'sigmoid', 'relu'] as const) {
+      const b = new ModelBuilder(1, 1, x.length);
+      b.add({ op: 'activation', in: 0, fn }, f32(1, 1, x.length));
+      await compareModel(b.build(fn), x, native1, fn);
+    }
+  });
+
+  it('detExp in double precision equals detmath.ts bit for bit, on every ISA level', function () {
+    const isa = isaControl();
+    const r = rng(99);
+    const special = [0, -0, NaN, Infinity, -Infinity, 1e-300, -1e-300, 708, -708, 709, -709, 708.9999999999, -707.9999999999,
+      709.0000000001, -708.0000000001, 0.34657359027997264, -0.34657359027997264, 5e-324, 1, -1, 88.5, -87.5];
+    const half = Array.from({ length: 2000 }, (_, i) => (i - 1000 + 0.5) * Math.LN2 * (1 + (r() - 0.5) * 1e-15));
+    const x = Float64Array.from([...special, ...half, ...Array.from({ length: 20000 }, () => (r() - 0.5) * 1500), ...Array.from({ length: 5000 }, () => (r() - 0.5) * 0.01)]);
+    const want = Float64Array.from(x, (v) => detExp(v));
+    const levels = isa ? [0, 1, 2].filter((l) => isa.supported(l)) : [-1];
+    const start = isa?.current();
+    try {
+      for (const level of levels) {
+        if (isa) isa.set(level);
+        const y = new Float64Array(x.length);
+        assert.equal(nativeEngine().expF64(x, y), 0);
+        const bad = y.findIndex((v, i) => !Object.is(v, want[i]));
+        assert.equal(bad, -1, `isa ${level}: exp(${x[bad]}) = ${y[bad]}, detmath.ts gives ${want[bad]}`);
+      }
+    } finally {
+      if (isa && start !== undefined) isa.set(start);
+    }
+  });
+
+  it('pools and quantizers on special values and exact rounding boundaries', async () => {
+    const r = rng(7);
+    // pools: NaN, ±0 and ±Infinity in maps whose channel counts leave vector tails
+    for (const [i, C] of [7, 21, 16, 35].entries()) {
+      const H = 5;
+      const special = [NaN, 0, -0, Infinity, -Infinity];
+      const x = Float32Array.from({ length: 2 * C * H * H }, () => (r() < 0.15 ? special[Math.floor(r() * 5)] : Math.fround(r() - 0.5)));
+      for (const mode of ['max', 'avg'] as const) {
+        const b = new ModelBuilder(H, H, C);
+        const full = i % 2 === 1;
+        const oh = full ? 3 : 2; // 3x3 stride 2 pad 1 on 5: floor 3, and 'full' is also 3; stride 3 pad 1: floor 2, full 3
+        const y = b.add({ op: 'pool', in: 0, kh: 3, kw: 3, sh: full ? 2 : 3, sw: full ? 2 : 3, ph: 1, pw: 1, mode, countIncludePad: i < 2 }, f32(oh, oh, C));
+        b.add({ op: 'flatten', in: y }, f32(1, 1, oh * oh * C, true));
+        await compareModel(b.build(`pool-${mode}-${C}`), x, i % 2 ? native1 : native2, `pool ${mode} C=${C}`);
+      }
+    }
+    // quantize / binarize: values a few float ulps around every level boundary (j + 0.5) / L
+    const near: number[] = [NaN, 0, -0, Infinity, -Infinity, 1, 1.0000001, -1e-30, 2, -2];
+    const f32buf = new Float32Array(1);
+    const u32buf = new Uint32Array(f32buf.buffer);
+    for (const L of [3, 7, 255]) {
+      for (let j = 0; j < Math.min(L, 12); j++) {
+        f32buf[0] = (j + 0.5) / L;
+        const u = u32buf[0];
+        for (let d = -3; d <= 3; d++) {
+          u32buf[0] = u + d;
+          near.push(f32buf[0]);
+        }
+      }
+    }
+    near.push(Math.fround(Math.fround(0.5 - 2 ** -25) / 3), Math.fround(0.5 / 3));
+    const x = Float32Array.from(near);
+    const n = x.length;
+    for (const qb of [1, 2, 3, 8]) {
+      const b = new ModelBuilder(1, 1, n);
+      const q = b.add({ op: 'quantize', in: 0, bits: qb }, f32(1, 1, n));
+      b.add({ op: 'flatten', in: q }, f32(1, 1, n, true));
+      await compareModel(b.build(`quantize${qb}`), x, native1, `quantize ${qb}-bit`);
+      // binarize, observed through a one-hot probe (see bconvModel)
+      const p = new ModelBuilder(1, 1, n);
+      const t = p.add({ op: 'binarize', in: 0, bits: qb }, { kind: 'bits', h: 1, w: 1, c: n, planes: qb, flat: false });
+      const words = Math.ceil(n / 64);
+      const probe = new Uint32Array((n + 1) * words * 2);
+      for (let o = 0; o < n; o++) probe[o * words * 2 + (o >>> 5)] |= 1 << (o & 31);
+      const v = p.add({ op: 'bconv', in: t, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, padBit: 0, inBits: qb, outC: n + 1, weight: probe, pool: null, epilogue: { kind: 'int' } }, { kind: 'i32', h: 1, w: 1, c: n + 1, planes: 0, flat: false });
+      const dq = p.add({ op: 'dequantize', in: v, divisor: 3 }, f32(1, 1, n + 1));
+      p.add({ op: 'flatten', in: dq }, f32(1, 1, n + 1, true));
+      await compareModel(p.build(`binarize${qb}`), x, native2, `binarize ${qb}-bit`);
+    }
+  });
+
+  it('ResNet-shaped residual networks (zoo topology, narrow): identical logits, 1- and 2-bit, odd widths', async () => {
+    const configs: { filters: [number, number, number, number, number]; actBits: number }[] = [
+      { filters: [16, 16, 32, 64, 128], actBits: 1 },
+      { filters: [8, 24, 40, 72, 130], actBits: 1 },
+      { filters: [16, 16, 32, 64, 64], actBits: 2 },
+    ];
+    for (const [i, cfg] of configs.entries()) {
+      const m = compile(resnet18Cifar({ seed: 50 + i, ...cfg }));
+      assert.ok(m.ops.some((o) => o.op === 'add'), 'residual adds on the host');
+      const x = randomImages(60 + i, 3, [3, 32, 32]);
+      const want = await logitsOf(m, 'reference', x);
+      assert.deepEqual(bitsOf(await logitsOf(m, 'native', x, { threads: 2 })), bitsOf(want), `resnet ${JSON.stringify(cfg)}`);
+    }
+  });
+
+  it('every ISA level this machine supports (and scalar without POPCNT) gives the same results', async function () {
+    const isa = isaControl();
+    if (!isa) {
+      console.log('      SKIPPED: the library has no bw_isa_set (cpu.h not built)');
+      this.skip();
+    }
+    const e = nativeEngine();
+    const start = isa.current();
+    const levels = [0, 1, 2].filter((l) => isa.supported(l));
+    assert.ok(levels.includes(0));
+    const cases = fc.sample(bconvCase, { seed: 77, numRuns: 12 });
+    const fm = compile(randomModel({ seed: 4242, actBits: 2 }));
+    const ft = fm.tensors[fm.input];
+    const fx = randomImages(4243, 9, [ft.c, ft.h, ft.w]);
+    const want = await logitsOf(fm, 'reference', fx);
+    try {
+      const modes = [...levels.map((l) => ({ level: l, popcnt: true })), { level: 0, popcnt: false }];
+      for (const { level, popcnt } of modes) {
+        assert.equal(isa.set(level), level);
+        isa.popcnt(popcnt && isa.hasPopcnt());
+        assert.equal(e.isa(), level, 'the engine follows the override');
+        const tag = `isa ${level}${popcnt ? '' : ' (no POPCNT)'}`;
+        for (const [i, p] of cases.entries()) {
+          const r = rng(p.seed);
+          await compareModel(bconvModel(p, r), randomInput(r, 2, p.C * p.H * p.W, p.inBits), native2, `${tag} case ${i}`);
+        }
+        assert.deepEqual(bitsOf(await logitsOf(fm, 'native', fx)), bitsOf(want), `${tag}: random model`);
+      }
+    } finally {
+      isa.set(start);
+      isa.popcnt(isa.hasPopcnt());
+    }
+  });
+
+  it('hands out segment outputs it never overwrites later (also through flatten), and reuses recycled ones', async () => {
+    const b = new ModelBuilder(4, 4, 8);
+    const q = b.add({ op: 'quantize', in: 0, bits: 2 }, f32(4, 4, 8));
+    const r = b.add({ op: 'activation', in: q, fn: 'relu' }, f32(4, 4, 8));
+    b.add({ op: 'flatten', in: r }, f32(1, 1, 128, true));
+    const m = b.build('flatten-escape');
+    const nb = new NativeBackend({ threads: 1 });
+    await nb.load(m);
+    const x1 = Float32Array.from({ length: 256 }, (_, i) => (i % 7) / 6);
+    const x2 = Float32Array.from({ length: 256 }, (_, i) => 1 - (i % 5) / 4);
+    const [first] = await runSegment(nb, 0, new Map([[0, x1]]), 2);
+    const kept = bitsOf(first);
+    const [second] = await runSegment(nb, 0, new Map([[0, x2]]), 2);
+    assert.notEqual(second.buffer, first.buffer);
+    assert.deepEqual(bitsOf(first), kept, 'an earlier result changed under the caller');
+    // after recycle() the backend may reuse the buffer; foreign buffers are ignored
+    nb.recycle([first, new Float32Array(256)]);
+    const [third] = await runSegment(nb, 0, new Map([[0, x1]]), 2);
+    assert.equal(third.buffer, first.buffer, 'recycled buffer reused');
+    assert.deepEqual(bitsOf(third), kept);
+    await nb.dispose();
+  });
+
+  it('recycles a buffer returned under two tensor ids only after both are given back', async () => {
+    // host [quantize q, flatten fl = q, binarize] -> device [bconv] -> host [dequantize, add(q, .),
+    // flatten, add(fl, .)]: q and fl are one array, and both leave the first segment
+    const b = new ModelBuilder(1, 1, 64);
+    const q = b.add({ op: 'quantize', in: 0, bits: 1 }, f32(1, 1, 64));
+    const fl = b.add({ op: 'flatten', in: q }, f32(1, 1, 64, true));
+    const bi = b.add({ op: 'binarize', in: q, bits: 1 }, bits(1, 1, 64, 1));
+    const w = new Uint32Array(64 * 2).fill(0x5555aaaa);
+    const bc = b.add({ op: 'bconv', in: bi, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, padBit: 1, inBits: 1, outC: 64, weight: w, pool: null, epilogue: { kind: 'int' } }, i32(1, 1, 64));
+    const dq = b.add({ op: 'dequantize', in: bc, divisor: 1 }, f32(1, 1, 64));
+    const a1 = b.add({ op: 'add', in: [q, dq] }, f32(1, 1, 64));
+    const fa = b.add({ op: 'flatten', in: a1 }, f32(1, 1, 64, true));
+    b.add({ op: 'add', in: [fl, fa] }, f32(1, 1, 64, true));
+    const m = b.build('alias');
+    assert.deepEqual(m.segments[0].outputs, [q, fl, bi]);
+    const nb = new NativeBackend({ threads: 1 });
+    await nb.load(m);
+    const x = Float32Array.from({ length: 64 }, (_, i) => i - 32);
+    const run = async () => (await nb.runSegment(0, new Map([[0, x]]), 1));
+    const first = await run();
+    assert.equal(first.get(q)!.buffer, first.get(fl)!.buffer);
+    nb.recycle([first.get(q)!]);
+    const second = await run();
+    assert.notEqual(second.get(q)!.buffer, first.get(q)!.buffer, 'still referenced as tensor fl');
+    nb.recycle([first.get(fl)!]);
+    const third = await run();
+    assert.equal(third.get(q)!.buffer, first.get(q)!.buffer, 'reused once both ids were given back');
+    // and the whole model still agrees with the reference
+    await compareModel(m, x, native1, 'alias model');
+    await nb.dispose();
+  });
+
+});

@@ -1,0 +1,275 @@
+/**
+ * The opencl backend on PoCL, beyond the backend contract: the ABI PoCL reports, wide dense
+ * layers, kernels built for other array sizes, device times per layer and per launch,
+ * concurrent runs, a batch split across two devices, prebuilt binaries, and the error paths
+ * (no platform, no device, bad binary, device memory too small) as one-line BitweaveErrors
+ * and CLI exit code 1, never a native crash.
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import fc from 'fast-check';
+import { ARG, KERNEL_ARGS, KERNEL_NAME } from '../../host/array/kernel-abi';
+import { decodeDescriptor, scheduleCycles } from '../../host/array/descriptor';
+import { DEFAULT_ARRAY } from '../../host/array/params';
+import { encodeSegment } from '../../host/array/program';
+import { OpenCLBackend } from '../../host/backends/opencl';
+import { kernelSource } from '../../host/array/sources';
+import { ReferenceBackend } from '../../host/backends/reference';
+import { compile } from '../../host/compile/compile';
+import { loadDataset } from '../../host/data/datasets';
+import { writeBnn } from '../../host/format/bnn';
+import { writeNpy } from '../../host/data/npy';
+import { Context, OpenCLUnavailableError, platforms, Program, selectDevice } from '../../host/opencl';
+import { TensorData } from '../../host/runtime/backend';
+import { createBackend } from '../../host/backends';
+import { loadModel } from '../../host/runtime/load';
+import { rng } from '../helpers/naive';
+import { bconvCases, compareWithReference as compareModel, toNHWC } from '../helpers/backend-compare';
+import {
+  bconvModel, BconvCase, bits, bitsOf, f32, i32, logitsOf, ModelBuilder, randomBits, randomInput, } from '../helpers/native-models';
+import { randomImages, randomModel } from '../helpers/random-model';
+import { packageRoot } from '../../host/core/paths';
+import { assertUserError, bitweave, nodeScript } from '../helpers/run';
+import { requireOrSkip } from '../helpers/skip';
+
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => bitweave(args, { env });
+const child = (script: string, env: NodeJS.ProcessEnv) => nodeScript(script, { env });
+
+const ROOT = packageRoot();
+
+const bconvCase = bconvCases({ channels: fc.oneof(fc.integer({ min: 1, max: 9 }), fc.constantFrom(15, 16, 17, 63, 64, 65, 127, 128, 130), fc.integer({ min: 60, max: 140 })), inBits: [1, 1, 2, 3], asymmetricPool: true });
+
+describe('opencl backend on PoCL', function () {
+  let ocl: OpenCLBackend;
+
+  before(function () {
+    if (!requireOrSkip(this, () => platforms(), OpenCLUnavailableError)) return;
+    ocl = new OpenCLBackend({ threads: 2 });
+  });
+
+  after(async () => {
+    await ocl?.dispose();
+  });
+
+  it('is registered as "opencl" and PoCL reports the ABI argument names and types', async () => {
+    const b = await createBackend('opencl', { threads: 1, device: 'pthread' });
+    assert.equal(b.name, 'opencl');
+    await b.dispose();
+    const dev = selectDevice();
+    const ctx = Context.create(dev);
+    const prog = Program.fromSource(ctx, kernelSource(), { options: '-cl-kernel-arg-info' });
+    const k = prog.createKernel(KERNEL_NAME);
+    try {
+      assert.equal(k.numArgs, KERNEL_ARGS.length);
+      KERNEL_ARGS.forEach((a, i) => {
+        assert.equal(ARG[a.name], i);
+        assert.deepEqual(k.argInfo(i), { name: a.name, typeName: a.buffer ? `${a.type}*` : a.type, address: a.buffer ? 'global' : 'private' });
+      });
+    } finally {
+      [k, prog, ctx].forEach((h) => h.release());
+    }
+  });
+
+  it('binary dense layers (kernel = whole map), wide and narrow, batch 1 and 40', async () => {
+    for (const [i, [H, C, outC, batch]] of [[1, 1000, 1000, 1], [4, 64, 300, 40], [3, 200, 130, 5], [2, 700, 10, 40]].entries()) {
+      const p: BconvCase = { H, W: H, C, outC, kh: H, kw: H, sh: 1, sw: 1, ph: 0, pw: 0, padBit: 1, inBits: 1 + (i % 2), pool: null, outBits: i % 2, seed: i };
+      const r = rng(200 + i);
+      await compareModel(bconvModel(p, r), randomInput(r, batch, H * H * C, p.inBits), ocl, `dense ${H}x${H}x${C}->${outC}`);
+    }
+  });
+
+  it('kernels built for other array sizes (ROWS x COLS = 1x1, 4x3, 16x5, 64x2) give the same results', async () => {
+    const cases = fc.sample(bconvCase, { seed: 5, numRuns: 6 });
+    for (const [rows, cols] of [[1, 1], [4, 3], [16, 5], [64, 2]]) {
+      const b = new OpenCLBackend({ threads: 1, array: { ...DEFAULT_ARRAY, rows, cols }, chunk: 3 });
+      try {
+        for (const [i, p] of cases.entries()) {
+          const r = rng(p.seed);
+          await compareModel(bconvModel(p, r), randomInput(r, 2 + (i % 3), p.C * p.H * p.W, p.inBits), b, `${rows}x${cols} case ${i}`);
+        }
+      } finally {
+        await b.dispose();
+      }
+    }
+  });
+
+  it('reports device time from profiling events: per layer by default, per segment (labelled) with oneLaunch', async () => {
+    const m = compile(randomModel({ seed: 11, actBits: 1 }));
+    const t = m.tensors[m.input];
+    const x = randomImages(12, 10, [t.c, t.h, t.w]);
+    const devOps = m.segments.filter((s) => s.kind === 'device').flatMap((s) => Array.from({ length: s.end - s.start }, (_, k) => s.start + k));
+    assert.ok(devOps.length >= 2, 'a segment of several binary layers');
+    for (const oneLaunch of [false, true]) {
+      const b = new OpenCLBackend({ threads: 1, oneLaunch });
+      await b.load(m);
+      const ref = new ReferenceBackend();
+      await ref.load(m);
+      const tensors = new Map<number, TensorData>([[m.input, toNHWC(x, 10, m)]]);
+      for (let si = 0; si < m.segments.length; si++) {
+        const ins = new Map(m.segments[si].inputs.map((id) => [id, tensors.get(id)!] as const));
+        for (const [id, d] of await b.runSegment(si, ins, 10)) tensors.set(id, d);
+      }
+      const dev = b.layerStats().filter((s) => s.where === 'device');
+      if (!oneLaunch) {
+        assert.deepEqual(dev.map((s) => s.op), devOps);
+        assert.deepEqual(dev.map((s) => s.name), devOps.map((o) => m.opNames[o]));
+      } else {
+        const segs = m.segments.filter((s) => s.kind === 'device');
+        assert.deepEqual(dev.map((s) => s.op), segs.map((s) => s.start));
+        for (const s of dev) assert.match(s.name, /^segment \d+ \(\d+ layers, one launch\): /);
+      }
+      assert.ok(dev.every((s) => s.ms > 0 && Number.isFinite(s.ms)), JSON.stringify(dev));
+      // array cycles of the tile schedule for the 10 images, and utilisation in (0, 1]
+      const work = m.segments.flatMap((g, si) => {
+        if (g.kind !== 'device') return [];
+        const p = encodeSegment(m, si, DEFAULT_ARRAY);
+        return Array.from({ length: p.layers }, (_, l) => scheduleCycles(decodeDescriptor(p.descriptors, l), DEFAULT_ARRAY) * 10);
+      });
+      assert.equal(dev.reduce((a, s) => a + s.cycles!, 0), work.reduce((a, c) => a + c, 0));
+      assert.ok(dev.every((s) => s.utilization! > 0 && s.utilization! <= 1 && s.cyclesKind === 'schedule'), JSON.stringify(dev));
+      assert.ok(b.layerStats().some((s) => s.where === 'host'), 'host layers from the native engine');
+      await b.dispose();
+    }
+  });
+
+  it('refuses a second device run while one is in flight (the arenas are shared)', async () => {
+    const p: BconvCase = { H: 5, W: 5, C: 70, outC: 9, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, padBit: 1, inBits: 1, pool: null, outBits: 1, seed: 1 };
+    const m = bconvModel(p, rng(1));
+    const b = new OpenCLBackend({ threads: 1 });
+    await b.load(m);
+    const dev = m.segments.findIndex((s) => s.kind === 'device');
+    const bitsIn = m.segments[dev].inputs[0];
+    const good = randomBits(rng(2), 2 * 25, 70, 1);
+    const first = b.runSegment(dev, new Map([[bitsIn, good]]), 2);
+    await assert.rejects(b.runSegment(dev, new Map([[bitsIn, good]]), 2), /still running/, 'concurrent calls share the arenas');
+    await first;
+    await b.dispose();
+  });
+
+  it('splits a batch across two PoCL devices (POCL_DEVICES="pthread pthread"), results in order', () => {
+    const r = child(
+      `(async () => {
+         const { compile } = require('./dist/host/compile/compile');
+         const { randomModel, randomImages } = require('./dist/test/helpers/random-model');
+         const { logitsOf } = require('./dist/test/helpers/native-models');
+         const { OpenCLBackend } = require('./dist/host/backends/opencl');
+         const m = compile(randomModel({ seed: 77, actBits: 2 }));
+         const t = m.tensors[m.input];
+         const x = randomImages(78, 41, [t.c, t.h, t.w]);
+         const want = await logitsOf(m, 'reference', x);
+         const b = new OpenCLBackend({ chunk: 4 });
+         await b.load(m);
+         const devices = b.deviceNames;
+         await b.dispose();
+         const got = await logitsOf(m, 'opencl', x, { batch: 41 });
+         const same = Buffer.compare(Buffer.from(got.buffer), Buffer.from(want.buffer)) === 0;
+         console.log(JSON.stringify({ devices, same }));
+       })().catch((e) => { console.error(e); process.exit(3); });`,
+      { POCL_DEVICES: 'pthread pthread', BITWEAVE_OPENCL_CHUNK: '4' },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.devices.length, 2, r.stdout);
+    assert.equal(out.same, true, 'logits equal the reference');
+  });
+
+  it('loads a prebuilt kernel binary, and names CL_INVALID_BINARY for a bad one (CLI exit 1)', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bw-ocl-'));
+    try {
+      const dev = selectDevice();
+      const ctx = Context.create(dev);
+      const prog = Program.fromSource(ctx, kernelSource());
+      const bin = path.join(tmp, 'array.pocl');
+      fs.writeFileSync(bin, prog.binaries()[0].binary);
+      [prog, ctx].forEach((h) => h.release());
+      const m = await loadModel(path.join(ROOT, 'models/fashion-mlp.bnn'));
+      const ds = loadDataset('fashion-mnist', { limit: 20 });
+      const b = new OpenCLBackend({ binary: bin, device: dev.name });
+      const want = await logitsOf(m, 'reference', ds.images);
+      await b.load(m);
+      await b.dispose();
+      process.env.BITWEAVE_OPENCL_BINARY = bin;
+      try {
+        assert.deepEqual(bitsOf(await logitsOf(m, 'opencl', ds.images)), bitsOf(want), 'from the binary');
+      } finally {
+        delete process.env.BITWEAVE_OPENCL_BINARY;
+      }
+      const bad = path.join(tmp, 'bad.xclbin');
+      fs.writeFileSync(bad, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 131 + 7) & 255)));
+      const args = ['eval', 'models/fashion-mlp.bnn', '--dataset', 'fashion-mnist', '--limit', '4', '--backend', 'opencl'];
+      assertUserError(cli(args, { BITWEAVE_OPENCL_BINARY: bad }), /opencl backend: loading kernel binary .*bad\.xclbin.*CL_INVALID_BINARY/);
+      assertUserError(cli(args, { BITWEAVE_OPENCL_BINARY: path.join(tmp, 'missing.aocx') }), /cannot read kernel binary .*missing\.aocx: ENOENT/);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('no platform, no matching device: one line naming what was searched (CLI exit 1)', () => {
+    const args = ['eval', 'models/fashion-mlp.bnn', '--dataset', 'fashion-mnist', '--limit', '4', '--backend', 'opencl'];
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'bw-icd-'));
+    try {
+      assertUserError(cli(args, { OCL_ICD_VENDORS: empty }), /opencl backend: searched every OpenCL platform .* for any device: no OpenCL platform found.*make setup/);
+    } finally {
+      fs.rmSync(empty, { recursive: true, force: true });
+    }
+    assertUserError(cli([...args, '--device', 'no-such-fpga']), /devices named like 'no-such-fpga'.*no OpenCL device matches name="no-such-fpga" \(devices present: /);
+    assertUserError(cli(args, { BITWEAVE_OPENCL_DEVICE: 'no-such-fpga' }), /no-such-fpga/);
+  });
+
+  it('a model whose arena does not fit device memory is CL_MEM_OBJECT_ALLOCATION_FAILURE before any allocation (CLI exit 1)', () => {
+    // input 1024x1024x1 -> bits -> nine bconv 1x1 of 256 channels (32 MiB maps, the most a
+    // tensor may hold) -> bconv 32x32 stride 32 -> 32x32 ints: a 296 MiB arena per image,
+    // and PoCL with POCL_MEMORY_LIMIT=1 allows 256 MiB buffers
+    const b = new ModelBuilder(1024, 1024, 1);
+    let y = b.add({ op: 'binarize', in: 0, bits: 1 }, bits(1024, 1024, 1, 1));
+    const common = { sh: 1, sw: 1, ph: 0, pw: 0, padBit: 1 as const, inBits: 1, pool: null };
+    for (let l = 0; l < 9; l++) {
+      const inC = l === 0 ? 1 : 256;
+      const w = new Uint32Array(256 * Math.ceil(inC / 64) * 2);
+      if (l === 0) for (let o = 0; o < 256; o++) w[o * 2] = o & 1;
+      const ep = { kind: 'threshold' as const, bits: 1, thresholds: new Int32Array(256), flip: new Uint8Array(256) };
+      y = b.add({ op: 'bconv', in: y, kh: 1, kw: 1, ...common, outC: 256, weight: w, epilogue: ep }, bits(1024, 1024, 256, 1));
+    }
+    const z = b.add({ op: 'bconv', in: y, kh: 32, kw: 32, ...common, sh: 32, sw: 32, outC: 1, weight: new Uint32Array(32 * 32 * 4 * 2), epilogue: { kind: 'int' } }, i32(32, 32, 1));
+    const d = b.add({ op: 'dequantize', in: z, divisor: 1 }, f32(32, 32, 1));
+    b.add({ op: 'flatten', in: d }, f32(1, 1, 1024, true));
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bw-oom-'));
+    try {
+      const file = path.join(tmp, 'huge.bnn');
+      writeBnn(file, b.build('huge-arena'));
+      const r = cli(['eval', file, '--dataset', 'mnist', '--limit', '1', '--backend', 'opencl'], { POCL_MEMORY_LIMIT: '1' });
+      assertUserError(r, /opencl backend: device '.*' out of memory \(CL_MEM_OBJECT_ALLOCATION_FAILURE\): one image needs a \d+\.\d MiB arena.*CL_DEVICE_MAX_MEM_ALLOC_SIZE is 256\.0 MiB/);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('CLI: eval and run with --backend opencl; run --json reports per-layer device times, --one-launch per segment', () => {
+    const ev = cli(['eval', 'models/fashion-mlp.bnn', '--dataset', 'fashion-mnist', '--limit', '100', '--backend', 'opencl', '--json']);
+    assert.equal(ev.code, 0, ev.stderr);
+    const refEv = cli(['eval', 'models/fashion-mlp.bnn', '--dataset', 'fashion-mnist', '--limit', '100', '--backend', 'native', '--json']);
+    assert.equal(JSON.parse(ev.stdout).correct, JSON.parse(refEv.stdout).correct);
+    assert.equal(JSON.parse(ev.stdout).backend, 'opencl');
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bw-run-'));
+    try {
+      const ds = loadDataset('fashion-mnist', { limit: 3 });
+      const npy = path.join(tmp, 'x.npy');
+      writeNpy(npy, { dtype: 'float32', shape: [3, 1, 28, 28], data: ds.images });
+      const one = cli(['run', 'models/fashion-cnn.bnn', '-i', npy, '--backend', 'opencl', '--json', '--one-launch']);
+      assert.equal(one.code, 0, one.stderr);
+      assert.deepEqual(JSON.parse(one.stdout).layers.filter((l: { where: string }) => l.where === 'device').map((l: { name: string }) => l.name.replace(/:.*/, '')), ['segment 1 (2 layers, one launch)']);
+      const run = cli(['run', 'models/fashion-cnn.bnn', '-i', npy, '--backend', 'opencl', '--json']);
+      assert.equal(run.code, 0, run.stderr);
+      const out = JSON.parse(run.stdout);
+      assert.equal(out.images, 3);
+      const dev = out.layers.filter((l: { where: string }) => l.where === 'device');
+      assert.ok(dev.length >= 2 && dev.every((l: { ms: number; name: string }) => l.ms > 0 && !/segment/.test(l.name)), JSON.stringify(out.layers));
+      const ref = cli(['run', 'models/fashion-cnn.bnn', '-i', npy, '--backend', 'reference', '--json']);
+      assert.deepEqual(out.predictions, JSON.parse(ref.stdout).predictions);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,263 @@
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { RECORDED_XCUP, xcupCostPerPE } from '../../host/array/resources';
+import { boardArray } from '../../host/build/sizing';
+import { loadBoard } from '../../host/boards';
+import { compileForBoard } from '../../host/build/compile-board';
+import { KERNEL_NAME } from '../../host/build/project';
+import { readBnn } from '../../host/format/bnn';
+import { Context, Program, allDevices } from '../../host/opencl';
+import { packageRoot } from '../../host/core/paths';
+import { assertUserError, bitweave } from '../helpers/run';
+
+const bw = (args: string[], env: NodeJS.ProcessEnv = {}) => bitweave(args, { env });
+
+function firstDevice() {
+  const d = allDevices()[0];
+  assert.ok(d, 'an OpenCL device (PoCL, installed by make setup)');
+  return d;
+}
+
+const ROOT = packageRoot();
+const BIN = path.join(ROOT, 'bin/bitweave.js');
+const CNN = path.join(ROOT, 'models/fashion-cnn.bnn');
+
+/**
+ * Stand-ins for aoc and aocl that log their arguments and create the file named by -o, so
+ * the emitted Makefile's targets, dependencies and command lines can be checked here.
+ */
+function fakeIntelTools(dir: string): string {
+  const bin = path.join(dir, 'fake-bin');
+  fs.mkdirSync(bin, { recursive: true });
+  const script = (name: string) =>
+    `#!/usr/bin/env bash\necho "${name} $*" >> "${path.join(dir, 'tools.log')}"\n` +
+    'out=""; prev=""; for a in "$@"; do if [ "$prev" = "-o" ]; then out="$a"; fi; prev="$a"; done\n' +
+    'if [ -n "$out" ]; then mkdir -p "$(dirname "$out")"; echo fake > "$out"; fi\n';
+  for (const t of ['aoc', 'aocl']) {
+    fs.writeFileSync(path.join(bin, t), script(t));
+    fs.chmodSync(path.join(bin, t), 0o755);
+  }
+  return bin;
+}
+
+describe('bitweave compile --board (build directories)', function () {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bitweave-build-'));
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('Xilinx boards: the array is sized from the recorded yosys per-PE cost (said to be an estimate); --rows/--cols override it', () => {
+    assert.deepEqual(xcupCostPerPE(), RECORDED_XCUP.grid);
+    const pe = xcupCostPerPE();
+    for (const name of ['aws-f1', 'alveo-u50', 'alveo-u250']) {
+      const board = loadBoard(name);
+      const a = boardArray(board);
+      const [lut, ff] = [board.resources!.lut! * 0.6, board.resources!.ff! * 0.6];
+      assert.ok(a.rows * a.cols * pe.lut <= lut && a.rows * a.cols * pe.ff <= ff, `${name}: ${a.rows}x${a.cols} fits`);
+      assert.ok(2 * a.rows * a.cols * pe.lut > lut || 2 * a.rows * a.cols * pe.ff > ff, `${name}: twice the PEs would not`);
+      assert.ok(a.estimate);
+      assert.match(a.note, /yosys figures of the RTL's PE grid; an estimate, not a Vivado result/);
+      // the board file's fallback says it equals the sized array
+      assert.deepEqual([a.rows, a.cols], [board.defaultArray.rows, board.defaultArray.cols], `${name}: update defaultArray in boards/${name}.json`);
+    }
+    const out = path.join(tmp, 'f1-sized');
+    const r = bw(['compile', CNN, '--board', 'aws-f1', '-o', out, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const res = JSON.parse(r.stdout);
+    const a = boardArray(loadBoard('aws-f1'));
+    assert.deepEqual([res.array.rows, res.array.cols], [a.rows, a.cols]);
+    assert.equal(res.arrayNote, a.note);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'bitweave-build.json'), 'utf8')).arrayNote, a.note);
+    assert.ok(fs.readFileSync(path.join(out, 'README.md'), 'utf8').includes(a.note));
+    const text = bw(['compile', CNN, '--board', 'aws-f1', '-o', path.join(tmp, 'f1-8x16'), '--rows', '8', '--cols', '16']);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /array 8x16x64/);
+    assert.match(text.stdout, /array: given on the command line/);
+    const half = bw(['compile', CNN, '--board', 'aws-f1', '-o', path.join(tmp, 'f1-rows'), '--rows', '16', '--json']);
+    assert.equal(half.code, 0, half.stderr);
+    const h = JSON.parse(half.stdout);
+    assert.deepEqual([h.array.rows, h.array.cols], [16, a.cols]);
+    assert.equal(h.arrayNote, `rows given on the command line, the other from ${a.note}`);
+  });
+
+  it('intel-pac-a10: kernel sources, generated header for the board array, manifest with checksums', () => {
+    const out = path.join(tmp, 'a10');
+    const r = bw(['compile', CNN, '--board', 'intel-pac-a10', '-o', out, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const res = JSON.parse(r.stdout);
+    const board = loadBoard('intel-pac-a10');
+    assert.deepEqual([res.array.rows, res.array.cols], [board.defaultArray.rows, board.defaultArray.cols], 'Intel boards keep the board file\'s array');
+    assert.equal(res.arrayNote, "the board's default array (an estimate)");
+    const manifest = JSON.parse(fs.readFileSync(path.join(out, 'bitweave-build.json'), 'utf8'));
+    assert.equal(manifest.board, 'intel-pac-a10');
+    assert.equal(manifest.kernel.name, KERNEL_NAME);
+    for (const f of manifest.files) {
+      const data = fs.readFileSync(path.join(out, f.path));
+      assert.equal(data.length, f.bytes, f.path);
+      assert.equal(createHash('sha256').update(data).digest('hex'), f.sha256, f.path);
+    }
+    // every kernel source of the project is there, the top file defines the kernel
+    const top = fs.readFileSync(path.join(out, manifest.kernel.top), 'utf8');
+    const included = [...top.matchAll(/^#include "([^"]+)"$/gm)].map((m) => m[1]);
+    assert.ok(included.some((f) => new RegExp(`void\\s+${KERNEL_NAME}\\s*\\(`).test(fs.readFileSync(path.join(out, 'kernels', f), 'utf8'))));
+    const header = fs.readFileSync(path.join(out, 'kernels/bitweave_array.h'), 'utf8');
+    assert.match(header, new RegExp(`#define BW_ROWS ${board.defaultArray.rows}\\b`));
+    assert.match(header, new RegExp(`#define BW_COLS ${board.defaultArray.cols}\\b`));
+    for (const f of fs.readdirSync(path.join(ROOT, 'opencl-kernels'))) {
+      if (/\.(cl|h)$/.test(f)) assert.ok(fs.existsSync(path.join(out, 'kernels', f)), f);
+    }
+    // the model inside is the model given
+    const m = readBnn(path.join(out, manifest.model.file));
+    assert.deepEqual(m.ops.length, readBnn(CNN).ops.length);
+    assert.ok(manifest.segments[0].binaryMacsPerImage > 0);
+  });
+
+  it('intel-pac-a10: the Makefile drives aoc (Pro Edition) and aocl as documented', () => {
+    const out = path.join(tmp, 'a10');
+    const bin = fakeIntelTools(tmp);
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+    for (const target of ['emulator', 'report', 'hardware', 'program']) {
+      const r = spawnSync('make', ['-s', target], { cwd: out, env, encoding: 'utf8' });
+      assert.equal(r.status, 0, `make ${target}: ${r.stderr}`);
+    }
+    const log = fs.readFileSync(path.join(tmp, 'tools.log'), 'utf8').trim().split('\n');
+    const top = JSON.parse(fs.readFileSync(path.join(out, 'bitweave-build.json'), 'utf8')).kernel.top;
+    assert.deepEqual(log, [
+      `aoc -march=emulator -I kernels -DBW_INTEL_FPGA=1 ${top} -o bin/${KERNEL_NAME}_emu.aocx`,
+      `aoc -rtl -report -board=pac_a10 -I kernels -DBW_INTEL_FPGA=1 ${top} -o bin/${KERNEL_NAME}.aocr`,
+      `aoc -report -board=pac_a10 -I kernels -DBW_INTEL_FPGA=1 ${top} -o bin/${KERNEL_NAME}.aocx`,
+      'aocl initialize acl0 pac_a10',
+      `aocl program acl0 bin/${KERNEL_NAME}.aocx`,
+    ]);
+    const readme = fs.readFileSync(path.join(out, 'README.md'), 'utf8');
+    for (const step of ['make emulator', 'make report', 'make hardware', 'make program', './run.sh hardware']) assert.ok(readme.includes(step), step);
+    fs.rmSync(path.join(tmp, 'tools.log'));
+  });
+
+  it('de10-nano: Standard Edition commands (board emulator, -c report) and the emulator variable', () => {
+    const out = path.join(tmp, 'de10');
+    compileForBoard(readBnn(CNN), loadBoard('de10-nano'), out);
+    const bin = fakeIntelTools(tmp);
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+    for (const target of ['emulator', 'report', 'program']) {
+      const r = spawnSync('make', ['-s', target], { cwd: out, env, encoding: 'utf8' });
+      assert.equal(r.status, 0, `make ${target}: ${r.stderr}`);
+    }
+    const log = fs.readFileSync(path.join(tmp, 'tools.log'), 'utf8');
+    assert.match(log, /^aoc -march=emulator -board=de10_nano_sharedonly /m);
+    assert.match(log, /^aoc -c -report -board=de10_nano_sharedonly .* -o bin\/bitweave_array\.aoco$/m);
+    assert.match(log, /^aocl program acl0 bin\/bitweave_array\.aocx$/m);
+    assert.doesNotMatch(log, /aocl initialize/);
+    assert.match(fs.readFileSync(path.join(out, 'run.sh'), 'utf8'), /CL_CONTEXT_EMULATOR_DEVICE_INTELFPGA=1/);
+    fs.rmSync(path.join(tmp, 'tools.log'));
+    // run.sh refuses to start without the image it needs
+    fs.rmSync(path.join(out, 'bin'), { recursive: true, force: true });
+    const r = spawnSync('bash', [path.join(out, 'run.sh'), 'hardware'], { encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /bitweave_array\.aocx is missing: run 'make hardware' first/);
+  });
+
+  it('the emitted kernel directory builds on PoCL as it is (top file with includes, generated header)', function () {
+    const out = path.join(tmp, 'a10');
+    const manifest = JSON.parse(fs.readFileSync(path.join(out, 'bitweave-build.json'), 'utf8'));
+    const src = fs.readFileSync(path.join(out, manifest.kernel.top), 'utf8');
+    const ctx = Context.create(firstDevice());
+    try {
+      const prog = Program.fromSource(ctx, src, { options: `-cl-std=CL1.2 -I ${path.join(out, 'kernels')} -DBW_INTEL_FPGA=1` });
+      const k = prog.createKernel(KERNEL_NAME);
+      k.dispose();
+      prog.dispose();
+    } finally {
+      ctx.dispose();
+    }
+  });
+
+  it('pocl-emulator: run.sh evaluates the model from the emitted kernels, as the reference does', function () {
+    this.timeout(300000);
+    const out = path.join(tmp, 'pocl');
+    assert.equal(bw(['compile', CNN, '--board', 'pocl-emulator', '-o', out]).code, 0);
+    const ref = bw(['eval', CNN, '--dataset', 'fashion-mnist', '--limit', '64', '--backend', 'reference', '--json']);
+    assert.equal(ref.code, 0, ref.stderr);
+    const env = { ...process.env, BITWEAVE: `${process.execPath} ${BIN}` };
+    const run = spawnSync('bash', [path.join(out, 'run.sh'), '--dataset', 'fashion-mnist', '--limit', '64', '--json'], { encoding: 'utf8', env, timeout: 300000 });
+    assert.equal(run.status, 0, run.stderr);
+    const a = JSON.parse(ref.stdout);
+    const b = JSON.parse(run.stdout);
+    assert.equal(b.backend, 'opencl');
+    assert.equal(b.correct, a.correct);
+    // host layers on the reference engine (a board whose host cannot run the native engine)
+    const refHost = spawnSync('bash', [path.join(out, 'run.sh'), '--dataset', 'fashion-mnist', '--limit', '64', '--json'], {
+      encoding: 'utf8', env: { ...env, BITWEAVE_HOST_ENGINE: 'reference' }, timeout: 300000,
+    });
+    assert.equal(refHost.status, 0, refHost.stderr);
+    assert.equal(JSON.parse(refHost.stdout).correct, a.correct);
+    assertUserError(bw(['eval', CNN, '--dataset', 'fashion-mnist', '--limit', '8', '--backend', 'opencl'], { BITWEAVE_HOST_ENGINE: 'gpu' }), /host engine must be/);
+    // what runs is what was emitted: a broken emitted block fails the build, named
+    fs.appendFileSync(path.join(out, 'kernels/feeder.cl'), '\nthis is not OpenCL C;\n');
+    const bad = spawnSync('bash', [path.join(out, 'run.sh'), '--dataset', 'fashion-mnist', '--limit', '8'], { encoding: 'utf8', env, timeout: 300000 });
+    assert.equal(bad.status, 1, bad.stderr);
+    assert.match(bad.stderr, /CL_BUILD_PROGRAM_FAILURE/);
+  });
+
+  it('never overwrites what it did not write, and replaces its own build only with --force', () => {
+    const foreign = path.join(tmp, 'foreign');
+    fs.mkdirSync(foreign);
+    fs.writeFileSync(path.join(foreign, 'thesis.tex'), 'precious');
+    assertUserError(bw(['compile', CNN, '--board', 'intel-pac-a10', '-o', foreign]), /non-empty directory bitweave did not write/);
+    assert.equal(fs.readFileSync(path.join(foreign, 'thesis.tex'), 'utf8'), 'precious');
+    assert.deepEqual(fs.readdirSync(tmp).filter((f) => f.includes('.tmp-')), []);
+
+    const out = path.join(tmp, 'again');
+    assert.equal(bw(['compile', CNN, '--board', 'pocl-emulator', '-o', out]).code, 0);
+    assertUserError(bw(['compile', CNN, '--board', 'pocl-emulator', '-o', out]), /--force/);
+    const r = bw(['compile', CNN, '--board', 'intel-pac-a10', '-o', out, '--force', '--rows', '4', '--cols', '8']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(fs.readFileSync(path.join(out, 'kernels/bitweave_array.h'), 'utf8'), /#define BW_ROWS 4\b/);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'bitweave-build.json'), 'utf8')).board, 'intel-pac-a10');
+  });
+
+  it('aws-f1: the Vitis project through the same command, manifest checksums and overwrite rules', () => {
+    const out = path.join(tmp, 'f1');
+    const r = bw(['compile', CNN, '--board', 'aws-f1', '-o', out, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const res = JSON.parse(r.stdout);
+    assert.equal(res.toolchain, 'vitis');
+    for (const f of res.files) {
+      const data = fs.readFileSync(path.join(out, f.path));
+      assert.equal(createHash('sha256').update(data).digest('hex'), f.sha256, f.path);
+    }
+    assert.ok(res.files.some((f: { path: string }) => f.path === 'bitweave_array.cfg'));
+    assertUserError(bw(['compile', CNN, '--board', 'aws-f1', '-o', out]), /--force/);
+  });
+
+  it('project: projected images/s per board from the cycle model, labelled, none without a clock', () => {
+    const r = bw(['project', CNN, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const f1 = rows.find((x) => x.board === 'aws-f1');
+    assert.equal(f1.projected, true);
+    const sized = boardArray(loadBoard('aws-f1'));
+    assert.deepEqual([f1.array.rows, f1.array.cols], [sized.rows, sized.cols], 'the array compile --board would build');
+    assert.ok(Math.abs(f1.imagesPerSecond - (250e6 / f1.cyclesPerImage)) < 1e-6 * f1.imagesPerSecond);
+    assert.ok(f1.utilization > 0 && f1.utilization <= 1);
+    assert.equal(rows.find((x) => x.board === 'intel-pac-a10').imagesPerSecond, null);
+    const text = bw(['project', CNN, '--board', 'aws-f1']);
+    assert.match(text.stdout, /^aws-f1: projected [\d,]+ images\/s at 250 MHz/m);
+    assert.match(text.stdout, /not measured on an FPGA/);
+    assertUserError(bw(['project', CNN, '--batch', '0']), /--batch must be/);
+  });
+
+  it('bad input: unknown board, bad array size, missing model, corrupt model', () => {
+    const out = path.join(tmp, 'bad');
+    assertUserError(bw(['compile', CNN, '--board', 'nosuchboard', '-o', out]), /board/);
+    assertUserError(bw(['compile', CNN, '--board', 'intel-pac-a10', '--rows', '0', '-o', out]), /--rows must be an integer/);
+    assertUserError(bw(['compile', CNN, '--board', 'intel-pac-a10', '--rows', '12', '-o', out]), /ROWS must divide 64/);
+    assertUserError(bw(['compile', path.join(tmp, 'none.bnn'), '--board', 'intel-pac-a10', '-o', out]), /not found/);
+    const bad = path.join(tmp, 'bad.bnn');
+    fs.writeFileSync(bad, fs.readFileSync(CNN).subarray(0, 1000));
+    assertUserError(bw(['compile', bad, '--board', 'intel-pac-a10', '-o', out]), /bad\.bnn/);
+    assert.equal(fs.existsSync(out), false);
+  });
+});
