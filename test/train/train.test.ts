@@ -119,7 +119,8 @@ describe('shipped models (models/*.bnn)', function () {
   const test = () => loadDataset('fashion-mnist', { split: 'test', limit: 500 });
 
   for (const name of ['fashion-mlp', 'fashion-cnn']) {
-    it(`${name}: accuracy on 500 test images consistent with its card, identical on every backend`, async () => {
+    // (identical logits on every backend: the backend contract, test/backends/)
+    it(`${name}: accuracy on 500 test images consistent with its card`, async () => {
       const file = path.join(MODELS, `${name}.bnn`);
       const card = fs.readFileSync(path.join(MODELS, `${name}.md`), 'utf8');
       const m = /\| reference \| \*\*([\d.]+)%\*\*/.exec(card);
@@ -129,10 +130,6 @@ describe('shipped models (models/*.bnn)', function () {
       const ref = await evaluate(file, 'reference', ds);
       // 500 images: one standard deviation is about 1.4 points at 90%
       assert.ok(Math.abs(ref.accuracy - claimed) < 0.05, `${ref.accuracy} on 500 images vs ${claimed} on 10,000`);
-      for (const b of availableBackends().filter((x) => x !== 'reference')) {
-        const e = await evaluate(file, b, ds);
-        assert.ok(Buffer.from(e.logits.buffer).equals(Buffer.from(ref.logits.buffer)), b);
-      }
     });
   }
 });
