@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { sharedModelsDir } from '../../host/core/paths';
 
-/** The third-party models folder (../shared/models from the repo root, or BITWEAVE_SHARED_MODELS). */
-export const SHARED_MODELS = process.env.BITWEAVE_SHARED_MODELS ?? path.resolve(__dirname, '../../../../shared/models');
+/** The third-party models folder (../shared/models beside the repository, or BITWEAVE_SHARED_MODELS). */
+export const SHARED_MODELS = sharedModelsDir();
 
 export function bmxnetMnist(bits: 32 | 64): { symbol: string; params: string } {
   const dir = path.join(SHARED_MODELS, 'bmxnet');
