@@ -6,10 +6,15 @@ NPX := npx --no-install
 # per-function target attributes and runtime ISA dispatch, so one build runs on any
 # x86-64; files named *_march_native.c (benchmark baselines only) get -march=native.
 # -ffp-contract=off: no FMA contraction, so float results match the TypeScript reference.
+# bitweave_array.h (array parameters, every limit and error code) is generated from
+# host/array/params.ts and limits.ts into GEN_INC, never copied, and included by the native
+# engine, the HLS kernel and the C harnesses.
+GEN_INC := build/include
+
 NATIVE_SRC := $(wildcard host/native/*.c)
 NATIVE_HDR := $(wildcard host/native/*.h)
 NATIVE_OBJ := $(patsubst host/native/%.c,build/native/%.o,$(NATIVE_SRC))
-NATIVE_CFLAGS := -O3 -fPIC -std=gnu11 -ffp-contract=off -fno-fast-math -fopenmp -Wall -Wextra -Werror=implicit-function-declaration
+NATIVE_CFLAGS := -O3 -fPIC -std=gnu11 -ffp-contract=off -fno-fast-math -fopenmp -Wall -Wextra -Werror=implicit-function-declaration -I$(GEN_INC)
 NATIVE_LIB := build/libbitweave.so
 
 .PHONY: setup build native csim test test-long demo models clean
@@ -27,7 +32,7 @@ build: setup native
 
 native: $(NATIVE_LIB)
 
-build/native/%.o: host/native/%.c $(NATIVE_HDR)
+build/native/%.o: host/native/%.c $(NATIVE_HDR) $(GEN_INC)/bitweave_array.h
 	@mkdir -p build/native
 	$(CC) $(NATIVE_CFLAGS) $(if $(findstring _march_native,$*),-march=native) -c $< -o $@
 
@@ -35,22 +40,22 @@ $(NATIVE_LIB): $(NATIVE_OBJ)
 	$(CC) -shared -fopenmp -o $@ $^ -lopenblas -lm
 
 # The HLS kernel (hls/) C-simulated with plain g++: build/libbitweave_hls.so for the
-# hls-csim backend and the per-block test benches (hls/tb/). bitweave_array.h is generated
-# from host/array/params.ts and limits.ts into build/hls/include, never copied.
-HLS_DEPS := $(wildcard hls/*.h hls/*.cpp hls/csim/*.cpp) build/hls/include/bitweave_array.h
+# hls-csim backend and the per-block test benches (hls/tb/).
+HLS_DEPS := $(wildcard hls/*.h hls/*.cpp hls/csim/*.cpp) $(GEN_INC)/bitweave_array.h
 HLS_TB := $(patsubst hls/tb/%.cpp,build/hls/%,$(wildcard hls/tb/*.cpp))
-HLS_CXXFLAGS := -O2 -std=c++17 -fPIC -pthread -Wall -Wextra -Wno-unknown-pragmas -Wno-unused-label -Ibuild/hls/include -Ihls
+HLS_CXXFLAGS := -O2 -std=c++17 -fPIC -pthread -Wall -Wextra -Wno-unknown-pragmas -Wno-unused-label -I$(GEN_INC) -Ihls
 HLS_LIB := build/libbitweave_hls.so
 
 csim: $(HLS_LIB) $(HLS_TB)
 
-build/hls/include/bitweave_array.h: dist/host/array/write-headers.js dist/host/array/header.js dist/host/array/params.js dist/host/array/limits.js
-	node dist/host/array/write-headers.js build/hls/include
+$(GEN_INC)/bitweave_array.h: dist/host/array/write-headers.js dist/host/array/header.js dist/host/array/params.js dist/host/array/limits.js
+	@node dist/host/array/write-headers.js $(GEN_INC)
 
 $(HLS_LIB): $(HLS_DEPS)
 	$(CXX) $(HLS_CXXFLAGS) -shared -o $@ hls/bitweave_array.cpp hls/csim/bw_hls_csim.cpp
 
 build/hls/tb_%: hls/tb/tb_%.cpp hls/tb/tb_common.h $(HLS_DEPS)
+	@mkdir -p build/hls
 	$(CXX) $(HLS_CXXFLAGS) -o $@ $< $(if $(filter kernel,$*),hls/bitweave_array.cpp)
 
 test: build

@@ -96,10 +96,10 @@ describe('architecture', () => {
 
   it('every kernel limit, build parameter and error code is defined once (limits.ts, through the generated headers)', () => {
     const defines = [
-      /#define\s+BW_MAX_BITS\b/, /#define\s+BW_HLS_MAX_\w+\s+\d/, /#define\s+BWRTL_(OK|E_\w+)\s/, /#define\s+BW_HLS_(OK|E_\w+)\s/, /#define\s+BW_RTL_\w+\s+\d/,
+      /#define\s+BW_MAX_BITS\b/, /#define\s+BW_(OK|E_\w+)\s/, /#define\s+BW_HLS_MAX_\w+\s+\d/, /#define\s+BWRTL_(OK|E_\w+)\s/, /#define\s+BW_HLS_(OK|E_\w+)\s/, /#define\s+BW_RTL_\w+\s+\d/,
       /localparam\s+int\s+(MAX_BITS|RTL_\w+|ERR_\w+)\s*=/, /\bMAX_OUT_BITS\s*=\s*\d/, /\bPDEPTH\s*=\s*\d/, /\bTS\s*=\s*\d/,
     ];
-    const sources = ['hls', 'opencl-kernels', 'sim'].flatMap((d) => {
+    const sources = ['hls', 'opencl-kernels', 'sim', 'host/native'].flatMap((d) => {
       const out: string[] = [];
       const walk = (rel: string) => {
         for (const f of fs.readdirSync(packagePath(rel))) {

@@ -89,6 +89,14 @@ export const HLS_ERRORS = {
   E_LIMIT: { code: -3, meaning: 'layer exceeds an on-chip buffer of the kernel' },
 } as const satisfies Record<string, ErrorCode>;
 
+/** Return codes of the native CPU engine's run functions (host/native/engine.h): BW_<name>. */
+export const NATIVE_ERRORS = {
+  OK: { code: 0, meaning: 'ok' },
+  E_SIZE: { code: -1, meaning: "an element count does not match the op's geometry" },
+  E_NOMEM: { code: -2, meaning: 'scratch allocation failed' },
+  E_ARG: { code: -3, meaning: 'a scalar argument is out of range' },
+} as const satisfies Record<string, ErrorCode>;
+
 /** The meaning of `code` in one of the tables above. */
 export function errorMeaning(table: Record<string, ErrorCode>, code: number): string {
   return Object.values(table).find((e) => e.code === code)?.meaning ?? `error code ${code}`;

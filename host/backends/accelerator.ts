@@ -110,7 +110,7 @@ export abstract class AcceleratorBackend<D> implements Backend {
   /** Upload one checked program (weights, parameters, descriptors) to the device. */
   protected abstract prepare(prog: LayerProgram, layerNames: string[]): D | Promise<D>;
   /** Run a program on `images` packed arenas (in place: outputs are read back into `arena`). */
-  protected abstract execute(seg: DeviceSegment<D>, arena: Uint32Array, images: number, first: number): Promise<void>;
+  protected abstract execute(seg: DeviceSegment<D>, arena: Uint32Array, images: number): Promise<void>;
   /** Free what `prepare` made. */
   protected abstract releaseSegment(dev: D): void;
   /** Optional: resources beyond the segments (contexts, queues), opened once the programs are known. */
@@ -179,7 +179,7 @@ export abstract class AcceleratorBackend<D> implements Backend {
     for (let first = 0; first < batch; first += per) {
       const n = Math.min(per, batch - first);
       const arena = io.pack(first, n);
-      await this.execute(seg, arena, n, first);
+      await this.execute(seg, arena, n);
       io.unpackFrom(arena, first, n);
     }
   }

@@ -24,11 +24,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* return codes of the run functions */
-#define BW_OK 0
-#define BW_E_SIZE -1   /* an element count does not match the op's geometry */
-#define BW_E_NOMEM -2  /* scratch allocation failed */
-#define BW_E_ARG -3    /* a scalar argument is out of range */
+/* return codes of the run functions (BW_OK, BW_E_SIZE, BW_E_NOMEM, BW_E_ARG) and the
+   bit-plane limit BW_MAX_BITS: the generated header (host/array/limits.ts) */
+#include "bitweave_array.h"
 
 /* ---- binary convolution / dense (the array's op), engine_bconv.c ----------------------- */
 

@@ -30,7 +30,7 @@ static int valid(const bw_ew_op *ops, int32_t nops, const bw_ew_slot *slots, int
   for (int32_t s = 0; s < nslots && ok; s++) {
     const bw_ew_slot *sl = &slots[s];
     if (sl->kind < BW_SLOT_F32 || sl->kind > BW_SLOT_BITS) ok = 0;
-    else if (sl->kind == BW_SLOT_BITS && (!sl->external || sl->planes < 1 || sl->planes > 8)) ok = 0;
+    else if (sl->kind == BW_SLOT_BITS && (!sl->external || sl->planes < 1 || sl->planes > BW_MAX_BITS)) ok = 0;
     ready[s] = sl->external != 0;
   }
   for (int32_t i = 0; i < nops && ok; i++) {
@@ -46,7 +46,7 @@ static int valid(const bw_ew_op *ops, int32_t nops, const bw_ew_slot *slots, int
     else if (o->kind == BW_EW_ADD && (o->b < 0 || o->b >= nslots || !ready[o->b] || slots[o->b].kind != BW_SLOT_F32 || o->y == o->b)) ok = 0;
     else if (o->kind == BW_EW_BATCHNORM && (!o->mean || !o->scale || !o->beta)) ok = 0;
     else if (o->kind == BW_EW_ACTIVATION && (o->param < 0 || o->param > 2)) ok = 0;
-    else if ((o->kind == BW_EW_QUANTIZE || o->kind == BW_EW_BINARIZE) && (o->param < 1 || o->param > 8)) ok = 0;
+    else if ((o->kind == BW_EW_QUANTIZE || o->kind == BW_EW_BINARIZE) && (o->param < 1 || o->param > BW_MAX_BITS)) ok = 0;
     else if (o->kind == BW_EW_BINARIZE && slots[o->y].planes != o->param) ok = 0;
     else if (o->kind == BW_EW_DEQUANTIZE && !(o->divisor != 0 && o->divisor - o->divisor == 0)) ok = 0; /* finite, non-zero */
     ready[o->y] = 1;

@@ -213,7 +213,7 @@ int bw_add(const float *a, const float *b, float *y, int64_t n, int32_t threads)
 }
 
 int bw_quantize(const float *x, float *y, int64_t n, int32_t bits, int32_t threads) {
-  if (!x || !y || n < 0 || bits < 1 || bits > 8) return BW_E_ARG;
+  if (!x || !y || n < 0 || bits < 1 || bits > BW_MAX_BITS) return BW_E_ARG;
   FOR_BLOCKS(n, 1.0, bw_span_quantize(isa, x + i0, y + i0, m, bits));
   return BW_OK;
 }
@@ -225,7 +225,7 @@ int bw_dequantize(const int32_t *x, float *y, int64_t n, double divisor, int32_t
 }
 
 int bw_binarize(const float *x, int64_t pixels, int32_t c, int32_t bits, uint64_t *y, int32_t threads) {
-  if (!x || !y || pixels < 0 || c < 1 || bits < 1 || bits > 8) return BW_E_ARG;
+  if (!x || !y || pixels < 0 || c < 1 || bits < 1 || bits > BW_MAX_BITS) return BW_E_ARG;
   const int isa = bw_engine_isa();
   const int64_t chunk = 256, words = (c + 63) / 64;
   const int64_t nb = (pixels + chunk - 1) / chunk;

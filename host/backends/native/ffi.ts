@@ -5,11 +5,12 @@
  * BW_E_SIZE rather than reading past a buffer.
  */
 import { koffi, nativeLib } from './lib';
+import { NATIVE_ERRORS } from '../../array/limits';
 
-export const BW_OK = 0;
-export const BW_E_SIZE = -1;
-export const BW_E_NOMEM = -2;
-export const BW_E_ARG = -3;
+export const BW_OK = NATIVE_ERRORS.OK.code;
+export const BW_E_SIZE = NATIVE_ERRORS.E_SIZE.code;
+export const BW_E_NOMEM = NATIVE_ERRORS.E_NOMEM.code;
+export const BW_E_ARG = NATIVE_ERRORS.E_ARG.code;
 
 export interface BconvDesc {
   h: number; w: number; c: number; in_bits: number;
