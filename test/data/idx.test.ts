@@ -1,15 +1,13 @@
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import fc from 'fast-check';
 import { encodeIdx, parseIdx, readIdx, writeIdx, IdxTensor } from '../../host/data/idx';
 import { assertFormatError, parsesOrFormatError } from '../helpers/format-errors';
+import { scratchDir } from '../helpers/run';
 
-// Created at load and removed at process exit, so it works under --grep and with other files.
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bitweave-data-'));
-process.once('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
+// created at load and removed at process exit, so it works under --grep and with other files
+const tmp = scratchDir('data', true);
 
 const be32 = (n: number) => [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
 

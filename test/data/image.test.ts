@@ -1,6 +1,5 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { PNG } from 'pngjs';
@@ -8,10 +7,10 @@ import * as jpeg from 'jpeg-js';
 import { ShapeError } from '../../host/core/errors';
 import { decodeImage, imageToInput, readImage, resizeBilinear, encodePng, luma, DecodedImage } from '../../host/data/image';
 import { assertFormatError, parsesOrFormatError } from '../helpers/format-errors';
+import { scratchDir } from '../helpers/run';
 
-// Created at load and removed at process exit, so it works under --grep and with other files.
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bitweave-data-'));
-process.once('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
+// created at load and removed at process exit, so it works under --grep and with other files
+const tmp = scratchDir('data', true);
 
 describe('data: images', () => {
   function pngBytes(w: number, h: number, rgba: number[], colorType: 0 | 2 | 4 | 6): Buffer {

@@ -1,14 +1,12 @@
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { encodeNpy, parseNpy, readNpy, writeNpy } from '../../host/data/npy';
 import { assertFormatError, parsesOrFormatError } from '../helpers/format-errors';
+import { scratchDir } from '../helpers/run';
 
-// Created at load and removed at process exit, so it works under --grep and with other files.
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bitweave-data-'));
-process.once('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
+// created at load and removed at process exit, so it works under --grep and with other files
+const tmp = scratchDir('data', true);
 
 describe('data: npy', () => {
   /** Build a .npy with an arbitrary header (what numpy or a hostile tool might write). */

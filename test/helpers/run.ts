@@ -64,7 +64,15 @@ export function assertSuccess(r: Run): void {
   assert.equal(r.code, 0, r.stderr.slice(0, 2000));
 }
 
-/** A fresh scratch directory under the system's temporary folder. */
-export function scratchDir(tag: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `bitweave-${tag}-`));
+const removeAtExit: string[] = [];
+
+/** A fresh scratch directory under the system's temporary folder; `temporary`: removed when the test process exits. */
+export function scratchDir(tag: string, temporary = false): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `bitweave-${tag}-`));
+  if (temporary) {
+    // one exit listener for all of them
+    if (removeAtExit.length === 0) process.once('exit', () => removeAtExit.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+    removeAtExit.push(dir);
+  }
+  return dir;
 }
