@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BW=(node bin/bitweave.js)
 MODEL=models/fashion-cnn.bnn
-BACKENDS=$(node -e "console.log(require('./dist/host/runtime/backends').availableBackends().join(' '))")
+BACKENDS=$(node -e "console.log(require('./dist/host/backends').availableBackends().join(' '))")
 
 if [ ! -f "$MODEL" ]; then
   echo "demo: $MODEL is missing (it is part of the repository; 'make models' retrains it)" >&2

@@ -127,4 +127,16 @@ describe('architecture', () => {
       assert.doesNotMatch(text, /\[-[1-6]\]\s*:\s*'/, `${f}: an FFI error-code table`);
     }
   });
+
+  it('the scripts (bin/, scripts/, sim/, Makefile) name only modules that exist', () => {
+    const files = ['Makefile', 'bin/bitweave.js', ...['scripts', 'sim', 'sim/ice40'].flatMap((d) => fs.readdirSync(packagePath(d)).filter((f) => f.endsWith('.sh')).map((f) => path.join(d, f)))];
+    const missing: string[] = [];
+    for (const f of files) {
+      for (const m of fs.readFileSync(packagePath(f), 'utf8').matchAll(/dist\/(host\/[\w/-]+?)(?:\.js)?['"\s)]/g)) {
+        if (m[1].includes('%')) continue; // a make pattern rule
+        if (![`${m[1]}.ts`, path.join(m[1], 'index.ts')].some((p) => fs.existsSync(packagePath(p)))) missing.push(`${f}: ${m[1]}`);
+      }
+    }
+    assert.deepEqual(missing, []);
+  });
 });
