@@ -18,12 +18,11 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BitweaveError, FormatError } from './errors';
-import { formatBytes } from './text';
+import { formatBytes, oneLineMessage } from './text';
 
-/** An error's message on one line (for one-line CLI errors). */
-export function oneLine(e: unknown): string {
-  const m = e instanceof Error ? e.message : String(e);
-  return m.replace(/\s+/g, ' ').trim();
+/** An error's message as one bounded printable line (for one-line CLI errors). */
+export function oneLine(e: unknown, max = 200): string {
+  return oneLineMessage((e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' '), max);
 }
 
 const ERRNO_WORDS: Record<string, string> = {

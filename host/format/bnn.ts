@@ -13,7 +13,7 @@
 import * as fs from 'fs';
 import * as zlib from 'zlib';
 import { FormatError } from '../core/errors';
-import { checkOutputFile, ioReason, OutputOptions, writeFileAtomic } from '../core/files';
+import { checkOutputFile, ioReason, oneLine, OutputOptions, writeFileAtomic } from '../core/files';
 import { BconvOp, CompiledModel, CompiledOp, Preprocess } from '../compile/model';
 import { describe, isIntIn, isObject, quote, validateModel } from '../compile/validate';
 
@@ -107,12 +107,6 @@ const HOST_LE = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 function hex(n: number): string {
   return `0x${n.toString(16).padStart(8, '0')}`;
-}
-
-/** Make any message one printable line of bounded length. */
-function oneLine(s: string, max = 200): string {
-  const t = s.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ');
-  return t.length > max ? `${t.slice(0, max)}…` : t;
 }
 
 /**
@@ -484,7 +478,7 @@ export function decodeBnn(buf: Uint8Array, file: string): CompiledModel {
   try {
     doc = JSON.parse(c.json);
   } catch (e) {
-    throw new FormatError(file, `the JSON description does not parse: ${oneLine(e instanceof Error ? e.message : String(e))}`);
+    throw new FormatError(file, `the JSON description does not parse: ${oneLine(e)}`);
   }
   const model = new ModelReader(file, c.blobs).model(doc);
   validateModel(model, file);
