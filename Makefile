@@ -27,7 +27,7 @@ build: setup native
 	@rm -rf dist && $(NPX) tsc -p tsconfig.json
 	@$(MAKE) --no-print-directory csim
 	@# checked when the recipe runs, not when make parses: setup may just have installed it
-	@if command -v verilator >/dev/null 2>&1; then $(MAKE) --no-print-directory rtl; \
+	@if command -v verilator >/dev/null 2>&1; then $(MAKE) --no-print-directory rtl soc-sim; \
 	 else echo "bitweave: verilator not found, skipping the RTL model"; fi
 
 native: $(NATIVE_LIB)
@@ -127,6 +127,29 @@ synth: build
 BOARD ?= icebreaker
 bitstream: build
 	@./sim/ice40/bitstream.sh $(BOARD) build/bitstream/$(BOARD)
+
+# The whole dev-board SoC (sim/soc: array + memories + UART link) under Verilator behind a
+# pty: build/soc/bitweave-soc-sim (host/board/sim.ts starts it; docs/BOARD-PROTOCOL.md).
+# Simulated at 4 clocks per UART bit and a 2^16-cycle link timeout, so a test moves
+# frames quickly; the array size is the simulated board's (SOC_ROWS x SOC_COLS).
+SOC_ROWS ?= 4
+SOC_COLS ?= 4
+SOC_DIR := build/soc
+SOC_SV := $(RTL_SV) $(shell grep -v '^//' sim/soc/bw_soc.f)
+SOC_PARAMS := CLK_HZ=50000000 BAUD=12500000 TIMEOUT=65536 WEIGHT_ROWS=8192 ARENA_WORDS=16384
+SOC_SIM := $(SOC_DIR)/bitweave-soc-sim
+.PHONY: soc-sim
+soc-sim: $(SOC_SIM)
+
+$(SOC_DIR)/bitweave_array.svh: dist/host/array/write-headers.js dist/host/array/header.js dist/host/array/params.js dist/host/array/limits.js
+	@node dist/host/array/write-headers.js $(SOC_DIR) $(SOC_ROWS) $(SOC_COLS)
+
+$(SOC_SIM): $(SOC_SV) sim/soc/bw_soc_sim.cpp $(SOC_DIR)/bitweave_array.svh
+	nice verilator --cc --exe -O3 --x-assign fast --x-initial fast --noassert --trace-fst -Wno-fatal \
+	  $(addprefix -G,$(SOC_PARAMS)) --top-module bw_soc -I$(SOC_DIR) -Mdir $(SOC_DIR)/obj \
+	  -CFLAGS "-O2 -DBW_SOC_CLKS_PER_BIT=4 -DBW_SOC_TIMEOUT=65536" -o bitweave-soc-sim --build -j 2 \
+	  $(SOC_DIR)/bitweave_array.svh $(SOC_SV) $(abspath sim/soc/bw_soc_sim.cpp) >/dev/null
+	@cp $(SOC_DIR)/obj/bitweave-soc-sim $@
 
 # the model at another array size, for tests of the parameterisation:
 #   make rtl-variant ROWS=4 COLS=16 [DRAIN=d]; BITWEAVE_RTL_LIB=build/rtl-4x16[-dd]/libbitweave_rtl.so npx mocha ...

@@ -17,7 +17,8 @@ module bw_top #(
   parameter int MAX_OUT_BITS = bitweave_array::RTL_MAX_OUT_BITS,  // largest k of k-bit threshold outputs
   parameter int PDEPTH = bitweave_array::RTL_PDEPTH,              // channel groups per layer the row units hold
   parameter int TS = bitweave_array::RTL_TS,                      // tiles in flight (ring slots)
-  parameter int DRAIN = bitweave_array::RTL_DRAIN                 // columns drained per cycle (0 = COLS); divides COLS
+  parameter int DRAIN = bitweave_array::RTL_DRAIN,                // columns drained per cycle (0 = COLS); divides COLS
+  parameter bit WIDE_WEIGHTS = 1'b0                               // weights in wide rows of ROWS words (bw_weight_feeder)
 ) (
   input  logic clk,
   input  logic rst,
@@ -122,7 +123,7 @@ module bw_top #(
     .a_en, .a_addr, .a_rdata, .a_edge, .apc_edge, .e_en, .e_first, .e_last, .e_b
   );
 
-  bw_weight_feeder #(.ROWS(ROWS), .WORD(WORD), .GW(GW)) wfeeder (
+  bw_weight_feeder #(.ROWS(ROWS), .WIDE(WIDE_WEIGHTS), .WORD(WORD), .GW(GW)) wfeeder (
     .clk, .rst, .cfg, .tile_start, .tile_g, .step_ok, .wpix, .j, .w_en, .w_addr, .w_rdata, .w_edge
   );
 

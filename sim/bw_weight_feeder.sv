@@ -5,8 +5,12 @@
 // It follows the feeder's steps (tile start, step valid, kernel pixel, word) and keeps its
 // two stages in line with the activation words: F1 registers the lane requests, F2 the
 // array's weight edge. Per layer it registers ROWS*WK and r*WK from the decoded layer.
+// WIDE: the weights lie in wide rows of ROWS words (the dev-board SoC's one wide memory,
+// sim/soc): row W_OFF + g*WK + (ky*KW+kx)*IN_WORDS + j holds the word of channel g*ROWS + r
+// in lane r, so every lane presents the same row address.
 module bw_weight_feeder #(
   parameter int ROWS = bitweave_array::ROWS,     // PE rows = weight lanes
+  parameter bit WIDE = 1'b0,                     // weights in wide rows (one address for all lanes)
   parameter int WORD = bitweave_array::WORD,    // bits per weight word
   parameter int GW = $clog2(bitweave_array::RTL_PDEPTH)        // bits of a channel-group number
 ) (
@@ -46,7 +50,7 @@ module bw_weight_feeder #(
   always_ff @(posedge clk) begin
     if (!rst && tile_start) begin
       for (int r = 0; r < ROWS; r++) rvalid[r] <= oc0 + 32'(r) < cfg.out_c;
-      wbase <= cfg.w_off + 32'(tile_g) * gwk;
+      wbase <= cfg.w_off + 32'(tile_g) * (WIDE ? cfg.wk : gwk);
     end
   end
 
@@ -54,7 +58,7 @@ module bw_weight_feeder #(
   always_ff @(posedge clk) begin
     for (int r = 0; r < ROWS; r++) begin
       w_en[r] <= !rst && step_ok && rvalid[r];
-      w_addr[r*32 +: 32] <= wbase + wrow[r] + wpix + j;
+      w_addr[r*32 +: 32] <= wbase + (WIDE ? 32'd0 : wrow[r]) + wpix + j;
       w_edge[r*WORD +: WORD] <= w_en[r] ? w_rdata[r*64 +: WORD] : '0;
     end
   end

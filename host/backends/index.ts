@@ -10,9 +10,10 @@ import { NativeBackend, NativeOptions } from './native';
 import { OpenCLBackend, OpenCLBackendOptions } from './opencl';
 import { HlsCsimBackend, HlsCsimOptions } from './hls-csim';
 import { VerilatorBackend, VerilatorOptions } from './verilator';
+import { BoardBackend, BoardOptions } from './board';
 
 /** Options of every backend, by field (each backend reads the ones it knows). */
-export type BackendOptions = NativeOptions & OpenCLBackendOptions & HlsCsimOptions & VerilatorOptions;
+export type BackendOptions = NativeOptions & OpenCLBackendOptions & HlsCsimOptions & VerilatorOptions & BoardOptions;
 
 const FACTORIES = {
   reference: async () => new ReferenceBackend(),
@@ -20,6 +21,7 @@ const FACTORIES = {
   opencl: async (opts: BackendOptions) => new OpenCLBackend(opts),
   'hls-csim': async (opts: BackendOptions) => new HlsCsimBackend(opts),
   verilator: async (opts: BackendOptions) => new VerilatorBackend(opts),
+  board: async (opts: BackendOptions) => new BoardBackend(opts),
 } satisfies Record<string, (opts: BackendOptions) => Promise<Backend>>;
 
 export type BackendName = keyof typeof FACTORIES;

@@ -107,7 +107,13 @@ export class Session {
     if (!(Number.isSafeInteger(limit) && limit > 0)) throw new BitweaveError(`maxBatchTensorBytes must be a positive integer, got ${limit}`);
     const plan = planBatch(m, batch, limit);
     const backend = await createBackend(opts.backend ?? 'reference', { ...opts.backendOptions, threads: opts.threads ?? opts.backendOptions?.threads });
-    await backend.load(m);
+    try {
+      await backend.load(m);
+    } catch (e) {
+      // what the backend opened (devices, ports, models) is released with the error
+      await backend.dispose();
+      throw e;
+    }
     return new Session(m, backend, plan.batch, plan.note ? [plan.note] : []);
   }
 

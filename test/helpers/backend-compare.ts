@@ -17,6 +17,8 @@ export interface BconvCaseOptions {
   inBits: number[];
   /** Also draw pool windows wider than tall (kw = k + 1 when the stride is 1). */
   asymmetricPool?: boolean;
+  /** Output bits to draw from (0: int32 outputs; default 0, 1, 1, 2). */
+  outBits?: number[];
 }
 
 export function bconvCases(o: BconvCaseOptions): fc.Arbitrary<BconvCase> {
@@ -30,7 +32,7 @@ export function bconvCases(o: BconvCaseOptions): fc.Arbitrary<BconvCase> {
       sh: fc.integer({ min: 1, max: 2 }), sw: fc.integer({ min: 1, max: 2 }), ph: fc.nat(2), pw: fc.nat(2),
       padBit: fc.constantFrom<0 | 1>(0, 1), inBits: fc.constantFrom(...o.inBits),
       pool: fc.option(win.map((w) => ({ kh: w.k, kw: w.k + (o.asymmetricPool && w.s === 1 ? 1 : 0), sh: w.s, sw: w.s, ph: w.p, pw: w.p })), { freq: 2 }),
-      outBits: fc.constantFrom(0, 1, 1, 2),
+      outBits: fc.constantFrom(...(o.outBits ?? [0, 1, 1, 2])),
       seed: fc.integer(),
     })
     .filter(caseFits);

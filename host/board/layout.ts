@@ -1,0 +1,76 @@
+/**
+ * A layer program laid out for the dev-board SoC's memories (sim/soc/bw_soc.sv): weights
+ * regrouped into wide rows (row W_OFF + g·WK + q holds word q of channel g·ROWS + r in lane
+ * r, the array's WIDE_WEIGHTS mode) with W_OFF rewritten in rows, and every size checked
+ * against what the board holds before any byte is sent. The arena keeps the program's
+ * layout.
+ */
+import { ShapeError } from '../core/errors';
+import { formatBytes } from '../core/text';
+import { DESC_WORDS, FIELD } from '../array/params';
+import { LayerProgram } from '../array/program';
+import { BoardInfo } from './protocol';
+
+export interface BoardProgram {
+  layers: number;
+  /** Descriptors with W_OFF in wide rows. */
+  descriptors: Uint32Array;
+  params: Int32Array;
+  /** Wide weight rows as 32-bit words (ROWS·2 per row). */
+  weights: Uint32Array;
+  weightRows: number;
+  arenaWords: number;
+  /** Images one START can take (the arena holds this many). */
+  imagesPerRun: number;
+}
+
+/** Lays out `prog` for a board; a ShapeError naming bytes needed and held when it does not fit. */
+export function boardProgram(prog: LayerProgram, info: BoardInfo, what: string): BoardProgram {
+  const rows = info.rows;
+  const descriptors = prog.descriptors.slice();
+  let cursor = 0;
+  const placed: { l: number; row0: number; groups: number; wk: number }[] = [];
+  prog.layerDescriptors.forEach((d, l) => {
+    const groups = Math.ceil(d.OUT_C / rows);
+    placed.push({ l, row0: cursor, groups, wk: d.kWords });
+    descriptors[l * DESC_WORDS + FIELD.W_OFF] = cursor;
+    cursor += groups * d.kWords;
+  });
+  const weightRows = cursor;
+  const need = (bytes: number, held: number, mem: string) => {
+    if (bytes > held) {
+      throw new ShapeError(`${what}: the model needs ${formatBytes(bytes)} of ${mem}, the board holds ${formatBytes(held)}`);
+    }
+  };
+  need(weightRows * rows * 8, info.weightRows * rows * 8, 'weight memory');
+  need(prog.params.length * 4, info.paramWords * 4, 'parameter memory');
+  need(descriptors.length * 4, info.descDepth * 4, 'descriptor memory');
+  need(prog.arenaWords * 8, info.arenaWords * 8, 'arena (one image)');
+
+  const weights = new Uint32Array(weightRows * rows * 2);
+  for (const { l, row0, groups, wk } of placed) {
+    const d = prog.layerDescriptors[l];
+    for (let g = 0; g < groups; g++) {
+      for (let r = 0; r < rows; r++) {
+        const ch = g * rows + r;
+        if (ch >= d.OUT_C) break;
+        for (let q = 0; q < wk; q++) {
+          const src = 2 * (d.W_OFF + ch * wk + q);
+          const dst = 2 * ((row0 + g * wk + q) * rows + r);
+          weights[dst] = prog.weights[src];
+          weights[dst + 1] = prog.weights[src + 1];
+        }
+      }
+    }
+  }
+
+  return {
+    layers: prog.layers,
+    descriptors,
+    params: prog.params,
+    weights,
+    weightRows,
+    arenaWords: prog.arenaWords,
+    imagesPerRun: Math.floor(info.arenaWords / prog.arenaWords),
+  };
+}

@@ -1,0 +1,236 @@
+/**
+ * The board backend against the Verilator model of the whole dev-board SoC (array,
+ * memories, UART link) behind a pty (make soc-sim): the code path a user runs on a board,
+ * bit-exact with the reference. Beyond the backend contract: the shipped models on real
+ * images with the SoC's cycle count equal to the cycle model's, the link's error replies
+ * to corrupted, cut and refused frames, ports that are no bitweave board, a board that
+ * stops answering, a model that does not fit, and the CLI's `--backend board --port`.
+ */
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { SerialPort } from 'serialport';
+import { BoardBackend } from '../../host/backends/board';
+import { BoardError, BoardLink } from '../../host/board/link';
+import { CMD, encodeRequest, ReplyParser, Reply, startPayload, writePayload } from '../../host/board/protocol';
+import { SimulatedBoard, socSimAvailable, socSimPath, startSimulatedBoard } from '../../host/board/sim';
+import { encodeSegment } from '../../host/array/program';
+import { compile } from '../../host/compile/compile';
+import { BitweaveError, ShapeError } from '../../host/core/errors';
+import { packagePath } from '../../host/core/paths';
+import { loadDataset } from '../../host/data/datasets';
+import { readBnn } from '../../host/format/bnn';
+import { importBmxnet } from '../../host/import/bmxnet';
+import { Session } from '../../host/runtime/session';
+import { bconvCases } from '../helpers/backend-compare';
+import { rng } from '../helpers/naive';
+import { bconvModel, bitsOf, logitsOf } from '../helpers/native-models';
+import { assertSuccess, assertUserError, bitweave } from '../helpers/run';
+import { bmxnetMnist, requireBmxnetMnist } from '../helpers/shared-models';
+import { requireOrSkip } from '../helpers/skip';
+import { backendContract } from './contract';
+
+const LONG = process.env.BITWEAVE_LONG === '1';
+
+/** Raw frames to the board and its raw replies, bypassing BoardLink's retries. */
+async function rawExchange(port: string, frames: Buffer[], settleMs = 300): Promise<Reply[]> {
+  const sp = new SerialPort({ path: port, baudRate: 1_000_000, autoOpen: false });
+  await new Promise<void>((res, rej) => sp.open((e) => (e ? rej(e) : res())));
+  const parser = new ReplyParser();
+  const replies: Reply[] = [];
+  sp.on('data', (d: Buffer) => {
+    for (const r of parser.push(d)) if (!r.corrupt) replies.push(r.reply);
+  });
+  for (const f of frames) {
+    await new Promise<void>((res) => sp.write(f, () => res()));
+    await new Promise((r) => setTimeout(r, settleMs));
+  }
+  await new Promise<void>((res) => sp.close(() => res()));
+  return replies;
+}
+
+describe('board backend (the simulated SoC behind a pty)', function () {
+  let sim: SimulatedBoard | null = null;
+
+  before(async function () {
+    if (!requireOrSkip(this, () => { if (!socSimAvailable()) throw new Error(`the simulated board is not built (${socSimPath()}; make soc-sim needs verilator)`); })) return;
+    sim = await startSimulatedBoard();
+    process.env.BITWEAVE_BOARD_PORT = sim.port;
+  });
+
+  after(async () => {
+    delete process.env.BITWEAVE_BOARD_PORT;
+    await sim?.stop();
+  });
+
+  backendContract({
+    name: 'board',
+    available: () => {
+      if (!process.env.BITWEAVE_BOARD_PORT) throw new Error('the simulated board is not running');
+    },
+    variants: [{}],
+    // the SoC is built for 1-bit threshold outputs (docs/ARCHITECTURE.md "Dev-board SoC")
+    layers: { cases: bconvCases({ inBits: [1, 1, 2, 4], outBits: [0, 1, 1] }), seed: 71, runs: 40 },
+    models: 1,
+    modelImages: 5,
+    // the shipped models and BMXNet's MNIST run below, with the SoC's cycle counts
+    shippedImages: 0,
+    mnistDigits: 0,
+  });
+
+  it(`fashion-cnn: ${LONG ? 'all 10,000' : '200'} Fashion-MNIST test images, logits identical to the reference; the SoC counts the cycle model's cycles`, async function () {
+    this.timeout(LONG ? 6 * 3600_000 : 600_000);
+    const ds = loadDataset('fashion-mnist', { limit: LONG ? undefined : 200 });
+    const m = readBnn(packagePath('models', 'fashion-cnn.bnn'));
+    const want = await logitsOf(m, 'native', ds.images, { threads: 2 });
+    const s = await Session.create(m, { backend: 'board', batch: 64 });
+    try {
+      const got = (await s.run(ds.images)).logits;
+      assert.deepEqual(bitsOf(got), bitsOf(want));
+      const runs = (Reflect.get(s, 'backend') as BoardBackend).measuredCycles();
+      assert.ok(runs.length >= 1);
+      for (const r of runs) assert.equal(r.cycles, r.predicted, `segment ${r.segment}, ${r.images} images`);
+      const dev = s.stats().layers.filter((l) => l.where === 'device');
+      assert.equal(dev.length, 2);
+      for (const l of dev) assert.ok(l.cycles! > 0 && l.utilization! > 0.5, JSON.stringify(l));
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('fashion-mlp and BMXNet MNIST run whole on the board, identical to the reference', async function () {
+    this.timeout(600_000);
+    const ds = loadDataset('fashion-mnist', { limit: 12 });
+    const mlp = readBnn(packagePath('models', 'fashion-mlp.bnn'));
+    assert.deepEqual(bitsOf(await logitsOf(mlp, 'board', ds.images)), bitsOf(await logitsOf(mlp, 'reference', ds.images)));
+    requireBmxnetMnist(this);
+    const f = bmxnetMnist(64);
+    const m = compile(importBmxnet(f.symbol, f.params));
+    const digits = loadDataset('mnist', { limit: 20 });
+    assert.deepEqual(bitsOf(await logitsOf(m, 'board', digits.images, { batch: 7 })), bitsOf(await logitsOf(m, 'reference', digits.images)));
+  });
+
+  it('refuses a model whose weights do not fit, before sending anything, naming the bytes', async () => {
+    const m = bconvModel({ H: 3, W: 3, C: 512, outC: 512, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, padBit: 1, inBits: 1, pool: null, outBits: 1, seed: 3 }, rng(3));
+    const b = new BoardBackend({});
+    try {
+      await assert.rejects(b.load(m), (e: Error) => e instanceof ShapeError && /needs [\d.]+ KiB of weight memory, the board holds [\d.]+ KiB/.test(e.message));
+    } finally {
+      await b.dispose();
+    }
+  });
+
+  it('the link answers corrupted, unknown, mis-sized and out-of-range frames with their error codes, drops a cut frame, and goes on', async function () {
+    this.timeout(60_000);
+    const port = sim!.port;
+    const before = new Uint32Array([9, 8, 7, 6]);
+    let link = await BoardLink.open(port);
+    try {
+      await link.write('arena', 0, before);
+    } finally {
+      await link.close();
+    }
+    const good = encodeRequest(CMD.INFO, 1);
+    const badCrc = Buffer.from(encodeRequest(CMD.WRITE, 2, writePayload(3, 0, new Uint32Array([1]))));
+    badCrc[badCrc.length - 1] ^= 0x40;
+    const cut = encodeRequest(CMD.WRITE, 9, writePayload(3, 0, new Uint32Array([1, 2, 3, 4]))).subarray(0, 12);
+    const replies = await rawExchange(port, [
+      Buffer.from([0x00, 0x13, 0x37]), // garbage between frames is ignored
+      good,
+      badCrc,
+      encodeRequest(0x7e, 3),
+      encodeRequest(CMD.READ, 4, Buffer.from([3, 0, 0])),
+      encodeRequest(CMD.READ, 5, Buffer.from([3, 0xff, 0xff, 0xff, 0x00, 1, 0])),
+      encodeRequest(CMD.READ, 6, Buffer.from([9, 0, 0, 0, 0, 1, 0])),
+      cut, // half a frame: the link drops it after its timeout
+    ], 400);
+    assert.deepEqual(replies.map((r) => [r.seq, r.status]), [[1, 0], [2, 1], [3, 2], [4, 3], [5, 4], [6, 4]]);
+    // neither the corrupted nor the cut frame wrote anything, and the link answers again
+    link = await BoardLink.open(port);
+    try {
+      assert.equal((await link.info()).version, 1);
+      assert.deepEqual([...(await link.read('arena', 0, 4))], [...before]);
+    } finally {
+      await link.close();
+    }
+  });
+
+  it('refuses memory access and START while the array runs (E_BUSY), and reports the run in STATUS', async function () {
+    this.timeout(120_000);
+    // one image through a session leaves fashion-cnn's device program on the board
+    const m = readBnn(packagePath('models', 'fashion-cnn.bnn'));
+    await logitsOf(m, 'board', loadDataset('fashion-mnist', { limit: 1 }).images);
+    let link = await BoardLink.open(sim!.port);
+    try {
+      // start 6 images of segment 1 (whatever the arena holds), then knock while it runs
+      const info = await link.info();
+      const aw = encodeSegment(m, 1, { rows: info.rows, cols: info.cols, word: 64, accBits: info.accBits }).arenaWords;
+      await link.close();
+      const replies = await rawExchange(sim!.port, [
+        encodeRequest(CMD.START, 1, startPayload(2, 6, aw, 0)),
+        encodeRequest(CMD.WRITE, 2, writePayload(3, 0, new Uint32Array([7]))),
+        encodeRequest(CMD.START, 3, startPayload(2, 6, aw, 0)),
+      ], 5);
+      assert.deepEqual(replies.map((r) => [r.seq, r.status]), [[1, 0], [2, 5], [3, 5]]);
+      link = await BoardLink.open(sim!.port);
+      const st = await link.waitDone(60_000);
+      assert.ok(st.done && !st.busy && st.err === 0 && st.cycles > 1000, JSON.stringify(st));
+    } finally {
+      await link.close();
+    }
+  });
+
+  it('a port that is no bitweave board, or none at all: one BoardError line, no hang', async function () {
+    this.timeout(60_000);
+    await assert.rejects(BoardLink.open('/dev/bitweave-no-such-port'), (e: Error) => e instanceof BoardError && /cannot open \/dev\/bitweave-no-such-port/.test(e.message));
+    // a pty with `cat` behind it: it echoes frames but never answers
+    const child = spawn('script', ['-qfc', 'tty; cat', '/dev/null'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    try {
+      const tty = await new Promise<string>((res, rej) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /(\/dev\/pts\/\d+)/.exec(out);
+          if (m) res(m[1]);
+        });
+        setTimeout(() => rej(new Error('script(1) printed no tty')), 5000);
+      });
+      const link = await BoardLink.open(tty, { replyTimeoutMs: 300, attempts: 2 });
+      await assert.rejects(link.info(), (e: Error) => e instanceof BoardError && new RegExp(`${tty} is not a bitweave board`).test(e.message));
+      await link.close();
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('a board that stops answering mid-run ends in one BoardError within the timeouts', async function () {
+    this.timeout(120_000);
+    const m = bconvModel({ H: 9, W: 9, C: 64, outC: 64, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, padBit: 1, inBits: 1, pool: null, outBits: 1, seed: 5 }, rng(5));
+    const b = new BoardBackend({ link: { replyTimeoutMs: 300, attempts: 2 }, runTimeoutMs: 3000 });
+    await b.load(m);
+    const dev = m.segments.findIndex((s) => s.kind === 'device');
+    const bitsIn = m.segments[dev].inputs[0];
+    sim!.process.kill('SIGSTOP');
+    try {
+      const t0 = Date.now();
+      await assert.rejects(b.runSegment(dev, new Map([[bitsIn, new Uint32Array(2 * 81 * 2)]]), 2), (e: Error) => e instanceof BitweaveError && /failed after 2 attempts \(no answer within 300 ms\)/.test(e.message));
+      assert.ok(Date.now() - t0 < 10_000);
+    } finally {
+      sim!.process.kill('SIGCONT');
+      await b.dispose();
+    }
+  });
+
+  it('CLI: eval --backend board --port gives the reference predictions; a missing port is one line, exit 1', async function () {
+    this.timeout(300_000);
+    const args = ['eval', 'models/fashion-cnn.bnn', '--dataset', 'fashion-mnist', '--limit', '30', '--json'];
+    const ref = bitweave([...args, '--backend', 'reference']);
+    assertSuccess(ref);
+    const env = { BITWEAVE_BOARD_PORT: '' };
+    const r = bitweave([...args, '--backend', 'board', '--port', sim!.port], { env });
+    assertSuccess(r);
+    const acc = (s: string) => (JSON.parse(s) as { accuracy: number }).accuracy;
+    assert.equal(acc(r.stdout), acc(ref.stdout));
+    assertUserError(bitweave([...args, '--backend', 'board'], { env }), /give the serial port of the board/);
+    assertUserError(bitweave([...args, '--backend', 'board', '--port', '/dev/bitweave-no-such-port'], { env }), /cannot open \/dev\/bitweave-no-such-port/);
+  });
+});
