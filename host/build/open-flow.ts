@@ -70,7 +70,8 @@ interface Family {
 
 const FAMILIES: Record<FlowFamily, Family> = {
   ecp5: {
-    synth: 'synth_ecp5 -abc9',
+    // not -abc9: on the PE array (yosys 0.23) it mapped 8% more LUT4s and routed 4% slower
+    synth: 'synth_ecp5',
     nextpnr: 'nextpnr-ecp5',
     pack: 'ecppack',
     ext: 'bit',

@@ -43,6 +43,7 @@ module bw_ulx3s #(
   end
 
   logic clk, locked;
+  /* verilator lint_off PINCONNECTEMPTY */  // the PLL's other outputs are unused
   (* ICP_CURRENT = "12", LPF_RESISTOR = "8", MFG_ENABLE_FILTEROPAMP = "1", MFG_GMCREF_SEL = "2" *)
   EHXPLLL #(
     .PLLRST_ENA("DISABLED"),
@@ -84,6 +85,7 @@ module bw_ulx3s #(
     .REFCLK(),
     .CLKINTFB()
   );
+  /* verilator lint_on PINCONNECTEMPTY */
 
   // the button through two flip-flops (it is asynchronous to clk)
   logic [1:0] btn_s;
