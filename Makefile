@@ -123,10 +123,13 @@ $(RTL_LIB): sim/bw_rtl.cpp sim/bw_rtl.h $(RTL_DIR)/obj/Vbw_top__ALL.a $(RTL_DIR)
 synth: build
 	@./sim/synth.sh build/synth
 
-# open iCE40 flow: make bitstream BOARD=icebreaker
+# the open bitstream flow of a board with one (boards/<board>.json "flow"; host/build/open-flow.ts):
+#   make bitstream BOARD=icebreaker | BOARD=ulx3s [MHZ=<target clock>]
+# -> build/bitstream/<board>/: the bitstream, report.json, the synthesised netlist (design.json,
+#    netlist.v) and the tools' logs
 BOARD ?= icebreaker
 bitstream: build
-	@./sim/ice40/bitstream.sh $(BOARD) build/bitstream/$(BOARD)
+	@node dist/host/build/open-flow.js $(BOARD) build/bitstream/$(BOARD) $(if $(MHZ),--mhz $(MHZ))
 
 # The whole dev-board SoC (sim/soc: array + memories + UART link) under Verilator behind a
 # pty: build/soc/bitweave-soc-sim (host/board/sim.ts starts it; docs/BOARD-PROTOCOL.md).

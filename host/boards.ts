@@ -9,10 +9,14 @@ import { packagePath } from './core/paths';
 import { FormatError, BitweaveError } from './core/errors';
 import type { DeviceFilter } from './opencl/platform';
 
-export type Toolchain = 'vitis' | 'intel-fpga-sdk-opencl' | 'pocl' | 'icestorm';
-const TOOLCHAINS: readonly Toolchain[] = ['vitis', 'intel-fpga-sdk-opencl', 'pocl', 'icestorm'];
+export type Toolchain = 'vitis' | 'intel-fpga-sdk-opencl' | 'pocl' | 'icestorm' | 'trellis';
+const TOOLCHAINS: readonly Toolchain[] = ['vitis', 'intel-fpga-sdk-opencl', 'pocl', 'icestorm', 'trellis'];
 
-/** Resource counts of the part; keys depend on the vendor (Xilinx LUT/BRAM/URAM, Intel ALM/M20K). */
+/**
+ * Resource counts of the part; keys depend on the vendor (Xilinx LUT/BRAM/URAM, Intel
+ * ALM/M20K, Lattice LUT4/EBR). `dsp` counts the part's DSP unit as its vendor does (ECP5:
+ * MULT18X18D multipliers).
+ */
 export interface BoardResources {
   scope: string;
   lut?: number;
@@ -21,10 +25,51 @@ export interface BoardResources {
   bram36k?: number;
   uram?: number;
   m20k?: number;
+  /** Lattice ECP5 sysMEM EBR blocks (DP16KD, 18 Kbit each). */
+  ebr18k?: number;
   memKbits?: number;
   dsp?: number;
 }
-const RESOURCE_KEYS = ['lut', 'alm', 'ff', 'bram36k', 'uram', 'm20k', 'memKbits', 'dsp'] as const;
+const RESOURCE_KEYS = ['lut', 'alm', 'ff', 'bram36k', 'uram', 'm20k', 'ebr18k', 'memKbits', 'dsp'] as const;
+
+/** How the host reaches a dev board that has no OpenCL runtime (docs/BOARD-PROTOCOL.md). */
+export interface BoardLink {
+  kind: 'uart';
+  /** Bits per second; the SoC is built for it (bw_soc's BAUD) and the host opens the port at it. */
+  baud: number;
+  /** The USB-UART bridge on the board (e.g. FT231X). */
+  bridge?: string;
+  note?: string;
+}
+
+export type FlowFamily = 'ice40' | 'ecp5';
+const FLOW_FAMILIES: readonly FlowFamily[] = ['ice40', 'ecp5'];
+
+/**
+ * The open bitstream flow of a board (`make bitstream BOARD=<name>`, host/build/open-flow.ts):
+ * yosys synth_<family>, nextpnr-<family>, icepack / ecppack; flashed by openFPGALoader.
+ */
+export interface OpenFlow {
+  family: FlowFamily;
+  /** nextpnr's device option without dashes: 'up5k' (iCE40), '85k' (ECP5). */
+  device: string;
+  /** nextpnr's --package: 'sg48', 'CABGA381'. */
+  package: string;
+  /** ECP5 speed grade (nextpnr --speed); the part number's. */
+  speed?: number;
+  /** Pin constraints (.pcf / .lpf), relative to boards/: '<board>/<file>'. */
+  constraints: string;
+  /** The RTL file list (one file a line, '//' comments), relative to the package root. */
+  sources: string;
+  /** The top module. */
+  top: string;
+  /** The board's oscillator; the clock the top gets on its clock pin. */
+  oscillatorMHz: number;
+  /** Whether the top derives its clock with a PLL whose dividers the flow computes (ECP5 EHXPLLL). */
+  pll: boolean;
+  /** The programmer: openFPGALoader's board name (`openFPGALoader -b <board>`). */
+  programmer: { tool: 'openFPGALoader'; board: string; note?: string };
+}
 
 export interface BoardSource {
   title: string;
@@ -57,6 +102,10 @@ export interface Board {
   defaultArray: { rows: number; cols: number; word: number; estimate: boolean; note?: string };
   /** Substrings that find this board's OpenCL device (platform name, device name). */
   opencl: { platform: string; device: string | null };
+  /** Dev boards: the host link (the UART of bw_soc). */
+  link?: BoardLink;
+  /** Boards with an open bitstream flow (yosys + nextpnr). */
+  flow?: OpenFlow;
   notes: string[];
   sources: BoardSource[];
   /** The file it was read from. */
@@ -149,6 +198,29 @@ export function validateBoard(raw: unknown, file: string): Board {
   str(ocl, 'platform', 'opencl.');
   str(ocl, 'device', 'opencl.', true);
 
+  if (b.link !== undefined) {
+    const l = obj(b, 'link', '');
+    if (l.kind !== 'uart') bad('link.kind', "expected 'uart'");
+    num(l, 'baud', 'link.', { integer: true, min: 300, max: 12_000_000 });
+    if (l.bridge !== undefined) str(l, 'bridge', 'link.');
+  }
+  if (b.flow !== undefined) {
+    const f = obj(b, 'flow', '');
+    if (!FLOW_FAMILIES.includes(f.family as FlowFamily)) bad('flow.family', `expected one of ${FLOW_FAMILIES.join(', ')}`);
+    for (const k of ['device', 'package', 'top']) if (!/^[A-Za-z0-9_]+$/.test(str(f, k, 'flow.')!)) bad(`flow.${k}`, 'letters, digits and underscores only');
+    if (f.speed !== undefined) num(f, 'speed', 'flow.', { integer: true, min: 1, max: 9 });
+    for (const k of ['constraints', 'sources']) {
+      const p = str(f, k, 'flow.')!;
+      if (path.isAbsolute(p) || p.split(/[\\/]/).includes('..') || !/^[\w./-]+$/.test(p)) bad(`flow.${k}`, `'${p}' must be a relative path inside the package, without '..'`);
+    }
+    num(f, 'oscillatorMHz', 'flow.', { min: 1, max: 1000 });
+    if (typeof f.pll !== 'boolean') bad('flow.pll', 'expected true or false');
+    const pr = obj(f, 'programmer', 'flow.');
+    if (pr.tool !== 'openFPGALoader') bad('flow.programmer.tool', "expected 'openFPGALoader'");
+    if (!/^[A-Za-z0-9_-]+$/.test(str(pr, 'board', 'flow.programmer.')!)) bad('flow.programmer.board', 'letters, digits, dashes and underscores only');
+    if (clock.kernelMHz === null) bad('clock.kernelMHz', 'a board with an open flow has a target clock');
+  }
+
   strings(b, 'notes', '');
   if (!Array.isArray(b.sources) || b.sources.length === 0) bad('sources', 'at least one source is required');
   (b.sources as unknown[]).forEach((s, i) => {
@@ -205,6 +277,23 @@ export function loadBoard(name: string, dir = boardsDir()): Board {
     throw new BitweaveError(`unknown board '${name}' (known: ${known.join(', ')})`);
   }
   return readBoardFile(file);
+}
+
+/**
+ * A board's open flow, or a one-line error saying it has none (`make bitstream`,
+ * `bitweave flash`).
+ */
+export function boardFlow(board: Board): OpenFlow {
+  if (!board.flow) {
+    const open = listBoards(path.dirname(board.file)).filter((b) => b.flow).map((b) => b.name);
+    throw new BitweaveError(`board '${board.name}' has no open bitstream flow (boards with one: ${open.join(', ')})`);
+  }
+  return board.flow;
+}
+
+/** A board's pin constraints file (boards/<board>/…, beside its description). */
+export function boardConstraints(board: Board): string {
+  return path.join(path.dirname(board.file), boardFlow(board).constraints);
 }
 
 /** The OpenCL device filter that finds this board's device (for selectDevices). */

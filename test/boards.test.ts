@@ -5,7 +5,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { boardArray } from '../host/build/sizing';
-import { boardDeviceFilter, listBoards, loadBoard, readBoardFile, validateBoard } from '../host/boards';
+import { boardConstraints, boardDeviceFilter, boardFlow, listBoards, loadBoard, readBoardFile, validateBoard } from '../host/boards';
+import { packagePath } from '../host/core/paths';
 import { FormatError, BitweaveError } from '../host/core/errors';
 import { findDevices, OpenCLUnavailableError, platforms } from '../host/opencl';
 
@@ -27,7 +28,7 @@ function bw(args: string[], env: Record<string, string> = {}): { code: number; s
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-const NAMES = ['alveo-u250', 'alveo-u50', 'aws-f1', 'de10-nano', 'icebreaker', 'intel-pac-a10', 'pocl-emulator'];
+const NAMES = ['alveo-u250', 'alveo-u50', 'aws-f1', 'de10-nano', 'icebreaker', 'intel-pac-a10', 'pocl-emulator', 'ulx3s'];
 
 function hasOpenCL(): boolean {
   try {
@@ -77,6 +78,63 @@ describe('board descriptions', () => {
     assert.equal(loadBoard('pocl-emulator').kind, 'emulator');
   });
 
+  it('the ULX3S: ECP5 LFE5U-85F, its resources, the UART link and the open flow', () => {
+    const u = loadBoard('ulx3s');
+    assert.equal(u.part, 'LFE5U-85F-6BG381C');
+    assert.equal(u.vendor, 'lattice');
+    assert.equal(u.toolchain.name, 'trellis');
+    assert.deepEqual(u.resources, { scope: u.resources!.scope, lut: 83640, ff: 83640, ebr18k: 208, memKbits: 3744, dsp: 156 });
+    assert.equal(u.resources!.memKbits, u.resources!.ebr18k! * 18);
+    assert.deepEqual(u.link && { kind: u.link.kind, baud: u.link.baud, bridge: u.link.bridge }, { kind: 'uart', baud: 1_000_000, bridge: 'FT231X' });
+    const f = boardFlow(u);
+    assert.deepEqual([f.family, f.device, f.package, f.speed, f.top, f.oscillatorMHz, f.pll, f.programmer.board], ['ecp5', '85k', 'CABGA381', 6, 'bw_ulx3s', 25, true, 'ulx3s']);
+    assert.equal(u.clock.kernelMHz, 50);
+    assert.equal(boardFlow(loadBoard('icebreaker')).programmer.board, 'ice40_generic');
+    assert.throws(() => boardFlow(loadBoard('aws-f1')), /no open bitstream flow/);
+    assert.ok(u.sources.some((s) => s.url?.includes('emard/ulx3s')));
+  });
+
+  it("each open flow's pin constraints (boards/<board>/) place every port of its top, at the documented sites", () => {
+    const ports = (sv: string) => {
+      const head = fs.readFileSync(packagePath(sv), 'utf8').replace(/\/\/[^\n]*/g, '');
+      const out: string[] = [];
+      // ANSI port declarations: the only input / output words in these files
+      for (const m of head.matchAll(/^\s*(?:input|output)\s+logic\s*(?:\[(\d+):0\])?\s*(\w+)\s*,?\s*$/gm)) {
+        if (m[1] === undefined) out.push(m[2]);
+        else for (let i = 0; i <= Number(m[1]); i++) out.push(`${m[2]}[${i}]`);
+      }
+      return out;
+    };
+    // ULX3S (ulx3s_v20.lpf sites)
+    const lpf = fs.readFileSync(boardConstraints(loadBoard('ulx3s')), 'utf8');
+    const sites = new Map([...lpf.matchAll(/^LOCATE COMP "([^"]+)" SITE "(\w+)";/gm)].map((m) => [m[1], m[2]]));
+    assert.deepEqual([...sites.keys()].sort(), ports('sim/soc/ecp5/bw_ulx3s.sv').sort());
+    assert.deepEqual(Object.fromEntries(sites), {
+      clk_25mhz: 'G2', btn_fire1: 'R1', ftdi_txd: 'M1', ftdi_rxd: 'L4',
+      'led[0]': 'B2', 'led[1]': 'C2', 'led[2]': 'C1', 'led[3]': 'D2', 'led[4]': 'D1', 'led[5]': 'E2', 'led[6]': 'E1', 'led[7]': 'H3',
+    });
+    assert.match(lpf, /^FREQUENCY PORT "clk_25mhz" 25 MHZ;/m);
+    for (const p of sites.keys()) assert.match(lpf, new RegExp(`^IOBUF PORT "${p.replace(/[[\]]/g, '\\$&')}" IO_TYPE=LVCMOS33`, 'm'));
+    // iCEBreaker
+    const pcf = fs.readFileSync(boardConstraints(loadBoard('icebreaker')), 'utf8');
+    const pins = new Map([...pcf.matchAll(/^set_io (\S+) (\d+)$/gm)].map((m) => [m[1], m[2]]));
+    assert.deepEqual([...pins.keys()].sort(), ports('sim/ice40/bw_ice40_selftest.sv').sort());
+    assert.equal(pins.get('clk'), '35');
+    // every flow's file list exists, and the board folders hold nothing but constraints
+    for (const b of listBoards().filter((x) => x.flow)) {
+      assert.ok(fs.existsSync(packagePath(b.flow!.sources)), b.flow!.sources);
+      assert.equal(path.dirname(b.flow!.constraints), b.name, `${b.name}: constraints in boards/${b.name}/`);
+    }
+  });
+
+  it("the ULX3S file list: bw_top.f's files in its order, then the UART link, the SoC and the board top", () => {
+    const readFileList = (f: string) => fs.readFileSync(packagePath(f), 'utf8').split('\n').map((l) => l.replace(/\/\/.*$/, '').trim()).filter(Boolean);
+    const top = readFileList('sim/bw_top.f');
+    const ulx = readFileList('sim/soc/ecp5/bw_ulx3s.f');
+    assert.deepEqual(ulx.slice(0, top.length), top);
+    assert.deepEqual(ulx.slice(top.length), ['sim/soc/bw_crc16.sv', 'sim/soc/bw_uart_rx.sv', 'sim/soc/bw_uart_tx.sv', 'sim/soc/bw_link.sv', 'sim/soc/bw_soc.sv', 'sim/soc/ecp5/bw_ulx3s.sv']);
+  });
+
   it('rejects malformed descriptions with the file and field', () => {
     const good = JSON.parse(fs.readFileSync(loadBoard('aws-f1').file, 'utf8'));
     const write = (name: string, obj: unknown) => {
@@ -96,8 +154,18 @@ describe('board descriptions', () => {
     expectField(write('aws-f1', { ...good, toolchain: { ...good.toolchain, name: 'quartus-magic' } }), /toolchain\.name/);
     expectField(write('aws-f1', { ...good, resources: { ...good.resources, lut: -1 } }), /resources\.lut/);
     expectField(write('aws-f1', { ...good, kind: 'asic' }), /kind/);
+    const ulx = JSON.parse(fs.readFileSync(loadBoard('ulx3s').file, 'utf8'));
+    expectField(write('ulx3s', { ...ulx, link: { ...ulx.link, baud: 0 } }), /link\.baud: must be >= 300/);
+    expectField(write('ulx3s', { ...ulx, link: { ...ulx.link, kind: 'spi' } }), /link\.kind/);
+    expectField(write('ulx3s', { ...ulx, flow: { ...ulx.flow, family: 'xc7' } }), /flow\.family: expected one of ice40, ecp5/);
+    expectField(write('ulx3s', { ...ulx, flow: { ...ulx.flow, constraints: '../../etc/passwd' } }), /flow\.constraints: .* without '\.\.'/);
+    expectField(write('ulx3s', { ...ulx, flow: { ...ulx.flow, constraints: '/etc/passwd' } }), /flow\.constraints/);
+    expectField(write('ulx3s', { ...ulx, flow: { ...ulx.flow, top: 'bw top; shell' } }), /flow\.top/);
+    expectField(write('ulx3s', { ...ulx, flow: { ...ulx.flow, pll: 'yes' } }), /flow\.pll/);
+    expectField(write('ulx3s', { ...ulx, flow: { ...ulx.flow, programmer: { tool: 'ujprog', board: 'ulx3s' } } }), /flow\.programmer\.tool/);
+    expectField(write('ulx3s', { ...ulx, resources: { ...ulx.resources, ebr18k: 1.5 } }), /resources\.ebr18k: expected an integer/);
     assert.throws(() => validateBoard([], 'x.json'), FormatError);
-    assert.throws(() => loadBoard('no-such-board'), (e: unknown) => e instanceof BitweaveError && /unknown board 'no-such-board' \(known: alveo-u250, .*pocl-emulator\)/.test((e as Error).message));
+    assert.throws(() => loadBoard('no-such-board'), (e: unknown) => e instanceof BitweaveError && /unknown board 'no-such-board' \(known: alveo-u250, .*pocl-emulator, ulx3s\)/.test((e as Error).message));
     assert.throws(() => loadBoard('../etc/passwd'), /invalid board name/);
   });
 

@@ -11,7 +11,8 @@ import { allDevices, OpenCLUnavailableError } from '../opencl';
 function gib(bytes: number | null): string {
   if (bytes === null) return '?';
   const g = bytes / 2 ** 30;
-  return g >= 1 ? `${Number.isInteger(g) ? g : g.toFixed(1)} GiB` : `${Math.round(bytes / 2 ** 20)} MiB`;
+  if (g >= 1) return `${Number.isInteger(g) ? g : g.toFixed(1)} GiB`;
+  return bytes >= 2 ** 20 ? `${Math.round(bytes / 2 ** 20)} MiB` : `${Math.round(bytes / 1024)} KiB`;
 }
 
 function memoryText(b: Board): string {

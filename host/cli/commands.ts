@@ -2,6 +2,7 @@
 import { CommandModule } from 'yargs';
 import { boardsCommand, devicesCommand } from './boards';
 import { deployCommand } from './deploy';
+import { flashCommand } from './flash';
 import { exportOnnxCommand } from './export-onnx';
 import { trainCommand } from './train';
 import { compileCommand } from './compile';
@@ -15,3 +16,4 @@ extraCommands.push(trainCommand);
 extraCommands.push(boardsCommand, devicesCommand);
 extraCommands.push(compileCommand, projectCommand);
 extraCommands.push(deployCommand);
+extraCommands.push(flashCommand);

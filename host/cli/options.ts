@@ -16,7 +16,7 @@ import { PreprocessSpec, readLabels } from '../data/preprocess';
 import { LoadOptions } from '../runtime/convert';
 
 /** Flags that take no value: a negative number after them is not theirs. */
-const BOOLEAN_FLAGS = new Set(['json', 'force', 'one-launch', 'help', 'version', 'layers', 'quick', 'bmxnet', 'no-bmxnet', 'preprocess']);
+const BOOLEAN_FLAGS = new Set(['json', 'force', 'one-launch', 'help', 'version', 'layers', 'quick', 'bmxnet', 'no-bmxnet', 'preprocess', 'write-flash']);
 
 /**
  * `--opt -1,28,28` -> `--opt=-1,28,28`: yargs would read "-1,28,28" as flags ("Unknown
