@@ -64,6 +64,17 @@ export const RTL_ERR_BITS = {
   LOOP: 8,
 } as const;
 
+/**
+ * The dev-board SoC's build of the array (sim/soc/bw_soc.sv): one output column leaves the
+ * array per cycle and outputs are 1-bit, so the on-chip arena takes one write per cycle.
+ */
+export const SOC_BUILD = {
+  /** Output columns drained per cycle. */
+  drain: 1,
+  /** Output activation bits of threshold layers. */
+  maxOutBits: 1,
+} as const;
+
 /** One error code of a native ABI: its value and what it means. */
 export interface ErrorCode {
   code: number;

@@ -44,7 +44,8 @@ export function boardProgram(prog: LayerProgram, info: BoardInfo, what: string):
   };
   need(weightRows * rows * 8, info.weightRows * rows * 8, 'weight memory');
   need(prog.params.length * 4, info.paramWords * 4, 'parameter memory');
-  need(descriptors.length * 4, info.descDepth * 4, 'descriptor memory');
+  // the descriptor memory's last word holds the resident program's tag (the board backend)
+  need((descriptors.length + 1) * 4, info.descDepth * 4, 'descriptor memory');
   need(prog.arenaWords * 8, info.arenaWords * 8, 'arena (one image)');
 
   const weights = new Uint32Array(weightRows * rows * 2);
@@ -73,4 +74,19 @@ export function boardProgram(prog: LayerProgram, info: BoardInfo, what: string):
     arenaWords: prog.arenaWords,
     imagesPerRun: Math.floor(info.arenaWords / prog.arenaWords),
   };
+}
+
+/**
+ * Bytes one image moves over the UART link, as the board backend sends it: every segment
+ * input region in WRITE frames (header 7 + 5 bytes, reply 7, per 256 words) and every
+ * output region in READ frames (request 7 + 7, reply 7 + the data, per 256 words).
+ */
+export function linkBytesPerImage(progs: LayerProgram[]): number {
+  const frames = (words32: number) => Math.ceil(words32 / 256);
+  let bytes = 0;
+  for (const p of progs) {
+    for (const r of p.inputs) bytes += 8 * r.words + frames(2 * r.words) * (12 + 7);
+    for (const r of p.outputs) bytes += 8 * r.words + frames(2 * r.words) * (14 + 7);
+  }
+  return bytes;
 }

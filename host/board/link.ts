@@ -59,7 +59,11 @@ export class BoardLink {
     if (typeof path !== 'string' || path === '') throw new BoardError('board: give the serial port of the board (--port, e.g. /dev/ttyUSB0)');
     const port = new SerialPort({ path, baudRate: opts.baud ?? 1_000_000, autoOpen: false });
     await new Promise<void>((resolve, reject) => {
-      port.open((e) => (e ? reject(new BoardError(`board: cannot open ${path}: ${oneLine(e.message)}`)) : resolve()));
+      port.open((e) =>
+        e
+          ? reject(new BoardError(/cannot lock port/i.test(e.message) ? `board at ${path} is in use by another program (its port is locked)` : `board: cannot open ${path}: ${oneLine(e.message)}`))
+          : resolve(),
+      );
     });
     // whatever an earlier user left unread is not an answer to us
     await new Promise<void>((resolve) => port.flush(() => resolve()));

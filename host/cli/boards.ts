@@ -1,12 +1,16 @@
 /**
  * `bitweave boards [--json]`: the board descriptions in boards/.
- * `bitweave devices [--json]`: the OpenCL platforms and devices this machine has.
+ * `bitweave devices [--port p] [--json]`: the OpenCL platforms and devices this machine has,
+ * and the serial ports with a bitweave dev board behind them (the ones that answer the
+ * link's version query; --port adds a port to ask, e.g. the simulated board's pty).
  * Registered by commands.ts (extraCommands.push(boardsCommand, devicesCommand)).
  */
 import { CommandModule } from 'yargs';
 import { boardArray } from '../build/sizing';
 import { Board, listBoards } from '../boards';
 import { allDevices, OpenCLUnavailableError } from '../opencl';
+import { findBoards } from '../board/discover';
+import { stringOption } from './options';
 
 function gib(bytes: number | null): string {
   if (bytes === null) return '?';
@@ -57,20 +61,34 @@ export const boardsCommand: CommandModule<object, JsonFlag> = {
   },
 };
 
-export const devicesCommand: CommandModule<object, JsonFlag> = {
+type DevicesArgs = JsonFlag & { port?: string };
+
+export const devicesCommand: CommandModule<object, DevicesArgs> = {
   command: 'devices',
-  describe: 'list OpenCL platforms and devices (PoCL, XRT, Intel FPGA runtime)',
-  builder: (y) => y.option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
-  handler: (a) => {
-    const devices = allDevices();
-    if (devices.length === 0) {
-      throw new OpenCLUnavailableError("OpenCL platforms are installed but expose no device (check POCL_DEVICES, or the board's driver and its ICD file)");
+  describe: 'list OpenCL platforms and devices (PoCL, XRT, Intel FPGA runtime) and serial ports with a bitweave dev board',
+  builder: (y) =>
+    y
+      .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' })
+      .option(...stringOption('port', 'also ask this serial port for a bitweave board (e.g. the pty of `bitweave board-sim`)')) as never,
+  handler: async (a) => {
+    let devices: ReturnType<typeof allDevices> = [];
+    let unavailable: OpenCLUnavailableError | null = null;
+    try {
+      devices = allDevices();
+    } catch (e) {
+      if (!(e instanceof OpenCLUnavailableError)) throw e;
+      unavailable = e;
+    }
+    const boards = await findBoards(a.port ? [a.port] : []);
+    if (devices.length === 0 && boards.length === 0) {
+      throw unavailable ?? new OpenCLUnavailableError("OpenCL platforms are installed but expose no device (check POCL_DEVICES, or the board's driver and its ICD file), and no serial port answers as a bitweave board");
     }
     const platforms = [...new Set(devices.map((d) => d.platform))];
     const list = devices.map((d) => {
       const i = d.info();
       const p = d.platform.info();
       return {
+        kind: 'opencl' as const,
         platformIndex: platforms.indexOf(d.platform),
         deviceIndex: d.index,
         platform: p.name,
@@ -79,25 +97,37 @@ export const devicesCommand: CommandModule<object, JsonFlag> = {
         ...i,
       };
     });
+    const serial = boards.map((b) => ({ kind: 'board' as const, port: b.port, ...b.info }));
     if (a.json) {
-      process.stdout.write(JSON.stringify(list) + '\n');
+      process.stdout.write(JSON.stringify([...list, ...serial]) + '\n');
       return;
     }
-    const rows = [['#', 'type', 'device', 'CUs', 'clock', 'global', 'max alloc', 'local', 'version']];
-    for (const d of list) {
-      rows.push([
-        `${d.platformIndex}.${d.deviceIndex}`,
-        d.types.join(','),
-        `${d.name} (${d.vendor})`,
-        String(d.computeUnits),
-        `${d.maxClockMHz} MHz`,
-        gib(d.globalMemBytes),
-        gib(d.maxAllocBytes),
-        `${Math.round(d.localMemBytes / 1024)} KiB`,
-        d.version,
-      ]);
+    const parts: string[] = [];
+    if (list.length) {
+      const rows = [['#', 'type', 'device', 'CUs', 'clock', 'global', 'max alloc', 'local', 'version']];
+      for (const d of list) {
+        rows.push([
+          `${d.platformIndex}.${d.deviceIndex}`,
+          d.types.join(','),
+          `${d.name} (${d.vendor})`,
+          String(d.computeUnits),
+          `${d.maxClockMHz} MHz`,
+          gib(d.globalMemBytes),
+          gib(d.maxAllocBytes),
+          `${Math.round(d.localMemBytes / 1024)} KiB`,
+          d.version,
+        ]);
+      }
+      const heads = platforms.map((p, i) => `platform ${i}: ${p.info().name} (${p.info().vendor}), ${p.info().version}`);
+      parts.push(`${heads.join('\n')}\n\n${table(rows)}`);
     }
-    const heads = platforms.map((p, i) => `platform ${i}: ${p.info().name} (${p.info().vendor}), ${p.info().version}`);
-    process.stdout.write(`${heads.join('\n')}\n\n${table(rows)}\n`);
+    if (serial.length) {
+      const rows = [['port', 'array', 'clock', 'baud', 'weights', 'arena']];
+      for (const b of serial) {
+        rows.push([b.port, `${b.rows}x${b.cols}x${b.word}`, `${(b.clockHz / 1e6).toFixed(1)} MHz`, String(b.baud), gib(b.weightRows * b.rows * 8), gib(b.arenaWords * 8)]);
+      }
+      parts.push(`bitweave boards on serial ports:\n\n${table(rows)}`);
+    }
+    process.stdout.write(parts.join('\n\n') + '\n');
   },
 };

@@ -1,8 +1,10 @@
 /**
  * `bitweave project <model> [--board b] [--batch N] [--json]`: projected FPGA throughput
  * of a model's device layers on each board with a fixed kernel clock, from the RTL cycle
- * model (host/array/cycles.ts) at the board's default array size. A projection, not a
- * measurement: no host layers, transfers, memory stalls or achieved clock.
+ * model (host/array/cycles.ts) at the board's default array size. Dev boards: at the
+ * post-route clock of `make bitstream` when its report says timing passed, and no faster
+ * than the UART link moves each image's inputs and outputs. A projection, not a
+ * measurement: no host layers, no memory stalls.
  */
 import { CommandModule } from 'yargs';
 import { Board, listBoards, loadBoard } from '../boards';
@@ -13,7 +15,12 @@ import { programCycles } from '../array/cycles';
 import { projectThroughput } from '../build/projection';
 import { boardArray } from '../build/sizing';
 import { ArrayParams, DEFAULT_ARRAY } from '../array/params';
-import { encodeSegment } from '../array/program';
+import { encodeSegment, LayerProgram } from '../array/program';
+import { SOC_BUILD } from '../array/limits';
+import { linkBytesPerImage } from '../board/layout';
+import { bitstreamDir, BitstreamReport } from '../build/open-flow';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { loadNamedModel } from '../zoo/models';
 import { intOption, modelLoadOptions, modelOptions, stringOption } from './options';
 
@@ -25,20 +32,43 @@ export interface BoardProjection {
   /** MAC-weighted PE utilisation over the device layers. */
   utilization: number;
   clockMHz: number | null;
-  /** null where the board has no fixed kernel clock (Intel boards, emulators). */
+  /** Where the clock comes from: the board file's target, or the post-route clock of make bitstream's report. */
+  clockSource: 'board' | 'post-route';
+  /** The array's rate alone (clock / cycles per image); null without a fixed clock. */
+  computeImagesPerSecond: number | null;
+  /** Dev boards: bytes per image over the UART link and the rate the link allows. */
+  link: { baud: number; bytesPerImage: number; imagesPerSecond: number } | null;
+  /** The projection: the lower of the array's and the link's rate (null where the board has no fixed kernel clock). */
   imagesPerSecond: number | null;
+  /** What limits it. */
+  bound: 'array' | 'link' | null;
   projected: true;
+}
+
+/** The clock make bitstream placed and routed at (when its report says timing passed). */
+function postRouteMHz(board: Board): number | null {
+  if (!board.flow) return null;
+  try {
+    const r = JSON.parse(fs.readFileSync(path.join(bitstreamDir(board), 'report.json'), 'utf8')) as BitstreamReport;
+    return r.board === board.name && r.timing?.pass && r.clock?.clockMHz > 0 ? r.clock.clockMHz : null;
+  } catch {
+    return null;
+  }
 }
 
 export function projectModel(model: CompiledModel, board: Board, batch: number): BoardProjection {
   const { rows, cols } = boardArray(board);
-  const array: ArrayParams = { ...DEFAULT_ARRAY, rows, cols };
+  // a dev board runs the SoC's build of the array (one column drained per cycle)
+  const array: ArrayParams = { ...DEFAULT_ARRAY, rows, cols, ...(board.link ? { drain: SOC_BUILD.drain } : {}) };
   let cycles = 0;
   let macs = 0;
   let pes = 0;
+  const progs: LayerProgram[] = [];
   model.segments.forEach((s, i) => {
     if (s.kind !== 'device') return;
-    for (const l of programCycles(encodeSegment(model, i, array), batch, array)) {
+    const prog = encodeSegment(model, i, array);
+    progs.push(prog);
+    for (const l of programCycles(prog, batch, array)) {
       cycles += l.cycles;
       macs += l.macs;
       pes += array.rows * array.cols * array.word * l.cycles;
@@ -46,7 +76,15 @@ export function projectModel(model: CompiledModel, board: Board, batch: number):
   });
   if (cycles === 0) throw new BitweaveError(`model '${model.name}' has no binary layers to project`);
   const perImage = cycles / batch;
-  const clock = board.clock.kernelMHz;
+  const routed = postRouteMHz(board);
+  const clock = routed ?? board.clock.kernelMHz;
+  const compute = clock === null ? null : projectThroughput(board, perImage, clock).imagesPerSecond;
+  let link: BoardProjection['link'] = null;
+  if (board.link) {
+    const bytesPerImage = linkBytesPerImage(progs);
+    link = { baud: board.link.baud, bytesPerImage, imagesPerSecond: board.link.baud / 10 / bytesPerImage };
+  }
+  const ips = compute === null ? null : link ? Math.min(compute, link.imagesPerSecond) : compute;
   return {
     board: board.name,
     array: { rows: array.rows, cols: array.cols, word: array.word },
@@ -54,7 +92,11 @@ export function projectModel(model: CompiledModel, board: Board, batch: number):
     cyclesPerImage: perImage,
     utilization: macs / pes,
     clockMHz: clock,
-    imagesPerSecond: clock === null ? null : projectThroughput(board, perImage, clock).imagesPerSecond,
+    clockSource: routed !== null ? 'post-route' : 'board',
+    computeImagesPerSecond: compute,
+    link,
+    imagesPerSecond: ips,
+    bound: ips === null ? null : link && link.imagesPerSecond < compute! ? 'link' : 'array',
     projected: true,
   };
 }
@@ -91,12 +133,15 @@ export const projectCommand: CommandModule<object, Args> = {
       const util = `${(100 * r.utilization).toFixed(1)}% PE utilisation`;
       const cyc = `${Math.round(r.cyclesPerImage).toLocaleString('en-US')} cycles/image`;
       const why = boards.find((b) => b.name === r.board)!.kind === 'emulator' ? 'a software emulator' : 'no fixed kernel clock (aoc sets it at compile time)';
+      const n = (x: number) => Math.round(x).toLocaleString('en-US');
+      const clock = `${r.clockMHz} MHz${r.clockSource === 'post-route' ? ' (post-route)' : ''}`;
+      const link = r.link ? `; the ${r.link.baud.toLocaleString('en-US')}-baud link moves ${n(r.link.bytesPerImage)} bytes/image: ${r.link.imagesPerSecond.toFixed(1)} images/s, the array alone ${n(r.computeImagesPerSecond!)}` : '';
       return r.imagesPerSecond === null
         ? `${r.board}: ${arr} array, ${cyc}, ${util}; ${why}, no projection`
-        : `${r.board}: projected ${Math.round(r.imagesPerSecond).toLocaleString('en-US')} images/s at ${r.clockMHz} MHz (${arr} array, ${cyc}, ${util})`;
+        : `${r.board}: projected ${r.imagesPerSecond < 100 ? r.imagesPerSecond.toFixed(1) : n(r.imagesPerSecond)} images/s at ${clock}${r.bound === 'link' ? ', bound by the link' : ''} (${arr} array, ${cyc}, ${util}${link})`;
     });
     for (const b of skipped) lines.push(`${b.name}: not projected (its bitstream is a PE-array self-test; the whole array does not fit the part)`);
-    lines.push('projected from the RTL cycle model (device layers only, no host layers or transfers); not measured on an FPGA');
+    lines.push('projected from the RTL cycle model (device layers only, no host layers; transfers only over dev-board UART links); not measured on an FPGA');
     process.stdout.write(lines.join('\n') + '\n');
   },
 };

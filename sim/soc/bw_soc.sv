@@ -15,8 +15,8 @@
 //    write reads its rows from the write copy, merges, and writes them to every copy a
 //    cycle later (forwarded when the next write hits the same row).
 // The link reaches the memories only while the array is idle (it answers BUSY otherwise).
-// Build choices: DRAIN 1 (one column leaves the array per cycle: one write per cycle) and
-// 1-bit threshold outputs.
+// Build choices (SOC_BUILD in host/array/limits.ts): DRAIN 1 (one column leaves the array
+// per cycle: one write per cycle) and 1-bit threshold outputs.
 module bw_soc #(
   parameter int CLK_HZ = 50_000_000,     // clock frequency (Hz), for the baud divisor and INFO
   parameter int BAUD = 1_000_000,        // UART baud rate
@@ -34,17 +34,19 @@ module bw_soc #(
 );
   localparam int ROWS = bitweave_array::ROWS;
   localparam int COLS = bitweave_array::COLS;
-  localparam int MAX_OUT_BITS = 1;
-  localparam int DRAIN = 1;
+  localparam int MAX_OUT_BITS = bitweave_array::SOC_MAX_OUT_BITS;
+  localparam int DRAIN = bitweave_array::SOC_DRAIN;
   localparam int LANES = ROWS > 2 ? ROWS : 2;        // int32 per arena row
   localparam int AW = LANES * 32;                    // arena row bits
   localparam int AROWS = ARENA_WORDS * 2 / LANES;    // arena rows
   localparam int PSHIFT = $clog2(LANES / 2);        // 64-bit words per arena row, log2
   localparam int SLOT_B = PSHIFT > 0 ? PSHIFT : 1;
   localparam int LANE_B = $clog2(LANES);
-  localparam int WW = ROWS * 64;                     // weight row bits
   localparam int INFO_WORDS = 17;
 
+  if (DRAIN != 1 || MAX_OUT_BITS != 1) begin : g_build_check
+    $error("bw_soc: the memories take one 1-bit write per cycle (SOC_DRAIN = SOC_MAX_OUT_BITS = 1)");
+  end
   if (ARENA_WORDS * 2 % (2 * LANES) != 0) begin : g_arena_check
     $error("bw_soc: ARENA_WORDS must be a multiple of LANES (two banks of whole rows)");
   end
@@ -146,18 +148,23 @@ module bw_soc #(
   end
 
   // ---- weights: wide rows ------------------------------------------------------------------
+  // One memory per 32-bit lane of a row, so a link write is a whole word of one memory (no
+  // byte enables) and each maps to block RAM with one read-write port (the link) and one
+  // read port (the array).
   localparam int WR_B = $clog2(WEIGHT_ROWS);
   localparam int WL_B = $clog2(ROWS * 2);
-  logic [WW-1:0] wmem [WEIGHT_ROWS];
-  logic [WW-1:0] wrow_q;
   logic [WR_B-1:0] lk_wrow;
+  logic [31:0] wlane_q [ROWS * 2];
   assign lk_wrow = m_addr[WL_B +: WR_B];
-  always_ff @(posedge clk) begin
-    if (lk_wr[2]) wmem[lk_wrow][m_addr[WL_B-1:0]*32 +: 32] <= m_wdata;
-    wrow_q <= wmem[lk_wrow];
+  for (genvar i = 0; i < ROWS * 2; i++) begin : g_wlane
+    logic [31:0] wm [WEIGHT_ROWS];
+    always_ff @(posedge clk) begin
+      if (lk_wr[2] && 32'(m_addr[WL_B-1:0]) == i) wm[lk_wrow] <= m_wdata;
+      wlane_q[i] <= wm[lk_wrow];
+    end
+    // every lane presents the same row (WIDE_WEIGHTS); lane 0 exists whenever a tile does
+    assign w_rdata[i*32 +: 32] = wm[w_addr[WR_B-1:0]];
   end
-  // every lane presents the same row (WIDE_WEIGHTS); lane 0 exists whenever a tile does
-  assign w_rdata = wmem[w_addr[WR_B-1:0]];
 
   // ---- arena: two banks (even and odd rows) and a merge pipeline ------------------------
   // A write covers at most two consecutive rows (ROWS int32 from any index, or one 64-bit
@@ -289,7 +296,7 @@ module bw_soc #(
     case (rd_mem)
       2'd0: m_rdata = desc_q;
       2'd1: m_rdata = param_q;
-      2'd2: m_rdata = wrow_q[rd_addr[WL_B-1:0] * 32 +: 32];
+      2'd2: m_rdata = wlane_q[rd_addr[WL_B-1:0]];
       default: m_rdata = x_q[rd_bank][rd_lane * 32 +: 32];
     endcase
   end

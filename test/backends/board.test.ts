@@ -31,8 +31,8 @@ import { backendContract } from './contract';
 
 const LONG = process.env.BITWEAVE_LONG === '1';
 
-/** Raw frames to the board and its raw replies, bypassing BoardLink's retries. */
-async function rawExchange(port: string, frames: Buffer[], settleMs = 300): Promise<Reply[]> {
+/** Raw frames to the board (`settleMs` apart) and its raw replies (waiting up to 5 s for `expect` of them), bypassing BoardLink's retries. */
+async function rawExchange(port: string, frames: Buffer[], settleMs: number, expect: number): Promise<Reply[]> {
   const sp = new SerialPort({ path: port, baudRate: 1_000_000, autoOpen: false });
   await new Promise<void>((res, rej) => sp.open((e) => (e ? rej(e) : res())));
   const parser = new ReplyParser();
@@ -44,6 +44,7 @@ async function rawExchange(port: string, frames: Buffer[], settleMs = 300): Prom
     await new Promise<void>((res) => sp.write(f, () => res()));
     await new Promise((r) => setTimeout(r, settleMs));
   }
+  for (let t = 0; t < 100 && replies.length < expect; t++) await new Promise((r) => setTimeout(r, 50));
   await new Promise<void>((res) => sp.close(() => res()));
   return replies;
 }
@@ -78,22 +79,41 @@ describe('board backend (the simulated SoC behind a pty)', function () {
   });
 
   it(`fashion-cnn: ${LONG ? 'all 10,000' : '200'} Fashion-MNIST test images, logits identical to the reference; the SoC counts the cycle model's cycles`, async function () {
-    this.timeout(LONG ? 6 * 3600_000 : 600_000);
+    this.timeout(LONG ? 4 * 3600_000 : 600_000);
     const ds = loadDataset('fashion-mnist', { limit: LONG ? undefined : 200 });
     const m = readBnn(packagePath('models', 'fashion-cnn.bnn'));
     const want = await logitsOf(m, 'native', ds.images, { threads: 2 });
-    const s = await Session.create(m, { backend: 'board', batch: 64 });
+    // the full set on two simulated boards at once (one per core), in halves
+    const second = LONG ? await startSimulatedBoard() : null;
+    const ports = second ? [sim!.port, second.port] : [sim!.port];
+    const per = ds.images.length / ds.count;
+    const share = Math.ceil(ds.count / ports.length);
     try {
-      const got = (await s.run(ds.images)).logits;
+      const parts = await Promise.all(ports.map(async (port, k) => {
+        const s = await Session.create(m, { backend: 'board', batch: 64, backendOptions: { port } });
+        try {
+          const x = ds.images.subarray(k * share * per, Math.min(ds.count, (k + 1) * share) * per);
+          const logits = (await s.run(x)).logits;
+          const runs = (Reflect.get(s, 'backend') as BoardBackend).measuredCycles();
+          assert.ok(runs.length >= 1);
+          for (const r of runs) assert.equal(r.cycles, r.predicted, `segment ${r.segment}, ${r.images} images`);
+          const dev = s.stats().layers.filter((l) => l.where === 'device');
+          assert.equal(dev.length, 2);
+          for (const l of dev) assert.ok(l.cycles! > 0 && l.utilization! > 0.5, JSON.stringify(l));
+          return logits;
+        } finally {
+          await s.close();
+        }
+      }));
+      const got = new Float32Array(want.length);
+      let at = 0;
+      for (const p of parts) {
+        got.set(p, at);
+        at += p.length;
+      }
       assert.deepEqual(bitsOf(got), bitsOf(want));
-      const runs = (Reflect.get(s, 'backend') as BoardBackend).measuredCycles();
-      assert.ok(runs.length >= 1);
-      for (const r of runs) assert.equal(r.cycles, r.predicted, `segment ${r.segment}, ${r.images} images`);
-      const dev = s.stats().layers.filter((l) => l.where === 'device');
-      assert.equal(dev.length, 2);
-      for (const l of dev) assert.ok(l.cycles! > 0 && l.utilization! > 0.5, JSON.stringify(l));
     } finally {
-      await s.close();
+      await second?.stop();
     }
   });
 
@@ -142,7 +162,7 @@ describe('board backend (the simulated SoC behind a pty)', function () {
       encodeRequest(CMD.READ, 5, Buffer.from([3, 0xff, 0xff, 0xff, 0x00, 1, 0])),
       encodeRequest(CMD.READ, 6, Buffer.from([9, 0, 0, 0, 0, 1, 0])),
       cut, // half a frame: the link drops it after its timeout
-    ], 400);
+    ], 400, 6);
     assert.deepEqual(replies.map((r) => [r.seq, r.status]), [[1, 0], [2, 1], [3, 2], [4, 3], [5, 4], [6, 4]]);
     // neither the corrupted nor the cut frame wrote anything, and the link answers again
     link = await BoardLink.open(port);
@@ -165,11 +185,12 @@ describe('board backend (the simulated SoC behind a pty)', function () {
       const info = await link.info();
       const aw = encodeSegment(m, 1, { rows: info.rows, cols: info.cols, word: 64, accBits: info.accBits }).arenaWords;
       await link.close();
-      const replies = await rawExchange(sim!.port, [
+      // the three frames back to back: the second and third arrive while the run goes on
+      const replies = await rawExchange(sim!.port, [Buffer.concat([
         encodeRequest(CMD.START, 1, startPayload(2, 6, aw, 0)),
         encodeRequest(CMD.WRITE, 2, writePayload(3, 0, new Uint32Array([7]))),
         encodeRequest(CMD.START, 3, startPayload(2, 6, aw, 0)),
-      ], 5);
+      ])], 0, 3);
       assert.deepEqual(replies.map((r) => [r.seq, r.status]), [[1, 0], [2, 5], [3, 5]]);
       link = await BoardLink.open(sim!.port);
       const st = await link.waitDone(60_000);

@@ -3,10 +3,13 @@
  * on-chip memories) over its UART link (host/board/), or on the Verilator model of the
  * same SoC behind a pty. The board's INFO answer gives the array the programs are encoded
  * for; a program is laid out for the board's memories (host/board/layout.ts) and refused
- * with one line, before anything is sent, when it does not fit. One segment's program
- * is resident on the board at a time: a model with several device segments re-sends a
- * segment's descriptors, parameters and weights when it is its turn.
+ * with one line, before anything is sent, when it does not fit. The port is held only
+ * while a call runs, so sessions (and processes) take turns on one board: each program
+ * carries a random tag that the upload leaves in the descriptor memory's last word, and a
+ * call re-sends a segment's descriptors, parameters and weights only when the board holds
+ * another tag (another segment, another session, a power cycle).
  */
+import { randomInt } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { BitweaveError } from '../../core/errors';
 import { ArrayParams } from '../../array/params';
@@ -31,14 +34,13 @@ export interface BoardOptions extends AcceleratorOptions {
 
 interface BoardSegment {
   bp: BoardProgram;
+  /** Written after the upload into the descriptor memory's last word. */
+  tag: number;
 }
 
 export class BoardBackend extends AcceleratorBackend<BoardSegment> {
   readonly name = 'board';
-  private link: BoardLink | null = null;
   private board: BoardInfo | null = null;
-  /** The segment whose program the board holds. */
-  private resident: BoardSegment | null = null;
   private readonly runTimeoutMs: number;
   private readonly runs: { segment: number; images: number; cycles: number; predicted: number }[] = [];
 
@@ -59,25 +61,17 @@ export class BoardBackend extends AcceleratorBackend<BoardSegment> {
   }
 
   override async load(model: CompiledModel): Promise<void> {
-    if (!this.link) {
-      const link = await BoardLink.open(this.port, this.opts.link);
-      try {
-        this.board = await link.info();
-      } catch (e) {
-        await link.close();
-        throw e;
-      }
-      this.link = link;
-    }
-    this.resident = null;
+    if (!this.board) this.board = await this.withLink((link) => link.info());
+    await super.load(model);
+  }
+
+  /** The port, opened for one call and closed after it (another session may use the board next). */
+  private async withLink<T>(fn: (link: BoardLink) => Promise<T>): Promise<T> {
+    const link = await BoardLink.open(this.port, this.opts.link);
     try {
-      await super.load(model);
-    } catch (e) {
-      // a model the board cannot take leaves the port free for the next user
-      const link = this.link;
-      this.link = null;
-      await link?.close();
-      throw e;
+      return await fn(link);
+    } finally {
+      await link.close();
     }
   }
 
@@ -93,7 +87,7 @@ export class BoardBackend extends AcceleratorBackend<BoardSegment> {
   }
 
   protected prepare(prog: LayerProgram): BoardSegment {
-    return { bp: boardProgram(prog, this.info, `board backend: segment ${prog.segment}`) };
+    return { bp: boardProgram(prog, this.info, `board backend: segment ${prog.segment}`), tag: randomInt(1, 2 ** 32) };
   }
 
   protected override imagesPerCall(prog: LayerProgram): number {
@@ -101,21 +95,24 @@ export class BoardBackend extends AcceleratorBackend<BoardSegment> {
     return Math.max(1, Math.min(super.imagesPerCall(prog), seg ? seg.dev.bp.imagesPerRun : 1));
   }
 
-  /** Sends a segment's program unless the board holds it already. */
-  private async upload(seg: BoardSegment): Promise<void> {
-    if (this.resident === seg) return;
-    const link = this.link!;
-    this.resident = null;
+  /** Sends a segment's program unless the board holds it already (its tag in the last descriptor word). */
+  private async upload(link: BoardLink, seg: BoardSegment): Promise<void> {
+    const tagAt = this.info.descDepth - 1;
+    if ((await link.read('desc', tagAt, 1))[0] === seg.tag) return;
+    await link.write('desc', tagAt, new Uint32Array([0]));
     await link.write('desc', 0, seg.bp.descriptors);
     await link.write('param', 0, new Uint32Array(seg.bp.params.buffer, seg.bp.params.byteOffset, seg.bp.params.length));
     await link.write('weight', 0, seg.bp.weights);
-    this.resident = seg;
+    await link.write('desc', tagAt, new Uint32Array([seg.tag]));
   }
 
-  protected async execute({ prog, dev }: DeviceSegment<BoardSegment>, arena: Uint32Array, images: number): Promise<void> {
-    const link = this.link!;
+  protected async execute(seg: DeviceSegment<BoardSegment>, arena: Uint32Array, images: number): Promise<void> {
+    await this.withLink((link) => this.run(link, seg, arena, images));
+  }
+
+  private async run(link: BoardLink, { prog, dev }: DeviceSegment<BoardSegment>, arena: Uint32Array, images: number): Promise<void> {
     const t0 = performance.now();
-    await this.upload(dev);
+    await this.upload(link, dev);
     const aw = prog.arenaWords;
     // only the input regions travel to the board; outputs come back region by region
     for (let i = 0; i < images; i++) {
@@ -148,16 +145,7 @@ export class BoardBackend extends AcceleratorBackend<BoardSegment> {
     return [...this.runs];
   }
 
-  protected releaseSegment(dev: BoardSegment): void {
-    if (this.resident === dev) this.resident = null;
-  }
-
-  override async dispose(): Promise<void> {
-    await super.dispose();
-    const link = this.link;
-    this.link = null;
-    if (link) await link.close();
-  }
+  protected releaseSegment(): void {}
 }
 
 function errBitNames(err: number): string {

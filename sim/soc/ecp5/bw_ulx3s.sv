@@ -111,7 +111,11 @@ module bw_ulx3s #(
     end
   end
 
-  bw_soc #(.CLK_HZ(CLK_HZ), .BAUD(BAUD)) soc (
+  // on-chip memories in EBR: 144 KiB of weights (BMXNet's MNIST model and fashion-cnn need
+  // 137.5 KiB), a 16 KiB arena per PE column plus the write copy, 8 KiB of parameters per row
+  localparam int WEIGHT_KIB = 144;
+  bw_soc #(.CLK_HZ(CLK_HZ), .BAUD(BAUD), .WEIGHT_ROWS(WEIGHT_KIB * 1024 / (bitweave_array::ROWS * 8)), .ARENA_WORDS(2048),
+           .PARAM_DEPTH(2048), .DESC_DEPTH(512)) soc (
     .clk,
     .rst,
     .uart_rx(ftdi_txd),
