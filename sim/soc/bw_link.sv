@@ -42,7 +42,6 @@ module bw_link #(
   input  logic busy, input logic done, input logic [31:0] err, input logic [31:0] layer, input logic [63:0] cycles,
   input  logic [INFO_WORDS*32-1:0] info    // INFO reply words, word i at [32i +: 32]
 );
-  localparam int MAX_LEN = 1029;                         // longest payload (a WRITE of 256 words)
   localparam int MAX_WORDS = INFO_WORDS > 256 ? INFO_WORDS : 256;  // longest reply, words
   localparam int KW = $clog2(MAX_WORDS + 1);             // bits of a word count
   localparam int TW = $clog2(TIMEOUT + 1);               // bits of the silence counter
@@ -131,27 +130,29 @@ module bw_link #(
   logic in_range;
   logic [7:0] status;
   assign len_in = {rx_data, len_lo};
-  // the payload length the command in cmd takes (any, for unknown commands)
+  // the payload length the command in cmd takes (any, for unknown commands); the comparisons
+  // with constants are spelled out in bits, which a LUT does without a carry chain
   always_comb begin
     case (cmd)
       C_INFO, C_STATUS: len_fits = len_in == 16'd0;
       C_READ: len_fits = len_in == 16'd7;
       C_START: len_fits = len_in == 16'd16;
-      C_WRITE: len_fits = len_in >= 16'd9 && len_in[1:0] == 2'b01;
+      C_WRITE: len_fits = len_in[1:0] == 2'b01 && len_in[15:3] != 0;  // 9, 13, 17, ...
       default: len_fits = 1'b1;
     endcase
   end
-  assign len_bad = len_in > 16'(MAX_LEN) || !len_fits;
+  // len > 1,029 (0x405)
+  assign len_bad = len_in[15:11] != 0 || (len_in[10] && (len_in[9:3] != 0 || len_in[2:1] == 2'b11)) || !len_fits;
   assign known = cmd >= C_INFO && cmd <= C_STATUS;
   assign is_mem = cmd == C_WRITE || cmd == C_READ;
   assign rd_count = wacc[23:8];
   assign count = cmd == C_WRITE ? KW'(wwords) : KW'(rd_count[8:0]);
   assign size = mem_words[32 * p_mem[1:0] +: 32];
-  assign in_range = p_mem < 8'd4 && {1'b0, p_addr} + 33'(count) <= {1'b0, size};
+  assign in_range = p_mem[7:2] == 0 && {1'b0, p_addr} + 33'(count) <= {1'b0, size};
   always_comb begin
     if (!crc_ok) status = E_CRC;
     else if (!known) status = E_CMD;
-    else if (cmd == C_READ && (rd_count == 16'd0 || rd_count > 16'd256)) status = E_LEN;
+    else if (cmd == C_READ && (rd_count == 0 || rd_count[15:9] != 0 || (rd_count[8] && rd_count[7:0] != 0))) status = E_LEN;
     else if (is_mem && !in_range) status = E_ADDR;
     else if ((is_mem || cmd == C_START) && busy) status = E_BUSY;
     else status = S_OK;
