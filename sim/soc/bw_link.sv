@@ -69,14 +69,14 @@ module bw_link #(
   // ---- state ----------------------------------------------------------------------------
   typedef enum logic [3:0] {
     L_HUNT, L_CMD, L_SEQ, L_LEN0, L_LEN1, L_PAY, L_CRC0, L_CRC1,  // receiving a frame
-    L_EXEC, L_LOAD, L_COMMIT, L_REPLY                             // running it (bytes ignored)
+    L_CHECK, L_EXEC, L_LOAD, L_COMMIT, L_REPLY                    // running it (bytes ignored)
   } lstate_t;
   typedef enum logic [1:0] { Q_HDR, Q_WORD, Q_BYTES, Q_CRC } qstate_t;
   typedef enum logic [1:0] { K_NONE, K_INFO, K_STATUS, K_READ } kind_t;  // the reply's payload
 
   lstate_t st;
   logic in_frame;                          // between a frame's 0xA5 and its last CRC byte
-  assign in_frame = st != L_HUNT && st < L_EXEC;
+  assign in_frame = st != L_HUNT && st < L_CHECK;
 
   // the request
   logic [7:0] cmd, seq, len_lo, crc_lo;
@@ -93,6 +93,7 @@ module bw_link #(
   // the command and its reply
   logic [KW-1:0] k;                        // word of the WRITE, READ reply, INFO reply; START load step
   logic [KW-1:0] nwords;                   // words of the WRITE or of the reply
+  logic [KW-1:0] k_last;                   // nwords - 1
   logic ph;                                // a memory request is open
   qstate_t q;
   kind_t kind;
@@ -127,7 +128,9 @@ module bw_link #(
   logic [15:0] rd_count;                   // READ count (the payload's last two bytes)
   logic [KW-1:0] count;                    // words of the WRITE or READ
   logic [31:0] size;
-  logic in_range;
+  logic [8:0] count_q;                     // count (registered)
+  logic [32:0] last;                       // addr + count (registered)
+  logic in_range;                          // memory known, words inside it (registered)
   logic [7:0] status;
   assign len_in = {rx_data, len_lo};
   // the payload length the command in cmd takes (any, for unknown commands); the comparisons
@@ -148,7 +151,13 @@ module bw_link #(
   assign rd_count = wacc[23:8];
   assign count = cmd == C_WRITE ? KW'(wwords) : KW'(rd_count[8:0]);
   assign size = mem_words[32 * p_mem[1:0] +: 32];
-  assign in_range = p_mem[7:2] == 0 && {1'b0, p_addr} + 33'(count) <= {1'b0, size};
+  // the range check in register stages, one carry chain each; the operands are stable from
+  // the end of the payload, two UART characters (the CRC) before the result is used
+  always_ff @(posedge clk) begin
+    count_q <= count[8:0];
+    last <= {1'b0, p_addr} + 33'(count_q);
+    in_range <= p_mem[7:2] == 0 && last <= {1'b0, size};
+  end
   always_comb begin
     if (!crc_ok) status = E_CRC;
     else if (!known) status = E_CMD;
@@ -278,7 +287,7 @@ module bw_link #(
               end
               default: begin  // L_CRC1
                 crc_ok <= {rx_data, crc_lo} == crc;
-                st <= L_EXEC;
+                st <= L_CHECK;
               end
             endcase
           end else if (quiet == TW'(TIMEOUT)) begin
@@ -286,9 +295,14 @@ module bw_link #(
           end
         end
 
-        L_EXEC: begin
-          // a complete frame: check it, then run it
+        L_CHECK: begin
+          // a complete frame: check it
           r_status <= status;
+          st <= L_EXEC;
+        end
+
+        L_EXEC: begin
+          // then run it
           kind <= K_NONE;
           nwords <= '0;
           hi <= '0;
@@ -304,22 +318,26 @@ module bw_link #(
           s_layer <= layer;
           s_cycles <= cycles;
           st <= L_REPLY;
-          if (status == S_OK) begin
+          if (r_status == S_OK) begin
             case (cmd)
               C_INFO: begin
                 kind <= K_INFO;
                 nwords <= KW'(INFO_WORDS);
+                k_last <= KW'(INFO_WORDS - 1);
               end
               C_STATUS: begin
                 kind <= K_STATUS;
                 nwords <= KW'(5);
+                k_last <= KW'(4);
               end
               C_READ: begin
                 kind <= K_READ;
                 nwords <= count;
+                k_last <= count - 1'b1;
               end
               C_WRITE: begin
                 nwords <= count;
+                k_last <= count - 1'b1;
                 st <= L_COMMIT;
               end
               default: st <= L_LOAD;  // C_START
@@ -354,7 +372,7 @@ module bw_link #(
             ph <= 1'b0;
             m_addr <= m_addr + 1'b1;
             k <= k + 1'b1;
-            if (k + 1'b1 == nwords) begin
+            if (k == k_last) begin
               nwords <= '0;  // the reply has no payload
               k <= '0;
               st <= L_REPLY;
@@ -404,7 +422,7 @@ module bw_link #(
                 bi <= bi + 1'b1;
                 if (bi == 2'd3) begin
                   k <= k + 1'b1;
-                  q <= k + 1'b1 == nwords ? Q_CRC : Q_WORD;
+                  q <= k == k_last ? Q_CRC : Q_WORD;
                 end
               end
               default: begin  // Q_CRC
