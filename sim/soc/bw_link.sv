@@ -21,7 +21,12 @@
 // Memory bus: one request at a time. m_req is a one-cycle pulse; m_we, m_mem, m_addr and
 // m_wdata are valid with it and held until m_ack, which may come in the cycle of m_req or
 // any later one (m_rdata is read in the m_ack cycle). m_ack while no request is open is
-// ignored.
+// ignored; a request never answered stalls the link until reset.
+//
+// Run control: `done` may be a pulse or a level that falls in the cycle after the start
+// pulse (bw_top's); it is latched for STATUS, and ignored in the start pulse's own cycle.
+// `busy` is sampled when a frame is checked (E_BUSY) and for STATUS. rst is synchronous and
+// active high; tx idles high from configuration on.
 module bw_link #(
   parameter int CLKS_PER_BIT = 16,        // clock cycles per UART bit
   parameter int TIMEOUT = 1 << 20,        // clock cycles of silence inside a frame that drop it
