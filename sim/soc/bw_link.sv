@@ -30,7 +30,8 @@
 module bw_link #(
   parameter int CLKS_PER_BIT = 16,        // clock cycles per UART bit
   parameter int TIMEOUT = 1 << 20,        // clock cycles of silence inside a frame that drop it
-  parameter int INFO_WORDS = 17           // u32 words of the INFO reply
+  parameter int INFO_WORDS = 17,          // u32 words of the INFO reply
+  parameter logic [3:0] READABLE = 4'b1111 // memories READ may read (bit i: memory i); others answer E_ADDR
 ) (
   input  logic clk, input logic rst,
   input  logic rx, output logic tx,
@@ -167,7 +168,7 @@ module bw_link #(
     if (!crc_ok) status = E_CRC;
     else if (!known) status = E_CMD;
     else if (cmd == C_READ && (rd_count == 0 || rd_count[15:9] != 0 || (rd_count[8] && rd_count[7:0] != 0))) status = E_LEN;
-    else if (is_mem && !in_range) status = E_ADDR;
+    else if (is_mem && (!in_range || (cmd == C_READ && !READABLE[p_mem[1:0]]))) status = E_ADDR;
     else if ((is_mem || cmd == C_START) && busy) status = E_BUSY;
     else status = S_OK;
   end

@@ -105,7 +105,8 @@ module bw_soc #(
   logic [4*32-1:0] mem_words;
   assign mem_words = {32'(ARENA_WORDS * 2), 32'(WEIGHT_ROWS * ROWS * 2), 32'(PARAM_DEPTH), 32'(DESC_DEPTH)};
 
-  bw_link #(.CLKS_PER_BIT(CLK_HZ / BAUD), .TIMEOUT(TIMEOUT), .INFO_WORDS(INFO_WORDS)) link (
+  // the weights cannot be read back: their block RAMs' second port serves the array
+  bw_link #(.CLKS_PER_BIT(CLK_HZ / BAUD), .TIMEOUT(TIMEOUT), .INFO_WORDS(INFO_WORDS), .READABLE(4'b1011)) link (
     .clk, .rst, .rx(uart_rx), .tx(uart_tx),
     .m_req, .m_we, .m_mem, .m_addr, .m_wdata, .m_ack, .m_rdata, .mem_words,
     .start, .n_layers, .batch, .arena_words, .desc_base,
@@ -149,18 +150,16 @@ module bw_soc #(
 
   // ---- weights: wide rows ------------------------------------------------------------------
   // One memory per 32-bit lane of a row, so a link write is a whole word of one memory (no
-  // byte enables) and each maps to block RAM with one read-write port (the link) and one
-  // read port (the array).
+  // byte enables) and each maps to a simple dual-port block RAM: the link writes, the array
+  // reads (the link cannot read the weights back: READ answers E_ADDR).
   localparam int WR_B = $clog2(WEIGHT_ROWS);
   localparam int WL_B = $clog2(ROWS * 2);
   logic [WR_B-1:0] lk_wrow;
-  logic [31:0] wlane_q [ROWS * 2];
   assign lk_wrow = m_addr[WL_B +: WR_B];
   for (genvar i = 0; i < ROWS * 2; i++) begin : g_wlane
     logic [31:0] wm [WEIGHT_ROWS];
     always_ff @(posedge clk) begin
       if (lk_wr[2] && 32'(m_addr[WL_B-1:0]) == i) wm[lk_wrow] <= m_wdata;
-      wlane_q[i] <= wm[lk_wrow];
     end
     // every lane presents the same row (WIDE_WEIGHTS); lane 0 exists whenever a tile does
     assign w_rdata[i*32 +: 32] = wm[w_addr[WR_B-1:0]];
@@ -296,7 +295,6 @@ module bw_soc #(
     case (rd_mem)
       2'd0: m_rdata = desc_q;
       2'd1: m_rdata = param_q;
-      2'd2: m_rdata = wlane_q[rd_addr[WL_B-1:0]];
       default: m_rdata = x_q[rd_bank][rd_lane * 32 +: 32];
     endcase
   end

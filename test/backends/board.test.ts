@@ -31,8 +31,12 @@ import { backendContract } from './contract';
 
 const LONG = process.env.BITWEAVE_LONG === '1';
 
-/** Raw frames to the board (`settleMs` apart) and its raw replies (waiting up to 5 s for `expect` of them), bypassing BoardLink's retries. */
-async function rawExchange(port: string, frames: Buffer[], settleMs: number, expect: number): Promise<Reply[]> {
+/**
+ * Raw frames to the board and its raw replies, bypassing BoardLink's retries: each frame is
+ * sent after the previous one's reply (a board answers one request at a time); `silent`
+ * frames (garbage, a cut frame) get none, and the next waits 400 ms instead.
+ */
+async function rawExchange(port: string, frames: (Buffer | { silent: Buffer })[]): Promise<Reply[]> {
   const sp = new SerialPort({ path: port, baudRate: 1_000_000, autoOpen: false });
   await new Promise<void>((res, rej) => sp.open((e) => (e ? rej(e) : res())));
   const parser = new ReplyParser();
@@ -40,12 +44,17 @@ async function rawExchange(port: string, frames: Buffer[], settleMs: number, exp
   sp.on('data', (d: Buffer) => {
     for (const r of parser.push(d)) if (!r.corrupt) replies.push(r.reply);
   });
-  for (const f of frames) {
-    await new Promise<void>((res) => sp.write(f, () => res()));
-    await new Promise((r) => setTimeout(r, settleMs));
+  try {
+    for (const f of frames) {
+      const silent = !Buffer.isBuffer(f);
+      const before = replies.length;
+      await new Promise<void>((res) => sp.write(silent ? f.silent : f, () => res()));
+      if (silent) await new Promise((r) => setTimeout(r, 400));
+      else for (let t = 0; t < 100 && replies.length === before; t++) await new Promise((r) => setTimeout(r, 30));
+    }
+  } finally {
+    await new Promise<void>((res) => sp.close(() => res()));
   }
-  for (let t = 0; t < 100 && replies.length < expect; t++) await new Promise((r) => setTimeout(r, 50));
-  await new Promise<void>((res) => sp.close(() => res()));
   return replies;
 }
 
@@ -70,7 +79,7 @@ describe('board backend (the simulated SoC behind a pty)', function () {
     },
     variants: [{}],
     // the SoC is built for 1-bit threshold outputs (docs/ARCHITECTURE.md "Dev-board SoC")
-    layers: { cases: bconvCases({ inBits: [1, 1, 2, 4], outBits: [0, 1, 1] }), seed: 71, runs: 40 },
+    layers: { cases: bconvCases({ inBits: [1, 1, 2, 4], outBits: [0, 1, 1] }), seed: 71, runs: 30 },
     models: 1,
     modelImages: 5,
     // the shipped models and BMXNet's MNIST run below, with the SoC's cycle counts
@@ -154,16 +163,17 @@ describe('board backend (the simulated SoC behind a pty)', function () {
     badCrc[badCrc.length - 1] ^= 0x40;
     const cut = encodeRequest(CMD.WRITE, 9, writePayload(3, 0, new Uint32Array([1, 2, 3, 4]))).subarray(0, 12);
     const replies = await rawExchange(port, [
-      Buffer.from([0x00, 0x13, 0x37]), // garbage between frames is ignored
+      { silent: Buffer.from([0x00, 0x13, 0x37]) }, // garbage between frames is ignored
       good,
       badCrc,
       encodeRequest(0x7e, 3),
       encodeRequest(CMD.READ, 4, Buffer.from([3, 0, 0])),
       encodeRequest(CMD.READ, 5, Buffer.from([3, 0xff, 0xff, 0xff, 0x00, 1, 0])),
       encodeRequest(CMD.READ, 6, Buffer.from([9, 0, 0, 0, 0, 1, 0])),
-      cut, // half a frame: the link drops it after its timeout
-    ], 400, 6);
-    assert.deepEqual(replies.map((r) => [r.seq, r.status]), [[1, 0], [2, 1], [3, 2], [4, 3], [5, 4], [6, 4]]);
+      encodeRequest(CMD.READ, 7, Buffer.from([2, 0, 0, 0, 0, 1, 0])), // the weights are write-only
+      { silent: cut }, // half a frame: the link drops it after its timeout
+    ]);
+    assert.deepEqual(replies.map((r) => [r.seq, r.status]), [[1, 0], [2, 1], [3, 2], [4, 3], [5, 4], [6, 4], [7, 4]]);
     // neither the corrupted nor the cut frame wrote anything, and the link answers again
     link = await BoardLink.open(port);
     try {
@@ -181,16 +191,16 @@ describe('board backend (the simulated SoC behind a pty)', function () {
     await logitsOf(m, 'board', loadDataset('fashion-mnist', { limit: 1 }).images);
     let link = await BoardLink.open(sim!.port);
     try {
-      // start 6 images of segment 1 (whatever the arena holds), then knock while it runs
       const info = await link.info();
       const aw = encodeSegment(m, 1, { rows: info.rows, cols: info.cols, word: 64, accBits: info.accBits }).arenaWords;
       await link.close();
-      // the three frames back to back: the second and third arrive while the run goes on
-      const replies = await rawExchange(sim!.port, [Buffer.concat([
-        encodeRequest(CMD.START, 1, startPayload(2, 6, aw, 0)),
+      // as many images as the arena holds keep the array busy while the next frames arrive
+      const n = Math.floor(info.arenaWords / aw);
+      const replies = await rawExchange(sim!.port, [
+        encodeRequest(CMD.START, 1, startPayload(2, n, aw, 0)),
         encodeRequest(CMD.WRITE, 2, writePayload(3, 0, new Uint32Array([7]))),
-        encodeRequest(CMD.START, 3, startPayload(2, 6, aw, 0)),
-      ])], 0, 3);
+        encodeRequest(CMD.START, 3, startPayload(2, n, aw, 0)),
+      ]);
       assert.deepEqual(replies.map((r) => [r.seq, r.status]), [[1, 0], [2, 5], [3, 5]]);
       link = await BoardLink.open(sim!.port);
       const st = await link.waitDone(60_000);
