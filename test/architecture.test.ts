@@ -71,10 +71,11 @@ describe('architecture', () => {
       import: ['core', 'ir', 'compile', 'array'],
       data: ['core', 'compile'], // compile: the model's preprocessing type and its check
       opencl: ['core', 'boards'],
+      board: ['core', 'array'], // the dev-board link: protocol, serial driver, memory layout
       runtime: ['core', 'compile', 'format', 'import', 'backends', 'array', 'data', 'zoo'],
-      backends: ['core', 'compile', 'array', 'opencl', 'runtime/backend', 'runtime/layer-stats'],
+      backends: ['core', 'compile', 'array', 'opencl', 'board', 'runtime/backend', 'runtime/layer-stats'],
       boards: ['core', 'opencl'],
-      build: ['core', 'compile', 'array', 'format', 'boards', 'opencl', 'runtime', 'backends'],
+      build: ['core', 'compile', 'array', 'format', 'boards', 'opencl', 'board', 'runtime', 'backends'],
       zoo: ['core', 'ir', 'compile', 'runtime', 'import', 'data', 'format'],
       export: ['core', 'compile', 'ir', 'array'],
       train: ['core', 'ir', 'compile', 'format', 'import', 'data', 'runtime', 'backends', 'export'],

@@ -8,6 +8,10 @@
 // prints "pty <path>" on stdout once the pty is ready, then runs until SIGTERM/SIGINT.
 // While the link is quiet (no byte for longer than the link timeout), the array idle and
 // the UART silent, the model is not clocked: it waits for the next byte.
+//
+// The same harness drives the gate-level model of a board top's placed netlist
+// (make gate-soc): BW_SOC_MODEL names the Verilator class and BW_PORT_* its ports
+// (defaults: the RTL bw_soc's clk, rst, uart_rx, uart_tx, led; bit 0 of the LEDs is busy).
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -22,7 +26,18 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "Vbw_soc.h"
+#ifndef BW_SOC_MODEL
+#define BW_SOC_MODEL Vbw_soc
+#define BW_SOC_HEADER "Vbw_soc.h"
+#endif
+#ifndef BW_PORT_CLK
+#define BW_PORT_CLK clk
+#define BW_PORT_RST rst
+#define BW_PORT_RX uart_rx
+#define BW_PORT_TX uart_tx
+#define BW_PORT_LED led
+#endif
+#include BW_SOC_HEADER
 #include "verilated.h"
 #include "verilated_fst_c.h"
 
@@ -137,7 +152,7 @@ int main(int argc, char **argv) {
 
   auto ctx = std::make_unique<VerilatedContext>();
   ctx->traceEverOn(!trace.empty());
-  auto top = std::make_unique<Vbw_soc>(ctx.get(), "soc");
+  auto top = std::make_unique<BW_SOC_MODEL>(ctx.get(), "soc");
   std::unique_ptr<VerilatedFstC> fst;
   if (!trace.empty()) {
     fst = std::make_unique<VerilatedFstC>();
@@ -146,20 +161,20 @@ int main(int argc, char **argv) {
   }
   uint64_t time = 0;
   auto tick = [&](bool rx) {
-    top->uart_rx = rx;
-    top->clk = 0;
+    top->BW_PORT_RX = rx;
+    top->BW_PORT_CLK = 0;
     top->eval();
     if (fst) fst->dump(time);
     time++;
-    top->clk = 1;
+    top->BW_PORT_CLK = 1;
     top->eval();
     if (fst) fst->dump(time);
     time++;
   };
-  top->uart_rx = 1;
-  top->rst = 1;
+  top->BW_PORT_RX = 1;
+  top->BW_PORT_RST = 1;
   for (int i = 0; i < 8; i++) tick(true);
-  top->rst = 0;
+  top->BW_PORT_RST = 0;
 
   std::printf("pty %s\n", slave_path.c_str());
   std::fflush(stdout);
@@ -175,7 +190,7 @@ int main(int argc, char **argv) {
   // 64 cycles) and written when a reply looks complete (the UART idle for two byte times)
   // or 256 bytes have gathered.
   while (!stop) {
-    const bool busy = top->led & 1;
+    const bool busy = top->BW_PORT_LED & 1;
     const bool settled = quiet > (uint64_t)BW_SOC_TIMEOUT + 16 * CPB && !busy && tx_to_soc.idle() && rx_from_soc.idle() && out.empty();
     if (settled || (tx_to_soc.queue.size() < 1100 && (cycle & 63) == 0)) {
       pollfd p{master, POLLIN, 0};
@@ -191,7 +206,7 @@ int main(int argc, char **argv) {
     else quiet++;
     tick(rx);
     cycle++;
-    const int b = rx_from_soc.sample(top->uart_tx);
+    const int b = rx_from_soc.sample(top->BW_PORT_TX);
     if (b >= 0) {
       out.push_back((char)b);
       out_idle = 0;
