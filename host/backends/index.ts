@@ -31,6 +31,11 @@ export function availableBackends(): BackendName[] {
   return Object.keys(FACTORIES) as BackendName[];
 }
 
+/** Backends that need no attached device (every one but `board`, which talks to a board's serial port). */
+export function standaloneBackends(): BackendName[] {
+  return availableBackends().filter((b) => b !== 'board');
+}
+
 export async function createBackend(name: string, opts: BackendOptions = {}): Promise<Backend> {
   if (!Object.prototype.hasOwnProperty.call(FACTORIES, name)) {
     throw new BitweaveError(`unknown backend '${name}' (available: ${availableBackends().join(', ')})`);

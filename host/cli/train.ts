@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import { CommandModule } from 'yargs';
 import { BitweaveError } from '../core/errors';
 import { loadDataset } from '../data/datasets';
-import { availableBackends } from '../backends';
+import { standaloneBackends } from '../backends';
 import { ARCH_NAMES, getArch } from '../train/arch';
 import { renderCard } from '../train/card';
 import { agreement, BackendEval, evaluate } from '../train/evaluate';
@@ -91,7 +91,7 @@ export const trainCommand: CommandModule = {
     result.dispose();
 
     // the exported model on the reference backend (and on every backend for a card)
-    const backends = a.card ? availableBackends() : ['reference'];
+    const backends = a.card ? standaloneBackends() : ['reference'];
     const evals: BackendEval[] = [];
     const failed: { backend: string; error: string }[] = [];
     for (const b of backends) {

@@ -16,7 +16,7 @@ import { loadInputFile } from '../../host/data/datasets';
 import { DecodedImage, encodePng, imageToInput, readImage, resizeBilinear, resizeWindow, shorterSideSize } from '../../host/data/image';
 import { readNpy, writeNpy } from '../../host/data/npy';
 import { describePreprocess, normalizeBytes, readLabels, resolvePreprocess, unitToBytes } from '../../host/data/preprocess';
-import { availableBackends } from '../../host/backends';
+import { standaloneBackends } from '../../host/backends';
 import { convertBmxnet } from '../../host/runtime/load';
 import { sharedModelsDir } from '../../host/zoo/models';
 import { tinyModel } from '../fixtures/tiny-model';
@@ -447,7 +447,7 @@ describe('preprocessing', () => {
     };
     let reference: Record<string, Buffer> = {};
 
-    for (const backend of ['reference', ...availableBackends().filter((b) => b !== 'reference')]) {
+    for (const backend of ['reference', ...standaloneBackends().filter((b) => b !== 'reference')]) {
       it(`classifies chelsea.png as a cat and coffee.png as espresso on ${backend}, logits identical to the reference`, () => {
         for (const photo of Object.keys(want)) {
           const logits = path.join(dir, `${backend}-${photo}.npy`);

@@ -8,7 +8,7 @@ import { Dataset, loadDataset } from '../../host/data/datasets';
 import { encodeBnn, readBnn } from '../../host/format/bnn';
 import { importBmxnet } from '../../host/import/bmxnet';
 import { readNDArrayFile } from '../../host/import/ndarray';
-import { availableBackends } from '../../host/backends';
+import { standaloneBackends } from '../../host/backends';
 import { Session } from '../../host/runtime/session';
 import { ArchName } from '../../host/train/arch';
 import { evaluate } from '../../host/train/evaluate';
@@ -88,7 +88,7 @@ describe('bitweave train (TensorFlow.js, short runs)', function () {
 
       it('runs bit-identically on every backend, from the .bnn and from the BMXNet files', async () => {
         const ref = await logitsOn(bnn, 'reference', testSet.images);
-        for (const b of availableBackends()) {
+        for (const b of standaloneBackends()) {
           for (const m of [bnn, files.symbol]) {
             const l = await logitsOn(m, b, testSet.images);
             assert.ok(Buffer.from(l.buffer).equals(Buffer.from(ref.buffer)), `${b}: ${path.basename(m)}`);
