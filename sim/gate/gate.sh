@@ -13,7 +13,8 @@
 # OUT_DIR/obj/V<TOP>__ALL.a plus the Verilator runtime (verilated.o, verilated_threads.o).
 #
 # Options:
-#   -f LIST            sources listed in LIST (one per line, // comments, relative to the repo root)
+#   -f LIST            sources listed in LIST (one per line, // comments, relative to the repo
+#                      root), read after the SOURCEs
 #   -I DIR             include directory (yosys and Verilator)
 #   -D NAME[=VALUE]    preprocessor define (yosys and Verilator)
 #   -G NAME=VALUE      parameter of TOP (yosys chparam; Verilator -G with --rtl)
@@ -33,11 +34,11 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 GATE=$ROOT/sim/gate
 
-usage() { sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
-SRC=() INC=() DEF=() PAR=() SYNTH_EXTRA="" NODSP="" NETLIST="" RTL=0 PREFIX="" TRACE="" PLL=0 BUILD=1
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 2; }
+SRC=() LST=() INC=() DEF=() PAR=() SYNTH_EXTRA="" NODSP="" NETLIST="" RTL=0 PREFIX="" TRACE="" PLL=0 BUILD=1
 while [ $# -gt 0 ]; do
   case "$1" in
-    -f) while IFS= read -r l; do l=${l%%//*}; l=$(echo "$l" | xargs); [ -n "$l" ] && SRC+=("$ROOT/$l"); done < "$2"; shift 2 ;;
+    -f) while IFS= read -r l; do l=${l%%//*}; l=$(echo "$l" | xargs); [ -n "$l" ] && LST+=("$ROOT/$l"); done < "$2"; shift 2 ;;
     -I) INC+=("$2"); shift 2 ;;
     -D) DEF+=("$2"); shift 2 ;;
     -G) PAR+=("$2"); shift 2 ;;
@@ -57,7 +58,9 @@ done
 [ $# -ge 2 ] || usage
 TOP=$1 OUT=$2
 shift 2
+# the sources named on the command line (e.g. a generated package) come before the list's
 SRC+=("$@")
+SRC+=("${LST[@]}")
 PREFIX=${PREFIX:-V$TOP}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
