@@ -134,7 +134,7 @@ describe('gate level: ECP5 netlists (yosys synth_ecp5) against the RTL under Ver
     if (!check) return net;
     const rtl = gate('ebr_top', `${dir}-rtl`, ['-G', `VARIANT=${variant}`, src], true);
     const bin = lockstepBinary('lockstep_random.cpp', rtl.dir, net.dir, tmp, `ls_ebr${variant}`);
-    // addresses in 0..3: a read meets a write of its address in the same cycle about every fourth cycle
+    // addresses in 0..3: a read meets a write of its address at the same edge about one cycle in eight
     const r = lockstep(bin, ['--cycles', '100000', '--narrow', 'waddr=2', '--narrow', 'raddr=2', '--narrow', 'raddr2=2', '--rare', 'rst=50']);
     assert.ok(r.pass, `variant ${variant}: ${r.out}`);
     report(`block RAM pattern ${variant}`, net, r);
