@@ -149,14 +149,15 @@ rtl-lint: $(RTL_DIR)/bitweave_array.svh
 # ---- gate level (sim/gate, docs/ARCHITECTURE.md "Gate-level checks") --------------------
 # The post-synthesis ECP5 netlist (yosys synth_ecp5) as a Verilator model with the RTL's
 # top and ports, for C++ harnesses written against the RTL model:
-#   make gate [GATE_ROWS=2 GATE_COLS=2] [GATE_PARAMS="MAX_OUT_BITS=1 PDEPTH=64 TS=4"] [NODSP=1]
-# writes build/gate/bw_top-RxC[-nodsp]/: netlist.json (for nextpnr-ecp5), netlist.v, cells.txt,
+#   make gate [GATE_ROWS=2 GATE_COLS=2] [GATE_PARAMS="NAME=VALUE ..."] [NODSP=1]
+# (parameters default to the generated package's, as in the RTL library) writes
+# build/gate/bw_top-RxC[-nodsp]/: netlist.json (for nextpnr-ecp5), netlist.v, cells.txt,
 # obj/Vbw_top.h + obj/Vbw_top__ALL.a. `make gate-ebr` lists the cells of each block-RAM
 # pattern of sim/gate/ebr/ebr_lane.sv; `make gate-test` runs test/sim/gate.test.ts with the
 # long checks (bw_pe_array 2x2 and 4x4, every block-RAM pattern, bw_top with a layer program).
 GATE_ROWS ?= 2
 GATE_COLS ?= 2
-GATE_PARAMS ?= MAX_OUT_BITS=1 PDEPTH=64 TS=4
+GATE_PARAMS ?=
 GATE_DIR = build/gate/bw_top-$(GATE_ROWS)x$(GATE_COLS)$(if $(NODSP),-nodsp)
 .PHONY: gate gate-ebr gate-test
 
