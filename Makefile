@@ -168,7 +168,7 @@ gate: dist/host/array/write-headers.js
 	  bw_top $(GATE_DIR) $(GATE_DIR)/hdr/bitweave_array.svh
 
 gate-ebr:
-	@for v in 0 1 2 3 4 5 6 7; do printf 'pattern %s: ' $$v; \
+	@for v in 0 1 2 3 4 5 6 7 8; do printf 'pattern %s: ' $$v; \
 	  sim/gate/gate.sh --no-build -G VARIANT=$$v ebr_top build/gate/ebr$$v sim/gate/ebr/ebr_lane.sv | sed 's/.*cells //'; done
 
 gate-test: build

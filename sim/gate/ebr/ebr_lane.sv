@@ -12,6 +12,7 @@
 //   5  bit-masked writes (one enable per bit, as the arena's masked bit-plane words)
 //   6  byte-masked writes (one enable per 8-bit byte)
 //   7  two read lanes on one array
+//   8  as 0, with initial contents (a boot ROM / preloaded table: DP16KD INITVAL)
 module ebr_lane #(
   parameter int AW = 9,
   parameter int MODE = 0  // 0 plain, 1 clock enable, 2 synchronous reset
@@ -47,6 +48,9 @@ module ebr_top #(
 );
   localparam int AW = $clog2(DEPTH);
   logic [W-1:0] mem [DEPTH];
+  if (VARIANT == 8) begin : g_init
+    initial for (int i = 0; i < DEPTH; i++) mem[i] = {(W + 15) / 16{16'(i * 40503 + 12345)}};
+  end
 
   // the write port
   always_ff @(posedge clk) begin
