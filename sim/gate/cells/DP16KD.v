@@ -22,7 +22,8 @@
 //  - Collisions (undefined in the hardware, and yosys does not assume any value): a port
 //    reading a bit the other port writes in the same cycle (both clocks high on the edge)
 //    gets the inverse of the written bit, so that a netlist relying on either the old or
-//    the new value shows up as a mismatch in a gate-level check.
+//    the new value shows up as a mismatch in a gate-level check. Both ports writing bits of
+//    one row at one edge both land (a bit both write takes either value).
 // Not modelled (elaboration error if used; yosys 0.23 never sets them): REGMODE "OUTREG",
 // inversions other than the clocks (the xxxMUX parameters), the GSR pulse.
 module DP16KD (
@@ -161,7 +162,6 @@ module DP16KD (
 
   reg [17:0] doa;
   reg [35:0] dob36;
-  wire [17:0] dob = dob36[17:0];
   wire [17:0] doa_pin = WB == 36 ? dob36[17:0] : doa;
   wire [17:0] dob_pin = WB == 36 ? dob36[35:18] : dob36[17:0];
   wire [17:0] dia = {DIA17, DIA16, DIA15, DIA14, DIA13, DIA12, DIA11, DIA10, DIA9, DIA8, DIA7, DIA6, DIA5, DIA4, DIA3, DIA2, DIA1, DIA0};
@@ -177,95 +177,134 @@ module DP16KD (
   wire enb = CEB && {CSB2, CSB1, CSB0} == csdec(CSDECODE_B);
   wire wra = ena && WEA;
   wire wrb = enb && WEB && WB != 36;
-  wire [35:0] wda = WA == 36 ? {dib, dia} : {18'b0, dia};
-  wire [35:0] wdb = {18'b0, dib};
 
-  // the memory, one bit per entry (row * 18 + bit) so that both ports can write bits of one row
-  reg ram [0:18431];
+  reg [17:0] ram [0:1023];
 
-  // geometry: element k of a width-w access at address ad
-  function integer row_of(input integer w, input [13:0] ad, input integer k);
-    row_of = w == 36 ? {22'b0, ad[13:5], 1'b0} + k / 18 : {22'b0, ad[13:4]};
+  // the 16 data bits of a row (x1 / x2 / x4 view) and back
+  function [17:0] spread(input [15:0] d);
+    spread = {1'b0, d[15:8], 1'b0, d[7:0]};
   endfunction
-  function integer bit_of(input integer w, input [13:0] ad, input integer k);
-    integer d;
-    begin
-      d = 0;
-      case (w)
-        36: bit_of = k % 18;
-        18: bit_of = k;
-        9: bit_of = (ad[3] ? 9 : 0) + k;
-        default: begin
-          if (w == 4) d = ad[3:2] * 4 + k;
-          else if (w == 2) d = ad[3:1] * 2 + k;
-          else d = {28'b0, ad[3:0]};
-          bit_of = d < 8 ? d : d + 1;
-        end
-      endcase
-    end
+  function [15:0] gather(input [17:0] r);
+    gather = {r[16:9], r[7:0]};
   endfunction
-  function be_of(input integer w, input [13:0] ad, input integer k);
-    be_of = (w == 36 || w == 18) ? ad[k / 9] : 1'b1;
+  // the bits of its row a width-w (<= 18) access at ad covers; a write's under its byte enables
+  function [17:0] amask(input integer w, input [13:0] ad, input wr);
+    case (w)
+      18: amask = wr ? {{9{ad[1]}}, {9{ad[0]}}} : 18'h3ffff;
+      9: amask = ad[3] ? 18'h3fe00 : 18'h001ff;
+      4: amask = spread(16'h000f << {ad[3:2], 2'b0});
+      2: amask = spread(16'h0003 << {ad[3:1], 1'b0});
+      default: amask = spread(16'h0001 << ad[3:0]);
+    endcase
   endfunction
-  // bits a write touches in its first row (bits 17:0) and the next one (35:18)
-  function [35:0] wmask(input integer w, input [13:0] ad);
-    integer k;
-    begin
-      wmask = 0;
-      for (k = 0; k < 36; k = k + 1)
-        if (k < w && be_of(w, ad, k)) wmask[(row_of(w, ad, k) - row_of(w, ad, 0)) * 18 + bit_of(w, ad, k)] = 1'b1;
-    end
+  // a word's data at its bits of the row, and back
+  function [17:0] place(input integer w, input [13:0] ad, input [17:0] d);
+    case (w)
+      18: place = d;
+      9: place = ad[3] ? {d[8:0], 9'b0} : {9'b0, d[8:0]};
+      4: place = spread({12'b0, d[3:0]} << {ad[3:2], 2'b0});
+      2: place = spread({14'b0, d[1:0]} << {ad[3:1], 1'b0});
+      default: place = spread({15'b0, d[0]} << ad[3:0]);
+    endcase
   endfunction
-  // the word a width-w access reads at ad; bits the other port writes in this cycle
-  // (rows orow, orow + 1 under omask, data odat at the same bit positions) read inverted
-  function [35:0] rd(input integer w, input [13:0] ad, input ocoll, input integer orow, input [35:0] omask, input [35:0] odat);
-    integer k, r, b, o;
-    begin
-      rd = 0;
-      for (k = 0; k < 36; k = k + 1)
-        if (k < w) begin
-          r = row_of(w, ad, k);
-          b = bit_of(w, ad, k);
-          o = (r - orow) * 18 + b;
-          rd[k] = ram[r * 18 + b];
-          if (ocoll && r >= orow && r <= orow + 1 && omask[o]) rd[k] = ~odat[o];
-        end
-    end
-  endfunction
-  // the data a write puts at bit positions of its rows (for the collision check)
-  function [35:0] wpos(input integer w, input [13:0] ad, input [35:0] d);
-    integer k;
-    begin
-      wpos = 0;
-      for (k = 0; k < 36; k = k + 1)
-        if (k < w) wpos[(row_of(w, ad, k) - row_of(w, ad, 0)) * 18 + bit_of(w, ad, k)] = d[k];
-    end
-  endfunction
-  // the addressed word after a write of d under the byte enables (WRITETHROUGH)
-  function [35:0] merged(input integer w, input [13:0] ad, input [35:0] d);
-    integer k;
-    begin
-      merged = 0;
-      for (k = 0; k < 36; k = k + 1)
-        if (k < w) merged[k] = be_of(w, ad, k) ? d[k] : ram[row_of(w, ad, k) * 18 + bit_of(w, ad, k)];
-    end
+  function [17:0] extract(input integer w, input [13:0] ad, input [17:0] r);
+    case (w)
+      18: extract = r;
+      9: extract = {9'b0, ad[3] ? r[17:9] : r[8:0]};
+      4: extract = {2'b0, gather(r) >> {ad[3:2], 2'b0}} & 18'h0000f;
+      2: extract = {2'b0, gather(r) >> {ad[3:1], 1'b0}} & 18'h00003;
+      default: extract = {2'b0, gather(r) >> ad[3:0]} & 18'h00001;
+    endcase
   endfunction
 
-  wire [35:0] wma = wmask(WA, ada), wmb = wmask(WB, adb);
-  wire [35:0] wpa = wpos(WA, ada, wda), wpb = wpos(WB, adb, wdb);
-  wire [31:0] rowa = row_of(WA, ada, 0), rowb = row_of(WB, adb, 0);
+  // the rows each port addresses (x36: two), and what its write puts there (mask, data)
+  wire [9:0] ra0 = WA == 36 ? {ada[13:5], 1'b0} : ada[13:4];
+  wire [9:0] ra1 = {ada[13:5], 1'b1};
+  wire [17:0] ma0 = WA == 36 ? {{9{ada[1]}}, {9{ada[0]}}} : amask(WA, ada, 1'b1);
+  wire [17:0] ma1 = WA == 36 ? {{9{ada[3]}}, {9{ada[2]}}} : 18'b0;
+  wire [17:0] da0 = WA == 36 ? dia : place(WA, ada, dia);
+  wire [17:0] da1 = dib;
+  wire [9:0] rb0 = WB == 36 ? {adb[13:5], 1'b0} : adb[13:4];
+  wire [9:0] rb1 = {adb[13:5], 1'b1};
+  wire [17:0] mb0 = amask(WB, adb, 1'b1);
+  wire [17:0] db0 = place(WB, adb, dib);
+  // writes of this edge (both clocks high when a port acts: one clock, or both edges at once)
+  wire a_now = wra && clka;
+  wire b_now = wrb && clkb;
 
-  integer wi, wk, n, m;
+  // the bits of row r that the write of the other port changes at this edge
+  function [17:0] a_mask_at(input [9:0] r);
+    a_mask_at = !a_now ? 18'b0 : r == ra0 ? ma0 : (WA == 36 && r == ra1) ? ma1 : 18'b0;
+  endfunction
+  function [17:0] a_data_at(input [9:0] r);
+    a_data_at = r == ra0 ? da0 : da1;
+  endfunction
+  function [17:0] b_mask_at(input [9:0] r);
+    b_mask_at = (b_now && r == rb0) ? mb0 : 18'b0;
+  endfunction
+
+  // row r as a read of port a (b) sees it: bits the other port writes now read inverted
+  function [17:0] seen_by_a(input [9:0] r);
+    reg [17:0] m;
+    begin
+      m = b_mask_at(r);
+      seen_by_a = (ram[r] & ~m) | (~db0 & m);
+    end
+  endfunction
+  function [17:0] seen_by_b(input [9:0] r);
+    reg [17:0] m;
+    begin
+      m = a_mask_at(r);
+      seen_by_b = (ram[r] & ~m) | (~a_data_at(r) & m);
+    end
+  endfunction
+
+  // the output latches: port A reads at widths up to 18, port B up to 36 (x36: {DOB, DOA})
+  reg [17:0] nxa;
+  reg [35:0] nxb;
+  always @* begin
+    nxa = doa;
+    if (ena && WA != 36) begin
+      if (!wra || WRITEMODE_A == "READBEFOREWRITE") nxa = extract(WA, ada, seen_by_a(ra0));
+      else if (WRITEMODE_A == "WRITETHROUGH") nxa = extract(WA, ada, (ram[ra0] & ~ma0) | (da0 & ma0));
+    end
+    nxb = dob36;
+    if (enb) begin
+      if (WB == 36) nxb = {seen_by_b(rb1), seen_by_b(rb0)};
+      else if (!wrb || WRITEMODE_B == "READBEFOREWRITE") nxb = {18'b0, extract(WB, adb, seen_by_b(rb0))};
+      else if (WRITEMODE_B == "WRITETHROUGH") nxb = {18'b0, extract(WB, adb, (ram[rb0] & ~mb0) | (db0 & mb0))};
+    end
+  end
+  generate
+    if (RESETMODE == "ASYNC") begin : g_async
+      always @(posedge clka or posedge RSTA) doa <= RSTA ? 18'b0 : nxa;
+      always @(posedge clkb or posedge RSTB) dob36 <= RSTB ? 36'b0 : nxb;
+    end else begin : g_sync
+      always @(posedge clka) doa <= RSTA ? 18'b0 : nxa;
+      always @(posedge clkb) dob36 <= RSTB ? 36'b0 : nxb;
+    end
+  endgenerate
+
+  // the writes, whole rows at a time; where both ports write one row at this edge, each
+  // writes the merged row (bits both write are undefined in the part: here the writer's)
+  always @(posedge clka)
+    if (wra) begin
+      ram[ra0] <= (ram[ra0] & ~ma0 & ~b_mask_at(ra0)) | (db0 & b_mask_at(ra0) & ~ma0) | (da0 & ma0);
+      if (WA == 36) ram[ra1] <= (ram[ra1] & ~ma1) | (da1 & ma1);
+    end
+  always @(posedge clkb)
+    if (wrb) ram[rb0] <= (ram[rb0] & ~mb0 & ~a_mask_at(rb0)) | (a_data_at(rb0) & a_mask_at(rb0) & ~mb0) | (db0 & mb0);
+
+  integer n;
   initial begin
     doa = 0;
     dob36 = 0;
-    for (n = 0; n < 1024; n = n + 1)
-      for (m = 0; m < 18; m = m + 1) ram[n * 18 + m] = init_row(n >> 4, n & 15, m);
+    for (n = 0; n < 1024; n = n + 1) ram[n] = init_row(n);
   end
-  function init_row(input integer blk, input integer r, input integer k);
+  function [17:0] init_row(input integer r);
     reg [319:0] v;
     begin
-      case (blk[5:0])
+      case (r[9:4])
         6'h00: v = INITVAL_00;
         6'h01: v = INITVAL_01;
         6'h02: v = INITVAL_02;
@@ -333,41 +372,7 @@ module DP16KD (
 
         default: v = 0;
       endcase
-      init_row = v[r * 20 + k];
+      init_row = v[r[3:0] * 20 +: 18];
     end
   endfunction
-
-  // the output latches: port A reads at widths up to 18, port B up to 36
-  reg [35:0] nxa, nxb;
-  always @* begin
-    nxa = {18'b0, doa};
-    if (ena && WA != 36) begin
-      if (!wra || WRITEMODE_A == "READBEFOREWRITE") nxa = rd(WA, ada, wrb && clkb, rowb, wmb, wpb);
-      else if (WRITEMODE_A == "WRITETHROUGH") nxa = merged(WA, ada, wda);
-    end
-    nxb = dob36;
-    if (enb) begin
-      if (!wrb || WRITEMODE_B == "READBEFOREWRITE") nxb = rd(WB, adb, wra && clka, rowa, wma, wpa);
-      else if (WRITEMODE_B == "WRITETHROUGH") nxb = merged(WB, adb, wdb);
-    end
-  end
-  generate
-    if (RESETMODE == "ASYNC") begin : g_async
-      always @(posedge clka or posedge RSTA) doa <= RSTA ? 18'b0 : nxa[17:0];
-      always @(posedge clkb or posedge RSTB) dob36 <= RSTB ? 36'b0 : nxb;
-    end else begin : g_sync
-      always @(posedge clka) doa <= RSTA ? 18'b0 : nxa[17:0];
-      always @(posedge clkb) dob36 <= RSTB ? 36'b0 : nxb;
-    end
-  endgenerate
-
-  // the writes
-  always @(posedge clka)
-    if (wra)
-      for (wi = 0; wi < 36; wi = wi + 1)
-        if (wi < WA && be_of(WA, ada, wi)) ram[row_of(WA, ada, wi) * 18 + bit_of(WA, ada, wi)] <= wda[wi];
-  always @(posedge clkb)
-    if (wrb)
-      for (wk = 0; wk < 36; wk = wk + 1)
-        if (wk < WB && be_of(WB, adb, wk)) ram[row_of(WB, adb, wk) * 18 + bit_of(WB, adb, wk)] <= wdb[wk];
 endmodule

@@ -13,6 +13,10 @@
 //   6  byte-masked writes (one enable per 8-bit byte)
 //   7  two read lanes on one array
 //   8  as 0, with initial contents (a boot ROM / preloaded table: DP16KD INITVAL)
+//   9  true dual port: a second port writes wmask at raddr2 when en, both ports read
+//      registered data at their own address (waddr, raddr2); not in `make gate-ebr` or the
+//      tests: it synthesises for minutes into flip-flops (no block RAM takes two write
+//      ports with the RTL's write priority)
 module ebr_lane #(
   parameter int AW = 9,
   parameter int MODE = 0  // 0 plain, 1 clock enable, 2 synchronous reset
@@ -61,6 +65,7 @@ module ebr_top #(
     end else if (we) begin
       mem[waddr] <= wdata;
     end
+    if (VARIANT == 9 && en) mem[raddr2] <= wmask;
   end
 
   // the read lane(s)
@@ -68,6 +73,12 @@ module ebr_top #(
   if (VARIANT == 3) begin : g_comb
     assign rdata = mem[raddr];
     assign a1 = raddr;
+  end else if (VARIANT == 9) begin : g_tdp
+    always_ff @(posedge clk) begin
+      rdata <= mem[waddr];
+      rdata2 <= mem[raddr2];
+    end
+    assign a1 = waddr;
   end else if (VARIANT == 4) begin : g_rdreg
     always_ff @(posedge clk) rdata <= mem[raddr];
     assign a1 = raddr;
@@ -75,7 +86,9 @@ module ebr_top #(
     ebr_lane #(.AW(AW), .MODE(VARIANT == 1 ? 1 : VARIANT == 2 ? 2 : 0)) lane (.clk, .rst, .en, .addr_d(raddr), .addr_q(a1));
     assign rdata = mem[a1];
   end
-  if (VARIANT == 7) begin : g_two
+  if (VARIANT == 9) begin : g_tdp2
+    assign a2 = raddr2;
+  end else if (VARIANT == 7) begin : g_two
     ebr_lane #(.AW(AW)) lane2 (.clk, .rst, .en, .addr_d(raddr2), .addr_q(a2));
     assign rdata2 = mem[a2];
   end else begin : g_one
