@@ -2,9 +2,10 @@
  * Gate-level checks (sim/gate): yosys synthesises an RTL block for the ECP5 (synth_ecp5), the
  * netlist is simulated by Verilator with the ECP5 cell models, and the RTL and the netlist run
  * side by side in one binary (sim/gate/lockstep_*.cpp) with the same inputs, every output port
- * compared after every clock edge. `make test` checks the PE and the block-RAM lane pattern
- * of the SoC memories, and that a wrong netlist (one LUT inverted) is caught; BITWEAVE_LONG=1
- * adds the PE grid at 2x2 and 4x4, every block-RAM pattern and bw_top running a layer program.
+ * compared after every clock edge. `make test` checks the PE, the DP16KD model against its
+ * documented behaviour and the block-RAM lane pattern of the SoC memories, and that a wrong
+ * netlist (one LUT inverted) is caught; BITWEAVE_LONG=1 adds the PE grid at 2x2 and 4x4,
+ * every block-RAM pattern and bw_top running a layer program.
  * Each check prints its synthesis and build times and both models' cycles per second.
  */
 import * as assert from 'node:assert/strict';
@@ -56,7 +57,7 @@ function gate(top: string, dir: string, args: string[], rtl = false): GateBuild 
   const build = /verilator build ([\d.]+) s/.exec(out);
   const cells: Record<string, number> = {};
   if (!rtl) for (const l of fs.readFileSync(path.join(dir, 'cells.txt'), 'utf8').trim().split('\n')) cells[l.split(' ')[0]] = Number(l.split(' ')[1]);
-  return { dir, synthS: synth ? Number(synth[1]) : 0, buildS: Number(build![1]), cells };
+  return { dir, synthS: synth ? Number(synth[1]) : 0, buildS: build ? Number(build[1]) : 0, cells };
 }
 
 /** The lockstep binary of harness `main` over the RTL model in `rtl` and the netlist model in `net`. */
@@ -124,6 +125,16 @@ describe('gate level: ECP5 netlists (yosys synth_ecp5) against the RTL under Ver
     const badR = lockstep(lockstepBinary('lockstep_random.cpp', rtl.dir, badNet.dir, tmp, 'ls_pe_bad'), args);
     assert.ok(!badR.pass && /^FAIL: cycle \d+ .*output \w+ differs/m.test(badR.out), badR.out);
     console.log(`      one LUT4 INIT ${lut[2]} -> ${flipped}: ${badR.out}`);
+  });
+
+  it('the DP16KD model: every width, write mode, byte enable, clock enable, reset and cross-port collision as documented (sim/gate/cells/tb_dp16kd.sv)', () => {
+    const obj = path.join(tmp, 'tb_dp16kd');
+    run('nice', ['verilator', '--binary', '-Wno-fatal', '-j', '2', '-Mdir', obj, '--top-module', 'tb_dp16kd', path.join(GATE, 'cells', 'tb_dp16kd.sv'), path.join(GATE, 'cells', 'DP16KD.v')], 'tb_dp16kd build');
+    const r = spawnSync(path.join(obj, 'Vtb_dp16kd'), [], { encoding: 'utf8' });
+    const out = r.stdout + r.stderr;
+    assert.equal(r.status, 0, out);
+    const m = /PASS: 7 configurations, 20000 cycles, (\d+) reads checked, (\d+) collisions/.exec(out);
+    assert.ok(m && Number(m[1]) > 200000 && Number(m[2]) > 10000, out);
   });
 
   /** One block-RAM pattern of sim/gate/ebr/ebr_lane.sv: its cells and, where built, the lockstep result. */
