@@ -3,7 +3,7 @@
  * netlist is simulated by Verilator with the ECP5 cell models, and the RTL and the netlist run
  * side by side in one binary (sim/gate/lockstep_*.cpp) with the same inputs, every output port
  * compared after every clock edge. `make test` checks the PE, the DP16KD model against its
- * documented behaviour and the block-RAM lane pattern of the SoC memories, and that a wrong
+ * documented behaviour, the MULT18X18D model's products and the block-RAM lane pattern of the SoC memories, and that a wrong
  * netlist (one LUT inverted) is caught; BITWEAVE_LONG=1 adds the PE grid at 2x2 and 4x4,
  * every block-RAM pattern and bw_top running a layer program.
  * Each check prints its synthesis and build times and both models' cycles per second.
@@ -135,6 +135,16 @@ describe('gate level: ECP5 netlists (yosys synth_ecp5) against the RTL under Ver
     assert.equal(r.status, 0, out);
     const m = /PASS: 7 configurations, 20000 cycles, (\d+) reads checked, (\d+) collisions/.exec(out);
     assert.ok(m && Number(m[1]) > 200000 && Number(m[2]) > 10000, out);
+  });
+
+  it('the MULT18X18D model: unsigned, signed and mixed products and a 24x24 product over four blocks match the RTL (sim/gate/cells/tb_mult.sv)', () => {
+    const src = path.join(GATE, 'cells', 'tb_mult.sv');
+    const net = gate('tb_mult', path.join(tmp, 'mult'), [src]);
+    const rtl = gate('tb_mult', path.join(tmp, 'mult-rtl'), [src], true);
+    const r = lockstep(lockstepBinary('lockstep_random.cpp', rtl.dir, net.dir, tmp, 'ls_mult'), ['--cycles', '100000', '--warmup', '1']);
+    assert.ok(r.pass, r.out);
+    assert.equal(net.cells.MULT18X18D, 7, JSON.stringify(net.cells));
+    report('MULT18X18D products', net, r);
   });
 
   /** One block-RAM pattern of sim/gate/ebr/ebr_lane.sv: its cells and, where built, the lockstep result. */
