@@ -20,7 +20,8 @@
 #   -G NAME=VALUE      parameter of TOP (yosys chparam; Verilator -G with --rtl)
 #   --nodsp            synth_ecp5 -nodsp (multipliers in LUTs instead of MULT18X18D)
 #   --synth "ARGS"     more synth_ecp5 arguments
-#   --netlist FILE     skip synthesis: build the model of this yosys netlist (.v)
+#   --netlist FILE     skip synthesis: build the model of this yosys netlist (.v, written with
+#                      `splitnets` as below, e.g. an edited copy of an OUT_DIR/netlist.v)
 #   --rtl              build the Verilator model of the sources themselves, with the same
 #                      flags and prefix handling (the reference side of a lockstep check)
 #   --prefix NAME      Verilator --prefix (default V<TOP>); two models in one binary need two
