@@ -178,7 +178,7 @@ describe('gate level: ECP5 netlists (yosys synth_ecp5) against the RTL under Ver
         const c = ebr(v, v !== 3).cells;
         table.push(`${v}: ${Object.entries(c).map(([k, n]) => `${k} ${n}`).join(', ')}`);
         if (v === 3) assert.ok(!c.DP16KD && c.TRELLIS_DPR16X4 > 100, 'an unregistered read address cannot use a block RAM');
-        else if (v === 5) assert.ok(c.DP16KD >= 8, 'per-bit write enables split the array into narrow blocks');
+        else if (v === 5) assert.ok(c.DP16KD >= 8, 'per-bit write enables give every bit its own 9-bit byte lane');
         else if (v === 7) assert.equal(c.DP16KD, 4, 'two read lanes: the blocks are duplicated');
         else assert.equal(c.DP16KD, 2, `variant ${v}`);
       }
@@ -230,7 +230,7 @@ describe('gate level: ECP5 netlists (yosys synth_ecp5) against the RTL under Ver
     });
   } else {
     it('the PE grid, every block-RAM pattern and bw_top with a layer program (BITWEAVE_LONG=1)', function () {
-      console.log('      SKIPPED: set BITWEAVE_LONG=1 (make test-long) for bw_pe_array 2x2 and 4x4, the block-RAM patterns 1-7 and bw_top 2x2');
+      console.log('      SKIPPED: set BITWEAVE_LONG=1 (make test-long) for bw_pe_array 2x2 and 4x4, the block-RAM patterns 1-8 and bw_top 2x2');
       this.skip();
     });
   }
