@@ -171,3 +171,31 @@ rtl-variant: $(RTL_DIR)/vl/verilated.o $(RTL_DIR)/vl/verilated_fst_c.o $(RTL_DIR
 rtl-lint: $(RTL_DIR)/bitweave_array.svh
 	verilator --lint-only -Wall -I$(RTL_DIR) $(RTL_DIR)/bitweave_array.svh $(RTL_SV) --top-module bw_top
 	verilator --lint-only -Wall -I$(RTL_DIR) $(RTL_DIR)/bitweave_array.svh sim/bw_pe.sv sim/bw_pe_array.sv sim/ice40/bw_ice40_selftest.sv --top-module bw_ice40_selftest
+
+# ---- gate level (sim/gate, docs/ARCHITECTURE.md "Gate-level checks") --------------------
+# The post-synthesis ECP5 netlist (yosys synth_ecp5) as a Verilator model with the RTL's
+# top and ports, for C++ harnesses written against the RTL model:
+#   make gate [GATE_ROWS=2 GATE_COLS=2] [GATE_PARAMS="NAME=VALUE ..."] [NODSP=1]
+# (parameters default to the generated package's, as in the RTL library) writes
+# build/gate/bw_top-RxC[-nodsp]/: netlist.json (for nextpnr-ecp5), netlist.v, cells.txt,
+# obj/Vbw_top.h + obj/Vbw_top__ALL.a. `make gate-ebr` lists the cells of each block-RAM
+# pattern of sim/gate/ebr/ebr_lane.sv; `make gate-test` runs test/sim/gate.test.ts with the
+# long checks (bw_pe_array 2x2 and 4x4, every block-RAM pattern, bw_top with a layer program).
+GATE_ROWS ?= 2
+GATE_COLS ?= 2
+GATE_PARAMS ?=
+GATE_DIR = build/gate/bw_top-$(GATE_ROWS)x$(GATE_COLS)$(if $(NODSP),-nodsp)
+.PHONY: gate gate-ebr gate-test
+
+gate: dist/host/array/write-headers.js
+	@mkdir -p $(GATE_DIR)/hdr
+	node dist/host/array/write-headers.js $(GATE_DIR)/hdr $(GATE_ROWS) $(GATE_COLS)
+	sim/gate/gate.sh $(if $(NODSP),--nodsp) -I $(GATE_DIR)/hdr $(addprefix -G ,$(GATE_PARAMS)) -f sim/bw_top.f \
+	  bw_top $(GATE_DIR) $(GATE_DIR)/hdr/bitweave_array.svh
+
+gate-ebr:
+	@for v in 0 1 2 3 4 5 6 7 8; do printf 'pattern %s: ' $$v; \
+	  sim/gate/gate.sh --no-build -G VARIANT=$$v ebr_top build/gate/ebr$$v sim/gate/ebr/ebr_lane.sv | sed 's/.*cells //'; done
+
+gate-test: build
+	BITWEAVE_LONG=1 $(NPX) mocha --no-config --timeout 3600000 dist/test/sim/gate.test.js
