@@ -9,9 +9,10 @@
 // While the link is quiet (no byte for longer than the link timeout), the array idle and
 // the UART silent, the model is not clocked: it waits for the next byte.
 //
-// The same harness drives the gate-level model of a board top's placed netlist
-// (make gate-soc): BW_SOC_MODEL names the Verilator class and BW_PORT_* its ports
-// (defaults: the RTL bw_soc's clk, rst, uart_rx, uart_tx, led; bit 0 of the LEDs is busy).
+// BW_SOC_MODEL names the Verilator class and BW_PORT_* its ports (defaults: the RTL bw_soc's
+// clk, rst, uart_rx, uart_tx, led; bit 0 of the LEDs is busy), so the harness also builds
+// against a board top's gate-level model (sim/gate/gate.sh; bw_ulx3s: clk_25mhz, btn_fire1,
+// ftdi_txd, ftdi_rxd, led).
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
