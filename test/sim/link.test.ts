@@ -8,39 +8,19 @@
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { packageRoot } from '../../host/core/paths';
+import { requireVerilator, runBench } from '../helpers/verilator-bench';
 
 const ROOT = packageRoot();
 const soc = (f: string) => path.join(ROOT, 'sim', 'soc', f);
 /** bw_link's sources in compile order (repository-relative lines of bw_link.f) */
 const LINK = fs.readFileSync(soc('bw_link.f'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('//')).map((l) => path.join(ROOT, l));
 
-/** Builds test bench `top` from `files` with parameters `params`, runs it, returns its output. */
-function runBench(top: string, files: string[], params: Record<string, number>): string {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bitweave-tb-'));
-  try {
-    const gs = Object.entries(params).map(([k, v]) => `-G${k}=${v}`);
-    const obj = path.join(tmp, 'obj');
-    const build = spawnSync('nice', ['verilator', '--binary', '-Wall', '-j', '2', '-Mdir', obj, ...gs, ...files, '--top-module', top], { encoding: 'utf8' });
-    assert.equal(build.status, 0, `${top} ${JSON.stringify(params)}: build failed\n${build.stderr}`);
-    const run = spawnSync(path.join(obj, `V${top}`), [], { encoding: 'utf8' });
-    const out = run.stdout + run.stderr;
-    assert.equal(run.status, 0, `${top} ${JSON.stringify(params)}:\n${out}`);
-    return out;
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
-}
-
 describe('RTL host link (sim/soc, Verilator test benches)', function () {
   this.timeout(600_000);
   before(function () {
-    if (spawnSync('verilator', ['--version']).status !== 0) {
-      console.log('      SKIPPED: verilator not installed (make setup installs it)');
-      this.skip();
-    }
+    requireVerilator(this);
   });
 
   it('bw_link is lint-clean (verilator -Wall) at CLKS_PER_BIT 4 and 16', () => {
