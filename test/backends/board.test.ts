@@ -251,6 +251,48 @@ describe('board backend (the simulated SoC behind a pty)', function () {
     }
   });
 
+  it('CLI: board-sim opens a pty that devices --port lists as a board; a port without one is not listed', async function () {
+    this.timeout(120_000);
+    const child = spawn(process.execPath, [packagePath('bin', 'bitweave.js'), 'board-sim', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const port = await new Promise<string>((res, rej) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('\n')) res((JSON.parse(out) as { port: string }).port);
+        });
+        setTimeout(() => rej(new Error(`board-sim printed no port: ${out}`)), 20_000);
+      });
+      const r = bitweave(['devices', '--port', port, '--json']);
+      assertSuccess(r);
+      const boards = (JSON.parse(r.stdout) as { kind: string; port: string; rows: number; cols: number; version: number }[]).filter((d) => d.kind === 'board');
+      assert.deepEqual(boards.map((b) => [b.port, b.rows, b.cols, b.version]), [[port, 4, 4, 1]]);
+      const none = bitweave(['devices', '--port', '/dev/bitweave-no-such-port', '--json']);
+      if (none.code === 0) assert.equal((JSON.parse(none.stdout) as { kind: string }[]).filter((d) => d.kind === 'board').length, 0);
+      else assertUserError(none, /no serial port answers as a bitweave board|no OpenCL platform/);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
+  it('project --board ulx3s: the array rate and the link-bound rate, the lower one projected', () => {
+    const r = bitweave(['project', 'models/fashion-cnn.bnn', '--board', 'ulx3s', '--json']);
+    assertSuccess(r);
+    const p = JSON.parse(r.stdout) as {
+      array: { rows: number; cols: number }; cyclesPerImage: number; clockMHz: number; computeImagesPerSecond: number;
+      link: { baud: number; bytesPerImage: number; imagesPerSecond: number }; imagesPerSecond: number; bound: string; projected: boolean;
+    };
+    // per image: 144 input words in 2 WRITE frames (12 + 7 bytes each), 500 output words in 4 READ frames (14 + 7)
+    assert.equal(p.link.bytesPerImage, 144 * 8 + 2 * 19 + 500 * 8 + 4 * 21);
+    assert.equal(p.link.imagesPerSecond, p.link.baud / 10 / p.link.bytesPerImage);
+    assert.equal(p.computeImagesPerSecond, (p.clockMHz * 1e6) / p.cyclesPerImage);
+    assert.equal(p.imagesPerSecond, Math.min(p.link.imagesPerSecond, p.computeImagesPerSecond));
+    assert.equal(p.bound, 'link');
+    assert.equal(p.projected, true);
+    const t = bitweave(['project', 'models/fashion-cnn.bnn', '--board', 'ulx3s']);
+    assert.match(t.stdout, /projected [\d.]+ images\/s at \d+ MHz.*bound by the link/);
+  });
+
   it('CLI: eval --backend board --port gives the reference predictions; a missing port is one line, exit 1', async function () {
     this.timeout(300_000);
     const args = ['eval', 'models/fashion-cnn.bnn', '--dataset', 'fashion-mnist', '--limit', '30', '--json'];
