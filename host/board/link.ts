@@ -9,15 +9,21 @@ import { SerialPort } from 'serialport';
 import { BitweaveError } from '../core/errors';
 import { oneLineMessage as oneLine } from '../core/text';
 import {
-  BoardInfo, BoardStatus, CMD, decodeInfo, decodeStatus, E_BUSY, E_CRC, encodeRequest, MAX_WORDS, MEM, Memory,
+  baudPayload, BoardInfo, BoardStatus, CMD, decodeInfo, decodeStatus, E_BUSY, E_CRC, encodeRequest, MAX_WORDS, MEM, Memory,
   PROTOCOL_VERSION, readPayload, Reply, ReplyParser, startPayload, STATUS_NAMES, writePayload,
 } from './protocol';
 
 export class BoardError extends BitweaveError {}
 
 export interface LinkOptions {
-  /** Baud rate of the port (ignored by a pty); default 1,000,000. */
+  /** Baud rate of the port when it opens: the board's reset rate (ignored by a pty); default 1,000,000. */
   baud?: number;
+  /**
+   * Another rate for the work (BAUD command, docs/BOARD-PROTOCOL.md), usually a faster one:
+   * the board's clock over a whole number of clocks per bit (4 ..); `close()` returns the
+   * board to its reset rate.
+   */
+  fastBaud?: number;
   /** Milliseconds to wait for one reply before retrying; default 2,000. */
   replyTimeoutMs?: number;
   /** Attempts per request; default 3. */
@@ -33,6 +39,8 @@ export class BoardLink {
   /** Attempt number (0 = first) of the last request. */
   private lastAttempt = 0;
   private closed = false;
+  /** Clocks per bit the board is at now and after reset (set by useBaud). */
+  private rate: { now: number; reset: number; resetBaud: number } | null = null;
 
   private constructor(
     readonly path: string,
@@ -189,8 +197,45 @@ export class BoardLink {
     }
   }
 
+  /**
+   * Switches the link to `baud`: the board answers BAUD at the current rate, then both
+   * sides change. A rate the board cannot make within 2 % (its clock over a whole number of
+   * clocks per bit, 4 .. 65,535) is a BoardError before anything is sent; one whose
+   * character outlasts the board's link timeout is refused by the board (E_ARG).
+   */
+  async useBaud(baud: number, info: BoardInfo): Promise<void> {
+    const reset = Math.round(info.clockHz / info.baud);
+    const cpb = Math.round(info.clockHz / baud);
+    if (!(Number.isFinite(baud) && baud > 0) || cpb < 4 || cpb > 65535 || Math.abs(info.clockHz / cpb - baud) > 0.02 * baud) {
+      throw new BoardError(
+        `board at ${this.path}: cannot run the link at ${Math.round(baud)} baud (its ${info.clockHz} Hz clock over a whole number of clocks per bit, ` +
+          `4 .. 65535, within 2 %; at most ${Math.floor(info.clockHz / 4)} baud)`,
+      );
+    }
+    if (cpb === (this.rate?.now ?? reset)) return;
+    await this.request(CMD.BAUD, baudPayload(cpb), 'the link rate change');
+    this.rate = { now: cpb, reset, resetBaud: info.baud };
+    await this.setPortBaud(Math.round(info.clockHz / cpb));
+  }
+
+  private setPortBaud(baudRate: number): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.port.update({ baudRate }, (e) => (e ? reject(new BoardError(`board at ${this.path}: cannot set the port to ${baudRate} baud: ${oneLine(e.message)}`)) : resolve())),
+    );
+  }
+
   async close(): Promise<void> {
     if (this.closed || !this.port.isOpen) return;
+    // back to the reset rate, so that the next user finds the board where INFO says it is
+    if (this.rate && this.rate.now !== this.rate.reset && !this.portError) {
+      try {
+        await this.request(CMD.BAUD, baudPayload(this.rate.reset), 'the link rate change');
+        this.rate.now = this.rate.reset;
+        await this.setPortBaud(this.rate.resetBaud);
+      } catch {
+        // a board that no longer answers keeps its rate until reset (FIRE1 or power)
+      }
+    }
     await new Promise<void>((resolve) => this.port.close(() => resolve()));
     this.closed = true;
   }

@@ -12,7 +12,7 @@ export const MAX_WORDS = 256;
 export const INFO_MAGIC = 0x31575642;
 export const PROTOCOL_VERSION = 1;
 
-export const CMD = { INFO: 0x01, WRITE: 0x02, READ: 0x03, START: 0x04, STATUS: 0x05 } as const;
+export const CMD = { INFO: 0x01, WRITE: 0x02, READ: 0x03, START: 0x04, STATUS: 0x05, BAUD: 0x06 } as const;
 export type Command = keyof typeof CMD;
 
 export const STATUS_NAMES: Record<number, string> = {
@@ -22,6 +22,7 @@ export const STATUS_NAMES: Record<number, string> = {
   3: 'E_LEN (payload length wrong for the command)',
   4: 'E_ADDR (unknown memory or words outside it)',
   5: 'E_BUSY (the array is running)',
+  6: 'E_ARG (a value out of range)',
 };
 export const E_CRC = 1;
 export const E_BUSY = 5;
@@ -131,6 +132,13 @@ export function decodeInfo(p: Buffer): BoardInfo | null {
     tileSlots: w(8), drain: w(9), descWords: w(10), descDepth: w(11), paramWords: w(12), weightRows: w(13),
     arenaWords: w(14), clockHz: w(15), baud: w(16),
   };
+}
+
+/** Payload of BAUD: the UART's clocks per bit (u16). */
+export function baudPayload(clocksPerBit: number): Buffer {
+  const b = Buffer.alloc(2);
+  b.writeUInt16LE(clocksPerBit, 0);
+  return b;
 }
 
 /** Payload of a WRITE: memory, first 32-bit word, the words. */

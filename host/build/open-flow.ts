@@ -3,8 +3,8 @@
  * (`make bitstream BOARD=<board>` runs `node dist/host/build/open-flow.js <board> <dir>`):
  *
  *   array package (write-headers, at the board's array size)
- *   -> yosys synth_<family> (netlist JSON for nextpnr + `write_verilog -noattr` of the same
- *      synthesised design, for gate-level simulation)
+ *   -> yosys synth_<family> + splitnets (netlist JSON for nextpnr + `write_verilog -noattr` of
+ *      the same design, the netlist the gate-level check simulates: sim/gate/gate.sh --netlist)
  *   -> nextpnr-<family> (placed and routed at the target clock, its JSON report)
  *   -> ecppack (ECP5 .bit) / icepack (+ icetime, iCE40 .bin)
  *   -> report.json (resources used / available, Fmax, timing pass, tool versions, seconds per step).
@@ -58,6 +58,8 @@ export function findTool(name: string, searchPath = toolsPath()): string | null 
 interface Family {
   synth: string;
   nextpnr: string;
+  /** nextpnr options every build of the family gets. */
+  nextpnrArgs: string[];
   pack: string;
   /** Extra timing tool run after packing (iCE40: icetime). */
   timer?: string;
@@ -73,6 +75,8 @@ const FAMILIES: Record<FlowFamily, Family> = {
     // not -abc9: on the PE array (yosys 0.23) it mapped 8% more LUT4s and routed 4% slower
     synth: 'synth_ecp5',
     nextpnr: 'nextpnr-ecp5',
+    // router2: on the 4x4 SoC (28k LUT4, 145 block RAMs) router1 did not converge in an hour
+    nextpnrArgs: ['--router', 'router2'],
     pack: 'ecppack',
     ext: 'bit',
     resources: { lut4: 'TRELLIS_COMB', ff: 'TRELLIS_FF', ebr: 'DP16KD', dsp: 'MULT18X18D', io: 'TRELLIS_IO', pll: 'EHXPLLL' },
@@ -81,6 +85,7 @@ const FAMILIES: Record<FlowFamily, Family> = {
   ice40: {
     synth: 'synth_ice40',
     nextpnr: 'nextpnr-ice40',
+    nextpnrArgs: [],
     pack: 'icepack',
     timer: 'icetime',
     ext: 'bin',
@@ -184,9 +189,9 @@ export function planFlow(board: Board, opts: FlowOptions = {}): FlowPlan {
   const chparam = Object.keys(params).length ? `chparam ${Object.entries(params).map(([k, v]) => `-set ${k} ${v}`).join(' ')} ${top}; ` : '';
   const yosysScript =
     `read_verilog -sv -I${rel(outDir)} ${o('bitweave_array.svh')} ${files.join(' ')}; ${chparam}` +
-    `${fam.synth} -top ${top} -json ${o('design.json')}; write_verilog -noattr ${o('netlist.v')}; tee -q -o ${o('stat.json')} stat -json`;
+    `${fam.synth} -top ${top}; splitnets; write_json ${o('design.json')}; write_verilog -noattr ${o('netlist.v')}; tee -q -o ${o('stat.json')} stat -json`;
   const steps: FlowStep[] = [{ name: 'synth', tool: 'yosys', args: ['-q', '-l', o('yosys.log'), '-p', yosysScript] }];
-  const common = ['--json', o('design.json'), '--freq', String(targetMHz), '--report', o('nextpnr-report.json'), '--seed', String(seed), '--timing-allow-fail', '-l', o('nextpnr.log'), '-q'];
+  const common = ['--json', o('design.json'), '--freq', String(targetMHz), '--report', o('nextpnr-report.json'), '--seed', String(seed), '--timing-allow-fail', '-l', o('nextpnr.log'), '-q', ...fam.nextpnrArgs];
   if (flow.family === 'ecp5') {
     steps.push({ name: 'pnr', tool: fam.nextpnr, args: [`--${flow.device}`, '--package', flow.package, ...(flow.speed ? ['--speed', String(flow.speed)] : []), '--lpf', rel(constraints), '--textcfg', o('design.config'), ...common] });
     steps.push({ name: 'pack', tool: fam.pack, args: ['--compress', '--input', o('design.config'), '--bit', rel(bitstream)] });

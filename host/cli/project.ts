@@ -56,7 +56,7 @@ function postRouteMHz(board: Board): number | null {
   }
 }
 
-export function projectModel(model: CompiledModel, board: Board, batch: number): BoardProjection {
+export function projectModel(model: CompiledModel, board: Board, batch: number, linkBaud?: number): BoardProjection {
   const { rows, cols } = boardArray(board);
   // a dev board runs the SoC's build of the array (one column drained per cycle)
   const array: ArrayParams = { ...DEFAULT_ARRAY, rows, cols, ...(board.link ? { drain: SOC_BUILD.drain } : {}) };
@@ -82,7 +82,8 @@ export function projectModel(model: CompiledModel, board: Board, batch: number):
   let link: BoardProjection['link'] = null;
   if (board.link) {
     const bytesPerImage = linkBytesPerImage(progs);
-    link = { baud: board.link.baud, bytesPerImage, imagesPerSecond: board.link.baud / 10 / bytesPerImage };
+    const baud = linkBaud ?? board.link.baud;
+    link = { baud, bytesPerImage, imagesPerSecond: baud / 10 / bytesPerImage };
   }
   const ips = compute === null ? null : link ? Math.min(compute, link.imagesPerSecond) : compute;
   return {
@@ -105,6 +106,7 @@ interface Args {
   model: string;
   board?: string;
   batch: number;
+  'link-baud'?: number;
   json: boolean;
 }
 
@@ -116,6 +118,7 @@ export const projectCommand: CommandModule<object, Args> = {
       .positional('model', { type: 'string', demandOption: true, describe: '.bnn file, BMXNet <prefix>-symbol.json, or a zoo name' })
       .option(...stringOption('board', 'one board (default: every FPGA board)'))
       .option(...intOption('batch', 'images per launch', 1, 65536, { default: 64 }))
+      .option(...intOption('link-baud', 'dev boards: the UART rate the link would run at (the board backend\'s --link-baud; default the board\'s)', 1, 100_000_000))
       .option('json', { type: 'boolean', default: false, describe: 'one JSON row per board' }) as never,
   handler: async (a) => {
     if (!Number.isInteger(a.batch) || a.batch < 1 || a.batch > MAX_BATCH) throw new BitweaveError(`--batch must be an integer in 1..${MAX_BATCH}, got ${a.batch}`);
@@ -123,7 +126,7 @@ export const projectCommand: CommandModule<object, Args> = {
     const model = await loadNamedModel(a.model, modelLoadOptions(a as unknown as Record<string, unknown>));
     // the iCE40 flow builds a PE self-test: the whole array does not fit there (README)
     const skipped = a.board ? [] : boards.filter((b) => b.toolchain.name === 'icestorm');
-    const rows = boards.filter((b) => !skipped.includes(b)).map((b) => projectModel(model, b, a.batch));
+    const rows = boards.filter((b) => !skipped.includes(b)).map((b) => projectModel(model, b, a.batch, b.link ? a['link-baud'] : undefined));
     if (a.json) {
       process.stdout.write(rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
       return;

@@ -14,7 +14,8 @@
 // buffer to memory word by word and replies; READ replies, fetching each word as the reply
 // reaches it; START reads its four words from the buffer into n_layers .. desc_base (in the
 // three cycles before the pulse) and pulses `start`; INFO replies with `info`, STATUS with a
-// snapshot of the run state taken when the frame is complete. Bytes that arrive while a
+// snapshot of the run state taken when the frame is complete; BAUD replies at the current
+// rate, then sets the UART's clocks per bit once that reply has left. Bytes that arrive while a
 // command runs or its reply is queued are ignored: the host waits for the reply. Receiving
 // and replying never overlap, so one CRC register serves both.
 //
@@ -28,7 +29,7 @@
 // `busy` is sampled when a frame is checked (E_BUSY) and for STATUS. rst is synchronous and
 // active high; tx idles high from configuration on.
 module bw_link #(
-  parameter int CLKS_PER_BIT = 16,        // clock cycles per UART bit
+  parameter int CLKS_PER_BIT = 16,        // clock cycles per UART bit after reset (BAUD sets 4 .. MAX_CPB)
   parameter int TIMEOUT = 1 << 20,        // clock cycles of silence inside a frame that drop it
   parameter int INFO_WORDS = 17,          // u32 words of the INFO reply
   parameter logic [3:0] READABLE = 4'b1111 // memories READ may read (bit i: memory i); others answer E_ADDR
@@ -60,17 +61,22 @@ module bw_link #(
   end
 
   // commands and status codes
-  localparam logic [7:0] C_INFO = 8'h01, C_WRITE = 8'h02, C_READ = 8'h03, C_START = 8'h04, C_STATUS = 8'h05;
-  localparam logic [7:0] S_OK = 8'd0, E_CRC = 8'd1, E_CMD = 8'd2, E_LEN = 8'd3, E_ADDR = 8'd4, E_BUSY = 8'd5;
+  localparam logic [7:0] C_INFO = 8'h01, C_WRITE = 8'h02, C_READ = 8'h03, C_START = 8'h04, C_STATUS = 8'h05, C_BAUD = 8'h06;
+  localparam logic [7:0] S_OK = 8'd0, E_CRC = 8'd1, E_CMD = 8'd2, E_LEN = 8'd3, E_ADDR = 8'd4, E_BUSY = 8'd5, E_ARG = 8'd6;
+  // BAUD's largest clocks per bit: a character (10 bits) inside the timeout, and a u16
+  localparam int MAX_CPB = (TIMEOUT - 1) / 10 < 65535 ? (TIMEOUT - 1) / 10 : 65535;
+  localparam int CW = $clog2(MAX_CPB + 1);               // bits of clocks per bit
 
   // ---- UART ---------------------------------------------------------------------------
   logic rx_valid;
   logic [7:0] rx_data;
-  bw_uart_rx #(.CLKS_PER_BIT(CLKS_PER_BIT)) u_rx (.clk, .rst, .rx, .valid(rx_valid), .data(rx_data));
+  logic [CW-1:0] cpb, cpb_next;            // clocks per bit now; after the pending BAUD reply
+  logic cpb_pend;
+  bw_uart_rx #(.CLKS_PER_BIT(MAX_CPB)) u_rx (.clk, .rst, .cpb, .rx, .valid(rx_valid), .data(rx_data));
 
   logic tx_valid, tx_ready;
   logic [7:0] tx_data;
-  bw_uart_tx #(.CLKS_PER_BIT(CLKS_PER_BIT)) u_tx (.clk, .rst, .tx, .valid(tx_valid), .data(tx_data), .ready(tx_ready));
+  bw_uart_tx #(.CLKS_PER_BIT(MAX_CPB)) u_tx (.clk, .rst, .cpb, .tx, .valid(tx_valid), .data(tx_data), .ready(tx_ready));
 
   // ---- state ----------------------------------------------------------------------------
   typedef enum logic [3:0] {
@@ -146,13 +152,14 @@ module bw_link #(
       C_INFO, C_STATUS: len_fits = len_in == 16'd0;
       C_READ: len_fits = len_in == 16'd7;
       C_START: len_fits = len_in == 16'd16;
+      C_BAUD: len_fits = len_in == 16'd2;
       C_WRITE: len_fits = len_in[1:0] == 2'b01 && len_in[15:3] != 0;  // 9, 13, 17, ...
       default: len_fits = 1'b1;
     endcase
   end
   // len > 1,029 (0x405)
   assign len_bad = len_in[15:11] != 0 || (len_in[10] && (len_in[9:3] != 0 || len_in[2:1] == 2'b11)) || !len_fits;
-  assign known = cmd >= C_INFO && cmd <= C_STATUS;
+  assign known = cmd >= C_INFO && cmd <= C_BAUD;
   assign is_mem = cmd == C_WRITE || cmd == C_READ;
   assign rd_count = wacc[23:8];
   assign count = cmd == C_WRITE ? KW'(wwords) : KW'(rd_count[8:0]);
@@ -164,12 +171,19 @@ module bw_link #(
     last <= {1'b0, p_addr} + 33'(count_q);
     in_range <= p_mem[7:2] == 0 && last <= {1'b0, size};
   end
+  logic cpb_high;                          // BAUD's clocks per bit above MAX_CPB
+  if (MAX_CPB < 65535) begin : g_cpb_high
+    assign cpb_high = 32'(rd_count) > MAX_CPB;
+  end else begin : g_cpb_any
+    assign cpb_high = 1'b0;
+  end
   always_comb begin
     if (!crc_ok) status = E_CRC;
     else if (!known) status = E_CMD;
     else if (cmd == C_READ && (rd_count == 0 || rd_count[15:9] != 0 || (rd_count[8] && rd_count[7:0] != 0))) status = E_LEN;
     else if (is_mem && (!in_range || (cmd == C_READ && !READABLE[p_mem[1:0]]))) status = E_ADDR;
     else if ((is_mem || cmd == C_START) && busy) status = E_BUSY;
+    else if (cmd == C_BAUD && (rd_count < 16'd4 || cpb_high)) status = E_ARG;
     else status = S_OK;
   end
 
@@ -227,7 +241,15 @@ module bw_link #(
       arena_words <= '0;
       desc_base <= '0;
       done_seen <= 1'b0;
+      cpb <= CW'(CLKS_PER_BIT);
+      cpb_pend <= 1'b0;
     end else begin
+      // a BAUD reply has left (the link hunts again, the transmitter is idle): the new rate
+      if (cpb_pend && st == L_HUNT && !tx_valid && tx_ready) begin
+        cpb <= cpb_next;
+        cpb_pend <= 1'b0;
+      end
+
       // `done` is a pulse or a level that the start pulse clears at the next edge
       if (done && !start) done_seen <= 1'b1;
 
@@ -340,6 +362,10 @@ module bw_link #(
                 kind <= K_READ;
                 nwords <= count;
                 k_last <= count - 1'b1;
+              end
+              C_BAUD: begin
+                cpb_next <= CW'(rd_count);
+                cpb_pend <= 1'b1;
               end
               C_WRITE: begin
                 nwords <= count;

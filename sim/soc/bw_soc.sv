@@ -127,15 +127,17 @@ module bw_soc #(
   end
 
   // ---- descriptors ------------------------------------------------------------------------
+  // one read port (a LUT RAM: the array reads at desc_base + d_addr in the same cycle),
+  // the link's address for a link read (the link reads only while the array is idle)
   logic [31:0] desc [DESC_DEPTH];
   logic [31:0] desc_q;
+  logic [31:0] d_at;
+  assign d_at = m_req && !m_we && m_mem == 2'd0 ? m_addr : desc_base + d_addr;
+  assign d_rdata = desc[d_at[$clog2(DESC_DEPTH)-1:0]];
   always_ff @(posedge clk) begin
     if (lk_wr[0]) desc[m_addr[$clog2(DESC_DEPTH)-1:0]] <= m_wdata;
-    desc_q <= desc[m_addr[$clog2(DESC_DEPTH)-1:0]];
+    desc_q <= d_rdata;
   end
-  logic [31:0] d_at;
-  assign d_at = desc_base + d_addr;
-  assign d_rdata = desc[d_at[$clog2(DESC_DEPTH)-1:0]];
 
   // ---- parameters: one copy per row ------------------------------------------------------
   logic [31:0] param_q;
@@ -151,18 +153,31 @@ module bw_soc #(
   // ---- weights: wide rows ------------------------------------------------------------------
   // One memory per 32-bit lane of a row, so a link write is a whole word of one memory (no
   // byte enables) and each maps to a simple dual-port block RAM: the link writes, the array
-  // reads (the link cannot read the weights back: READ answers E_ADDR).
+  // reads (the link cannot read the weights back: READ answers E_ADDR). A lane whose depth
+  // is not a power of two is two memories, WLO (a power of two) and WHI rows, so that block
+  // RAMs in their deep, narrow shapes need no wide read multiplexer.
   localparam int WR_B = $clog2(WEIGHT_ROWS);
   localparam int WL_B = $clog2(ROWS * 2);
-  logic [WR_B-1:0] lk_wrow;
+  localparam int WLO = (1 << WR_B) == WEIGHT_ROWS ? WEIGHT_ROWS : 1 << (WR_B - 1);
+  localparam int WHI = WEIGHT_ROWS - WLO;
+  localparam int WLO_B = $clog2(WLO);
+  localparam int WHI_B = WHI > 1 ? $clog2(WHI) : 1;
+  logic [WR_B-1:0] lk_wrow, w_row;
   assign lk_wrow = m_addr[WL_B +: WR_B];
+  assign w_row = w_addr[WR_B-1:0];
   for (genvar i = 0; i < ROWS * 2; i++) begin : g_wlane
-    logic [31:0] wm [WEIGHT_ROWS];
-    always_ff @(posedge clk) begin
-      if (lk_wr[2] && 32'(m_addr[WL_B-1:0]) == i) wm[lk_wrow] <= m_wdata;
-    end
+    logic lane_wr;
+    assign lane_wr = lk_wr[2] && 32'(m_addr[WL_B-1:0]) == i;
+    logic [31:0] wlo [WLO];
+    always_ff @(posedge clk) if (lane_wr && 32'(lk_wrow) < WLO) wlo[lk_wrow[WLO_B-1:0]] <= m_wdata;
     // every lane presents the same row (WIDE_WEIGHTS); lane 0 exists whenever a tile does
-    assign w_rdata[i*32 +: 32] = wm[w_addr[WR_B-1:0]];
+    if (WHI > 0) begin : g_hi
+      logic [31:0] whi [WHI];
+      always_ff @(posedge clk) if (lane_wr && 32'(lk_wrow) >= WLO) whi[lk_wrow[WHI_B-1:0]] <= m_wdata;
+      assign w_rdata[i*32 +: 32] = 32'(w_row) >= WLO ? whi[w_row[WHI_B-1:0]] : wlo[w_row[WLO_B-1:0]];
+    end else begin : g_lo
+      assign w_rdata[i*32 +: 32] = wlo[w_row[WLO_B-1:0]];
+    end
   end
 
   // ---- arena: two banks (even and odd rows) and a merge pipeline ------------------------
@@ -173,32 +188,49 @@ module bw_soc #(
   logic s0_any;
   logic [31:0] s0_k;
   logic [2*AW-1:0] s0_wmask, s0_wdata;
+  // (positions in the window are picked by comparing small offsets with constants: a
+  // variable shift of the 2-row window would be a barrel shifter per write lane)
+  logic [PSHIFT > 0 ? PSHIFT - 1 : 0:0] poff;        // 64-bit word of the row a plane write hits
+  logic [LANE_B-1:0] ioff, loff;                     // int32 lane of an int32 / link write
+  assign poff = o_pbase[PSHIFT > 0 ? PSHIFT - 1 : 0:0];
+  assign ioff = o_ibase[LANE_B-1:0];
+  assign loff = m_addr[LANE_B-1:0];
   always_comb begin
     s0_any = 1'b0;
     s0_k = '0;
     s0_wmask = '0;
     s0_wdata = '0;
     if (o_pen[0]) begin
-      // one bit-plane word (MAX_OUT_BITS 1) under a bit mask
+      // one bit-plane word (MAX_OUT_BITS 1) under a bit mask, in the first row
       s0_any = 1'b1;
       s0_k = o_pbase >> PSHIFT;
-      s0_wmask = (2*AW)'(o_pmask) << (64 * (o_pbase & 32'((LANES / 2) - 1)));
-      s0_wdata = (2*AW)'(o_pdata) << (64 * (o_pbase & 32'((LANES / 2) - 1)));
+      for (int q = 0; q < LANES / 2; q++) begin
+        if (PSHIFT == 0 || 32'(poff) == q) begin
+          s0_wmask[q*64 +: 64] = o_pmask;
+          s0_wdata[q*64 +: 64] = o_pdata;
+        end
+      end
     end else if (o_ien[0]) begin
       // ROWS int32 results from int32 index o_ibase (rows without a channel masked off)
       s0_any = 1'b1;
       s0_k = o_ibase >> LANE_B;
-      for (int r = 0; r < ROWS; r++) begin
-        if (o_irows[r]) begin
-          s0_wmask[(32'(r) + (o_ibase & 32'(LANES - 1))) * 32 +: 32] = '1;
-          s0_wdata[(32'(r) + (o_ibase & 32'(LANES - 1))) * 32 +: 32] = o_idata[r*32 +: 32];
+      for (int p = 0; p < 2 * LANES; p++) begin
+        for (int r = 0; r < ROWS; r++) begin
+          if (32'(ioff) + r == p && o_irows[r]) begin
+            s0_wmask[p*32 +: 32] = '1;
+            s0_wdata[p*32 +: 32] = o_idata[r*32 +: 32];
+          end
         end
       end
     end else if (lk_wr[3]) begin
       s0_any = 1'b1;
       s0_k = m_addr >> LANE_B;
-      s0_wmask[32'(m_addr[LANE_B-1:0]) * 32 +: 32] = '1;
-      s0_wdata[32'(m_addr[LANE_B-1:0]) * 32 +: 32] = m_wdata;
+      for (int p = 0; p < LANES; p++) begin
+        if (32'(loff) == p) begin
+          s0_wmask[p*32 +: 32] = '1;
+          s0_wdata[p*32 +: 32] = m_wdata;
+        end
+      end
     end
   end
   // the window's rows by bank: row k goes to bank k[0], row k + 1 to the other

@@ -1,23 +1,26 @@
 // bitweave dev-board SoC: the UART receiver of the host link (8N1, LSB first). The line is
 // asynchronous to clk, so it passes a two-flip-flop synchroniser first. A low level on the
 // idle line starts a character; it is checked again half a bit later and, if high by then,
-// taken for a glitch and ignored. Data bits are sampled at their middles, CLKS_PER_BIT
-// cycles apart, and so is the stop bit: if that is low (a framing error, e.g. a baud-rate
+// taken for a glitch and ignored. Data bits are sampled at their middles,
+// `cpb` cycles apart, and so is the stop bit: if that is low (a framing error, e.g. a baud-rate
 // mismatch or a break) the byte is dropped and the receiver waits for the line to go high
 // before it looks for the next start bit. Sampling at mid-bit tolerates a baud-rate error of
 // a few percent either way. A byte leaves as a one-cycle `valid` pulse at the middle of its
 // stop bit, so a following start bit is never missed.
 module bw_uart_rx #(
-  parameter int CLKS_PER_BIT = 16   // clock cycles per bit (>= 4)
+  parameter int CLKS_PER_BIT = 16   // the most clock cycles per bit `cpb` gives (sizes the counters)
 ) (
   input  logic       clk,
   input  logic       rst,
+  input  logic [$clog2(CLKS_PER_BIT + 1)-1:0] cpb,  // clock cycles per bit, 4 .. CLKS_PER_BIT; changed only while idle
   input  logic       rx,      // the line, idle high, asynchronous
   output logic       valid,   // one-cycle pulse: a byte arrived with a good stop bit
   output logic [7:0] data     // that byte, held until the next one
 );
-  localparam int CW = $clog2(CLKS_PER_BIT);
-  localparam int HALF = CLKS_PER_BIT / 2 - 1;  // cycles from the start edge's first cycle to mid-bit, less one
+  localparam int CW = $clog2(CLKS_PER_BIT + 1);
+  logic [CW-1:0] half, full;   // cycles from the start edge's first cycle to mid-bit, and per bit, less one
+  assign half = (cpb >> 1) - 1'b1;
+  assign full = cpb - 1'b1;
 
   if (CLKS_PER_BIT < 4) begin : g_cpb_check
     $error("bw_uart_rx: CLKS_PER_BIT must be at least 4");
@@ -54,7 +57,7 @@ module bw_uart_rx #(
           cnt <= '0;
         end
         R_START: begin
-          if (cnt == CW'(HALF)) begin
+          if (cnt == half) begin
             // mid start bit: still low, or it was a glitch
             st <= rx_s ? R_IDLE : R_DATA;
             cnt <= '0;
@@ -64,7 +67,7 @@ module bw_uart_rx #(
           end
         end
         R_DATA: begin
-          if (cnt == CW'(CLKS_PER_BIT - 1)) begin
+          if (cnt == full) begin
             cnt <= '0;
             sh <= {rx_s, sh[7:1]};
             nbit <= nbit + 1'b1;
@@ -74,7 +77,7 @@ module bw_uart_rx #(
           end
         end
         R_STOP: begin
-          if (cnt == CW'(CLKS_PER_BIT - 1)) begin
+          if (cnt == full) begin
             cnt <= '0;
             if (rx_s) begin
               valid <= 1'b1;

@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { SerialPort } from 'serialport';
 import { BoardBackend } from '../../host/backends/board';
 import { BoardError, BoardLink } from '../../host/board/link';
-import { CMD, encodeRequest, ReplyParser, Reply, startPayload, writePayload } from '../../host/board/protocol';
+import { baudPayload, CMD, encodeRequest, ReplyParser, Reply, startPayload, writePayload } from '../../host/board/protocol';
 import { SimulatedBoard, socSimAvailable, socSimPath, startSimulatedBoard } from '../../host/board/sim';
 import { encodeSegment } from '../../host/array/program';
 import { compile } from '../../host/compile/compile';
@@ -184,6 +184,40 @@ describe('board backend (the simulated SoC behind a pty)', function () {
     }
   });
 
+  it('BAUD: the link changes rate and back (the harness follows), refuses rates out of range (E_ARG) and ones the clock cannot make', async function () {
+    this.timeout(60_000);
+    const link = await BoardLink.open(sim!.port);
+    try {
+      const info = await link.info();
+      const words = new Uint32Array([0xdeadbeef, 1, 2, 0x80000000]);
+      // slower, then faster again: each time the board answers at the old rate, then both sides change
+      for (const cpb of [9, 5, 4]) {
+        await link.useBaud(info.clockHz / cpb, info);
+        await link.write('arena', 20 + cpb, words);
+        assert.deepEqual([...(await link.read('arena', 20 + cpb, 4))], [...words], `at ${cpb} clocks per bit`);
+      }
+      await link.useBaud(info.clockHz / 11, info);
+      // a character longer than the link timeout (the simulated board's: 2^16 cycles)
+      await assert.rejects(link.useBaud(info.clockHz / 7000, info), (e: Error) => e instanceof BoardError && /E_ARG/.test(e.message));
+      // the refused request left the rate as it was
+      assert.equal((await link.info()).rows, info.rows);
+      for (const baud of [info.clockHz / 3, info.clockHz / 4.5, 0, NaN]) {
+        await assert.rejects(link.useBaud(baud, info), (e: Error) => e instanceof BoardError && /cannot run the link at/.test(e.message));
+      }
+    } finally {
+      await link.close();
+    }
+    // close() put the board back at its reset rate: a new user finds it there
+    const again = await BoardLink.open(sim!.port, { replyTimeoutMs: 500, attempts: 1 });
+    try {
+      assert.equal((await again.info()).version, 1);
+    } finally {
+      await again.close();
+    }
+    const r = await rawExchange(sim!.port, [encodeRequest(CMD.BAUD, 1, Buffer.from([4])), encodeRequest(CMD.BAUD, 2, baudPayload(3))]);
+    assert.deepEqual(r.map((x) => [x.seq, x.status]), [[1, 3], [2, 6]]);
+  });
+
   it('refuses memory access and START while the array runs (E_BUSY), and reports the run in STATUS', async function () {
     this.timeout(120_000);
     // one image through a session leaves fashion-cnn's device program on the board
@@ -275,7 +309,7 @@ describe('board backend (the simulated SoC behind a pty)', function () {
     }
   });
 
-  it('project --board ulx3s: the array rate and the link-bound rate, the lower one projected', () => {
+  it('project --board ulx3s: the array rate and the link-bound rate (at the board\'s baud or --link-baud), the lower one projected', () => {
     const r = bitweave(['project', 'models/fashion-cnn.bnn', '--board', 'ulx3s', '--json']);
     assertSuccess(r);
     const p = JSON.parse(r.stdout) as {
@@ -291,6 +325,13 @@ describe('board backend (the simulated SoC behind a pty)', function () {
     assert.equal(p.projected, true);
     const t = bitweave(['project', 'models/fashion-cnn.bnn', '--board', 'ulx3s']);
     assert.match(t.stdout, /projected [\d.]+ images\/s at \d+ MHz.*bound by the link/);
+    // at 2 Mbaud (--link-baud, as the board backend can raise it) the link moves more images
+    const f = bitweave(['project', 'models/fashion-cnn.bnn', '--board', 'ulx3s', '--link-baud', '2000000', '--json']);
+    assertSuccess(f);
+    const q = JSON.parse(f.stdout) as typeof p;
+    assert.equal(q.link.baud, 2_000_000);
+    assert.equal(q.link.imagesPerSecond, 2_000_000 / 10 / q.link.bytesPerImage);
+    assert.ok(q.link.imagesPerSecond > p.link.imagesPerSecond);
   });
 
   it('CLI: eval --backend board --port gives the reference predictions; a missing port is one line, exit 1', async function () {
@@ -299,11 +340,13 @@ describe('board backend (the simulated SoC behind a pty)', function () {
     const ref = bitweave([...args, '--backend', 'reference']);
     assertSuccess(ref);
     const env = { BITWEAVE_BOARD_PORT: '' };
-    const r = bitweave([...args, '--backend', 'board', '--port', sim!.port], { env });
+    // at 8 clocks per bit for the work (the simulated board resets at 4), back at the end
+    const r = bitweave([...args, '--backend', 'board', '--port', sim!.port, '--link-baud', '6250000'], { env });
     assertSuccess(r);
     const acc = (s: string) => (JSON.parse(s) as { accuracy: number }).accuracy;
     assert.equal(acc(r.stdout), acc(ref.stdout));
     assertUserError(bitweave([...args, '--backend', 'board'], { env }), /give the serial port of the board/);
+    assertUserError(bitweave([...args, '--backend', 'board', '--port', sim!.port, '--link-baud', '30000000'], { env }), /cannot run the link at 30000000 baud/);
     assertUserError(bitweave([...args, '--backend', 'board', '--port', '/dev/bitweave-no-such-port'], { env }), /cannot open \/dev\/bitweave-no-such-port/);
   });
 });

@@ -94,7 +94,7 @@ describe('open flow: plan and report', () => {
     assert.deepEqual(p.params, { CLKI_DIV: 1, CLKFB_DIV: 2, CLKOP_DIV: 12, CLKOP_CPHASE: 6, BAUD: 1_000_000 });
     const script = p.steps[0].args[p.steps[0].args.indexOf('-p') + 1];
     assert.match(script, /^read_verilog -sv -I\S+ \S+bitweave_array\.svh sim\/bw_pe\.sv sim\/soc\/ecp5\/bw_ulx3s\.sv; /);
-    assert.match(script, /chparam -set CLKI_DIV 1 -set CLKFB_DIV 2 -set CLKOP_DIV 12 -set CLKOP_CPHASE 6 -set BAUD 1000000 bw_ulx3s; synth_ecp5 -top bw_ulx3s -json \S+design\.json; write_verilog -noattr \S+netlist\.v;/);
+    assert.match(script, /chparam -set CLKI_DIV 1 -set CLKFB_DIV 2 -set CLKOP_DIV 12 -set CLKOP_CPHASE 6 -set BAUD 1000000 bw_ulx3s; synth_ecp5 -top bw_ulx3s; splitnets; write_json \S+design\.json; write_verilog -noattr \S+netlist\.v;/);
     const pnr = p.steps[1].args.join(' ');
     assert.match(pnr, /^--85k --package CABGA381 --speed 6 --lpf boards\/ulx3s\/ulx3s\.lpf --textcfg \S+design\.config --json \S+design\.json --freq 50 --report \S+nextpnr-report\.json --seed 1 --timing-allow-fail/);
     assert.deepEqual(p.steps[2].args.slice(0, 2), ['--compress', '--input']);

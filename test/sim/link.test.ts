@@ -65,14 +65,14 @@ describe('RTL host link (sim/soc, Verilator test benches)', function () {
   }
 
   for (const cpb of long ? [4, 16] : [16]) {
-    it(`bw_link at CLKS_PER_BIT ${cpb}: INFO, WRITE/READ round trips, every status code, START/STATUS, timeouts, garbage`, () => {
+    it(`bw_link at CLKS_PER_BIT ${cpb}: INFO, WRITE/READ round trips, every status code, START/STATUS, BAUD, timeouts, garbage`, () => {
       const out = runBench('tb_link', [...LINK, soc('tb/tb_link.sv')], { CLKS_PER_BIT: cpb, SEED: 11 + cpb });
-      const m = /PASS: (\d+) replies \(OK (\d+), E_CRC (\d+), E_CMD (\d+), E_LEN (\d+), E_ADDR (\d+), E_BUSY (\d+)\), (\d+) words written, (\d+) read, (\d+) starts, (\d+) timeouts, (\d+) garbage bytes, (\d+) glitches/.exec(out);
+      const m = /PASS: (\d+) replies \(OK (\d+), E_CRC (\d+), E_CMD (\d+), E_LEN (\d+), E_ADDR (\d+), E_BUSY (\d+), E_ARG (\d+)\), (\d+) words written, (\d+) read, (\d+) starts, (\d+) timeouts, (\d+) garbage bytes, (\d+) glitches/.exec(out);
       assert.ok(m, out);
-      const [replies, ok, eCrc, eCmd, eLen, eAddr, eBusy, written, read, starts, timeouts, garbage, glitches] = m.slice(1).map(Number);
-      assert.equal(ok + eCrc + eCmd + eLen + eAddr + eBusy, replies, out);
+      const [replies, ok, eCrc, eCmd, eLen, eAddr, eBusy, eArg, written, read, starts, timeouts, garbage, glitches] = m.slice(1).map(Number);
+      assert.equal(ok + eCrc + eCmd + eLen + eAddr + eBusy + eArg, replies, out);
       // the directed cases; random requests add OK and E_ADDR replies
-      assert.ok(ok > 40 && eCrc === 4 && eCmd === 6 && eLen === 18 && eAddr >= 20 && eBusy === 3, out);
+      assert.ok(ok > 40 && eCrc === 4 && eCmd === 6 && eLen === 20 && eAddr >= 20 && eBusy === 3 && eArg === 4, out);
       assert.ok(written > 256 && read > 512 && starts === 5 && timeouts === 7 && garbage > 0 && glitches > 0, out);
     });
   }

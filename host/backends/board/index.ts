@@ -26,7 +26,7 @@ import { AcceleratorBackend, AcceleratorOptions, DeviceSegment } from '../accele
 export interface BoardOptions extends AcceleratorOptions {
   /** Serial port of the board: a USB UART (/dev/ttyUSB0) or the simulated SoC's pty (default: env BITWEAVE_BOARD_PORT). */
   port?: string;
-  /** Link settings (baud, reply timeout, attempts). */
+  /** Link settings (reset and fast baud rates, reply timeout, attempts). */
   link?: LinkOptions;
   /** Milliseconds one run may take before the board counts as hung (default 120,000). */
   runTimeoutMs?: number;
@@ -69,6 +69,8 @@ export class BoardBackend extends AcceleratorBackend<BoardSegment> {
   private async withLink<T>(fn: (link: BoardLink) => Promise<T>): Promise<T> {
     const link = await BoardLink.open(this.port, this.opts.link);
     try {
+      const fast = this.opts.link?.fastBaud;
+      if (fast !== undefined) await link.useBaud(fast, this.board ?? (await link.info()));
       return await fn(link);
     } finally {
       await link.close();

@@ -340,7 +340,7 @@ module tb_link #(
   bytes_t t_payload;
   logic [1:0] t_flags;
   int replies = 0, timeouts = 0;
-  int by_status [6] = '{0, 0, 0, 0, 0, 0};
+  int by_status [7] = '{0, 0, 0, 0, 0, 0, 0};
 
   function automatic void t_new(input logic [7:0] cmd, input bytes_t payload, input logic [7:0] status);
     t_seq = new_seq();
@@ -445,6 +445,16 @@ module tb_link #(
     t_new(cmd, p, 8'd2);
   endfunction
 
+  // BAUD with clocks per bit `cpb` (a value out of 4 .. (TIMEOUT - 1) / 10: E_ARG and no
+  // change; CLKS_PER_BIT itself: OK and the rate stays)
+  function automatic void p_baud(input logic [15:0] cpb, input logic [7:0] st);
+    bytes_t p;
+    p.delete();
+    p.push_back(cpb[7:0]);
+    p.push_back(cpb[15:8]);
+    t_new(8'h06, p, st);
+  endfunction
+
   // a length wrong for the command: E_LEN once the length has arrived; the rest of the
   // frame (here never 0xA5), up to 40 bytes of it, follows as garbage
   function automatic void p_len(input logic [7:0] cmd, input int len);
@@ -521,7 +531,7 @@ module tb_link #(
             for (int j = 0; j < n; j++) if (p[j] !== t_payload[j]) $fatal(1, "%s: payload byte %0d is 0x%02h, want 0x%02h", what, j, p[j], t_payload[j]);
           end
           replies++;
-          if (t_status < 8'd6) by_status[t_status[2:0]]++;
+          if (t_status < 8'd7) by_status[t_status[2:0]]++;
         end else begin
           expect_silence(t_quiet, what);
           timeouts++;
@@ -541,7 +551,7 @@ module tb_link #(
   // ---- the tests: a list of steps, then one pass over it ------------------------------------
   typedef enum int {
     OP_INFO, OP_STATUS, OP_WRITE, OP_READ, OP_START, OP_CRC, OP_CMD, OP_LEN, OP_CUT, OP_GAP,
-    OP_RUN, OP_WAIT, OP_NOISE
+    OP_RUN, OP_WAIT, OP_NOISE, OP_BAUD
   } op_t;
   op_t op_q [$];
   logic [31:0] a_q [$], b_q [$], c_q [$], d_q [$];
@@ -626,7 +636,7 @@ module tb_link #(
     add(OP_CRC, 3, 0, 0, 0, 1, "E_CRC: START");
     // E_CMD: unknown commands, with and without payload
     add(OP_CMD, 32'h00, 0, 0, 0, 2, "E_CMD 0x00");
-    add(OP_CMD, 32'h06, 0, 3, 0, 2, "E_CMD 0x06");
+    add(OP_CMD, 32'h07, 0, 3, 0, 2, "E_CMD 0x07");
     add(OP_CMD, 32'h5A, 0, 7, 0, 2, "E_CMD 0x5A");
     add(OP_CMD, 32'hA5, 0, 16, 0, 2, "E_CMD 0xA5");
     add(OP_CMD, 32'h80, 0, 1029, 0, 2, "E_CMD 0x80, 1029 bytes");
@@ -639,6 +649,15 @@ module tb_link #(
     add(OP_LEN, 32'h04, 0, 15, 0, 3, "E_LEN: START 15 bytes");
     add(OP_LEN, 32'h04, 0, 20, 0, 3, "E_LEN: START 20 bytes");
     add(OP_LEN, 32'h02, 0, 0, 0, 3, "E_LEN: WRITE no payload");
+    add(OP_LEN, 32'h06, 0, 0, 0, 3, "E_LEN: BAUD no payload");
+    add(OP_LEN, 32'h06, 0, 4, 0, 3, "E_LEN: BAUD 4 bytes");
+    // BAUD: E_ARG outside 4 .. (TIMEOUT - 1) / 10 (the rate stays), OK at the current rate
+    add(OP_BAUD, 32'd3, 0, 0, 0, 6, "E_ARG: BAUD 3 clocks per bit");
+    add(OP_BAUD, 32'd0, 0, 0, 0, 6, "E_ARG: BAUD 0 clocks per bit");
+    add(OP_BAUD, 32'((TIMEOUT - 1) / 10 + 1), 0, 0, 0, 6, "E_ARG: BAUD whose character outlasts the timeout");
+    add(OP_BAUD, 32'hFFFF, 0, 0, 0, 6, "E_ARG: BAUD 65535 clocks per bit");
+    add(OP_BAUD, 32'(CPB), 0, 0, 0, 0, "BAUD at the current rate");
+    add(OP_INFO, 0, 0, 0, 0, 0, "INFO after BAUD");
     add(OP_LEN, 32'h02, 0, 5, 0, 3, "E_LEN: WRITE no words");
     add(OP_LEN, 32'h02, 0, 8, 0, 3, "E_LEN: WRITE 8 bytes");
     add(OP_LEN, 32'h02, 0, 10, 0, 3, "E_LEN: WRITE 10 bytes");
@@ -765,6 +784,7 @@ module tb_link #(
             OP_CRC: p_crc(int'(a));
             OP_CMD: p_cmd(a[7:0], int'(c));
             OP_LEN: p_len(a[7:0], int'(c));
+            OP_BAUD: p_baud(a[15:0], st);
             OP_CUT: p_cut(int'(c));
             default: p_gap(int'(a), int'(c), d[0]);  // OP_GAP
           endcase
@@ -775,11 +795,11 @@ module tb_link #(
 
     expect_silence(4 * CHAR, "the end");
     check_memories("the end");
-    if (by_status[0] == 0 || by_status[1] == 0 || by_status[2] == 0 || by_status[3] == 0 || by_status[4] == 0 || by_status[5] == 0)
-      $fatal(1, "coverage: replies by status %0d %0d %0d %0d %0d %0d", by_status[0], by_status[1], by_status[2], by_status[3], by_status[4], by_status[5]);
+    if (by_status[0] == 0 || by_status[1] == 0 || by_status[2] == 0 || by_status[3] == 0 || by_status[4] == 0 || by_status[5] == 0 || by_status[6] == 0)
+      $fatal(1, "coverage: replies by status %0d %0d %0d %0d %0d %0d %0d", by_status[0], by_status[1], by_status[2], by_status[3], by_status[4], by_status[5], by_status[6]);
     if (zero_lat_acks == 0) $fatal(1, "coverage: no m_ack in the cycle of m_req");
-    $display("PASS: %0d replies (OK %0d, E_CRC %0d, E_CMD %0d, E_LEN %0d, E_ADDR %0d, E_BUSY %0d), %0d words written, %0d read, %0d starts, %0d timeouts, %0d garbage bytes, %0d glitches (CLKS_PER_BIT %0d)",
-             replies, by_status[0], by_status[1], by_status[2], by_status[3], by_status[4], by_status[5], mem_writes, mem_reads, starts, timeouts, garbage, glitches, CPB);
+    $display("PASS: %0d replies (OK %0d, E_CRC %0d, E_CMD %0d, E_LEN %0d, E_ADDR %0d, E_BUSY %0d, E_ARG %0d), %0d words written, %0d read, %0d starts, %0d timeouts, %0d garbage bytes, %0d glitches (CLKS_PER_BIT %0d)",
+             replies, by_status[0], by_status[1], by_status[2], by_status[3], by_status[4], by_status[5], by_status[6], mem_writes, mem_reads, starts, timeouts, garbage, glitches, CPB);
     $finish;
   end
 endmodule

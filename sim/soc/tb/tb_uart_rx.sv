@@ -14,13 +14,14 @@ module tb_uart_rx #(
   parameter int SEED = 1             // of the events
 );
   localparam int CPB = CLKS_PER_BIT;
+  localparam int CPB_W = $clog2(CPB + 1);
 
   logic clk = 1'b0;
   always #1 clk = !clk;
 
   logic rst, rx, valid;
   logic [7:0] data;
-  bw_uart_rx #(.CLKS_PER_BIT(CPB)) dut (.clk, .rst, .rx, .valid, .data);
+  bw_uart_rx #(.CLKS_PER_BIT(CPB)) dut (.clk, .rst, .cpb(CPB_W'(CPB)), .rx, .valid, .data);
 
   logic [7:0] want [$];   // good bytes sent, not yet received
   int got, cyc;

@@ -14,6 +14,7 @@ module tb_uart_tx #(
   parameter int SEED = 1             // of the bytes and the idle times
 );
   localparam int CPB = CLKS_PER_BIT;
+  localparam int CPB_W = $clog2(CPB + 1);
   localparam int CHAR = 10 * CPB;    // cycles per character
 
   logic clk = 1'b0;
@@ -21,7 +22,7 @@ module tb_uart_tx #(
 
   logic rst, tx, valid, ready;
   logic [7:0] data;
-  bw_uart_tx #(.CLKS_PER_BIT(CPB)) dut (.clk, .rst, .tx, .valid, .data, .ready);
+  bw_uart_tx #(.CLKS_PER_BIT(CPB)) dut (.clk, .rst, .cpb(CPB_W'(CPB)), .tx, .valid, .data, .ready);
 
   // the model: the character on the line and the cycle of it the line is in
   logic [9:0] frame;   // stop, data (MSB .. LSB), start
