@@ -124,12 +124,12 @@ synth: build
 	@./sim/synth.sh build/synth
 
 # the open bitstream flow of a board with one (boards/<board>.json "flow"; host/build/open-flow.ts):
-#   make bitstream BOARD=icebreaker | BOARD=ulx3s [MHZ=<target clock>]
+#   make bitstream BOARD=icebreaker | BOARD=ulx3s [MHZ=<target clock>] [ROWS=r COLS=c]
 # -> build/bitstream/<board>/: the bitstream, report.json, the synthesised netlist (design.json,
-#    netlist.v) and the tools' logs
+#    netlist.v) and the tools' logs; ROWS/COLS (a sizing trial) -> build/bitstream/<board>-<r>x<c>/
 BOARD ?= icebreaker
 bitstream: build
-	@node dist/host/build/open-flow.js $(BOARD) build/bitstream/$(BOARD) $(if $(MHZ),--mhz $(MHZ))
+	@node dist/host/build/open-flow.js $(BOARD) build/bitstream/$(BOARD)$(if $(ROWS),-$(ROWS)x$(COLS)) $(if $(MHZ),--mhz $(MHZ)) $(if $(ROWS),--rows $(ROWS) --cols $(COLS))
 
 # The whole dev-board SoC (sim/soc: array + memories + UART link) under Verilator behind a
 # pty: build/soc/bitweave-soc-sim (host/board/sim.ts starts it; docs/BOARD-PROTOCOL.md).

@@ -124,6 +124,8 @@ export interface FlowOptions {
   /** Another top module instead of the board's flow.top. */
   top?: string;
   seed?: number;
+  /** Another array size than the board's default (a sizing trial). */
+  array?: { rows: number; cols: number };
   /** Progress lines (default: stdout). */
   log?: (line: string) => void;
 }
@@ -179,7 +181,11 @@ export function planFlow(board: Board, opts: FlowOptions = {}): FlowPlan {
   const params: Record<string, number> = {};
   if (pll) Object.assign(params, { CLKI_DIV: pll.clkiDiv, CLKFB_DIV: pll.clkfbDiv, CLKOP_DIV: pll.clkopDiv, CLKOP_CPHASE: pll.clkopCphase });
   if (board.link) params.BAUD = board.link.baud;
-  const { rows, cols } = boardArray(board);
+  const { rows, cols } = opts.array ?? boardArray(board);
+  for (const [k, v] of Object.entries({ rows, cols })) {
+    if (!Number.isInteger(v) || v < 1 || v > 64) throw new BitweaveError(`--${k} must be an integer in 1..64, got ${v}`);
+  }
+  if ((rows & (rows - 1)) !== 0) throw new BitweaveError(`--rows must be a power of two (a channel group lies in one 64-bit word), got ${rows}`);
 
   // paths relative to the package root, where the tools run: the YoWASP (WebAssembly) tools
   // see the real file system through preopened directories, but their /tmp is a private one
@@ -388,7 +394,7 @@ export function runFlow(boardName: string, opts: FlowOptions = {}): BitstreamRep
 }
 
 function usage(): never {
-  process.stderr.write('usage: node dist/host/build/open-flow.js <board> [out-dir] [--mhz N] [--sources file.f] [--top module] [--seed N]\n');
+  process.stderr.write('usage: node dist/host/build/open-flow.js <board> [out-dir] [--mhz N] [--rows R --cols C] [--sources file.f] [--top module] [--seed N]\n');
   process.exit(1);
 }
 
@@ -403,6 +409,8 @@ if (require.main === module) {
     else if (a === '--sources') opts.sources = value();
     else if (a === '--top') opts.top = value();
     else if (a === '--seed') opts.seed = Number(value());
+    else if (a === '--rows') opts.array = { rows: Number(value()), cols: opts.array?.cols ?? NaN };
+    else if (a === '--cols') opts.array = { rows: opts.array?.rows ?? NaN, cols: Number(value()) };
     else if (a.startsWith('-')) usage();
     else positional.push(a);
   }

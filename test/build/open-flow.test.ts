@@ -100,6 +100,9 @@ describe('open flow: plan and report', () => {
     assert.deepEqual(p.steps[2].args.slice(0, 2), ['--compress', '--input']);
     assert.equal(path.basename(p.bitstream), 'bitweave_ulx3s.bit');
     assert.equal(p.steps[2].args.at(-1), path.relative(packageRoot(), p.bitstream), 'paths relative to the package root (YoWASP tools have a private /tmp)');
+    assert.match(pnr, / --router router2$/);
+    // a sizing trial: another array, in the package the flow writes and the report
+    assert.deepEqual(planFlow(board, { sources: list, array: { rows: 4, cols: 8 } }).array, { rows: 4, cols: 8, word: 64 });
     // another target clock: other dividers, the same top
     const q = planFlow(board, { sources: list, targetMHz: 65 });
     assert.equal(q.pll!.outMHz, 65);
@@ -165,6 +168,8 @@ describe('open flow: make bitstream', function () {
     fs.writeFileSync(list, 'sim/soc/ecp5/bw_ulx3s.sv\n');
     assertFlowError(runFlowScript(['ulx3s', tmp, '--sources', list, '--mhz', '500'], {}, 60_000), /ECP5 PLL: target clock 500 MHz is outside 10\.\.400 MHz/);
     assertFlowError(runFlowScript(['ulx3s', tmp, '--sources', list, '--mhz', 'fast'], {}, 60_000), /target clock must be a positive number of MHz/);
+    assertFlowError(runFlowScript(['ulx3s', tmp, '--sources', list, '--rows', '3', '--cols', '4'], {}, 60_000), /--rows must be a power of two/);
+    assertFlowError(runFlowScript(['ulx3s', tmp, '--sources', list, '--cols', '4'], {}, 60_000), /--rows must be an integer in 1\.\.64, got NaN/);
   });
 
   it('iCEBreaker: a real bitstream with report.json and the synthesised netlist beside it', function () {
