@@ -75,7 +75,7 @@ const FAMILIES: Record<FlowFamily, Family> = {
     // not -abc9: on the PE array (yosys 0.23) it mapped 8% more LUT4s and routed 4% slower
     synth: 'synth_ecp5',
     nextpnr: 'nextpnr-ecp5',
-    // router2: on the 4x4 SoC (28k LUT4, 145 block RAMs) router1 did not converge in an hour
+    // router2: router1 made little progress on the block-RAM-heavy SoC; router2 routes it at 2x4
     nextpnrArgs: ['--router', 'router2'],
     pack: 'ecppack',
     ext: 'bit',

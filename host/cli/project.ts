@@ -45,12 +45,13 @@ export interface BoardProjection {
   projected: true;
 }
 
-/** The clock make bitstream placed and routed at (when its report says timing passed). */
-function postRouteMHz(board: Board): number | null {
+/** The clock make bitstream placed and routed at (when its report is of this array and says timing passed). */
+function postRouteMHz(board: Board, rows: number, cols: number): number | null {
   if (!board.flow) return null;
   try {
     const r = JSON.parse(fs.readFileSync(path.join(bitstreamDir(board), 'report.json'), 'utf8')) as BitstreamReport;
-    return r.board === board.name && r.timing?.pass && r.clock?.clockMHz > 0 ? r.clock.clockMHz : null;
+    const same = r.board === board.name && r.array?.rows === rows && r.array?.cols === cols;
+    return same && r.timing?.pass && r.clock?.clockMHz > 0 ? r.clock.clockMHz : null;
   } catch {
     return null;
   }
@@ -76,7 +77,7 @@ export function projectModel(model: CompiledModel, board: Board, batch: number, 
   });
   if (cycles === 0) throw new BitweaveError(`model '${model.name}' has no binary layers to project`);
   const perImage = cycles / batch;
-  const routed = postRouteMHz(board);
+  const routed = postRouteMHz(board, array.rows, array.cols);
   const clock = routed ?? board.clock.kernelMHz;
   const compute = clock === null ? null : projectThroughput(board, perImage, clock).imagesPerSecond;
   let link: BoardProjection['link'] = null;

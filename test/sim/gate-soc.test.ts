@@ -5,7 +5,7 @@
  * SoC's pty harness (sim/gate/soc-gate.sh), and the board backend runs Fashion-MNIST images
  * through it over the UART protocol: the logits must equal the reference's bit for bit, and
  * the cycles the SoC counts must equal the cycle model's. The link starts at the bitstream's
- * rate (50 clocks per bit at 50 MHz / 1 Mbaud) and the backend raises it to 4 clocks per
+ * rate (30 clocks per bit at 30 MHz / 1 Mbaud) and the backend raises it to 4 clocks per
  * bit with BAUD, as a user may on a board. Needs `make bitstream BOARD=ulx3s` first and
  * BITWEAVE_LONG=1 (`make gate-soc-test`): the netlist model runs a few thousand cycles per
  * second, so the weights alone take tens of minutes.
