@@ -28,6 +28,16 @@ const LONG = process.env.BITWEAVE_LONG === '1';
 const IMAGES = Number(process.env.BITWEAVE_GATE_IMAGES ?? 20);
 
 describe('gate level: the ULX3S SoC netlist behind the pty, driven by the board backend', function () {
+  it('sim/gate/soc-gate.sh: a board without a SoC top, or no arguments, is one line and a non-zero exit', () => {
+    const run = (args: string[]) => spawnSync(packagePath('sim', 'gate', 'soc-gate.sh'), args, { encoding: 'utf8' });
+    const ice = run(['icebreaker', packagePath('build', 'gate', 'soc-icebreaker')]);
+    assert.equal(ice.status, 1);
+    assert.equal(ice.stderr, "soc-gate: board 'icebreaker' has no SoC top (ulx3s has)\n");
+    const bare = run([]);
+    assert.equal(bare.status, 2);
+    assert.match(bare.stderr, /^usage: sim\/gate\/soc-gate\.sh BOARD OUT_DIR\n$/);
+  });
+
   it(`${IMAGES} Fashion-MNIST images over the UART: logits identical to the reference, cycles as the cycle model`, async function () {
     const bit = packagePath('build', 'bitstream', 'ulx3s');
     if (!requireOrSkip(this, () => {
