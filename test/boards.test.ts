@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { boardArray } from '../host/build/sizing';
+import { boardArray, kernelSlrs } from '../host/build/sizing';
 import { boardConstraints, boardDeviceFilter, boardFlow, listBoards, loadBoard, readBoardFile, validateBoard } from '../host/boards';
 import { packagePath } from '../host/core/paths';
 import { FormatError, BitweaveError } from '../host/core/errors';
@@ -58,7 +58,11 @@ describe('board descriptions', () => {
 
   it('carries the published facts of each target', () => {
     const f1 = loadBoard('aws-f1');
-    assert.equal(f1.platform, 'xilinx_aws-vu9p-f1_shell-v04261818_201920_3');
+    // aws-fpga's F1 branch f1_xdma_shell installs the _4 platform (_3 was only on the deprecated master)
+    assert.equal(f1.platform, 'xilinx_aws-vu9p-f1_shell-v04261818_201920_4');
+    assert.ok(f1.sources.every((s) => !s.url?.includes('aws/aws-fpga') || s.url.includes('/f1_xdma_shell')), 'aws-fpga facts from the f1_xdma_shell branch');
+    assert.ok(f1.notes.some((n) => /2019\.2 through 2021\.2, and 2024\.1/.test(n)), 'the Vitis versions the branch accepts');
+    assert.deepEqual((f1 as unknown as { slrs: unknown }).slrs && kernelSlrs(f1), ['SLR0', 'SLR2'], 'the F1 shell sits in SLR1');
     assert.equal(f1.clock.kernelMHz, 250);
     assert.equal(f1.memory.banks, 4);
     assert.equal(f1.memory.type, 'DDR4');

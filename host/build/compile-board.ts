@@ -9,7 +9,7 @@ import { BitweaveError } from '../core/errors';
 import { CompiledModel } from '../compile/model';
 import { emitIntelProject } from './intel';
 import { emitPoclProject } from './pocl';
-import { emitVitisProject } from './vitis';
+import { emitVitisProject, vitisKernel } from './vitis';
 import * as fs from 'node:fs';
 import { arrayFor, BoardBuildOptions, BoardBuildResult, EmittedFile, manifestName, KERNEL_NAME, kernelFiles, summariseSegments, writeProject } from './project';
 
@@ -26,9 +26,10 @@ function modelFileName(model: CompiledModel): string {
 export function compileForBoard(model: CompiledModel, board: Board, outDir: string, opts: BoardBuildOptions = {}): BoardBuildResult {
   if (board.toolchain.name === 'vitis') {
     // the HLS kernel (hls/) instead of the OpenCL C one; same checks, same atomic write
+    const kernel = vitisKernel(opts.kernel);
     const { note, ...array } = arrayFor(board, opts);
     const segments = summariseSegments(model, array);
-    const p = emitVitisProject(model, board, outDir, { array, arrayNote: note, force: opts.force });
+    const p = emitVitisProject(model, board, outDir, { array, arrayNote: note, force: opts.force, kernel });
     const f1 = board.name === 'aws-f1';
     return {
       board: board.name,
@@ -36,17 +37,18 @@ export function compileForBoard(model: CompiledModel, board: Board, outDir: stri
       outDir: path.resolve(outDir),
       array: p.array,
       arrayNote: note,
-      kernel: 'kernel/bitweave_array.cpp',
+      kernel: kernel === 'rtl' ? 'rtl (package_xo.tcl, kernel.xml)' : 'hls (kernel/bitweave_array.cpp)',
       files: readManifestFiles(outDir),
       segments,
       commands: {
-        swEmu: 'make TARGET=sw_emu run   # software emulation',
-        hwEmu: 'make TARGET=hw_emu run   # RTL emulation (slow)',
+        ...(kernel === 'rtl' ? { xo: 'make xo                  # vivado -mode batch -source package_xo.tcl' } : { swEmu: 'make TARGET=sw_emu run   # software emulation' }),
+        hwEmu: 'make TARGET=hw_emu run   # hardware emulation (slow)',
         hw: 'make TARGET=hw xclbin     # synthesis and implementation (hours)',
         ...(f1 ? { afi: 'make TARGET=hw afi S3_BUCKET=<bucket> && make afi-wait   # .awsxclbin' } : { run: 'make TARGET=hw run' }),
       },
     };
   }
+  if (opts.kernel !== undefined) throw new BitweaveError(`--kernel applies to Vitis boards (aws-f1, alveo-*); ${board.name} uses ${board.toolchain.name}`);
   const { note, ...array } = arrayFor(board, opts);
   const segments = summariseSegments(model, array);
   const kernels = kernelFiles(array);

@@ -2,11 +2,13 @@
  * `bitweave deploy`: the whole path from a compiled model to a run on a Xilinx board, as
  * one scripted sequence that prints every step.
  *
- *   emit   the Vitis project (host/build/vitis.ts)
- *   build  make TARGET=<target> xclbin          (v++ -c, v++ -l; emconfigutil for emulation)
+ *   emit   the Vitis project (host/build/vitis.ts), the RTL kernel (default) or the HLS kernel
+ *   build  make TARGET=<target> xclbin          (rtl: vivado package_xo, hls: v++ -c; then v++ -l;
+ *                                                emconfigutil for emulation)
  *   afi    make afi S3_BUCKET=…                  (aws-f1 only: create_vitis_afi.sh → .awsxclbin)
  *   wait   aws ec2 describe-fpga-images until the AFI is 'available'  (aws-f1 only)
- *   run    bitweave eval on the opencl backend with the binary (xbutil must see the card)
+ *   run    bitweave eval on the opencl backend with the binary and the project's
+ *          bitweave-build.json (array size, kernel, OpenCL device; xbutil must see the card)
  *
  * Before the first step it checks every tool and credential the selected steps need and
  * stops with one line naming what is missing (a BitweaveError: exit 1), never a silent
@@ -20,7 +22,7 @@ import { Board, loadBoard } from '../boards';
 import { packagePath } from '../core/paths';
 import { BitweaveError } from '../core/errors';
 import { CompiledModel } from '../compile/model';
-import { emitVitisProject, VitisProject } from './vitis';
+import { emitVitisProject, VitisKernel, vitisKernel, VitisProject } from './vitis';
 
 export const DEPLOY_STEPS = ['emit', 'build', 'afi', 'wait', 'run'] as const;
 export type DeployStep = (typeof DEPLOY_STEPS)[number];
@@ -30,6 +32,8 @@ export interface DeployOptions {
   board: string;
   outDir: string;
   target?: VitisTarget;
+  /** The kernel the emit step writes (default 'rtl'); later steps use what the project says. */
+  kernel?: VitisKernel;
   /** Steps to run, in the fixed order above (default: every step the board has). */
   steps?: DeployStep[];
   s3Bucket?: string;
@@ -50,6 +54,7 @@ export interface DeployOptions {
 
 export interface DeployResult {
   board: string;
+  kernel: VitisKernel;
   target: VitisTarget;
   steps: DeployStep[];
   project: VitisProject | null;
@@ -73,6 +78,7 @@ export function findTool(name: string, env: NodeJS.ProcessEnv = process.env): st
 }
 
 const HINT: Record<string, string> = {
+  vivado: "source the Vivado / Vitis settings64.sh (on the AWS FPGA Developer AMI: 'source $AWS_FPGA_REPO_DIR/vitis_setup.sh'); it packages the RTL kernel",
   'v++': "source the Vitis settings64.sh (on the AWS FPGA Developer AMI: 'source $AWS_FPGA_REPO_DIR/vitis_setup.sh')",
   make: "install make ('apt-get install make')",
   emconfigutil: 'source the Vitis settings64.sh',
@@ -129,6 +135,20 @@ export function readAfiId(dir: string): { afiId: string; agfiId?: string; file: 
   return { afiId: afi[0], agfiId: agfi?.[0], file };
 }
 
+/** The emitted project's bitweave-build.json (what deploy's later steps need of it), checked. */
+function readManifest(file: string): VitisProject {
+  let m: VitisProject;
+  try {
+    m = JSON.parse(fs.readFileSync(file, 'utf8')) as VitisProject;
+  } catch (e) {
+    throw new BitweaveError(`deploy: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (!m || typeof m !== 'object' || typeof m.model !== 'string' || typeof m.board !== 'string') throw new BitweaveError(`deploy: ${file} is not a Vitis project's bitweave-build.json`);
+  // projects emitted before the RTL kernel had only the HLS kernel
+  m.kernel = (m.kernel as unknown) === undefined || (m.kernel as unknown) === 'bitweave_array' ? 'hls' : vitisKernel(String(m.kernel));
+  return m;
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function deploy(model: CompiledModel, opts: DeployOptions): Promise<DeployResult> {
@@ -142,11 +162,24 @@ export async function deploy(model: CompiledModel, opts: DeployOptions): Promise
   const out = path.resolve(opts.outDir);
   const build = path.join(out, 'build', target);
   const f1 = board.name === 'aws-f1';
+  const manifestFile = path.join(out, 'bitweave-build.json');
+  // the kernel: what the emit step writes, else what the emitted project says
+  let kernel = vitisKernel(opts.kernel);
+  if (!steps.includes('emit') && fs.existsSync(manifestFile)) {
+    const emitted = readManifest(manifestFile);
+    if (opts.kernel !== undefined && opts.kernel !== emitted.kernel) {
+      throw new BitweaveError(`deploy: ${out} holds a '${emitted.kernel}' kernel project, not '${opts.kernel}' (run the 'emit' step with --force to change it)`);
+    }
+    if (emitted.board !== board.name) throw new BitweaveError(`deploy: ${out} was emitted for ${emitted.board}, not ${board.name}`);
+    kernel = emitted.kernel;
+  }
+  if (kernel === 'rtl' && target === 'sw_emu') throw new BitweaveError("deploy: an RTL kernel has no software emulation (UG1393): use --target hw_emu, or --kernel hls");
 
   // preflight: every tool and credential the selected steps need, before doing anything
-  log(`deploy ${model.name} -> ${board.name} (TARGET=${target}), steps: ${steps.join(', ')}`);
+  log(`deploy ${model.name} -> ${board.name} (${kernel} kernel, TARGET=${target}), steps: ${steps.join(', ')}`);
   if (steps.includes('build')) {
     need('make', env, 'build');
+    if (kernel === 'rtl') need('vivado', env, 'build');
     need('v++', env, 'build');
     if (target !== 'hw') need('emconfigutil', env, 'build');
   }
@@ -171,16 +204,17 @@ export async function deploy(model: CompiledModel, opts: DeployOptions): Promise
   const total = steps.length;
   let n = 0;
   const step = (s: string) => log(`[${++n}/${total}] ${s}`);
-  const result: DeployResult = { board: board.name, target, steps, project: null };
+  const result: DeployResult = { board: board.name, kernel, target, steps, project: null };
 
   if (steps.includes('emit')) {
-    step(`emit the Vitis project into ${out}`);
-    result.project = emitVitisProject(model, board, out, { force: opts.force });
-    log(`      ${result.project.files.length} files, ${result.project.computeUnits} compute unit(s), platform ${board.platform}`);
+    step(`emit the Vitis project (${kernel} kernel) into ${out}`);
+    result.project = emitVitisProject(model, board, out, { force: opts.force, kernel });
+    const a = result.project.array;
+    log(`      ${result.project.files.length} files, array ${a.rows}x${a.cols}, ${result.project.computeUnits} compute unit(s), platform ${board.platform}`);
   }
   if (!fs.existsSync(path.join(out, 'Makefile'))) throw new BitweaveError(`deploy: ${out} holds no emitted project (run the 'emit' step)`);
   if (steps.includes('build')) {
-    step(`build: make TARGET=${target} xclbin${target === 'hw' ? '' : ' emconfig'} (v++ -c, v++ -l${target === 'hw' ? '; hours' : ''})`);
+    step(`build: make TARGET=${target} xclbin${target === 'hw' ? '' : ' emconfig'} (${kernel === 'rtl' ? 'vivado package_xo' : 'v++ -c'}, v++ -l${target === 'hw' ? '; hours' : ''})`);
     runLoud('make', ['-C', out, `TARGET=${target}`, 'xclbin', ...(target === 'hw' ? [] : ['emconfig'])], env, 'make xclbin');
   }
   if (steps.includes('afi')) {
@@ -212,12 +246,13 @@ export async function deploy(model: CompiledModel, opts: DeployOptions): Promise
       const devices = run('xbutil', ['examine'], env, 'xbutil examine');
       if (!/\[[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.\d\]/i.test(devices)) throw new BitweaveError('deploy: xbutil sees no Xilinx device on this machine');
     }
-    const p = result.project ?? (JSON.parse(fs.readFileSync(path.join(out, 'bitweave-build.json'), 'utf8')) as VitisProject);
+    const p = result.project ?? readManifest(manifestFile);
     const modelFile = path.join(out, 'model', p.model);
     const cli = packagePath('bin', 'bitweave.js');
     const args = [cli, 'eval', modelFile, '--dataset', opts.dataset ?? 'fashion-mnist', '--backend', 'opencl', ...(opts.limit ? ['--limit', String(opts.limit)] : [])];
-    step(`run: BITWEAVE_OPENCL_BINARY=${binary}${target === 'hw' ? '' : ` XCL_EMULATION_MODE=${target}`} bitweave ${args.slice(1).join(' ')}`);
-    const runEnv = { ...env, BITWEAVE_OPENCL_BINARY: binary, ...(target === 'hw' ? {} : { XCL_EMULATION_MODE: target, EMCONFIG_PATH: build }) };
+    // the project's build (array size, kernel, OpenCL device) reaches the opencl backend
+    step(`run: BITWEAVE_OPENCL_BINARY=${binary} BITWEAVE_OPENCL_BUILD=${manifestFile}${target === 'hw' ? '' : ` XCL_EMULATION_MODE=${target}`} bitweave ${args.slice(1).join(' ')}`);
+    const runEnv = { ...env, BITWEAVE_OPENCL_BINARY: binary, BITWEAVE_OPENCL_BUILD: manifestFile, ...(target === 'hw' ? {} : { XCL_EMULATION_MODE: target, EMCONFIG_PATH: build }) };
     runLoud(process.execPath, args, runEnv, 'bitweave eval on the board');
     result.binary = binary;
   }

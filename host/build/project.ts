@@ -29,6 +29,8 @@ export interface BoardBuildOptions {
   force?: boolean;
   /** Command line that produced the build, recorded in the manifest. */
   commandLine?: string;
+  /** Vitis boards: the kernel to build, 'rtl' (default) or 'hls' (host/build/vitis.ts). */
+  kernel?: string;
 }
 
 export interface EmittedFile {

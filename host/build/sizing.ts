@@ -57,19 +57,63 @@ export interface BoardArray {
 }
 
 /**
+ * The super logic regions (dies) of a board's part, from its file (`slrs`): how many there
+ * are and which ones the platform's shell (static region) sits in. Stacked-silicon parts
+ * (VU9P: 3 SLRs, U250: 4, U50: 2) cannot route one kernel across dies cheaply, so an array
+ * must fit one SLR (UG1393 "Determining Where to Place the Kernels": size kernels per SLR
+ * from the platform's per-SLR resources; keep about 10% for the infrastructure).
+ */
+export interface BoardSlrs {
+  count: number;
+  /** SLR indices that hold the shell (static region); no compute unit is placed there. */
+  shell: number[];
+  note?: string;
+}
+
+/** The board's SLR description, or null when the file has none (a single-die part). */
+export function boardSlrs(board: Board): BoardSlrs | null {
+  const raw = (board as Board & { slrs?: unknown }).slrs;
+  if (raw === undefined || raw === null) return null;
+  const s = raw as Partial<BoardSlrs>;
+  const where = `board '${board.name}': slrs`;
+  if (!Number.isInteger(s.count) || s.count! < 1 || s.count! > 8) throw new BitweaveError(`${where}.count must be an integer in 1..8`);
+  if (!Array.isArray(s.shell) || s.shell.some((i) => !Number.isInteger(i) || i < 0 || i >= s.count!)) throw new BitweaveError(`${where}.shell must list SLR indices below ${s.count}`);
+  if (s.shell.length >= s.count!) throw new BitweaveError(`${where}: the shell takes every SLR, no room for a kernel`);
+  return { count: s.count!, shell: [...s.shell], note: s.note };
+}
+
+/** SLRs a compute unit may be placed in ('SLR0', …): every SLR without the shell, in order. */
+export function kernelSlrs(board: Board): string[] {
+  const s = boardSlrs(board);
+  if (!s) return [];
+  return Array.from({ length: s.count }, (_, i) => i).filter((i) => !s.shell.includes(i)).map((i) => `SLR${i}`);
+}
+
+/** Fraction of one SLR's (or the device's) LUTs and FFs the PEs of one array may take. */
+export const ARRAY_FRACTION = 0.6;
+
+/**
  * The array a board's builds and projections use: for Xilinx boards (Vitis flow, LUT
- * counts) the largest array `sizeArray` fits in 60% of the LUTs / FFs with the recorded
- * yosys per-PE cost; elsewhere the board's `defaultArray`. Estimates, not Vivado results.
+ * counts) the largest array `sizeArray` fits in 60% of the LUTs / FFs of one SLR (the
+ * part's LUTs over its SLRs; one compute unit per SLR without the shell, see
+ * `kernelSlrs`) with the recorded yosys per-PE cost; elsewhere the board's
+ * `defaultArray`. Estimates, not Vivado results.
  */
 export function boardArray(board: Board): BoardArray {
   if (board.toolchain.name === 'vitis' && board.resources?.lut) {
     const pe = xcupCostPerPE();
-    const fraction = 0.6;
-    const s = sizeArray(board, pe, { fraction });
-    const lut = board.resources.lut.toLocaleString('en-US');
-    return { rows: s.rows, cols: s.cols, estimate: true, note: `the largest array whose PEs fit ${fraction * 100}% of the board's ${lut} LUTs at ${pe.lut} LUT / ${pe.ff} FF per PE (yosys figures of the RTL's PE grid; an estimate, not a Vivado result)` };
+    const fraction = ARRAY_FRACTION;
+    const slrs = boardSlrs(board);
+    const n = slrs?.count ?? 1;
+    const res = board.resources;
+    const perDie = { ...res, lut: Math.floor(res.lut! / n), ...(res.ff ? { ff: Math.floor(res.ff / n) } : {}) };
+    const s = sizeArray({ ...board, resources: perDie }, pe, { fraction });
+    const fmt = (v: number) => v.toLocaleString('en-US');
+    const scope = slrs
+      ? `${fraction * 100}% of one SLR's ${fmt(perDie.lut)} LUTs (the part's ${fmt(res.lut!)} over ${n} SLRs; one compute unit per SLR without the shell: ${kernelSlrs(board).join(', ')})`
+      : `${fraction * 100}% of the board's ${fmt(res.lut!)} LUTs`;
+    return { rows: s.rows, cols: s.cols, estimate: true, note: `the largest array whose PEs fit ${scope} at ${pe.lut} LUT / ${pe.ff} FF per PE (yosys figures of the RTL's PE grid; an estimate, not a Vivado result)` };
   }
   const a = board.defaultArray;
   return { rows: a.rows, cols: a.cols, estimate: a.estimate, note: `the board's default array${a.estimate ? ' (an estimate)' : ''}` };
 }
-

@@ -13,6 +13,7 @@ interface Args {
   cols?: number;
   force: boolean;
   json: boolean;
+  kernel?: string;
 }
 
 export const compileCommand: CommandModule<object, Args> = {
@@ -25,6 +26,7 @@ export const compileCommand: CommandModule<object, Args> = {
       .option(...stringOption('output', 'build directory to create', { alias: 'o', demandOption: true }))
       .option(...intOption('rows', "PE rows (default: the board's array)", 1, 4096))
       .option(...intOption('cols', "PE columns (default: the board's array)", 1, 4096))
+      .option(...stringOption('kernel', "Vitis boards: 'rtl' (the RTL array as an RTL kernel, default) or 'hls' (the HLS kernel)"))
       .option('force', { type: 'boolean', default: false, describe: 'replace an earlier build in the output directory' })
       .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }) as unknown as Argv<Args>,
   handler: async (a) => {
@@ -34,7 +36,8 @@ export const compileCommand: CommandModule<object, Args> = {
       rows: a.rows,
       cols: a.cols,
       force: a.force,
-      commandLine: `bitweave compile ${a.model} --board ${a.board}${a.rows ? ` --rows ${a.rows}` : ''}${a.cols ? ` --cols ${a.cols}` : ''}`,
+      kernel: a.kernel,
+      commandLine: `bitweave compile ${a.model} --board ${a.board}${a.kernel ? ` --kernel ${a.kernel}` : ''}${a.rows ? ` --rows ${a.rows}` : ''}${a.cols ? ` --cols ${a.cols}` : ''}`,
     });
     if (a.json) {
       process.stdout.write(JSON.stringify(r) + '\n');

@@ -8,12 +8,14 @@ import { BitweaveError } from '../core/errors';
 import { loadModel } from '../runtime/load';
 import { intOption, modelLoadOptions, modelOptions, numberOption, stringOption } from './options';
 import { deploy, DEPLOY_STEPS, DeployStep, VitisTarget } from '../build/deploy';
+import { vitisKernel } from '../build/vitis';
 
 interface DeployArgs {
   model: string;
   board: string;
   output: string;
   target: string;
+  kernel?: string;
   steps?: string;
   's3-bucket'?: string;
   's3-dcp-key'?: string;
@@ -28,13 +30,14 @@ interface DeployArgs {
 
 export const deployCommand: CommandModule<object, DeployArgs> = {
   command: 'deploy <model>',
-  describe: 'build the HLS array for a Vitis board and run a model on it (emit, build, afi, wait, run)',
+  describe: 'build the array (RTL kernel, or --kernel hls) for a Vitis board and run a model on it (emit, build, afi, wait, run)',
   builder: (y) =>
     (modelOptions(y) as Argv)
       .positional('model', { type: 'string', demandOption: true, describe: '.bnn file, BMXNet <prefix>-symbol.json, or a zoo name' })
       .option(...stringOption('board', 'aws-f1, alveo-u250, alveo-u50 (bitweave boards)', { demandOption: true }))
       .option(...stringOption('output', 'project directory', { alias: 'o', demandOption: true }))
       .option('target', { type: 'string', default: 'hw', choices: ['sw_emu', 'hw_emu', 'hw'], describe: 'Vitis target' })
+      .option(...stringOption('kernel', "'rtl' (the RTL array as an RTL kernel, default) or 'hls' (the HLS kernel); later steps use the emitted project's"))
       .option('steps', { type: 'string', describe: `comma-separated subset of ${DEPLOY_STEPS.join(',')} (default: all that apply)` })
       .option('s3-bucket', { type: 'string', describe: 'aws-f1: S3 bucket for create_vitis_afi.sh' })
       .option('s3-dcp-key', { type: 'string', describe: 'aws-f1: S3 key (folder) for the design checkpoint' })
@@ -52,7 +55,7 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
     const model = await loadModel(a.model, modelLoadOptions(a as unknown as Record<string, unknown>));
     const log = a.json ? (l: string) => process.stderr.write(l + '\n') : undefined;
     const r = await deploy(model, {
-      board: a.board, outDir: a.output, target: a.target as VitisTarget, steps,
+      board: a.board, outDir: a.output, target: a.target as VitisTarget, steps, kernel: a.kernel === undefined ? undefined : vitisKernel(a.kernel),
       s3Bucket: a['s3-bucket'], s3DcpKey: a['s3-dcp-key'], s3LogsKey: a['s3-logs-key'],
       dataset: a.dataset, limit: a.limit, pollSeconds: a['poll-seconds'], timeoutMinutes: a['timeout-minutes'], log, force: a.force,
     });

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { RECORDED_XCUP, xcupCostPerPE } from '../../host/array/resources';
-import { boardArray } from '../../host/build/sizing';
+import { boardArray, boardSlrs } from '../../host/build/sizing';
 import { loadBoard } from '../../host/boards';
 import { compileForBoard } from '../../host/build/compile-board';
 import { KERNEL_NAME } from '../../host/build/project';
@@ -54,16 +54,20 @@ describe('bitweave compile --board (build directories)', function () {
     for (const name of ['aws-f1', 'alveo-u50', 'alveo-u250']) {
       const board = loadBoard(name);
       const a = boardArray(board);
-      const [lut, ff] = [board.resources!.lut! * 0.6, board.resources!.ff! * 0.6];
-      assert.ok(a.rows * a.cols * pe.lut <= lut && a.rows * a.cols * pe.ff <= ff, `${name}: ${a.rows}x${a.cols} fits`);
+      // one SLR's share of the part (the array must not span dies), 60% of it for the PEs
+      const slrs = boardSlrs(board)!;
+      assert.ok(slrs.count >= 2, `${name}: a stacked-silicon part`);
+      const [lut, ff] = [(board.resources!.lut! / slrs.count) * 0.6, (board.resources!.ff! / slrs.count) * 0.6];
+      assert.ok(a.rows * a.cols * pe.lut <= lut && a.rows * a.cols * pe.ff <= ff, `${name}: ${a.rows}x${a.cols} fits one SLR`);
       assert.ok(2 * a.rows * a.cols * pe.lut > lut || 2 * a.rows * a.cols * pe.ff > ff, `${name}: twice the PEs would not`);
+      assert.match(a.note, /of one SLR's [\d,]+ LUTs .* one compute unit per SLR without the shell: SLR\d/);
       assert.ok(a.estimate);
       assert.match(a.note, /yosys figures of the RTL's PE grid; an estimate, not a Vivado result/);
       // the board file's fallback says it equals the sized array
       assert.deepEqual([a.rows, a.cols], [board.defaultArray.rows, board.defaultArray.cols], `${name}: update defaultArray in boards/${name}.json`);
     }
     const out = path.join(tmp, 'f1-sized');
-    const r = bw(['compile', CNN, '--board', 'aws-f1', '-o', out, '--json']);
+    const r = bw(['compile', CNN, '--board', 'aws-f1', '--kernel', 'hls', '-o', out, '--json']);
     assert.equal(r.code, 0, r.stderr);
     const res = JSON.parse(r.stdout);
     const a = boardArray(loadBoard('aws-f1'));
@@ -71,11 +75,11 @@ describe('bitweave compile --board (build directories)', function () {
     assert.equal(res.arrayNote, a.note);
     assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'bitweave-build.json'), 'utf8')).arrayNote, a.note);
     assert.ok(fs.readFileSync(path.join(out, 'README.md'), 'utf8').includes(a.note));
-    const text = bw(['compile', CNN, '--board', 'aws-f1', '-o', path.join(tmp, 'f1-8x16'), '--rows', '8', '--cols', '16']);
+    const text = bw(['compile', CNN, '--board', 'aws-f1', '--kernel', 'hls', '-o', path.join(tmp, 'f1-8x16'), '--rows', '8', '--cols', '16']);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /array 8x16x64/);
     assert.match(text.stdout, /array: given on the command line/);
-    const half = bw(['compile', CNN, '--board', 'aws-f1', '-o', path.join(tmp, 'f1-rows'), '--rows', '16', '--json']);
+    const half = bw(['compile', CNN, '--board', 'aws-f1', '--kernel', 'hls', '-o', path.join(tmp, 'f1-rows'), '--rows', '16', '--json']);
     assert.equal(half.code, 0, half.stderr);
     const h = JSON.parse(half.stdout);
     assert.deepEqual([h.array.rows, h.array.cols], [16, a.cols]);
@@ -220,7 +224,7 @@ describe('bitweave compile --board (build directories)', function () {
 
   it('aws-f1: the Vitis project through the same command, manifest checksums and overwrite rules', () => {
     const out = path.join(tmp, 'f1');
-    const r = bw(['compile', CNN, '--board', 'aws-f1', '-o', out, '--json']);
+    const r = bw(['compile', CNN, '--board', 'aws-f1', '--kernel', 'hls', '-o', out, '--json']);
     assert.equal(r.code, 0, r.stderr);
     const res = JSON.parse(r.stdout);
     assert.equal(res.toolchain, 'vitis');
@@ -229,7 +233,7 @@ describe('bitweave compile --board (build directories)', function () {
       assert.equal(createHash('sha256').update(data).digest('hex'), f.sha256, f.path);
     }
     assert.ok(res.files.some((f: { path: string }) => f.path === 'bitweave_array.cfg'));
-    assertUserError(bw(['compile', CNN, '--board', 'aws-f1', '-o', out]), /--force/);
+    assertUserError(bw(['compile', CNN, '--board', 'aws-f1', '--kernel', 'hls', '-o', out]), /--force/);
   });
 
   it('project: projected images/s per board from the cycle model, labelled, none without a clock', () => {

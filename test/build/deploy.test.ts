@@ -36,7 +36,12 @@ describe('bitweave deploy', () => {
       [{ board: 'aws-f1', outDir: path.join(empty, 'a'), env: { PATH: empty }, target: 'sw_emu', steps: ['wait'] }, /does not apply to aws-f1 with TARGET=sw_emu/],
       [{ board: 'de10-nano', outDir: path.join(empty, 'a'), env: { PATH: empty } }, /deploy supports Vitis boards/],
     ];
-    if (make) cases.push([{ board: 'aws-f1', outDir: path.join(empty, 'a'), env: { PATH: withMake } }, /'v\+\+' not found on PATH \(needed for step 'build'\)/]);
+    if (make) {
+      // the RTL kernel is packaged by Vivado before v++ links it; the HLS kernel needs v++ alone
+      cases.push([{ board: 'aws-f1', outDir: path.join(empty, 'a'), env: { PATH: withMake } }, /'vivado' not found on PATH \(needed for step 'build'\): source the Vivado/]);
+      cases.push([{ board: 'aws-f1', outDir: path.join(empty, 'a'), env: { PATH: withMake }, kernel: 'hls' }, /'v\+\+' not found on PATH \(needed for step 'build'\)/]);
+    }
+    cases.push([{ board: 'alveo-u250', outDir: path.join(empty, 'a'), env: { PATH: empty }, target: 'sw_emu' }, /an RTL kernel has no software emulation/]);
     for (const [opts, msg] of cases) {
       await assert.rejects(deploy(model, { ...opts, log: quiet }), (e: Error) => e instanceof BitweaveError && msg.test(e.message), `${JSON.stringify({ ...opts, env: undefined })}: ${msg}`);
     }
@@ -46,13 +51,17 @@ describe('bitweave deploy', () => {
   it('the emit step alone needs no tools; later steps then find the project but still stop at the missing tool', async () => {
     const dir = path.join(empty, 'emit');
     const lines: string[] = [];
-    const r = await deploy(model, { board: 'aws-f1', outDir: dir, env: { PATH: empty }, steps: ['emit'], log: (l) => lines.push(l) });
-    // one CU: the array sized to 60% of the VU9P's LUTs leaves no room for a second
-    assert.equal(r.project!.computeUnits, 1);
-    assert.deepEqual(lines.slice(0, 2), [`deploy ${model.name} -> aws-f1 (TARGET=hw), steps: emit`, `[1/1] emit the Vitis project into ${path.resolve(dir)}`]);
+    const r = await deploy(model, { board: 'aws-f1', outDir: dir, env: { PATH: empty }, steps: ['emit'], kernel: 'hls', log: (l) => lines.push(l) });
+    // one CU per SLR without the shell: SLR0 and SLR2 of the VU9P
+    assert.equal(r.project!.computeUnits, 2);
+    assert.deepEqual(r.project!.connectivity.map((c) => c.slr), ['SLR0', 'SLR2']);
+    assert.deepEqual(lines.slice(0, 2), [`deploy ${model.name} -> aws-f1 (hls kernel, TARGET=hw), steps: emit`, `[1/1] emit the Vitis project (hls kernel) into ${path.resolve(dir)}`]);
     assert.equal(lines.at(-1), 'deploy: done');
     assert.ok(fs.existsSync(path.join(dir, 'Makefile')));
+    // later steps take the kernel from the project (hls: no vivado needed), and refuse another one
     await assert.rejects(deploy(model, { board: 'aws-f1', outDir: dir, env: { PATH: withMake }, steps: ['build'], log: quiet }), make ? /'v\+\+' not found/ : /'make' not found/);
+    await assert.rejects(deploy(model, { board: 'aws-f1', outDir: dir, env: { PATH: withMake }, steps: ['build'], kernel: 'rtl', log: quiet }), /holds a 'hls' kernel project, not 'rtl'/);
+    await assert.rejects(deploy(model, { board: 'alveo-u250', outDir: dir, env: { PATH: withMake }, steps: ['build'], log: quiet }), /was emitted for aws-f1, not alveo-u250/);
   });
 
   it('CLI: one line on stderr and exit code 1 when a tool is missing', () => {

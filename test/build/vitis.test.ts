@@ -25,6 +25,31 @@ import { scratchDir as tmpdir } from '../helpers/run';
 const ROOT = packageRoot();
 const MODEL = path.join(ROOT, 'models', 'fashion-cnn.bnn');
 
+/**
+ * `make -n TARGET=hw run` in a project holding only the hardware binary (what a runtime
+ * instance has): it runs bitweave on that binary and names no build tool; without the
+ * binary `make run` stops with one line instead of building.
+ */
+function assertRunDoesNotBuild(dir: string, f1: boolean): void {
+  const bin = path.join(dir, 'build', 'hw', f1 ? 'bitweave_array.awsxclbin' : 'bitweave_array.xclbin');
+  fs.mkdirSync(path.dirname(bin), { recursive: true });
+  fs.writeFileSync(bin, 'binary');
+  try {
+    const dry = execFileSync('make', ['-n', '-C', dir, 'TARGET=hw', 'run'], { encoding: 'utf8', env: { ...process.env, MAKEFLAGS: '' } });
+    assert.doesNotMatch(dry, /v\+\+|vivado|emconfigutil|create_vitis_afi|vitis_hls/, dry);
+    assert.ok(dry.includes(`BITWEAVE_OPENCL_BINARY=build/hw/${path.basename(bin)} BITWEAVE_OPENCL_BUILD=bitweave-build.json`), dry);
+    // this project's own CLI, not whatever npx resolves
+    assert.ok(dry.includes(`${process.execPath} ${path.join(ROOT, 'bin', 'bitweave.js')} eval model/`), dry);
+    assert.doesNotMatch(dry, /npx/);
+  } finally {
+    fs.rmSync(path.join(dir, 'build'), { recursive: true, force: true });
+  }
+  const r = spawnSync('make', ['-s', '-C', dir, 'TARGET=hw', 'run', 'BITWEAVE=false'], { encoding: 'utf8' });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /build\/hw\/bitweave_array\.(aws)?xclbin not found: build it first/);
+  assert.ok(!fs.existsSync(path.join(dir, 'build', 'hw', 'tmp')), 'nothing was built');
+}
+
 describe('Vitis project emitter', function () {
   const model = readBnn(MODEL);
 
@@ -32,7 +57,7 @@ describe('Vitis project emitter', function () {
     it(`${boardName}: complete and consistent (files, includes, cfg ports and banks, header, model)`, () => {
       const board = loadBoard(boardName);
       const dir = tmpdir(`vitis-${boardName}`);
-      const p = emitVitisProject(model, board, dir);
+      const p = emitVitisProject(model, board, dir, { kernel: 'hls' });
       const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'bitweave-build.json'), 'utf8'));
       assert.deepEqual([...manifest.files.map((f: { path: string }) => f.path), 'bitweave-build.json'].sort(), p.files);
       for (const f of p.files) assert.ok(fs.statSync(path.join(dir, f)).isFile(), `${f} listed but missing`);
@@ -59,7 +84,9 @@ describe('Vitis project emitter', function () {
       for (const step of ['csim_design', 'csynth_design', 'cosim_design', 'export_design -format xo']) assert.ok(tcl.includes(step), step);
       // the cfg: platform, nk and one sp per m_axi port of every compute unit, on real banks
       const cfg = fs.readFileSync(path.join(dir, `${KERNEL_NAME}.cfg`), 'utf8');
-      assert.match(cfg, new RegExp(`^platform=${board.platform}$`, 'm'));
+      assert.equal(manifest.kernel, 'hls');
+      assert.doesNotMatch(cfg, /^platform=/m, 'the platform comes from the Makefile (--platform)');
+      assert.match(mk, board.name === 'aws-f1' ? /^PLATFORM \?= \$\(AWS_PLATFORM\)$/m : new RegExp(`^PLATFORM \\?= ${board.platform}$`, 'm'));
       const nk = /^nk=(\w+):(\d+):([\w.]+)$/m.exec(cfg);
       assert.ok(nk, 'nk= line');
       const srcName = /extern\s+"C"\s+void\s+(\w+)\s*\(/.exec(hlsTopSource().text)![1];
@@ -90,13 +117,14 @@ describe('Vitis project emitter', function () {
       // the Makefile: TARGET choices, v++ -c / -l, emconfigutil, XCL_EMULATION_MODE; make parses it
       for (const s of ['v++ -c', 'v++ -l', 'emconfigutil', 'XCL_EMULATION_MODE', 'sw_emu|hw_emu|hw']) assert.ok(mk.includes(s), s);
       if (findTool('make')) {
-        const dry = execFileSync('make', ['-n', '-C', dir, 'TARGET=hw_emu', 'xclbin', 'emconfig'], { encoding: 'utf8' });
-        assert.match(dry, /v\+\+ -c -t hw_emu --config bitweave_array.cfg .* -k bitweave_array -I kernel -o build\/hw_emu\/bitweave_array.xo kernel\/bitweave_array.cpp/);
-        assert.match(dry, /v\+\+ -l -t hw_emu .* -o build\/hw_emu\/bitweave_array.xclbin build\/hw_emu\/bitweave_array.xo/);
-        assert.match(dry, new RegExp(`emconfigutil --platform ${board.platform} --od build/hw_emu`));
+        const dry = execFileSync('make', ['-n', '-C', dir, 'TARGET=hw_emu', 'xclbin', 'emconfig', 'PLATFORM=/p/plat.xpfm'], { encoding: 'utf8' });
+        assert.match(dry, /v\+\+ -c -t hw_emu --platform \/p\/plat.xpfm --config bitweave_array.cfg .* -k bitweave_array -I kernel -o build\/hw_emu\/bitweave_array.xo kernel\/bitweave_array.cpp/);
+        assert.match(dry, /v\+\+ -l -t hw_emu --platform \/p\/plat.xpfm .* -o build\/hw_emu\/bitweave_array.xclbin build\/hw_emu\/bitweave_array.xo/);
+        assert.match(dry, /emconfigutil --platform \/p\/plat.xpfm --od build\/hw_emu/);
+        assertRunDoesNotBuild(dir, boardName === 'aws-f1');
       }
       if (boardName === 'aws-f1') {
-        assert.match(board.platform, /^xilinx_aws-vu9p-f1_shell-v04261818_201920_3$/);
+        assert.match(board.platform, /^xilinx_aws-vu9p-f1_shell-v04261818_201920_4$/);
         const dry = execFileSync('make', ['-n', '-C', dir, 'TARGET=hw', 'afi', 'S3_BUCKET=my-bucket'], { encoding: 'utf8', env: { ...process.env, AWS_FPGA_REPO_DIR: '/opt/aws-fpga' } });
         assert.match(dry, /\/opt\/aws-fpga\/Vitis\/tools\/create_vitis_afi.sh -xclbin=bitweave_array.xclbin -o=bitweave_array -s3_bucket=my-bucket -s3_dcp_key=\S+ -s3_logs_key=\S+/);
         const wait = path.join(dir, 'wait_afi.sh');
@@ -119,7 +147,7 @@ describe('Vitis project emitter', function () {
     if (!findTool('g++')) this.skip();
     const board = loadBoard('aws-f1');
     const dir = tmpdir('vitis-csim');
-    emitVitisProject(model, board, dir);
+    emitVitisProject(model, board, dir, { kernel: 'hls' });
     const exe = path.join(dir, 'tb_kernel');
     // the flags run_hls.tcl gives csim (-Ikernel -std=c++14)
     execFileSync('g++', ['-O1', '-std=c++14', '-pthread', '-Ikernel', '-o', exe, 'kernel/tb/tb_kernel.cpp', 'kernel/bitweave_array.cpp'], { cwd: dir });
@@ -136,7 +164,7 @@ describe('Vitis project emitter', function () {
     const x = b.add({ op: 'binarize', in: 0, bits: 1 }, bits(1, 1, 64, 1));
     const outC = HLS_BUFFERS.maxOutC + 1;
     b.add({ op: 'bconv', in: x, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, padBit: 1, inBits: 1, outC, weight: new Uint32Array(outC * 2), pool: null, epilogue: { kind: 'int' } }, i32(1, 1, outC));
-    assert.throws(() => emitVitisProject(b.build('wide'), loadBoard('aws-f1'), dir), new RegExp(`Vitis build: layer '.*': ${outC} output channels; the HLS kernel holds ${HLS_BUFFERS.maxOutC}`));
+    assert.throws(() => emitVitisProject(b.build('wide'), loadBoard('aws-f1'), dir, { kernel: 'hls' }), new RegExp(`Vitis build: layer '.*': ${outC} output channels; the HLS kernel holds ${HLS_BUFFERS.maxOutC}`));
     assert.deepEqual(fs.readdirSync(dir), [], 'nothing written');
     fs.rmSync(dir, { recursive: true, force: true });
   });
