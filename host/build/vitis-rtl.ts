@@ -304,14 +304,20 @@ export function rtlMemoryNeeds(prog: LayerProgram, rows: number, build: AxiKerne
  * program bigger than the kernel's on-chip memories (bytes needed and held).
  */
 export function checkRtlKernelModel(model: CompiledModel, array: ArrayParams, build: AxiKernelBuild): void {
-  const limits = { ...rtlLimits({ rows: array.rows, accBits: array.accBits, maxOutBits: AXI_BUILD.maxOutBits }), target: 'the RTL kernel (1-bit outputs; --kernel hls computes k-bit outputs)' };
+  const limits = { ...rtlLimits({ rows: array.rows, accBits: array.accBits, maxOutBits: AXI_BUILD.maxOutBits }), target: 'the RTL kernel' };
   model.segments.forEach((s, si) => {
     if (s.kind !== 'device') return;
     const p = encodeSegment(model, si, array);
+    p.layerDescriptors.forEach((d, l) => {
+      if (d.threshold && d.OUT_BITS > AXI_BUILD.maxOutBits) {
+        throw new BitweaveError(`--kernel rtl: layer '${model.opNames[s.start + l]}' has ${d.OUT_BITS}-bit outputs; the RTL kernel computes ${AXI_BUILD.maxOutBits}-bit outputs only (use --kernel hls)`);
+      }
+    });
     checkProgram(p.descriptors, p.layers, limits, { weightWords: p.weights.length / 2, paramEntries: p.params.length, arenaWords: p.arenaWords }, '--kernel rtl', (l) => `layer '${model.opNames[s.start + l]}'`);
     for (const m of rtlMemoryNeeds(p, array.rows, build)) {
       if (m.need > m.held) {
-        throw new BitweaveError(`--kernel rtl: device segment ${si} needs ${formatBytes(m.need)} (${m.need} bytes) of the kernel's ${m.memory}, the build holds ${formatBytes(m.held)} (${m.held} bytes)`);
+        const b = (n: number) => (/\d bytes?$/.test(formatBytes(n)) ? formatBytes(n) : `${formatBytes(n)} (${n} bytes)`);
+        throw new BitweaveError(`--kernel rtl: device segment ${si} needs ${b(m.need)} of the kernel's ${m.memory}, the build holds ${b(m.held)}`);
       }
     }
   });

@@ -230,6 +230,9 @@ PLATFORM ?= ${board.platform}`}
 BITWEAVE ?= ${bitweave}
 VPP_FLAGS := -t $(TARGET) --platform $(PLATFORM) --config $(KERNEL).cfg --save-temps --temp_dir $(BUILD)/tmp
 ${rtl ? 'RTL_SRC := $(wildcard rtl/*.sv rtl/*.svh)' : 'KERNEL_SRC := $(wildcard kernel/*.h kernel/*.cpp)'}
+ifeq ($(filter $(TARGET),${targets.replace(/\|/g, ' ')}),)
+$(error TARGET must be ${targets.replace(/\|/g, ', ')} (got '$(TARGET)')${rtl ? ': an RTL kernel has no software emulation (UG1393); the HLS kernel (--kernel hls) has' : ''})
+endif
 ${f1 ? `
 # AFI creation (AWS F1): an S3 bucket you own and keys (folders) for the DCP and the logs
 S3_BUCKET ?=
@@ -242,7 +245,6 @@ AWSXCLBIN := $(BUILD)/$(KERNEL).awsxclbin
 all: xclbin
 
 check-target:
-\t@case "$(TARGET)" in ${targets}) ;; *) echo "TARGET must be ${targets.replace(/\|/g, ', ')} (got '$(TARGET)')${rtl ? ': an RTL kernel has no software emulation' : ''}" >&2; exit 1;; esac
 \t@command -v v++ >/dev/null || { echo "v++ not found: source the Vitis settings64.sh${f1 ? ' (on the FPGA Developer AMI: source $$AWS_FPGA_REPO_DIR/vitis_setup.sh)' : ''}" >&2; exit 1; }
 \t@test -n "$(PLATFORM)" || { echo "${f1 ? 'AWS_PLATFORM is not set: git clone -b f1_xdma_shell https://github.com/aws/aws-fpga.git and source its vitis_setup.sh' : 'PLATFORM is empty'}" >&2; exit 1; }
 ${rtl ? `

@@ -9,16 +9,20 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { hlsTopSource, KERNEL_ABI, KERNEL_NAME, kernelPorts } from '../../host/array/abi';
-import { arrayHeaderC } from '../../host/array/header';
+import { arrayHeaderC, arrayHeaderSv } from '../../host/array/header';
+import { AXI_CONTROL_ADDR_BITS, AXI_KERNEL_ARGS, AXI_MASTERS, DEFAULT_AXI_BUILD } from '../../host/array/axi-kernel';
+import { RTL_KERNEL_FILE_LIST, RTL_TOP, RTL_VLNV, rtlKernelParameters, rtlKernelPorts } from '../../host/build/vitis-rtl';
+import { readFileList } from '../../host/build/open-flow';
 import { DEFAULT_ARRAY } from '../../host/array/params';
-import { boardArray } from '../../host/build/sizing';
+import { boardArray, boardSlrs, kernelSlrs } from '../../host/build/sizing';
 import { loadBoard } from '../../host/boards';
 import { findTool } from '../../host/build/deploy';
 import { boardBanks, emitVitisProject } from '../../host/build/vitis';
 import { HLS_BUFFERS } from '../../host/array/limits';
 import { BitweaveError } from '../../host/core/errors';
 import { encodeBnn, readBnn } from '../../host/format/bnn';
-import { ModelBuilder, bits, i32 } from '../helpers/native-models';
+import { ModelBuilder, bconvModel, bits, f32, i32 } from '../helpers/native-models';
+import { rng } from '../helpers/naive';
 import { packageRoot } from '../../host/core/paths';
 import { scratchDir as tmpdir } from '../helpers/run';
 
@@ -169,3 +173,226 @@ describe('Vitis project emitter', function () {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
+
+/** kernel.xml parsed by Python's XML parser (a well-formedness check independent of the emitter). */
+function parseKernelXml(file: string): { root: Record<string, string>; kernel: Record<string, string>; ports: Record<string, string>[]; args: Record<string, string>[] } {
+  const script = [
+    'import json, sys, xml.etree.ElementTree as ET',
+    'r = ET.parse(sys.argv[1]).getroot()',
+    'k = r.find("kernel")',
+    'print(json.dumps({"root": dict(r.attrib), "kernel": dict(k.attrib), "ports": [dict(p.attrib) for p in k.find("ports")], "args": [dict(a.attrib) for a in k.find("args")]}))',
+  ].join('\n');
+  return JSON.parse(execFileSync('python3', ['-c', script, file], { encoding: 'utf8' }));
+}
+
+/** The ANSI port list of a SystemVerilog module: name -> direction and width expression. */
+function modulePorts(text: string, module: string): Map<string, { dir: string; range: string }> {
+  const src = text.replace(/\/\/.*$/gm, '').replace(/\/\*[\s\S]*?\*\//g, '');
+  const m = new RegExp(`module\\s+${module}\\s*(?:#\\s*\\((?:[^()]|\\([^()]*\\))*\\))?\\s*\\(([\\s\\S]*?)\\);`).exec(src);
+  assert.ok(m, `module ${module} found`);
+  const out = new Map<string, { dir: string; range: string }>();
+  let dir = '';
+  let range = '';
+  for (const decl of m[1].split(',')) {
+    const d = /^\s*(input|output|inout)?\s*(?:wire|logic|reg)?\s*(?:signed\s*)?(\[[^\]]+\])?\s*(\w+)\s*$/.exec(decl);
+    assert.ok(d, `port declaration '${decl.trim()}'`);
+    if (d[1]) {
+      dir = d[1];
+      range = d[2] ?? '';
+    }
+    out.set(d[3], { dir, range: d[1] ? range : range });
+  }
+  return out;
+}
+
+describe('Vitis RTL kernel packaging (--kernel rtl)', function () {
+  const model = readBnn(MODEL);
+  const real = fs.existsSync(path.join(ROOT, RTL_KERNEL_FILE_LIST));
+  /** The real file list once sim/axi/ has it; until then the array's own list stands in for the sources. */
+  const list = real ? RTL_KERNEL_FILE_LIST : path.join(tmpdir('rtl-list'), 'stand-in.f');
+  if (!real) fs.writeFileSync(list, fs.readFileSync(path.join(ROOT, 'sim', 'bw_top.f')));
+
+  for (const boardName of ['aws-f1', 'alveo-u250', 'alveo-u50']) {
+    it(`${boardName}: kernel.xml, package_xo.tcl, sources, config and Makefile agree with host/array/axi-kernel.ts`, function () {
+      if (!findTool('python3')) this.skip();
+      const board = loadBoard(boardName);
+      const dir = tmpdir(`vitis-rtl-${boardName}`);
+      const p = emitVitisProject(model, board, dir, { rtlFileList: list });
+      const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'bitweave-build.json'), 'utf8'));
+      assert.equal(manifest.kernel, 'rtl');
+      assert.deepEqual(manifest.axiBuild, DEFAULT_AXI_BUILD);
+      assert.deepEqual(manifest.opencl, board.opencl);
+      for (const f of p.files) assert.ok(fs.statSync(path.join(dir, f)).isFile(), `${f} listed but missing`);
+      assert.ok(!p.files.some((f) => f.startsWith('kernel/') || f === 'run_hls.tcl'), 'no HLS files');
+
+      // kernel.xml: well-formed, every argument at its offset, size and port, every interface a port
+      const x = parseKernelXml(path.join(dir, 'kernel.xml'));
+      assert.deepEqual([x.root.versionMajor, x.root.versionMinor], ['1', '6']);
+      assert.equal(x.kernel.name, KERNEL_NAME);
+      assert.equal(x.kernel.language, 'ip_c');
+      assert.equal(x.kernel.vlnv, RTL_VLNV);
+      assert.equal(x.kernel.hwControlProtocol, 'ap_ctrl_hs');
+      assert.equal(x.kernel.interrupt, 'true');
+      assert.deepEqual(x.ports.map((q) => q.name), ['s_axi_control', ...AXI_MASTERS]);
+      assert.deepEqual(x.ports.map((q) => q.mode), ['slave', 'master', 'master', 'master']);
+      assert.equal(Number(x.ports[0].range), 1 << AXI_CONTROL_ADDR_BITS);
+      for (const q of x.ports.slice(1)) assert.equal(Number(q.dataWidth), DEFAULT_AXI_BUILD.dataBits);
+      assert.equal(x.args.length, AXI_KERNEL_ARGS.length);
+      AXI_KERNEL_ARGS.forEach((a, i) => {
+        const g = x.args[i];
+        assert.equal(g.name, a.name);
+        assert.equal(Number(g.id), i);
+        assert.equal(Number(g.offset), a.offset, `${a.name} offset`);
+        assert.equal(Number(g.size), a.size, `${a.name} size`);
+        assert.equal(Number(g.hostSize), a.size);
+        assert.equal(g.port, a.master ?? 's_axi_control');
+        assert.equal(g.addressQualifier, a.master ? '1' : '0');
+        assert.equal(g.type, a.type);
+      });
+      // arguments from 0x10, inside the control space, not overlapping
+      const spans = AXI_KERNEL_ARGS.map((a) => [a.offset, a.offset + a.size]).sort((u, v) => u[0] - v[0]);
+      assert.ok(spans[0][0] >= 0x10 && spans.at(-1)![1] <= 1 << AXI_CONTROL_ADDR_BITS);
+      for (let i = 1; i < spans.length; i++) assert.ok(spans[i][0] >= spans[i - 1][1], 'arguments overlap');
+
+      // the sources: the file list's files in its order, the package first, all referenced by the tcl
+      const listed = readFileList(list);
+      const rtlFiles = p.files.filter((f) => f.startsWith('rtl/'));
+      assert.deepEqual(rtlFiles.sort(), ['rtl/bitweave_array.svh', ...listed.map((f) => `rtl/${path.basename(f)}`)].sort());
+      for (const f of listed) assert.equal(fs.readFileSync(path.join(dir, 'rtl', path.basename(f)), 'utf8'), fs.readFileSync(path.resolve(ROOT, f), 'utf8'), f);
+      const a = boardArray(board);
+      assert.equal(fs.readFileSync(path.join(dir, 'rtl', 'bitweave_array.svh'), 'utf8'), arrayHeaderSv({ ...DEFAULT_ARRAY, rows: a.rows, cols: a.cols }));
+      const tcl = fs.readFileSync(path.join(dir, 'package_xo.tcl'), 'utf8');
+      const order = [...tcl.matchAll(/\[file join \$here (rtl\/\S+)\]/g)].map((m) => m[1]);
+      assert.deepEqual(order, ['rtl/bitweave_array.svh', ...listed.map((f) => `rtl/${path.basename(f)}`)], 'the tcl adds every source in compile order');
+      assert.match(tcl, new RegExp(`create_project .* -part \\{${board.part}\\}`));
+      assert.match(tcl, new RegExp(`set_property top ${RTL_TOP} `));
+      assert.match(tcl, new RegExp(`package_xo -force -xo_path \\$xo -kernel_name ${KERNEL_NAME} -ip_directory \\$ipdir -kernel_xml \\[file join \\$here kernel.xml\\]`));
+      for (const s of ['sdx_kernel true', 'sdx_kernel_type rtl', 'ipx::check_integrity -kernel', 'ASSOCIATED_BUSIF', 'ACTIVE_LOW', 'LEVEL_HIGH']) assert.ok(tcl.includes(s), s);
+      for (const arg of AXI_KERNEL_ARGS) assert.ok(tcl.includes(`{${arg.name} 0x${arg.offset.toString(16)} ${arg.size * 8} ${arg.master ?? '{}'}}`), `register ${arg.name}`);
+      for (const m of AXI_MASTERS) assert.match(tcl, new RegExp(`ipx::associate_bus_interfaces -busif \\$m|${m}`));
+      if (findTool('tclsh')) {
+        // a Tcl parser: every command of the script is complete (braces, brackets, quotes balance)
+        const chk = path.join(dir, 'check.tcl');
+        fs.writeFileSync(chk, 'set f [open [lindex $argv 0]]\nset t [read $f]\nputs [info complete $t]\n');
+        assert.equal(execFileSync('tclsh', [chk, path.join(dir, 'package_xo.tcl')], { encoding: 'utf8' }).trim(), '1');
+        fs.rmSync(chk);
+      }
+
+      // the v++ config: one sp= per master argument of each compute unit on a real bank, one slr= per CU
+      const cfg = fs.readFileSync(path.join(dir, `${KERNEL_NAME}.cfg`), 'utf8');
+      const nk = /^nk=bitweave_array:(\d+):([\w.]+)$/m.exec(cfg)!;
+      const cus = Number(nk[1]);
+      assert.equal(cus, p.computeUnits);
+      const sp = [...cfg.matchAll(/^sp=(\w+)\.(\w+):(\S+)$/gm)];
+      const pointers = AXI_KERNEL_ARGS.filter((q) => q.master).map((q) => q.name);
+      assert.equal(sp.length, cus * pointers.length);
+      const banks = new Set(boardBanks(board));
+      for (const m of sp) assert.ok(pointers.includes(m[2]) && banks.has(m[3]), m[0]);
+      const slr = [...cfg.matchAll(/^slr=(\w+):(SLR\d)$/gm)].map((m) => m[2]);
+      assert.deepEqual(slr, kernelSlrs(board).slice(0, cus), 'one compute unit per SLR without the shell');
+      assert.ok(!slr.includes(`SLR${boardSlrs(board)!.shell[0]}`));
+
+      // the Makefile: Vivado makes the .xo, v++ links it; no software emulation; run never builds
+      const mk = fs.readFileSync(path.join(dir, 'Makefile'), 'utf8');
+      assert.doesNotMatch(mk, /v\+\+ -c/);
+      if (findTool('make')) {
+        const dry = execFileSync('make', ['-n', '-C', dir, 'TARGET=hw', 'xclbin', 'PLATFORM=/p/plat.xpfm'], { encoding: 'utf8' });
+        assert.match(dry, /vivado -mode batch -nojournal -nolog -source package_xo.tcl -tclargs build\/bitweave_array.xo\n[\s\S]*v\+\+ -l -t hw --platform \/p\/plat.xpfm --config bitweave_array.cfg .* -o build\/hw\/bitweave_array.xclbin build\/bitweave_array.xo/);
+        const sw = spawnSync('make', ['-n', '-C', dir, 'TARGET=sw_emu', 'xclbin'], { encoding: 'utf8' });
+        assert.notEqual(sw.status, 0);
+        assert.match(sw.stderr, /TARGET must be hw_emu, hw \(got 'sw_emu'\): an RTL kernel has no software emulation/);
+        assertRunDoesNotBuild(dir, boardName === 'aws-f1');
+        if (boardName === 'aws-f1') {
+          const noPlat = spawnSync('make', ['-s', '-C', dir, 'TARGET=hw', 'check-target'], { encoding: 'utf8', env: { ...process.env, AWS_PLATFORM: '', PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin:${fakeVpp()}` } });
+          assert.notEqual(noPlat.status, 0);
+          assert.match(noPlat.stderr, /AWS_PLATFORM is not set: git clone -b f1_xdma_shell https:\/\/github.com\/aws\/aws-fpga.git/);
+        }
+      }
+      const readme = fs.readFileSync(path.join(dir, 'README.md'), 'utf8');
+      assert.match(readme, /Kernel: \*\*the RTL array as a Vitis RTL kernel\*\*/);
+      assert.match(readme, /sized to fit one SLR, and each compute unit is placed in its own SLR/);
+      if (boardName === 'aws-f1') {
+        assert.match(readme, /git clone -b f1_xdma_shell https:\/\/github.com\/aws\/aws-fpga.git/);
+        assert.match(readme, /2019\.2–2021\.2\s+and 2024\.1/);
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+  }
+
+  it('the top module bw_axi_kernel has exactly the ports kernel.xml and the tcl assume', function () {
+    if (!real) {
+      console.log(`      SKIPPED: ${RTL_KERNEL_FILE_LIST} is not in this tree yet`);
+      return this.skip();
+    }
+    const top = readFileList(RTL_KERNEL_FILE_LIST).map((f) => fs.readFileSync(path.resolve(ROOT, f), 'utf8')).find((t) => new RegExp(`\\bmodule\\s+${RTL_TOP}\\b`).test(t));
+    assert.ok(top, `${RTL_TOP} is in ${RTL_KERNEL_FILE_LIST}`);
+    const ports = modulePorts(top, RTL_TOP);
+    const spec = rtlKernelPorts(DEFAULT_AXI_BUILD);
+    assert.deepEqual([...ports.keys()].sort(), spec.map((q) => q.name).sort());
+    for (const q of spec) {
+      const got = ports.get(q.name)!;
+      assert.equal(got.dir, q.dir === 'in' ? 'input' : 'output', q.name);
+      if (q.width === 1) assert.equal(got.range, '', `${q.name} is one bit`);
+      else assert.ok(got.range !== '', `${q.name} is a vector`);
+    }
+    for (const [k] of rtlKernelParameters(DEFAULT_AXI_BUILD)) assert.match(top, new RegExp(`parameter\\s+(?:int\\s+)?(?:unsigned\\s+)?${k}\\b`), `parameter ${k}`);
+  });
+
+  it('refuses models the RTL kernel cannot run: 2-bit outputs, programs beyond its on-chip memories (one line, nothing written)', () => {
+    const board = loadBoard('aws-f1');
+    const dir = tmpdir('vitis-rtl-bad');
+    const two = bconvModel({ H: 4, W: 4, C: 64, outC: 16, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, padBit: 1, inBits: 1, pool: null, outBits: 2, seed: 3 }, rng(3));
+    assert.throws(() => emitVitisProject(two, board, dir, { rtlFileList: list }), /^BitweaveError: --kernel rtl: layer '.*' has 2-bit outputs; the RTL kernel computes 1-bit outputs only \(use --kernel hls\)$/);
+    // the same model builds with the HLS kernel
+    emitVitisProject(two, board, path.join(dir, 'hls'), { kernel: 'hls' });
+    fs.rmSync(path.join(dir, 'hls'), { recursive: true });
+    const small: typeof DEFAULT_AXI_BUILD = { ...DEFAULT_AXI_BUILD, weightRows: 64 };
+    assert.throws(() => emitVitisProject(model, board, dir, { rtlFileList: list, axiBuild: small }), /^BitweaveError: --kernel rtl: device segment 1 needs [\d.]+ KiB \(\d+ bytes\) of the kernel's weight memory, the build holds 8\.0 KiB \(8192 bytes\)$/);
+    assert.throws(() => emitVitisProject(model, board, dir, { rtlFileList: list, axiBuild: { ...DEFAULT_AXI_BUILD, arenaWords: 8 } }), /needs .* of the kernel's arena \(one image\), the build holds 64 bytes$/);
+    assert.throws(() => emitVitisProject(model, board, dir, { rtlFileList: list, axiBuild: { ...DEFAULT_AXI_BUILD, dataBits: 48 } }), /DATA_BITS = 48 must be a power of two/);
+    assert.throws(() => emitVitisProject(model, board, dir, { rtlFileList: path.join(dir, 'none.f') }), /the RTL kernel's file list .* is missing/);
+    assert.deepEqual(fs.readdirSync(dir), [], 'nothing written');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('CLI: unknown --kernel, a 2-bit model and a model too big for the on-chip memories are one line and exit 1', () => {
+    const dir = tmpdir('vitis-rtl-cli');
+    const cli = path.join(ROOT, 'bin', 'bitweave.js');
+    const bw = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+    const one = (r: ReturnType<typeof bw>, re: RegExp) => {
+      assert.equal(r.status, 1, r.stderr);
+      const lines = r.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, r.stderr);
+      assert.match(lines[0], re);
+    };
+    one(bw('compile', MODEL, '--board', 'aws-f1', '--kernel', 'verilog', '-o', path.join(dir, 'a')), /^bitweave: error: --kernel must be rtl or hls, got 'verilog'$/);
+    one(bw('deploy', MODEL, '--board', 'aws-f1', '--kernel', 'vhdl', '-o', path.join(dir, 'a'), '--steps', 'emit'), /^bitweave: error: --kernel must be rtl or hls, got 'vhdl'$/);
+    one(bw('compile', MODEL, '--board', 'intel-pac-a10', '--kernel', 'rtl', '-o', path.join(dir, 'a')), /--kernel applies to Vitis boards/);
+    const two = path.join(dir, 'two-bit.bnn');
+    fs.writeFileSync(two, encodeBnn(bconvModel({ H: 4, W: 4, C: 64, outC: 16, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, padBit: 1, inBits: 1, pool: null, outBits: 2, seed: 5 }, rng(5))));
+    one(bw('compile', two, '--board', 'alveo-u250', '-o', path.join(dir, 'a')), /^bitweave: error: --kernel rtl: layer '.*' has 2-bit outputs; the RTL kernel computes 1-bit outputs only \(use --kernel hls\)$/);
+    // a dense layer with 4 MiB of weights: more than the default build's 2 MiB weight memory at 16 rows
+    const b = new ModelBuilder(1, 1, 64 * 512);
+    const x = b.add({ op: 'binarize', in: 0, bits: 1 }, bits(1, 1, 64 * 512, 1));
+    const y = b.add({ op: 'bconv', in: x, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, padBit: 1, inBits: 1, outC: 1024, weight: new Uint32Array(1024 * 512 * 2), pool: null, epilogue: { kind: 'int' } }, i32(1, 1, 1024));
+    const dq = b.add({ op: 'dequantize', in: y, divisor: 1 }, f32(1, 1, 1024));
+    b.add({ op: 'flatten', in: dq }, f32(1, 1, 1024, true));
+    const big = path.join(dir, 'big.bnn');
+    fs.writeFileSync(big, encodeBnn(b.build('big')));
+    const held = DEFAULT_AXI_BUILD.weightRows * boardArray(loadBoard('aws-f1')).rows * 8;
+    one(bw('compile', big, '--board', 'aws-f1', '-o', path.join(dir, 'a')), new RegExp(`^bitweave: error: --kernel rtl: device segment \\d+ needs 4\\.0 MiB \\(4194304 bytes\\) of the kernel's weight memory, the build holds [\\d.]+ MiB \\(${held} bytes\\)$`));
+    assert.ok(!fs.existsSync(path.join(dir, 'a')));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+/** A directory with a `v++` that does nothing, so check-target gets past the tool check. */
+function fakeVpp(): string {
+  const d = tmpdir('fake-vpp');
+  const f = path.join(d, 'v++');
+  if (!fs.existsSync(f)) {
+    fs.writeFileSync(f, '#!/bin/sh\nexit 0\n');
+    fs.chmodSync(f, 0o755);
+  }
+  return d;
+}
