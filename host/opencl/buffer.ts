@@ -18,6 +18,9 @@ import { Context, ContextState, drainQueues } from './context';
 import { OpenCLError, OpenCLUsageError } from './errors';
 import { CLHandle, HandleState } from './handle';
 import { pinHostArray } from './host';
+import { traceCall } from './trace';
+
+let nextBufferId = 1;
 
 export type DeviceAccess = 'read-write' | 'read-only' | 'write-only';
 export type HostAccess = 'read-write' | 'read-only' | 'write-only' | 'none';
@@ -67,6 +70,9 @@ export function checkByteCount(what: string, n: number, allowZero = false): void
 }
 
 export class CLBuffer extends CLHandle<BufferState> {
+  /** A number unique in this process (call traces name buffers by it). */
+  readonly id = nextBufferId++;
+
   private constructor(
     handle: bigint,
     readonly context: Context,
@@ -83,7 +89,9 @@ export class CLBuffer extends CLHandle<BufferState> {
     const err = new Int32Array(1);
     const h = cl().clCreateBuffer(ctx.handle, flags, size, host, err);
     if (err[0] !== 0 || !h) throw new OpenCLError('clCreateBuffer', err[0] || -6, err[0] === -61 ? `size ${size} bytes is not allowed on this device (zero or above CL_DEVICE_MAX_MEM_ALLOC_SIZE)` : undefined);
-    return new CLBuffer(h, ctx, size, flags, keep);
+    const b = new CLBuffer(h, ctx, size, flags, keep);
+    traceCall({ call: 'create', buffer: b.id, bytes: size, hostCopy: host !== null });
+    return b;
   }
 
   /** `bytes` of uninitialised device memory. */

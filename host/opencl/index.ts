@@ -26,4 +26,6 @@ export type { BuildOptions, DeviceBinary, BuildStatus } from './program';
 export { Kernel, encodeScalar } from './kernel';
 export type { KernelArg, KernelArgInfo, ScalarType } from './kernel';
 export { CLEvent } from './event';
+export { traceCalls } from './trace';
+export type { CallEvent } from './trace';
 export type { EventProfile, EventStatus } from './event';

@@ -6,6 +6,7 @@
  */
 import { cl } from './api';
 import { CLBuffer } from './buffer';
+import { traceCall } from './trace';
 import * as C from './constants';
 import { check, OpenCLError, OpenCLUsageError } from './errors';
 import { CLHandle, HandleState } from './handle';
@@ -146,6 +147,7 @@ export class Kernel extends CLHandle<KernelState> {
     if (arg instanceof CLBuffer) {
       const mem = new BigUint64Array([arg.handle]);
       check(`clSetKernelArg(${this.name}, ${i})`, api.clSetKernelArg(h, i, 8, mem));
+      traceCall({ call: 'bind', buffer: arg.id, kernel: this.name, arg: i });
       this.state.buffers[i] = arg;
       return this;
     }

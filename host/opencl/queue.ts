@@ -11,6 +11,7 @@
 import { promisify } from 'node:util';
 import { cl, koffi, Ptr } from './api';
 import { CLBuffer, checkByteCount } from './buffer';
+import { traceCall } from './trace';
 import * as C from './constants';
 import { Context, ContextState } from './context';
 import { check, OpenCLError, OpenCLUsageError } from './errors';
@@ -167,6 +168,7 @@ export class Queue extends CLHandle<QueueState> {
     checkByteCount(`${what}: size`, bytes);
     if (bytes > data.byteLength) throw new OpenCLUsageError(`${what}: ${bytes} bytes requested but the array holds ${data.byteLength}`);
     buffer.checkRange(what, offset, bytes);
+    traceCall({ call: dir, buffer: buffer.id, bytes });
     const blocking = opts.blocking ?? true;
     if (!blocking) pinHostArray(data, what);
     const wait = waitList(opts.waitFor, what);

@@ -19,9 +19,11 @@ import { kernelSource } from '../../host/array/sources';
 import { ReferenceBackend } from '../../host/backends/reference';
 import { compile } from '../../host/compile/compile';
 import { loadDataset } from '../../host/data/datasets';
-import { writeBnn } from '../../host/format/bnn';
+import { readBnn, writeBnn } from '../../host/format/bnn';
 import { writeNpy } from '../../host/data/npy';
-import { Context, OpenCLUnavailableError, platforms, Program, selectDevice } from '../../host/opencl';
+import { CallEvent, Context, OpenCLUnavailableError, platforms, Program, selectDevice, traceCalls } from '../../host/opencl';
+import { emitVitisProject } from '../../host/build/vitis';
+import { loadBoard } from '../../host/boards';
 import { TensorData } from '../../host/runtime/backend';
 import { createBackend } from '../../host/backends';
 import { loadModel } from '../../host/runtime/load';
@@ -271,5 +273,109 @@ describe('opencl backend on PoCL', function () {
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }
+  });
+});
+
+describe('opencl backend on a board build (XRT order of calls, the project\'s array and device)', function () {
+  before(function () {
+    requireOrSkip(this, () => platforms(), OpenCLUnavailableError);
+  });
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bw-ocl-build-'));
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  /** A Vitis project's bitweave-build.json for a board (the HLS kernel), optionally edited. */
+  const buildFile = (board: string, edit: (j: Record<string, unknown>) => void = () => undefined): string => {
+    const dir = path.join(tmp, `${board}-${fs.readdirSync(tmp).length}`);
+    emitVitisProject(readBnn(path.join(ROOT, 'models', 'fashion-cnn.bnn')), loadBoard(board), dir, { kernel: 'hls' });
+    const f = path.join(dir, 'bitweave-build.json');
+    const j = JSON.parse(fs.readFileSync(f, 'utf8'));
+    edit(j);
+    fs.writeFileSync(f, JSON.stringify(j));
+    return f;
+  };
+
+  it('creates every buffer empty and binds it to its kernel argument before its first write', async () => {
+    const p: BconvCase = { H: 6, W: 6, C: 70, outC: 20, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, padBit: 1, inBits: 1, pool: { kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0 }, outBits: 1, seed: 9 };
+    for (const oneLaunch of [false, true]) {
+      const events: CallEvent[] = [];
+      const stop = traceCalls((e) => events.push(e));
+      const b = new OpenCLBackend({ threads: 1, chunk: 3, oneLaunch });
+      try {
+        const r = rng(9);
+        // 8 images in chunks of 3: both arenas written more than once
+        await compareModel(bconvModel(p, r), randomInput(r, 8, p.C * p.H * p.W, p.inBits), b, `bind order, oneLaunch ${oneLaunch}`);
+      } finally {
+        stop();
+        await b.dispose();
+      }
+      const created = events.filter((e) => e.call === 'create');
+      assert.ok(created.length >= 5, 'program, weights, params, two arenas');
+      assert.deepEqual(created.filter((e) => e.call === 'create' && e.hostCopy), [], 'no buffer is written at creation (CL_MEM_COPY_HOST_PTR)');
+      const written = new Set(events.filter((e) => e.call === 'write').map((e) => e.buffer));
+      assert.ok(written.size >= 5);
+      for (const id of written) {
+        const bind = events.findIndex((e) => e.call === 'bind' && e.buffer === id);
+        const write = events.findIndex((e) => e.call === 'write' && e.buffer === id);
+        assert.ok(bind >= 0 && bind < write, `buffer ${id}: bound (event ${bind}) before its first write (event ${write})`);
+      }
+      // every chunk's arena write follows a bind of that arena to the arena argument
+      events.forEach((e, i) => {
+        if (e.call !== 'write' || !events.some((c) => c.call === 'bind' && c.buffer === e.buffer && c.arg === ARG.arena)) return;
+        const last = events.slice(0, i).reverse().find((c) => c.call === 'bind' && c.arg === ARG.arena);
+        assert.ok(last && last.call === 'bind' && last.buffer === e.buffer, `arena write ${i} after binding that arena`);
+      });
+    }
+  });
+
+  it('takes the array size and the OpenCL device from the project\'s bitweave-build.json, never just the first device listed', async () => {
+    // alveo-u250: the board file names the Xilinx platform's u250 device, which PoCL is not
+    const u250 = buildFile('alveo-u250');
+    const j = JSON.parse(fs.readFileSync(u250, 'utf8'));
+    assert.deepEqual(j.opencl, loadBoard('alveo-u250').opencl);
+    const model = readBnn(path.join(ROOT, 'models', 'fashion-cnn.bnn'));
+    const strict = new OpenCLBackend({ threads: 1, build: u250 });
+    assert.deepEqual(strict.deviceFilter(), { platform: 'Xilinx', name: 'u250' });
+    await assert.rejects(async () => {
+      await strict.load(model);
+    }, (e: Error) => /the alveo-u250 device named like 'u250' on a platform like 'Xilinx'/.test(e.message) && /no OpenCL device matches platform="Xilinx", name="u250"/.test(e.message));
+    await strict.dispose();
+
+    // the same project with PoCL as its board device: selected by name, the array from the build
+    const pocl = buildFile('alveo-u250', (k) => {
+      k.opencl = { platform: 'Portable Computing Language', device: 'pthread' };
+    });
+    const b = new OpenCLBackend({ threads: 1, build: pocl });
+    try {
+      assert.deepEqual(b.arrayParams, { ...DEFAULT_ARRAY, rows: j.array.rows, cols: j.array.cols });
+      assert.notDeepEqual([j.array.rows, j.array.cols], [DEFAULT_ARRAY.rows, DEFAULT_ARRAY.cols], 'a board array, not the default');
+      const r = rng(4);
+      const p: BconvCase = { H: 5, W: 5, C: 64, outC: 40, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, padBit: 1, inBits: 1, pool: null, outBits: 0, seed: 4 };
+      const m = bconvModel(p, r);
+      await compareModel(m, randomInput(r, 3, p.C * p.H * p.W, p.inBits), b, 'array from the build');
+      assert.ok(b.deviceNames.every((n) => /pthread/i.test(n)));
+      // cycles are the tile schedule of the build's array
+      const prog = encodeSegment(m, m.segments.findIndex((s) => s.kind === 'device'), b.arrayParams);
+      const want = prog.layerDescriptors.reduce((sum, d) => sum + scheduleCycles(d, b.arrayParams) * 3, 0);
+      const got = b.layerStats().filter((l) => l.where === 'device').reduce((sum, l) => sum + (l.cycles ?? 0), 0);
+      assert.equal(got, want);
+    } finally {
+      await b.dispose();
+    }
+    assert.throws(() => new OpenCLBackend({ build: pocl, array: { rows: 8, cols: 8 } }), /array 8x8 given, but .* was built for 16x32/);
+  });
+
+  it('CLI: BITWEAVE_OPENCL_BUILD with an RTL-kernel project, a missing or broken file is one line and exit 1', () => {
+    const args = ['eval', 'models/fashion-cnn.bnn', '--dataset', 'fashion-mnist', '--limit', '2', '--backend', 'opencl'];
+    const rtl = buildFile('aws-f1', (k) => {
+      k.kernel = 'rtl';
+    });
+    assertUserError(cli(args, { BITWEAVE_OPENCL_BUILD: rtl }), /opencl backend: .* is an RTL-kernel project/);
+    assertUserError(cli(args, { BITWEAVE_OPENCL_BUILD: path.join(tmp, 'none.json') }), /cannot read the build description .*none\.json: ENOENT/);
+    const broken = buildFile('aws-f1', (k) => {
+      delete k.array;
+    });
+    assertUserError(cli(args, { BITWEAVE_OPENCL_BUILD: broken }), /no array \{ rows, cols \}/);
+    // the project's device is not on this machine: named, not silently replaced by PoCL
+    assertUserError(cli(args, { BITWEAVE_OPENCL_BUILD: buildFile('aws-f1') }), /the aws-f1 device named like 'aws-vu9p-f1'/);
   });
 });

@@ -16,6 +16,14 @@
  *    layer; with oneLaunch a single launch walks the whole layer program, as on a board,
  *    and its time is reported once per segment, labelled as such (it is not split).
  *
+ * On a board (XRT): `build` (env BITWEAVE_OPENCL_BUILD) names the bitweave-build.json of the
+ * Vitis project the binary came from, and the backend encodes for that project's array size
+ * and selects the device the board file names (opencl.platform / opencl.device) rather than
+ * the first one the ICD loader lists (which may be PoCL). Every buffer is created empty and
+ * bound to its kernel argument before its first write: XRT places a buffer in the memory
+ * bank of the first kernel port it is bound to, and a buffer written earlier may land in
+ * another bank than the port's connectivity (sp=) says ("unknown memory index").
+ *
  * Every tensor reaching OpenCL is checked here (typed-array kind and exact length), the
  * layer program is checked against its buffers before upload, and device memory needs are
  * checked against the device's limits before any allocation (PoCL aborts the process when
@@ -29,7 +37,7 @@ import { KernelLimits, openclLimits, scheduleCycles } from '../../array/descript
 import { LayerProgram } from '../../array/program';
 import { ARG, KERNEL_ARGS, KERNEL_NAME } from '../../array/kernel-abi';
 import { AcceleratorBackend, AcceleratorOptions, DeviceSegment, SegmentIO } from '../accelerator';
-import { CLBuffer, CLEvent, Context, Device, Kernel, OpenCLError, OpenCLUnavailableError, Program, Queue, selectDevices } from '../../opencl';
+import { CLBuffer, CLEvent, Context, Device, DeviceFilter, Kernel, OpenCLError, OpenCLUnavailableError, Program, Queue, selectDevices } from '../../opencl';
 import { kernelSource } from '../../array/sources';
 
 /** Images per launch unless the device memory needs fewer. */
@@ -47,8 +55,42 @@ export interface OpenCLBackendOptions extends AcceleratorOptions {
   oneLaunch?: boolean;
   /** Images per launch (env BITWEAVE_OPENCL_CHUNK; default 32, fewer if device memory requires). */
   chunk?: number;
-  /** Array shape the source is built for (default DEFAULT_ARRAY's). */
+  /** Array shape the source is built for (default: the build's, else DEFAULT_ARRAY's). */
   array?: { rows: number; cols: number; accBits?: number };
+  /**
+   * The bitweave-build.json of the project the binary was built from (env
+   * BITWEAVE_OPENCL_BUILD): its array size, kernel and OpenCL device (the board file's).
+   */
+  build?: string;
+}
+
+/** What the backend takes from a project's bitweave-build.json. */
+export interface OpenCLBuildInfo {
+  file: string;
+  board: string;
+  array: { rows: number; cols: number };
+  kernel: 'hls' | 'rtl';
+  opencl: { platform?: string; device?: string | null } | null;
+}
+
+/** Reads and checks a Vitis project's bitweave-build.json (one line on any problem). */
+export function readBuildInfo(file: string): OpenCLBuildInfo {
+  let j: Record<string, unknown>;
+  try {
+    j = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new BitweaveError(`opencl backend: cannot read the build description ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const bad = (why: string): never => {
+    throw new BitweaveError(`opencl backend: ${file}: ${why}`);
+  };
+  if (!j || typeof j !== 'object') bad('not a bitweave-build.json');
+  const a = j.array as { rows?: unknown; cols?: unknown } | undefined;
+  if (!a || !Number.isInteger(a.rows) || !Number.isInteger(a.cols)) bad('no array { rows, cols }');
+  const kernel = j.kernel === undefined || j.kernel === 'hls' ? 'hls' : j.kernel === 'rtl' ? 'rtl' : bad(`kernel '${String(j.kernel)}' is neither 'rtl' nor 'hls'`);
+  const o = j.opencl as { platform?: unknown; device?: unknown } | undefined;
+  const opencl = o && typeof o === 'object' ? { platform: typeof o.platform === 'string' ? o.platform : undefined, device: typeof o.device === 'string' ? o.device : null } : null;
+  return { file, board: typeof j.board === 'string' ? j.board : '?', array: { rows: a!.rows as number, cols: a!.cols as number }, kernel, opencl };
 }
 
 /** One device segment on one device: its buffers and kernel. */
@@ -75,7 +117,7 @@ interface DeviceState {
 
 const MiB = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
 
-function envOptions(opts: OpenCLBackendOptions): Required<Pick<OpenCLBackendOptions, 'oneLaunch' | 'chunk'>> & Pick<OpenCLBackendOptions, 'device' | 'binary'> {
+function envOptions(opts: OpenCLBackendOptions): Required<Pick<OpenCLBackendOptions, 'oneLaunch' | 'chunk'>> & Pick<OpenCLBackendOptions, 'device' | 'binary' | 'build'> {
   const env = process.env;
   const chunkText = opts.chunk ?? (env.BITWEAVE_OPENCL_CHUNK !== undefined ? Number(env.BITWEAVE_OPENCL_CHUNK) : DEFAULT_CHUNK);
   if (!Number.isInteger(chunkText) || chunkText < 1 || chunkText > MAX_BATCH) throw new BitweaveError(`opencl backend: chunk must be an integer in 1..${MAX_BATCH}, got ${chunkText}`);
@@ -86,6 +128,7 @@ function envOptions(opts: OpenCLBackendOptions): Required<Pick<OpenCLBackendOpti
   return {
     device: opts.device ?? (env.BITWEAVE_OPENCL_DEVICE || undefined),
     binary: opts.binary ?? (env.BITWEAVE_OPENCL_BINARY || undefined),
+    build: opts.build ?? (env.BITWEAVE_OPENCL_BUILD || undefined),
     oneLaunch: opts.oneLaunch ?? launch === 'segment',
     chunk: chunkText,
   };
@@ -105,6 +148,8 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
   readonly name = 'opencl';
   private readonly opts: ReturnType<typeof envOptions>;
   private readonly params: ArrayParams;
+  /** The project's build description, when given. */
+  readonly build: OpenCLBuildInfo | null;
   private ctx: Context | null = null;
   private program: Program | null = null;
   private devices: DeviceState[] = [];
@@ -112,9 +157,22 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
   constructor(opts: OpenCLBackendOptions = {}) {
     super('opencl', opts, 'schedule');
     this.opts = envOptions(opts);
-    this.params = { ...DEFAULT_ARRAY, ...opts.array };
+    this.build = this.opts.build ? readBuildInfo(this.opts.build) : null;
+    if (this.build?.kernel === 'rtl') {
+      throw new BitweaveError(`opencl backend: ${this.build.file} is an RTL-kernel project (--kernel rtl); the opencl backend drives the HLS / OpenCL kernel ABI only so far (emit the project with --kernel hls)`);
+    }
+    const b = this.build?.array;
+    if (b && opts.array && (opts.array.rows !== b.rows || opts.array.cols !== b.cols)) {
+      throw new BitweaveError(`opencl backend: array ${opts.array.rows}x${opts.array.cols} given, but ${this.build!.file} was built for ${b.rows}x${b.cols}`);
+    }
+    this.params = { ...DEFAULT_ARRAY, ...(b ? { rows: b.rows, cols: b.cols } : {}), ...opts.array };
     const problem = arrayGeometryProblem(this.params);
     if (problem) throw new BitweaveError(`opencl backend: ${problem}`);
+  }
+
+  /** The array the kernels are built and the programs encoded for. */
+  get arrayParams(): ArrayParams {
+    return { ...this.params };
   }
 
   /** The devices in use, after load. */
@@ -130,13 +188,30 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
     return openclLimits(this.params);
   }
 
+  /**
+   * The devices to use: those named like --device / BITWEAVE_OPENCL_DEVICE, else, with a
+   * build description, the board file's device on its platform (never simply the first
+   * device listed: PoCL may come before XRT), else every device of the first platform.
+   */
+  deviceFilter(): DeviceFilter {
+    if (this.opts.device) return { name: this.opts.device };
+    const o = this.build?.opencl;
+    if (o && (o.device || o.platform)) return { ...(o.platform ? { platform: o.platform } : {}), ...(o.device ? { name: o.device } : {}) };
+    return {};
+  }
+
   protected override open(progs: LayerProgram[]): void {
     let found: Device[];
+    const want = this.deviceFilter();
     try {
-      found = selectDevices({ name: this.opts.device });
+      found = selectDevices(want);
     } catch (e) {
       if (!(e instanceof OpenCLUnavailableError)) throw e;
-      const filter = this.opts.device ? `devices named like '${this.opts.device}' (--device / BITWEAVE_OPENCL_DEVICE)` : 'any device';
+      const filter = this.opts.device
+        ? `devices named like '${this.opts.device}' (--device / BITWEAVE_OPENCL_DEVICE)`
+        : want.name || want.platform
+          ? `the ${this.build!.board} device${want.name ? ` named like '${want.name}'` : ''}${want.platform ? ` on a platform like '${want.platform}'` : ''} (${this.build!.file}; --device overrides)`
+          : 'any device';
       throw new OpenCLUnavailableError(`opencl backend: searched every OpenCL platform the ICD loader lists for ${filter}: ${e.message}`);
     }
     // one context = one platform: the first platform with a matching device
@@ -210,23 +285,44 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
         made.push(withDevice(`uploading segment ${p.segment} to '${state.device.name}'`, () => {
           const ro = { access: 'read-only' as const, hostAccess: 'write-only' as const };
           const per = p.descriptors.length / p.layers;
-          const layerPrograms = !this.opts.oneLaunch
-            ? Array.from({ length: p.layers }, (_, l) => CLBuffer.fromArray(ctx, p.descriptors.subarray(l * per, (l + 1) * per), ro))
-            : [];
           // an empty parameter buffer is not allowed: keep at least one entry
           const params = p.params.length > 0 ? p.params : new Int32Array(1);
           const kernel = this.program!.createKernel(KERNEL_NAME);
           if (kernel.numArgs !== KERNEL_ARGS.length) throw new BitweaveError(`opencl backend: kernel '${KERNEL_NAME}' takes ${kernel.numArgs} arguments, the host ABI has ${KERNEL_ARGS.length}`);
-          return {
-            program: CLBuffer.fromArray(ctx, p.descriptors, ro),
-            layerPrograms,
-            weights: CLBuffer.fromArray(ctx, p.weights, ro),
-            params: CLBuffer.fromArray(ctx, params, ro),
+          // every buffer empty, bound to its argument, then written (XRT picks the bank at the bind)
+          const seg: SegmentBuffers = {
+            program: CLBuffer.create(ctx, p.descriptors.byteLength, ro),
+            layerPrograms: [],
+            weights: CLBuffer.create(ctx, p.weights.byteLength, ro),
+            params: CLBuffer.create(ctx, params.byteLength, ro),
             kernel,
             arenas: [],
             inStage: [],
             outStage: [],
           };
+          const uploads: [CLBuffer, ArrayBufferView][] = [];
+          const bindAndWrite = (arg: number, buf: CLBuffer, data: ArrayBufferView) => {
+            kernel.setArg(arg, buf);
+            uploads.push([buf, data]);
+          };
+          try {
+            if (!this.opts.oneLaunch) {
+              for (let l = 0; l < p.layers; l++) {
+                const desc = p.descriptors.subarray(l * per, (l + 1) * per);
+                const lp = CLBuffer.create(ctx, desc.byteLength, ro);
+                seg.layerPrograms.push(lp);
+                bindAndWrite(ARG.program, lp, desc);
+              }
+            }
+            bindAndWrite(ARG.program, seg.program, p.descriptors);
+            bindAndWrite(ARG.weights, seg.weights, p.weights);
+            bindAndWrite(ARG.params, seg.params, params);
+            for (const [buf, data] of uploads) state.xfer.write(buf, data).release();
+          } catch (e) {
+            this.releaseSegment([seg]);
+            throw e;
+          }
+          return seg;
         }));
       }
     } catch (e) {
@@ -258,7 +354,10 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
     const words = state.chunk * p.arenaWords;
     withDevice(`allocating arenas on '${state.device.name}'`, () => {
       for (let k = 0; k < 2; k++) {
-        ds.arenas.push(CLBuffer.create(this.ctx!, words * 8));
+        const arena = CLBuffer.create(this.ctx!, words * 8);
+        ds.arenas.push(arena);
+        // bound before its first write (XRT places it in the bank of the arena port)
+        ds.kernel.setArg(ARG.arena, arena);
         ds.inStage.push(new Uint32Array(words * 2));
         ds.outStage.push(new Uint32Array(words * 2));
       }
@@ -296,11 +395,11 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
       const st = ds.inStage[c.slot];
       io.packInto(st, c.first, c.count);
       withDevice(where, () => {
-        c.write = state.xfer.write(ds.arenas[c.slot], st, { bytes: c.count * aw * 8, blocking: false });
-        state.xfer.flush();
         const k0 = ds.kernel;
         k0.setArg(ARG.weights, ds.weights).setArg(ARG.params, ds.params).setArg(ARG.arena, ds.arenas[c.slot]);
         k0.setArg(ARG.arena_words, { type: 'uint', value: aw }).setArg(ARG.images, { type: 'uint', value: c.count });
+        c.write = state.xfer.write(ds.arenas[c.slot], st, { bytes: c.count * aw * 8, blocking: false });
+        state.xfer.flush();
         if (!this.opts.oneLaunch) {
           ds.layerPrograms.forEach((lp, l) => {
             k0.setArg(ARG.program, lp).setArg(ARG.layers, { type: 'uint', value: 1 });
