@@ -122,5 +122,5 @@ export const DEFAULT_AXI_BUILD: AxiKernelBuild = {
   descDepth: 2048,
   paramDepth: 16384,
   weightRows: 16384,
-  arenaWords: 1 << 16,
+  arenaWords: 1 << 17,
 };

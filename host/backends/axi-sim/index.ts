@@ -133,7 +133,7 @@ export class AxiSimBackend extends AcceleratorBackend<AxiSegment> {
         program: dev.program, layers: prog.layers, weights: dev.weights, params: dev.params, arena: arenaAddr,
         arena_words: prog.arenaWords, images, weight_words: dev.weightWords, param_words: dev.paramWords, stage: stage ? 1 : 0,
       };
-      this.checkArgs(args, arena.byteLength);
+      checkKernelCall(args, sim.buffers, this.info);
       for (const a of AXI_KERNEL_ARGS) {
         const v = BigInt(args[a.name]);
         sim.regWrite(a.offset, Number(v & 0xffffffffn));
@@ -174,28 +174,6 @@ export class AxiSimBackend extends AcceleratorBackend<AxiSegment> {
     }
   }
 
-  /** What XRT would be asked to do, checked before the start: every pointer a whole buffer large enough, aligned to a beat. */
-  private checkArgs(args: Record<string, bigint | number>, arenaBytes: number): void {
-    const sim = this.sim!;
-    const i = this.info;
-    const n = (k: string) => Number(args[k]);
-    const bufferNeeds: Record<string, number> = {
-      program: n('layers') * DESC_WORDS * 4,
-      params: n('param_words') * 4,
-      weights: n('weight_words') * 8,
-      arena: n('images') * n('arena_words') * 8,
-    };
-    for (const [k, bytes] of Object.entries(bufferNeeds)) {
-      const addr = BigInt(args[k]);
-      const size = sim.buffers.get(addr);
-      if (size === undefined) throw new BitweaveError(`axi-sim backend: argument ${k} is not a device buffer`);
-      if (addr % BigInt(this.beat) !== 0n) throw new BitweaveError(`axi-sim backend: buffer ${k} is not aligned to the kernel's ${this.beat}-byte beats`);
-      if (size < this.deviceBytes(bytes)) throw new BitweaveError(`axi-sim backend: buffer ${k} holds ${size} bytes, the call reads ${this.deviceBytes(bytes)}`);
-    }
-    if (n('images') * n('arena_words') > i.arenaWords || n('images') < 1) throw new BitweaveError(`axi-sim backend: ${n('images')} images of ${n('arena_words')} arena words exceed the kernel's on-chip arena of ${i.arenaWords} words`);
-    if (arenaBytes !== n('images') * n('arena_words') * 8) throw new BitweaveError('axi-sim backend: arena size does not match images x arena_words');
-  }
-
   protected releaseSegment(dev: AxiSegment): void {
     if (!this.sim) return;
     for (const a of [dev.program, dev.params, dev.weights]) this.sim.release(a);
@@ -205,6 +183,46 @@ export class AxiSimBackend extends AcceleratorBackend<AxiSegment> {
     this.sim?.free();
     this.sim = null;
     this.staged = -1;
+  }
+}
+
+/**
+ * One kernel call's arguments checked as the host must before ap_start: scalars within the
+ * build's on-chip memories, every pointer the start of a device buffer (`buffers`: address
+ * -> bytes), aligned to a beat and large enough for what the kernel reads (whole beats).
+ * One line naming the argument otherwise.
+ */
+export function checkKernelCall(args: Record<string, bigint | number>, buffers: ReadonlyMap<bigint, number>, i: AxiInfo): void {
+  const fail = (why: string): never => {
+    throw new BitweaveError(`axi-sim backend: ${why}`);
+  };
+  const n = (k: string) => Number(args[k]);
+  const range = (k: string, lo: number, hi: number) => {
+    const v = n(k);
+    if (!Number.isInteger(v) || v < lo || v > hi) fail(`${k} must be ${lo}..${hi}, got ${v}`);
+  };
+  range('layers', 1, Math.floor(i.descDepth / DESC_WORDS));
+  range('param_words', 0, i.paramDepth);
+  range('weight_words', 0, i.weightRows * i.rows);
+  if (n('weight_words') % i.rows) fail(`weight_words ${n('weight_words')} is not whole rows of ${i.rows} words`);
+  range('arena_words', 1, i.arenaWords);
+  range('images', 1, i.arenaWords);
+  if (n('images') * n('arena_words') > i.arenaWords) fail(`${n('images')} images of ${n('arena_words')} arena words exceed the kernel's on-chip arena of ${i.arenaWords} words`);
+  if (n('stage') !== 0 && n('stage') !== 1) fail(`stage must be 0 or 1, got ${n('stage')}`);
+  const beat = i.dataBits / 8;
+  const reads: Record<string, number> = {
+    program: n('layers') * DESC_WORDS * 4,
+    params: n('param_words') * 4,
+    weights: n('weight_words') * 8,
+    arena: n('images') * n('arena_words') * 8,
+  };
+  for (const [k, bytes] of Object.entries(reads)) {
+    const addr = BigInt(args[k]);
+    const size = buffers.get(addr);
+    if (size === undefined) fail(`argument ${k} is not a device buffer`);
+    if (addr % BigInt(beat) !== 0n) fail(`buffer ${k} is not aligned to the kernel's ${beat}-byte beats`);
+    const whole = Math.max(1, Math.ceil(bytes / beat)) * beat;
+    if (size! < whole) fail(`buffer ${k} holds ${size} bytes, the call reads ${whole}`);
   }
 }
 
