@@ -27,7 +27,7 @@ build: setup native
 	@rm -rf dist && $(NPX) tsc -p tsconfig.json
 	@$(MAKE) --no-print-directory csim
 	@# checked when the recipe runs, not when make parses: setup may just have installed it
-	@if command -v verilator >/dev/null 2>&1; then $(MAKE) --no-print-directory rtl soc-sim; \
+	@if command -v verilator >/dev/null 2>&1; then $(MAKE) --no-print-directory rtl soc-sim axi-sim; \
 	 else echo "bitweave: verilator not found, skipping the RTL model"; fi
 
 native: $(NATIVE_LIB)
@@ -119,6 +119,26 @@ $(RTL_LIB): sim/bw_rtl.cpp sim/bw_rtl.h $(RTL_DIR)/obj/Vbw_top__ALL.a $(RTL_DIR)
 	nice $(CXX) $(RTL_CXXFLAGS) $(addprefix -DBW_RTL_,$(RTL_TOP_PARAMS)) -shared -o $@ sim/bw_rtl.cpp \
 	  $(RTL_DIR)/obj/Vbw_top__ALL.a $(RTL_DIR)/vl/verilated.o $(RTL_DIR)/vl/verilated_fst_c.o $(RTL_DIR)/vl/verilated_threads.o -lz -lpthread
 
+# the RTL kernel behind AXI (sim/axi/, host/array/axi-kernel.ts) with a DDR model behind its
+# masters and an AXI4-Lite driver: build/libbitweave_axi.so, the axi-sim backend's model
+AXI_DIR := build/axi
+AXI_LIB := build/libbitweave_axi.so
+AXI_SV := $(RTL_SV) $(shell grep -v '^//' sim/axi/bw_axi_kernel.f)
+.PHONY: axi-sim
+axi-sim: $(AXI_LIB)
+
+$(AXI_DIR)/bitweave_array.svh: dist/host/array/write-headers.js dist/host/array/header.js dist/host/array/params.js dist/host/array/limits.js dist/host/array/axi-kernel.js
+	@node dist/host/array/write-headers.js $(AXI_DIR)
+
+$(AXI_DIR)/obj/Vbw_axi_kernel__ALL.a: $(AXI_SV) $(AXI_DIR)/bitweave_array.svh
+	nice verilator --cc -O3 --x-assign fast --x-initial fast --noassert --trace-fst -Wno-fatal \
+	  --top-module bw_axi_kernel -I$(AXI_DIR) -Mdir $(AXI_DIR)/obj \
+	  -CFLAGS "-fPIC -O2" --build -j 2 $(AXI_DIR)/bitweave_array.svh $(AXI_SV) >/dev/null
+
+$(AXI_LIB): sim/axi/bw_axi_sim.cpp sim/axi/bw_axi_sim.h $(AXI_DIR)/obj/Vbw_axi_kernel__ALL.a $(RTL_DIR)/vl/verilated.o $(RTL_DIR)/vl/verilated_fst_c.o $(RTL_DIR)/vl/verilated_threads.o
+	nice $(CXX) -O2 -fPIC -std=c++17 -I$(AXI_DIR) -I$(AXI_DIR)/obj -I$(VL_INC) -I$(VL_INC)/vltstd -Isim/axi -shared -o $@ sim/axi/bw_axi_sim.cpp \
+	  $(AXI_DIR)/obj/Vbw_axi_kernel__ALL.a $(RTL_DIR)/vl/verilated.o $(RTL_DIR)/vl/verilated_fst_c.o $(RTL_DIR)/vl/verilated_threads.o -lz -lpthread
+
 # yosys resource estimates (build/synth/summary.{json,txt})
 synth: build
 	@./sim/synth.sh build/synth
@@ -170,6 +190,7 @@ rtl-variant: $(RTL_DIR)/vl/verilated.o $(RTL_DIR)/vl/verilated_fst_c.o $(RTL_DIR
 
 rtl-lint: $(RTL_DIR)/bitweave_array.svh
 	verilator --lint-only -Wall -I$(RTL_DIR) $(RTL_DIR)/bitweave_array.svh $(RTL_SV) --top-module bw_top
+	verilator --lint-only -Wall -I$(RTL_DIR) $(RTL_DIR)/bitweave_array.svh $(AXI_SV) --top-module bw_axi_kernel
 	verilator --lint-only -Wall -I$(RTL_DIR) $(RTL_DIR)/bitweave_array.svh sim/bw_pe.sv sim/bw_pe_array.sv sim/ice40/bw_ice40_selftest.sv --top-module bw_ice40_selftest
 
 # ---- gate level (sim/gate, docs/ARCHITECTURE.md "Gate-level checks") --------------------

@@ -97,6 +97,8 @@ export interface Board {
     totalBytes: number | null;
     bandwidthGBps: number | null;
     note?: string;
+    /** The memory an AXI4 master of a kernel sees (the axi-sim backend's DDR model). */
+    axi?: BoardAxiMemory;
   };
   /** Where to start; `estimate: true` until the resource model or a real build confirms it. */
   defaultArray: { rows: number; cols: number; word: number; estimate: boolean; note?: string };
@@ -110,6 +112,26 @@ export interface Board {
   sources: BoardSource[];
   /** The file it was read from. */
   file: string;
+}
+
+/**
+ * One memory bank as an AXI4 master sees it: its theoretical bandwidth, the fraction a
+ * stream of long bursts sustains, and the latencies in kernel cycles.
+ */
+export interface BoardAxiMemory {
+  bankGBps: number;
+  efficiency: number;
+  readLatencyCycles: number;
+  writeLatencyCycles: number;
+  note?: string;
+}
+
+/** The axi-sim backend's DDR model for a board: latencies, and bytes per kernel cycle at the board's kernel clock. */
+export function axiMemory(board: Board): { readLatency: number; writeLatency: number; bytesPerCycle: number } {
+  const m = board.memory.axi;
+  const mhz = board.clock.kernelMHz;
+  if (!m || !mhz) throw new BitweaveError(`board ${board.name} has no AXI memory figures (memory.axi and clock.kernelMHz); the axi-sim backend needs them`);
+  return { readLatency: m.readLatencyCycles, writeLatency: m.writeLatencyCycles, bytesPerCycle: (m.bankGBps * m.efficiency * 1000) / mhz };
 }
 
 export function boardsDir(): string {
@@ -186,6 +208,13 @@ export function validateBoard(raw: unknown, file: string): Board {
   const totalBytes = num(mem, 'totalBytes', 'memory.', { nullable: true, integer: true, min: 1 });
   if (bankBytes !== null && totalBytes !== null && bankBytes * banks !== totalBytes) bad('memory.totalBytes', `${totalBytes} is not banks x bankBytes = ${bankBytes * banks}`);
   num(mem, 'bandwidthGBps', 'memory.', { nullable: true, min: 0 });
+  if (mem.axi !== undefined) {
+    const axi = obj(mem, 'axi', 'memory.');
+    num(axi, 'bankGBps', 'memory.axi.', { min: 0.001 });
+    num(axi, 'efficiency', 'memory.axi.', { min: 0.01, max: 1 });
+    num(axi, 'readLatencyCycles', 'memory.axi.', { integer: true, min: 0, max: 100000 });
+    num(axi, 'writeLatencyCycles', 'memory.axi.', { integer: true, min: 0, max: 100000 });
+  }
 
   const arr = obj(b, 'defaultArray', '');
   num(arr, 'rows', 'defaultArray.', { integer: true, min: 1, max: 1024 });

@@ -73,7 +73,7 @@ describe('architecture', () => {
       opencl: ['core', 'boards'],
       board: ['core', 'array'], // the dev-board link: protocol, serial driver, memory layout
       runtime: ['core', 'compile', 'format', 'import', 'backends', 'array', 'data', 'zoo'],
-      backends: ['core', 'compile', 'array', 'opencl', 'board', 'runtime/backend', 'runtime/layer-stats'],
+      backends: ['core', 'compile', 'array', 'opencl', 'board', 'boards', 'runtime/backend', 'runtime/layer-stats'],
       boards: ['core', 'opencl'],
       build: ['core', 'compile', 'array', 'format', 'boards', 'opencl', 'board', 'runtime', 'backends'],
       zoo: ['core', 'ir', 'compile', 'runtime', 'import', 'data', 'format'],

@@ -83,6 +83,14 @@ export const AXI_STATUS = {
   INFO: 0x70,
 } as const;
 
+/** Bits of the ERR status register besides the array's own (RTL_ERR_BITS, bits 0..7). */
+export const AXI_ERR_BITS = {
+  /** the arguments do not fit the on-chip memories (or layers / images / arena_words is 0): nothing ran */
+  SIZE: 1 << 16,
+  /** a read or write response was SLVERR / DECERR, or a copy overran its memory */
+  BUS: 1 << 17,
+} as const;
+
 /** Width of the control space's addresses (bits). */
 export const AXI_CONTROL_ADDR_BITS = 8;
 
@@ -114,5 +122,5 @@ export const DEFAULT_AXI_BUILD: AxiKernelBuild = {
   descDepth: 2048,
   paramDepth: 16384,
   weightRows: 16384,
-  arenaWords: 1 << 16,
+  arenaWords: 1 << 17,
 };

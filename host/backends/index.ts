@@ -11,9 +11,10 @@ import { OpenCLBackend, OpenCLBackendOptions } from './opencl';
 import { HlsCsimBackend, HlsCsimOptions } from './hls-csim';
 import { VerilatorBackend, VerilatorOptions } from './verilator';
 import { BoardBackend, BoardOptions } from './board';
+import { AxiSimBackend, AxiSimOptions } from './axi-sim';
 
 /** Options of every backend, by field (each backend reads the ones it knows). */
-export type BackendOptions = NativeOptions & OpenCLBackendOptions & HlsCsimOptions & VerilatorOptions & BoardOptions;
+export type BackendOptions = NativeOptions & OpenCLBackendOptions & HlsCsimOptions & VerilatorOptions & BoardOptions & AxiSimOptions;
 
 const FACTORIES = {
   reference: async () => new ReferenceBackend(),
@@ -22,6 +23,7 @@ const FACTORIES = {
   'hls-csim': async (opts: BackendOptions) => new HlsCsimBackend(opts),
   verilator: async (opts: BackendOptions) => new VerilatorBackend(opts),
   board: async (opts: BackendOptions) => new BoardBackend(opts),
+  'axi-sim': async (opts: BackendOptions) => new AxiSimBackend(opts),
 } satisfies Record<string, (opts: BackendOptions) => Promise<Backend>>;
 
 export type BackendName = keyof typeof FACTORIES;

@@ -7,7 +7,7 @@
  */
 import { ShapeError } from '../core/errors';
 import { formatBytes } from '../core/text';
-import { DESC_WORDS, FIELD } from '../array/params';
+import { wideWeights } from '../array/wide';
 import { LayerProgram } from '../array/program';
 import { BoardInfo } from './protocol';
 
@@ -27,16 +27,9 @@ export interface BoardProgram {
 /** Lays out `prog` for a board; a ShapeError naming bytes needed and held when it does not fit. */
 export function boardProgram(prog: LayerProgram, info: BoardInfo, what: string): BoardProgram {
   const rows = info.rows;
-  const descriptors = prog.descriptors.slice();
-  let cursor = 0;
-  const placed: { l: number; row0: number; groups: number; wk: number }[] = [];
-  prog.layerDescriptors.forEach((d, l) => {
-    const groups = Math.ceil(d.OUT_C / rows);
-    placed.push({ l, row0: cursor, groups, wk: d.kWords });
-    descriptors[l * DESC_WORDS + FIELD.W_OFF] = cursor;
-    cursor += groups * d.kWords;
-  });
-  const weightRows = cursor;
+  const wide = wideWeights(prog, rows);
+  const weightRows = wide.rows;
+  const descriptors = wide.descriptors;
   const need = (bytes: number, held: number, mem: string) => {
     if (bytes > held) {
       throw new ShapeError(`${what}: the model needs ${formatBytes(bytes)} of ${mem}, the board holds ${formatBytes(held)}`);
@@ -47,23 +40,7 @@ export function boardProgram(prog: LayerProgram, info: BoardInfo, what: string):
   // the descriptor memory's last word holds the resident program's tag (the board backend)
   need((descriptors.length + 1) * 4, info.descDepth * 4, 'descriptor memory');
   need(prog.arenaWords * 8, info.arenaWords * 8, 'arena (one image)');
-
-  const weights = new Uint32Array(weightRows * rows * 2);
-  for (const { l, row0, groups, wk } of placed) {
-    const d = prog.layerDescriptors[l];
-    for (let g = 0; g < groups; g++) {
-      for (let r = 0; r < rows; r++) {
-        const ch = g * rows + r;
-        if (ch >= d.OUT_C) break;
-        for (let q = 0; q < wk; q++) {
-          const src = 2 * (d.W_OFF + ch * wk + q);
-          const dst = 2 * ((row0 + g * wk + q) * rows + r);
-          weights[dst] = prog.weights[src];
-          weights[dst + 1] = prog.weights[src + 1];
-        }
-      }
-    }
-  }
+  const weights = wide.weights;
 
   return {
     layers: prog.layers,

@@ -11,7 +11,9 @@ import { VerilatorBackend } from '../../host/backends/verilator';
 import { platforms } from '../../host/opencl';
 import { bconvCases } from '../helpers/backend-compare';
 import { backendContract } from './contract';
-import { checkCycleModel } from './cycle-check';
+import { checkAxiCycles, checkCycleModel } from './cycle-check';
+import { axiInfo } from '../../host/backends/axi-sim/ffi';
+import { AxiSimBackend } from '../../host/backends/axi-sim';
 
 // the oracle itself: what it is compared with elsewhere is left out, the rest holds for it too
 backendContract({
@@ -81,4 +83,19 @@ backendContract({
   shippedImages: 64,
   // the RTL's MNIST run (with its utilisation checks) is in verilator-backend.test.ts
   mnistDigits: 0,
+});
+
+backendContract({
+  name: 'axi-sim',
+  available: () => axiInfo(),
+  variants: [{ threads: 1 }],
+  // the kernel's array is built like the dev-board SoC's: 1-bit threshold outputs (AXI_BUILD)
+  layers: { cases: bconvCases({ channels: fc.oneof(fc.integer({ min: 1, max: 20 }), fc.constantFrom(63, 64, 65, 127, 128, 130)), inBits: [1, 1, 2, 4], outBits: [0, 1] }), seed: 71, runs: 70 },
+  // the array's share of every call is the cycle model's, exactly
+  afterLayer: (b, what) => checkAxiCycles(b as AxiSimBackend, what),
+  models: 2,
+  modelBits: [1],
+  modelImages: 9,
+  shippedImages: 64,
+  mnistDigits: 100,
 });

@@ -49,6 +49,8 @@ export interface ContractOptions {
   afterLayer?(backend: Backend, what: string): void;
   /** Random BMXNet-style models, and images per model. */
   models: number;
+  /** Activation bits of the random models, in rotation (default 1 and 2). */
+  modelBits?: number[];
   modelImages: number;
   /** Images of the shipped models run; 0 leaves it to the backend's own file. */
   shippedImages: number;
@@ -113,9 +115,10 @@ export function backendContract(o: ContractOptions): void {
       for (const [k, v] of Object.entries(seen)) assert.ok(v >= 5, `coverage: only ${v} cases of ${k}`);
     });
 
-    if (o.models) it('random BMXNet-style models (1- and 2-bit): identical logits on every variant', async function () {
+    const modelBits = o.modelBits ?? [1, 2];
+    if (o.models) it(`random BMXNet-style models (${modelBits.join('- and ')}-bit): identical logits on every variant`, async function () {
       for (let i = 0; i < o.models; i++) {
-        const actBits = 1 + (i % 2);
+        const actBits = modelBits[i % modelBits.length];
         const m = compile(randomModel({ seed: 300 + i, actBits }));
         const t = m.tensors[m.input];
         const x = randomImages(900 + i, o.modelImages, [t.c, t.h, t.w]);

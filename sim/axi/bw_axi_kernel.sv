@@ -1,0 +1,393 @@
+// bitweave RTL kernel: the array (bw_top) as a Vitis RTL kernel. An AXI4-Lite control slave
+// with the ap_ctrl_hs block and the kernel's arguments (bw_axil_ctrl; offsets in
+// host/array/axi-kernel.ts), three AXI4 masters (gmem0: descriptors and parameters, gmem1:
+// weights, gmem2: the arena, read and written) and on-chip memories that feed the array's
+// lanes at its rate.
+//
+// One call (ap_start .. ap_done):
+//   1. check the arguments against the on-chip memories (a call that does not fit sets
+//      ERR_AXI_SIZE and does nothing else);
+//   2. stage: if `stage`, descriptors then parameters over gmem0 and weights over gmem1 (wide
+//      rows of ROWS 64-bit words: bw_top's WIDE_WEIGHTS mode), in parallel with
+//   3. the arena of `images` images (images x arena_words 64-bit words) over gmem2;
+//   4. run the layer program on the whole batch (bw_top);
+//   5. write the arena back over gmem2, then ap_done.
+// The array is built as the dev-board SoC's (AXI_DRAIN, AXI_MAX_OUT_BITS: one output
+// column per cycle, 1-bit outputs), so the arena takes one write per cycle.
+module bw_axi_kernel #(
+  parameter int DATA_BITS = bitweave_array::AXI_DATA_BITS,      // AXI4 master data width (64..1024, a power of two)
+  parameter int OUTSTANDING = bitweave_array::AXI_OUTSTANDING,  // read bursts in flight per master
+  parameter int MAX_BURST = bitweave_array::AXI_MAX_BURST,      // beats per burst at most
+  parameter int DESC_DEPTH = bitweave_array::AXI_DESC_DEPTH,    // descriptor memory, 32-bit words
+  parameter int PARAM_DEPTH = bitweave_array::AXI_PARAM_DEPTH,  // parameter memory, 32-bit words (per PE row)
+  parameter int WEIGHT_ROWS = bitweave_array::AXI_WEIGHT_ROWS,  // weight memory, wide rows of ROWS 64-bit words
+  parameter int ARENA_WORDS = bitweave_array::AXI_ARENA_WORDS   // arena, 64-bit words (per PE column, plus one)
+) (
+  input  logic                   ap_clk,
+  input  logic                   ap_rst_n,
+  /* verilator lint_off SYMRSVDWORD */
+  output logic                   interrupt,
+  /* verilator lint_on SYMRSVDWORD */
+  input  logic                   s_axi_control_AWVALID,
+  output logic                   s_axi_control_AWREADY,
+  input  logic [7:0]             s_axi_control_AWADDR,
+  input  logic                   s_axi_control_WVALID,
+  output logic                   s_axi_control_WREADY,
+  input  logic [31:0]            s_axi_control_WDATA,
+  input  logic [3:0]             s_axi_control_WSTRB,
+  output logic                   s_axi_control_BVALID,
+  input  logic                   s_axi_control_BREADY,
+  output logic [1:0]             s_axi_control_BRESP,
+  input  logic                   s_axi_control_ARVALID,
+  output logic                   s_axi_control_ARREADY,
+  input  logic [7:0]             s_axi_control_ARADDR,
+  output logic                   s_axi_control_RVALID,
+  input  logic                   s_axi_control_RREADY,
+  output logic [31:0]            s_axi_control_RDATA,
+  output logic [1:0]             s_axi_control_RRESP,
+`define BW_AXI_MASTER(P) \
+  output logic P``_AWVALID, input logic P``_AWREADY, output logic [63:0] P``_AWADDR, output logic [7:0] P``_AWLEN, \
+  output logic [2:0] P``_AWSIZE, output logic [1:0] P``_AWBURST, \
+  output logic P``_WVALID, input logic P``_WREADY, output logic [DATA_BITS-1:0] P``_WDATA, \
+  output logic [DATA_BITS/8-1:0] P``_WSTRB, output logic P``_WLAST, \
+  input logic P``_BVALID, output logic P``_BREADY, input logic [1:0] P``_BRESP, \
+  output logic P``_ARVALID, input logic P``_ARREADY, output logic [63:0] P``_ARADDR, output logic [7:0] P``_ARLEN, \
+  output logic [2:0] P``_ARSIZE, output logic [1:0] P``_ARBURST, \
+  input logic P``_RVALID, output logic P``_RREADY, input logic [DATA_BITS-1:0] P``_RDATA, input logic P``_RLAST, \
+  input logic [1:0] P``_RRESP
+  `BW_AXI_MASTER(m_axi_gmem0),
+  `BW_AXI_MASTER(m_axi_gmem1),
+  `BW_AXI_MASTER(m_axi_gmem2)
+`undef BW_AXI_MASTER
+);
+  localparam int ROWS = bitweave_array::ROWS;
+  localparam int COLS = bitweave_array::COLS;
+  localparam int DW = DATA_BITS;
+  localparam int BYTES = DW / 8;
+  localparam int BB = $clog2(BYTES);
+  localparam int NARGS = bitweave_array::AXI_NARGS;
+  localparam int AW = DW > ROWS * 32 ? DW : ROWS * 32;   // arena row bits
+  localparam int APB = AW / DW;                           // beats per arena row
+  localparam int APB_B = APB > 1 ? $clog2(APB) : 1;
+  localparam int MAX_OUT_BITS = bitweave_array::AXI_MAX_OUT_BITS;
+  localparam int DRAIN = bitweave_array::AXI_DRAIN;
+
+  if (DRAIN != 1 || MAX_OUT_BITS != 1) begin : g_build_check
+    $error("bw_axi_kernel: the arena takes one 1-bit write per cycle (AXI_DRAIN = AXI_MAX_OUT_BITS = 1)");
+  end
+  if ((DW & (DW - 1)) != 0 || DW < 64 || DW > 1024) begin : g_dw_check
+    $error("bw_axi_kernel: DATA_BITS must be a power of two in 64..1024");
+  end
+
+  logic clk, rst;
+  assign clk = ap_clk;
+  always_ff @(posedge clk) rst <= !ap_rst_n;
+
+  // ---- control --------------------------------------------------------------------------
+  logic ap_start, taken, finished, idle;
+  logic [NARGS*64-1:0] args;
+  logic [5*32-1:0] status;
+  bw_axil_ctrl #(.ADDR_BITS(8), .NARGS(NARGS)) ctrl (
+    .clk, .rst,
+    .awvalid(s_axi_control_AWVALID), .awready(s_axi_control_AWREADY), .awaddr(s_axi_control_AWADDR),
+    .wvalid(s_axi_control_WVALID), .wready(s_axi_control_WREADY), .wdata(s_axi_control_WDATA), .wstrb(s_axi_control_WSTRB),
+    .bvalid(s_axi_control_BVALID), .bready(s_axi_control_BREADY), .bresp(s_axi_control_BRESP),
+    .arvalid(s_axi_control_ARVALID), .arready(s_axi_control_ARREADY), .araddr(s_axi_control_ARADDR),
+    .rvalid(s_axi_control_RVALID), .rready(s_axi_control_RREADY), .rdata(s_axi_control_RDATA), .rresp(s_axi_control_RRESP),
+    .ap_start, .taken, .finished, .idle, .args, .status, .interrupt
+  );
+  // slot i of the argument block (its low word for a scalar)
+  `define BW_ARG(i) args[(i)*64 +: 64]
+  `define BW_ARG32(i) args[(i)*64 +: 32]
+  logic [63:0] program_a, weights_a, params_a, arena_a;
+  logic [31:0] layers, arena_words, images, weight_words, param_words;
+  logic stage;
+  assign program_a = `BW_ARG(bitweave_array::AXI_ARG_PROGRAM);
+  assign layers = `BW_ARG32(bitweave_array::AXI_ARG_LAYERS);
+  assign weights_a = `BW_ARG(bitweave_array::AXI_ARG_WEIGHTS);
+  assign params_a = `BW_ARG(bitweave_array::AXI_ARG_PARAMS);
+  assign arena_a = `BW_ARG(bitweave_array::AXI_ARG_ARENA);
+  assign arena_words = `BW_ARG32(bitweave_array::AXI_ARG_ARENA_WORDS);
+  assign images = `BW_ARG32(bitweave_array::AXI_ARG_IMAGES);
+  assign weight_words = `BW_ARG32(bitweave_array::AXI_ARG_WEIGHT_WORDS);
+  assign param_words = `BW_ARG32(bitweave_array::AXI_ARG_PARAM_WORDS);
+  assign stage = args[(bitweave_array::AXI_ARG_STAGE)*64];
+  `undef BW_ARG
+  `undef BW_ARG32
+
+  // sizes of this call: 64-bit arena words, beats of each copy
+  logic [63:0] batch_words;
+  assign batch_words = 64'(images) * 64'(arena_words);
+  function automatic logic [31:0] beats_of(input logic [63:0] bytes);
+    return 32'((bytes + 64'(BYTES) - 64'd1) >> BB);
+  endfunction
+  logic size_ok;
+  assign size_ok = layers != 0 && images != 0 && arena_words != 0
+                   && 64'(layers) * bitweave_array::DESC_WORDS <= 64'(DESC_DEPTH)
+                   && 64'(param_words) <= 64'(PARAM_DEPTH)
+                   && 64'(weight_words) <= 64'(WEIGHT_ROWS) * ROWS
+                   && batch_words <= 64'(ARENA_WORDS);
+
+  // ---- the array ----------------------------------------------------------------------------
+  logic a_start, a_busy, a_done;
+  logic [31:0] a_err, a_layer;
+  logic d_en;
+  logic [31:0] d_addr, d_rdata;
+  logic [ROWS-1:0] p_en, w_en;
+  logic [ROWS*32-1:0] p_addr, p_rdata, w_addr;
+  logic [ROWS*64-1:0] w_rdata;
+  logic [COLS-1:0] a_en;
+  logic [COLS*32-1:0] a_addr;
+  logic [COLS*64-1:0] a_rdata;
+  logic [0:0] o_pen, o_ien;
+  logic [31:0] o_pbase, o_ibase, o_pbits, o_pstride;
+  logic [63:0] o_pdata, o_pmask;
+  logic [ROWS*32-1:0] o_idata;
+  logic [ROWS-1:0] o_irows;
+
+  // the array's datapath has no reset: its reset is held until the pipelines are flushed
+  localparam int FLUSH = 2 * (ROWS + COLS) + 16;
+  logic [$clog2(FLUSH + 1)-1:0] flush;
+  logic arst;
+  always_ff @(posedge clk) begin
+    if (rst) flush <= '0;
+    else if (32'(flush) != FLUSH) flush <= flush + 1'b1;
+    arst <= rst || 32'(flush) != FLUSH;
+  end
+
+  bw_top #(.MAX_OUT_BITS(MAX_OUT_BITS), .DRAIN(DRAIN), .WIDE_WEIGHTS(1'b1)) array (
+    .clk, .rst(arst), .start(a_start), .n_layers(layers), .batch(images), .arena_words,
+    .busy(a_busy), .done(a_done), .err(a_err), .layer(a_layer),
+    .d_en, .d_addr, .d_rdata, .p_en, .p_addr, .p_rdata, .w_en, .w_addr, .w_rdata,
+    .a_en, .a_addr, .a_rdata, .o_pen, .o_pbase, .o_pdata, .o_pmask, .o_pbits, .o_pstride,
+    .o_ien, .o_ibase, .o_idata, .o_irows
+  );
+
+  // ---- DMA ----------------------------------------------------------------------------------
+  logic rd0_start, rd1_start, rd2_start, wr_start;
+  logic [63:0] rd0_base;
+  logic [31:0] rd0_beats;
+  logic rd0_busy, rd1_busy, rd2_busy, wr_busy;
+  logic s0_valid, s1_valid, s2_valid, s0_err, s1_err, s2_err, w_err;
+  logic [DW-1:0] s0_data, s1_data, s2_data;
+
+  bw_axi_rd #(.DW(DW), .OUTSTANDING(OUTSTANDING), .MAX_BURST(MAX_BURST)) rd0 (
+    .clk, .rst, .start(rd0_start), .base(rd0_base), .beats(rd0_beats), .busy(rd0_busy),
+    .arvalid(m_axi_gmem0_ARVALID), .arready(m_axi_gmem0_ARREADY), .araddr(m_axi_gmem0_ARADDR), .arlen(m_axi_gmem0_ARLEN),
+    .arsize(m_axi_gmem0_ARSIZE), .arburst(m_axi_gmem0_ARBURST), .rvalid(m_axi_gmem0_RVALID), .rready(m_axi_gmem0_RREADY),
+    .rdata(m_axi_gmem0_RDATA), .rlast(m_axi_gmem0_RLAST), .rresp(m_axi_gmem0_RRESP),
+    .s_valid(s0_valid), .s_data(s0_data), .s_error(s0_err)
+  );
+  bw_axi_rd #(.DW(DW), .OUTSTANDING(OUTSTANDING), .MAX_BURST(MAX_BURST)) rd1 (
+    .clk, .rst, .start(rd1_start), .base(weights_a), .beats(beats_of(64'(weight_words) * 8)), .busy(rd1_busy),
+    .arvalid(m_axi_gmem1_ARVALID), .arready(m_axi_gmem1_ARREADY), .araddr(m_axi_gmem1_ARADDR), .arlen(m_axi_gmem1_ARLEN),
+    .arsize(m_axi_gmem1_ARSIZE), .arburst(m_axi_gmem1_ARBURST), .rvalid(m_axi_gmem1_RVALID), .rready(m_axi_gmem1_RREADY),
+    .rdata(m_axi_gmem1_RDATA), .rlast(m_axi_gmem1_RLAST), .rresp(m_axi_gmem1_RRESP),
+    .s_valid(s1_valid), .s_data(s1_data), .s_error(s1_err)
+  );
+  bw_axi_rd #(.DW(DW), .OUTSTANDING(OUTSTANDING), .MAX_BURST(MAX_BURST)) rd2 (
+    .clk, .rst, .start(rd2_start), .base(arena_a), .beats(beats_of(batch_words * 8)), .busy(rd2_busy),
+    .arvalid(m_axi_gmem2_ARVALID), .arready(m_axi_gmem2_ARREADY), .araddr(m_axi_gmem2_ARADDR), .arlen(m_axi_gmem2_ARLEN),
+    .arsize(m_axi_gmem2_ARSIZE), .arburst(m_axi_gmem2_ARBURST), .rvalid(m_axi_gmem2_RVALID), .rready(m_axi_gmem2_RREADY),
+    .rdata(m_axi_gmem2_RDATA), .rlast(m_axi_gmem2_RLAST), .rresp(m_axi_gmem2_RRESP),
+    .s_valid(s2_valid), .s_data(s2_data), .s_error(s2_err)
+  );
+
+  // the arena written back: beat m_idx is part m_idx % APB of row m_idx / APB
+  logic m_req;
+  logic [31:0] m_idx;
+  logic [DW-1:0] m_data;
+  logic [AW-1:0] dr_data;
+  logic [APB_B-1:0] m_part;
+  always_ff @(posedge clk) m_part <= APB_B'(m_idx);
+  assign m_data = dr_data[32'(m_part) * DW +: DW];
+  logic [63:0] wb_bytes;
+  logic [BB-1:0] wb_rem;
+  logic [BYTES-1:0] wb_strb;
+  assign wb_bytes = batch_words * 8;
+  assign wb_rem = BB'(wb_bytes);
+  assign wb_strb = wb_rem == 0 ? '1 : BYTES'((1 << wb_rem) - 1);
+  bw_axi_wr #(.DW(DW), .MAX_BURST(MAX_BURST)) wr (
+    .clk, .rst, .start(wr_start), .base(arena_a), .beats(beats_of(wb_bytes)), .last_strb(wb_strb),
+    .busy(wr_busy), .b_error(w_err), .m_req, .m_idx, .m_data,
+    .awvalid(m_axi_gmem2_AWVALID), .awready(m_axi_gmem2_AWREADY), .awaddr(m_axi_gmem2_AWADDR), .awlen(m_axi_gmem2_AWLEN),
+    .awsize(m_axi_gmem2_AWSIZE), .awburst(m_axi_gmem2_AWBURST), .wvalid(m_axi_gmem2_WVALID), .wready(m_axi_gmem2_WREADY),
+    .wdata(m_axi_gmem2_WDATA), .wstrb(m_axi_gmem2_WSTRB), .wlast(m_axi_gmem2_WLAST),
+    .bvalid(m_axi_gmem2_BVALID), .bready(m_axi_gmem2_BREADY), .bresp(m_axi_gmem2_BRESP)
+  );
+  // gmem0 and gmem1 only read
+`define BW_AXI_NO_WRITE(P) \
+  assign P``_AWVALID = 1'b0; assign P``_AWADDR = '0; assign P``_AWLEN = '0; assign P``_AWSIZE = 3'(BB); \
+  assign P``_AWBURST = 2'b01; assign P``_WVALID = 1'b0; assign P``_WDATA = '0; assign P``_WSTRB = '0; \
+  assign P``_WLAST = 1'b0; assign P``_BREADY = 1'b1;
+  `BW_AXI_NO_WRITE(m_axi_gmem0)
+  `BW_AXI_NO_WRITE(m_axi_gmem1)
+`undef BW_AXI_NO_WRITE
+
+  // ---- on-chip memories ------------------------------------------------------------------
+  // gmem0's stream goes to the descriptors, then to the parameters
+  logic to_desc;
+  logic desc_clear, param_clear, weight_clear, arena_clear;
+  logic desc_over, param_over, weight_over;
+  bw_line_mem #(.DW(DW), .IW(32), .ITEMS(DESC_DEPTH), .NR(1)) desc_mem (
+    .clk, .rst, .clear(desc_clear), .b_valid(s0_valid && to_desc), .b_data(s0_data),
+    .r_addr(d_addr), .r_data(d_rdata), .overflow(desc_over)
+  );
+  bw_line_mem #(.DW(DW), .IW(32), .ITEMS(PARAM_DEPTH), .NR(ROWS)) param_mem (
+    .clk, .rst, .clear(param_clear), .b_valid(s0_valid && !to_desc), .b_data(s0_data),
+    .r_addr(p_addr), .r_data(p_rdata), .overflow(param_over)
+  );
+  // WIDE_WEIGHTS: every lane presents the same row; lane r takes word r of it
+  bw_line_mem #(.DW(DW), .IW(ROWS * 64), .ITEMS(WEIGHT_ROWS), .NR(1)) weight_mem (
+    .clk, .rst, .clear(weight_clear), .b_valid(s1_valid), .b_data(s1_data),
+    .r_addr(w_addr[31:0]), .r_data(w_rdata), .overflow(weight_over)
+  );
+  // the arena: beats gathered into rows (APB beats per row; a partial last row is written
+  // when the copy ends)
+  logic [31:0] ar_row;
+  logic [APB_B-1:0] ar_beat;
+  logic [AW-1:0] ar_gather, ar_line;
+  logic ar_wen, ar_flush;
+  always_comb begin
+    ar_line = ar_gather >> DW;
+    ar_line[AW-1 -: DW] = s2_data;
+    ar_wen = s2_valid && (APB == 1 || 32'(ar_beat) == APB - 1);
+  end
+  logic [31:0] dr_row;
+  assign dr_row = m_idx / APB;
+  bw_arena_mem #(.AW(AW), .WORDS(ARENA_WORDS), .ROWS(ROWS), .COLS(COLS)) arena_mem (
+    .clk, .rst,
+    .o_pen(o_pen[0]), .o_pbase, .o_pdata, .o_pmask, .o_ien(o_ien[0]), .o_ibase, .o_idata, .o_irows,
+    .a_addr, .a_rdata,
+    .dw_en(ar_wen || ar_flush), .dw_row(ar_row),
+    .dw_data(ar_flush ? ar_gather >> (DW * (APB - 32'(ar_beat))) : ar_line),
+    .dr_row, .dr_data
+  );
+  always_ff @(posedge clk) begin
+    if (rst || arena_clear) begin
+      ar_row <= '0;
+      ar_beat <= '0;
+    end else if (s2_valid) begin
+      if (APB > 1) begin
+        ar_gather <= ar_line;
+        ar_beat <= 32'(ar_beat) == APB - 1 ? '0 : ar_beat + 1'b1;
+      end
+      if (ar_wen) ar_row <= ar_row + 1;
+    end else if (ar_flush) begin
+      ar_beat <= '0;
+      ar_row <= ar_row + 1;
+    end
+  end
+
+  // ---- the call -----------------------------------------------------------------------------
+  typedef enum logic [3:0] {S_IDLE, S_CHECK, S_LOAD, S_PARAMS, S_WAIT, S_FLUSH, S_RUN, S_RUNNING, S_STORE, S_STORING, S_DONE} state_t;
+  state_t st;
+  logic [63:0] cycles;
+  logic [31:0] array_cycles, err;
+  logic bus_err;
+  assign idle = st == S_IDLE;
+  assign taken = st == S_IDLE && ap_start && !arst;
+  assign status = {32'(ROWS | (COLS << 8) | (BB << 16) | (bitweave_array::AXI_VERSION << 24)), err, array_cycles, cycles[63:32], cycles[31:0]};
+  assign bus_err = s0_err || s1_err || s2_err || w_err || desc_over || param_over || weight_over;
+
+  always_comb begin
+    rd0_start = 1'b0;
+    rd0_base = program_a;
+    rd0_beats = beats_of(64'(layers) * bitweave_array::DESC_WORDS * 4);
+    rd1_start = 1'b0;
+    rd2_start = 1'b0;
+    wr_start = 1'b0;
+    a_start = 1'b0;
+    desc_clear = 1'b0;
+    param_clear = 1'b0;
+    weight_clear = 1'b0;
+    arena_clear = 1'b0;
+    ar_flush = 1'b0;
+    case (st)
+      S_CHECK: if (size_ok) begin
+        rd0_start = stage;
+        desc_clear = stage;
+        rd1_start = stage && weight_words != 0;
+        weight_clear = stage;
+        rd2_start = 1'b1;
+        arena_clear = 1'b1;
+      end
+      S_PARAMS: if (!rd0_busy && !s0_valid) begin
+        rd0_start = param_words != 0;
+        rd0_base = params_a;
+        rd0_beats = beats_of(64'(param_words) * 4);
+        param_clear = 1'b1;
+      end
+      S_FLUSH: ar_flush = APB > 1 && ar_beat != 0;
+      S_RUN: a_start = 1'b1;
+      S_STORE: wr_start = 1'b1;
+      default: ;
+    endcase
+  end
+
+  always_ff @(posedge clk) begin
+    finished <= 1'b0;
+    if (rst) begin
+      st <= S_IDLE;
+      cycles <= '0;
+      array_cycles <= '0;
+      err <= '0;
+      to_desc <= 1'b1;
+    end else begin
+      if (st != S_IDLE) cycles <= cycles + 1;
+      case (st)
+        S_IDLE: if (ap_start && !arst) begin
+          st <= S_CHECK;
+          cycles <= 64'd1;
+          array_cycles <= '0;
+          err <= '0;
+        end
+        S_CHECK: if (!size_ok) begin
+          err <= 32'(bitweave_array::AXI_ERR_SIZE);
+          st <= S_DONE;
+        end else begin
+          to_desc <= 1'b1;
+          st <= stage ? S_LOAD : S_WAIT;
+        end
+        // descriptors arrive; then the parameters over the same master
+        S_LOAD: if (!rd0_busy && !s0_valid) begin
+          to_desc <= 1'b0;
+          st <= S_PARAMS;
+        end
+        S_PARAMS: if (!rd0_busy && !s0_valid) st <= S_WAIT;
+        S_WAIT: if (!rd0_busy && !rd1_busy && !rd2_busy && !s0_valid && !s1_valid && !s2_valid && !rd0_start) begin
+          st <= bus_err ? S_DONE : S_FLUSH;
+          if (bus_err) err <= 32'(bitweave_array::AXI_ERR_BUS);
+        end
+        S_FLUSH: st <= S_RUN;
+        S_RUN: st <= S_RUNNING;
+        S_RUNNING: begin
+          array_cycles <= array_cycles + 1;
+          if (a_done && !a_busy) begin
+            err <= a_err;
+            st <= a_err != 0 ? S_DONE : S_STORE;
+          end
+        end
+        S_STORE: st <= S_STORING;
+        S_STORING: if (!wr_busy) begin
+          if (w_err) err <= 32'(bitweave_array::AXI_ERR_BUS);
+          st <= S_DONE;
+        end
+        S_DONE: begin
+          finished <= 1'b1;
+          st <= S_IDLE;
+        end
+        default: st <= S_IDLE;
+      endcase
+    end
+  end
+
+  // lane enables are not needed (a RAM read without one is harmless), nor the other weight
+  // lanes' addresses (WIDE_WEIGHTS: all equal) or the plane write's stride (1-bit outputs)
+  /* verilator lint_off UNUSEDSIGNAL */
+  logic unused;
+  assign unused = ^{a_en, p_en, w_en, d_en, o_pbits, o_pstride, w_addr, a_layer, m_req,
+                    m_axi_gmem0_AWREADY, m_axi_gmem0_WREADY, m_axi_gmem0_BVALID, m_axi_gmem0_BRESP,
+                    m_axi_gmem1_AWREADY, m_axi_gmem1_WREADY, m_axi_gmem1_BVALID, m_axi_gmem1_BRESP};
+  /* verilator lint_on UNUSEDSIGNAL */
+endmodule
