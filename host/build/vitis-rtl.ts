@@ -2,7 +2,7 @@
  * The RTL array as a Vitis RTL kernel: what `bitweave compile --board aws-f1|alveo-* --kernel rtl`
  * adds to a Vitis project (host/build/vitis.ts writes the rest: config, Makefile, README).
  *
- *   rtl/                   the SystemVerilog sources of sim/axi/bw_axi_kernel.f (compile order) and
+ *   rtl/                   the SystemVerilog sources of sim/bw_top.f and sim/axi/bw_axi_kernel.f and
  *                          bitweave_array.svh, the array package generated for the board's array
  *   kernel.xml             the kernel description: the s_axi_control register map and the m_axi ports
  *   package_xo.tcl         vivado -mode batch -source package_xo.tcl -tclargs <xo>: packages the
@@ -40,13 +40,18 @@ import { ArrayParams, DESC_WORDS } from '../array/params';
 import { encodeSegment, LayerProgram } from '../array/program';
 import { checkProgram, rtlLimits } from '../array/descriptor';
 import { arrayHeaderSv } from '../array/header';
+import { wideWeights } from '../array/wide';
 import {
   AXI_BUILD, AXI_CONTROL_ADDR_BITS, AXI_KERNEL_ARGS, AXI_MASTERS, AxiKernelBuild, DEFAULT_AXI_BUILD, KERNEL_NAME,
 } from '../array/axi-kernel';
 import { readFileList } from './open-flow';
 import { ProjectFiles } from './project';
 
-/** The RTL kernel's file list (compile order, relative to the package root). */
+/**
+ * The RTL kernel's file lists, relative to the package root, in compile order: the array's
+ * own (sim/bw_top.f), then the AXI wrapper's (sim/axi/bw_axi_kernel.f, which follows it).
+ */
+export const RTL_ARRAY_FILE_LIST = 'sim/bw_top.f';
 export const RTL_KERNEL_FILE_LIST = 'sim/axi/bw_axi_kernel.f';
 /** The kernel's top module. */
 export const RTL_TOP = 'bw_axi_kernel';
@@ -143,22 +148,28 @@ export function kernelXml(build: AxiKernelBuild = DEFAULT_AXI_BUILD): string {
   return lines.join('\n') + '\n';
 }
 
-/** The sources of the kernel from a file list: paths relative to the package root, checked to exist. */
-export function rtlKernelSources(fileList = RTL_KERNEL_FILE_LIST, root = packageRoot()): { list: string; files: string[] } {
-  const abs = path.resolve(root, fileList);
-  if (!fs.existsSync(abs)) {
-    throw new BitweaveError(`--kernel rtl: the RTL kernel's file list ${fileList} is missing from this bitweave (use --kernel hls)`);
-  }
-  const files = readFileList(abs);
-  if (files.length === 0) throw new BitweaveError(`--kernel rtl: the file list ${fileList} names no file`);
+/**
+ * The sources of the kernel from its file lists (default: the array's, then the wrapper's):
+ * paths relative to the package root in compile order, checked to exist.
+ */
+export function rtlKernelSources(fileLists: string[] = [RTL_ARRAY_FILE_LIST, RTL_KERNEL_FILE_LIST], root = packageRoot()): { lists: string[]; files: string[] } {
+  const files: string[] = [];
   const seen = new Set<string>();
-  for (const f of files) {
-    if (!fs.existsSync(path.resolve(root, f))) throw new BitweaveError(`--kernel rtl: ${f} (listed in ${fileList}) does not exist`);
-    const base = path.basename(f);
-    if (seen.has(base)) throw new BitweaveError(`--kernel rtl: two sources named ${base} in ${fileList}`);
-    seen.add(base);
+  for (const fileList of fileLists) {
+    if (!fs.existsSync(path.resolve(root, fileList))) {
+      throw new BitweaveError(`--kernel rtl: the file list ${fileList} is missing from this bitweave (use --kernel hls)`);
+    }
+    const listed = readFileList(fileList);
+    if (listed.length === 0) throw new BitweaveError(`--kernel rtl: the file list ${fileList} names no file`);
+    for (const f of listed) {
+      if (!fs.existsSync(path.resolve(root, f))) throw new BitweaveError(`--kernel rtl: ${f} (listed in ${fileList}) does not exist`);
+      const base = path.basename(f);
+      if (seen.has(base)) throw new BitweaveError(`--kernel rtl: two sources named ${base} in ${fileLists.join(', ')}`);
+      seen.add(base);
+      files.push(f);
+    }
   }
-  return { list: fileList, files };
+  return { lists: fileLists, files };
 }
 
 /** vivado -mode batch -source package_xo.tcl -tclargs <xo>: the IP and the .xo. */
@@ -288,8 +299,7 @@ export interface RtlMemoryNeed {
  * in rows, as host/board/layout.ts lays a program out for the SoC) and one image's arena.
  */
 export function rtlMemoryNeeds(prog: LayerProgram, rows: number, build: AxiKernelBuild): RtlMemoryNeed[] {
-  let weightRows = 0;
-  for (const d of prog.layerDescriptors) weightRows += Math.ceil(d.OUT_C / rows) * d.kWords;
+  const weightRows = wideWeights(prog, rows).rows;
   return [
     { memory: 'descriptor memory', need: prog.layers * DESC_WORDS * 4, held: build.descDepth * 4 },
     { memory: 'parameter memory', need: prog.params.length * 4, held: build.paramDepth * 4 },
@@ -324,11 +334,11 @@ export function checkRtlKernelModel(model: CompiledModel, array: ArrayParams, bu
 }
 
 /** The files of the RTL kernel in a project: rtl/ sources, the package, kernel.xml, package_xo.tcl. */
-export function rtlKernelFiles(board: Board, array: ArrayParams, build: AxiKernelBuild, fileList = RTL_KERNEL_FILE_LIST): { files: ProjectFiles; sources: string[] } {
+export function rtlKernelFiles(board: Board, array: ArrayParams, build: AxiKernelBuild, fileLists?: string[]): { files: ProjectFiles; sources: string[] } {
   const problem = axiBuildProblem(build);
   if (problem) throw new BitweaveError(`--kernel rtl: ${problem}`);
   const root = packageRoot();
-  const { files: list } = rtlKernelSources(fileList, root);
+  const { files: list } = rtlKernelSources(fileLists, root);
   const files: ProjectFiles = new Map();
   const sources: string[] = [];
   for (const f of list) {

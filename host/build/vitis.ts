@@ -35,7 +35,7 @@ import { manifestName, ProjectFiles, writeProject } from './project';
 import { xcupCostPerPE } from '../array/resources';
 import { ARRAY_FRACTION, boardArray, boardSlrs, kernelSlrs } from './sizing';
 import { AXI_KERNEL_ARGS, AxiKernelBuild, DEFAULT_AXI_BUILD } from '../array/axi-kernel';
-import { checkRtlKernelModel, rtlKernelFiles, RTL_KERNEL_FILE_LIST } from './vitis-rtl';
+import { checkRtlKernelModel, rtlKernelFiles } from './vitis-rtl';
 import { packagePath } from '../core/paths';
 
 /** The kernels a Vitis project can build. */
@@ -54,8 +54,8 @@ export interface VitisOptions {
   kernel?: VitisKernel;
   /** The RTL kernel's build (default DEFAULT_AXI_BUILD). */
   axiBuild?: AxiKernelBuild;
-  /** The RTL kernel's file list, relative to the package root (default sim/axi/bw_axi_kernel.f). */
-  rtlFileList?: string;
+  /** The RTL kernel's file lists, relative to the package root (default sim/bw_top.f, sim/axi/bw_axi_kernel.f). */
+  rtlFileLists?: string[];
   /** The command that runs bitweave in the emitted Makefile (default: node + this bitweave's bin/bitweave.js). */
   bitweaveCommand?: string;
   /** PE array (default: `boardArray`, sized from the recorded yosys per-PE cost). */
@@ -430,7 +430,7 @@ export function emitVitisProject(model: CompiledModel, board: Board, outDir: str
   const files: ProjectFiles = new Map();
   if (kernel === 'rtl') {
     checkRtlKernelModel(model, array, axiBuild);
-    for (const [f, data] of rtlKernelFiles(board, array, axiBuild, opts.rtlFileList ?? RTL_KERNEL_FILE_LIST).files) files.set(f, data);
+    for (const [f, data] of rtlKernelFiles(board, array, axiBuild, opts.rtlFileLists).files) files.set(f, data);
     ports = AXI_KERNEL_ARGS.filter((x) => x.master).map((x) => ({ arg: x.name, bundle: x.master! }));
   } else {
     checkHlsModelFits(model, array);

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { hlsTopSource, KERNEL_ABI, KERNEL_NAME, kernelPorts } from '../../host/array/abi';
 import { arrayHeaderC, arrayHeaderSv } from '../../host/array/header';
 import { AXI_CONTROL_ADDR_BITS, AXI_KERNEL_ARGS, AXI_MASTERS, DEFAULT_AXI_BUILD } from '../../host/array/axi-kernel';
-import { RTL_KERNEL_FILE_LIST, RTL_TOP, RTL_VLNV, rtlKernelParameters, rtlKernelPorts } from '../../host/build/vitis-rtl';
+import { RTL_ARRAY_FILE_LIST, RTL_KERNEL_FILE_LIST, RTL_TOP, RTL_VLNV, rtlKernelParameters, rtlKernelPorts } from '../../host/build/vitis-rtl';
 import { readFileList } from '../../host/build/open-flow';
 import { DEFAULT_ARRAY } from '../../host/array/params';
 import { boardArray, boardSlrs, kernelSlrs } from '../../host/build/sizing';
@@ -187,7 +187,14 @@ function parseKernelXml(file: string): { root: Record<string, string>; kernel: R
 
 /** The ANSI port list of a SystemVerilog module: name -> direction and width expression. */
 function modulePorts(text: string, module: string): Map<string, { dir: string; range: string }> {
-  const src = text.replace(/\/\/.*$/gm, '').replace(/\/\*[\s\S]*?\*\//g, '');
+  let src = text.replace(/\/\/.*$/gm, '').replace(/\/\*[\s\S]*?\*\//g, '');
+  // expand one-parameter text macros (`define M(P) ... P``_X ...) used in the port list
+  for (const d of [...src.matchAll(/`define\s+(\w+)\((\w+)\)((?:[^\n]*\\\n)*[^\n]*)/g)]) {
+    const [all, name, param, body] = d;
+    src = src.replace(all, '');
+    src = src.replace(new RegExp(`\`${name}\\((\\w+)\\)`, 'g'), (_m, arg: string) => body.replace(/\\\n/g, ' ').split(`${param}\`\``).join(arg));
+  }
+  src = src.replace(/`undef\s+\w+/g, '');
   const m = new RegExp(`module\\s+${module}\\s*(?:#\\s*\\((?:[^()]|\\([^()]*\\))*\\))?\\s*\\(([\\s\\S]*?)\\);`).exec(src);
   assert.ok(m, `module ${module} found`);
   const out = new Map<string, { dir: string; range: string }>();
@@ -195,6 +202,7 @@ function modulePorts(text: string, module: string): Map<string, { dir: string; r
   let range = '';
   for (const decl of m[1].split(',')) {
     const d = /^\s*(input|output|inout)?\s*(?:wire|logic|reg)?\s*(?:signed\s*)?(\[[^\]]+\])?\s*(\w+)\s*$/.exec(decl);
+    if (!d && decl.trim() === '') continue;
     assert.ok(d, `port declaration '${decl.trim()}'`);
     if (d[1]) {
       dir = d[1];
@@ -207,17 +215,15 @@ function modulePorts(text: string, module: string): Map<string, { dir: string; r
 
 describe('Vitis RTL kernel packaging (--kernel rtl)', function () {
   const model = readBnn(MODEL);
-  const real = fs.existsSync(path.join(ROOT, RTL_KERNEL_FILE_LIST));
-  /** The real file list once sim/axi/ has it; until then the array's own list stands in for the sources. */
-  const list = real ? RTL_KERNEL_FILE_LIST : path.join(tmpdir('rtl-list'), 'stand-in.f');
-  if (!real) fs.writeFileSync(list, fs.readFileSync(path.join(ROOT, 'sim', 'bw_top.f')));
+  /** The kernel's sources: the array's file list, then the AXI wrapper's. */
+  const listed = [...readFileList(RTL_ARRAY_FILE_LIST), ...readFileList(RTL_KERNEL_FILE_LIST)];
 
   for (const boardName of ['aws-f1', 'alveo-u250', 'alveo-u50']) {
     it(`${boardName}: kernel.xml, package_xo.tcl, sources, config and Makefile agree with host/array/axi-kernel.ts`, function () {
       if (!findTool('python3')) this.skip();
       const board = loadBoard(boardName);
       const dir = tmpdir(`vitis-rtl-${boardName}`);
-      const p = emitVitisProject(model, board, dir, { rtlFileList: list });
+      const p = emitVitisProject(model, board, dir);
       const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'bitweave-build.json'), 'utf8'));
       assert.equal(manifest.kernel, 'rtl');
       assert.deepEqual(manifest.axiBuild, DEFAULT_AXI_BUILD);
@@ -255,7 +261,6 @@ describe('Vitis RTL kernel packaging (--kernel rtl)', function () {
       for (let i = 1; i < spans.length; i++) assert.ok(spans[i][0] >= spans[i - 1][1], 'arguments overlap');
 
       // the sources: the file list's files in its order, the package first, all referenced by the tcl
-      const listed = readFileList(list);
       const rtlFiles = p.files.filter((f) => f.startsWith('rtl/'));
       assert.deepEqual(rtlFiles.sort(), ['rtl/bitweave_array.svh', ...listed.map((f) => `rtl/${path.basename(f)}`)].sort());
       for (const f of listed) assert.equal(fs.readFileSync(path.join(dir, 'rtl', path.basename(f)), 'utf8'), fs.readFileSync(path.resolve(ROOT, f), 'utf8'), f);
@@ -320,11 +325,7 @@ describe('Vitis RTL kernel packaging (--kernel rtl)', function () {
   }
 
   it('the top module bw_axi_kernel has exactly the ports kernel.xml and the tcl assume', function () {
-    if (!real) {
-      console.log(`      SKIPPED: ${RTL_KERNEL_FILE_LIST} is not in this tree yet`);
-      return this.skip();
-    }
-    const top = readFileList(RTL_KERNEL_FILE_LIST).map((f) => fs.readFileSync(path.resolve(ROOT, f), 'utf8')).find((t) => new RegExp(`\\bmodule\\s+${RTL_TOP}\\b`).test(t));
+    const top = listed.map((f) => fs.readFileSync(path.resolve(ROOT, f), 'utf8')).find((t) => new RegExp(`\\bmodule\\s+${RTL_TOP}\\b`).test(t));
     assert.ok(top, `${RTL_TOP} is in ${RTL_KERNEL_FILE_LIST}`);
     const ports = modulePorts(top, RTL_TOP);
     const spec = rtlKernelPorts(DEFAULT_AXI_BUILD);
@@ -342,15 +343,15 @@ describe('Vitis RTL kernel packaging (--kernel rtl)', function () {
     const board = loadBoard('aws-f1');
     const dir = tmpdir('vitis-rtl-bad');
     const two = bconvModel({ H: 4, W: 4, C: 64, outC: 16, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, padBit: 1, inBits: 1, pool: null, outBits: 2, seed: 3 }, rng(3));
-    assert.throws(() => emitVitisProject(two, board, dir, { rtlFileList: list }), /^BitweaveError: --kernel rtl: layer '.*' has 2-bit outputs; the RTL kernel computes 1-bit outputs only \(use --kernel hls\)$/);
+    assert.throws(() => emitVitisProject(two, board, dir), /^BitweaveError: --kernel rtl: layer '.*' has 2-bit outputs; the RTL kernel computes 1-bit outputs only \(use --kernel hls\)$/);
     // the same model builds with the HLS kernel
     emitVitisProject(two, board, path.join(dir, 'hls'), { kernel: 'hls' });
     fs.rmSync(path.join(dir, 'hls'), { recursive: true });
     const small: typeof DEFAULT_AXI_BUILD = { ...DEFAULT_AXI_BUILD, weightRows: 64 };
-    assert.throws(() => emitVitisProject(model, board, dir, { rtlFileList: list, axiBuild: small }), /^BitweaveError: --kernel rtl: device segment 1 needs [\d.]+ KiB \(\d+ bytes\) of the kernel's weight memory, the build holds 8\.0 KiB \(8192 bytes\)$/);
-    assert.throws(() => emitVitisProject(model, board, dir, { rtlFileList: list, axiBuild: { ...DEFAULT_AXI_BUILD, arenaWords: 8 } }), /needs .* of the kernel's arena \(one image\), the build holds 64 bytes$/);
-    assert.throws(() => emitVitisProject(model, board, dir, { rtlFileList: list, axiBuild: { ...DEFAULT_AXI_BUILD, dataBits: 48 } }), /DATA_BITS = 48 must be a power of two/);
-    assert.throws(() => emitVitisProject(model, board, dir, { rtlFileList: path.join(dir, 'none.f') }), /the RTL kernel's file list .* is missing/);
+    assert.throws(() => emitVitisProject(model, board, dir, { axiBuild: small }), /^BitweaveError: --kernel rtl: device segment 1 needs [\d.]+ KiB \(\d+ bytes\) of the kernel's weight memory, the build holds 8\.0 KiB \(8192 bytes\)$/);
+    assert.throws(() => emitVitisProject(model, board, dir, { axiBuild: { ...DEFAULT_AXI_BUILD, arenaWords: 8 } }), /needs .* of the kernel's arena \(one image\), the build holds 64 bytes$/);
+    assert.throws(() => emitVitisProject(model, board, dir, { axiBuild: { ...DEFAULT_AXI_BUILD, dataBits: 48 } }), /DATA_BITS = 48 must be a power of two/);
+    assert.throws(() => emitVitisProject(model, board, dir, { rtlFileLists: [RTL_ARRAY_FILE_LIST, path.join(dir, 'none.f')] }), /--kernel rtl: the file list .*none\.f is missing from this bitweave \(use --kernel hls\)/);
     assert.deepEqual(fs.readdirSync(dir), [], 'nothing written');
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -365,6 +366,11 @@ describe('Vitis RTL kernel packaging (--kernel rtl)', function () {
       assert.equal(lines.length, 1, r.stderr);
       assert.match(lines[0], re);
     };
+    // the RTL kernel is the default
+    const ok = bw('compile', MODEL, '--board', 'aws-f1', '-o', path.join(dir, 'default'), '--json');
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'default', 'bitweave-build.json'), 'utf8')).kernel, 'rtl');
+    assert.ok(fs.existsSync(path.join(dir, 'default', 'package_xo.tcl')));
     one(bw('compile', MODEL, '--board', 'aws-f1', '--kernel', 'verilog', '-o', path.join(dir, 'a')), /^bitweave: error: --kernel must be rtl or hls, got 'verilog'$/);
     one(bw('deploy', MODEL, '--board', 'aws-f1', '--kernel', 'vhdl', '-o', path.join(dir, 'a'), '--steps', 'emit'), /^bitweave: error: --kernel must be rtl or hls, got 'vhdl'$/);
     one(bw('compile', MODEL, '--board', 'intel-pac-a10', '--kernel', 'rtl', '-o', path.join(dir, 'a')), /--kernel applies to Vitis boards/);
