@@ -14,7 +14,8 @@ import { ARG, KERNEL_ARGS, KERNEL_NAME } from '../../host/array/kernel-abi';
 import { decodeDescriptor, scheduleCycles } from '../../host/array/descriptor';
 import { DEFAULT_ARRAY } from '../../host/array/params';
 import { encodeSegment } from '../../host/array/program';
-import { OpenCLBackend } from '../../host/backends/opencl';
+import { OpenCLBackend, rtlLaunchArgs } from '../../host/backends/opencl';
+import { AXI_KERNEL_ARGS } from '../../host/array/axi-kernel';
 import { kernelSource } from '../../host/array/sources';
 import { ReferenceBackend } from '../../host/backends/reference';
 import { compile } from '../../host/compile/compile';
@@ -362,6 +363,38 @@ describe('opencl backend on a board build (XRT order of calls, the project\'s ar
       await b.dispose();
     }
     assert.throws(() => new OpenCLBackend({ build: pocl, array: { rows: 8, cols: 8 } }), /array 8x8 given, but .* was built for 16x32/);
+  });
+
+  it('RTL-kernel projects: the launch arguments in kernel.xml order, and a binary with another ABI refused in one line', async () => {
+    // the arguments the host sets for one launch of the RTL kernel, by kernel.xml id
+    const args = rtlLaunchArgs({ program: 'P', weights: 'W', params: 'Q', arena: 'A' }, { layers: 3, arenaWords: 100, images: 7, weightWords: 512, paramWords: 40, stage: true });
+    assert.equal(args.length, AXI_KERNEL_ARGS.length);
+    const want: Record<string, unknown> = { program: 'P', weights: 'W', params: 'Q', arena: 'A', layers: 3, arena_words: 100, images: 7, weight_words: 512, param_words: 40, stage: 1 };
+    AXI_KERNEL_ARGS.forEach((a, i) => {
+      const v = args[i];
+      if (a.master) assert.equal(v, want[a.name], `${a.name} is a buffer`);
+      else assert.deepEqual(v, { type: 'uint', value: want[a.name] }, `${a.name} is a uint scalar`);
+    });
+    assert.deepEqual(rtlLaunchArgs({ program: 1, weights: 2, params: 3, arena: 4 }, { layers: 1, arenaWords: 1, images: 1, weightWords: 0, paramWords: 0, stage: false }).at(-1), { type: 'uint', value: 0 });
+
+    const rtl = buildFile('alveo-u250', (k) => {
+      k.kernel = 'rtl';
+      k.opencl = { platform: 'Portable Computing Language', device: 'pthread' };
+    });
+    assert.throws(() => new OpenCLBackend({ build: rtl }), /is an RTL-kernel project: give its binary/);
+    // a binary of the HLS / OpenCL kernel (seven arguments) is not the RTL kernel (ten)
+    const dev = selectDevice({ name: 'pthread' });
+    const ctx = Context.create(dev);
+    const prog = Program.fromSource(ctx, kernelSource({ ...DEFAULT_ARRAY, rows: 16, cols: 32 }));
+    const bin = path.join(tmp, 'hls-abi.pocl');
+    fs.writeFileSync(bin, prog.binaries()[0].binary);
+    [prog, ctx].forEach((h) => h.release());
+    const b = new OpenCLBackend({ build: rtl, binary: bin });
+    try {
+      await assert.rejects(b.load(readBnn(path.join(ROOT, 'models', 'fashion-cnn.bnn'))), /kernel 'bitweave_array' takes 7 arguments, the RTL kernel ABI has 10/);
+    } finally {
+      await b.dispose();
+    }
   });
 
   it('CLI: BITWEAVE_OPENCL_BUILD with an RTL-kernel project, a missing or broken file is one line and exit 1', () => {

@@ -33,7 +33,10 @@ import * as fs from 'node:fs';
 import { BitweaveError } from '../../core/errors';
 import { ArrayParams, arrayGeometryProblem, DEFAULT_ARRAY } from '../../array/params';
 import { MAX_BATCH } from '../../array/limits';
-import { KernelLimits, openclLimits, scheduleCycles } from '../../array/descriptor';
+import { KernelLimits, openclLimits, rtlLimits, scheduleCycles } from '../../array/descriptor';
+import { AXI_BUILD, AXI_KERNEL_ARGS, AxiKernelBuild, DEFAULT_AXI_BUILD } from '../../array/axi-kernel';
+import { wideWeights } from '../../array/wide';
+import { DESC_WORDS } from '../../array/params';
 import { LayerProgram } from '../../array/program';
 import { ARG, KERNEL_ARGS, KERNEL_NAME } from '../../array/kernel-abi';
 import { AcceleratorBackend, AcceleratorOptions, DeviceSegment, SegmentIO } from '../accelerator';
@@ -71,6 +74,8 @@ export interface OpenCLBuildInfo {
   array: { rows: number; cols: number };
   kernel: 'hls' | 'rtl';
   opencl: { platform?: string; device?: string | null } | null;
+  /** The RTL kernel's build (on-chip memories, data width); DEFAULT_AXI_BUILD when the file has none. */
+  axiBuild: AxiKernelBuild;
 }
 
 /** Reads and checks a Vitis project's bitweave-build.json (one line on any problem). */
@@ -90,7 +95,17 @@ export function readBuildInfo(file: string): OpenCLBuildInfo {
   const kernel = j.kernel === undefined || j.kernel === 'hls' ? 'hls' : j.kernel === 'rtl' ? 'rtl' : bad(`kernel '${String(j.kernel)}' is neither 'rtl' nor 'hls'`);
   const o = j.opencl as { platform?: unknown; device?: unknown } | undefined;
   const opencl = o && typeof o === 'object' ? { platform: typeof o.platform === 'string' ? o.platform : undefined, device: typeof o.device === 'string' ? o.device : null } : null;
-  return { file, board: typeof j.board === 'string' ? j.board : '?', array: { rows: a!.rows as number, cols: a!.cols as number }, kernel, opencl };
+  const ab = j.axiBuild as Partial<AxiKernelBuild> | undefined;
+  const axiBuild = { ...DEFAULT_AXI_BUILD };
+  if (ab && typeof ab === 'object') {
+    for (const k of Object.keys(DEFAULT_AXI_BUILD) as (keyof AxiKernelBuild)[]) {
+      const v = ab[k];
+      if (v === undefined) continue;
+      if (!Number.isSafeInteger(v) || v < 1) bad(`axiBuild.${k} = ${String(v)} is not a positive integer`);
+      axiBuild[k] = v;
+    }
+  }
+  return { file, board: typeof j.board === 'string' ? j.board : '?', array: { rows: a!.rows as number, cols: a!.cols as number }, kernel, opencl, axiBuild };
 }
 
 /** One device segment on one device: its buffers and kernel. */
@@ -106,6 +121,28 @@ interface SegmentBuffers {
   /** Host staging for uploads and read-backs, one per arena. */
   inStage: Uint32Array[];
   outStage: Uint32Array[];
+  /** RTL kernel: the words its staging copies from the weight and parameter buffers. */
+  rtl?: { weightWords: number; paramWords: number };
+}
+
+/** Argument indices of the RTL kernel (kernel.xml ids: AXI_KERNEL_ARGS order). */
+const RTL_ARG = Object.freeze(Object.fromEntries(AXI_KERNEL_ARGS.map((a, i) => [a.name, i]))) as Readonly<Record<string, number>>;
+
+/**
+ * The RTL kernel's arguments for one launch, in AXI_KERNEL_ARGS order (kernel.xml's ids):
+ * buffers for the pointers, 32-bit unsigned scalars for the rest. `stage` is 1 when the
+ * compute unit must copy this segment's program, parameters and weights on chip first.
+ */
+export function rtlLaunchArgs<B>(bufs: { program: B; weights: B; params: B; arena: B }, scalars: { layers: number; arenaWords: number; images: number; weightWords: number; paramWords: number; stage: boolean }): (B | { type: 'uint'; value: number })[] {
+  const u = (value: number) => ({ type: 'uint' as const, value });
+  const byName: Record<string, B | { type: 'uint'; value: number }> = {
+    program: bufs.program, layers: u(scalars.layers), weights: bufs.weights, params: bufs.params, arena: bufs.arena,
+    arena_words: u(scalars.arenaWords), images: u(scalars.images), weight_words: u(scalars.weightWords), param_words: u(scalars.paramWords), stage: u(scalars.stage ? 1 : 0),
+  };
+  return AXI_KERNEL_ARGS.map((a) => {
+    if (!(a.name in byName)) throw new BitweaveError(`opencl backend: the RTL kernel's argument '${a.name}' is unknown to the host`);
+    return byName[a.name];
+  });
 }
 
 interface DeviceState {
@@ -113,6 +150,8 @@ interface DeviceState {
   exec: Queue;
   xfer: Queue;
   chunk: number;
+  /** RTL kernel: the segment whose program the compute unit holds on chip (-1: none). */
+  staged: number;
 }
 
 const MiB = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
@@ -158,8 +197,8 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
     super('opencl', opts, 'schedule');
     this.opts = envOptions(opts);
     this.build = this.opts.build ? readBuildInfo(this.opts.build) : null;
-    if (this.build?.kernel === 'rtl') {
-      throw new BitweaveError(`opencl backend: ${this.build.file} is an RTL-kernel project (--kernel rtl); the opencl backend drives the HLS / OpenCL kernel ABI only so far (emit the project with --kernel hls)`);
+    if (this.build?.kernel === 'rtl' && !this.opts.binary) {
+      throw new BitweaveError(`opencl backend: ${this.build.file} is an RTL-kernel project: give its binary (BITWEAVE_OPENCL_BINARY=<.xclbin / .awsxclbin>); an RTL kernel cannot be built from source here`);
     }
     const b = this.build?.array;
     if (b && opts.array && (opts.array.rows !== b.rows || opts.array.cols !== b.cols)) {
@@ -185,7 +224,19 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
   }
 
   protected limits(): KernelLimits {
+    if (this.rtl) return { ...rtlLimits({ rows: this.params.rows, accBits: this.params.accBits, maxOutBits: AXI_BUILD.maxOutBits }), target: 'the RTL kernel' };
     return openclLimits(this.params);
+  }
+
+  /** Whether the binary is the RTL kernel (its ABI: host/array/axi-kernel.ts), from the build description. */
+  private get rtl(): boolean {
+    return this.build?.kernel === 'rtl';
+  }
+
+  /** Images one launch may take: the RTL kernel holds that many arenas on chip. */
+  protected override imagesPerCall(prog: LayerProgram): number {
+    const n = super.imagesPerCall(prog);
+    return this.rtl ? Math.max(1, Math.min(n, Math.floor(this.build!.axiBuild.arenaWords / prog.arenaWords))) : n;
   }
 
   /**
@@ -229,6 +280,7 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
         exec: withDevice(`queue on '${device.name}'`, () => Queue.create(ctx, device)),
         xfer: withDevice(`queue on '${device.name}'`, () => Queue.create(ctx, device)),
         chunk,
+        staged: -1,
       });
     }
   }
@@ -288,7 +340,9 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
           // an empty parameter buffer is not allowed: keep at least one entry
           const params = p.params.length > 0 ? p.params : new Int32Array(1);
           const kernel = this.program!.createKernel(KERNEL_NAME);
-          if (kernel.numArgs !== KERNEL_ARGS.length) throw new BitweaveError(`opencl backend: kernel '${KERNEL_NAME}' takes ${kernel.numArgs} arguments, the host ABI has ${KERNEL_ARGS.length}`);
+          const nargs = this.rtl ? AXI_KERNEL_ARGS.length : KERNEL_ARGS.length;
+          if (kernel.numArgs !== nargs) throw new BitweaveError(`opencl backend: kernel '${KERNEL_NAME}' takes ${kernel.numArgs} arguments, the ${this.rtl ? 'RTL kernel' : 'host'} ABI has ${nargs}`);
+          if (this.rtl) return this.prepareRtl(ctx, state, p, kernel);
           // every buffer empty, bound to its argument, then written (XRT picks the bank at the bind)
           const seg: SegmentBuffers = {
             program: CLBuffer.create(ctx, p.descriptors.byteLength, ro),
@@ -332,6 +386,49 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
     return made;
   }
 
+  /**
+   * The RTL kernel's buffers (host/array/axi-kernel.ts): descriptors with W_OFF in wide rows,
+   * weights in wide rows of ROWS words (host/array/wide.ts), parameters; each checked
+   * against the kernel's on-chip memories, padded to whole AXI beats, bound, then written.
+   */
+  private prepareRtl(ctx: Context, state: DeviceState, p: LayerProgram, kernel: Kernel): SegmentBuffers {
+    const build = this.build!.axiBuild;
+    const rows = this.params.rows;
+    const wide = wideWeights(p, rows);
+    const need = (bytes: number, held: number, mem: string) => {
+      if (bytes > held) throw new BitweaveError(`opencl backend: segment ${p.segment} needs ${bytes} bytes of the RTL kernel's ${mem}, it holds ${held}`);
+    };
+    need(p.layers * DESC_WORDS * 4, build.descDepth * 4, 'descriptor memory');
+    need(p.params.length * 4, build.paramDepth * 4, 'parameter memory');
+    need(wide.rows * rows * 8, build.weightRows * rows * 8, 'weight memory');
+    need(p.arenaWords * 8, build.arenaWords * 8, 'arena (one image)');
+    const beat = build.dataBits / 8;
+    const padded = (bytes: number) => Math.max(1, Math.ceil(bytes / beat)) * beat;
+    const ro = { access: 'read-only' as const, hostAccess: 'write-only' as const };
+    const params = p.params.length > 0 ? p.params : new Int32Array(1);
+    const seg: SegmentBuffers = {
+      program: CLBuffer.create(ctx, padded(wide.descriptors.byteLength), ro),
+      layerPrograms: [],
+      weights: CLBuffer.create(ctx, padded(Math.max(8, wide.weights.byteLength)), ro),
+      params: CLBuffer.create(ctx, padded(params.byteLength), ro),
+      kernel,
+      arenas: [],
+      inStage: [],
+      outStage: [],
+      rtl: { weightWords: wide.rows * rows, paramWords: p.params.length },
+    };
+    try {
+      kernel.setArg(RTL_ARG.program, seg.program).setArg(RTL_ARG.weights, seg.weights).setArg(RTL_ARG.params, seg.params);
+      state.xfer.write(seg.program, wide.descriptors).release();
+      if (wide.weights.byteLength > 0) state.xfer.write(seg.weights, wide.weights).release();
+      state.xfer.write(seg.params, params).release();
+    } catch (e) {
+      this.releaseSegment([seg]);
+      throw e;
+    }
+    return seg;
+  }
+
   protected execute(): Promise<void> {
     throw new Error('opencl backend: runs stream through runDevice');
   }
@@ -352,12 +449,13 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
   private arenas(state: DeviceState, ds: SegmentBuffers, p: LayerProgram): void {
     if (ds.arenas.length) return;
     const words = state.chunk * p.arenaWords;
+    const beat = this.rtl ? this.build!.axiBuild.dataBits / 8 : 8;
     withDevice(`allocating arenas on '${state.device.name}'`, () => {
       for (let k = 0; k < 2; k++) {
-        const arena = CLBuffer.create(this.ctx!, words * 8);
+        const arena = CLBuffer.create(this.ctx!, Math.ceil((words * 8) / beat) * beat);
         ds.arenas.push(arena);
         // bound before its first write (XRT places it in the bank of the arena port)
-        ds.kernel.setArg(ARG.arena, arena);
+        ds.kernel.setArg(this.rtl ? RTL_ARG.arena : ARG.arena, arena);
         ds.inStage.push(new Uint32Array(words * 2));
         ds.outStage.push(new Uint32Array(words * 2));
       }
@@ -394,6 +492,25 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
       if (k >= 2) await chunks[k - 2].write!.waitAsync();
       const st = ds.inStage[c.slot];
       io.packInto(st, c.first, c.count);
+      if (ds.rtl) {
+        withDevice(where, () => {
+          const k0 = ds.kernel;
+          const stage = state.staged !== p.segment;
+          const args = rtlLaunchArgs({ program: ds.program, weights: ds.weights, params: ds.params, arena: ds.arenas[c.slot] }, {
+            layers: p.layers, arenaWords: aw, images: c.count, weightWords: ds.rtl!.weightWords, paramWords: ds.rtl!.paramWords, stage,
+          });
+          args.forEach((a, i) => k0.setArg(i, a));
+          c.write = state.xfer.write(ds.arenas[c.slot], st, { bytes: c.count * aw * 8, blocking: false });
+          state.xfer.flush();
+          // the exec queue is in order: later launches find this segment staged
+          c.kernels.push(state.exec.task(k0, { waitFor: [c.write] }));
+          state.staged = p.segment;
+          state.exec.flush();
+        });
+        if (k >= 1) enqueueRead(chunks[k - 1]);
+        if (k >= 2) await finish(chunks[k - 2]);
+        continue;
+      }
       withDevice(where, () => {
         const k0 = ds.kernel;
         k0.setArg(ARG.weights, ds.weights).setArg(ARG.params, ds.params).setArg(ARG.arena, ds.arenas[c.slot]);
@@ -431,7 +548,7 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
     const ms = events.map((e) => e.profile().durationNs / 1e6);
     const cycles = p.layerDescriptors.map((d) => scheduleCycles(d, this.params) * images);
     const macs = p.layerDescriptors.map((d) => d.macs * images);
-    if (!this.opts.oneLaunch) {
+    if (!this.opts.oneLaunch && !this.rtl) {
       ms.forEach((t, l) => this.record(seg.start + l, t, cycles[l], macs[l]));
     } else {
       const names = m.opNames.slice(seg.start, seg.end).join(' + ');
