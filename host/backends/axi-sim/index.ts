@@ -170,9 +170,15 @@ export class AxiSimBackend extends AcceleratorBackend<AxiSegment> {
       // the call's time and cycles (memory traffic included), shared by the layers as the model's array cycles
       const ms = performance.now() - t0;
       const start = this.model!.segments[prog.segment].start;
+      // whole cycles per layer that sum to the kernel's: cumulative shares, rounded
+      let cum = 0;
+      let given = 0;
       for (let l = 0; l < prog.layers; l++) {
         const share = predicted > 0 ? model[l].cycles / predicted : 1 / prog.layers;
-        this.record(start + l, ms * share, kernelCycles * share, model[l].macs);
+        cum += predicted > 0 ? model[l].cycles : predicted / prog.layers;
+        const upTo = l === prog.layers - 1 ? kernelCycles : Math.round((kernelCycles * cum) / (predicted || 1));
+        this.record(start + l, ms * share, upTo - given, model[l].macs);
+        given = upTo;
       }
     } finally {
       sim.release(arenaAddr);
