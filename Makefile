@@ -139,9 +139,28 @@ $(AXI_LIB): sim/axi/bw_axi_sim.cpp sim/axi/bw_axi_sim.h $(AXI_DIR)/obj/Vbw_axi_k
 	nice $(CXX) -O2 -fPIC -std=c++17 -I$(AXI_DIR) -I$(AXI_DIR)/obj -I$(VL_INC) -I$(VL_INC)/vltstd -Isim/axi -shared -o $@ sim/axi/bw_axi_sim.cpp \
 	  $(AXI_DIR)/obj/Vbw_axi_kernel__ALL.a $(RTL_DIR)/vl/verilated.o $(RTL_DIR)/vl/verilated_fst_c.o $(RTL_DIR)/vl/verilated_threads.o -lz -lpthread
 
+# the same at another array size, for `bitweave project` on a board with that array:
+#   make axi-variant ROWS=32 COLS=32 -> build/axi-32x32/libbitweave_axi.so
+AXI_VARIANT = build/axi-$(ROWS)x$(COLS)
+.PHONY: axi-variant
+axi-variant: $(RTL_DIR)/vl/verilated.o $(RTL_DIR)/vl/verilated_fst_c.o $(RTL_DIR)/vl/verilated_threads.o
+	@test -n "$(ROWS)" -a -n "$(COLS)" || { echo "give ROWS=.. COLS=.."; exit 1; }
+	@mkdir -p $(AXI_VARIANT)
+	node dist/host/array/write-headers.js $(AXI_VARIANT) $(ROWS) $(COLS)
+	nice verilator --cc -O3 --x-assign fast --x-initial fast --noassert --trace-fst -Wno-fatal \
+	  --top-module bw_axi_kernel -I$(AXI_VARIANT) -Mdir $(AXI_VARIANT)/obj \
+	  -CFLAGS "-fPIC -O2" --build -j 2 $(AXI_VARIANT)/bitweave_array.svh $(AXI_SV) >/dev/null
+	nice $(CXX) -O2 -fPIC -std=c++17 -I$(AXI_VARIANT) -I$(AXI_VARIANT)/obj -I$(VL_INC) -I$(VL_INC)/vltstd -Isim/axi -shared -o $(AXI_VARIANT)/libbitweave_axi.so sim/axi/bw_axi_sim.cpp \
+	  $(AXI_VARIANT)/obj/Vbw_axi_kernel__ALL.a $(RTL_DIR)/vl/verilated.o $(RTL_DIR)/vl/verilated_fst_c.o $(RTL_DIR)/vl/verilated_threads.o -lz -lpthread
+
 # yosys resource estimates (build/synth/summary.{json,txt})
 synth: build
 	@./sim/synth.sh build/synth
+
+# the RTL kernel behind AXI beside the array (build/synth-axi/axi.json)
+.PHONY: synth-axi
+synth-axi: build
+	@./sim/axi/synth-axi.sh build/synth-axi
 
 # the open bitstream flow of a board with one (boards/<board>.json "flow"; host/build/open-flow.ts):
 #   make bitstream BOARD=icebreaker | BOARD=ulx3s [MHZ=<target clock>] [ROWS=r COLS=c]

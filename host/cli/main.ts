@@ -36,7 +36,7 @@ function out(json: boolean, obj: unknown, text: () => string): void {
 const note = (n: string) => notes([n]);
 
 /** The options of commands that run a model (checked by their option definitions). */
-interface RunArgs { backend: string; batch: number; threads?: number; device?: string; port?: string; 'link-baud'?: number; 'one-launch'?: boolean; json: boolean }
+interface RunArgs { backend: string; batch: number; threads?: number; device?: string; port?: string; 'link-baud'?: number; 'one-launch'?: boolean; 'axi-board'?: string; json: boolean }
 const runArgs = (a: unknown) => a as RunArgs;
 
 const runOptions = (y: Argv) =>
@@ -48,6 +48,7 @@ const runOptions = (y: Argv) =>
     .option('one-launch', { type: 'boolean', describe: 'opencl: one launch walks each whole layer program (device time per segment instead of per layer)' })
     .option(...stringOption('port', 'board: serial port of the dev board (e.g. /dev/ttyUSB0, or the pty `bitweave board-sim` prints)'))
     .option(...intOption('link-baud', 'board: run the UART link at this rate for the work (e.g. 2000000 on the ULX3S), back to the board\'s rate at the end', 1, 100_000_000))
+    .option(...stringOption('axi-board', 'axi-sim: the board whose DDR figures (memory.axi) the memory model takes (default aws-f1)'))
     .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' });
 
 function summaryText(s: ModelSummary, input: readonly number[]): string {
@@ -166,7 +167,7 @@ export function buildCli(argv: string[]): Argv {
         // read the input before starting a backend: a bad file is reported at once
         const input = loadInputFile(a.input as string, { channels: C, height: H, width: W }, { preprocess: model.preprocess, preprocessRaw: a.preprocess as boolean });
         const r0 = runArgs(a);
-        const session = await Session.create(model, { backend: r0.backend, batch: r0.batch, threads: r0.threads, backendOptions: { device: r0.device, oneLaunch: r0['one-launch'], port: r0.port, link: r0['link-baud'] === undefined ? undefined : { fastBaud: r0['link-baud'] } } });
+        const session = await Session.create(model, { backend: r0.backend, batch: r0.batch, threads: r0.threads, backendOptions: { device: r0.device, oneLaunch: r0['one-launch'], port: r0.port, link: r0['link-baud'] === undefined ? undefined : { fastBaud: r0['link-baud'] }, axiBoard: r0['axi-board'] } });
         const bar = a.json ? progress(0, '') : progress(input.count, 'run');
         const r = await session.run(input.images, { onBatch: (d) => bar.update(d) });
         bar.stop();
@@ -191,7 +192,7 @@ export function buildCli(argv: string[]): Argv {
       async (a) => {
         const model = await loadModel(a.model as string, modelLoadOptions(a));
         const r0 = runArgs(a);
-        const session = await Session.create(model, { backend: r0.backend, batch: r0.batch, threads: r0.threads, backendOptions: { device: r0.device, oneLaunch: r0['one-launch'], port: r0.port, link: r0['link-baud'] === undefined ? undefined : { fastBaud: r0['link-baud'] } } });
+        const session = await Session.create(model, { backend: r0.backend, batch: r0.batch, threads: r0.threads, backendOptions: { device: r0.device, oneLaunch: r0['one-launch'], port: r0.port, link: r0['link-baud'] === undefined ? undefined : { fastBaud: r0['link-baud'] }, axiBoard: r0['axi-board'] } });
         const [C, H, W] = inputShapeOf(model);
         const ds = loadDataset(a.dataset as DatasetName, { limit: a.limit as number | undefined });
         if (C !== ds.channels || H !== ds.height || W !== ds.width) {

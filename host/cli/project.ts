@@ -17,6 +17,10 @@ import { boardArray } from '../build/sizing';
 import { ArrayParams, DEFAULT_ARRAY } from '../array/params';
 import { encodeSegment, LayerProgram } from '../array/program';
 import { SOC_BUILD } from '../array/limits';
+import { AXI_BUILD } from '../array/axi-kernel';
+import { AxiProjection, axiProjection } from '../build/axi-projection';
+import { axiLibrary } from '../backends/axi-sim/ffi';
+import { libraryPath } from '../core/native-lib';
 import { linkBytesPerImage } from '../board/layout';
 import { bitstreamDir, BitstreamReport } from '../build/open-flow';
 import * as fs from 'node:fs';
@@ -40,8 +44,12 @@ export interface BoardProjection {
   link: { baud: number; bytesPerImage: number; imagesPerSecond: number } | null;
   /** The projection: the lower of the array's and the link's rate (null where the board has no fixed kernel clock). */
   imagesPerSecond: number | null;
-  /** What limits it. */
-  bound: 'array' | 'link' | null;
+  /** Vitis boards: the RTL kernel simulated behind its AXI interfaces with the board's DDR figures (null where not simulated). */
+  axi: AxiProjection | null;
+  /** Why a Vitis board's projection is the array's alone. */
+  axiNote?: string;
+  /** What limits it: the array alone, the UART link, or the kernel with its DDR traffic. */
+  bound: 'array' | 'link' | 'kernel' | null;
   projected: true;
 }
 
@@ -59,8 +67,9 @@ function postRouteMHz(board: Board, rows: number, cols: number): number | null {
 
 export function projectModel(model: CompiledModel, board: Board, batch: number, linkBaud?: number): BoardProjection {
   const { rows, cols } = boardArray(board);
-  // a dev board runs the SoC's build of the array (one column drained per cycle)
-  const array: ArrayParams = { ...DEFAULT_ARRAY, rows, cols, ...(board.link ? { drain: SOC_BUILD.drain } : {}) };
+  // a dev board runs the SoC's build of the array and a Vitis board the RTL kernel's (one column drained per cycle)
+  const oneColumn = board.link ? SOC_BUILD.drain : board.toolchain.name === 'vitis' ? AXI_BUILD.drain : undefined;
+  const array: ArrayParams = { ...DEFAULT_ARRAY, rows, cols, ...(oneColumn ? { drain: oneColumn } : {}) };
   let cycles = 0;
   let macs = 0;
   let pes = 0;
@@ -98,9 +107,27 @@ export function projectModel(model: CompiledModel, board: Board, batch: number, 
     computeImagesPerSecond: compute,
     link,
     imagesPerSecond: ips,
+    axi: null,
     bound: ips === null ? null : link && link.imagesPerSecond < compute! ? 'link' : 'array',
     projected: true,
   };
+}
+
+/**
+ * projectModel, and on a Vitis board with DDR figures the RTL kernel behind AXI simulated
+ * (array + DDR cycles) when its model is built for the board's array; otherwise the array
+ * alone, with a note saying how to build it.
+ */
+export async function projectModelWithMemory(model: CompiledModel, board: Board, batch: number, linkBaud?: number): Promise<BoardProjection> {
+  const p = projectModel(model, board, batch, linkBaud);
+  if (board.toolchain.name !== 'vitis' || !board.memory.axi || p.clockMHz === null) return p;
+  const { rows, cols } = p.array;
+  if (!fs.existsSync(libraryPath(axiLibrary({ rows, cols })))) {
+    return { ...p, axiNote: `the array alone: the AXI kernel model for ${rows}x${cols} is not built (make axi-variant ROWS=${rows} COLS=${cols})` };
+  }
+  const axi = await axiProjection(model, board, batch);
+  const ips = (p.clockMHz * 1e6) / axi.kernelCyclesPerImage;
+  return { ...p, axi, cyclesPerImage: axi.kernelCyclesPerImage, imagesPerSecond: ips, bound: 'kernel' };
 }
 
 interface Args {
@@ -127,7 +154,8 @@ export const projectCommand: CommandModule<object, Args> = {
     const model = await loadNamedModel(a.model, modelLoadOptions(a as unknown as Record<string, unknown>));
     // the iCE40 flow builds a PE self-test: the whole array does not fit there (README)
     const skipped = a.board ? [] : boards.filter((b) => b.toolchain.name === 'icestorm');
-    const rows = boards.filter((b) => !skipped.includes(b)).map((b) => projectModel(model, b, a.batch, b.link ? a['link-baud'] : undefined));
+    const rows: BoardProjection[] = [];
+    for (const b of boards.filter((x) => !skipped.includes(x))) rows.push(await projectModelWithMemory(model, b, a.batch, b.link ? a['link-baud'] : undefined));
     if (a.json) {
       process.stdout.write(rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
       return;
@@ -139,13 +167,16 @@ export const projectCommand: CommandModule<object, Args> = {
       const why = boards.find((b) => b.name === r.board)!.kind === 'emulator' ? 'a software emulator' : 'no fixed kernel clock (aoc sets it at compile time)';
       const n = (x: number) => Math.round(x).toLocaleString('en-US');
       const clock = `${r.clockMHz} MHz${r.clockSource === 'post-route' ? ' (post-route)' : ''}`;
+      const axi = r.axi
+        ? `; the RTL kernel with ${r.board}'s DDR figures (AXI simulation): ${n(r.axi.kernelCyclesPerImage)} cycles/image, the array ${n(r.axi.arrayCyclesPerImage)} of them (${(100 * r.axi.arrayCyclesPerImage / r.axi.kernelCyclesPerImage).toFixed(1)}%), the array alone ${n(r.computeImagesPerSecond!)} images/s`
+        : r.axiNote ? `; ${r.axiNote}` : '';
       const link = r.link ? `; the ${r.link.baud.toLocaleString('en-US')}-baud link moves ${n(r.link.bytesPerImage)} bytes/image: ${r.link.imagesPerSecond.toFixed(1)} images/s, the array alone ${n(r.computeImagesPerSecond!)}` : '';
       return r.imagesPerSecond === null
         ? `${r.board}: ${arr} array, ${cyc}, ${util}; ${why}, no projection`
-        : `${r.board}: projected ${r.imagesPerSecond < 100 ? r.imagesPerSecond.toFixed(1) : n(r.imagesPerSecond)} images/s at ${clock}${r.bound === 'link' ? ', bound by the link' : ''} (${arr} array, ${cyc}, ${util}${link})`;
+        : `${r.board}: projected ${r.imagesPerSecond < 100 ? r.imagesPerSecond.toFixed(1) : n(r.imagesPerSecond)} images/s at ${clock}${r.bound === 'link' ? ', bound by the link' : ''} (${arr} array, ${cyc}, ${util}${link}${axi})`;
     });
     for (const b of skipped) lines.push(`${b.name}: not projected (its bitstream is a PE-array self-test; the whole array does not fit the part)`);
-    lines.push('projected from the RTL cycle model (device layers only, no host layers; transfers only over dev-board UART links); not measured on an FPGA');
+    lines.push('projected from the RTL cycle model and, on Vitis boards, the RTL kernel simulated behind its AXI interfaces with assumed DDR figures (device layers only, no host layers or PCIe transfers); not measured on an FPGA');
     process.stdout.write(lines.join('\n') + '\n');
   },
 };

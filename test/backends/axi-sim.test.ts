@@ -21,6 +21,10 @@ import { loadNamedModel } from '../../host/zoo/models';
 import { compareWithReference } from '../helpers/backend-compare';
 import { randomImages, randomModel } from '../helpers/random-model';
 import { requireOrSkip } from '../helpers/skip';
+import { assertSuccess, assertUserError, bitweave, scratchDir } from '../helpers/run';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { encodeNpy } from '../../host/data/npy';
 
 const F1 = () => axiMemory(loadBoard('aws-f1'));
 
@@ -241,5 +245,20 @@ describe('axi-sim backend (the RTL kernel behind AXI)', function () {
 
   it('a board without AXI memory figures: one line', () => {
     assert.throws(() => new AxiSimBackend({ axiBoard: 'ulx3s' }), (e: Error) => e instanceof BitweaveError && /board ulx3s has no AXI memory figures/.test(e.message));
+  });
+
+  it('the CLI: eval --backend axi-sim with a board\'s DDR figures; a board without them, or a 2-bit model, is one line and exit 1', () => {
+    const ok = bitweave(['eval', 'models/fashion-cnn.bnn', '--dataset', 'fashion-mnist', '--limit', '20', '--backend', 'axi-sim', '--axi-board', 'alveo-u50', '--json']);
+    assertSuccess(ok);
+    const r = JSON.parse(ok.stdout);
+    assert.equal(r.backend, 'axi-sim');
+    assert.ok(Number.isInteger(r.cycles) && r.cycles > 0);
+    assertUserError(bitweave(['eval', 'models/fashion-cnn.bnn', '--dataset', 'fashion-mnist', '--limit', '2', '--backend', 'axi-sim', '--axi-board', 'ulx3s']), /board ulx3s has no AXI memory figures/);
+    assertUserError(bitweave(['eval', 'models/fashion-cnn.bnn', '--dataset', 'fashion-mnist', '--limit', '2', '--backend', 'axi-sim', '--axi-board', 'nosuch']), /nosuch/);
+    const dir = scratchDir('axi-sim-cli', true);
+    const npy = path.join(dir, 'x.npy');
+    fs.writeFileSync(npy, encodeNpy({ dtype: 'float32', shape: [1, 3, 32, 32], data: new Float32Array(3 * 32 * 32).fill(0.5) }));
+    assertUserError(bitweave(['run', 'resnet18-cifar-a2', '--input', npy, '--backend', 'axi-sim', '--batch', '1']), /axi-sim backend: layer '.*': OUT_BITS = 2: the RTL array is built for 1\.\.1-bit outputs/);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -246,6 +246,14 @@ describe('bitweave compile --board (build directories)', function () {
     assert.deepEqual([f1.array.rows, f1.array.cols], [sized.rows, sized.cols], 'the array compile --board would build');
     assert.ok(Math.abs(f1.imagesPerSecond - (250e6 / f1.cyclesPerImage)) < 1e-6 * f1.imagesPerSecond);
     assert.ok(f1.utilization > 0 && f1.utilization <= 1);
+    // the RTL kernel behind AXI, simulated when its model is built for the board's array (make axi-variant)
+    if (f1.axi) {
+      assert.equal(f1.bound, 'kernel');
+      assert.equal(f1.cyclesPerImage, f1.axi.kernelCyclesPerImage);
+      assert.ok(f1.axi.kernelCyclesPerImage > f1.axi.arrayCyclesPerImage);
+    } else {
+      assert.match(f1.axiNote, new RegExp(`the AXI kernel model for ${sized.rows}x${sized.cols} is not built \\(make axi-variant ROWS=${sized.rows} COLS=${sized.cols}\\)`));
+    }
     assert.equal(rows.find((x) => x.board === 'intel-pac-a10').imagesPerSecond, null);
     const text = bw(['project', CNN, '--board', 'aws-f1']);
     assert.match(text.stdout, /^aws-f1: projected [\d,]+ images\/s at 250 MHz/m);

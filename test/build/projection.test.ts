@@ -3,6 +3,14 @@ import * as assert from 'node:assert/strict';
 import { projectThroughput } from '../../host/build/projection';
 import { loadBoard } from '../../host/boards';
 import { BitweaveError } from '../../host/core/errors';
+import { axiProjection } from '../../host/build/axi-projection';
+import { axiInfo } from '../../host/backends/axi-sim/ffi';
+import { programCycles } from '../../host/array/cycles';
+import { encodeSegment } from '../../host/array/program';
+import { DEFAULT_ARRAY } from '../../host/array/params';
+import { AXI_BUILD } from '../../host/array/axi-kernel';
+import { loadNamedModel } from '../../host/zoo/models';
+import { requireOrSkip } from '../helpers/skip';
 
 describe('projections', () => {
   it('projects throughput from cycles, labelled as a projection', () => {
@@ -11,5 +19,20 @@ describe('projections', () => {
     assert.equal(p.imagesPerSecond, (p.clockMHz * 1e6) / 2000);
     assert.match(p.label, /^projected .* not measured/);
     assert.throws(() => projectThroughput(loadBoard('aws-f1'), 0), BitweaveError);
+  });
+
+  it('on a Vitis board, the RTL kernel behind AXI: the array cycles of the model plus the DDR traffic of aws-f1, steady state after staging', async function () {
+    if (!requireOrSkip(this, () => axiInfo())) return;
+    const m = await loadNamedModel('models/fashion-cnn.bnn');
+    const p = await axiProjection(m, loadBoard('aws-f1'), 64, DEFAULT_ARRAY);
+    const array = { ...DEFAULT_ARRAY, drain: AXI_BUILD.drain };
+    const si = m.segments.findIndex((s) => s.kind === 'device');
+    const model = programCycles(encodeSegment(m, si, array), 64, array).reduce((a, l) => a + l.cycles, 0);
+    assert.equal(p.arrayCyclesPerImage, model / 64, 'the array share is the cycle model');
+    assert.ok(p.kernelCyclesPerImage > p.arrayCyclesPerImage, 'DDR traffic costs cycles');
+    assert.ok(p.firstKernelCyclesPerImage >= p.kernelCyclesPerImage, 'the first batch stages the program (its weights load beside the arena)');
+    assert.ok(p.arrayCyclesPerImage / p.kernelCyclesPerImage >= 0.8, `steady state keeps ${(100 * p.arrayCyclesPerImage / p.kernelCyclesPerImage).toFixed(1)}%`);
+    assert.equal(p.segments.length, 1);
+    assert.ok(p.bytesPerImage > 0);
   });
 });

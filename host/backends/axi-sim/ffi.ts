@@ -8,6 +8,7 @@ import type * as Koffi from 'koffi' with { 'resolution-mode': 'import' };
 import { BitweaveError } from '../../core/errors';
 import { koffi, libraryPath, loadLibrary, NativeLibrary } from '../../core/native-lib';
 import { AxiKernelBuild } from '../../array/axi-kernel';
+import { DEFAULT_ARRAY } from '../../array/params';
 
 export const AXI_LIBRARY: NativeLibrary = { what: 'AXI kernel model', env: 'BITWEAVE_AXI_LIB', file: 'libbitweave_axi.so', make: 'axi-sim', needs: 'verilator' };
 export const AXI_LIB_PATH = libraryPath(AXI_LIBRARY);
@@ -48,12 +49,26 @@ export interface AxiAbi {
   error(h: object | null): string;
 }
 
-let abi: AxiAbi | null = null;
+/**
+ * The library of another array size (`make axi-variant ROWS=r COLS=c`), or the default
+ * build's (`make axi-sim`) when `array` is omitted.
+ */
+export function axiLibrary(array?: { rows: number; cols: number }): NativeLibrary {
+  if (!array || (array.rows === DEFAULT_ARRAY.rows && array.cols === DEFAULT_ARRAY.cols)) return AXI_LIBRARY;
+  const { rows, cols } = array;
+  return { ...AXI_LIBRARY, env: `BITWEAVE_AXI_LIB_${rows}X${cols}`, file: `axi-${rows}x${cols}/libbitweave_axi.so`, make: `axi-variant ROWS=${rows} COLS=${cols}` };
+}
 
-export function axiAbi(): AxiAbi {
-  if (abi) return abi;
-  const lib: Koffi.LibraryHandle = loadLibrary(AXI_LIBRARY);
-  koffi.opaque('bwaxi');
+const abis = new Map<string, AxiAbi>();
+let opaque = false;
+
+export function axiAbi(library: NativeLibrary = AXI_LIBRARY): AxiAbi {
+  const path = libraryPath(library);
+  const have = abis.get(path);
+  if (have) return have;
+  const lib: Koffi.LibraryHandle = loadLibrary(library);
+  if (!opaque) koffi.opaque('bwaxi');
+  opaque = true;
   const f = (sig: string) => lib.func(sig);
   const info = f('int bwaxi_info(int32_t *info, int32_t n)');
   const create = f('bwaxi *bwaxi_create(uint32_t read_latency, uint32_t write_latency, double bytes_per_cycle)');
@@ -68,7 +83,7 @@ export function axiAbi(): AxiAbi {
   const counters = f('int bwaxi_counters(bwaxi *h, uint64_t *out, int32_t n)');
   const trace = f('int bwaxi_trace(bwaxi *h, const char *path)');
   const error = f('const char *bwaxi_error(bwaxi *h)');
-  abi = {
+  const abi: AxiAbi = {
     info: (o, n) => info(o, n) as number,
     create: (r, w, b) => create(r, w, b) as object | null,
     free: (h) => free(h) as number,
@@ -83,13 +98,14 @@ export function axiAbi(): AxiAbi {
     trace: (h, p) => trace(h, p) as number,
     error: (h) => (error(h) as string) ?? '',
   };
+  abis.set(path, abi);
   return abi;
 }
 
 /** The build the library was made with. */
-export function axiInfo(): AxiInfo {
+export function axiInfo(library: NativeLibrary = AXI_LIBRARY): AxiInfo {
   const v = new Int32Array(13);
-  axiAbi().info(v, 13);
+  axiAbi(library).info(v, 13);
   return {
     rows: v[0], cols: v[1], word: v[2] as 64, accBits: v[3], dataBits: v[4], outstanding: v[5], maxBurst: v[6],
     descDepth: v[7], paramDepth: v[8], weightRows: v[9], arenaWords: v[10], drain: v[11], maxOutBits: v[12],
@@ -119,13 +135,13 @@ export class AxiSim {
   /** Device buffers: address -> bytes. */
   readonly buffers = new Map<bigint, number>();
 
-  constructor(readonly memory: AxiMemory) {
+  constructor(readonly memory: AxiMemory, library: NativeLibrary = AXI_LIBRARY) {
     const { readLatency, writeLatency, bytesPerCycle } = memory;
     for (const [k, v] of [['read latency', readLatency], ['write latency', writeLatency]] as const) {
       if (!Number.isInteger(v) || v < 0 || v > 100000) throw new BitweaveError(`AXI model: ${k} must be an integer in 0..100000 cycles, got ${v}`);
     }
     if (!(bytesPerCycle > 0) || bytesPerCycle > 1e6) throw new BitweaveError(`AXI model: bandwidth must be above 0 bytes per cycle, got ${bytesPerCycle}`);
-    this.abi = axiAbi();
+    this.abi = axiAbi(library);
     this.h = this.abi.create(readLatency, writeLatency, bytesPerCycle);
     if (!this.h) throw new BitweaveError(`AXI model: ${this.abi.error(null) || 'cannot create'}`);
   }

@@ -19,7 +19,8 @@ import { AP, AXI_CONTROL, AXI_ERR_BITS, AXI_KERNEL_ARGS, AXI_STATUS } from '../.
 import { wideWeights } from '../../array/wide';
 import { axiMemory, loadBoard } from '../../boards';
 import { AcceleratorBackend, AcceleratorOptions, DeviceSegment } from '../accelerator';
-import { AxiInfo, axiInfo, AxiMemory, AxiSim } from './ffi';
+import { NativeLibrary } from '../../core/native-lib';
+import { AxiInfo, axiInfo, axiLibrary, AxiMemory, AxiSim } from './ffi';
 
 export interface AxiSimOptions extends AcceleratorOptions {
   /** Board whose DDR figures set the memory model (default aws-f1). */
@@ -28,6 +29,8 @@ export interface AxiSimOptions extends AcceleratorOptions {
   axiMemory?: AxiMemory;
   /** FST waveform of every call to this file (env BITWEAVE_AXI_TRACE). */
   axiTrace?: string;
+  /** The kernel's array (a library built by `make axi-variant ROWS= COLS=`; default the `make axi-sim` build's). */
+  axiArray?: { rows: number; cols: number };
 }
 
 /** One device segment's buffers in device memory. */
@@ -61,10 +64,12 @@ export class AxiSimBackend extends AcceleratorBackend<AxiSegment> {
   private staged = -1;
   private readonly traceFile: string | null;
   readonly calls: AxiCallStats[] = [];
+  private readonly library: NativeLibrary;
 
   constructor(opts: AxiSimOptions = {}) {
     super('axi-sim', opts, 'rtl');
-    this.info = axiInfo();
+    this.library = axiLibrary(opts.axiArray);
+    this.info = axiInfo(this.library);
     this.memory = opts.axiMemory ?? axiMemory(loadBoard(opts.axiBoard ?? 'aws-f1'));
     this.traceFile = opts.axiTrace ?? process.env.BITWEAVE_AXI_TRACE ?? null;
   }
@@ -87,7 +92,7 @@ export class AxiSimBackend extends AcceleratorBackend<AxiSegment> {
   }
 
   protected override open(): void {
-    this.sim = new AxiSim(this.memory);
+    this.sim = new AxiSim(this.memory, this.library);
   }
 
   protected prepare(prog: LayerProgram): AxiSegment {
@@ -165,9 +170,15 @@ export class AxiSimBackend extends AcceleratorBackend<AxiSegment> {
       // the call's time and cycles (memory traffic included), shared by the layers as the model's array cycles
       const ms = performance.now() - t0;
       const start = this.model!.segments[prog.segment].start;
+      // whole cycles per layer that sum to the kernel's: cumulative shares, rounded
+      let cum = 0;
+      let given = 0;
       for (let l = 0; l < prog.layers; l++) {
         const share = predicted > 0 ? model[l].cycles / predicted : 1 / prog.layers;
-        this.record(start + l, ms * share, kernelCycles * share, model[l].macs);
+        cum += predicted > 0 ? model[l].cycles : predicted / prog.layers;
+        const upTo = l === prog.layers - 1 ? kernelCycles : Math.round((kernelCycles * cum) / (predicted || 1));
+        this.record(start + l, ms * share, upTo - given, model[l].macs);
+        given = upTo;
       }
     } finally {
       sim.release(arenaAddr);
