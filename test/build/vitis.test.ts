@@ -324,6 +324,22 @@ describe('Vitis RTL kernel packaging (--kernel rtl)', function () {
     });
   }
 
+  it('aws-f1: the emitted sources, in the tcl\'s order and with its parameters, elaborate under Verilator at the board\'s array', function () {
+    if (!findTool('verilator')) this.skip();
+    const board = loadBoard('aws-f1');
+    const dir = tmpdir('vitis-rtl-lint');
+    emitVitisProject(model, board, dir);
+    const tcl = fs.readFileSync(path.join(dir, 'package_xo.tcl'), 'utf8');
+    const order = [...tcl.matchAll(/\[file join \$here (rtl\/\S+)\]/g)].map((m) => m[1]);
+    const params = rtlKernelParameters(DEFAULT_AXI_BUILD).map(([k, v]) => `-G${k}=${v}`);
+    const r = spawnSync('verilator', ['--lint-only', '-Wno-fatal', '-Wno-lint', '-Wno-style', '--top-module', RTL_TOP, ...params, ...order], { cwd: dir, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /%Error/);
+    const a = boardArray(board);
+    assert.match(fs.readFileSync(path.join(dir, 'rtl', 'bitweave_array.svh'), 'utf8'), new RegExp(`ROWS = ${a.rows};[\\s\\S]*COLS = ${a.cols};`));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('the top module bw_axi_kernel has exactly the ports kernel.xml and the tcl assume', function () {
     const top = listed.map((f) => fs.readFileSync(path.resolve(ROOT, f), 'utf8')).find((t) => new RegExp(`\\bmodule\\s+${RTL_TOP}\\b`).test(t));
     assert.ok(top, `${RTL_TOP} is in ${RTL_KERNEL_FILE_LIST}`);
