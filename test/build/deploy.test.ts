@@ -64,6 +64,30 @@ describe('bitweave deploy', () => {
     await assert.rejects(deploy(model, { board: 'alveo-u250', outDir: dir, env: { PATH: withMake }, steps: ['build'], log: quiet }), /was emitted for aws-f1, not alveo-u250/);
   });
 
+  it('the RTL kernel by default; the run step hands the project\'s bitweave-build.json to the opencl backend', async () => {
+    const dir = path.join(empty, 'rtl');
+    const lines: string[] = [];
+    const r = await deploy(model, { board: 'alveo-u250', outDir: dir, env: { PATH: empty }, steps: ['emit'], log: (l) => lines.push(l) });
+    assert.equal(r.kernel, 'rtl');
+    assert.equal(r.project!.kernel, 'rtl');
+    assert.match(lines[0], /\(rtl kernel, TARGET=hw\)/);
+    assert.ok(fs.existsSync(path.join(dir, 'package_xo.tcl')) && fs.existsSync(path.join(dir, 'kernel.xml')));
+    // later steps read the kernel from the project: an RTL project's build needs vivado
+    await assert.rejects(deploy(model, { board: 'alveo-u250', outDir: dir, env: { PATH: withMake }, steps: ['build'], target: 'hw_emu', log: quiet }), make ? /'vivado' not found/ : /'make' not found/);
+    await assert.rejects(deploy(model, { board: 'alveo-u250', outDir: dir, env: { PATH: empty }, steps: ['run'], target: 'sw_emu', log: quiet }), /an RTL kernel has no software emulation/);
+    // run (emulation: no xbutil needed) with a binary in place: bitweave eval gets the build, so the
+    // opencl backend looks for the board's device (Xilinx u250) instead of taking PoCL
+    const bin = path.join(dir, 'build', 'hw_emu', 'bitweave_array.xclbin');
+    fs.mkdirSync(path.dirname(bin), { recursive: true });
+    fs.writeFileSync(bin, 'not a real xclbin');
+    const runLines: string[] = [];
+    await assert.rejects(
+      deploy(model, { board: 'alveo-u250', outDir: dir, env: { ...process.env }, steps: ['run'], target: 'hw_emu', limit: 2, log: (l) => runLines.push(l) }),
+      (e: Error) => e instanceof BitweaveError && /bitweave eval on the board failed \(exit 1\)/.test(e.message) && /the alveo-u250 device named like 'u250'/.test(e.message),
+    );
+    assert.ok(runLines.some((l) => l.includes(`BITWEAVE_OPENCL_BUILD=${path.join(path.resolve(dir), 'bitweave-build.json')}`)), runLines.join('\n'));
+  });
+
   it('CLI: one line on stderr and exit code 1 when a tool is missing', () => {
     const cli = path.join(ROOT, 'bin', 'bitweave.js');
     const r = spawnSync(process.execPath, [cli, 'deploy', MODEL, '--board', 'aws-f1', '-o', path.join(empty, 'cli'), '--steps', 'emit,build'], {
