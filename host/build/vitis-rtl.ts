@@ -25,6 +25,15 @@
  *  - RTL kernels have no software emulation without a C model ("RTL Kernel Development
  *    Flow"), so the project offers hw_emu and hw only.
  *
+ *
+ * The pages (AMD documentation portal; the 2024.2+ releases moved them to UG1700/UG1702):
+ *   https://docs.amd.com/r/2023.2-English/ug1393-vitis-application-acceleration/Kernel-Interface-Requirements
+ *   https://docs.amd.com/r/2023.1-English/ug1393-vitis-application-acceleration/Control-Requirements-for-XRT-Managed-Kernels
+ *   https://docs.amd.com/r/2020.2-English/ug1393-vitis-application-acceleration/Package-the-RTL-Code-as-a-Vivado-IP
+ *   https://docs.amd.com/r/2020.2-English/ug1393-vitis-application-acceleration/RTL-Kernel-XML-File
+ *   https://docs.amd.com/r/2022.1-English/ug1393-vitis-application-acceleration/package_xo-Command
+ *   https://docs.amd.com/r/2020.2-English/ug1393-vitis-application-acceleration/RTL-Kernel-Development-Flow
+ *
  * The interface (ports, register map, build parameters) comes from host/array/axi-kernel.ts;
  * nothing is restated here. Nothing here runs Vivado: the emitted project has not been
  * packaged or linked by bitweave (no Vivado or Vitis where it is developed).
