@@ -67,7 +67,7 @@ describe('bitweave compile --board (build directories)', function () {
       assert.deepEqual([a.rows, a.cols], [board.defaultArray.rows, board.defaultArray.cols], `${name}: update defaultArray in boards/${name}.json`);
     }
     const out = path.join(tmp, 'f1-sized');
-    const r = bw(['compile', CNN, '--board', 'aws-f1', '--kernel', 'hls', '-o', out, '--json']);
+    const r = bw(['compile', CNN, '--board', 'aws-f1', '-o', out, '--json']);
     assert.equal(r.code, 0, r.stderr);
     const res = JSON.parse(r.stdout);
     const a = boardArray(loadBoard('aws-f1'));
@@ -75,11 +75,11 @@ describe('bitweave compile --board (build directories)', function () {
     assert.equal(res.arrayNote, a.note);
     assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'bitweave-build.json'), 'utf8')).arrayNote, a.note);
     assert.ok(fs.readFileSync(path.join(out, 'README.md'), 'utf8').includes(a.note));
-    const text = bw(['compile', CNN, '--board', 'aws-f1', '--kernel', 'hls', '-o', path.join(tmp, 'f1-8x16'), '--rows', '8', '--cols', '16']);
+    const text = bw(['compile', CNN, '--board', 'aws-f1', '-o', path.join(tmp, 'f1-8x16'), '--rows', '8', '--cols', '16']);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /array 8x16x64/);
     assert.match(text.stdout, /array: given on the command line/);
-    const half = bw(['compile', CNN, '--board', 'aws-f1', '--kernel', 'hls', '-o', path.join(tmp, 'f1-rows'), '--rows', '16', '--json']);
+    const half = bw(['compile', CNN, '--board', 'aws-f1', '-o', path.join(tmp, 'f1-rows'), '--rows', '16', '--json']);
     assert.equal(half.code, 0, half.stderr);
     const h = JSON.parse(half.stdout);
     assert.deepEqual([h.array.rows, h.array.cols], [16, a.cols]);
@@ -224,7 +224,7 @@ describe('bitweave compile --board (build directories)', function () {
 
   it('aws-f1: the Vitis project through the same command, manifest checksums and overwrite rules', () => {
     const out = path.join(tmp, 'f1');
-    const r = bw(['compile', CNN, '--board', 'aws-f1', '--kernel', 'hls', '-o', out, '--json']);
+    const r = bw(['compile', CNN, '--board', 'aws-f1', '-o', out, '--json']);
     assert.equal(r.code, 0, r.stderr);
     const res = JSON.parse(r.stdout);
     assert.equal(res.toolchain, 'vitis');
@@ -233,7 +233,7 @@ describe('bitweave compile --board (build directories)', function () {
       assert.equal(createHash('sha256').update(data).digest('hex'), f.sha256, f.path);
     }
     assert.ok(res.files.some((f: { path: string }) => f.path === 'bitweave_array.cfg'));
-    assertUserError(bw(['compile', CNN, '--board', 'aws-f1', '--kernel', 'hls', '-o', out]), /--force/);
+    assertUserError(bw(['compile', CNN, '--board', 'aws-f1', '-o', out]), /--force/);
   });
 
   it('project: projected images/s per board from the cycle model, labelled, none without a clock', () => {
