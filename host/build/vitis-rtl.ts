@@ -259,7 +259,7 @@ set mm [ipx::get_memory_maps s_axi_control -of_objects $core]
 if {$mm eq ""} { set mm [ipx::add_memory_map s_axi_control $core] }
 set_property slave_memory_map_ref s_axi_control [ipx::get_bus_interfaces s_axi_control -of_objects $core]
 set blk [ipx::add_address_block reg0 $mm]
-set_property range ${hex(1 << AXI_CONTROL_ADDR_BITS)} $blk
+set_property range ${1 << AXI_CONTROL_ADDR_BITS} $blk
 set_property width 32 $blk
 set_property usage register $blk
 foreach {name offset size} {CTRL 0x0 32 GIER 0x4 32 IP_IER 0x8 32 IP_ISR 0xc 32} {

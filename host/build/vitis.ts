@@ -374,7 +374,11 @@ in the config): ${slrs.note ?? ''}
 ` : ''}
 ${placement}
 
-The host encodes every layer program for this array (${a.rows} x ${a.cols}): \`make run\` passes
+${p.computeUnits > 1 ? `bitweave's host drives one compute unit per device so far (one OpenCL kernel object, whose
+buffers XRT places in the first unit's banks); the others wait for a host that creates one
+kernel per unit (\`${KERNEL_NAME}:{${KERNEL_NAME}_2}\`) and splits the batch.
+
+` : ''}The host encodes every layer program for this array (${a.rows} x ${a.cols}): \`make run\` passes
 \`BITWEAVE_OPENCL_BUILD=bitweave-build.json\` to bitweave's \`opencl\` backend, which reads the array
 size, the kernel and the board's OpenCL device from it.
 
