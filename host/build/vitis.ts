@@ -374,9 +374,8 @@ in the config): ${slrs.note ?? ''}
 ` : ''}
 ${placement}
 
-${p.computeUnits > 1 ? `bitweave's host drives one compute unit per device so far (one OpenCL kernel object, whose
-buffers XRT places in the first unit's banks); the others wait for a host that creates one
-kernel per unit (\`${KERNEL_NAME}:{${KERNEL_NAME}_2}\`) and splits the batch.
+${p.computeUnits > 1 ? `The units have different banks, so bitweave's host creates one OpenCL kernel object per unit
+(\`${KERNEL_NAME}:{${KERNEL_NAME}_1}\`, …) with buffers of its own, and splits each batch between them.
 
 ` : ''}The host encodes every layer program for this array (${a.rows} x ${a.cols}): \`make run\` passes
 \`BITWEAVE_OPENCL_BUILD=bitweave-build.json\` to bitweave's \`opencl\` backend, which reads the array

@@ -377,7 +377,8 @@ describe('opencl backend on a board build (XRT order of calls, the project\'s ar
     });
     assert.deepEqual(rtlLaunchArgs({ program: 1, weights: 2, params: 3, arena: 4 }, { layers: 1, arenaWords: 1, images: 1, weightWords: 0, paramWords: 0, stage: false }).at(-1), { type: 'uint', value: 0 });
 
-    const rtl = buildFile('alveo-u250', (k) => {
+    // alveo-u50: one compute unit (the plain kernel name)
+    const rtl = buildFile('alveo-u50', (k) => {
       k.kernel = 'rtl';
       k.opencl = { platform: 'Portable Computing Language', device: 'pthread' };
     });
@@ -394,6 +395,42 @@ describe('opencl backend on a board build (XRT order of calls, the project\'s ar
       await assert.rejects(b.load(readBnn(path.join(ROOT, 'models', 'fashion-cnn.bnn'))), /kernel 'bitweave_array' takes 7 arguments, the RTL kernel ABI has 10/);
     } finally {
       await b.dispose();
+    }
+  });
+
+  it('a binary with several compute units gets one kernel object per unit (bitweave_array:{cu}); with one, the plain kernel', async () => {
+    const pocl = { platform: 'Portable Computing Language', device: 'pthread' };
+    const dev = selectDevice({ name: 'pthread' });
+    const ctx = Context.create(dev);
+    const prog = Program.fromSource(ctx, kernelSource({ ...DEFAULT_ARRAY, rows: 16, cols: 32 }));
+    const bin = path.join(tmp, 'hls-16x32.pocl');
+    fs.writeFileSync(bin, prog.binaries()[0].binary);
+    [prog, ctx].forEach((h) => h.release());
+    const model = readBnn(path.join(ROOT, 'models', 'fashion-cnn.bnn'));
+    // aws-f1: two compute units (SLR0, SLR2), each on its own banks
+    const two = buildFile('aws-f1', (k) => {
+      k.opencl = pocl;
+    });
+    assert.deepEqual(JSON.parse(fs.readFileSync(two, 'utf8')).connectivity.map((c: { cu: string }) => c.cu), ['bitweave_array_1', 'bitweave_array_2']);
+    const b2 = new OpenCLBackend({ build: two, binary: bin });
+    try {
+      // PoCL has no compute units to name: the request itself shows the per-unit kernel objects
+      await assert.rejects(b2.load(model), /clCreateKernel\('bitweave_array:\{bitweave_array_1\}'\).*CL_INVALID_KERNEL_NAME/);
+    } finally {
+      await b2.dispose();
+    }
+    // alveo-u50: one compute unit: the plain kernel, and the run agrees with the reference
+    const one = buildFile('alveo-u50', (k) => {
+      k.opencl = pocl;
+    });
+    const b1 = new OpenCLBackend({ build: one, binary: bin, threads: 1 });
+    try {
+      const r = rng(8);
+      const p: BconvCase = { H: 5, W: 5, C: 64, outC: 24, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, padBit: 1, inBits: 1, pool: null, outBits: 1, seed: 8 };
+      await compareModel(bconvModel(p, r), randomInput(r, 3, p.C * p.H * p.W, p.inBits), b1, 'one compute unit from a binary');
+      assert.deepEqual(b1.kernelNames, ['bitweave_array']);
+    } finally {
+      await b1.dispose();
     }
   });
 

@@ -76,6 +76,8 @@ export interface OpenCLBuildInfo {
   opencl: { platform?: string; device?: string | null } | null;
   /** The RTL kernel's build (on-chip memories, data width); DEFAULT_AXI_BUILD when the file has none. */
   axiBuild: AxiKernelBuild;
+  /** The compute units the binary holds (nk=), each with its own memory banks. */
+  computeUnits: string[];
 }
 
 /** Reads and checks a Vitis project's bitweave-build.json (one line on any problem). */
@@ -105,7 +107,10 @@ export function readBuildInfo(file: string): OpenCLBuildInfo {
       axiBuild[k] = v;
     }
   }
-  return { file, board: typeof j.board === 'string' ? j.board : '?', array: { rows: a!.rows as number, cols: a!.cols as number }, kernel, opencl, axiBuild };
+  const conn = Array.isArray(j.connectivity) ? (j.connectivity as { cu?: unknown }[]) : [];
+  const computeUnits = conn.map((c) => c?.cu).filter((c): c is string => typeof c === 'string' && /^\w+$/.test(c));
+  if (computeUnits.length !== conn.length) bad('connectivity names a compute unit that is not a plain identifier');
+  return { file, board: typeof j.board === 'string' ? j.board : '?', array: { rows: a!.rows as number, cols: a!.cols as number }, kernel, opencl, axiBuild, computeUnits };
 }
 
 /** One device segment on one device: its buffers and kernel. */
@@ -152,6 +157,12 @@ interface DeviceState {
   chunk: number;
   /** RTL kernel: the segment whose program the compute unit holds on chip (-1: none). */
   staged: number;
+  /**
+   * The kernel object's name: `bitweave_array`, or `bitweave_array:{<cu>}` for one compute
+   * unit of a binary with several (each on its own banks, so each needs its own kernel
+   * object and buffers: UG1393 "Kernel Handle and Compute Units").
+   */
+  kernelName: string;
 }
 
 const MiB = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
@@ -214,9 +225,14 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
     return { ...this.params };
   }
 
-  /** The devices in use, after load. */
+  /** The devices in use, after load (one entry per device). */
   get deviceNames(): string[] {
-    return this.devices.map((d) => d.device.name);
+    return [...new Set(this.devices.map((d) => d.device))].map((d) => d.name);
+  }
+
+  /** The kernel objects' names, one per lane (device x compute unit), after load. */
+  get kernelNames(): string[] {
+    return this.devices.map((d) => d.kernelName);
   }
 
   protected array(): ArrayParams {
@@ -273,15 +289,20 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
     if (!this.program.kernelNames().includes(KERNEL_NAME)) {
       throw new BitweaveError(`opencl backend: the program defines no kernel '${KERNEL_NAME}' (it has: ${this.program.kernelNames().join(', ') || 'none'})`);
     }
+    // a binary with several compute units: one lane (kernel object, buffers, queues) per unit and device
+    const cus: (string | null)[] = this.opts.binary && this.build && this.build.computeUnits.length > 1 ? this.build.computeUnits : [null];
     for (const device of devs) {
-      const chunk = this.planMemory(device, progs);
-      this.devices.push({
-        device,
-        exec: withDevice(`queue on '${device.name}'`, () => Queue.create(ctx, device)),
-        xfer: withDevice(`queue on '${device.name}'`, () => Queue.create(ctx, device)),
-        chunk,
-        staged: -1,
-      });
+      const chunk = this.planMemory(device, progs, cus.length);
+      for (const cu of cus) {
+        this.devices.push({
+          device,
+          exec: withDevice(`queue on '${device.name}'`, () => Queue.create(ctx, device)),
+          xfer: withDevice(`queue on '${device.name}'`, () => Queue.create(ctx, device)),
+          chunk,
+          staged: -1,
+          kernelName: cu ? `${KERNEL_NAME}:{${cu}}` : KERNEL_NAME,
+        });
+      }
     }
   }
 
@@ -302,7 +323,7 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
    * CL_DEVICE_GLOBAL_MEM_SIZE. If not even one image fits, the allocation would fail:
    * say so before asking the runtime.
    */
-  private planMemory(device: Device, progs: LayerProgram[]): number {
+  private planMemory(device: Device, progs: LayerProgram[], lanes = 1): number {
     const info = device.info();
     let fixed = 0;
     let arenaBytes = 0;
@@ -317,7 +338,8 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
       arenaBytes = Math.max(arenaBytes, p.arenaWords * 8);
     }
     let chunk = Math.min(this.opts.chunk, Math.min(...progs.map((p) => this.imagesPerCall(p))));
-    const fits = (n: number) => n * arenaBytes <= info.maxAllocBytes && fixed + 2 * progs.length * n * arenaBytes <= info.globalMemBytes;
+    // every lane (compute unit) on the device holds its own copies
+    const fits = (n: number) => n * arenaBytes <= info.maxAllocBytes && lanes * (fixed + 2 * progs.length * n * arenaBytes) <= info.globalMemBytes;
     while (chunk > 1 && !fits(chunk)) chunk = Math.floor(chunk / 2);
     if (!fits(chunk)) {
       throw new BitweaveError(
@@ -339,7 +361,7 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
           const per = p.descriptors.length / p.layers;
           // an empty parameter buffer is not allowed: keep at least one entry
           const params = p.params.length > 0 ? p.params : new Int32Array(1);
-          const kernel = this.program!.createKernel(KERNEL_NAME);
+          const kernel = this.program!.createKernel(state.kernelName);
           const nargs = this.rtl ? AXI_KERNEL_ARGS.length : KERNEL_ARGS.length;
           if (kernel.numArgs !== nargs) throw new BitweaveError(`opencl backend: kernel '${KERNEL_NAME}' takes ${kernel.numArgs} arguments, the ${this.rtl ? 'RTL kernel' : 'host'} ABI has ${nargs}`);
           if (this.rtl) return this.prepareRtl(ctx, state, p, kernel);
