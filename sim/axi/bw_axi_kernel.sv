@@ -119,7 +119,7 @@ module bw_axi_kernel #(
   logic [63:0] batch_words;
   assign batch_words = 64'(images) * 64'(arena_words);
   function automatic logic [31:0] beats_of(input logic [63:0] bytes);
-    return 32'((bytes + 64'(BYTES) - 64'd1) >> BB);
+    beats_of = 32'((bytes + 64'(BYTES) - 64'd1) >> BB);
   endfunction
   logic size_ok;
   assign size_ok = layers != 0 && images != 0 && arena_words != 0

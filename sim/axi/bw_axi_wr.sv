@@ -41,12 +41,11 @@ module bw_axi_wr #(
 
   // burst length from an address and the beats left (MAX_BURST, the 4 KiB boundary)
   function automatic logic [31:0] burst_len(input logic [11:0] a, input logic [31:0] left);
-    logic [31:0] n, to_4k;
+    logic [31:0] to_4k;
     to_4k = (32'h1000 - 32'(a)) >> BB;
-    n = left;
-    if (n > 32'(MAX_BURST)) n = 32'(MAX_BURST);
-    if (n > to_4k) n = to_4k;
-    return n;
+    burst_len = left;
+    if (burst_len > 32'(MAX_BURST)) burst_len = 32'(MAX_BURST);
+    if (burst_len > to_4k) burst_len = to_4k;
   endfunction
 
   // address channel

@@ -60,8 +60,8 @@ module bw_axil_ctrl #(
 
   // strobe-merged write of a 32-bit register
   function automatic logic [31:0] merge(input logic [31:0] old, input logic [31:0] d, input logic [3:0] s);
-    for (int b = 0; b < 4; b++) if (s[b]) old[b*8 +: 8] = d[b*8 +: 8];
-    return old;
+    merge = old;
+    for (int b = 0; b < 4; b++) if (s[b]) merge[b*8 +: 8] = d[b*8 +: 8];
   endfunction
 
   logic do_write, ctrl_read;
