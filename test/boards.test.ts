@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { boardArray, kernelSlrs } from '../host/build/sizing';
+import { boardArray, boardSlrs, kernelSlrs } from '../host/build/sizing';
 import { boardConstraints, boardDeviceFilter, boardFlow, listBoards, loadBoard, readBoardFile, validateBoard } from '../host/boards';
 import { packagePath } from '../host/core/paths';
 import { FormatError, BitweaveError } from '../host/core/errors';
@@ -63,6 +63,13 @@ describe('board descriptions', () => {
     assert.ok(f1.sources.every((s) => !s.url?.includes('aws/aws-fpga') || s.url.includes('/f1_xdma_shell')), 'aws-fpga facts from the f1_xdma_shell branch');
     assert.ok(f1.notes.some((n) => /2019\.2 through 2021\.2, and 2024\.1/.test(n)), 'the Vitis versions the branch accepts');
     assert.deepEqual((f1 as unknown as { slrs: unknown }).slrs && kernelSlrs(f1), ['SLR0', 'SLR2'], 'the F1 shell sits in SLR1');
+    assert.deepEqual(kernelSlrs(loadBoard('alveo-u250')), ['SLR0', 'SLR2', 'SLR3']);
+    assert.deepEqual(kernelSlrs(loadBoard('alveo-u50')), ['SLR1']);
+    assert.deepEqual(kernelSlrs(loadBoard('intel-pac-a10')), [], 'no SLRs in the file: none');
+    // a malformed slrs description is one clear error
+    for (const [slrs, re] of [[{ count: 0, shell: [] }, /slrs\.count must be an integer in 1\.\.8/], [{ count: 3, shell: [3] }, /slrs\.shell must list SLR indices below 3/], [{ count: 2, shell: [0, 1] }, /the shell takes every SLR/]] as const) {
+      assert.throws(() => boardSlrs({ ...f1, slrs } as unknown as typeof f1), re);
+    }
     assert.equal(f1.clock.kernelMHz, 250);
     assert.equal(f1.memory.banks, 4);
     assert.equal(f1.memory.type, 'DDR4');
