@@ -12,6 +12,7 @@ import { ReferenceBackend } from '../../host/backends/reference';
 import { HlsCsimBackend } from '../../host/backends/hls-csim';
 import { hlsLib, HLS_OK } from '../../host/backends/hls-csim/ffi';
 import { encodeSegment } from '../../host/array/program';
+import { programCycles } from '../../host/array/cycles';
 import { DEFAULT_ARRAY, DESC_FIELDS, FIELD } from '../../host/array/params';
 import { decodeDescriptor, descriptorProblem, hlsLimits } from '../../host/array/descriptor';
 import { BitweaveError } from '../../host/core/errors';
@@ -41,6 +42,23 @@ describe('HLS kernel (C-simulation)', function () {
       const out = execFileSync(exe, { encoding: 'utf8' });
       assert.match(out, new RegExp(`^${b}: PASS \\(\\d+ cases\\)`, 'm'), out);
     }
+  });
+
+  it('m_axi depths equal the C test bench\'s buffer sizes (depths.h); program and params share one bundle with one set of options', function () {
+    const hls = path.join(ROOT, 'hls');
+    const top = fs.readFileSync(path.join(hls, 'bitweave_array.cpp'), 'utf8');
+    const depths = Object.fromEntries([...fs.readFileSync(path.join(hls, 'depths.h'), 'utf8').matchAll(/#define (BW_DEPTH_\w+) (\d+)/g)].map((m) => [m[1], Number(m[2])]));
+    const pragma = (port: string) => {
+      const m = new RegExp(`#pragma HLS INTERFACE m_axi port = ${port} (.*)`).exec(top);
+      assert.ok(m, port);
+      return m[1];
+    };
+    const depthOf = (port: string) => Number(/depth = (\d+)/.exec(pragma(port))![1]);
+    assert.equal(depthOf('program'), depths.BW_DEPTH_GMEM0);
+    assert.equal(depthOf('params'), depths.BW_DEPTH_GMEM0);
+    assert.equal(depthOf('weights'), depths.BW_DEPTH_WEIGHTS);
+    assert.equal(depthOf('arena'), depths.BW_DEPTH_ARENA);
+    assert.equal(pragma('program').replace(/port = \w+ /, ''), pragma('params').replace(/port = \w+ /, ''));
   });
 
   it('the C library accepts exactly the descriptors checkProgram accepts (mutated programs)', function () {
@@ -118,8 +136,11 @@ describe('HLS kernel (C-simulation)', function () {
       assert.ok(s.cycles! > 0 && s.utilization! > 0 && s.utilization! <= 1, JSON.stringify(s));
       assert.equal(s.cyclesKind, 'schedule');
     }
-    // qconvolution0: 4x4 pooled pixels -> 2 tiles of 8, 8 groups of 8 channels, 2x2 pool, 25 K-steps
-    assert.equal(dev[0].cycles, 4 * 2 * 8 * 4 * 25);
+    // qconvolution0, the RTL's schedule: 4 images x 8x8 accumulator pixels (2x2 pools) = 256
+    // stream entries = 32 slots, walked once per group of 8 channels (8 groups): 256 tiles of
+    // K = 25 steps, period P = max(K, COLS) = 25; the tile phase is (tiles - 1)·P + K
+    assert.equal(dev[0].cycles, 255 * 25 + 25);
+    assert.equal(dev[0].cycles, programCycles(encodeSegment(m, m.segments.findIndex((g) => g.kind === 'device'), DEFAULT_ARRAY), 4, DEFAULT_ARRAY)[0].tileCycles);
     await b.dispose();
   });
 
