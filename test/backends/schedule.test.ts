@@ -14,6 +14,7 @@ import { Session } from '../../host/runtime/session';
 import { LayerStat } from '../../host/runtime/backend';
 import { rtlInfo } from '../../host/backends/verilator/ffi';
 import { hlsLib } from '../../host/backends/hls-csim/ffi';
+import { platforms } from '../../host/opencl';
 import { packageRoot } from '../../host/core/paths';
 import { requireOrSkip } from '../helpers/skip';
 import { requireBmxnetMnist } from '../helpers/shared-models';
@@ -67,6 +68,13 @@ describe('one tile schedule: HLS and OpenCL utilisation agree with the RTL', fun
       const m = await load(this);
       const { images } = loadDataset(ds, { limit: IMAGES });
       agree(name, await deviceStats(m, 'verilator', images), await deviceStats(m, 'hls-csim', images), 'hls-csim');
+    });
+
+    it(`${name}: opencl (PoCL, chunks of 32 images) within 5 points of the RTL (${IMAGES} images, batch ${BATCH})`, async function () {
+      if (!requireOrSkip(this, () => platforms())) return;
+      const m = await load(this);
+      const { images } = loadDataset(ds, { limit: IMAGES });
+      agree(name, await deviceStats(m, 'verilator', images), await deviceStats(m, 'opencl', images), 'opencl');
     });
   }
 });
