@@ -8,7 +8,8 @@
  * 64-bit words of weights, T_OFF / F_OFF in int32 entries of params), in the RTL array's
  * tile order (layer.h).
  *
- * m_axi depths: depths.h (the C test bench's array sizes, for co-simulation).
+ * m_axi depths: depths.h (the C test bench's array sizes, for co-simulation); pragma values
+ * may be #define constants (UG1399, "Using #define with Pragma Directives").
  */
 #include "bw_types.h"
 #include "depths.h"
@@ -16,10 +17,10 @@
 
 extern "C" void bitweave_array(const uint32_t *program, uint32_t layers, const uint64_t *weights, const int32_t *params,
                                uint64_t *arena, uint32_t arena_words, uint32_t images) {
-#pragma HLS INTERFACE m_axi port = program offset = slave bundle = gmem0 depth = 4096
-#pragma HLS INTERFACE m_axi port = params offset = slave bundle = gmem0 depth = 4096
-#pragma HLS INTERFACE m_axi port = weights offset = slave bundle = gmem1 depth = 4096
-#pragma HLS INTERFACE m_axi port = arena offset = slave bundle = gmem2 depth = 16384
+#pragma HLS INTERFACE m_axi port = program offset = slave bundle = gmem0 depth = BW_DEPTH_GMEM0
+#pragma HLS INTERFACE m_axi port = params offset = slave bundle = gmem0 depth = BW_DEPTH_GMEM0
+#pragma HLS INTERFACE m_axi port = weights offset = slave bundle = gmem1 depth = BW_DEPTH_WEIGHTS
+#pragma HLS INTERFACE m_axi port = arena offset = slave bundle = gmem2 depth = BW_DEPTH_ARENA
 #pragma HLS INTERFACE s_axilite port = program bundle = control
 #pragma HLS INTERFACE s_axilite port = layers bundle = control
 #pragma HLS INTERFACE s_axilite port = weights bundle = control
