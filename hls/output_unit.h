@@ -1,10 +1,12 @@
 /*
  * Output unit: the ROWS row units in lock-step (sim/bw_output_unit.sv, bw_row_unit.sv).
  * Per tile (one slot x one channel group, in the schedule's order, layer.h) it
- *   1. folds the tile's columns in stream order into each row's pool register: max, or min
+ *   1. on pool layers folds the tile's columns in stream order, one per cycle (the RTL's
+ *      pool drain), into each row's pool register: max, or min
  *      where the channel's flag has FLAG_POOL_MIN; an entry that starts a window resets
  *      it, one that ends a window finishes that output pixel (a window may span tiles;
- *      without pool every entry is a whole window);
+ *      without pool every entry is a whole window, and the whole tile is taken at once:
+ *      the RTL's DRAIN = COLS);
  *   2. applies the threshold epilogue to the finished pixels, level = #{j : (v >= t_j) XOR
  *      flip} with 2^OUT_BITS - 1 thresholds per channel, or keeps the raw int32;
  *   3. writes them: threshold layers without pool collect a slot's pixels over its
@@ -12,9 +14,9 @@
  *      pool layers (group-outer) and int32 outputs merge the group's bits / halves into
  *      the arena word (read-modify-write: the RTL's masked write ports). The last group
  *      also clears a word's tail bits past OUT_C, an odd int32 count's last high half is 0.
- * Every pipelined loop here has fixed-bound or no inner loops (flattened loops with
- * incremental counters), following UG1399's guidance that only fully unrolled loops may
- * sit inside a pipelined loop ("PIPELINE" pragma; "Loop Pipelining" / flattening).
+ * Every pipelined loop here has only fixed-bound inner loops or none (nests flattened by
+ * hand with incremental counters): UG1399, PIPELINE pragma, unrolls every loop inside a
+ * pipelined loop, which a runtime bound prevents.
  */
 #ifndef BW_OUTPUT_UNIT_H
 #define BW_OUTPUT_UNIT_H
@@ -59,8 +61,8 @@ void output_unit(const Layer L, const int32_t *params, hls::stream<Slot<COLS> > 
 #pragma HLS ARRAY_PARTITION variable = flip complete
 #pragma HLS ARRAY_PARTITION variable = use_min complete
 #pragma HLS ARRAY_PARTITION variable = pooled complete
-#pragma HLS ARRAY_PARTITION variable = done complete dim = 2
-#pragma HLS ARRAY_PARTITION variable = level complete dim = 2
+#pragma HLS ARRAY_PARTITION variable = done complete dim = 0
+#pragma HLS ARRAY_PARTITION variable = level complete dim = 0
 
   const uint32_t levels = L.out_bits ? (1u << L.out_bits) - 1 : 0;
   const uint32_t pix_words = L.out_bits * L.out_words;
@@ -115,73 +117,95 @@ slots:
         have = g;
       }
       const AccTile<ROWS, COLS> a = in.read();
-      /* 1. fold the columns in stream order */
       uint32_t nd = 0;
-    fold:
-      for (int c = 0; c < COLS; c++) {
-#pragma HLS PIPELINE II = 1
-        if ((uint32_t)c < s.nvalid) {
+      if (!L.pool) {
+        /* 1-2 without pool: every entry is a whole window, so the whole tile at once (the
+         * RTL's DRAIN = COLS): the columns in parallel, one cycle per threshold */
+      fold_tile:
+        for (int c = 0; c < COLS; c++) {
+#pragma HLS UNROLL
           for (int r = 0; r < ROWS; r++) {
 #pragma HLS UNROLL
-            const acc_t v = a.v[r][c];
-            const acc_t p = s.first[c] ? v : use_min[r] ? (v < pooled[r] ? v : pooled[r]) : (v > pooled[r] ? v : pooled[r]);
-            pooled[r] = p;
-            done[nd][r] = p;
-            level[nd][r] = 0;
+            done[c][r] = a.v[r][c];
+            level[c][r] = 0;
           }
-          if (s.last[c]) {
-            done_c[nd] = (uint32_t)c;
-            nd++;
+          done_c[c] = (uint32_t)c;
+        }
+        nd = s.nvalid;
+      threshold_tile:
+        for (uint32_t j = 0; j < levels; j++) {
+#pragma HLS PIPELINE II = 1
+#pragma HLS LOOP_TRIPCOUNT max = 3
+          for (int c = 0; c < COLS; c++) {
+#pragma HLS UNROLL
+            for (int r = 0; r < ROWS; r++) {
+#pragma HLS UNROLL
+              if ((done[c][r] >= thr[r][j]) != flip[r]) level[c][r]++;
+            }
           }
         }
-      }
-      /* 2. thresholds: (pixel, threshold) flattened */
-      uint32_t k = 0, j = 0;
-    threshold:
-      for (uint32_t i = 0; i < nd * levels; i++) {
+      } else {
+        /* 1. pool layers: fold the columns in stream order, one per cycle (the RTL's pool drain) */
+      fold:
+        for (int c = 0; c < COLS; c++) {
+#pragma HLS PIPELINE II = 1
+          if ((uint32_t)c < s.nvalid) {
+            for (int r = 0; r < ROWS; r++) {
+#pragma HLS UNROLL
+              const acc_t v = a.v[r][c];
+              const acc_t p = s.first[c] ? v : use_min[r] ? (v < pooled[r] ? v : pooled[r]) : (v > pooled[r] ? v : pooled[r]);
+              pooled[r] = p;
+              done[nd][r] = p;
+              level[nd][r] = 0;
+            }
+            if (s.last[c]) {
+              done_c[nd] = (uint32_t)c;
+              nd++;
+            }
+          }
+        }
+        /* 2. thresholds of the finished windows: (pixel, threshold) flattened */
+        uint32_t k = 0, j = 0;
+      threshold:
+        for (uint32_t i = 0; i < nd * levels; i++) {
 #pragma HLS PIPELINE II = 1
 #pragma HLS LOOP_TRIPCOUNT max = 24
-        for (int r = 0; r < ROWS; r++) {
+          for (int r = 0; r < ROWS; r++) {
 #pragma HLS UNROLL
-          if ((done[k][r] >= thr[r][j]) != flip[r]) level[k][r]++;
-        }
-        if (++j == levels) {
-          j = 0;
-          k++;
+            if ((done[k][r] >= thr[r][j]) != flip[r]) level[k][r]++;
+          }
+          if (++j == levels) {
+            j = 0;
+            k++;
+          }
         }
       }
       /* 3. outputs */
       const uint32_t w0 = lo >> 6, w1 = (hi - 1) >> 6; /* the group's words (w1 <= w0 + 1) */
-      if (L.out_bits) {
-        k = 0;
+      uint32_t k = 0;
+      if (collect) {
+        /* the group's bits into every column's slot buffer at once */
         uint32_t b = 0, w = w0;
-      planes:
-        for (uint32_t i = 0; i < nd * L.out_bits * (w1 - w0 + 1); i++) {
+      planes_tile:
+        for (uint32_t i = 0; i < L.out_bits * (w1 - w0 + 1); i++) {
 #pragma HLS PIPELINE II = 1
-#pragma HLS LOOP_TRIPCOUNT max = 32
-          const uint32_t c = done_c[k];
-          word_t bits = 0;
-          for (int r = 0; r < ROWS; r++) {
+#pragma HLS LOOP_TRIPCOUNT max = 4
+          for (int c = 0; c < COLS; c++) {
 #pragma HLS UNROLL
-            const uint32_t oc = lo + (uint32_t)r;
-            if (oc < hi && (oc >> 6) == w && ((level[k][r] >> b) & 1)) bits |= (word_t)1 << (oc & 63);
-          }
-          if (collect) {
-            obuf[c][b * L.out_words + w] |= bits;
-          } else {
-            const word_t mask = channel_mask(w, lo, hi, last_group);
-            const uint64_t addr = (uint64_t)s.n[c] * arena_words + L.out_off + (uint64_t)s.opix[c] * pix_words + b * L.out_words + w;
-            arena[addr] = (arena[addr] & ~mask) | bits;
+            word_t bits = 0;
+            for (int r = 0; r < ROWS; r++) {
+#pragma HLS UNROLL
+              const uint32_t oc = lo + (uint32_t)r;
+              if (oc < hi && (oc >> 6) == w && ((level[c][r] >> b) & 1)) bits |= (word_t)1 << (oc & 63);
+            }
+            if ((uint32_t)c < nd) obuf[c][b * L.out_words + w] |= bits;
           }
           if (w++ == w1) {
             w = w0;
-            if (++b == L.out_bits) {
-              b = 0;
-              k++;
-            }
+            b++;
           }
         }
-        if (collect && last_group) {
+        if (last_group) {
           uint32_t c = 0, kw = 0;
         write:
           for (uint32_t i = 0; i < s.nvalid * pix_words; i++) {
@@ -195,8 +219,33 @@ slots:
             }
           }
         }
+      } else if (L.out_bits) {
+        /* pool layers: merge each finished window's bits into the arena words */
+        uint32_t b = 0, w = w0;
+      planes:
+        for (uint32_t i = 0; i < nd * L.out_bits * (w1 - w0 + 1); i++) {
+#pragma HLS PIPELINE II = 1
+#pragma HLS LOOP_TRIPCOUNT max = 32
+          const uint32_t c = done_c[k];
+          word_t bits = 0;
+          for (int r = 0; r < ROWS; r++) {
+#pragma HLS UNROLL
+            const uint32_t oc = lo + (uint32_t)r;
+            if (oc < hi && (oc >> 6) == w && ((level[k][r] >> b) & 1)) bits |= (word_t)1 << (oc & 63);
+          }
+          const word_t mask = channel_mask(w, lo, hi, last_group);
+          const uint64_t addr = (uint64_t)s.n[c] * arena_words + L.out_off + (uint64_t)s.opix[c] * pix_words + b * L.out_words + w;
+          arena[addr] = (arena[addr] & ~mask) | bits;
+          if (w++ == w1) {
+            w = w0;
+            if (++b == L.out_bits) {
+              b = 0;
+              k++;
+            }
+          }
+        }
       } else {
-        k = 0;
+        /* int32: each finished pixel's channels into their arena halves */
         uint32_t r = 0;
       ints_out:
         for (uint32_t i = 0; i < nd * ROWS; i++) {
