@@ -62,6 +62,27 @@ describe('HLS kernel (C-simulation)', function () {
     assert.equal(pragma('program').replace(/port = \w+ /, ''), pragma('params').replace(/port = \w+ /, ''));
   });
 
+  it('the kernel schedules exactly the cycle model\'s tiles (random layers with pools and strides, shipped models; every compiled shape; batches 1, 3, 17)', function () {
+    const lib = hlsLib();
+    const models = fc.sample(bconvCase, { seed: 5, numRuns: 40 }).map((bc) => bconvModel(bc, rng(bc.seed)));
+    models.push(readBnn(path.join(ROOT, 'models', 'fashion-cnn.bnn')), readBnn(path.join(ROOT, 'models', 'fashion-mlp.bnn')));
+    let pools = 0;
+    for (const m of models) {
+      m.segments.forEach((g, si) => {
+        if (g.kind !== 'device') return;
+        const prog = encodeSegment(m, si, DEFAULT_ARRAY);
+        pools += prog.layerDescriptors.filter((d) => d.pool).length;
+        for (const shape of lib.variants) {
+          for (const images of [1, 3, 17]) {
+            const want = programCycles(prog, images, { ...DEFAULT_ARRAY, ...shape }).map((l) => l.tiles);
+            assert.deepEqual(lib.tiles(shape.rows, shape.cols, prog.descriptors, prog.layers, images), want, `${shape.rows}x${shape.cols}, ${images} images`);
+          }
+        }
+      });
+    }
+    assert.ok(pools >= 10, `only ${pools} pool layers`);
+  });
+
   it('the C library accepts exactly the descriptors checkProgram accepts (mutated programs)', function () {
     this.timeout(60000);
     const lib = hlsLib();
