@@ -36,8 +36,8 @@ inline acc_t pe_term(word_t a, word_t w, uint32_t and_mode, uint32_t plane) {
 template <int ROWS, int COLS>
 void pe_array(const Layer L, hls::stream<ActVec<COLS> > &act, hls::stream<WgtVec<ROWS> > &wgt,
               hls::stream<AccTile<ROWS, COLS> > &out) {
-  AccTile<ROWS, COLS> acc;
-#pragma HLS ARRAY_PARTITION variable = acc.v complete dim = 0
+  acc_t acc[ROWS][COLS];
+#pragma HLS ARRAY_PARTITION variable = acc complete dim = 0
 tiles:
   for (uint32_t n = 0; n < L.tiles; n++) {
 #pragma HLS LOOP_TRIPCOUNT max = 4096
@@ -46,7 +46,7 @@ tiles:
 #pragma HLS UNROLL
       for (int c = 0; c < COLS; c++) {
 #pragma HLS UNROLL
-        acc.v[r][c] = -(acc_t)L.tail;
+        acc[r][c] = -(acc_t)L.tail;
       }
     }
     uint32_t plane = 0, j = 0;
@@ -62,7 +62,7 @@ tiles:
       pe_cols:
         for (int c = 0; c < COLS; c++) {
 #pragma HLS UNROLL
-          acc.v[r][c] += pe_term(a.w[c], w.w[r], L.and_mode, plane);
+          acc[r][c] += pe_term(a.w[c], w.w[r], L.and_mode, plane);
         }
       }
       if (++j == L.in_words) {
@@ -70,7 +70,16 @@ tiles:
         if (++plane == L.planes) plane = 0;
       }
     }
-    out.write(acc);
+    AccTile<ROWS, COLS> tile;
+  drain:
+    for (int r = 0; r < ROWS; r++) {
+#pragma HLS UNROLL
+      for (int c = 0; c < COLS; c++) {
+#pragma HLS UNROLL
+        tile.v[r][c] = acc[r][c];
+      }
+    }
+    out.write(tile);
   }
 }
 

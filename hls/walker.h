@@ -26,13 +26,16 @@ passes:
     uint32_t n = 0, oy = 0, ox = 0, opix = 0, col = 0;
     int32_t wy = -(int32_t)L.pph, wx = -(int32_t)L.ppw; /* pool window origin in the accumulator map */
     int32_t ay = 0, ax = 0;                              /* windows start inside the map (pad < window) */
-    Slot<COLS> s;
-#pragma HLS ARRAY_PARTITION variable = s.n complete
-#pragma HLS ARRAY_PARTITION variable = s.iy0 complete
-#pragma HLS ARRAY_PARTITION variable = s.ix0 complete
-#pragma HLS ARRAY_PARTITION variable = s.opix complete
-#pragma HLS ARRAY_PARTITION variable = s.first complete
-#pragma HLS ARRAY_PARTITION variable = s.last complete
+    /* the slot being filled, one register per column */
+    uint32_t sn[COLS], sopix[COLS];
+    int32_t siy0[COLS], six0[COLS];
+    bool sfirst[COLS], slast[COLS];
+#pragma HLS ARRAY_PARTITION variable = sn complete
+#pragma HLS ARRAY_PARTITION variable = sopix complete
+#pragma HLS ARRAY_PARTITION variable = siy0 complete
+#pragma HLS ARRAY_PARTITION variable = six0 complete
+#pragma HLS ARRAY_PARTITION variable = sfirst complete
+#pragma HLS ARRAY_PARTITION variable = slast complete
   entries:
     for (uint64_t e = 0; e < L.entries; e++) {
 #pragma HLS PIPELINE II = 1
@@ -40,13 +43,24 @@ passes:
       const int32_t ay0 = wy < 0 ? 0 : wy, ax0 = wx < 0 ? 0 : wx;
       const int32_t ay1 = wy + (int32_t)L.pkh - 1 > acc_h - 1 ? acc_h - 1 : wy + (int32_t)L.pkh - 1;
       const int32_t ax1 = wx + (int32_t)L.pkw - 1 > acc_w - 1 ? acc_w - 1 : wx + (int32_t)L.pkw - 1;
-      s.n[col] = n;
-      s.iy0[col] = ay * (int32_t)L.sh - (int32_t)L.ph;
-      s.ix0[col] = ax * (int32_t)L.sw - (int32_t)L.pw;
-      s.opix[col] = opix;
-      s.first[col] = ay == ay0 && ax == ax0;
-      s.last[col] = ay == ay1 && ax == ax1;
+      sn[col] = n;
+      siy0[col] = ay * (int32_t)L.sh - (int32_t)L.ph;
+      six0[col] = ax * (int32_t)L.sw - (int32_t)L.pw;
+      sopix[col] = opix;
+      sfirst[col] = ay == ay0 && ax == ax0;
+      slast[col] = ay == ay1 && ax == ax1;
       if (col == COLS - 1 || e == L.entries - 1) {
+        Slot<COLS> s;
+      pack:
+        for (int c = 0; c < COLS; c++) {
+#pragma HLS UNROLL
+          s.n[c] = sn[c];
+          s.iy0[c] = siy0[c];
+          s.ix0[c] = six0[c];
+          s.opix[c] = sopix[c];
+          s.first[c] = sfirst[c];
+          s.last[c] = slast[c];
+        }
         s.nvalid = col + 1;
         s.g = g;
         to_feeder.write(s);
