@@ -51,9 +51,15 @@ void output_unit(const Layer L, const int32_t *params, hls::stream<Slot<COLS> > 
   const int MAX_LEVELS = (1 << MAX_BITS) - 1;
   BW_BUFFER word_t obuf[COLS][MAX_BITS * MAX_OUT_WORDS]; /* bit-planes of the slot's pixels (no pool) */
 #pragma HLS ARRAY_PARTITION variable = obuf complete dim = 1
+  /* the row units' parameter RAMs: row r's thresholds of group g at [r][g*levels + j] and its
+   * flip flag at [r][g] when every group fits (layers without pool, groups and
+   * groups*levels <= MAX_LEVELS: loaded once per layer, as the RTL loads them); else one
+   * group at index 0, reloaded when the group changes (pool layers: once per group) */
   int32_t thr[ROWS][MAX_LEVELS];
+  bool flip[ROWS][MAX_LEVELS];
 #pragma HLS ARRAY_PARTITION variable = thr complete dim = 1
-  bool flip[ROWS], use_min[ROWS];
+#pragma HLS ARRAY_PARTITION variable = flip complete dim = 1
+  bool use_min[ROWS];
   acc_t pooled[ROWS];          /* the row units' pool registers */
   acc_t done[COLS][ROWS];      /* pixels finished by the current tile */
   uint32_t level[COLS][ROWS];
@@ -71,7 +77,6 @@ void output_unit(const Layer L, const int32_t *params, hls::stream<Slot<COLS> > 
 regs:
   for (int r = 0; r < ROWS; r++) {
 #pragma HLS UNROLL
-    flip[r] = false;
     use_min[r] = false;
     pooled[r] = 0;
     for (int c = 0; c < COLS; c++) {
@@ -89,7 +94,27 @@ clear:
       obuf[c][k] = 0;
     }
   }
-  uint32_t have = 0xffffffffu; /* group whose parameters are loaded */
+  const bool all = !L.pool && L.groups <= (uint32_t)MAX_LEVELS && L.groups * levels <= (uint32_t)MAX_LEVELS;
+  uint32_t have = 0xffffffffu; /* the group at index 0 (not all) */
+  if (all) {
+    uint32_t at = 0;
+  groups_load:
+    for (uint32_t g = 0; g < L.groups; g++) {
+#pragma HLS LOOP_TRIPCOUNT max = 255
+    rows_all:
+      for (int r = 0; r < ROWS; r++) {
+        const uint32_t oc = g * ROWS + (uint32_t)r;
+        flip[r][g] = oc < L.out_c && ((uint32_t)params[L.f_off + oc] & BW_FLAG_FLIP) != 0;
+      thresholds_all:
+        for (uint32_t j = 0; j < levels; j++) {
+#pragma HLS PIPELINE II = 1
+#pragma HLS LOOP_TRIPCOUNT max = 3
+          thr[r][at + j] = oc < L.out_c ? params[L.t_off + oc * levels + j] : 0;
+        }
+      }
+      at += levels;
+    }
+  }
 slots:
   for (uint32_t t = 0; t < L.passes * L.slots; t++) {
 #pragma HLS LOOP_TRIPCOUNT max = 4096
@@ -100,12 +125,12 @@ slots:
       const uint32_t g = L.pool ? s.g : rep;
       const uint32_t lo = g * ROWS, hi = lo + ROWS < L.out_c ? lo + ROWS : L.out_c;
       const bool last_group = g == L.groups - 1;
-      if (g != have) {
+      if (!all && g != have) {
       params_load:
         for (int r = 0; r < ROWS; r++) {
           const uint32_t oc = lo + (uint32_t)r;
           const uint32_t f = oc < L.out_c ? (uint32_t)params[L.f_off + oc] : 0u;
-          flip[r] = (f & BW_FLAG_FLIP) != 0;
+          flip[r][0] = (f & BW_FLAG_FLIP) != 0;
           use_min[r] = L.pool && (f & BW_FLAG_POOL_MIN) != 0;
         thresholds_load:
           for (uint32_t j = 0; j < levels; j++) {
@@ -116,6 +141,7 @@ slots:
         }
         have = g;
       }
+      const uint32_t pg = all ? g : 0, tb = all ? g * levels : 0; /* the group's parameters */
       const AccTile<ROWS, COLS> a = in.read();
       uint32_t nd = 0;
       if (!L.pool) {
@@ -140,7 +166,7 @@ slots:
 #pragma HLS UNROLL
             for (int r = 0; r < ROWS; r++) {
 #pragma HLS UNROLL
-              if ((done[c][r] >= thr[r][j]) != flip[r]) level[c][r]++;
+              if ((done[c][r] >= thr[r][tb + j]) != flip[r][pg]) level[c][r]++;
             }
           }
         }
@@ -172,7 +198,7 @@ slots:
 #pragma HLS LOOP_TRIPCOUNT max = 24
           for (int r = 0; r < ROWS; r++) {
 #pragma HLS UNROLL
-            if ((done[k][r] >= thr[r][j]) != flip[r]) level[k][r]++;
+            if ((done[k][r] >= thr[r][tb + j]) != flip[r][pg]) level[k][r]++;
           }
           if (++j == levels) {
             j = 0;

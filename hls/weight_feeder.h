@@ -1,11 +1,13 @@
 /*
  * Weight feeder: for every tile, the ROWS output channels' packed weights
  * ([outC][kh][kw][in_words] 64-bit words), one word per PE row per cycle, from a
- * row-partitioned on-chip buffer that holds one channel group. Tiles come in the
- * schedule's order (layer.h): pool layers group -> slots, so a group's weights load once;
- * other layers slot -> group, so they reload per tile (memory traffic outside the cycle
- * model; the RTL reads them from on-chip weight lanes). The same weight word serves every
- * bit-plane of a k-bit activation.
+ * row-partitioned on-chip buffer (row r holds channels g*ROWS + r). When every group's
+ * weights fit (groups * kh*kw*in_words <= MAX_KWORDS; fashion-cnn's and BMXNet MNIST's
+ * layers do) they load once per layer, as the RTL's on-chip weight lanes hold them;
+ * otherwise the buffer holds one group and reloads when the group changes: once per group
+ * on pool layers (group -> slots), per tile on other layers (slot -> group), memory
+ * traffic outside the cycle model. The same weight word serves every bit-plane of a k-bit
+ * activation.
  */
 #ifndef BW_WEIGHT_FEEDER_H
 #define BW_WEIGHT_FEEDER_H
@@ -24,12 +26,32 @@ template <int ROWS, int MAX_KWORDS>
 void weight_feeder(const Layer L, const word_t *weights, hls::stream<WgtVec<ROWS> > &wgt) {
   BW_BUFFER word_t wbuf[ROWS][MAX_KWORDS];
 #pragma HLS ARRAY_PARTITION variable = wbuf complete dim = 1
-  uint32_t g = 0, slot = 0; /* the tile's group and slot, by counters */
-  uint32_t have = 0xffffffffu; /* group in wbuf */
+  const bool all = (uint64_t)L.groups * L.kwords <= (uint64_t)MAX_KWORDS; /* every group on chip */
+  uint32_t g = 0, slot = 0;    /* the tile's group and slot, by counters */
+  uint32_t base = 0;           /* the group's first word in wbuf: g * kwords when all, else 0 */
+  uint32_t have = 0xffffffffu; /* group in wbuf (one group at a time) */
+  if (all) {
+    uint32_t at = 0;
+  groups_load:
+    for (uint32_t gg = 0; gg < L.groups; gg++) {
+#pragma HLS LOOP_TRIPCOUNT max = 512
+    rows_all:
+      for (int r = 0; r < ROWS; r++) {
+        const uint32_t oc = gg * ROWS + (uint32_t)r;
+      load_all:
+        for (uint32_t k = 0; k < L.kwords; k++) {
+#pragma HLS PIPELINE II = 1
+#pragma HLS LOOP_TRIPCOUNT max = 576
+          wbuf[r][at + k] = oc < L.out_c ? weights[L.w_off + oc * L.kwords + k] : (word_t)0;
+        }
+      }
+      at += L.kwords;
+    }
+  }
 tiles:
   for (uint32_t t = 0; t < L.tiles; t++) {
 #pragma HLS LOOP_TRIPCOUNT max = 4096
-    if (g != have) {
+    if (!all && g != have) {
     rows:
       for (int r = 0; r < ROWS; r++) {
         const uint32_t oc = g * ROWS + (uint32_t)r;
@@ -51,7 +73,7 @@ tiles:
     row:
       for (int r = 0; r < ROWS; r++) {
 #pragma HLS UNROLL
-        v.w[r] = wbuf[r][kw_word];
+        v.w[r] = wbuf[r][base + kw_word];
       }
       wgt.write(v);
       if (++j == L.in_words) {
@@ -67,6 +89,7 @@ tiles:
       }
     }
     /* next tile: pool layers group -> slots, others slot -> group */
+    const uint32_t g0 = g;
     if (L.pool) {
       if (++slot == L.slots) {
         slot = 0;
@@ -75,6 +98,7 @@ tiles:
     } else if (++g == L.groups) {
       g = 0;
     }
+    if (all) base = g == 0 ? 0 : g == g0 ? base : base + L.kwords;
   }
 }
 
