@@ -9,8 +9,10 @@
  * one cycle go to COLS different memories and II = 1 is reachable (Vitis HLS ARRAY_PARTITION
  * and BIND_STORAGE, UG1399 "HLS Pragmas"). A column's copy holds the image its current
  * entry belongs to and is reloaded when the column moves to another image (stream order:
- * once per image and pass; on dense layers each image is loaded by one column only). Those
- * loads are memory traffic outside the cycle model (host/array/cycles.ts).
+ * once per image and pass); one read of the image serves every column that moves to it in
+ * that slot (convolutions: about two reads of each image per pass; dense layers: each image
+ * is loaded by the one column it lands in). Those loads are memory traffic outside the
+ * cycle model (host/array/cycles.ts).
  */
 #ifndef BW_FEEDER_H
 #define BW_FEEDER_H
@@ -48,18 +50,37 @@ slots:
   for (uint32_t t = 0; t < L.passes * L.slots; t++) {
 #pragma HLS LOOP_TRIPCOUNT max = 4096
     const Slot<COLS> s = slots.read();
-  load_columns:
+    /* columns that move to another image; one read of a word serves all that move to it */
+    bool need[COLS];
+#pragma HLS ARRAY_PARTITION variable = need complete
+  needs:
     for (int c = 0; c < COLS; c++) {
-      if ((uint32_t)c < s.nvalid && !(loaded[c] && resident[c] == s.n[c])) {
-        const uint64_t base = (uint64_t)s.n[c] * arena_words + L.in_off;
-      load:
-        for (uint32_t i = 0; i < L.fm_words; i++) {
+#pragma HLS UNROLL
+      need[c] = (uint32_t)c < s.nvalid && !(loaded[c] && resident[c] == s.n[c]);
+    }
+  load_images:
+    for (int c0 = 0; c0 < COLS; c0++) {
+      if (!need[c0]) continue;
+      const uint32_t n = s.n[c0];
+      const uint64_t base = (uint64_t)n * arena_words + L.in_off;
+    load:
+      for (uint32_t i = 0; i < L.fm_words; i++) {
 #pragma HLS PIPELINE II = 1
 #pragma HLS LOOP_TRIPCOUNT max = 4096
-          fm[c][i] = arena[base + i];
+        const word_t w = arena[base + i];
+        for (int c = 0; c < COLS; c++) {
+#pragma HLS UNROLL
+          if (need[c] && s.n[c] == n) fm[c][i] = w;
         }
-        loaded[c] = true;
-        resident[c] = s.n[c];
+      }
+    loaded_now:
+      for (int c = 0; c < COLS; c++) {
+#pragma HLS UNROLL
+        if (need[c] && s.n[c] == n) {
+          need[c] = false;
+          loaded[c] = true;
+          resident[c] = n;
+        }
       }
     }
     int32_t origin[COLS]; /* word of the window origin (meaningful where the pixel is inside) */
