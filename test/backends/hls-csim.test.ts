@@ -9,10 +9,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { ReferenceBackend } from '../../host/backends/reference';
-import { HlsCsimBackend } from '../../host/backends/hls-csim';
+import { HlsCsimBackend, threadSlices } from '../../host/backends/hls-csim';
+import { Session } from '../../host/runtime/session';
 import { hlsLib, HLS_OK } from '../../host/backends/hls-csim/ffi';
 import { encodeSegment } from '../../host/array/program';
-import { programCycles } from '../../host/array/cycles';
+import { programCycles, scheduleCycles } from '../../host/array/cycles';
 import { DEFAULT_ARRAY, DESC_FIELDS, FIELD } from '../../host/array/params';
 import { decodeDescriptor, descriptorProblem, hlsLimits } from '../../host/array/descriptor';
 import { BitweaveError } from '../../host/core/errors';
@@ -164,6 +165,23 @@ describe('HLS kernel (C-simulation)', function () {
     assert.equal(dev[0].cycles, 255 * 25 + 25);
     assert.equal(dev[0].cycles, programCycles(encodeSegment(m, m.segments.findIndex((g) => g.kind === 'device'), DEFAULT_ARRAY), 4, DEFAULT_ARRAY)[0].tileCycles);
     await b.dispose();
+  });
+
+  it('splits a batch over threads in slices of at least COLS images, each its own pixel stream (cycles per slice)', async () => {
+    const m = readBnn(path.join(ROOT, 'models', 'fashion-cnn.bnn'));
+    const si = m.segments.findIndex((g) => g.kind === 'device');
+    const prog = encodeSegment(m, si, DEFAULT_ARRAY);
+    assert.deepEqual(threadSlices(20, 3), [7, 7, 6]);
+    for (const [images, want] of [[20, [10, 10]], [7, [7]], [40, [10, 10, 10, 10]]] as const) {
+      const ds = loadDataset('fashion-mnist', { limit: images });
+      const ref = await logitsOf(m, 'reference', ds.images);
+      const s = await Session.create(m, { backend: 'hls-csim', threads: 4, batch: images });
+      const got = await s.run(ds.images);
+      assert.deepEqual(bitsOf(got.logits), bitsOf(ref));
+      const dev = s.stats().layers.filter((l) => l.where === 'device');
+      await s.close();
+      assert.deepEqual(dev.map((l) => l.cycles), scheduleCycles(prog, [...want], DEFAULT_ARRAY), `${images} images`);
+    }
   });
 
   it('rejects wrong inputs and over-sized layers with BitweaveError; the library refuses corrupt programs', async () => {

@@ -72,12 +72,14 @@ export class HlsCsimBackend extends AcceleratorBackend<null> {
 
   protected async execute({ prog }: DeviceSegment<null>, arena: Uint32Array, images: number): Promise<void> {
     const t0 = performance.now();
-    const { rc, msg } = hlsLib().run(this.rows, this.cols, prog.descriptors, prog.layers, prog.weights, prog.params, arena, prog.arenaWords, images, this.threads);
+    // slices (compute units) of at least COLS images: a dense layer's tiles then fill the columns
+    const threads = Math.max(1, Math.min(this.threads, Math.floor(images / this.cols)));
+    const { rc, msg } = hlsLib().run(this.rows, this.cols, prog.descriptors, prog.layers, prog.weights, prog.params, arena, prog.arenaWords, images, threads);
     const ms = performance.now() - t0;
     if (rc !== HLS_OK) throw new BitweaveError(`hls-csim: kernel refused segment ${prog.segment}: ${msg || `error ${rc}`}`);
     // the tile phase of the cycle model for each kernel call (one per thread's slice, as the
     // library splits them: each walks its own pixel stream); kernel time split by it
-    const cycles = scheduleCycles(prog, threadSlices(images, this.threads), this.params);
+    const cycles = scheduleCycles(prog, threadSlices(images, threads), this.params);
     const total = cycles.reduce((a, b) => a + b, 0) || 1;
     const start = this.model!.segments[prog.segment].start;
     prog.layerDescriptors.forEach((d, l) => this.record(start + l, (ms * cycles[l]) / total, cycles[l], d.macs * images));
