@@ -1,9 +1,18 @@
 /*
- * Feeder: the sliding-window activation feeder. Loads one image's input feature map
- * (canonical NHWC bit-planes) into an on-chip buffer once per layer, then builds the
- * activation word of every PE column for every cycle straight from it: the window position
- * follows stride and padding, padded pixels read pad_word (PAD_BIT in the real channel bits,
- * 0 in the tail). No im2col copy exists anywhere.
+ * Feeder: the sliding-window activation feeder. For every slot of the pixel stream (from
+ * the walker) it streams, per tile, the activation word of every PE column for every PE
+ * cycle, straight from the input feature map: the window origin comes with the entry,
+ * padded pixels read pad_word (PAD_BIT in the real channel bits, 0 in the tail). No im2col.
+ *
+ * Each column has its own copy of the feature map (the RTL's per-column arena read lanes):
+ * fm is partitioned completely in its first dimension, so the COLS data-dependent reads of
+ * one cycle go to COLS different memories and II = 1 is reachable (Vitis HLS ARRAY_PARTITION
+ * and BIND_STORAGE, UG1399 "HLS Pragmas"). A column's copy holds the image its current
+ * entry belongs to and is reloaded when the column moves to another image (stream order:
+ * once per image and pass); one read of the image serves every column that moves to it in
+ * that slot (convolutions: about two reads of each image per pass; dense layers: each image
+ * is loaded by the one column it lands in). Those loads are memory traffic outside the
+ * cycle model (host/array/cycles.ts).
  */
 #ifndef BW_FEEDER_H
 #define BW_FEEDER_H
@@ -15,68 +24,101 @@
 namespace bw {
 
 /*
- * COLS:    PE columns (output pixels per tile); a tile is replayed once per channel group.
- * MAX_FM:  on-chip feature-map buffer, 64-bit words (>= in_h*in_w*planes*in_words).
+ * COLS:    PE columns (entries per slot).
+ * MAX_FM:  words of one column's feature-map copy (>= in_h*in_w*planes*in_words).
  */
 template <int COLS, int MAX_FM>
-void feeder(const Layer L, const word_t *arena, hls::stream<ActVec<COLS> > &act) {
-  BW_BUFFER word_t fm[MAX_FM];
+void feeder(const Layer L, const word_t *arena, uint32_t arena_words, hls::stream<Slot<COLS> > &slots,
+            hls::stream<ActVec<COLS> > &act) {
+  BW_BUFFER word_t fm[COLS][MAX_FM];
+#pragma HLS ARRAY_PARTITION variable = fm complete dim = 1
 #pragma HLS BIND_STORAGE variable = fm type = ram_2p impl = uram
-  const uint32_t fm_words = L.in_h * L.in_w * L.planes * L.in_words;
-load:
-  for (uint32_t i = 0; i < fm_words; i++) {
+  uint32_t resident[COLS]; /* image in the column's copy */
+  bool loaded[COLS];
+#pragma HLS ARRAY_PARTITION variable = resident complete
+#pragma HLS ARRAY_PARTITION variable = loaded complete
+init:
+  for (int c = 0; c < COLS; c++) {
+#pragma HLS UNROLL
+    loaded[c] = false;
+    resident[c] = 0;
+  }
+  const uint32_t row_words = L.in_w * L.planes * L.in_words; /* words of one input row */
+  const uint32_t px_words = L.planes * L.in_words;           /* words of one input pixel */
+  const uint32_t steps = L.reps * L.ksteps;                  /* the slot once per tile */
+slots:
+  for (uint32_t t = 0; t < L.passes * L.slots; t++) {
+#pragma HLS LOOP_TRIPCOUNT max = 4096
+    const Slot<COLS> s = slots.read();
+    /* columns that move to another image; one read of a word serves all that move to it */
+    bool need[COLS];
+#pragma HLS ARRAY_PARTITION variable = need complete
+  needs:
+    for (int c = 0; c < COLS; c++) {
+#pragma HLS UNROLL
+      need[c] = (uint32_t)c < s.nvalid && !(loaded[c] && resident[c] == s.n[c]);
+    }
+  load_images:
+    for (int c0 = 0; c0 < COLS; c0++) {
+      if (!need[c0]) continue;
+      const uint32_t n = s.n[c0];
+      const uint64_t base = (uint64_t)n * arena_words + L.in_off;
+    load:
+      for (uint32_t i = 0; i < L.fm_words; i++) {
 #pragma HLS PIPELINE II = 1
 #pragma HLS LOOP_TRIPCOUNT max = 4096
-    fm[i] = arena[L.in_off + i];
-  }
-
-  int32_t cy[COLS], cx[COLS];
-  bool cvalid[COLS];
-#pragma HLS ARRAY_PARTITION variable = cy complete
-#pragma HLS ARRAY_PARTITION variable = cx complete
-#pragma HLS ARRAY_PARTITION variable = cvalid complete
-
-tiles:
-  for (uint32_t t = 0; t < L.tiles; t++) {
-  groups:
-    for (uint32_t g = 0; g < L.groups; g++) {
-    elems:
-      for (uint32_t e = 0; e < L.elems; e++) {
-      columns:
+        const word_t w = arena[base + i];
         for (int c = 0; c < COLS; c++) {
 #pragma HLS UNROLL
-          int32_t ay, ax;
-          cvalid[c] = column_acc_pos<COLS>(L, t, e, (uint32_t)c, ay, ax);
-          /* top-left input pixel of the window (may lie in the padding) */
-          cy[c] = ay * (int32_t)L.sh - (int32_t)L.ph;
-          cx[c] = ax * (int32_t)L.sw - (int32_t)L.pw;
+          if (need[c] && s.n[c] == n) fm[c][i] = w;
         }
-        uint32_t ky = 0, kx = 0, b = 0, j = 0;
-      steps:
-        for (uint32_t s = 0; s < L.ksteps; s++) {
-#pragma HLS PIPELINE II = 1
-#pragma HLS LOOP_TRIPCOUNT max = 576
-          ActVec<COLS> v;
-          const word_t pad = pad_word(L.pad_bit, L.in_c, j);
-        col:
-          for (int c = 0; c < COLS; c++) {
+      }
+    loaded_now:
+      for (int c = 0; c < COLS; c++) {
 #pragma HLS UNROLL
-            const int32_t iy = cy[c] + (int32_t)ky;
-            const int32_t ix = cx[c] + (int32_t)kx;
-            const bool inside = iy >= 0 && iy < (int32_t)L.in_h && ix >= 0 && ix < (int32_t)L.in_w;
-            word_t a = pad;
-            if (cvalid[c] && inside) a = fm[(((uint32_t)iy * L.in_w + (uint32_t)ix) * L.planes + b) * L.in_words + j];
-            v.w[c] = a;
-          }
-          act.write(v);
-          if (++j == L.in_words) {
-            j = 0;
-            if (++b == L.planes) {
-              b = 0;
-              if (++kx == L.kw) {
-                kx = 0;
-                ++ky;
-              }
+        if (need[c] && s.n[c] == n) {
+          need[c] = false;
+          loaded[c] = true;
+          resident[c] = n;
+        }
+      }
+    }
+    int32_t origin[COLS]; /* word of the window origin (meaningful where the pixel is inside) */
+#pragma HLS ARRAY_PARTITION variable = origin complete
+  origins:
+    for (int c = 0; c < COLS; c++) {
+#pragma HLS UNROLL
+      origin[c] = s.iy0[c] * (int32_t)row_words + s.ix0[c] * (int32_t)px_words;
+    }
+    /* reps x ksteps flattened: (ky, kx, b, j) by incremental counters, address too */
+    uint32_t ky = 0, kx = 0, b = 0, j = 0;
+    uint32_t off = 0; /* (ky*in_w + kx)*px_words + b*in_words + j, relative to the window origin */
+  steps:
+    for (uint32_t k = 0; k < steps; k++) {
+#pragma HLS PIPELINE II = 1
+#pragma HLS LOOP_TRIPCOUNT max = 4096
+      ActVec<COLS> v;
+      const word_t pad = pad_word(L.pad_bit, L.in_c, j);
+    col:
+      for (int c = 0; c < COLS; c++) {
+#pragma HLS UNROLL
+        const int32_t iy = s.iy0[c] + (int32_t)ky;
+        const int32_t ix = s.ix0[c] + (int32_t)kx;
+        const bool inside = (uint32_t)c < s.nvalid && iy >= 0 && iy < (int32_t)L.in_h && ix >= 0 && ix < (int32_t)L.in_w;
+        v.w[c] = inside ? fm[c][(uint32_t)(origin[c] + (int32_t)off)] : pad;
+      }
+      act.write(v);
+      off++;
+      if (++j == L.in_words) {
+        j = 0;
+        if (++b == L.planes) {
+          b = 0;
+          if (++kx == L.kw) {
+            kx = 0;
+            off += row_words - L.kw * px_words;
+            if (++ky == L.kh) {
+              ky = 0;
+              off = 0;
             }
           }
         }

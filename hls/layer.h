@@ -1,15 +1,18 @@
 /*
  * One layer descriptor (BW_DESC_WORDS uint32 fields, host/array/params.ts) decoded into
- * the loop bounds every block of the array walks. All blocks iterate the same nest:
+ * the loop bounds every block of the array walks, for a call on `images` images. The
+ * schedule is the RTL array's (docs/ARCHITECTURE.md, "RTL array", Dataflow):
  *
- *   for tile t   (COLS consecutive output pixels, raster order)
- *    for group g (ROWS consecutive output channels)
- *     for e      (pool window element; one element when the layer has no pool)
- *      for step s = ((ky*KW + kx)*PLANES + b)*IN_WORDS + j   (one PE cycle)
- *
- * Column c of tile t is output pixel p = t*COLS + c; for pool element e = (pey, pex) it
- * computes the accumulator at (oy*POOL_SH - POOL_PH + pey, ox*POOL_SW - POOL_PW + pex),
- * which the pool ignores when it falls outside the accumulator map.
+ *   pixel stream: for image n, output pixel (oy, ox), accumulator pixel (ay, ax) of its
+ *                 pool window clipped to the accumulator map (1x1 without pool), one
+ *                 entry each; COLS consecutive entries form a slot (the last slot of a
+ *                 pass may be partial), so dense layers put different images in the columns.
+ *   pool layers:  channel group g -> slots of the batch's stream (the stream is walked
+ *                 once per group; the output unit folds windows in stream order);
+ *   other layers: slot -> channel group (the stream is walked once, each slot serves
+ *                 every group in turn).
+ *   tile:         one slot x one group, K = KH*KW*PLANES*IN_WORDS PE cycles, step
+ *                 s = ((ky*KW + kx)*PLANES + b)*IN_WORDS + j.
  */
 #ifndef BW_LAYER_H
 #define BW_LAYER_H
@@ -27,18 +30,41 @@ struct Layer {
   uint32_t tail;
   uint32_t in_off, out_off, w_off, t_off, f_off;
   /* derived */
-  uint32_t and_mode; /* OP_AND_PLANES: k-bit activations, AND bit-plane passes */
-  uint32_t pool;     /* OP_POOL */
+  uint32_t and_mode;  /* OP_AND_PLANES: k-bit activations, AND bit-plane passes */
+  uint32_t pool;      /* OP_POOL */
   uint32_t out_words; /* ceil(out_c / 64) */
   uint32_t kwords;    /* weight words per output channel: kh*kw*in_words */
-  uint32_t ksteps;    /* PE cycles per accumulator: kh*kw*planes*in_words */
-  uint32_t pixels;    /* output pixels: out_h*out_w */
-  uint32_t tiles, groups, elems;
+  uint32_t ksteps;    /* PE cycles per tile: kh*kw*planes*in_words */
+  uint32_t fm_words;  /* words of one image's input map */
+  uint32_t pixels;    /* output pixels per image: out_h*out_w */
+  uint32_t groups;    /* channel groups of ROWS output channels */
+  uint32_t images;    /* images of this call (the batch the stream walks) */
+  uint64_t entries;   /* pixel-stream entries of one pass over the batch */
+  uint32_t slots;     /* slots of one pass: ceil(entries / COLS) */
+  uint32_t passes;    /* walks of the stream: groups on pool layers, else 1 */
+  uint32_t reps;      /* tiles per slot: 1 on pool layers, else groups */
+  uint32_t tiles;     /* groups * slots */
 };
 
-/* ROWS: output channels per tile; COLS: output pixels per tile. */
+/* Accumulator pixels of one axis summed over the clipped pool windows (incremental, no division). */
+inline uint32_t clipped_span(uint32_t out, uint32_t acc, uint32_t k, uint32_t s, uint32_t p) {
+  uint32_t n = 0;
+  int32_t lo = -(int32_t)p;
+span:
+  for (uint32_t o = 0; o < out; o++) {
+#pragma HLS PIPELINE II = 1
+#pragma HLS LOOP_TRIPCOUNT max = 256
+    const int32_t a = lo < 0 ? 0 : lo;
+    const int32_t b = lo + (int32_t)k - 1 > (int32_t)acc - 1 ? (int32_t)acc - 1 : lo + (int32_t)k - 1;
+    n += (uint32_t)(b - a + 1);
+    lo += (int32_t)s;
+  }
+  return n;
+}
+
+/* ROWS: output channels per tile; COLS: pixel-stream entries per slot (PE columns). */
 template <int ROWS, int COLS>
-Layer decode_layer(const uint32_t d[BW_DESC_WORDS]) {
+Layer decode_layer(const uint32_t d[BW_DESC_WORDS], uint32_t images) {
   Layer L;
   const uint32_t op = d[BW_D_OPCODE];
   L.in_h = d[BW_D_IN_H];
@@ -76,26 +102,18 @@ Layer decode_layer(const uint32_t d[BW_DESC_WORDS]) {
   L.out_words = (L.out_c + 63) / 64;
   L.kwords = L.kh * L.kw * L.in_words;
   L.ksteps = L.kwords * L.planes;
+  L.fm_words = L.in_h * L.in_w * L.planes * L.in_words;
   L.pixels = L.out_h * L.out_w;
-  L.tiles = (L.pixels + COLS - 1) / COLS;
   L.groups = (L.out_c + ROWS - 1) / ROWS;
-  L.elems = L.pkh * L.pkw;
+  L.images = images;
+  const uint64_t per_image = (uint64_t)clipped_span(L.out_h, L.acc_h, L.pkh, L.psh, L.pph) *
+                             clipped_span(L.out_w, L.acc_w, L.pkw, L.psw, L.ppw);
+  L.entries = per_image * images;
+  L.slots = (uint32_t)((L.entries + COLS - 1) / COLS);
+  L.passes = L.pool ? L.groups : 1;
+  L.reps = L.pool ? 1 : L.groups;
+  L.tiles = L.groups * L.slots;
   return L;
-}
-
-/* Accumulator position column c computes for tile t and pool element e; false when the
- * column is past the last output pixel or the position lies in the pool's padding.
- * COLS: PE columns (output pixels per tile). */
-template <int COLS>
-inline bool column_acc_pos(const Layer &L, uint32_t t, uint32_t e, uint32_t c, int32_t &ay, int32_t &ax) {
-  const uint32_t p = t * COLS + c;
-  const uint32_t oy = p / (L.out_w ? L.out_w : 1);
-  const uint32_t ox = p - oy * L.out_w;
-  const uint32_t pey = e / L.pkw;
-  const uint32_t pex = e - pey * L.pkw;
-  ay = (int32_t)(oy * L.psh + pey) - (int32_t)L.pph;
-  ax = (int32_t)(ox * L.psw + pex) - (int32_t)L.ppw;
-  return p < L.pixels && ay >= 0 && ay < (int32_t)L.acc_h && ax >= 0 && ax < (int32_t)L.acc_w;
 }
 
 }  // namespace bw

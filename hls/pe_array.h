@@ -3,8 +3,10 @@
  * takes row r's weight word and column c's activation word and adds to its accumulator
  *   XNOR mode (1-bit activations):  popcount(~(a ^ w))
  *   AND mode  (bit-plane b of k-bit activations):  (2*popcount(a & w) - popcount(a)) << b
- * Accumulators start at -TAIL (the zero tail bits xnor counts as matches). After the last
- * cycle of an accumulator the array drains row by row to the output unit.
+ * Accumulators start at -TAIL (the zero tail bits xnor counts as matches). After a tile's
+ * last cycle the whole tile leaves in one token (the RTL's DRAIN = COLS; the output unit
+ * takes the accumulators while the array starts the next tile, as double-buffered
+ * accumulators do).
  *
  * In this C++ model the words reach all PEs of a row / column in the same cycle (the
  * unrolled loops below); the RTL implementation forwards them one PE per cycle with a
@@ -19,24 +21,26 @@
 
 namespace bw {
 
-/* One PE cycle: the popcount term for activation word a and weight word w. */
+/* One PE cycle: the popcount term for activation word a and weight word w (the shift is
+ * on the unsigned bit pattern: a power-of-two scale without a multiplier). */
 inline acc_t pe_term(word_t a, word_t w, uint32_t and_mode, uint32_t plane) {
   if (!and_mode) return (acc_t)popcount64(~(a ^ w));
-  return ((acc_t)(2 * popcount64(a & w)) - (acc_t)popcount64(a)) * ((acc_t)1 << plane);
+  const acc_t t = (acc_t)(2 * popcount64(a & w)) - (acc_t)popcount64(a);
+  return (acc_t)((uint32_t)t << plane);
 }
 
 /*
  * ROWS: PE rows (output channels per tile).
- * COLS: PE columns (output pixels per tile).
+ * COLS: PE columns (entries per slot).
  */
 template <int ROWS, int COLS>
 void pe_array(const Layer L, hls::stream<ActVec<COLS> > &act, hls::stream<WgtVec<ROWS> > &wgt,
-              hls::stream<AccRow<COLS> > &out) {
+              hls::stream<AccTile<ROWS, COLS> > &out) {
   acc_t acc[ROWS][COLS];
 #pragma HLS ARRAY_PARTITION variable = acc complete dim = 0
-  const uint32_t accs = L.tiles * L.groups * L.elems;
-accumulators:
-  for (uint32_t n = 0; n < accs; n++) {
+tiles:
+  for (uint32_t n = 0; n < L.tiles; n++) {
+#pragma HLS LOOP_TRIPCOUNT max = 4096
   init:
     for (int r = 0; r < ROWS; r++) {
 #pragma HLS UNROLL
@@ -66,16 +70,16 @@ accumulators:
         if (++plane == L.planes) plane = 0;
       }
     }
+    AccTile<ROWS, COLS> tile;
   drain:
     for (int r = 0; r < ROWS; r++) {
-#pragma HLS PIPELINE II = 1
-      AccRow<COLS> row;
+#pragma HLS UNROLL
       for (int c = 0; c < COLS; c++) {
 #pragma HLS UNROLL
-        row.v[c] = acc[r][c];
+        tile.v[r][c] = acc[r][c];
       }
-      out.write(row);
     }
+    out.write(tile);
   }
 }
 

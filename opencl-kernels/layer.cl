@@ -33,7 +33,20 @@ typedef struct {
   /* derived */
   uint out_words; /* 64-bit words per plane of one output pixel (threshold mode) */
   uint ksteps;    /* array cycles per tile: kh * kw * planes * in_words */
+  uint groups;    /* channel groups of BW_ROWS output channels */
+  uint stream;    /* pixel-stream entries of one image: accumulator pixels of the clipped pool windows */
 } bw_layer;
+
+/* Accumulator pixels of one axis summed over the clipped pool windows. */
+inline uint bw_clipped_span(uint out, uint acc, uint k, uint s, uint p) {
+  uint n = 0;
+  int lo = -(int)p;
+  for (uint o = 0; o < out; o++, lo += (int)s) {
+    const int a = max(lo, 0), b = min(lo + (int)k - 1, (int)acc - 1);
+    n += (uint)(b - a + 1);
+  }
+  return n;
+}
 
 inline bw_layer bw_decode(__global const uint *d) {
   bw_layer L;
@@ -56,5 +69,7 @@ inline bw_layer bw_decode(__global const uint *d) {
   L.t_off = d[BW_D_T_OFF]; L.f_off = d[BW_D_F_OFF];
   L.out_words = (L.out_c + BW_WORD - 1) / BW_WORD;
   L.ksteps = L.kh * L.kw * L.planes * L.in_words;
+  L.groups = (L.out_c + BW_ROWS - 1) / BW_ROWS;
+  L.stream = bw_clipped_span(L.out_h, L.acc_h, L.pkh, L.psh, L.pph) * bw_clipped_span(L.out_w, L.acc_w, L.pkw, L.psw, L.ppw);
   return L;
 }

@@ -160,6 +160,23 @@ void variant(const uint32_t *p, uint32_t layers, const uint64_t *w, const int32_
   bw::run_program<R, C, BW_HLS_MAX_FM_WORDS, BW_HLS_MAX_KWORDS, BW_HLS_MAX_OUT_C>(p, layers, w, q, a, aw, n);
 }
 
+/* Tiles of every layer of a program on `images` images, as the kernel's blocks count them. */
+template <int R, int C>
+void tiles_variant(const uint32_t *p, uint32_t layers, uint32_t images, uint32_t *tiles) {
+  for (uint32_t l = 0; l < layers; l++) tiles[l] = bw::decode_layer<R, C>(p + (uint64_t)l * BW_DESC_WORDS, images).tiles;
+}
+
+typedef void (*tiles_fn)(const uint32_t *, uint32_t, uint32_t, uint32_t *);
+
+tiles_fn find_tiles(int32_t rows, int32_t cols) {
+  if (rows == BW_ROWS && cols == BW_COLS) return tiles_variant<BW_ROWS, BW_COLS>;
+#define BW_SHAPE(R, C) \
+  if (rows == (R) && cols == (C)) return tiles_variant<R, C>;
+  BW_HLS_CSIM_SHAPES(BW_SHAPE)
+#undef BW_SHAPE
+  return nullptr;
+}
+
 /* Array shapes compiled into this library: the header's (through the real top function)
  * and BW_HLS_CSIM_SHAPES, odd ones the tests use to move every tile edge. */
 kernel_fn find_variant(int32_t rows, int32_t cols) {
@@ -180,6 +197,21 @@ int32_t bw_hls_check(const uint32_t *program, int64_t program_len, uint32_t laye
   if (msg && msg_len > 0) msg[0] = 0;
   if (!program || program_len < 0 || weight_words < 0 || param_entries < 0) return fail(msg, msg_len, BW_HLS_E_ARG, 0, "bad buffer arguments", 0, 0);
   return check_program(program, (uint64_t)program_len, layers, (uint64_t)weight_words, (uint64_t)param_entries, arena_words, msg, msg_len);
+}
+
+/* The kernel's schedule: tiles (slot x channel group) of every layer of a checked program
+ * on `images` images (one kernel call), for the tests that compare it with the cycle model
+ * (host/array/cycles.ts). */
+int32_t bw_hls_tiles(int32_t rows, int32_t cols, const uint32_t *program, int64_t program_len, uint32_t layers, uint32_t images,
+                     uint32_t *tiles, int32_t tiles_len, char *msg, int32_t msg_len) {
+  if (msg && msg_len > 0) msg[0] = 0;
+  tiles_fn f = find_tiles(rows, cols);
+  if (!f) return fail(msg, msg_len, BW_HLS_E_ARG, 0, "array shape not compiled into this library (rows, cols)", (uint64_t)rows, (uint64_t)cols);
+  if (!program || !tiles || program_len < 0 || tiles_len < 0 || (uint64_t)tiles_len < layers || images == 0 ||
+      (uint64_t)layers * BW_DESC_WORDS > (uint64_t)program_len)
+    return fail(msg, msg_len, BW_HLS_E_ARG, 0, "bad buffer arguments", 0, 0);
+  f(program, layers, images, tiles);
+  return BW_HLS_OK;
 }
 
 /* Runs the kernel on `images` images. rows/cols pick a compiled array shape (see

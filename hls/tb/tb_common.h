@@ -210,6 +210,37 @@ inline void random_params(Rng &r, const uint32_t *d, int32_t *params) {
   for (uint32_t oc = 0; oc < oc_n; oc++) params[d[BW_D_F_OFF] + oc] = (int32_t)r.upto(4);
 }
 
+/* One entry of the pixel stream (docs/ARCHITECTURE.md, "RTL array", Dataflow). */
+struct Entry {
+  uint32_t n, oy, ox;
+  int32_t ay, ax;
+  bool first, last;
+};
+
+/* One pass of a layer's pixel stream over `images` images, from its definition: every
+ * image, output pixel and accumulator pixel of its pool window inside the map. */
+inline std::vector<Entry> pixel_stream(const uint32_t *d, uint32_t images) {
+  const bool pool = d[BW_D_OPCODE] & BW_OP_POOL;
+  const int32_t pkh = pool ? d[BW_D_POOL_KH] : 1, pkw = pool ? d[BW_D_POOL_KW] : 1, psh = pool ? d[BW_D_POOL_SH] : 1,
+                psw = pool ? d[BW_D_POOL_SW] : 1, pph = pool ? d[BW_D_POOL_PH] : 0, ppw = pool ? d[BW_D_POOL_PW] : 0;
+  std::vector<Entry> out;
+  for (uint32_t n = 0; n < images; n++)
+    for (uint32_t oy = 0; oy < d[BW_D_OUT_H]; oy++)
+      for (uint32_t ox = 0; ox < d[BW_D_OUT_W]; ox++) {
+        std::vector<Entry> win;
+        for (int32_t py = 0; py < pkh; py++)
+          for (int32_t px = 0; px < pkw; px++) {
+            const int32_t ay = (int32_t)oy * psh - pph + py, ax = (int32_t)ox * psw - ppw + px;
+            if (ay < 0 || ax < 0 || ay >= (int32_t)d[BW_D_ACC_H] || ax >= (int32_t)d[BW_D_ACC_W]) continue;
+            win.push_back({n, oy, ox, ay, ax, false, false});
+          }
+        win.front().first = true;
+        win.back().last = true;
+        out.insert(out.end(), win.begin(), win.end());
+      }
+  return out;
+}
+
 inline int report(const char *bench, int fails, int cases) {
   if (fails) {
     printf("%s: FAIL (%d of %d cases)\n", bench, fails, cases);

@@ -1,11 +1,14 @@
 /*
  * Test bench of the top function and the sequencer: random layer programs of one or two
- * chained layers (the second reads what the first wrote), several images, against the
- * golden model of tb_common.h. Also the C-simulation bench of run_hls.tcl (csim_design);
- * link it with bitweave_array.cpp.
+ * chained layers (the second reads what the first wrote), up to 12 images (so slots span
+ * images), against the golden model of tb_common.h, image by image. Also the
+ * C-simulation bench of run_hls.tcl (csim_design, cosim_design); link it with
+ * bitweave_array.cpp. Its arrays are at least the m_axi depths (depths.h), so co-simulation
+ * never reads past them.
  */
 #include <string.h>
 
+#include "../depths.h"
 #include "../sequencer.h"
 #include "tb_common.h"
 
@@ -49,9 +52,17 @@ int main() {
       arena_words += out2;
       layers = 2;
     }
-    const uint32_t images = 1 + r.upto(3);
-    std::vector<uint64_t> weights(wsize + 1), arena((size_t)images * arena_words), want;
-    std::vector<int32_t> params(psize + 1);
+    uint32_t images = 1 + r.upto(12);
+    while (images > 1 && (uint64_t)images * arena_words > BW_DEPTH_ARENA) images--;
+    if ((uint64_t)layers * BW_DESC_WORDS > BW_DEPTH_GMEM0 || psize + 1 > BW_DEPTH_GMEM0 || wsize + 1 > BW_DEPTH_WEIGHTS ||
+        (uint64_t)images * arena_words > BW_DEPTH_ARENA) {
+      printf("case %d: the bench's buffers exceed the m_axi depths (depths.h)\n", it);
+      return 1;
+    }
+    std::vector<uint64_t> weights(BW_DEPTH_WEIGHTS), arena(BW_DEPTH_ARENA), want;
+    std::vector<int32_t> params(BW_DEPTH_GMEM0);
+    std::vector<uint32_t> program(BW_DEPTH_GMEM0);
+    memcpy(program.data(), d, sizeof(uint32_t) * layers * BW_DESC_WORDS);
     for (uint32_t l = 0; l < layers; l++) {
       const uint32_t *dl = d + l * BW_DESC_WORDS;
       const uint32_t k = dl[BW_D_OUT_C] * dl[BW_D_KH] * dl[BW_D_KW];
@@ -62,16 +73,17 @@ int main() {
     want = arena;
     for (uint32_t i = 0; i < images; i++)
       for (uint32_t l = 0; l < layers; l++) tb::golden_layer(d + l * BW_DESC_WORDS, want.data() + (size_t)i * arena_words, weights.data(), params.data());
-    for (int v = 0; v < 2; v++) {
+    for (int v = 0; v < 3; v++) {
       std::vector<uint64_t> got = arena;
-      if (v == 0) bitweave_array(d, layers, weights.data(), params.data(), got.data(), arena_words, images);
-      else run_variant<3, 5>(d, layers, weights.data(), params.data(), got.data(), arena_words, images);
+      if (v == 0) bitweave_array(program.data(), layers, weights.data(), params.data(), got.data(), arena_words, images);
+      else if (v == 1) run_variant<3, 5>(program.data(), layers, weights.data(), params.data(), got.data(), arena_words, images);
+      else run_variant<1, 1>(program.data(), layers, weights.data(), params.data(), got.data(), arena_words, images);
       cases++;
       if (got != want) {
         if (!fails) {
           size_t k = 0;
           while (got[k] == want[k]) k++;
-          printf("case %d (%s, %u layers, %u images): arena word %zu is %016llx, want %016llx\n", it, v ? "3x5" : "default", layers, images, k,
+          printf("case %d (%s, %u layers, %u images): arena word %zu is %016llx, want %016llx\n", it, v == 2 ? "1x1" : v ? "3x5" : "default", layers, images, k,
                  (unsigned long long)got[k], (unsigned long long)want[k]);
         }
         fails++;

@@ -19,6 +19,12 @@
  *  = ACC_H·ACC_W without pool) entries per group, tiles = G·ceil(S/COLS), and, with
  *  DRAIN output columns per cycle: on pool layers P = max(K, COLS) and D = COLS (one
  *  column per cycle); otherwise P = max(K, COLS/DRAIN, ceil(COLS/G)) and D = COLS/DRAIN.
+ *
+ * The HLS and OpenCL kernels execute the same tiles in the same order (hls/layer.h,
+ * opencl-kernels/sequencer.cl) with the same periods; what they do not share is the RTL's
+ * per-layer fill and drain (descriptor, parameter load, skew, the last tile's drain), which
+ * they do differently and which is unknown until synthesis. Their backends therefore report
+ * the tile phase, `tileCycles` = (tiles - 1)·P + K, of this model (`scheduleCycles`).
  */
 import { BitweaveError } from '../core/errors';
 import { Descriptor, tiling } from './descriptor';
@@ -51,6 +57,8 @@ export interface LayerCycles {
   /** Tile period P and words per output K. */
   period: number;
   k: number;
+  /** The tile phase, (tiles − 1)·P + K: the layer's cycles without the RTL's fill and drain. */
+  tileCycles: number;
 }
 
 /** Entries of one image's pixel stream: accumulator pixels summed over the (clipped) pool windows. */
@@ -87,7 +95,18 @@ export function programCycles(prog: LayerProgram, batch: number, p: ArrayParams)
     prevRun = run;
     if (l === prog.layers - 1) cycles += 1; // the cycle in which the sequencer signals done
     const macs = d.macs * batch;
-    out.push({ layer: l, cycles, macs, utilization: macs / (p.rows * p.cols * p.word * cycles), tiles, period, k });
+    out.push({ layer: l, cycles, macs, utilization: macs / (p.rows * p.cols * p.word * cycles), tiles, period, k, tileCycles: (tiles - 1) * period + k });
   });
   return out;
+}
+
+/**
+ * Tile-phase cycles of every layer (LayerCycles.tileCycles) summed over the calls a batch
+ * is run in (`calls`: images per call; each call walks its own pixel stream): what the HLS
+ * and OpenCL backends report.
+ */
+export function scheduleCycles(prog: LayerProgram, calls: number[], p: ArrayParams): number[] {
+  const total = new Array<number>(prog.layers).fill(0);
+  for (const n of calls) programCycles(prog, n, p).forEach((l, i) => (total[i] += l.tileCycles));
+  return total;
 }

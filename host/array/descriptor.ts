@@ -23,7 +23,11 @@ export interface Descriptor extends DescriptorFields {
   readonly kSteps: number;
   /** Pool window elements (1 without a pool). */
   readonly poolElems: number;
-  /** Useful binary MACs per image: OUT_C·ACC_H·ACC_W·KH·KW·IN_C·IN_PLANES (real bits only). */
+  /**
+   * Useful binary MACs per image: OUT_C·KH·KW·IN_C·IN_PLANES (real bits only) for every
+   * accumulator pixel a pool window reads (all ACC_H·ACC_W of them unless a pool's stride
+   * or edge skips some; those are never computed by any of the three arrays).
+   */
   readonly macs: number;
   /** 64-bit words of the input map, the output map (arena), and weights of the layer. */
   readonly inWordsTotal: number;
@@ -35,6 +39,19 @@ export interface Descriptor extends DescriptorFields {
   readonly kWords: number;
   /** 64-bit words per plane of one output pixel (threshold epilogue). */
   readonly outWords: number;
+}
+
+/**
+ * Positions of [0, acc) that the `out` windows (size k, stride s, padding p) of one axis
+ * cover, in O(1) (descriptors are decoded before they are checked): with y = x + p,
+ * window o covers y in [o·s, o·s + k), so the covered y in [p, min(acc + p, (out − 1)·s + k))
+ * are those with y mod s < k (all of them when s ≤ k).
+ */
+function coveredSpan(out: number, acc: number, k: number, s: number, p: number): number {
+  if (out < 1 || s < 1) return 0;
+  const upto = (n: number) => (s <= k ? n : Math.floor(n / s) * k + Math.min(n % s, k)); // covered y in [0, n)
+  const lo = p, hi = Math.min(acc + p, (out - 1) * s + k);
+  return hi > lo ? upto(hi) - upto(lo) : 0;
 }
 
 /** Fill in the derived values of a descriptor's fields. */
@@ -50,7 +67,8 @@ export function describeFields(f: DescriptorFields): Descriptor {
     andPlanes: (f.OPCODE & OP_AND_PLANES) !== 0,
     kSteps: f.KH * f.KW * f.IN_PLANES * f.IN_WORDS,
     poolElems: pool ? f.POOL_KH * f.POOL_KW : 1,
-    macs: f.OUT_C * f.ACC_H * f.ACC_W * f.KH * f.KW * f.IN_C * f.IN_PLANES,
+    macs: f.OUT_C * (pool ? coveredSpan(f.OUT_H, f.ACC_H, f.POOL_KH, f.POOL_SH, f.POOL_PH) * coveredSpan(f.OUT_W, f.ACC_W, f.POOL_KW, f.POOL_SW, f.POOL_PW) : f.ACC_H * f.ACC_W) *
+      f.KH * f.KW * f.IN_C * f.IN_PLANES,
     inWordsTotal: f.IN_H * f.IN_W * f.IN_PLANES * f.IN_WORDS,
     outWordsTotal: threshold ? pixels * f.OUT_BITS * outWords : Math.ceil((pixels * f.OUT_C) / 2),
     weightWords: f.OUT_C * f.KH * f.KW * f.IN_WORDS,
@@ -86,20 +104,9 @@ export function encodeDescriptor(f: Partial<DescriptorFields>): Uint32Array {
   return d;
 }
 
-/** Channel groups (of ROWS output channels) and pixel tiles (of COLS output pixels) of one image. */
+/** Channel groups (of ROWS output channels) and tiles of COLS output pixels of one image (the cycle model, cycles.ts, counts the schedule's tiles). */
 export function tiling(d: Descriptor, a: { rows: number; cols: number }): { groups: number; pixelTiles: number } {
   return { groups: Math.ceil(d.OUT_C / a.rows), pixelTiles: Math.ceil((d.OUT_H * d.OUT_W) / a.cols) };
-}
-
-/**
- * PE cycles per image of the tile schedule the OpenCL and HLS kernels follow: every tile
- * (ROWS channels × COLS output pixels, once per pool-window element) takes K-steps
- * cycles at II = 1; no pipeline fill, drain or memory stalls. (The RTL's own schedule,
- * clock by clock, is cycles.ts.)
- */
-export function scheduleCycles(d: Descriptor, a: { rows: number; cols: number }): number {
-  const { groups, pixelTiles } = tiling(d, a);
-  return groups * pixelTiles * d.poolElems * d.kSteps;
 }
 
 /** Largest |accumulator| of a layer: K bits, or (2^planes − 1)·K for bit-serial inputs. */

@@ -269,7 +269,7 @@ export async function main(argv: string[]): Promise<void> {
 
 /**
  * Device cycles summed over the layers a cycle-reporting backend ran (verilator: counted by
- * the RTL; opencl, hls-csim: the kernel's tile schedule), their kind, and the PE
+ * the RTL; opencl, hls-csim: the shared cycle model's tile phase), their kind, and the PE
  * utilisation over all of them (cycle-weighted); nothing for other backends.
  */
 function deviceCycles(layers: LayerStat[], images: number): { cycles?: number; cyclesKind?: LayerStat['cyclesKind']; cyclesPerImage?: number; utilization?: number } {
@@ -280,9 +280,9 @@ function deviceCycles(layers: LayerStat[], images: number): { cycles?: number; c
   return { cycles, cyclesKind: dev[0].cyclesKind, cyclesPerImage: cycles / images, utilization: cycles > 0 ? busy / cycles : 0 };
 }
 
-/** "N device cycles (n/image)" qualified by where they come from (RTL-counted or the kernel's schedule). */
+/** "N device cycles (n/image)" qualified by where they come from (RTL-counted, or the cycle model's tile phase). */
 function cyclesText(cycles: number, perImage: number, kind: LayerStat['cyclesKind']): string {
   if (kind === 'rtl') return `${cycles} RTL-counted cycles (${perImage.toFixed(0)}/image)`;
-  if (kind === 'schedule') return `${cycles} kernel-schedule cycles (${perImage.toFixed(0)}/image; no fill or drain)`;
+  if (kind === 'schedule') return `${cycles} tile-schedule cycles (${perImage.toFixed(0)}/image; the cycle model without fill or drain)`;
   return `${cycles} device cycles (${perImage.toFixed(0)}/image)`;
 }

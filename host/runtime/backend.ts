@@ -20,9 +20,12 @@ export interface LayerStat {
   /** Device cycles, where the backend counts them. */
   cycles?: number;
   /**
-   * Where `cycles` come from: 'rtl', counted clock by clock by the RTL simulation
-   * (fill, skew, drain and all); 'schedule', the kernel's tile schedule at one PE step
-   * per cycle (no fill or drain), as the OpenCL and HLS kernels model themselves.
+   * Where `cycles` come from. All three array descriptions execute one tile schedule,
+   * described by one cycle model (host/array/cycles.ts); the kinds differ only in the
+   * per-layer fill and drain: 'rtl', counted clock by clock by the RTL simulation (the
+   * model's whole count, fill and drain included); 'schedule', the model's tile phase
+   * ((tiles − 1)·P + K per layer, no fill or drain), reported by the HLS and OpenCL kernels,
+   * whose fill and drain differ from the RTL's and are unknown until synthesis.
    */
   cyclesKind?: 'rtl' | 'schedule';
   /** Useful binary MACs / (PEs × WORD × cycles), where known. */

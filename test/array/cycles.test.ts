@@ -8,8 +8,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { VerilatorBackend } from '../../host/backends/verilator';
 import { rtlInfo } from '../../host/backends/verilator/ffi';
-import { DEFAULT_ARRAY } from '../../host/array/params';
-import { encodeSegment } from '../../host/array/program';
+import { DEFAULT_ARRAY, OP_POOL, OP_THRESHOLD } from '../../host/array/params';
+import { describeFields } from '../../host/array/descriptor';
+import { encodeSegment, LayerProgram } from '../../host/array/program';
 import { programCycles } from '../../host/array/cycles';
 import { compile } from '../../host/compile/compile';
 import { packagePath } from '../../host/core/paths';
@@ -32,6 +33,39 @@ describe('RTL cycle model', function () {
     const cyc = (drain: number) => programCycles(prog, 4, { ...DEFAULT_ARRAY, drain }).reduce((s, l) => s + l.cycles, 0);
     assert.ok(cyc(1) > cyc(8), 'one column per cycle is slower than the whole tile');
     assert.equal(cyc(8), programCycles(prog, 4, DEFAULT_ARRAY).reduce((s, l) => s + l.cycles, 0), 'drain defaults to COLS');
+  });
+
+  it('useful MACs count only the accumulator pixels some pool window reads: utilisation of the tile phase never exceeds 1', () => {
+    const r = rng(5);
+    const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+    const win = (n: number, k: number, st: number, p: number) => Math.floor((n + 2 * p - k) / st) + 1;
+    let skipped = 0;
+    for (let i = 0; i < 400; i++) {
+      const [kh, kw, pkh, pkw] = [int(1, 3), int(1, 3), int(1, 3), int(1, 3)];
+      const [psh, psw, pph, ppw] = [int(1, 4), int(1, 4), int(0, pkh - 1), int(0, pkw - 1)];
+      const [inH, inW, inC, outC] = [int(kh, 9), int(kw, 9), int(1, 130), int(1, 40)];
+      const accH = win(inH, kh, 1, 0), accW = win(inW, kw, 1, 0);
+      if (accH + 2 * pph < pkh || accW + 2 * ppw < pkw) continue;
+      const f = {
+        OPCODE: OP_POOL | OP_THRESHOLD, IN_H: inH, IN_W: inW, IN_C: inC, IN_WORDS: Math.ceil(inC / 64), IN_PLANES: 1, KH: kh, KW: kw, SH: 1, SW: 1,
+        PH: 0, PW: 0, PAD_BIT: 0, OUT_C: outC, ACC_H: accH, ACC_W: accW, OUT_H: win(accH, pkh, psh, pph), OUT_W: win(accW, pkw, psw, ppw),
+        POOL_KH: pkh, POOL_KW: pkw, POOL_SH: psh, POOL_SW: psw, POOL_PH: pph, POOL_PW: ppw, OUT_BITS: 1, TAIL: 0,
+        IN_OFF: 0, OUT_OFF: 0, W_OFF: 0, T_OFF: 0, F_OFF: 0, RESERVED: 0,
+      };
+      const d = describeFields(f);
+      // the accumulator pixels some pool window reads, counted one by one
+      const read = (acc: number, out: number, k: number, st: number, p: number) =>
+        Array.from({ length: acc }, (_, x) => x).filter((x) => Array.from({ length: out }, (_, o) => o).some((o) => x >= o * st - p && x < o * st - p + k)).length;
+      assert.equal(d.macs, outC * read(accH, f.OUT_H, pkh, psh, pph) * read(accW, f.OUT_W, pkw, psw, ppw) * kh * kw * inC, JSON.stringify(f));
+      // a pool that skips accumulator pixels (stride > window, or the last ones) computes fewer MACs than the map holds
+      if (d.macs < outC * accH * accW * kh * kw * inC) skipped++;
+      for (const images of [1, 3]) {
+        const l = programCycles({ layers: 1, layerDescriptors: [d] } as unknown as LayerProgram, images, DEFAULT_ARRAY)[0];
+        assert.ok(l.tileCycles >= l.tiles * l.k, JSON.stringify(f));
+        assert.ok(d.macs * images <= DEFAULT_ARRAY.rows * DEFAULT_ARRAY.cols * 64 * l.tileCycles, JSON.stringify(f));
+      }
+    }
+    assert.ok(skipped > 10, `only ${skipped} layers whose pool skips accumulator pixels`);
   });
 
   describe('against the RTL (Verilator)', function () {

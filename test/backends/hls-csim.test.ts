@@ -9,9 +9,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { ReferenceBackend } from '../../host/backends/reference';
-import { HlsCsimBackend } from '../../host/backends/hls-csim';
+import { HlsCsimBackend, threadSlices } from '../../host/backends/hls-csim';
+import { Session } from '../../host/runtime/session';
 import { hlsLib, HLS_OK } from '../../host/backends/hls-csim/ffi';
 import { encodeSegment } from '../../host/array/program';
+import { programCycles, scheduleCycles } from '../../host/array/cycles';
 import { DEFAULT_ARRAY, DESC_FIELDS, FIELD } from '../../host/array/params';
 import { decodeDescriptor, descriptorProblem, hlsLimits } from '../../host/array/descriptor';
 import { BitweaveError } from '../../host/core/errors';
@@ -41,6 +43,45 @@ describe('HLS kernel (C-simulation)', function () {
       const out = execFileSync(exe, { encoding: 'utf8' });
       assert.match(out, new RegExp(`^${b}: PASS \\(\\d+ cases\\)`, 'm'), out);
     }
+  });
+
+  it('m_axi depths equal the C test bench\'s buffer sizes (depths.h); program and params share one bundle with one set of options', function () {
+    const hls = path.join(ROOT, 'hls');
+    const top = fs.readFileSync(path.join(hls, 'bitweave_array.cpp'), 'utf8');
+    const depths = Object.fromEntries([...fs.readFileSync(path.join(hls, 'depths.h'), 'utf8').matchAll(/#define (BW_DEPTH_\w+) (\d+)/g)].map((m) => [m[1], Number(m[2])]));
+    const pragma = (port: string) => {
+      const m = new RegExp(`#pragma HLS INTERFACE m_axi port = ${port} (.*)`).exec(top);
+      assert.ok(m, port);
+      return m[1];
+    };
+    const depthOf = (port: string) => /depth = (\w+)/.exec(pragma(port))![1];
+    assert.deepEqual(['program', 'params', 'weights', 'arena'].map(depthOf), ['BW_DEPTH_GMEM0', 'BW_DEPTH_GMEM0', 'BW_DEPTH_WEIGHTS', 'BW_DEPTH_ARENA']);
+    assert.ok(Object.values(depths).length === 3 && Object.values(depths).every((v) => v > 0), JSON.stringify(depths));
+    // the bench (run_hls.tcl's csim / cosim bench) allocates its arrays at these sizes
+    const tb = fs.readFileSync(path.join(hls, 'tb', 'tb_kernel.cpp'), 'utf8');
+    for (const name of ['BW_DEPTH_GMEM0', 'BW_DEPTH_WEIGHTS', 'BW_DEPTH_ARENA']) assert.match(tb, new RegExp(`\\(${name}\\)`), name);
+    assert.equal(pragma('program').replace(/port = \w+ /, ''), pragma('params').replace(/port = \w+ /, ''));
+  });
+
+  it('the kernel schedules exactly the cycle model\'s tiles (random layers with pools and strides, shipped models; every compiled shape; batches 1, 3, 17)', function () {
+    const lib = hlsLib();
+    const models = fc.sample(bconvCase, { seed: 5, numRuns: 40 }).map((bc) => bconvModel(bc, rng(bc.seed)));
+    models.push(readBnn(path.join(ROOT, 'models', 'fashion-cnn.bnn')), readBnn(path.join(ROOT, 'models', 'fashion-mlp.bnn')));
+    let pools = 0;
+    for (const m of models) {
+      m.segments.forEach((g, si) => {
+        if (g.kind !== 'device') return;
+        const prog = encodeSegment(m, si, DEFAULT_ARRAY);
+        pools += prog.layerDescriptors.filter((d) => d.pool).length;
+        for (const shape of lib.variants) {
+          for (const images of [1, 3, 17]) {
+            const want = programCycles(prog, images, { ...DEFAULT_ARRAY, ...shape }).map((l) => l.tiles);
+            assert.deepEqual(lib.tiles(shape.rows, shape.cols, prog.descriptors, prog.layers, images), want, `${shape.rows}x${shape.cols}, ${images} images`);
+          }
+        }
+      });
+    }
+    assert.ok(pools >= 10, `only ${pools} pool layers`);
   });
 
   it('the C library accepts exactly the descriptors checkProgram accepts (mutated programs)', function () {
@@ -118,9 +159,29 @@ describe('HLS kernel (C-simulation)', function () {
       assert.ok(s.cycles! > 0 && s.utilization! > 0 && s.utilization! <= 1, JSON.stringify(s));
       assert.equal(s.cyclesKind, 'schedule');
     }
-    // qconvolution0: 4x4 pooled pixels -> 2 tiles of 8, 8 groups of 8 channels, 2x2 pool, 25 K-steps
-    assert.equal(dev[0].cycles, 4 * 2 * 8 * 4 * 25);
+    // qconvolution0, the RTL's schedule: 4 images x 8x8 accumulator pixels (2x2 pools) = 256
+    // stream entries = 32 slots, walked once per group of 8 channels (8 groups): 256 tiles of
+    // K = 25 steps, period P = max(K, COLS) = 25; the tile phase is (tiles - 1)·P + K
+    assert.equal(dev[0].cycles, 255 * 25 + 25);
+    assert.equal(dev[0].cycles, programCycles(encodeSegment(m, m.segments.findIndex((g) => g.kind === 'device'), DEFAULT_ARRAY), 4, DEFAULT_ARRAY)[0].tileCycles);
     await b.dispose();
+  });
+
+  it('splits a batch over threads in slices of at least COLS images, each its own pixel stream (cycles per slice)', async () => {
+    const m = readBnn(path.join(ROOT, 'models', 'fashion-cnn.bnn'));
+    const si = m.segments.findIndex((g) => g.kind === 'device');
+    const prog = encodeSegment(m, si, DEFAULT_ARRAY);
+    assert.deepEqual(threadSlices(20, 3), [7, 7, 6]);
+    for (const [images, want] of [[20, [10, 10]], [7, [7]], [40, [10, 10, 10, 10]]] as const) {
+      const ds = loadDataset('fashion-mnist', { limit: images });
+      const ref = await logitsOf(m, 'reference', ds.images);
+      const s = await Session.create(m, { backend: 'hls-csim', threads: 4, batch: images });
+      const got = await s.run(ds.images);
+      assert.deepEqual(bitsOf(got.logits), bitsOf(ref));
+      const dev = s.stats().layers.filter((l) => l.where === 'device');
+      await s.close();
+      assert.deepEqual(dev.map((l) => l.cycles), scheduleCycles(prog, [...want], DEFAULT_ARRAY), `${images} images`);
+    }
   });
 
   it('rejects wrong inputs and over-sized layers with BitweaveError; the library refuses corrupt programs', async () => {

@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { ARG, KERNEL_ARGS, KERNEL_NAME } from '../../host/array/kernel-abi';
-import { decodeDescriptor, scheduleCycles } from '../../host/array/descriptor';
+import { scheduleCycles } from '../../host/array/cycles';
 import { DEFAULT_ARRAY } from '../../host/array/params';
 import { encodeSegment } from '../../host/array/program';
 import { OpenCLBackend, rtlLaunchArgs } from '../../host/backends/opencl';
@@ -124,12 +124,8 @@ describe('opencl backend on PoCL', function () {
         for (const s of dev) assert.match(s.name, /^segment \d+ \(\d+ layers, one launch\): /);
       }
       assert.ok(dev.every((s) => s.ms > 0 && Number.isFinite(s.ms)), JSON.stringify(dev));
-      // array cycles of the tile schedule for the 10 images, and utilisation in (0, 1]
-      const work = m.segments.flatMap((g, si) => {
-        if (g.kind !== 'device') return [];
-        const p = encodeSegment(m, si, DEFAULT_ARRAY);
-        return Array.from({ length: p.layers }, (_, l) => scheduleCycles(decodeDescriptor(p.descriptors, l), DEFAULT_ARRAY) * 10);
-      });
+      // the cycle model's tile phase for the 10 images (one chunk: one pixel stream), and utilisation in (0, 1]
+      const work = m.segments.flatMap((g, si) => (g.kind !== 'device' ? [] : scheduleCycles(encodeSegment(m, si, DEFAULT_ARRAY), [10], DEFAULT_ARRAY)));
       assert.equal(dev.reduce((a, s) => a + s.cycles!, 0), work.reduce((a, c) => a + c, 0));
       assert.ok(dev.every((s) => s.utilization! > 0 && s.utilization! <= 1 && s.cyclesKind === 'schedule'), JSON.stringify(dev));
       assert.ok(b.layerStats().some((s) => s.where === 'host'), 'host layers from the native engine');
@@ -356,7 +352,7 @@ describe('opencl backend on a board build (XRT order of calls, the project\'s ar
       assert.ok(b.deviceNames.every((n) => /pthread/i.test(n)));
       // cycles are the tile schedule of the build's array
       const prog = encodeSegment(m, m.segments.findIndex((s) => s.kind === 'device'), b.arrayParams);
-      const want = prog.layerDescriptors.reduce((sum, d) => sum + scheduleCycles(d, b.arrayParams) * 3, 0);
+      const want = scheduleCycles(prog, [3], b.arrayParams).reduce((sum, c) => sum + c, 0);
       const got = b.layerStats().filter((l) => l.where === 'device').reduce((sum, l) => sum + (l.cycles ?? 0), 0);
       assert.equal(got, want);
     } finally {

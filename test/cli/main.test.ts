@@ -45,9 +45,10 @@ describe('bitweave CLI', function () {
       assert.equal(first, 'model fashion-mlp (bitweave-train)');
     });
 
-    it('eval says where device cycles come from: counted by the RTL or the kernel schedule', () => {
+    it('eval says where device cycles come from: counted by the RTL or the cycle model\'s tile phase', () => {
       const cnn = path.join(MODELS, 'fashion-cnn.bnn');
-      const cases = [['verilator', 'rtl', /; \d+ RTL-counted cycles \(\d+\/image\), PE utilisation/], ['opencl', 'schedule', /; \d+ kernel-schedule cycles \(\d+\/image; no fill or drain\), PE utilisation/]] as const;
+      const tiles = /; \d+ tile-schedule cycles \(\d+\/image; the cycle model without fill or drain\), PE utilisation/;
+      const cases = [['verilator', 'rtl', /; \d+ RTL-counted cycles \(\d+\/image\), PE utilisation/], ['opencl', 'schedule', tiles], ['hls-csim', 'schedule', tiles]] as const;
       for (const [backend, kind, text] of cases) {
         const args = ['eval', cnn, '--dataset', 'fashion-mnist', '--limit', '16', '--backend', backend];
         const t = bw(...args);

@@ -35,6 +35,8 @@ export interface HlsLib {
     rows: number, cols: number, program: Uint32Array, layers: number, weights: Uint32Array, params: Int32Array,
     arena: Uint32Array, arenaWords: number, images: number, threads: number,
   ): { rc: number; msg: string };
+  /** Tiles (slot × channel group) of every layer as the kernel schedules them for one call on `images` images. */
+  tiles(rows: number, cols: number, program: Uint32Array, layers: number, images: number): number[];
 }
 
 let lib: HlsLib | null = null;
@@ -54,6 +56,7 @@ export function hlsLib(): HlsLib {
   const runFn = h.func(
     'int32_t bw_hls_run(int32_t rows, int32_t cols, const void *program, int64_t program_len, uint32_t layers, const void *weights, int64_t weight_words, const void *params, int64_t param_entries, void *arena, int64_t arena_len, uint32_t arena_words, uint32_t images, int32_t threads, _Out_ uint8_t *msg, int32_t msg_len)',
   );
+  const tilesFn = h.func('int32_t bw_hls_tiles(int32_t rows, int32_t cols, const void *program, int64_t program_len, uint32_t layers, uint32_t images, _Out_ uint32_t *tiles, int32_t tiles_len, _Out_ uint8_t *msg, int32_t msg_len)');
   const raw = new Int32Array(9);
   const n = infoFn(raw, raw.length) as number;
   if (n < raw.length) throw new BitweaveError(`${libraryPath(HLS_LIBRARY)}: bw_hls_info reports ${n} fields, expected ${raw.length} (rebuild with 'make csim')`);
@@ -72,6 +75,13 @@ export function hlsLib(): HlsLib {
         r, c, program, program.length, layers, weights, weights.length / 2, params, params.length, arena, arena.length / 2, arenaWords, images, threads, msg, MSG,
       ) as number;
       return { rc, msg: text(msg) };
+    },
+    tiles(r, c, program, layers, images) {
+      const msg = Buffer.alloc(MSG);
+      const out = new Uint32Array(Math.max(1, layers));
+      const rc = tilesFn(r, c, program, program.length, layers, images, out, out.length, msg, MSG) as number;
+      if (rc !== HLS_OK) throw new BitweaveError(`hls-csim: bw_hls_tiles: ${text(msg) || `error ${rc}`}`);
+      return Array.from(out.subarray(0, layers));
     },
   };
   return lib;

@@ -33,7 +33,8 @@ import * as fs from 'node:fs';
 import { BitweaveError } from '../../core/errors';
 import { ArrayParams, arrayGeometryProblem, DEFAULT_ARRAY } from '../../array/params';
 import { MAX_BATCH } from '../../array/limits';
-import { KernelLimits, openclLimits, rtlLimits, scheduleCycles } from '../../array/descriptor';
+import { KernelLimits, openclLimits, rtlLimits } from '../../array/descriptor';
+import { scheduleCycles } from '../../array/cycles';
 import { AXI_BUILD, AXI_KERNEL_ARGS, AxiKernelBuild, DEFAULT_AXI_BUILD } from '../../array/axi-kernel';
 import { wideWeights } from '../../array/wide';
 import { DESC_WORDS } from '../../array/params';
@@ -561,14 +562,15 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
   /**
    * Device time of a finished chunk's launches from profiling events, per layer, or per
    * segment with one launch (its time is then not split between the layers), with the
-   * array cycles of the kernel's tile schedule (one PE step per cycle; no pipeline fill,
-   * no memory stalls).
+   * cycles of the chunk's tiles: the kernel walks the RTL array's schedule over the chunk's
+   * images, so these are the cycle model's tile phase (host/array/cycles.ts scheduleCycles;
+   * no fill or drain, no memory stalls).
    */
   private recordKernels(p: LayerProgram, events: CLEvent[], images: number): void {
     const m = this.model!;
     const seg = m.segments[p.segment];
     const ms = events.map((e) => e.profile().durationNs / 1e6);
-    const cycles = p.layerDescriptors.map((d) => scheduleCycles(d, this.params) * images);
+    const cycles = scheduleCycles(p, [images], this.params);
     const macs = p.layerDescriptors.map((d) => d.macs * images);
     if (!this.opts.oneLaunch && !this.rtl) {
       ms.forEach((t, l) => this.record(seg.start + l, t, cycles[l], macs[l]));
