@@ -130,7 +130,7 @@ describe('architecture', () => {
   });
 
   it('the scripts (bin/, scripts/, sim/, Makefile) name only modules that exist', () => {
-    const files = ['Makefile', 'bin/bitweave.js', ...['scripts', 'sim', 'sim/ice40'].flatMap((d) => fs.readdirSync(packagePath(d)).filter((f) => f.endsWith('.sh')).map((f) => path.join(d, f)))];
+    const files = ['Makefile', 'bin/bitweave.js', ...['scripts', 'sim', 'sim/ice40', 'sim/axi'].flatMap((d) => fs.readdirSync(packagePath(d)).filter((f) => f.endsWith('.sh')).map((f) => path.join(d, f)))];
     const missing: string[] = [];
     for (const f of files) {
       for (const m of fs.readFileSync(packagePath(f), 'utf8').matchAll(/dist\/(host\/[\w/-]+?)(?:\.js)?['"\s)]/g)) {

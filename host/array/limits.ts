@@ -92,6 +92,16 @@ export const RTL_ERRORS = {
   E_RTL: { code: -6, meaning: 'program rejected by the RTL' },
 } as const satisfies Record<string, ErrorCode>;
 
+/** Return codes of the AXI kernel model's C ABI (sim/axi/bw_axi_sim.h): BWAXI_<name>. */
+export const AXI_SIM_ERRORS = {
+  OK: { code: 0, meaning: 'ok' },
+  E_ARG: { code: -1, meaning: 'bad argument' },
+  E_RANGE: { code: -2, meaning: 'outside a buffer' },
+  E_NOMEM: { code: -3, meaning: 'out of memory' },
+  E_ACCESS: { code: -4, meaning: 'the kernel accessed memory outside a buffer or broke the AXI rules' },
+  E_TIMEOUT: { code: -5, meaning: 'no answer within the cycles given' },
+} as const satisfies Record<string, ErrorCode>;
+
 /** Return codes of the HLS C-simulation library's C ABI (hls/csim/bw_hls_csim.cpp): BW_HLS_<name>. */
 export const HLS_ERRORS = {
   OK: { code: 0, meaning: 'ok' },

@@ -14,12 +14,9 @@
 extern "C" {
 #endif
 
-#define BWAXI_OK 0
-#define BWAXI_E_ARG -1      /* bad argument */
-#define BWAXI_E_RANGE -2    /* a host access outside a buffer */
-#define BWAXI_E_NOMEM -3    /* out of (model) memory */
-#define BWAXI_E_ACCESS -4   /* the kernel accessed memory outside a buffer, or broke the AXI rules */
-#define BWAXI_E_TIMEOUT -5  /* a register access or the call did not finish within the cycles given */
+/* return codes BWAXI_OK, BWAXI_E_ARG, … and the build BW_AXI_* come from the generated
+   bitweave_array.h (host/array/limits.ts, host/array/axi-kernel.ts) */
+#include "bitweave_array.h"
 
 /* info[0..12] = rows, cols, word, acc_bits, data_bits, outstanding, max_burst, desc_depth,
    param_depth, weight_rows, arena_words, drain, max_out_bits; returns the count (13) */

@@ -9,19 +9,12 @@ import { BitweaveError } from '../../core/errors';
 import { koffi, libraryPath, loadLibrary, NativeLibrary } from '../../core/native-lib';
 import { AxiKernelBuild } from '../../array/axi-kernel';
 import { DEFAULT_ARRAY } from '../../array/params';
+import { AXI_SIM_ERRORS, errorMeaning } from '../../array/limits';
 
 export const AXI_LIBRARY: NativeLibrary = { what: 'AXI kernel model', env: 'BITWEAVE_AXI_LIB', file: 'libbitweave_axi.so', make: 'axi-sim', needs: 'verilator' };
 export const AXI_LIB_PATH = libraryPath(AXI_LIBRARY);
 
-/** Return codes of sim/axi/bw_axi_sim.h. */
-const CODES: Record<number, string> = {
-  [-1]: 'bad argument',
-  [-2]: 'outside a buffer',
-  [-3]: 'out of memory',
-  [-4]: 'the kernel accessed memory outside a buffer or broke the AXI rules',
-  [-5]: 'timeout',
-};
-export const E_ACCESS = -4;
+export const E_ACCESS = AXI_SIM_ERRORS.E_ACCESS.code;
 
 export interface AxiInfo extends AxiKernelBuild {
   rows: number;
@@ -154,7 +147,7 @@ export class AxiSim {
   private check(rc: number, what: string): number {
     if (rc >= 0) return rc;
     const msg = this.abi.error(this.h);
-    throw new BitweaveError(`AXI model: ${what} failed (${CODES[rc] ?? `error ${rc}`})${msg ? `: ${msg}` : ''}`);
+    throw new BitweaveError(`AXI model: ${what} failed (${errorMeaning(AXI_SIM_ERRORS, rc)})${msg ? `: ${msg}` : ''}`);
   }
 
   /** A device buffer of `bytes`; its device address. */
