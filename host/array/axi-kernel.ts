@@ -15,13 +15,17 @@
  *   0x10 …        the arguments below, 8 bytes apart (pointers: low word, then high word)
  *
  * The arguments are the array kernel's (kernel-abi.ts: program, layers, weights, params,
- * arena, arena_words, images) and three more that the RTL needs because it stages the
- * program's buffers in on-chip memories before it runs: how many weight and parameter
- * words to stage, and whether to stage them at all (a second call on the same program
- * skips it). Weights are in wide rows of ROWS 64-bit words (the array's WIDE_WEIGHTS
- * layout, host/array/wide.ts), W_OFF in rows.
+ * arena, arena_words, images) and more that the RTL needs because it stages buffers in
+ * on-chip memories: how many weight and parameter words to stage, and whether to stage
+ * them at all (a second call on the same program skips it); and which part of each
+ * image's arena to copy in (its first in_words: a segment's inputs come first) and back
+ * (out_off, out_words: its outputs' window), so only what crosses the segment's boundary
+ * moves over DDR. Weights are in wide rows of ROWS 64-bit words (the array's WIDE_WEIGHTS
+ * layout, host/array/wide.ts), W_OFF in rows. arena_words must be whole arena rows
+ * (axiArenaRowWords): each image's copies start on a row and a beat.
  */
 import { KERNEL_NAME } from './kernel-abi';
+import { LayerProgram } from './program';
 
 export { KERNEL_NAME };
 
@@ -65,6 +69,9 @@ export const AXI_KERNEL_ARGS: readonly AxiKernelArg[] = Object.freeze([
   { name: 'weight_words', offset: 0x48, size: 4, master: null, type: 'uint', doc: '64-bit weight words to stage (a multiple of ROWS)' },
   { name: 'param_words', offset: 0x50, size: 4, master: null, type: 'uint', doc: 'int32 parameter words to stage' },
   { name: 'stage', offset: 0x58, size: 4, master: null, type: 'uint', doc: '1: stage program, params and weights before running; 0: run on what the last call staged' },
+  { name: 'in_words', offset: 0x60, size: 4, master: null, type: 'uint', doc: "64-bit words at the start of each image's arena copied in (the segment's inputs)" },
+  { name: 'out_off', offset: 0x68, size: 4, master: null, type: 'uint', doc: "first 64-bit word of each image's arena copied back (its outputs' window)" },
+  { name: 'out_words', offset: 0x70, size: 4, master: null, type: 'uint', doc: '64-bit words of that window' },
 ]);
 
 /**
@@ -73,14 +80,14 @@ export const AXI_KERNEL_ARGS: readonly AxiKernelArg[] = Object.freeze([
  */
 export const AXI_STATUS = {
   /** Kernel cycles of the last call, from ap_start to ap_done (low, high word). */
-  CYCLES_LO: 0x60,
-  CYCLES_HI: 0x64,
+  CYCLES_LO: 0x80,
+  CYCLES_HI: 0x84,
   /** Array cycles of the last call (bw_top busy), low word. */
-  ARRAY_CYCLES: 0x68,
+  ARRAY_CYCLES: 0x88,
   /** The array's error bits (RTL_ERR_BITS) of the last call; 0 when it ran. */
-  ERR: 0x6c,
+  ERR: 0x8c,
   /** Build facts: ROWS | COLS << 8 | log2(data bytes) << 16 | version << 24. */
-  INFO: 0x70,
+  INFO: 0x90,
 } as const;
 
 /** Bits of the ERR status register besides the array's own (RTL_ERR_BITS, bits 0..7). */
@@ -112,7 +119,12 @@ export interface AxiKernelBuild {
 /** The kernel's array build: like the dev-board SoC, one output column per cycle, 1-bit outputs (the on-chip arena takes one write per cycle). */
 export const AXI_BUILD = { drain: 1, maxOutBits: 1 } as const;
 
-export const AXI_KERNEL_VERSION = 1;
+export const AXI_KERNEL_VERSION = 2;
+
+/** 64-bit words per on-chip arena row (and per DMA unit): max(data width, ROWS int32) / 64; arena_words is a multiple. */
+export function axiArenaRowWords(rows: number, dataBits: number): number {
+  return Math.max(dataBits, rows * 32) / 64;
+}
 
 /** The default build (the simulation's and a board's unless its file says otherwise). */
 export const DEFAULT_AXI_BUILD: AxiKernelBuild = {
@@ -124,3 +136,12 @@ export const DEFAULT_AXI_BUILD: AxiKernelBuild = {
   weightRows: 16384,
   arenaWords: 1 << 17,
 };
+
+/** What crosses a segment's boundary in each image's arena: its inputs (first) and the window of its outputs. */
+export function arenaWindows(prog: LayerProgram): { in_words: number; out_off: number; out_words: number } {
+  const inEnd = Math.max(0, ...prog.inputs.map((r) => r.offset + r.words));
+  if (prog.inputs.reduce((s, r) => s + r.words, 0) !== inEnd) throw new Error(`segment ${prog.segment}'s inputs do not fill the start of its arena`);
+  const lo = Math.min(...prog.outputs.map((r) => r.offset));
+  const hi = Math.max(...prog.outputs.map((r) => r.offset + r.words));
+  return prog.outputs.length ? { in_words: inEnd, out_off: lo, out_words: hi - lo } : { in_words: inEnd, out_off: 0, out_words: 0 };
+}

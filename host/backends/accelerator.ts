@@ -164,9 +164,18 @@ export abstract class AcceleratorBackend<D> implements Backend {
     }
   }
 
+  /**
+   * 64-bit words from one image's arena to the next in the packed arenas a device call
+   * takes: the program's arena, or more where the device wants each image aligned (the RTL
+   * kernel behind AXI: whole on-chip rows).
+   */
+  protected arenaStride(prog: LayerProgram): number {
+    return prog.arenaWords;
+  }
+
   /** Images one device call may take: ARENA_CALL_BYTES of arena. */
   protected imagesPerCall(prog: LayerProgram): number {
-    const bytes = prog.arenaWords * 8;
+    const bytes = this.arenaStride(prog) * 8;
     if (bytes > ARENA_CALL_BYTES) {
       throw new ShapeError(`${this.name} backend: one image of segment ${prog.segment} needs a ${(bytes / 2 ** 20).toFixed(1)} MiB arena, above the ${ARENA_CALL_BYTES / 2 ** 20} MiB limit of one device call`);
     }
@@ -197,7 +206,7 @@ export abstract class AcceleratorBackend<D> implements Backend {
       const per = tensorLength(info);
       return { region, per, data: info.kind === 'i32' ? new Int32Array(batch * per) : new Uint32Array(batch * per) };
     });
-    return new SegmentIO(prog.arenaWords, inputs, outputs);
+    return new SegmentIO(this.arenaStride(prog), inputs, outputs);
   }
 
   /**

@@ -9,9 +9,11 @@
 //      ERR_AXI_SIZE and does nothing else);
 //   2. stage: if `stage`, descriptors then parameters over gmem0 and weights over gmem1 (wide
 //      rows of ROWS 64-bit words: bw_top's WIDE_WEIGHTS mode), in parallel with
-//   3. the arena of `images` images (images x arena_words 64-bit words) over gmem2;
+//   3. the first in_words of every image's arena (the segment's inputs) over gmem2;
 //   4. run the layer program on the whole batch (bw_top);
-//   5. write the arena back over gmem2, then ap_done.
+//   5. write every image's output window (out_off, out_words) back over gmem2, then ap_done.
+// Copies move whole arena rows (RW = AW / 64 words; arena_words is a multiple), so every
+// image's windows start on a row in both memories.
 // The array is built as the dev-board SoC's (AXI_DRAIN, AXI_MAX_OUT_BITS: one output
 // column per cycle, 1-bit outputs), so the arena takes one write per cycle.
 module bw_axi_kernel #(
@@ -100,7 +102,7 @@ module bw_axi_kernel #(
   `define BW_ARG(i) args[(i)*64 +: 64]
   `define BW_ARG32(i) args[(i)*64 +: 32]
   logic [63:0] program_a, weights_a, params_a, arena_a;
-  logic [31:0] layers, arena_words, images, weight_words, param_words;
+  logic [31:0] layers, arena_words, images, weight_words, param_words, in_words, out_off, out_words;
   logic stage;
   assign program_a = `BW_ARG(bitweave_array::AXI_ARG_PROGRAM);
   assign layers = `BW_ARG32(bitweave_array::AXI_ARG_LAYERS);
@@ -112,6 +114,9 @@ module bw_axi_kernel #(
   assign weight_words = `BW_ARG32(bitweave_array::AXI_ARG_WEIGHT_WORDS);
   assign param_words = `BW_ARG32(bitweave_array::AXI_ARG_PARAM_WORDS);
   assign stage = args[(bitweave_array::AXI_ARG_STAGE)*64];
+  assign in_words = `BW_ARG32(bitweave_array::AXI_ARG_IN_WORDS);
+  assign out_off = `BW_ARG32(bitweave_array::AXI_ARG_OUT_OFF);
+  assign out_words = `BW_ARG32(bitweave_array::AXI_ARG_OUT_WORDS);
   `undef BW_ARG
   `undef BW_ARG32
 
@@ -121,8 +126,17 @@ module bw_axi_kernel #(
   function automatic logic [31:0] beats_of(input logic [63:0] bytes);
     beats_of = 32'((bytes + 64'(BYTES) - 64'd1) >> BB);
   endfunction
+  // arena rows: RW words each; an image's arena is whole rows; the copies move whole rows
+  localparam int RW = AW / 64;
+  localparam int RWB = $clog2(RW);
+  logic [31:0] img_rows, in_rows, out_row0, out_rows;
+  assign img_rows = arena_words >> RWB;
+  assign in_rows = (in_words + 32'(RW - 1)) >> RWB;
+  assign out_row0 = out_off >> RWB;
+  assign out_rows = ((out_off + out_words + 32'(RW - 1)) >> RWB) - out_row0;
   logic size_ok;
-  assign size_ok = layers != 0 && images != 0 && arena_words != 0
+  assign size_ok = layers != 0 && images != 0 && arena_words != 0 && (arena_words & 32'(RW - 1)) == 0
+                   && in_words <= arena_words && 64'(out_off) + 64'(out_words) <= 64'(arena_words)
                    && 64'(layers) * bitweave_array::DESC_WORDS <= 64'(DESC_DEPTH)
                    && 64'(param_words) <= 64'(PARAM_DEPTH)
                    && 64'(weight_words) <= 64'(WEIGHT_ROWS) * ROWS
@@ -172,44 +186,59 @@ module bw_axi_kernel #(
   logic [DW-1:0] s0_data, s1_data, s2_data;
 
   bw_axi_rd #(.DW(DW), .OUTSTANDING(OUTSTANDING), .MAX_BURST(MAX_BURST)) rd0 (
-    .clk, .rst, .start(rd0_start), .base(rd0_base), .beats(rd0_beats), .busy(rd0_busy),
+    .clk, .rst, .start(rd0_start), .base(rd0_base), .beats_in(rd0_beats), .count_in(32'd1), .stride_in('0), .busy(rd0_busy),
     .arvalid(m_axi_gmem0_ARVALID), .arready(m_axi_gmem0_ARREADY), .araddr(m_axi_gmem0_ARADDR), .arlen(m_axi_gmem0_ARLEN),
     .arsize(m_axi_gmem0_ARSIZE), .arburst(m_axi_gmem0_ARBURST), .rvalid(m_axi_gmem0_RVALID), .rready(m_axi_gmem0_RREADY),
     .rdata(m_axi_gmem0_RDATA), .rlast(m_axi_gmem0_RLAST), .rresp(m_axi_gmem0_RRESP),
     .s_valid(s0_valid), .s_data(s0_data), .s_error(s0_err)
   );
   bw_axi_rd #(.DW(DW), .OUTSTANDING(OUTSTANDING), .MAX_BURST(MAX_BURST)) rd1 (
-    .clk, .rst, .start(rd1_start), .base(weights_a), .beats(beats_of(64'(weight_words) * 8)), .busy(rd1_busy),
+    .clk, .rst, .start(rd1_start), .base(weights_a), .beats_in(beats_of(64'(weight_words) * 8)), .count_in(32'd1), .stride_in('0), .busy(rd1_busy),
     .arvalid(m_axi_gmem1_ARVALID), .arready(m_axi_gmem1_ARREADY), .araddr(m_axi_gmem1_ARADDR), .arlen(m_axi_gmem1_ARLEN),
     .arsize(m_axi_gmem1_ARSIZE), .arburst(m_axi_gmem1_ARBURST), .rvalid(m_axi_gmem1_RVALID), .rready(m_axi_gmem1_RREADY),
     .rdata(m_axi_gmem1_RDATA), .rlast(m_axi_gmem1_RLAST), .rresp(m_axi_gmem1_RRESP),
     .s_valid(s1_valid), .s_data(s1_data), .s_error(s1_err)
   );
   bw_axi_rd #(.DW(DW), .OUTSTANDING(OUTSTANDING), .MAX_BURST(MAX_BURST)) rd2 (
-    .clk, .rst, .start(rd2_start), .base(arena_a), .beats(beats_of(batch_words * 8)), .busy(rd2_busy),
+    .clk, .rst, .start(rd2_start), .base(arena_a), .beats_in(in_rows * APB), .count_in(images), .stride_in(64'(arena_words) * 8), .busy(rd2_busy),
     .arvalid(m_axi_gmem2_ARVALID), .arready(m_axi_gmem2_ARREADY), .araddr(m_axi_gmem2_ARADDR), .arlen(m_axi_gmem2_ARLEN),
     .arsize(m_axi_gmem2_ARSIZE), .arburst(m_axi_gmem2_ARBURST), .rvalid(m_axi_gmem2_RVALID), .rready(m_axi_gmem2_RREADY),
     .rdata(m_axi_gmem2_RDATA), .rlast(m_axi_gmem2_RLAST), .rresp(m_axi_gmem2_RRESP),
     .s_valid(s2_valid), .s_data(s2_data), .s_error(s2_err)
   );
 
-  // the arena written back: beat m_idx is part m_idx % APB of row m_idx / APB
+  // the arena written back: each image's output window, whole rows; the fetch counters
+  // walk (image, row, part) in the writer's order
   logic m_req;
-  logic [31:0] m_idx;
   logic [DW-1:0] m_data;
   logic [AW-1:0] dr_data;
-  logic [APB_B-1:0] m_part;
-  always_ff @(posedge clk) m_part <= APB_B'(m_idx);
+  logic [APB_B-1:0] m_part, wb_part;
+  logic [31:0] wb_img, wb_r, dr_row;
+  assign dr_row = wb_img + out_row0 + wb_r;
+  always_ff @(posedge clk) begin
+    if (wr_start) begin
+      wb_img <= '0;
+      wb_r <= '0;
+      wb_part <= '0;
+    end else if (m_req) begin
+      if (APB == 1 || 32'(wb_part) == APB - 1) begin
+        wb_part <= '0;
+        if (wb_r + 1 == out_rows) begin
+          wb_r <= '0;
+          wb_img <= wb_img + img_rows;
+        end else begin
+          wb_r <= wb_r + 1;
+        end
+      end else begin
+        wb_part <= wb_part + 1'b1;
+      end
+    end
+    m_part <= wb_part;
+  end
   assign m_data = dr_data[32'(m_part) * DW +: DW];
-  logic [63:0] wb_bytes;
-  logic [BB-1:0] wb_rem;
-  logic [BYTES-1:0] wb_strb;
-  assign wb_bytes = batch_words * 8;
-  assign wb_rem = BB'(wb_bytes);
-  assign wb_strb = wb_rem == 0 ? '1 : BYTES'((1 << wb_rem) - 1);
   bw_axi_wr #(.DW(DW), .MAX_BURST(MAX_BURST)) wr (
-    .clk, .rst, .start(wr_start), .base(arena_a), .beats(beats_of(wb_bytes)), .last_strb(wb_strb),
-    .busy(wr_busy), .b_error(w_err), .m_req, .m_idx, .m_data,
+    .clk, .rst, .start(wr_start), .base(arena_a + 64'(out_row0) * RW * 8), .beats_in(out_rows * APB), .count_in(images),
+    .stride_in(64'(arena_words) * 8), .busy(wr_busy), .b_error(w_err), .m_req, .m_data,
     .awvalid(m_axi_gmem2_AWVALID), .awready(m_axi_gmem2_AWREADY), .awaddr(m_axi_gmem2_AWADDR), .awlen(m_axi_gmem2_AWLEN),
     .awsize(m_axi_gmem2_AWSIZE), .awburst(m_axi_gmem2_AWBURST), .wvalid(m_axi_gmem2_WVALID), .wready(m_axi_gmem2_WREADY),
     .wdata(m_axi_gmem2_WDATA), .wstrb(m_axi_gmem2_WSTRB), .wlast(m_axi_gmem2_WLAST),
@@ -242,45 +271,47 @@ module bw_axi_kernel #(
     .clk, .rst, .clear(weight_clear), .b_valid(s1_valid), .b_data(s1_data),
     .r_addr(w_addr[31:0]), .r_data(w_rdata), .overflow(weight_over)
   );
-  // the arena: beats gathered into rows (APB beats per row; a partial last row is written
-  // when the copy ends)
-  logic [31:0] ar_row;
+  // the arena: beats gathered into rows (APB beats per row), row r of image n's input
+  // window at row n * img_rows + r
+  logic [31:0] ar_img, ar_r;
   logic [APB_B-1:0] ar_beat;
   logic [AW-1:0] ar_gather, ar_line;
-  logic ar_wen, ar_flush;
+  logic ar_wen;
   always_comb begin
     ar_line = ar_gather >> DW;
     ar_line[AW-1 -: DW] = s2_data;
     ar_wen = s2_valid && (APB == 1 || 32'(ar_beat) == APB - 1);
   end
-  logic [31:0] dr_row;
-  assign dr_row = m_idx / APB;
   bw_arena_mem #(.AW(AW), .WORDS(ARENA_WORDS), .ROWS(ROWS), .COLS(COLS)) arena_mem (
     .clk, .rst,
     .o_pen(o_pen[0]), .o_pbase, .o_pdata, .o_pmask, .o_ien(o_ien[0]), .o_ibase, .o_idata, .o_irows,
     .a_addr, .a_rdata,
-    .dw_en(ar_wen || ar_flush), .dw_row(ar_row),
-    .dw_data(ar_flush ? ar_gather >> (DW * (APB - 32'(ar_beat))) : ar_line),
+    .dw_en(ar_wen), .dw_row(ar_img + ar_r), .dw_data(ar_line),
     .dr_row, .dr_data
   );
   always_ff @(posedge clk) begin
     if (rst || arena_clear) begin
-      ar_row <= '0;
+      ar_img <= '0;
+      ar_r <= '0;
       ar_beat <= '0;
     end else if (s2_valid) begin
       if (APB > 1) begin
         ar_gather <= ar_line;
         ar_beat <= 32'(ar_beat) == APB - 1 ? '0 : ar_beat + 1'b1;
       end
-      if (ar_wen) ar_row <= ar_row + 1;
-    end else if (ar_flush) begin
-      ar_beat <= '0;
-      ar_row <= ar_row + 1;
+      if (ar_wen) begin
+        if (ar_r + 1 == in_rows) begin
+          ar_r <= '0;
+          ar_img <= ar_img + img_rows;
+        end else begin
+          ar_r <= ar_r + 1;
+        end
+      end
     end
   end
 
   // ---- the call -----------------------------------------------------------------------------
-  typedef enum logic [3:0] {S_IDLE, S_CHECK, S_LOAD, S_PARAMS, S_WAIT, S_FLUSH, S_RUN, S_RUNNING, S_STORE, S_STORING, S_DONE} state_t;
+  typedef enum logic [3:0] {S_IDLE, S_CHECK, S_LOAD, S_PARAMS, S_WAIT, S_RUN, S_RUNNING, S_STORE, S_STORING, S_DONE} state_t;
   state_t st;
   logic [63:0] cycles;
   logic [31:0] array_cycles, err;
@@ -302,14 +333,13 @@ module bw_axi_kernel #(
     param_clear = 1'b0;
     weight_clear = 1'b0;
     arena_clear = 1'b0;
-    ar_flush = 1'b0;
     case (st)
       S_CHECK: if (size_ok) begin
         rd0_start = stage;
         desc_clear = stage;
         rd1_start = stage && weight_words != 0;
         weight_clear = stage;
-        rd2_start = 1'b1;
+        rd2_start = in_rows != 0;
         arena_clear = 1'b1;
       end
       S_PARAMS: if (!rd0_busy && !s0_valid) begin
@@ -318,9 +348,8 @@ module bw_axi_kernel #(
         rd0_beats = beats_of(64'(param_words) * 4);
         param_clear = 1'b1;
       end
-      S_FLUSH: ar_flush = APB > 1 && ar_beat != 0;
       S_RUN: a_start = 1'b1;
-      S_STORE: wr_start = 1'b1;
+      S_STORE: wr_start = out_rows != 0;
       default: ;
     endcase
   end
@@ -356,10 +385,9 @@ module bw_axi_kernel #(
         end
         S_PARAMS: if (!rd0_busy && !s0_valid) st <= S_WAIT;
         S_WAIT: if (!rd0_busy && !rd1_busy && !rd2_busy && !s0_valid && !s1_valid && !s2_valid && !rd0_start) begin
-          st <= bus_err ? S_DONE : S_FLUSH;
+          st <= bus_err ? S_DONE : S_RUN;
           if (bus_err) err <= 32'(bitweave_array::AXI_ERR_BUS);
         end
-        S_FLUSH: st <= S_RUN;
         S_RUN: st <= S_RUNNING;
         S_RUNNING: begin
           array_cycles <= array_cycles + 1;

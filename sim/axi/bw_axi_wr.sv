@@ -1,8 +1,8 @@
-// bitweave RTL kernel: an AXI4 write master that copies `beats` beats, fetched one per
-// cycle from an on-chip memory with one cycle of read latency, to byte address `base`
-// (aligned to a beat). Bursts are at most MAX_BURST beats and never cross a 4 KiB boundary;
-// the address channel runs ahead of the data. The last beat is written under `last_strb`
-// (the copy may end inside a beat). A small FIFO absorbs WREADY back-pressure.
+// bitweave RTL kernel: an AXI4 write master that copies `count` segments of `beats` beats
+// each to byte addresses base + s * stride (every start aligned to a beat), fetching the
+// beats one per cycle, in order, from an on-chip memory with one cycle of read latency.
+// Bursts are at most MAX_BURST beats and never cross a 4 KiB boundary; the address channel
+// runs ahead of the data. A small FIFO absorbs WREADY back-pressure.
 module bw_axi_wr #(
   parameter int DW = 512,          // data bits per beat (64..1024, a power of two)
   parameter int MAX_BURST = 64     // beats per burst at most (1..256)
@@ -11,13 +11,13 @@ module bw_axi_wr #(
   input  logic            rst,
   input  logic            start,
   input  logic [63:0]     base,
-  input  logic [31:0]     beats,
-  input  logic [DW/8-1:0] last_strb,
+  input  logic [31:0]     beats_in,   // beats per segment (>= 1)
+  input  logic [31:0]     count_in,   // segments
+  input  logic [63:0]     stride_in,  // bytes from one segment's start to the next
   output logic            busy,       // until every write response has arrived
   output logic            b_error,    // a write response was SLVERR / DECERR
-  // the source memory: beat m_idx requested with m_req, its data one cycle later
+  // the source memory: the next beat requested with m_req, its data one cycle later
   output logic            m_req,
-  output logic [31:0]     m_idx,
   input  logic [DW-1:0]   m_data,
   // AXI4 write channels
   output logic            awvalid,
@@ -37,9 +37,17 @@ module bw_axi_wr #(
 );
   localparam int BYTES = DW / 8;
   localparam int BB = $clog2(BYTES);
+
+  // the copy's shape, held from the start (the inputs may change after it)
+  logic [31:0] beats;
+  logic [63:0] stride;
+  always_ff @(posedge clk) if (start) begin
+    beats <= beats_in;
+    stride <= stride_in;
+  end
   localparam int DEPTH = 4;
 
-  // burst length from an address and the beats left (MAX_BURST, the 4 KiB boundary)
+  // burst length from an address and the segment's beats left (MAX_BURST, 4 KiB)
   function automatic logic [31:0] burst_len(input logic [11:0] a, input logic [31:0] left);
     logic [31:0] to_4k;
     to_4k = (32'h1000 - 32'(a)) >> BB;
@@ -48,80 +56,86 @@ module bw_axi_wr #(
     if (burst_len > to_4k) burst_len = to_4k;
   endfunction
 
-  // address channel
-  logic [63:0] a_next;
-  logic [31:0] a_left;
-  // data channel: its own burst walk, to place WLAST
-  logic [63:0] w_next;
-  logic [31:0] w_left, w_in_burst, w_sent;
+  // address channel: segment start, beats of it addressed, segments left
+  logic [63:0] a_seg, a_next;
+  logic [31:0] a_off, a_segs;
+  // data channel: its own walk of the same bursts, to place WLAST
+  logic [63:0] w_seg;
+  logic [11:0] w_next;   // the current burst's address in its page (4 KiB rule)
+  logic [31:0] w_off, w_in_burst, w_total;  // burst's first beat in the segment, beat in the burst, beats sent
+  logic [31:0] total, fetched;
   // responses
   logic [31:0] bursts, responses;
-  logic issuing;
   // FIFO of fetched beats
   logic [DW-1:0] fifo [DEPTH];
   logic [1:0] head, tail;
-  logic [2:0] count;
+  logic [2:0] count_q;
   logic pend;            // a fetch whose data arrives this cycle
-  logic [31:0] fetched;
 
   assign awsize = 3'(BB);
   assign awburst = 2'b01;
   assign bready = 1'b1;
-  assign busy = issuing || a_left != 0 || w_sent != 0 || responses != bursts;
-  assign m_idx = fetched;
-  assign m_req = issuing && fetched != beats && 32'(count) + 32'(pend) < DEPTH - 1;
-  assign wvalid = count != 0;
+  assign wstrb = '1;
+  assign a_next = a_seg + 64'(a_off) * 64'(BYTES);
+  assign w_next = 12'(w_seg + 64'(w_off) * 64'(BYTES));
+  assign busy = a_segs != 0 || w_total != total || responses != bursts;
+  assign m_req = fetched != total && 32'(count_q) + 32'(pend) < DEPTH - 1;
+  assign wvalid = count_q != 0;
   assign wdata = fifo[head];
 
   logic w_fire;
   assign w_fire = wvalid && wready;
-
-  always_comb begin
-    wlast = w_in_burst + 1 == burst_len(w_next[11:0], w_left);
-    wstrb = w_sent + 1 == beats ? last_strb : '1;
-  end
+  logic [31:0] w_len;
+  assign w_len = burst_len(w_next, beats - w_off);
+  assign wlast = w_in_burst + 1 == w_len;
 
   always_ff @(posedge clk) begin
     if (rst) begin
       awvalid <= 1'b0;
-      a_left <= '0;
-      w_sent <= '0;
+      a_segs <= '0;
+      total <= '0;
+      fetched <= '0;
+      w_total <= '0;
       bursts <= '0;
       responses <= '0;
-      issuing <= 1'b0;
-      count <= '0;
+      count_q <= '0;
       head <= '0;
       tail <= '0;
       pend <= 1'b0;
-      fetched <= '0;
       b_error <= 1'b0;
     end else if (start) begin
-      a_next <= base;
-      a_left <= beats;
-      w_next <= base;
-      w_left <= beats;
+      a_seg <= base;
+      a_off <= '0;
+      a_segs <= beats_in != 0 ? count_in : '0;
+      w_seg <= base;
+      w_off <= '0;
       w_in_burst <= '0;
-      w_sent <= '0;
+      total <= beats_in * count_in;
+      fetched <= '0;
+      w_total <= '0;
       bursts <= '0;
       responses <= '0;
-      issuing <= beats != 0;
-      count <= '0;
+      count_q <= '0;
       head <= '0;
       tail <= '0;
       pend <= 1'b0;
-      fetched <= '0;
       b_error <= 1'b0;
     end else begin
       // addresses
       if (awvalid && awready) begin
         awvalid <= 1'b0;
-        a_next <= a_next + (64'(awlen) + 64'd1) * 64'(BYTES);
-        a_left <= a_left - (32'(awlen) + 1);
         bursts <= bursts + 1;
-      end else if (!awvalid && a_left != 0) begin
+        if (a_off + 32'(awlen) + 1 == beats) begin
+          a_off <= '0;
+          a_seg <= a_seg + stride;
+          a_segs <= a_segs - 1;
+        end else begin
+          a_off <= a_off + 32'(awlen) + 1;
+        end
+      end else if (!awvalid && a_segs != 0) begin
         awvalid <= 1'b1;
         awaddr <= a_next;
-        awlen <= 8'(burst_len(a_next[11:0], a_left) - 1);
+        awlen <= 8'(burst_len(a_next[11:0], beats - a_off) - 1);
       end
       // fetches and the FIFO
       pend <= m_req;
@@ -130,21 +144,21 @@ module bw_axi_wr #(
         fifo[tail] <= m_data;
         tail <= tail + 1'b1;
       end
-      count <= count + 3'(pend) - 3'(w_fire);
+      count_q <= count_q + 3'(pend) - 3'(w_fire);
+      // data: w_off is the current burst's first beat in its segment, w_in_burst the beat in it
       if (w_fire) begin
         head <= head + 1'b1;
+        w_total <= w_total + 1;
         if (wlast) begin
-          w_next <= w_next + (64'(w_in_burst) + 64'd1) * 64'(BYTES);
-          w_left <= w_left - (w_in_burst + 1);
           w_in_burst <= '0;
+          if (w_off + w_len == beats) begin
+            w_off <= '0;
+            w_seg <= w_seg + stride;
+          end else begin
+            w_off <= w_off + w_len;
+          end
         end else begin
           w_in_burst <= w_in_burst + 1;
-        end
-        if (w_sent + 1 == beats) begin
-          w_sent <= '0;
-          issuing <= 1'b0;
-        end else begin
-          w_sent <= w_sent + 1;
         end
       end
       if (bvalid) begin

@@ -6,9 +6,9 @@
  * on-chip memories, bad calls into the C ABI.
  */
 import * as assert from 'node:assert/strict';
-import { AxiSimBackend, checkKernelCall, errText } from '../../host/backends/axi-sim';
+import { arenaWindows, AxiSimBackend, checkKernelCall, errText } from '../../host/backends/axi-sim';
 import { axiAbi, axiInfo, AxiSim, E_ACCESS } from '../../host/backends/axi-sim/ffi';
-import { AP, AXI_CONTROL, AXI_ERR_BITS, AXI_KERNEL_ARGS, AXI_STATUS, DEFAULT_AXI_BUILD } from '../../host/array/axi-kernel';
+import { AP, AXI_CONTROL, AXI_ERR_BITS, AXI_KERNEL_ARGS, AXI_STATUS, axiArenaRowWords, DEFAULT_AXI_BUILD } from '../../host/array/axi-kernel';
 import { DEFAULT_ARRAY, DESC_WORDS } from '../../host/array/params';
 import { encodeSegment } from '../../host/array/program';
 import { wideWeights } from '../../host/array/wide';
@@ -105,7 +105,7 @@ describe('axi-sim backend (the RTL kernel behind AXI)', function () {
     const i = axiInfo();
     const beat = i.dataBits / 8;
     const buffers = new Map<bigint, number>([[0x1000n, 4096], [0x3000n, 4096], [0x5000n, 4096], [0x7000n, 8 * 1024]]);
-    const ok = { program: 0x1000n, layers: 2, weights: 0x3000n, params: 0x5000n, arena: 0x7000n, arena_words: 64, images: 16, weight_words: 64, param_words: 16, stage: 1 };
+    const ok = { program: 0x1000n, layers: 2, weights: 0x3000n, params: 0x5000n, arena: 0x7000n, arena_words: 64, images: 16, weight_words: 64, param_words: 16, stage: 1, in_words: 10, out_off: 20, out_words: 44 };
     assert.doesNotThrow(() => checkKernelCall(ok, buffers, i));
     const bad: [Partial<typeof ok>, RegExp][] = [
       [{ arena: 0x9000n }, /argument arena is not a device buffer/],
@@ -115,6 +115,9 @@ describe('axi-sim backend (the RTL kernel behind AXI)', function () {
       [{ layers: 1 + i.descDepth / DESC_WORDS }, /layers must be 1\.\./],
       [{ param_words: i.paramDepth + 1 }, /param_words must be 0\.\./],
       [{ stage: 2 }, /stage must be 0 or 1/],
+      [{ arena_words: 60, images: 1 }, /arena_words 60 is not whole on-chip rows of 8 words/],
+      [{ in_words: 65 }, /in_words must be 0\.\.64/],
+      [{ out_words: 45 }, /out_words must be 0\.\.44/],
     ];
     for (const [change, re] of bad) assert.throws(() => checkKernelCall({ ...ok, ...change }, buffers, i), (e: Error) => e instanceof BitweaveError && re.test(e.message), JSON.stringify(change, (_, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v)));
     const mis = new Map(buffers);
@@ -140,9 +143,11 @@ describe('axi-sim backend (the RTL kernel behind AXI)', function () {
         sim.write(a, d);
         return a;
       };
+      const row = axiArenaRowWords(i.rows, i.dataBits);
       const args: Record<string, bigint | number> = {
         program: put(wide.descriptors), layers: prog.layers, weights: put(wide.weights), params: put(prog.params),
-        arena: sim.alloc(arenaBytes), arena_words: prog.arenaWords, images, weight_words: wide.rows * i.rows, param_words: prog.params.length, stage: 1,
+        arena: sim.alloc(arenaBytes), arena_words: Math.ceil(prog.arenaWords / row) * row, images, weight_words: wide.rows * i.rows, param_words: prog.params.length, stage: 1,
+        ...arenaWindows(prog),
       };
       for (const a of AXI_KERNEL_ARGS) {
         const v = BigInt(args[a.name]);

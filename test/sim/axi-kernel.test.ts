@@ -68,7 +68,7 @@ describe('RTL kernel behind AXI (sim/axi)', function () {
     try {
       writeArrayHeaders(tmp, { ...DEFAULT_ARRAY, rows: 2, cols: 2 });
       const svh = path.join(tmp, 'bitweave_array.svh');
-      const r = spawnSync('yosys', ['-q', '-p', `read_verilog -sv -I${tmp} ${svh} ${[...TOP, ...AXI].join(' ')}; hierarchy -check -top bw_axi_kernel -chparam ARENA_WORDS 4096 -chparam WEIGHT_ROWS 1024`], { encoding: 'utf8' });
+      const r = spawnSync('yosys', ['-q', '-p', `read_verilog -sv -I${tmp} ${svh} ${[...TOP, ...AXI].join(' ')}; chparam -set ARENA_WORDS 4096 -set WEIGHT_ROWS 1024 bw_axi_kernel; hierarchy -check -top bw_axi_kernel`], { encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr + r.stdout);
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });

@@ -15,7 +15,9 @@ import { KernelLimits, rtlLimits } from '../../array/descriptor';
 import { LayerProgram } from '../../array/program';
 import { programCycles } from '../../array/cycles';
 import { RTL_ERR_BITS } from '../../array/limits';
-import { AP, AXI_CONTROL, AXI_ERR_BITS, AXI_KERNEL_ARGS, AXI_STATUS } from '../../array/axi-kernel';
+import { AP, arenaWindows, AXI_CONTROL, AXI_ERR_BITS, AXI_KERNEL_ARGS, AXI_STATUS, axiArenaRowWords } from '../../array/axi-kernel';
+
+export { arenaWindows };
 import { wideWeights } from '../../array/wide';
 import { axiMemory, loadBoard } from '../../boards';
 import { AcceleratorBackend, AcceleratorOptions, DeviceSegment } from '../accelerator';
@@ -105,7 +107,7 @@ export class AxiSimBackend extends AcceleratorBackend<AxiSegment> {
     need(prog.layers * DESC_WORDS * 4, i.descDepth * 4, 'descriptor memory');
     need(prog.params.length * 4, i.paramDepth * 4, 'parameter memory');
     need(wide.rows * i.rows * 8, i.weightRows * i.rows * 8, 'weight memory');
-    need(prog.arenaWords * 8, i.arenaWords * 8, 'arena (one image)');
+    need(this.arenaStride(prog) * 8, i.arenaWords * 8, 'arena (one image)');
     const sim = this.sim!;
     const put = (data: Uint32Array | Int32Array) => {
       const a = sim.alloc(this.deviceBytes(data.byteLength));
@@ -121,9 +123,15 @@ export class AxiSimBackend extends AcceleratorBackend<AxiSegment> {
     };
   }
 
+  /** Each image's arena is whole on-chip rows, so its copies start on a row and a beat. */
+  protected override arenaStride(prog: LayerProgram): number {
+    const row = axiArenaRowWords(this.info.rows, this.info.dataBits);
+    return Math.ceil(prog.arenaWords / row) * row;
+  }
+
   /** Images one call may take: as many arenas as the on-chip arena holds. */
   protected override imagesPerCall(prog: LayerProgram): number {
-    return Math.max(1, Math.min(super.imagesPerCall(prog), Math.floor(this.info.arenaWords / prog.arenaWords)));
+    return Math.max(1, Math.min(super.imagesPerCall(prog), Math.floor(this.info.arenaWords / this.arenaStride(prog))));
   }
 
   protected async execute({ prog, dev }: DeviceSegment<AxiSegment>, arena: Uint32Array, images: number): Promise<void> {
@@ -136,7 +144,8 @@ export class AxiSimBackend extends AcceleratorBackend<AxiSegment> {
       const stage = this.staged !== prog.segment;
       const args: Record<string, bigint | number> = {
         program: dev.program, layers: prog.layers, weights: dev.weights, params: dev.params, arena: arenaAddr,
-        arena_words: prog.arenaWords, images, weight_words: dev.weightWords, param_words: dev.paramWords, stage: stage ? 1 : 0,
+        arena_words: this.arenaStride(prog), images, weight_words: dev.weightWords, param_words: dev.paramWords, stage: stage ? 1 : 0,
+        ...arenaWindows(prog),
       };
       checkKernelCall(args, sim.buffers, this.info);
       for (const a of AXI_KERNEL_ARGS) {
@@ -150,7 +159,7 @@ export class AxiSimBackend extends AcceleratorBackend<AxiSegment> {
       sim.regWrite(AXI_CONTROL.CTRL, AP.START);
       const model = programCycles(prog, images, this.info);
       const predicted = model.reduce((s, l) => s + l.cycles, 0);
-      const bytes = arena.byteLength * 2 + (stage ? (dev.weightWords * 8 + dev.paramWords * 4 + prog.layers * DESC_WORDS * 4) : 0);
+      const bytes = 8 * images * (arenaWindows(prog).in_words + arenaWindows(prog).out_words) + (stage ? (dev.weightWords * 8 + dev.paramWords * 4 + prog.layers * DESC_WORDS * 4) : 0);
       const budget = 4 * predicted + Math.ceil((8 * bytes) / this.memory.bytesPerCycle) + 100000;
       const done = sim.waitDone(budget);
       if (this.traceFile) sim.trace(null);
@@ -220,6 +229,11 @@ export function checkKernelCall(args: Record<string, bigint | number>, buffers: 
   range('images', 1, i.arenaWords);
   if (n('images') * n('arena_words') > i.arenaWords) fail(`${n('images')} images of ${n('arena_words')} arena words exceed the kernel's on-chip arena of ${i.arenaWords} words`);
   if (n('stage') !== 0 && n('stage') !== 1) fail(`stage must be 0 or 1, got ${n('stage')}`);
+  const row = axiArenaRowWords(i.rows, i.dataBits);
+  if (n('arena_words') % row) fail(`arena_words ${n('arena_words')} is not whole on-chip rows of ${row} words`);
+  range('in_words', 0, n('arena_words'));
+  range('out_off', 0, n('arena_words'));
+  range('out_words', 0, n('arena_words') - n('out_off'));
   const beat = i.dataBits / 8;
   const reads: Record<string, number> = {
     program: n('layers') * DESC_WORDS * 4,

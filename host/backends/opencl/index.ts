@@ -35,7 +35,7 @@ import { ArrayParams, arrayGeometryProblem, DEFAULT_ARRAY } from '../../array/pa
 import { MAX_BATCH } from '../../array/limits';
 import { KernelLimits, openclLimits, rtlLimits } from '../../array/descriptor';
 import { scheduleCycles } from '../../array/cycles';
-import { AXI_BUILD, AXI_KERNEL_ARGS, AxiKernelBuild, DEFAULT_AXI_BUILD } from '../../array/axi-kernel';
+import { arenaWindows, AXI_BUILD, AXI_KERNEL_ARGS, axiArenaRowWords, AxiKernelBuild, DEFAULT_AXI_BUILD } from '../../array/axi-kernel';
 import { wideWeights } from '../../array/wide';
 import { DESC_WORDS } from '../../array/params';
 import { LayerProgram } from '../../array/program';
@@ -139,11 +139,15 @@ const RTL_ARG = Object.freeze(Object.fromEntries(AXI_KERNEL_ARGS.map((a, i) => [
  * buffers for the pointers, 32-bit unsigned scalars for the rest. `stage` is 1 when the
  * compute unit must copy this segment's program, parameters and weights on chip first.
  */
-export function rtlLaunchArgs<B>(bufs: { program: B; weights: B; params: B; arena: B }, scalars: { layers: number; arenaWords: number; images: number; weightWords: number; paramWords: number; stage: boolean }): (B | { type: 'uint'; value: number })[] {
+export function rtlLaunchArgs<B>(
+  bufs: { program: B; weights: B; params: B; arena: B },
+  scalars: { layers: number; arenaWords: number; images: number; weightWords: number; paramWords: number; stage: boolean; inWords: number; outOff: number; outWords: number },
+): (B | { type: 'uint'; value: number })[] {
   const u = (value: number) => ({ type: 'uint' as const, value });
   const byName: Record<string, B | { type: 'uint'; value: number }> = {
     program: bufs.program, layers: u(scalars.layers), weights: bufs.weights, params: bufs.params, arena: bufs.arena,
     arena_words: u(scalars.arenaWords), images: u(scalars.images), weight_words: u(scalars.weightWords), param_words: u(scalars.paramWords), stage: u(scalars.stage ? 1 : 0),
+    in_words: u(scalars.inWords), out_off: u(scalars.outOff), out_words: u(scalars.outWords),
   };
   return AXI_KERNEL_ARGS.map((a) => {
     if (!(a.name in byName)) throw new BitweaveError(`opencl backend: the RTL kernel's argument '${a.name}' is unknown to the host`);
@@ -250,10 +254,17 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
     return this.build?.kernel === 'rtl';
   }
 
+  /** The RTL kernel copies whole on-chip arena rows: each image's arena is padded to them. */
+  protected override arenaStride(prog: LayerProgram): number {
+    if (!this.rtl) return prog.arenaWords;
+    const row = axiArenaRowWords(this.params.rows, this.build!.axiBuild.dataBits);
+    return Math.ceil(prog.arenaWords / row) * row;
+  }
+
   /** Images one launch may take: the RTL kernel holds that many arenas on chip. */
   protected override imagesPerCall(prog: LayerProgram): number {
     const n = super.imagesPerCall(prog);
-    return this.rtl ? Math.max(1, Math.min(n, Math.floor(this.build!.axiBuild.arenaWords / prog.arenaWords))) : n;
+    return this.rtl ? Math.max(1, Math.min(n, Math.floor(this.build!.axiBuild.arenaWords / this.arenaStride(prog)))) : n;
   }
 
   /**
@@ -471,7 +482,7 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
   /** The arenas and staging arrays of a device segment, for chunks of `state.chunk` images. */
   private arenas(state: DeviceState, ds: SegmentBuffers, p: LayerProgram): void {
     if (ds.arenas.length) return;
-    const words = state.chunk * p.arenaWords;
+    const words = state.chunk * this.arenaStride(p);
     const beat = this.rtl ? this.build!.axiBuild.dataBits / 8 : 8;
     withDevice(`allocating arenas on '${state.device.name}'`, () => {
       for (let k = 0; k < 2; k++) {
@@ -492,7 +503,7 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
    */
   private async stream(state: DeviceState, ds: SegmentBuffers, p: LayerProgram, start: number, n: number, io: SegmentIO): Promise<void> {
     this.arenas(state, ds, p);
-    const aw = p.arenaWords;
+    const aw = this.arenaStride(p);
     const chunks: { first: number; count: number; slot: number; write?: CLEvent; kernels: CLEvent[]; read?: CLEvent }[] = [];
     for (let s = 0; s < n; s += state.chunk) chunks.push({ first: start + s, count: Math.min(state.chunk, n - s), slot: chunks.length & 1, kernels: [] });
     const where = `running segment ${p.segment} on '${state.device.name}'`;
@@ -519,8 +530,11 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
         withDevice(where, () => {
           const k0 = ds.kernel;
           const stage = state.staged !== p.segment;
+          const w = arenaWindows(p);
+          const windows = { inWords: w.in_words, outOff: w.out_off, outWords: w.out_words };
           const args = rtlLaunchArgs({ program: ds.program, weights: ds.weights, params: ds.params, arena: ds.arenas[c.slot] }, {
             layers: p.layers, arenaWords: aw, images: c.count, weightWords: ds.rtl!.weightWords, paramWords: ds.rtl!.paramWords, stage,
+            ...windows,
           });
           args.forEach((a, i) => k0.setArg(i, a));
           c.write = state.xfer.write(ds.arenas[c.slot], st, { bytes: c.count * aw * 8, blocking: false });
