@@ -98,7 +98,7 @@ export abstract class AcceleratorBackend<D> implements Backend {
     name: string,
     opts: AcceleratorOptions,
     /** Where this backend's cycles come from (LayerStat.cyclesKind). */
-    private readonly cyclesKind: 'rtl' | 'schedule',
+    private readonly cyclesKind: NonNullable<LayerStat['cyclesKind']>,
   ) {
     this.host = hostEngine(name, opts);
   }

@@ -284,5 +284,6 @@ function deviceCycles(layers: LayerStat[], images: number): { cycles?: number; c
 function cyclesText(cycles: number, perImage: number, kind: LayerStat['cyclesKind']): string {
   if (kind === 'rtl') return `${cycles} RTL-counted cycles (${perImage.toFixed(0)}/image)`;
   if (kind === 'schedule') return `${cycles} tile-schedule cycles (${perImage.toFixed(0)}/image; the cycle model without fill or drain)`;
+  if (kind === 'kernel') return `${cycles} kernel cycles with DDR traffic (${perImage.toFixed(0)}/image; the RTL kernel behind AXI, simulated)`;
   return `${cycles} device cycles (${perImage.toFixed(0)}/image)`;
 }

@@ -25,9 +25,11 @@ export interface LayerStat {
    * per-layer fill and drain: 'rtl', counted clock by clock by the RTL simulation (the
    * model's whole count, fill and drain included); 'schedule', the model's tile phase
    * ((tiles − 1)·P + K per layer, no fill or drain), reported by the HLS and OpenCL kernels,
-   * whose fill and drain differ from the RTL's and are unknown until synthesis.
+   * whose fill and drain differ from the RTL's and are unknown until synthesis; 'kernel',
+   * counted by the RTL kernel behind AXI from ap_start to ap_done: the RTL's cycles plus
+   * its DDR traffic (the axi-sim backend), shared by the layers as the model's cycles.
    */
-  cyclesKind?: 'rtl' | 'schedule';
+  cyclesKind?: 'rtl' | 'schedule' | 'kernel';
   /** Useful binary MACs / (PEs × WORD × cycles), where known. */
   utilization?: number;
 }

@@ -258,6 +258,10 @@ describe('axi-sim backend (the RTL kernel behind AXI)', function () {
     const r = JSON.parse(ok.stdout);
     assert.equal(r.backend, 'axi-sim');
     assert.ok(Number.isInteger(r.cycles) && r.cycles > 0);
+    assert.equal(r.cyclesKind, 'kernel');
+    const text = bitweave(['eval', 'models/fashion-cnn.bnn', '--dataset', 'fashion-mnist', '--limit', '20', '--backend', 'axi-sim']);
+    assertSuccess(text);
+    assert.match(text.stdout, /\d+ kernel cycles with DDR traffic \(\d+\/image; the RTL kernel behind AXI, simulated\)/);
     assertUserError(bitweave(['eval', 'models/fashion-cnn.bnn', '--dataset', 'fashion-mnist', '--limit', '2', '--backend', 'axi-sim', '--axi-board', 'ulx3s']), /board ulx3s has no AXI memory figures/);
     assertUserError(bitweave(['eval', 'models/fashion-cnn.bnn', '--dataset', 'fashion-mnist', '--limit', '2', '--backend', 'axi-sim', '--axi-board', 'nosuch']), /nosuch/);
     const dir = scratchDir('axi-sim-cli', true);

@@ -69,7 +69,7 @@ export class AxiSimBackend extends AcceleratorBackend<AxiSegment> {
   private readonly library: NativeLibrary;
 
   constructor(opts: AxiSimOptions = {}) {
-    super('axi-sim', opts, 'rtl');
+    super('axi-sim', opts, 'kernel');
     this.library = axiLibrary(opts.axiArray);
     this.info = axiInfo(this.library);
     this.memory = opts.axiMemory ?? axiMemory(loadBoard(opts.axiBoard ?? 'aws-f1'));
