@@ -5,7 +5,8 @@
 // term = (2*popcount(a & w) - popcount(a)) << b, with popcount(a) computed once per column
 // by the feeder. The control bits travel with the weight word; on the last word of a tile
 // the final sum is copied into `res` (the second accumulator buffer), so the drain of one
-// tile overlaps the next tile's accumulation.
+// tile overlaps the next tile's accumulation. The popcount and the add are pipelined: `res`
+// holds a tile's sum two cycles after its last word arrives.
 module bw_pe #(
   parameter int WORD = bitweave_array::WORD,   // bits per weight / activation word
   parameter int ACC = bitweave_array::ACC_BITS,    // accumulator bits
@@ -29,15 +30,20 @@ module bw_pe #(
   output logic [2:0]      b_out,
   output logic [ACC-1:0]  res
 );
-  logic [PCW-1:0] pcw;
+  // Two stages: the word's popcount is registered, then added, so a 64-bit popcount and the
+  // accumulator's carry chain are separate paths (one cycle of latency, no throughput cost).
+  logic [PCW-1:0] pcw, pc_q, apc_q;
+  logic en_q, first_q, last_q;
+  logic [2:0] b_q;
   logic [ACC-1:0] term, sum, acc;
 
+  assign pcw = PCW'($countones(and_mode ? (a_in & w_in) : ~(a_in ^ w_in)));
+
   always_comb begin
-    // one popcount serves both modes
-    pcw = PCW'($countones(and_mode ? (a_in & w_in) : ~(a_in ^ w_in)));
-    if (and_mode) term = (({{(ACC - PCW - 1){1'b0}}, pcw, 1'b0}) - {{(ACC - PCW){1'b0}}, apc_in}) << b_in;
-    else term = {{(ACC - PCW){1'b0}}, pcw};
-    sum = first_in ? term : acc + term;
+    // stage 2: the term of the registered popcount (and_mode is constant during a layer)
+    if (and_mode) term = (({{(ACC - PCW - 1){1'b0}}, pc_q, 1'b0}) - {{(ACC - PCW){1'b0}}, apc_q}) << b_q;
+    else term = {{(ACC - PCW){1'b0}}, pc_q};
+    sum = first_q ? term : acc + term;
   end
 
   always_ff @(posedge clk) begin
@@ -48,9 +54,16 @@ module bw_pe #(
     first_out <= first_in;
     last_out <= last_in;
     b_out <= b_in;
-    if (en_in) begin
+    // stage 1: the popcount (one serves both modes)
+    pc_q <= pcw;
+    apc_q <= apc_in;
+    en_q <= en_in;
+    first_q <= first_in;
+    last_q <= last_in;
+    b_q <= b_in;
+    if (en_q) begin
       acc <= sum;
-      if (last_in) res <= sum;
+      if (last_q) res <= sum;
     end
   end
 endmodule

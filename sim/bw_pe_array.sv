@@ -119,8 +119,10 @@ module bw_pe_array #(
   for (genvar r = 0; r < ROWS; r++) begin : g_drain
     logic [ACC-1:0] d [COLS];
     logic [COLS-1:0] dv;
-    logic load;
-    assign load = hl[r][COLS][5] & hl[r][COLS][3]; // en & last leaving the row's end
+    logic at_end, load;
+    assign at_end = hl[r][COLS][5] & hl[r][COLS][3]; // en & last leaving the row's end
+    // the PEs' sums are ready one cycle after that (their popcount stage)
+    always_ff @(posedge clk) load <= at_end;
     always_ff @(posedge clk) begin
       for (int c = 0; c < COLS; c++) begin
         if (load) begin

@@ -6,7 +6,7 @@
  *
  * Per layer (pool layers: channel group -> tiles over the batch's pixel stream; others:
  * ring slot -> channel group):
- *   cycles = DESC_WORDS + 16 + ROWS + COLS + D      descriptor read, prep, skew, drain of the last tile
+ *   cycles = DESC_WORDS + 17 + ROWS + COLS + D      descriptor read, prep, skew, PE pipeline, drain of the last tile
  *          + [threshold or pool] G·(L+1) + 1        per-channel parameters into the row units
  *          + min(COLS, S)                           the first tile's pixel-stream entries
  *          + (tiles - 1)·P + K                      tiles back to back
@@ -33,11 +33,12 @@ import { LayerProgram } from './program';
 
 /**
  * Fixed cycles of a layer's run phase besides skew, drain and tiles: the walker's and
- * the feeder's pipeline stages and the output stages; the other 16 - RUN_FIXED fixed
- * cycles are the descriptor, prep and state changes (checked against the RTL at 8x8,
- * 2x2 and 4x16, with several DRAIN values; see the test).
+ * the feeder's pipeline stages, the PE's popcount stage and the output stages; the other
+ * FIXED - RUN_FIXED fixed cycles are the descriptor, prep and state changes (checked
+ * against the RTL at 8x8, 2x2 and 4x16, with several DRAIN values; see the test).
  */
-const RUN_FIXED = 9;
+const RUN_FIXED = 10;
+const FIXED = 17;
 
 /** Output columns the RTL drains per cycle (pool layers: one). */
 export function drainOf(p: ArrayParams): number {
@@ -90,7 +91,7 @@ export function programCycles(prog: LayerProgram, batch: number, p: ArrayParams)
     const s = batch * streamLength(d);
     const tiles = groups * Math.ceil(s / p.cols);
     const run = RUN_FIXED + p.rows + p.cols + drainCycles + Math.min(p.cols, s) + (tiles - 1) * period + k;
-    let cycles = DESC_WORDS + (16 - RUN_FIXED) + run - Math.min(DESC_WORDS, prevRun);
+    let cycles = DESC_WORDS + (FIXED - RUN_FIXED) + run - Math.min(DESC_WORDS, prevRun);
     if (d.threshold || d.pool) cycles += groups * (nthr + 1) + 1;
     prevRun = run;
     if (l === prog.layers - 1) cycles += 1; // the cycle in which the sequencer signals done
