@@ -6,7 +6,7 @@
 //
 // One call (ap_start .. ap_done):
 //   1. check the arguments against the on-chip memories (a call that does not fit sets
-//      ERR_AXI_SIZE and does nothing else);
+//      AXI_ERR_SIZE and does nothing else);
 //   2. stage: if `stage`, descriptors then parameters over gmem0 and weights over gmem1 (wide
 //      rows of ROWS 64-bit words: bw_top's WIDE_WEIGHTS mode), in parallel with
 //   3. the first in_words of every image's arena (the segment's inputs) over gmem2;
