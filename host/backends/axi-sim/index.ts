@@ -42,6 +42,8 @@ interface AxiSegment {
   weights: bigint;
   paramWords: number;
   weightWords: number;
+  /** What each call copies of every image's arena (the segment's inputs in, its outputs back). */
+  windows: { in_words: number; out_off: number; out_words: number };
 }
 
 /** Cycles of the calls so far: the kernel's (ap_start .. ap_done) and the array's share. */
@@ -120,6 +122,7 @@ export class AxiSimBackend extends AcceleratorBackend<AxiSegment> {
       weights: put(wide.weights),
       paramWords: prog.params.length,
       weightWords: wide.rows * i.rows,
+      windows: arenaWindows(prog),
     };
   }
 
@@ -145,7 +148,7 @@ export class AxiSimBackend extends AcceleratorBackend<AxiSegment> {
       const args: Record<string, bigint | number> = {
         program: dev.program, layers: prog.layers, weights: dev.weights, params: dev.params, arena: arenaAddr,
         arena_words: this.arenaStride(prog), images, weight_words: dev.weightWords, param_words: dev.paramWords, stage: stage ? 1 : 0,
-        ...arenaWindows(prog),
+        ...dev.windows,
       };
       checkKernelCall(args, sim.buffers, this.info);
       for (const a of AXI_KERNEL_ARGS) {
@@ -159,7 +162,7 @@ export class AxiSimBackend extends AcceleratorBackend<AxiSegment> {
       sim.regWrite(AXI_CONTROL.CTRL, AP.START);
       const model = programCycles(prog, images, this.info);
       const predicted = model.reduce((s, l) => s + l.cycles, 0);
-      const bytes = 8 * images * (arenaWindows(prog).in_words + arenaWindows(prog).out_words) + (stage ? (dev.weightWords * 8 + dev.paramWords * 4 + prog.layers * DESC_WORDS * 4) : 0);
+      const bytes = 8 * images * (dev.windows.in_words + dev.windows.out_words) + (stage ? (dev.weightWords * 8 + dev.paramWords * 4 + prog.layers * DESC_WORDS * 4) : 0);
       const budget = 4 * predicted + Math.ceil((8 * bytes) / this.memory.bytesPerCycle) + 100000;
       const done = sim.waitDone(budget);
       if (this.traceFile) sim.trace(null);
