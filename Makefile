@@ -157,6 +157,13 @@ axi-variant: $(RTL_DIR)/vl/verilated.o $(RTL_DIR)/vl/verilated_fst_c.o $(RTL_DIR
 synth: build
 	@./sim/synth.sh build/synth
 
+# logic depth (yosys sta, cell delays only, no routing; README "Clock"): the array in the
+# kernel's build at 4x4 and the whole kernel at 2x2 (build/sta/sta-*.json)
+.PHONY: sta
+sta: build
+	@./sim/sta.sh build/sta bw_top 4 4
+	@./sim/sta.sh build/sta bw_axi_kernel 2 2
+
 # the RTL kernel behind AXI beside the array (build/synth-axi/axi.json)
 .PHONY: synth-axi
 synth-axi: build

@@ -20,6 +20,7 @@ module bw_pixel_walker #(
   input  logic                 run,        // the sequencer's run phase
   input  logic [31:0]          batch,
   input  logic [31:0]          arena_words,  // arena words per image
+  input  logic [31:0]          arena_base,   // word of image 0's arena
   /* verilator lint_off UNUSEDSIGNAL */
   input  bw_pkg::layer_t       cfg,
   /* verilator lint_on UNUSEDSIGNAL */
@@ -48,18 +49,32 @@ module bw_pixel_walker #(
   logic [31:0] gg, gn, nbase, goy, gox, gay, gax, oofs;
   logic signed [31:0] wys, wxs;   // window origin of the output pixel in the accumulator map
   logic [CB-1:0] gcol;
-  // the pool window clipped to the accumulator map
-  logic signed [31:0] ay0c, ay1c, ax0c, ax1c;
-  always_comb begin
-    ay0c = wys < 0 ? 32'sd0 : wys;
-    ay1c = wys + $signed(cfg.pkh) - 1 > $signed(cfg.acc_h) - 1 ? $signed(cfg.acc_h) - 1 : wys + $signed(cfg.pkh) - 1;
-    ax0c = wxs < 0 ? 32'sd0 : wxs;
-    ax1c = wxs + $signed(cfg.pkw) - 1 > $signed(cfg.acc_w) - 1 ? $signed(cfg.acc_w) - 1 : wxs + $signed(cfg.pkw) - 1;
-  end
+  // The pool window clipped to the accumulator map (rows ay0c..ay1c, columns ax0c..ax1c) is
+  // kept in registers beside the window (wye, wxe: its unclipped last row and column) and
+  // moved with it, so the per-entry decisions compare registers and the adds happen only
+  // where the window moves; the layer's limits are registered at start (cfg holds through
+  // the layer). This keeps the walker's path short enough for the array's clock.
+  logic signed [31:0] ay0c, ay1c, ax0c, ax1c, wye, wxe;
+  logic signed [31:0] ah1, aw1, ay1f, ax1f;   // acc_h - 1, acc_w - 1; the first window's clipped ends
+  logic [31:0] oh1, ow1, bt1, ng1;             // out_h - 1, out_w - 1, batch - 1, ngroups - 1
+  function automatic logic signed [31:0] lo0(input logic signed [31:0] v);
+    lo0 = v < 0 ? 32'sd0 : v;
+  endfunction
+  function automatic logic signed [31:0] upto(input logic signed [31:0] v, input logic signed [31:0] hi);
+    upto = v > hi ? hi : v;
+  endfunction
+  logic signed [31:0] wys_n, wxs_n, wye_n, wxe_n, ay1_0, ax1_0;
+  assign wys_n = wys + $signed(cfg.psh);
+  assign wxs_n = wxs + $signed(cfg.psw);
+  assign wye_n = wye + $signed(cfg.psh);
+  assign wxe_n = wxe + $signed(cfg.psw);
+  // the first window's ends, from cfg (at start)
+  assign ay1_0 = upto(-$signed(cfg.pph) + $signed(cfg.pkh) - 1, $signed(cfg.acc_h) - 1);
+  assign ax1_0 = upto(-$signed(cfg.ppw) + $signed(cfg.pkw) - 1, $signed(cfg.acc_w) - 1);
   logic e0_first, e0_last, e0_endgrp, emit;
   assign e0_first = $signed(gay) == ay0c && $signed(gax) == ax0c;
   assign e0_last = $signed(gay) == ay1c && $signed(gax) == ax1c;
-  assign e0_endgrp = e0_last && gox == cfg.out_w - 1 && goy == cfg.out_h - 1 && gn == batch - 1;
+  assign e0_endgrp = e0_last && gox == ow1 && goy == oh1 && gn == bt1;
   assign emit = run && gen_on && !gen_done && room;
   assign close = emit && (32'(gcol) == COLS - 1 || e0_endgrp);
 
@@ -70,9 +85,23 @@ module bw_pixel_walker #(
     end else if (start) begin
       gen_on <= 1'b1;
       gen_done <= 1'b0;
-      gg <= '0; gn <= '0; nbase <= '0; goy <= '0; gox <= '0; gay <= '0; gax <= '0; oofs <= '0;
+      gg <= '0; gn <= '0; nbase <= arena_base; goy <= '0; gox <= '0; gay <= '0; gax <= '0; oofs <= '0;
       wys <= -$signed(cfg.pph);
       wxs <= -$signed(cfg.ppw);
+      wye <= -$signed(cfg.pph) + $signed(cfg.pkh) - 1;
+      wxe <= -$signed(cfg.ppw) + $signed(cfg.pkw) - 1;
+      ay0c <= '0;
+      ax0c <= '0;
+      ay1c <= ay1_0;
+      ax1c <= ax1_0;
+      ay1f <= ay1_0;
+      ax1f <= ax1_0;
+      ah1 <= $signed(cfg.acc_h) - 1;
+      aw1 <= $signed(cfg.acc_w) - 1;
+      oh1 <= cfg.out_h - 1;
+      ow1 <= cfg.out_w - 1;
+      bt1 <= batch - 1;
+      ng1 <= cfg.ngroups - 1;
       gcol <= '0;
     end else if (stop) begin
       gen_on <= 1'b0;
@@ -85,31 +114,43 @@ module bw_pixel_walker #(
         gax <= ax0c;
       end else begin
         oofs <= oofs + cfg.opx;
-        if (gox != cfg.out_w - 1) begin
+        if (gox != ow1) begin
           gox <= gox + 1;
-          wxs <= wxs + $signed(cfg.psw);
+          wxs <= wxs_n;
+          wxe <= wxe_n;
+          ax0c <= lo0(wxs_n);
+          ax1c <= upto(wxe_n, aw1);
           gay <= ay0c;
-          gax <= wxs + $signed(cfg.psw) < 0 ? 32'd0 : wxs + $signed(cfg.psw);
+          gax <= lo0(wxs_n);
         end else begin
           gox <= '0;
           wxs <= -$signed(cfg.ppw);
+          wxe <= -$signed(cfg.ppw) + $signed(cfg.pkw) - 1;
+          ax0c <= '0;
+          ax1c <= ax1f;
           gax <= '0;
-          if (goy != cfg.out_h - 1) begin
+          if (goy != oh1) begin
             goy <= goy + 1;
-            wys <= wys + $signed(cfg.psh);
-            gay <= wys + $signed(cfg.psh) < 0 ? 32'd0 : wys + $signed(cfg.psh);
+            wys <= wys_n;
+            wye <= wye_n;
+            ay0c <= lo0(wys_n);
+            ay1c <= upto(wye_n, ah1);
+            gay <= lo0(wys_n);
           end else begin
             goy <= '0;
             wys <= -$signed(cfg.pph);
+            wye <= -$signed(cfg.pph) + $signed(cfg.pkh) - 1;
+            ay0c <= '0;
+            ay1c <= ay1f;
             gay <= '0;
             oofs <= '0;
-            if (gn != batch - 1) begin
+            if (gn != bt1) begin
               gn <= gn + 1;
               nbase <= nbase + arena_words;
             end else begin
               gn <= '0;
-              nbase <= '0;
-              if (cfg.pool && gg != cfg.ngroups - 1) gg <= gg + 1;
+              nbase <= arena_base;
+              if (cfg.pool && gg != ng1) gg <= gg + 1;
               else gen_done <= 1'b1;
             end
           end

@@ -235,6 +235,7 @@ int bwrtl_start(void *h, uint32_t layers, uint32_t batch, uint32_t arena_words) 
   t->n_layers = layers;
   t->batch = batch;
   t->arena_words = arena_words;
+  t->arena_base = 0;
   t->start = 0;
   t->rst = 1;
   // the datapath has no reset: holding rst flushes the pipelines

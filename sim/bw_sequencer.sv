@@ -24,6 +24,7 @@ module bw_sequencer #(
   input  logic [31:0]          n_layers,
   input  logic [31:0]          batch,
   input  logic [31:0]          arena_words,
+  input  logic [31:0]          arena_base,
   output logic                 busy,
   output logic                 done,
   output logic [31:0]          err,
@@ -132,7 +133,7 @@ module bw_sequencer #(
 
   bw_pixel_walker #(.COLS(COLS), .TS(TS), .GW(GW)) walker (
     .clk, .rst, .start(st == S_PARAM && param_done), .stop(st == S_NEXT), .run(st == S_RUN),
-    .batch, .arena_words, .cfg, .room, .slot(fill_slot), .close,
+    .batch, .arena_words, .arena_base, .cfg, .room, .slot(fill_slot), .close,
     .e_valid, .e_slot, .e_col, .e_first, .e_last, .e_close, .e_g, .e_abase, .e_iy0, .e_ix0, .e_obase,
     .idle(walker_idle)
   );

@@ -12,7 +12,7 @@
 // drained column (DRAIN of them), decoded from the output unit's last pipeline registers
 // and written at the clock edge: a bit-plane port (OUT_BITS masked 64-bit words at a
 // stride of OUT_WORDS, one word per plane bank) and an int32 port (the pixel's ROWS
-// consecutive int32 results, one wide word). Image n's arena starts at n * arena_words.
+// consecutive int32 results, one wide word). Image n's arena starts at arena_base + n * arena_words.
 module bw_top #(
   parameter int MAX_OUT_BITS = bitweave_array::RTL_MAX_OUT_BITS,  // largest k of k-bit threshold outputs
   parameter int PDEPTH = bitweave_array::RTL_PDEPTH,              // channel groups per layer the row units hold
@@ -26,6 +26,7 @@ module bw_top #(
   input  logic [31:0] n_layers,
   input  logic [31:0] batch,
   input  logic [31:0] arena_words,
+  input  logic [31:0] arena_base,     // word where image 0's arena starts (held while busy)
   output logic busy,
   output logic done,
   output logic [31:0] err,
@@ -109,7 +110,7 @@ module bw_top #(
 
   bw_sequencer #(.ROWS(ROWS), .COLS(COLS), .MAX_OUT_BITS(MAX_OUT_BITS), .PDEPTH(PDEPTH), .PWID(PWID), .GW(GW),
                  .TS(TS), .DESC_WORDS(bitweave_array::DESC_WORDS), .DRAIN(DR)) seq (
-    .clk, .rst, .start, .n_layers, .batch, .arena_words, .busy, .done, .err, .layer,
+    .clk, .rst, .start, .n_layers, .batch, .arena_words, .arena_base, .busy, .done, .err, .layer,
     .d_en, .d_addr, .d_rdata, .p_en, .p_addr, .p_rdata, .pw_en, .pw_addr, .pw_data, .cfg,
     .f_ready, .f_take, .f_abase, .f_iy0, .f_ix0, .f_nvalid, .f_g, .f_busy,
     .o_slot, .o_col, .o_first, .o_last, .o_obase, .o_g, .o_nvalid, .o_tile_done

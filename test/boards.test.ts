@@ -100,7 +100,7 @@ describe('board descriptions', () => {
     assert.deepEqual(u.link && { kind: u.link.kind, baud: u.link.baud, bridge: u.link.bridge }, { kind: 'uart', baud: 1_000_000, bridge: 'FT231X' });
     const f = boardFlow(u);
     assert.deepEqual([f.family, f.device, f.package, f.speed, f.top, f.oscillatorMHz, f.pll, f.programmer.board], ['ecp5', '85k', 'CABGA381', 6, 'bw_ulx3s', 25, true, 'ulx3s']);
-    // 30 MHz: the SoC at 2x4 reaches 33.3 MHz after routing (its board notes)
+    // 30 MHz: the SoC at 2x4 reaches 36.5 MHz after routing (its board notes)
     assert.equal(u.clock.kernelMHz, 30);
     assert.deepEqual([u.defaultArray.rows, u.defaultArray.cols], [2, 4]);
     assert.equal(boardFlow(loadBoard('icebreaker')).programmer.board, 'ice40_generic');

@@ -20,11 +20,14 @@
  * them at all (a second call on the same program skips it); and which part of each
  * image's arena to copy in (its first in_words: a segment's inputs come first) and back
  * (out_off, out_words: its outputs' window), so only what crosses the segment's boundary
- * moves over DDR. Weights are in wide rows of ROWS 64-bit words (the array's WIDE_WEIGHTS
+ * moves over DDR; and how many images the array takes per run (chunk): a chunk runs while
+ * the next chunks' inputs arrive and the last one's outputs leave (axiChunk picks it). Weights are in wide rows of ROWS 64-bit words (the array's WIDE_WEIGHTS
  * layout, host/array/wide.ts), W_OFF in rows. arena_words must be whole arena rows
  * (axiArenaRowWords): each image's copies start on a row and a beat.
  */
 import { KERNEL_NAME } from './kernel-abi';
+import { programCycles } from './cycles';
+import { ArrayParams } from './params';
 import { LayerProgram } from './program';
 
 export { KERNEL_NAME };
@@ -72,6 +75,7 @@ export const AXI_KERNEL_ARGS: readonly AxiKernelArg[] = Object.freeze([
   { name: 'in_words', offset: 0x60, size: 4, master: null, type: 'uint', doc: "64-bit words at the start of each image's arena copied in (the segment's inputs)" },
   { name: 'out_off', offset: 0x68, size: 4, master: null, type: 'uint', doc: "first 64-bit word of each image's arena copied back (its outputs' window)" },
   { name: 'out_words', offset: 0x70, size: 4, master: null, type: 'uint', doc: '64-bit words of that window' },
+  { name: 'chunk', offset: 0x78, size: 4, master: null, type: 'uint', doc: 'images per array run (0: all): copies overlap the runs of other chunks' },
 ]);
 
 /**
@@ -119,7 +123,7 @@ export interface AxiKernelBuild {
 /** The kernel's array build: like the dev-board SoC, one output column per cycle, 1-bit outputs (the on-chip arena takes one write per cycle). */
 export const AXI_BUILD = { drain: 1, maxOutBits: 1 } as const;
 
-export const AXI_KERNEL_VERSION = 2;
+export const AXI_KERNEL_VERSION = 3;
 
 /** 64-bit words per on-chip arena row (and per DMA unit): max(data width, ROWS int32) / 64; arena_words is a multiple. */
 export function axiArenaRowWords(rows: number, dataBits: number): number {
@@ -144,4 +148,54 @@ export function arenaWindows(prog: LayerProgram): { in_words: number; out_off: n
   const lo = Math.min(...prog.outputs.map((r) => r.offset));
   const hi = Math.max(...prog.outputs.map((r) => r.offset + r.words));
   return prog.outputs.length ? { in_words: inEnd, out_off: lo, out_words: hi - lo } : { in_words: inEnd, out_off: 0, out_words: 0 };
+}
+
+/** A DDR channel as the kernel sees it: latencies in cycles, sustained bytes per cycle (boards' memory.axi). */
+export interface AxiChannel {
+  readLatency: number;
+  writeLatency: number;
+  bytesPerCycle: number;
+}
+
+/**
+ * Images per array run (the `chunk` argument) for a call of `images` images: the one that
+ * minimises an estimate of the call, the array's runs (the cycle model) overlapped with the
+ * copies of the other chunks (the next chunk's inputs and the last chunk's outputs share
+ * the channel), plus the first chunk's inputs and the last chunk's outputs, which nothing
+ * overlaps. More chunks hide more traffic but each run pays the array's per-layer fill and
+ * drain again, and chunks smaller than COLS leave tiles of image-per-pixel layers part empty.
+ */
+export function axiChunk(prog: LayerProgram, images: number, p: ArrayParams & { dataBits: number }, ch: AxiChannel): number {
+  const w = arenaWindows(prog);
+  const row = axiArenaRowWords(p.rows, p.dataBits);
+  // bytes per image each way: whole on-chip rows, as the kernel copies them
+  const inB = Math.ceil(w.in_words / row) * row * 8;
+  const outB = w.out_words ? (Math.ceil((w.out_off + w.out_words) / row) - Math.floor(w.out_off / row)) * row * 8 : 0;
+  const tin = (n: number) => (inB ? ch.readLatency + (n * inB) / ch.bytesPerCycle : 0);
+  const tout = (n: number) => (outB ? ch.writeLatency + (n * outB) / ch.bytesPerCycle : 0);
+  const runs = new Map<number, number>();
+  const run = (n: number) => {
+    if (!runs.has(n)) runs.set(n, programCycles(prog, n, p).reduce((s, l) => s + l.cycles, 0));
+    return runs.get(n)!;
+  };
+  let best = images;
+  let bestT = Infinity;
+  const tried = new Set<number>();
+  for (let k = 1; k <= Math.min(images, 64); k++) {
+    const c = Math.ceil(images / k);
+    if (tried.has(c)) continue;
+    tried.add(c);
+    const sizes = Array.from({ length: Math.ceil(images / c) }, (_, i) => Math.min(c, images - i * c));
+    let t = tin(sizes[0]);
+    sizes.forEach((n, i) => {
+      const dma = (i + 1 < sizes.length ? tin(sizes[i + 1]) : 0) + (i > 0 ? tout(sizes[i - 1]) : 0);
+      t += Math.max(run(n), dma);
+    });
+    t += tout(sizes[sizes.length - 1]);
+    if (t < bestT) {
+      bestT = t;
+      best = c;
+    }
+  }
+  return best;
 }

@@ -5,7 +5,9 @@
 // results from any int32 index (at most two consecutive rows, one per bank), and block RAMs
 // have no bit enables, so a write reads its rows from the write copy, merges, and writes
 // the merged rows into every copy a cycle later (forwarded when the next write hits the
-// same row). The DMA writes and reads whole rows while the array is idle.
+// same row). The DMA writes and reads whole rows in the cycles the array leaves free: an
+// array write takes precedence over dw_en (the caller holds its row back), and dr_row is
+// read only in a cycle without any write (the caller tracks which reads were served).
 // (The dev-board SoC's arena, sim/soc/bw_soc.sv, is the same structure with 32-bit link
 // writes instead of the DMA's rows.)
 module bw_arena_mem #(

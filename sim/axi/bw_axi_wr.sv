@@ -1,8 +1,9 @@
 // bitweave RTL kernel: an AXI4 write master that copies `count` segments of `beats` beats
 // each to byte addresses base + s * stride (every start aligned to a beat), fetching the
-// beats one per cycle, in order, from an on-chip memory with one cycle of read latency.
-// Bursts come from bw_axi_bursts (the address channel runs ahead of the data; a second
-// walker in step with the data places WLAST). A small FIFO absorbs WREADY back-pressure.
+// beats one per cycle, in order, from a source with one cycle of read latency. Bursts come
+// from bw_axi_bursts on the address channel; each issued burst's length goes into a small
+// queue that the data channel follows to place WLAST (so the data never runs ahead of its
+// address). A small FIFO absorbs WREADY back-pressure.
 module bw_axi_wr #(
   parameter int DW = 512,          // data bits per beat (64..1024, a power of two)
   parameter int MAX_BURST = 64     // beats per burst at most (1..256)
@@ -16,7 +17,8 @@ module bw_axi_wr #(
   input  logic [63:0]     stride_in,  // bytes from one segment's start to the next
   output logic            busy,       // until every write response has arrived
   output logic            b_error,    // a write response was SLVERR / DECERR
-  // the source memory: the next beat requested with m_req, its data one cycle later
+  // the source: the next beat requested with m_req (only while m_ready), its data one cycle later
+  input  logic            m_ready,
   output logic            m_req,
   input  logic [DW-1:0]   m_data,
   // AXI4 write channels
@@ -36,28 +38,29 @@ module bw_axi_wr #(
   input  logic [1:0]      bresp
 );
   localparam int DEPTH = 4;
+  localparam int LQ = 8;           // issued bursts whose data has not all left
 
-  logic [31:0] total, fetched, sent, in_burst, aw_len, w_len;
+  logic [31:0] total, fetched, sent, in_burst, aw_len;
   logic [31:0] bursts, responses;
   logic [DW-1:0] fifo [DEPTH];
   logic [1:0] head, tail;
   logic [2:0] held;
   logic pend;            // a fetch whose data arrives this cycle
-  logic w_valid_unused;
-  /* verilator lint_off UNUSEDSIGNAL */
-  logic [63:0] w_addr_unused;
-  /* verilator lint_on UNUSEDSIGNAL */
+  logic b_valid;
+  logic [7:0] lq_head;
+  logic [$clog2(LQ+1)-1:0] lq_count;
 
   logic aw_fire, w_fire;
   assign aw_fire = awvalid && awready;
   assign w_fire = wvalid && wready;
 
   bw_axi_bursts #(.DW(DW), .MAX_BURST(MAX_BURST)) aw_bursts (
-    .clk, .rst, .start, .base, .beats_in, .count_in, .stride_in, .take(aw_fire), .valid(awvalid), .addr(awaddr), .len(aw_len)
+    .clk, .rst, .start, .base, .beats_in, .count_in, .stride_in, .take(aw_fire), .valid(b_valid), .addr(awaddr), .len(aw_len)
   );
-  // the same bursts, taken as their last beat leaves
-  bw_axi_bursts #(.DW(DW), .MAX_BURST(MAX_BURST)) w_bursts (
-    .clk, .rst, .start, .base, .beats_in, .count_in, .stride_in, .take(w_fire && wlast), .valid(w_valid_unused), .addr(w_addr_unused), .len(w_len)
+  // AWLEN of the bursts issued, in order; the data channel's bursts follow it
+  assign awvalid = b_valid && 32'(lq_count) < LQ;
+  bw_fifo #(.W(8), .DEPTH(LQ)) len_q (
+    .clk, .rst(rst || start), .push(aw_fire), .din(awlen), .pop(w_fire && wlast), .head(lq_head), .count(lq_count)
   );
 
   assign awlen = 8'(aw_len - 1);
@@ -65,11 +68,11 @@ module bw_axi_wr #(
   assign awburst = 2'b01;
   assign bready = 1'b1;
   assign wstrb = '1;
-  assign busy = awvalid || sent != total || responses != bursts;
-  assign m_req = fetched != total && 32'(held) + 32'(pend) < DEPTH - 1;
-  assign wvalid = held != 0;
+  assign busy = b_valid || sent != total || responses != bursts;
+  assign m_req = m_ready && fetched != total && 32'(held) + 32'(pend) < DEPTH - 1;
+  assign wvalid = held != 0 && lq_count != 0;
   assign wdata = fifo[head];
-  assign wlast = in_burst + 1 == w_len;
+  assign wlast = in_burst[7:0] == lq_head;
 
   always_ff @(posedge clk) begin
     if (rst || start) begin
@@ -106,6 +109,6 @@ module bw_axi_wr #(
   end
   /* verilator lint_off UNUSEDSIGNAL */
   logic unused;
-  assign unused = ^{bresp[0], w_valid_unused};
+  assign unused = bresp[0];
   /* verilator lint_on UNUSEDSIGNAL */
 endmodule

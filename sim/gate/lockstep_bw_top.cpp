@@ -115,6 +115,7 @@ int main(int argc, char **argv) {
   a->n_layers = layers;
   a->batch = batch;
   a->arena_words = arenaWords;
+  a->arena_base = 0;
   a->start = 0;
   a->rst = 1;
   bool ok = true;

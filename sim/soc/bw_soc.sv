@@ -79,7 +79,7 @@ module bw_soc #(
   end
 
   bw_top #(.MAX_OUT_BITS(MAX_OUT_BITS), .DRAIN(DRAIN), .WIDE_WEIGHTS(1'b1)) array (
-    .clk, .rst(arst), .start, .n_layers, .batch, .arena_words, .busy, .done, .err, .layer,
+    .clk, .rst(arst), .start, .n_layers, .batch, .arena_words, .arena_base(32'd0), .busy, .done, .err, .layer,
     .d_en, .d_addr, .d_rdata, .p_en, .p_addr, .p_rdata, .w_en, .w_addr, .w_rdata,
     .a_en, .a_addr, .a_rdata, .o_pen, .o_pbase, .o_pdata, .o_pmask, .o_pbits, .o_pstride,
     .o_ien, .o_ibase, .o_idata, .o_irows

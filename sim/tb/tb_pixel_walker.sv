@@ -26,7 +26,7 @@ module tb_pixel_walker #(
   always #1 clk = !clk;
 
   logic rst, start, stop, run;
-  logic [31:0] batch, arena_words;
+  logic [31:0] batch, arena_words, arena_base;
   bw_pkg::layer_t cfg;
   logic room, close, e_valid, e_first, e_last, e_close, idle;
   logic [SB-1:0] fill_slot, e_slot;
@@ -43,7 +43,7 @@ module tb_pixel_walker #(
   logic [DRAIN*32-1:0] o_obase;
 
   bw_pixel_walker #(.COLS(COLS), .TS(TS), .GW(GW)) walker (
-    .clk, .rst, .start, .stop, .run, .batch, .arena_words, .cfg, .room, .slot(fill_slot), .close,
+    .clk, .rst, .start, .stop, .run, .batch, .arena_words, .arena_base, .cfg, .room, .slot(fill_slot), .close,
     .e_valid, .e_slot, .e_col, .e_first, .e_last, .e_close, .e_g, .e_abase, .e_iy0, .e_ix0, .e_obase, .idle
   );
   bw_tile_ring #(.COLS(COLS), .TS(TS), .GW(GW), .DRAIN(DRAIN)) ring (
@@ -91,7 +91,7 @@ module tb_pixel_walker #(
                 int iy, ix, img, pix;
                 iy = ay * int'(cfg.sh) - int'(cfg.ph);
                 ix = ax * int'(cfg.sw) - int'(cfg.pw);
-                img = n * int'(arena_words);
+                img = int'(arena_base) + n * int'(arena_words);
                 pix = (oy * int'(cfg.out_w) + ox) * int'(cfg.opx);
                 e.g = 32'(g);
                 e.first = ay == y0 && ax == x0;
@@ -141,6 +141,7 @@ module tb_pixel_walker #(
     cfg.out_off = 32'(rnd(0, 1000));
     batch = 32'(rnd(1, 3));
     arena_words = 32'(rnd(1, 5000));
+    arena_base = $urandom % 2 == 1 ? 32'(rnd(1, 20000)) : 32'd0;   // a chunk of a larger batch (the AXI kernel's runs)
   endtask
 
   int layer_no = 0, slot_no = 0;  // layer being walked, slots taken so far
@@ -219,7 +220,7 @@ module tb_pixel_walker #(
     void'($urandom(SEED));
     entries = 0;
     rst = 1'b1; start = 1'b0; stop = 1'b0; run = 1'b0;
-    cfg = '0; batch = 1; arena_words = 1;
+    cfg = '0; batch = 1; arena_words = 1; arena_base = 0;
     repeat (3) @(negedge clk);
     rst = 1'b0;
     for (int layer = 0; layer < LAYERS; layer++) begin

@@ -88,7 +88,8 @@ backendContract({
 backendContract({
   name: 'axi-sim',
   available: () => axiInfo(),
-  variants: [{ threads: 1 }],
+  // the host's choice of array runs per call, and runs of two images (copies overlapping them)
+  variants: [{ threads: 1 }, { threads: 1, axiChunk: 2 }],
   // the kernel's array is built like the dev-board SoC's: 1-bit threshold outputs (AXI_BUILD)
   layers: { cases: bconvCases({ channels: fc.oneof(fc.integer({ min: 1, max: 20 }), fc.constantFrom(63, 64, 65, 127, 128, 130)), inBits: [1, 1, 2, 4], outBits: [0, 1] }), seed: 71, runs: 70 },
   // the array's share of every call is the cycle model's, exactly

@@ -363,15 +363,15 @@ describe('opencl backend on a board build (XRT order of calls, the project\'s ar
 
   it('RTL-kernel projects: the launch arguments in kernel.xml order, and a binary with another ABI refused in one line', async () => {
     // the arguments the host sets for one launch of the RTL kernel, by kernel.xml id
-    const args = rtlLaunchArgs({ program: 'P', weights: 'W', params: 'Q', arena: 'A' }, { layers: 3, arenaWords: 104, images: 7, weightWords: 512, paramWords: 40, stage: true, inWords: 10, outOff: 20, outWords: 30 });
+    const args = rtlLaunchArgs({ program: 'P', weights: 'W', params: 'Q', arena: 'A' }, { layers: 3, arenaWords: 104, images: 7, weightWords: 512, paramWords: 40, stage: true, inWords: 10, outOff: 20, outWords: 30, chunk: 5 });
     assert.equal(args.length, AXI_KERNEL_ARGS.length);
-    const want: Record<string, unknown> = { program: 'P', weights: 'W', params: 'Q', arena: 'A', layers: 3, arena_words: 104, images: 7, weight_words: 512, param_words: 40, stage: 1, in_words: 10, out_off: 20, out_words: 30 };
+    const want: Record<string, unknown> = { program: 'P', weights: 'W', params: 'Q', arena: 'A', layers: 3, arena_words: 104, images: 7, weight_words: 512, param_words: 40, stage: 1, in_words: 10, out_off: 20, out_words: 30, chunk: 5 };
     AXI_KERNEL_ARGS.forEach((a, i) => {
       const v = args[i];
       if (a.master) assert.equal(v, want[a.name], `${a.name} is a buffer`);
       else assert.deepEqual(v, { type: 'uint', value: want[a.name] }, `${a.name} is a uint scalar`);
     });
-    assert.deepEqual(rtlLaunchArgs({ program: 1, weights: 2, params: 3, arena: 4 }, { layers: 1, arenaWords: 8, images: 1, weightWords: 0, paramWords: 0, stage: false, inWords: 1, outOff: 1, outWords: 2 })[AXI_KERNEL_ARGS.findIndex((a) => a.name === 'stage')], { type: 'uint', value: 0 });
+    assert.deepEqual(rtlLaunchArgs({ program: 1, weights: 2, params: 3, arena: 4 }, { layers: 1, arenaWords: 8, images: 1, weightWords: 0, paramWords: 0, stage: false, inWords: 1, outOff: 1, outWords: 2, chunk: 0 })[AXI_KERNEL_ARGS.findIndex((a) => a.name === 'stage')], { type: 'uint', value: 0 });
 
     // alveo-u50: one compute unit (the plain kernel name)
     const rtl = buildFile('alveo-u50', (k) => {

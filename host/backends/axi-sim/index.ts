@@ -15,7 +15,7 @@ import { KernelLimits, rtlLimits } from '../../array/descriptor';
 import { LayerProgram } from '../../array/program';
 import { programCycles } from '../../array/cycles';
 import { RTL_ERR_BITS } from '../../array/limits';
-import { AP, arenaWindows, AXI_CONTROL, AXI_ERR_BITS, AXI_KERNEL_ARGS, AXI_STATUS, axiArenaRowWords } from '../../array/axi-kernel';
+import { AP, arenaWindows, AXI_CONTROL, AXI_ERR_BITS, AXI_KERNEL_ARGS, AXI_STATUS, axiArenaRowWords, axiChunk } from '../../array/axi-kernel';
 
 export { arenaWindows };
 import { wideWeights } from '../../array/wide';
@@ -33,6 +33,8 @@ export interface AxiSimOptions extends AcceleratorOptions {
   axiTrace?: string;
   /** The kernel's array (a library built by `make axi-variant ROWS= COLS=`; default the `make axi-sim` build's). */
   axiArray?: { rows: number; cols: number };
+  /** Images per array run (the kernel's `chunk`; 0: the whole call in one run). Default: axiChunk's choice. */
+  axiChunk?: number;
 }
 
 /** One device segment's buffers in device memory. */
@@ -44,6 +46,8 @@ interface AxiSegment {
   weightWords: number;
   /** What each call copies of every image's arena (the segment's inputs in, its outputs back). */
   windows: { in_words: number; out_off: number; out_words: number };
+  /** Images per array run, by the call's images (axiChunk). */
+  chunks: Map<number, number>;
 }
 
 /** Cycles of the calls so far: the kernel's (ap_start .. ap_done) and the array's share. */
@@ -52,8 +56,12 @@ export interface AxiCallStats {
   images: number;
   kernelCycles: number;
   arrayCycles: number;
-  /** The cycle model's array cycles for the call. */
+  /** The cycle model's array cycles for the call (its runs of `chunk` images). */
   predictedArray: number;
+  /** Images per array run. */
+  chunk: number;
+  /** The cycle model's array cycles for the call's images in one run: the array-only rate the kernel is measured against. */
+  arrayOnly: number;
   staged: boolean;
   bytesRead: number;
   bytesWritten: number;
@@ -69,6 +77,7 @@ export class AxiSimBackend extends AcceleratorBackend<AxiSegment> {
   private readonly traceFile: string | null;
   readonly calls: AxiCallStats[] = [];
   private readonly library: NativeLibrary;
+  private readonly fixedChunk: number | undefined;
 
   constructor(opts: AxiSimOptions = {}) {
     super('axi-sim', opts, 'kernel');
@@ -76,6 +85,8 @@ export class AxiSimBackend extends AcceleratorBackend<AxiSegment> {
     this.info = axiInfo(this.library);
     this.memory = opts.axiMemory ?? axiMemory(loadBoard(opts.axiBoard ?? 'aws-f1'));
     this.traceFile = opts.axiTrace ?? process.env.BITWEAVE_AXI_TRACE ?? null;
+    if (opts.axiChunk !== undefined && (!Number.isInteger(opts.axiChunk) || opts.axiChunk < 0)) throw new BitweaveError(`axi-sim backend: axiChunk must be a non-negative integer, got ${opts.axiChunk}`);
+    this.fixedChunk = opts.axiChunk;
   }
 
   protected array(): ArrayParams {
@@ -123,6 +134,7 @@ export class AxiSimBackend extends AcceleratorBackend<AxiSegment> {
       paramWords: prog.params.length,
       weightWords: wide.rows * i.rows,
       windows: arenaWindows(prog),
+      chunks: new Map(),
     };
   }
 
@@ -145,10 +157,11 @@ export class AxiSimBackend extends AcceleratorBackend<AxiSegment> {
     try {
       sim.write(arenaAddr, arena);
       const stage = this.staged !== prog.segment;
+      const chunk = this.chunkOf(prog, dev, images);
       const args: Record<string, bigint | number> = {
         program: dev.program, layers: prog.layers, weights: dev.weights, params: dev.params, arena: arenaAddr,
         arena_words: this.arenaStride(prog), images, weight_words: dev.weightWords, param_words: dev.paramWords, stage: stage ? 1 : 0,
-        ...dev.windows,
+        ...dev.windows, chunk,
       };
       checkKernelCall(args, sim.buffers, this.info);
       for (const a of AXI_KERNEL_ARGS) {
@@ -160,7 +173,12 @@ export class AxiSimBackend extends AcceleratorBackend<AxiSegment> {
       this.staged = -1;
       if (this.traceFile) sim.trace(this.traceFile);
       sim.regWrite(AXI_CONTROL.CTRL, AP.START);
-      const model = programCycles(prog, images, this.info);
+      // the array runs the call in chunks: the model's cycles of each run, layer by layer
+      const whole = programCycles(prog, images, this.info);
+      const model = whole.map((l) => ({ ...l, cycles: 0 }));
+      for (let first = 0; first < images; first += chunk) {
+        programCycles(prog, Math.min(chunk, images - first), this.info).forEach((l, i) => (model[i].cycles += l.cycles));
+      }
       const predicted = model.reduce((s, l) => s + l.cycles, 0);
       const bytes = 8 * images * (dev.windows.in_words + dev.windows.out_words) + (stage ? (dev.weightWords * 8 + dev.paramWords * 4 + prog.layers * DESC_WORDS * 4) : 0);
       const budget = 4 * predicted + Math.ceil((8 * bytes) / this.memory.bytesPerCycle) + 100000;
@@ -176,7 +194,7 @@ export class AxiSimBackend extends AcceleratorBackend<AxiSegment> {
       const after = sim.counters();
       const sum = (x: number[]) => x.reduce((a, b) => a + b, 0);
       this.calls.push({
-        segment: prog.segment, images, kernelCycles, arrayCycles, predictedArray: predicted, staged: stage,
+        segment: prog.segment, images, kernelCycles, arrayCycles, predictedArray: predicted, chunk, arrayOnly: whole.reduce((s, l) => s + l.cycles, 0), staged: stage,
         bytesRead: sum(after.bytesRead) - sum(before.bytesRead), bytesWritten: sum(after.bytesWritten) - sum(before.bytesWritten),
       });
       // the call's time and cycles (memory traffic included), shared by the layers as the model's array cycles
@@ -195,6 +213,13 @@ export class AxiSimBackend extends AcceleratorBackend<AxiSegment> {
     } finally {
       sim.release(arenaAddr);
     }
+  }
+
+  /** Images per array run for a call (the `chunk` argument): axiChunk with this model's DDR figures, or `axiChunk` given as an option. */
+  private chunkOf(prog: LayerProgram, dev: AxiSegment, images: number): number {
+    if (this.fixedChunk !== undefined) return Math.min(images, this.fixedChunk || images);
+    if (!dev.chunks.has(images)) dev.chunks.set(images, axiChunk(prog, images, this.info, this.memory));
+    return dev.chunks.get(images)!;
   }
 
   protected releaseSegment(dev: AxiSegment): void {
@@ -237,6 +262,7 @@ export function checkKernelCall(args: Record<string, bigint | number>, buffers: 
   range('in_words', 0, n('arena_words'));
   range('out_off', 0, n('arena_words'));
   range('out_words', 0, n('arena_words') - n('out_off'));
+  range('chunk', 0, n('images'));
   const beat = i.dataBits / 8;
   const reads: Record<string, number> = {
     program: n('layers') * DESC_WORDS * 4,

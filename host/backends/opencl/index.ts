@@ -35,7 +35,8 @@ import { ArrayParams, arrayGeometryProblem, DEFAULT_ARRAY } from '../../array/pa
 import { MAX_BATCH } from '../../array/limits';
 import { KernelLimits, openclLimits, rtlLimits } from '../../array/descriptor';
 import { scheduleCycles } from '../../array/cycles';
-import { arenaWindows, AXI_BUILD, AXI_KERNEL_ARGS, axiArenaRowWords, AxiKernelBuild, DEFAULT_AXI_BUILD } from '../../array/axi-kernel';
+import { arenaWindows, AXI_BUILD, AXI_KERNEL_ARGS, axiArenaRowWords, axiChunk, AxiKernelBuild, DEFAULT_AXI_BUILD } from '../../array/axi-kernel';
+import { axiMemory, loadBoard } from '../../boards';
 import { wideWeights } from '../../array/wide';
 import { DESC_WORDS } from '../../array/params';
 import { LayerProgram } from '../../array/program';
@@ -127,8 +128,8 @@ interface SegmentBuffers {
   /** Host staging for uploads and read-backs, one per arena. */
   inStage: Uint32Array[];
   outStage: Uint32Array[];
-  /** RTL kernel: the words its staging copies from the weight and parameter buffers. */
-  rtl?: { weightWords: number; paramWords: number };
+  /** RTL kernel: the words its staging copies from the weight and parameter buffers; images per array run for a launch of n. */
+  rtl?: { weightWords: number; paramWords: number; chunk: (images: number) => number };
 }
 
 /** Argument indices of the RTL kernel (kernel.xml ids: AXI_KERNEL_ARGS order). */
@@ -141,13 +142,13 @@ const RTL_ARG = Object.freeze(Object.fromEntries(AXI_KERNEL_ARGS.map((a, i) => [
  */
 export function rtlLaunchArgs<B>(
   bufs: { program: B; weights: B; params: B; arena: B },
-  scalars: { layers: number; arenaWords: number; images: number; weightWords: number; paramWords: number; stage: boolean; inWords: number; outOff: number; outWords: number },
+  scalars: { layers: number; arenaWords: number; images: number; weightWords: number; paramWords: number; stage: boolean; inWords: number; outOff: number; outWords: number; chunk: number },
 ): (B | { type: 'uint'; value: number })[] {
   const u = (value: number) => ({ type: 'uint' as const, value });
   const byName: Record<string, B | { type: 'uint'; value: number }> = {
     program: bufs.program, layers: u(scalars.layers), weights: bufs.weights, params: bufs.params, arena: bufs.arena,
     arena_words: u(scalars.arenaWords), images: u(scalars.images), weight_words: u(scalars.weightWords), param_words: u(scalars.paramWords), stage: u(scalars.stage ? 1 : 0),
-    in_words: u(scalars.inWords), out_off: u(scalars.outOff), out_words: u(scalars.outWords),
+    in_words: u(scalars.inWords), out_off: u(scalars.outOff), out_words: u(scalars.outWords), chunk: u(scalars.chunk),
   };
   return AXI_KERNEL_ARGS.map((a) => {
     if (!(a.name in byName)) throw new BitweaveError(`opencl backend: the RTL kernel's argument '${a.name}' is unknown to the host`);
@@ -425,6 +426,26 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
    * weights in wide rows of ROWS words (host/array/wide.ts), parameters; each checked
    * against the kernel's on-chip memories, padded to whole AXI beats, bound, then written.
    */
+  /**
+   * Images per array run of the RTL kernel for a launch (its `chunk` argument), chosen with
+   * the board file's DDR figures; without them, the whole launch in one run.
+   */
+  private rtlChunks(p: LayerProgram): (images: number) => number {
+    let ch: ReturnType<typeof axiMemory> | null = null;
+    try {
+      ch = axiMemory(loadBoard(this.build!.board));
+    } catch {
+      ch = null;
+    }
+    const known = new Map<number, number>();
+    const array = { ...this.params, ...AXI_BUILD, dataBits: this.build!.axiBuild.dataBits };
+    return (images) => {
+      if (!ch) return 0;
+      if (!known.has(images)) known.set(images, axiChunk(p, images, array, ch));
+      return known.get(images)!;
+    };
+  }
+
   private prepareRtl(ctx: Context, state: DeviceState, p: LayerProgram, kernel: Kernel): SegmentBuffers {
     const build = this.build!.axiBuild;
     const rows = this.params.rows;
@@ -449,7 +470,7 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
       arenas: [],
       inStage: [],
       outStage: [],
-      rtl: { weightWords: wide.rows * rows, paramWords: p.params.length },
+      rtl: { weightWords: wide.rows * rows, paramWords: p.params.length, chunk: this.rtlChunks(p) },
     };
     try {
       kernel.setArg(RTL_ARG.program, seg.program).setArg(RTL_ARG.weights, seg.weights).setArg(RTL_ARG.params, seg.params);
@@ -534,7 +555,7 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
           const windows = { inWords: w.in_words, outOff: w.out_off, outWords: w.out_words };
           const args = rtlLaunchArgs({ program: ds.program, weights: ds.weights, params: ds.params, arena: ds.arenas[c.slot] }, {
             layers: p.layers, arenaWords: aw, images: c.count, weightWords: ds.rtl!.weightWords, paramWords: ds.rtl!.paramWords, stage,
-            ...windows,
+            ...windows, chunk: ds.rtl!.chunk(c.count),
           });
           args.forEach((a, i) => k0.setArg(i, a));
           c.write = state.xfer.write(ds.arenas[c.slot], st, { bytes: c.count * aw * 8, blocking: false });
