@@ -35,7 +35,11 @@ if (at < 0) { console.error(`sim/sta.sh: no 'Latest arrival time' in ${log}`); p
 const latestPs = Number(/is (\d+):/.exec(lines[at])[1]);
 // the path, from its end back to the clock: "<ps> <cell> (<TYPE>.<pin>-><pin>)" then the net
 const path = [];
+// (an endpoint yosys has no timing for, such as a DSP input, shows as "(<unknown>)" with a warning)
+let unknownEnd = false;
 for (let i = at + 1; i < lines.length; i++) {
+  if (/^Warning: Critical-path/.test(lines[i])) continue;
+  if (/^\s+\d+ \(<unknown>\)/.test(lines[i])) { unknownEnd = true; continue; }
   const m = /^\s+(\d+) (\S+) \((\w+)\.([^)]*)\)/.exec(lines[i]);
   if (!m) { if (/primary input/.test(lines[i]) || !/^\s/.test(lines[i])) break; continue; }
   path.push({ ps: Number(m[1]), type: m[3], pin: m[4], net: (lines[i + 1] || '').trim() });
@@ -49,7 +53,7 @@ path.forEach((c, k) => {
 });
 // where the path runs: the hierarchy names its nets carry
 const where = [...new Set(path.map((c) => (/\\?([a-z_]+[a-z0-9_]*)\./i.exec(c.net.replace(/^\$[^ ]*\$/, '')) || [])[1]).filter(Boolean))];
-const r = { top, array, delays: 'Artix-7 cell delays of yosys xilinx/cells_sim.v (no routing)', latestPs, levels: { lut: luts, carryChains: carries, total: luts + carries }, start: path[0] && path[0].type, end: lines[at + 1].trim(), through: where, path };
+const r = { top, array, delays: 'Artix-7 cell delays of yosys xilinx/cells_sim.v (no routing)', latestPs, unknownEnd, levels: { lut: luts, carryChains: carries, total: luts + carries }, start: path[0] && path[0].type, end: lines[at + 1].trim(), through: where, path };
 fs.writeFileSync(out, JSON.stringify(r, null, 2) + '\n');
-console.log(JSON.stringify({ top, array, latestPs, levels: r.levels, start: r.start, through: where }));
+console.log(JSON.stringify({ top, array, latestPs, unknownEnd, levels: r.levels, start: r.start, through: where }));
 EOF

@@ -12,15 +12,17 @@ import { CompiledModel, tensorLength } from '../compile/model';
 import { axiMemory, Board } from '../boards';
 import { AxiSimBackend } from '../backends/axi-sim';
 import { TensorData } from '../runtime/backend';
-import { boardArray } from './sizing';
+import { boardArray, boardKernelBuild } from './sizing';
 
 export interface AxiProjection {
   source: 'axi-sim';
   batch: number;
   /** Steady state: the second batch's kernel cycles (ap_start .. ap_done, memory traffic included) per image. */
   kernelCyclesPerImage: number;
-  /** The array's share of them (the cycle model's). */
+  /** The array's share of them (its runs of the kernel's chunks; the cycle model's). */
   arrayCyclesPerImage: number;
+  /** The cycle model's array cycles for the batch in one run: the array-only rate the kernel is measured against. */
+  arrayOnlyCyclesPerImage: number;
   /** The first batch, which stages every segment's program: kernel cycles per image. */
   firstKernelCyclesPerImage: number;
   /** Bytes per image over the masters in the steady state. */
@@ -33,7 +35,9 @@ export interface AxiProjection {
 export async function axiProjection(model: CompiledModel, board: Board, batch: number, array: { rows: number; cols: number } = boardArray(board)): Promise<AxiProjection> {
   const { rows, cols } = array;
   const memory = axiMemory(board);
-  const b = new AxiSimBackend({ threads: 1, axiArray: { rows, cols }, axiMemory: memory });
+  // the board build's on-chip memories (fitted to one SLR's RAM) bound every call
+  const fit = boardKernelBuild(board, { rows, cols });
+  const b = new AxiSimBackend({ threads: 1, axiArray: { rows, cols }, axiMemory: memory, ...(fit ? { axiLimits: fit.build } : {}) });
   try {
     await b.load(model);
     const t = model.tensors[model.input];
@@ -67,6 +71,7 @@ export async function axiProjection(model: CompiledModel, board: Board, batch: n
       batch,
       kernelCyclesPerImage: sum(steady, (c) => c.kernelCycles) / batch,
       arrayCyclesPerImage: sum(steady, (c) => c.arrayCycles) / batch,
+      arrayOnlyCyclesPerImage: sum(steady, (c) => c.arrayOnly) / batch,
       firstKernelCyclesPerImage: sum(first, (c) => c.kernelCycles) / batch,
       bytesPerImage: sum(steady, (c) => c.bytesRead + c.bytesWritten) / batch,
       memory,

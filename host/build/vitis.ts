@@ -33,7 +33,8 @@ import { hlsDir } from '../array/sources';
 import { encodeBnn } from '../format/bnn';
 import { manifestName, ProjectFiles, writeProject } from './project';
 import { xcupCostPerPE } from '../array/resources';
-import { ARRAY_FRACTION, boardArray, boardSlrs, kernelSlrs } from './sizing';
+import { ARRAY_FRACTION, boardArray, boardKernelBuild, boardSlrs, kernelSlrs } from './sizing';
+import { slrRam } from './kernel-ram';
 import { AXI_KERNEL_ARGS, AxiKernelBuild, DEFAULT_AXI_BUILD } from '../array/axi-kernel';
 import { checkRtlKernelModel, rtlKernelFiles } from './vitis-rtl';
 import { packagePath } from '../core/paths';
@@ -52,7 +53,7 @@ export function vitisKernel(k: string | undefined): VitisKernel {
 export interface VitisOptions {
   /** The kernel: the RTL array as an RTL kernel (default) or the HLS kernel. */
   kernel?: VitisKernel;
-  /** The RTL kernel's build (default DEFAULT_AXI_BUILD). */
+  /** The RTL kernel's build (default: memories fitted to one SLR's RAM, boardKernelBuild; DEFAULT_AXI_BUILD for a board without RAM figures). */
   axiBuild?: AxiKernelBuild;
   /** The RTL kernel's file lists, relative to the package root (default sim/bw_top.f, sim/axi/bw_axi_kernel.f). */
   rtlFileLists?: string[];
@@ -428,7 +429,12 @@ export function emitVitisProject(model: CompiledModel, board: Board, outDir: str
     throw new BitweaveError(`array must be 1..256 rows x 1..256 cols, got ${shape.rows}x${shape.cols}`);
   }
   const array: ArrayParams = { ...DEFAULT_ARRAY, rows: shape.rows, cols: shape.cols };
-  const axiBuild = opts.axiBuild ?? DEFAULT_AXI_BUILD;
+  // the RTL kernel's memories sized to one SLR's RAM (the arena is copied per PE column)
+  const ramFit = kernel === 'rtl' && !opts.axiBuild ? boardKernelBuild(board, array) : null;
+  if (kernel === 'rtl' && !opts.axiBuild && !ramFit && slrRam(board, 1) !== null) {
+    throw new BitweaveError(`--kernel rtl at ${array.rows}x${array.cols}: the kernel's on-chip memories do not fit one SLR's block RAM and UltraRAM of ${board.name}, even with the smallest arena (one arena copy per PE column); choose fewer columns`);
+  }
+  const axiBuild = opts.axiBuild ?? ramFit?.build ?? DEFAULT_AXI_BUILD;
   let ports: KernelPort[];
   const files: ProjectFiles = new Map();
   if (kernel === 'rtl') {
@@ -463,7 +469,9 @@ export function emitVitisProject(model: CompiledModel, board: Board, outDir: str
   files.set(`model/${modelFile}`, encodeBnn(model));
   const project: VitisProject = {
     dir: outDir, board: board.name, platform: board.platform, kernelName: KERNEL_NAME, kernel, array, arrayNote, computeUnits: cus,
-    connectivity: conn, ports, ...(kernel === 'rtl' ? { axiBuild } : {}), files: [], model: modelFile,
+    connectivity: conn, ports, ...(kernel === 'rtl' ? { axiBuild } : {}),
+    ...(ramFit ? { onChipRam: { estimate: true, uram: ramFit.ram.uram, bram36: ramFit.ram.bram36, slrBudget: ramFit.budget, memories: ramFit.ram.memories.map((m) => ({ name: m.name, width: m.width, depth: m.depth, copies: m.copies, primitive: m.primitive, count: m.count })) } } : {}),
+    files: [], model: modelFile,
     notes: [
       'compute units and LUT figures are estimates; run csynth / v++ for real numbers',
       'not built or run by bitweave: Vitis and XRT were not available where this was emitted',

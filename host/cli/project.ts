@@ -168,7 +168,7 @@ export const projectCommand: CommandModule<object, Args> = {
       const n = (x: number) => Math.round(x).toLocaleString('en-US');
       const clock = `${r.clockMHz} MHz${r.clockSource === 'post-route' ? ' (post-route)' : ''}`;
       const axi = r.axi
-        ? `; the RTL kernel with ${r.board}'s DDR figures (AXI simulation): ${n(r.axi.kernelCyclesPerImage)} cycles/image, the array ${n(r.axi.arrayCyclesPerImage)} of them (${(100 * r.axi.arrayCyclesPerImage / r.axi.kernelCyclesPerImage).toFixed(1)}%), the array alone ${n(r.computeImagesPerSecond!)} images/s`
+        ? `; the RTL kernel with ${r.board}'s DDR figures (AXI simulation): ${n(r.axi.kernelCyclesPerImage)} cycles/image, the array busy ${n(r.axi.arrayCyclesPerImage)} of them; ${(100 * r.axi.arrayOnlyCyclesPerImage / r.axi.kernelCyclesPerImage).toFixed(1)}% of the array-only rate (${n(r.axi.arrayOnlyCyclesPerImage)} cycles/image, ${n(r.computeImagesPerSecond!)} images/s)`
         : r.axiNote ? `; ${r.axiNote}` : '';
       const link = r.link ? `; the ${r.link.baud.toLocaleString('en-US')}-baud link moves ${n(r.link.bytesPerImage)} bytes/image: ${r.link.imagesPerSecond.toFixed(1)} images/s, the array alone ${n(r.computeImagesPerSecond!)}` : '';
       return r.imagesPerSecond === null

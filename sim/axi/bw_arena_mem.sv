@@ -5,9 +5,13 @@
 // results from any int32 index (at most two consecutive rows, one per bank), and block RAMs
 // have no bit enables, so a write reads its rows from the write copy, merges, and writes
 // the merged rows into every copy a cycle later (forwarded when the next write hits the
-// same row). The DMA writes and reads whole rows in the cycles the array leaves free: an
-// array write takes precedence over dw_en (the caller holds its row back), and dr_row is
-// read only in a cycle without any write (the caller tracks which reads were served).
+// same row). The array's writes are registered on the way in (a pipeline boundary between
+// the array's output stage and the memories: one more cycle before a write lands, well
+// inside the cycles between a layer's last write and the next layer's first read). The DMA
+// writes and reads whole rows in the cycles the array leaves free: `a_busy` says a
+// registered array write holds the port this cycle, dw_en is then ignored (the caller holds
+// its row back), and dr_row is read only in a cycle without any write (the caller tracks
+// which reads were served).
 // (The dev-board SoC's arena, sim/soc/bw_soc.sv, is the same structure with 32-bit link
 // writes instead of the DMA's rows.)
 module bw_arena_mem #(
@@ -27,6 +31,7 @@ module bw_arena_mem #(
   input  logic [31:0]         o_ibase,    // int32 index
   input  logic [ROWS*32-1:0]  o_idata,
   input  logic [ROWS-1:0]     o_irows,
+  output logic                a_busy,     // a registered array write takes the write port this cycle
   input  logic [COLS*32-1:0]  a_addr,     // registered 64-bit word addresses of the lanes
   output logic [COLS*64-1:0]  a_rdata,
   // the DMA: a whole row written, or a row read (data the next cycle)
@@ -57,30 +62,47 @@ module bw_arena_mem #(
   logic [2*AW-1:0] s0_wmask, s0_wdata;
   logic [SLOT_B-1:0] poff;
   logic [LANE_B-1:0] ioff;
-  assign poff = SLOT_B'(o_pbase);
-  assign ioff = o_ibase[LANE_B-1:0];
+  // the array's write, registered
+  logic r_pen, r_ien;
+  logic [31:0] r_pbase, r_ibase;
+  logic [63:0] r_pdata, r_pmask;
+  logic [ROWS*32-1:0] r_idata;
+  logic [ROWS-1:0] r_irows;
+  always_ff @(posedge clk) begin
+    r_pen <= !rst && o_pen;
+    r_ien <= !rst && !o_pen && o_ien;
+    r_pbase <= o_pbase;
+    r_pdata <= o_pdata;
+    r_pmask <= o_pmask;
+    r_ibase <= o_ibase;
+    r_idata <= o_idata;
+    r_irows <= o_irows;
+  end
+  assign a_busy = r_pen || r_ien;
+  assign poff = SLOT_B'(r_pbase);
+  assign ioff = r_ibase[LANE_B-1:0];
   always_comb begin
     s0_any = 1'b0;
     s0_k = '0;
     s0_wmask = '0;
     s0_wdata = '0;
-    if (o_pen) begin
+    if (r_pen) begin
       s0_any = 1'b1;
-      s0_k = o_pbase >> PSHIFT;
+      s0_k = r_pbase >> PSHIFT;
       for (int q = 0; q < AW / 64; q++) begin
         if (PSHIFT == 0 || 32'(poff) == q) begin
-          s0_wmask[q*64 +: 64] = o_pmask;
-          s0_wdata[q*64 +: 64] = o_pdata;
+          s0_wmask[q*64 +: 64] = r_pmask;
+          s0_wdata[q*64 +: 64] = r_pdata;
         end
       end
-    end else if (o_ien) begin
+    end else if (r_ien) begin
       s0_any = 1'b1;
-      s0_k = o_ibase >> LANE_B;
+      s0_k = r_ibase >> LANE_B;
       for (int p = 0; p < 2 * LANES; p++) begin
         for (int r = 0; r < ROWS; r++) begin
-          if (32'(ioff) + r == p && o_irows[r]) begin
+          if (32'(ioff) + r == p && r_irows[r]) begin
             s0_wmask[p*32 +: 32] = '1;
-            s0_wdata[p*32 +: 32] = o_idata[r*32 +: 32];
+            s0_wdata[p*32 +: 32] = r_idata[r*32 +: 32];
           end
         end
       end

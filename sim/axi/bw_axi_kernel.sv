@@ -175,8 +175,7 @@ module bw_axi_kernel #(
   logic [63:0] o_pdata, o_pmask;
   logic [ROWS*32-1:0] o_idata;
   logic [ROWS-1:0] o_irows;
-  logic a_writes;
-  assign a_writes = o_pen[0] || o_ien[0];
+  logic a_writes;   // the arena's write port is the array's this cycle
 
   // the array's datapath has no reset: its reset is held until the pipelines are flushed
   localparam int FLUSH = 2 * (ROWS + COLS) + 16;
@@ -349,7 +348,7 @@ module bw_axi_kernel #(
     .o_pen(o_pen[0]), .o_pbase, .o_pdata, .o_pmask, .o_ien(o_ien[0]), .o_ibase, .o_idata, .o_irows,
     .a_addr, .a_rdata,
     .dw_en, .dw_row(iq_head[AW +: 32]), .dw_data(iq_head[AW-1:0]),
-    .dr_row, .dr_data
+    .dr_row, .dr_data, .a_busy(a_writes)
   );
 
   // ---- the call -----------------------------------------------------------------------------
@@ -455,7 +454,11 @@ module bw_axi_kernel #(
           running <= 1'b0;
           a_base <= a_base + chunk_words;
           if (a_err != 0) err <= a_err;
-          else done_img <= done_img + run_n;
+          else begin
+            // the chunk's last writes land in the arena within two cycles: the write-back waits
+            done_img <= done_img + run_n;
+            wb_settle <= 2'd2;
+          end
         end
       end
       // the write-back: a chunk at a time; its rows into the out queue, the writer from it

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { RECORDED_XCUP, xcupCostPerPE } from '../../host/array/resources';
-import { boardArray, boardSlrs } from '../../host/build/sizing';
+import { boardArray, boardKernelBuild, boardSlrs, MIN_ARENA_WORDS, VITIS_KERNEL_BASE } from '../../host/build/sizing';
 import { loadBoard } from '../../host/boards';
 import { compileForBoard } from '../../host/build/compile-board';
 import { KERNEL_NAME } from '../../host/build/project';
@@ -59,10 +59,15 @@ describe('bitweave compile --board (build directories)', function () {
       assert.ok(slrs.count >= 2, `${name}: a stacked-silicon part`);
       const [lut, ff] = [(board.resources!.lut! / slrs.count) * 0.6, (board.resources!.ff! / slrs.count) * 0.6];
       assert.ok(a.rows * a.cols * pe.lut <= lut && a.rows * a.cols * pe.ff <= ff, `${name}: ${a.rows}x${a.cols} fits one SLR`);
-      assert.ok(2 * a.rows * a.cols * pe.lut > lut || 2 * a.rows * a.cols * pe.ff > ff, `${name}: twice the PEs would not`);
+      // twice the PEs would not fit: LUTs, or (more columns, more arena copies) the SLR's RAM
+      const fitsRam = (rows: number, cols: number) => boardKernelBuild(board, { rows, cols }, VITIS_KERNEL_BASE, MIN_ARENA_WORDS) !== null;
+      for (const [r2, c2] of [[2 * a.rows, a.cols], [a.rows, 2 * a.cols]]) {
+        assert.ok(r2 * c2 * pe.lut > lut || r2 * c2 * pe.ff > ff || !fitsRam(r2, c2) || r2 > 64, `${name}: ${r2}x${c2} would not fit`);
+      }
+      assert.ok(fitsRam(a.rows, a.cols), `${name}: the kernel's memories fit one SLR with a ${MIN_ARENA_WORDS}-word arena`);
       assert.match(a.note, /of one SLR's [\d,]+ LUTs .* one compute unit per SLR without the shell: SLR\d/);
       assert.ok(a.estimate);
-      assert.match(a.note, /yosys figures of the RTL's PE grid; an estimate, not a Vivado result/);
+      assert.match(a.note, /yosys figures of the RTL's PE grid\), and whose RTL kernel's memories fit 90% of that SLR's RAM with an arena of 512 KiB per PE column \(\d+ UltraRAM, \d+ RAMB36 of \d+ and \d+\); an estimate, not a Vivado result/);
       // the board file's fallback says it equals the sized array
       assert.deepEqual([a.rows, a.cols], [board.defaultArray.rows, board.defaultArray.cols], `${name}: update defaultArray in boards/${name}.json`);
     }

@@ -28,10 +28,12 @@ describe('projections', () => {
     const array = { ...DEFAULT_ARRAY, drain: AXI_BUILD.drain };
     const si = m.segments.findIndex((s) => s.kind === 'device');
     const model = programCycles(encodeSegment(m, si, array), 64, array).reduce((a, l) => a + l.cycles, 0);
-    assert.equal(p.arrayCyclesPerImage, model / 64, 'the array share is the cycle model');
+    assert.equal(p.arrayOnlyCyclesPerImage, model / 64, 'the array-only rate is the cycle model of the batch in one run');
+    // the kernel runs the batch in chunks (copies overlapping the array): a little more array time
+    assert.ok(p.arrayCyclesPerImage >= p.arrayOnlyCyclesPerImage && p.arrayCyclesPerImage < 1.05 * p.arrayOnlyCyclesPerImage);
     assert.ok(p.kernelCyclesPerImage > p.arrayCyclesPerImage, 'DDR traffic costs cycles');
     assert.ok(p.firstKernelCyclesPerImage >= p.kernelCyclesPerImage, 'the first batch stages the program (its weights load beside the arena)');
-    assert.ok(p.arrayCyclesPerImage / p.kernelCyclesPerImage >= 0.8, `steady state keeps ${(100 * p.arrayCyclesPerImage / p.kernelCyclesPerImage).toFixed(1)}%`);
+    assert.ok(p.arrayOnlyCyclesPerImage / p.kernelCyclesPerImage >= 0.8, `steady state keeps ${(100 * p.arrayOnlyCyclesPerImage / p.kernelCyclesPerImage).toFixed(1)}%`);
     assert.equal(p.segments.length, 1);
     assert.ok(p.bytesPerImage > 0);
   });

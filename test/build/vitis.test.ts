@@ -14,7 +14,8 @@ import { AXI_CONTROL_ADDR_BITS, AXI_KERNEL_ARGS, AXI_MASTERS, DEFAULT_AXI_BUILD 
 import { RTL_ARRAY_FILE_LIST, RTL_KERNEL_FILE_LIST, RTL_TOP, RTL_VLNV, rtlKernelParameters, rtlKernelPorts } from '../../host/build/vitis-rtl';
 import { readFileList } from '../../host/build/open-flow';
 import { DEFAULT_ARRAY } from '../../host/array/params';
-import { boardArray, boardSlrs, kernelSlrs } from '../../host/build/sizing';
+import { boardArray, boardKernelBuild, boardSlrs, kernelSlrs, VITIS_KERNEL_BASE } from '../../host/build/sizing';
+import { kernelMemories, kernelRam, fitKernelRam } from '../../host/build/kernel-ram';
 import { loadBoard } from '../../host/boards';
 import { findTool } from '../../host/build/deploy';
 import { boardBanks, emitVitisProject } from '../../host/build/vitis';
@@ -226,7 +227,13 @@ describe('Vitis RTL kernel packaging (--kernel rtl)', function () {
       const p = emitVitisProject(model, board, dir);
       const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'bitweave-build.json'), 'utf8'));
       assert.equal(manifest.kernel, 'rtl');
-      assert.deepEqual(manifest.axiBuild, DEFAULT_AXI_BUILD);
+      // the memories fitted to one SLR's RAM: the arena copied per PE column takes what is left
+      const fit = boardKernelBuild(board, boardArray(board))!;
+      assert.deepEqual(manifest.axiBuild, fit.build);
+      assert.equal(manifest.axiBuild.arenaWords, 1 << 16);
+      assert.deepEqual([manifest.onChipRam.uram, manifest.onChipRam.bram36], [fit.ram.uram, fit.ram.bram36]);
+      assert.ok(manifest.onChipRam.uram <= manifest.onChipRam.slrBudget.uram && manifest.onChipRam.bram36 <= manifest.onChipRam.slrBudget.bram36);
+      assert.deepEqual(manifest.onChipRam.memories.map((m: { name: string }) => m.name), ['descriptors', 'parameters', 'weights', 'arena']);
       assert.deepEqual(manifest.opencl, board.opencl);
       for (const f of p.files) assert.ok(fs.statSync(path.join(dir, f)).isFile(), `${f} listed but missing`);
       assert.ok(!p.files.some((f) => f.startsWith('kernel/') || f === 'run_hls.tcl'), 'no HLS files');
@@ -393,7 +400,7 @@ describe('Vitis RTL kernel packaging (--kernel rtl)', function () {
     const two = path.join(dir, 'two-bit.bnn');
     fs.writeFileSync(two, encodeBnn(bconvModel({ H: 4, W: 4, C: 64, outC: 16, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, padBit: 1, inBits: 1, pool: null, outBits: 2, seed: 5 }, rng(5))));
     one(bw('compile', two, '--board', 'alveo-u250', '-o', path.join(dir, 'a')), /^bitweave: error: --kernel rtl: layer '.*' has 2-bit outputs; the RTL kernel computes 1-bit outputs only \(use --kernel hls\)$/);
-    // a dense layer with 4 MiB of weights: more than the default build's 2 MiB weight memory at 16 rows
+    // a dense layer with 4 MiB of weights: more than the board build's 1 MiB weight memory at 16 rows
     const b = new ModelBuilder(1, 1, 64 * 512);
     const x = b.add({ op: 'binarize', in: 0, bits: 1 }, bits(1, 1, 64 * 512, 1));
     const y = b.add({ op: 'bconv', in: x, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, padBit: 1, inBits: 1, outC: 1024, weight: new Uint32Array(1024 * 512 * 2), pool: null, epilogue: { kind: 'int' } }, i32(1, 1, 1024));
@@ -401,7 +408,7 @@ describe('Vitis RTL kernel packaging (--kernel rtl)', function () {
     b.add({ op: 'flatten', in: dq }, f32(1, 1, 1024, true));
     const big = path.join(dir, 'big.bnn');
     fs.writeFileSync(big, encodeBnn(b.build('big')));
-    const held = DEFAULT_AXI_BUILD.weightRows * boardArray(loadBoard('aws-f1')).rows * 8;
+    const held = VITIS_KERNEL_BASE.weightRows * boardArray(loadBoard('aws-f1')).rows * 8;
     one(bw('compile', big, '--board', 'aws-f1', '-o', path.join(dir, 'a')), new RegExp(`^bitweave: error: --kernel rtl: device segment \\d+ needs 4\\.0 MiB \\(4194304 bytes\\) of the kernel's weight memory, the build holds [\\d.]+ MiB \\(${held} bytes\\)$`));
     assert.ok(!fs.existsSync(path.join(dir, 'a')));
     fs.rmSync(dir, { recursive: true, force: true });
@@ -418,3 +425,34 @@ function fakeVpp(): string {
   }
   return d;
 }
+
+describe('the RTL kernel\'s on-chip RAM (host/build/kernel-ram.ts)', function () {
+  it('counts each memory in UltraRAM (72 x 4,096) or RAMB36 (72 x 512) with the RTL\'s widths and copies, and fits the arena to a budget', () => {
+    const b = { ...DEFAULT_AXI_BUILD, paramDepth: 4096, weightRows: 8192, arenaWords: 1 << 16 };
+    const m = kernelMemories({ rows: 16, cols: 16 }, b);
+    // arena: 17 copies x 2 banks of 512-bit rows, 4,096 rows per bank; weights: 1,024-bit rows
+    assert.deepEqual(m.map((x) => [x.name, x.width, x.depth, x.copies]), [
+      ['descriptors', 512, 128, 1], ['parameters', 512, 256, 16], ['weights', 1024, 8192, 1], ['arena', 512, 4096, 34],
+    ]);
+    const all = kernelRam({ rows: 16, cols: 16 }, b, 0);
+    assert.equal(all.uram, 0);
+    // block RAM only: 8 + 16 x 8 + 15 x 16 + 34 x 8 x 8
+    assert.equal(all.bram36, 8 + 128 + 240 + 2176);
+    const mixed = kernelRam({ rows: 16, cols: 16 }, b, 288);
+    assert.ok(mixed.uram <= 288);
+    assert.equal(mixed.memories.find((x) => x.name === 'arena')!.primitive, 'uram');
+    assert.equal(mixed.memories.find((x) => x.name === 'arena')!.count, 34 * 8);
+    // a budget that holds the arena at 32 K words but not 64 K
+    const fit = fitKernelRam({ uram: 0, bram36: 8 + 128 + 240 + 34 * 8 * 4 }, { rows: 16, cols: 16 }, b)!;
+    assert.equal(fit.build.arenaWords, 1 << 15);
+    assert.equal(fitKernelRam({ uram: 0, bram36: 100 }, { rows: 16, cols: 16 }, b), null);
+  });
+
+  it('compile --kernel rtl refuses an array whose arena copies cannot fit one SLR, in one line', () => {
+    const dir = tmpdir('vitis-ram');
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'bitweave.js'), 'compile', MODEL, '--board', 'aws-f1', '--rows', '16', '--cols', '64', '-o', path.join(dir, 'x')], { encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^bitweave: error: --kernel rtl at 16x64: the kernel's on-chip memories do not fit one SLR's block RAM and UltraRAM of aws-f1, even with the smallest arena \(one arena copy per PE column\); choose fewer columns\n$/);
+    assert.ok(!fs.existsSync(path.join(dir, 'x')));
+  });
+});

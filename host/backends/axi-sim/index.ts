@@ -15,7 +15,7 @@ import { KernelLimits, rtlLimits } from '../../array/descriptor';
 import { LayerProgram } from '../../array/program';
 import { programCycles } from '../../array/cycles';
 import { RTL_ERR_BITS } from '../../array/limits';
-import { AP, arenaWindows, AXI_CONTROL, AXI_ERR_BITS, AXI_KERNEL_ARGS, AXI_STATUS, axiArenaRowWords, axiChunk } from '../../array/axi-kernel';
+import { AP, arenaWindows, AXI_CONTROL, AXI_ERR_BITS, AXI_KERNEL_ARGS, AXI_STATUS, axiArenaRowWords, axiChunk, AxiKernelBuild } from '../../array/axi-kernel';
 
 export { arenaWindows };
 import { wideWeights } from '../../array/wide';
@@ -35,6 +35,12 @@ export interface AxiSimOptions extends AcceleratorOptions {
   axiArray?: { rows: number; cols: number };
   /** Images per array run (the kernel's `chunk`; 0: the whole call in one run). Default: axiChunk's choice. */
   axiChunk?: number;
+  /**
+   * On-chip memories of the board build being modelled, when smaller than the simulated
+   * kernel's (a board build's arena fitted to its RAM, host/build/kernel-ram.ts): the host
+   * keeps every call within them, as it would on the board.
+   */
+  axiLimits?: Partial<Pick<AxiKernelBuild, 'descDepth' | 'paramDepth' | 'weightRows' | 'arenaWords'>>;
 }
 
 /** One device segment's buffers in device memory. */
@@ -82,7 +88,10 @@ export class AxiSimBackend extends AcceleratorBackend<AxiSegment> {
   constructor(opts: AxiSimOptions = {}) {
     super('axi-sim', opts, 'kernel');
     this.library = axiLibrary(opts.axiArray);
-    this.info = axiInfo(this.library);
+    const built = axiInfo(this.library);
+    const lim = opts.axiLimits ?? {};
+    const cap = (k: 'descDepth' | 'paramDepth' | 'weightRows' | 'arenaWords') => Math.min(built[k], lim[k] ?? Infinity);
+    this.info = { ...built, descDepth: cap('descDepth'), paramDepth: cap('paramDepth'), weightRows: cap('weightRows'), arenaWords: cap('arenaWords') };
     this.memory = opts.axiMemory ?? axiMemory(loadBoard(opts.axiBoard ?? 'aws-f1'));
     this.traceFile = opts.axiTrace ?? process.env.BITWEAVE_AXI_TRACE ?? null;
     if (opts.axiChunk !== undefined && (!Number.isInteger(opts.axiChunk) || opts.axiChunk < 0)) throw new BitweaveError(`axi-sim backend: axiChunk must be a non-negative integer, got ${opts.axiChunk}`);
