@@ -15,7 +15,7 @@ import { wideWeights } from '../../host/array/wide';
 import { axiMemory, loadBoard } from '../../host/boards';
 import { compile } from '../../host/compile/compile';
 import { CompiledModel } from '../../host/compile/model';
-import { BitweaveError } from '../../host/core/errors';
+import { BitweaveError, ShapeError } from '../../host/core/errors';
 import { loadDataset } from '../../host/data/datasets';
 import { loadNamedModel } from '../../host/zoo/models';
 import { compareWithReference } from '../helpers/backend-compare';
@@ -248,6 +248,26 @@ describe('axi-sim backend (the RTL kernel behind AXI)', function () {
       assert.equal(abi.free(h), -1, 'a freed handle');
       assert.throws(() => sim.regRead(0), /used after free/);
     });
+  });
+
+  it('a board build\'s smaller memories (axiLimits) bound every call: fewer images per call, a model beyond them refused in one line', async () => {
+    const m = await loadNamedModel('models/fashion-cnn.bnn');
+    const ds = loadDataset('fashion-mnist', { split: 'test', limit: 7 });
+    // fashion-cnn's arena is 664 words per image on this build: 3 images in 2,048 words
+    const b = new AxiSimBackend({ threads: 1, axiLimits: { arenaWords: 2048 } });
+    try {
+      assert.equal(b.info.arenaWords, 2048);
+      await compareWithReference(m, ds.images, b, 'fashion-cnn within a 2,048-word arena');
+      assert.deepEqual(b.calls.map((c) => c.images), [3, 3, 1]);
+    } finally {
+      await b.dispose();
+    }
+    const small = new AxiSimBackend({ threads: 1, axiLimits: { arenaWords: 512 } });
+    try {
+      await assert.rejects(small.load(m), (e: Error) => e instanceof ShapeError && /^axi-sim backend: segment 1 needs 5\.2 KiB of arena \(one image\), the kernel holds 4\.0 KiB$/.test(e.message));
+    } finally {
+      await small.dispose();
+    }
   });
 
   it('a board without AXI memory figures: one line', () => {
