@@ -21,8 +21,9 @@
  * image's arena to copy in (its first in_words: a segment's inputs come first) and back
  * (out_off, out_words: its outputs' window), so only what crosses the segment's boundary
  * moves over DDR; and how many images the array takes per run (chunk): a chunk runs while
- * the next chunks' inputs arrive and the last one's outputs leave (axiChunk picks it). Weights are in wide rows of ROWS 64-bit words (the array's WIDE_WEIGHTS
- * layout, host/array/wide.ts), W_OFF in rows. arena_words must be whole arena rows
+ * the next chunks' inputs arrive and the last one's outputs leave (axiChunk picks it).
+ * Weights are in wide rows of ROWS 64-bit words (the array's WIDE_WEIGHTS layout,
+ * host/array/wide.ts), W_OFF in rows. arena_words must be whole arena rows
  * (axiArenaRowWords): each image's copies start on a row and a beat.
  */
 import { KERNEL_NAME } from './kernel-abi';

@@ -14,7 +14,7 @@ import { axiArenaRowWords, AxiKernelBuild } from '../array/axi-kernel';
 const URAM = { width: 72, depth: 4096 };
 const BRAM36 = { width: 72, depth: 512 };
 
-/** One memory of the kernel: `copies` x `banks` arrays of `depth` words of `width` bits. */
+/** One memory of the kernel: `copies` arrays of `depth` words of `width` bits (the arena's two banks count as copies). */
 export interface KernelMemory {
   name: string;
   width: number;

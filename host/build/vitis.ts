@@ -431,7 +431,8 @@ export function emitVitisProject(model: CompiledModel, board: Board, outDir: str
   const array: ArrayParams = { ...DEFAULT_ARRAY, rows: shape.rows, cols: shape.cols };
   // the RTL kernel's memories sized to one SLR's RAM (the arena is copied per PE column)
   const ramFit = kernel === 'rtl' && !opts.axiBuild ? boardKernelBuild(board, array) : null;
-  if (kernel === 'rtl' && !opts.axiBuild && !ramFit && slrRam(board, 1) !== null) {
+  const listsRam = slrRam(board, 1) !== null;
+  if (kernel === 'rtl' && !opts.axiBuild && !ramFit && listsRam) {
     throw new BitweaveError(`--kernel rtl at ${array.rows}x${array.cols}: the kernel's on-chip memories do not fit one SLR's block RAM and UltraRAM of ${board.name}, even with the smallest arena (one arena copy per PE column); choose fewer columns`);
   }
   const axiBuild = opts.axiBuild ?? ramFit?.build ?? DEFAULT_AXI_BUILD;
@@ -470,7 +471,7 @@ export function emitVitisProject(model: CompiledModel, board: Board, outDir: str
   const project: VitisProject = {
     dir: outDir, board: board.name, platform: board.platform, kernelName: KERNEL_NAME, kernel, array, arrayNote, computeUnits: cus,
     connectivity: conn, ports, ...(kernel === 'rtl' ? { axiBuild } : {}),
-    ...(ramFit ? { onChipRam: { estimate: true, uram: ramFit.ram.uram, bram36: ramFit.ram.bram36, slrBudget: ramFit.budget, memories: ramFit.ram.memories.map((m) => ({ name: m.name, width: m.width, depth: m.depth, copies: m.copies, primitive: m.primitive, count: m.count })) } } : {}),
+    ...(ramFit ? { onChipRam: { estimate: true, uram: ramFit.ram.uram, bram36: ramFit.ram.bram36, slrBudget: ramFit.budget, memories: ramFit.ram.memories } } : {}),
     files: [], model: modelFile,
     notes: [
       'compute units and LUT figures are estimates; run csynth / v++ for real numbers',

@@ -422,11 +422,6 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
   }
 
   /**
-   * The RTL kernel's buffers (host/array/axi-kernel.ts): descriptors with W_OFF in wide rows,
-   * weights in wide rows of ROWS words (host/array/wide.ts), parameters; each checked
-   * against the kernel's on-chip memories, padded to whole AXI beats, bound, then written.
-   */
-  /**
    * Images per array run of the RTL kernel for a launch (its `chunk` argument), chosen with
    * the board file's DDR figures; without them, the whole launch in one run.
    */
@@ -446,6 +441,11 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
     };
   }
 
+  /**
+   * The RTL kernel's buffers (host/array/axi-kernel.ts): descriptors with W_OFF in wide rows,
+   * weights in wide rows of ROWS words (host/array/wide.ts), parameters; each checked
+   * against the kernel's on-chip memories, padded to whole AXI beats, bound, then written.
+   */
   private prepareRtl(ctx: Context, state: DeviceState, p: LayerProgram, kernel: Kernel): SegmentBuffers {
     const build = this.build!.axiBuild;
     const rows = this.params.rows;
