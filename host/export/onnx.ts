@@ -15,14 +15,16 @@ import { UnsupportedError } from '../core/errors';
 import { wordsFor } from '../core/bits';
 import { windowOut } from '../ir/shapes';
 import { BconvOp, CompiledModel, CompiledOp, TensorInfo } from '../compile/model';
-import { ProtoWriter } from './protobuf';
+import {
+  ATTR_TYPE, AttributeProto, encodeModel, GraphProto, NodeProto, ONNX_DTYPE, TensorProto, ValueInfoProto,
+} from '../format/onnx-proto';
 
 export const ONNX_OPSET = 13;
 /** IR version that goes with opset 13 (ONNX 1.8). */
 export const ONNX_IR_VERSION = 7;
 
-const FLOAT = 1; // TensorProto.DataType
-const INT64 = 7;
+const FLOAT = ONNX_DTYPE.FLOAT;
+const INT64 = ONNX_DTYPE.INT64;
 
 type Attr =
   | { name: string; kind: 'int'; value: number }
@@ -438,73 +440,56 @@ class Exporter {
   private encode(classes: number): Uint8Array {
     const m = this.m;
     const ti = m.tensors[m.input];
-    const w = new ProtoWriter();
-    w.int(1, ONNX_IR_VERSION); // ModelProto.ir_version
-    w.string(2, 'bitweave'); // producer_name
-    w.string(3, '0.1.0'); // producer_version
-    w.string(4, 'bitweave.float'); // domain
-    w.int(5, 1); // model_version
-    w.string(6, `Float network computed by the binary model '${m.name}' (${m.source.format}); logits before any softmax.`);
-    w.message(7, (g) => this.encodeGraph(g, [ti.c, ti.h, ti.w], classes));
-    w.message(8, (o) => o.string(1, '').int(2, ONNX_OPSET)); // opset_import: default domain
-    w.message(14, (kv) => kv.string(1, 'bitweave.model').string(2, m.name)); // metadata_props
-    w.message(14, (kv) => kv.string(1, 'bitweave.softmax').string(2, String(m.softmax)));
-    return w.finish();
-  }
-
-  private encodeGraph(g: ProtoWriter, inShape: number[], classes: number): void {
-    for (const n of this.nodes) g.message(1, (w) => encodeNode(w, n)); // GraphProto.node
-    g.string(2, this.m.name || 'bitweave'); // name
-    for (const t of this.inits) g.message(5, (w) => encodeTensor(w, t)); // initializer
-    g.message(11, (w) => encodeValueInfo(w, INPUT_NAME, ['N', ...inShape])); // input
-    g.message(12, (w) => encodeValueInfo(w, OUTPUT_NAME, ['N', classes])); // output
-    for (const p of this.probes) g.message(12, (w) => encodeValueInfo(w, p.name, ['N', ...p.shape]));
-  }
-}
-
-function encodeNode(w: ProtoWriter, n: OnnxNode): void {
-  for (const i of n.inputs) w.string(1, i); // NodeProto.input
-  for (const o of n.outputs) w.string(2, o); // output
-  w.string(3, n.name); // name
-  w.string(4, n.op); // op_type
-  for (const a of n.attrs) {
-    w.message(5, (aw) => {
-      aw.string(1, a.name); // AttributeProto.name
-      switch (a.kind) {
-        case 'float':
-          aw.int(20, 1).float(2, a.value); // type FLOAT, f
-          break;
-        case 'int':
-          aw.int(20, 2).int(3, a.value); // type INT, i
-          break;
-        case 'string':
-          aw.int(20, 3).string(4, a.value); // type STRING, s
-          break;
-        case 'ints':
-          aw.int(20, 7); // type INTS
-          for (const v of a.value) aw.int(8, v); // ints (proto2 repeated, unpacked)
-          break;
-      }
+    const graph: GraphProto = {
+      node: this.nodes.map(nodeProto),
+      name: m.name || 'bitweave',
+      initializer: this.inits.map(tensorProto),
+      input: [valueInfo(INPUT_NAME, ['N', ti.c, ti.h, ti.w])],
+      output: [valueInfo(OUTPUT_NAME, ['N', classes]), ...this.probes.map((p) => valueInfo(p.name, ['N', ...p.shape]))],
+    };
+    return encodeModel({
+      ir_version: ONNX_IR_VERSION,
+      producer_name: 'bitweave',
+      producer_version: '0.1.0',
+      domain: 'bitweave.float',
+      model_version: 1,
+      doc_string: `Float network computed by the binary model '${m.name}' (${m.source.format}); logits before any softmax.`,
+      graph,
+      opset_import: [{ domain: '', version: ONNX_OPSET }],
+      metadata_props: [
+        { key: 'bitweave.model', value: m.name },
+        { key: 'bitweave.softmax', value: String(m.softmax) },
+      ],
     });
   }
 }
 
-function encodeTensor(w: ProtoWriter, t: Initializer): void {
-  for (const d of t.dims) w.int(1, d); // TensorProto.dims
-  w.int(2, t.type); // data_type
-  w.string(8, t.name); // name
-  w.bytes(9, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)); // raw_data, little-endian
+function nodeProto(n: OnnxNode): NodeProto {
+  return { input: n.inputs, output: n.outputs, name: n.name, op_type: n.op, attribute: n.attrs.map(attributeProto) };
 }
 
-function encodeValueInfo(w: ProtoWriter, name: string, dims: (number | string)[]): void {
-  w.string(1, name); // ValueInfoProto.name
-  w.message(2, (type) => // TypeProto
-    type.message(1, (tt) => { // tensor_type
-      tt.int(1, FLOAT); // elem_type
-      tt.message(2, (shape) => { // TensorShapeProto
-        for (const d of dims) shape.message(1, (dim) => (typeof d === 'number' ? dim.int(1, d) : dim.string(2, d)));
-      });
-    }));
+function attributeProto(a: Attr): AttributeProto {
+  switch (a.kind) {
+    case 'float':
+      return { name: a.name, type: ATTR_TYPE.FLOAT, f: a.value };
+    case 'int':
+      return { name: a.name, type: ATTR_TYPE.INT, i: a.value };
+    case 'string':
+      return { name: a.name, type: ATTR_TYPE.STRING, s: new TextEncoder().encode(a.value) };
+    case 'ints':
+      return { name: a.name, type: ATTR_TYPE.INTS, ints: a.value };
+  }
+}
+
+function tensorProto(t: Initializer): TensorProto {
+  // raw_data is little-endian, as the typed arrays are on every platform Node runs on
+  const raw = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  return { dims: t.dims, data_type: t.type, name: t.name, raw_data: raw };
+}
+
+function valueInfo(name: string, dims: (number | string)[]): ValueInfoProto {
+  const dim = dims.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d }));
+  return { name, type: { tensor_type: { elem_type: FLOAT, shape: { dim } } } };
 }
 
 function windowAttrs(kh: number, kw: number, sh: number, sw: number, ph: number, pw: number): Attr[] {

@@ -29,7 +29,7 @@ import { compile } from '../../host/compile/compile';
 import { BconvOp, CompiledModel, HostOp, TensorInfo } from '../../host/compile/model';
 import { loadDataset } from '../../host/data/datasets';
 import { exportOnnx, exportOnnxModel, ONNX_IR_VERSION, ONNX_OPSET, OnnxExport } from '../../host/export/onnx';
-import { ProtoField, readFields, readPackedInts, utf8Decode } from '../../host/export/protobuf';
+import { decodeModel as decodeOnnx, int64, ValueInfoProto } from '../../host/format/onnx-proto';
 import { writeBnn } from '../../host/format/bnn';
 import { importBmxnet } from '../../host/import/bmxnet';
 import { IRGraph, IRNode, Shape } from '../../host/ir/graph';
@@ -189,7 +189,6 @@ interface DecodedNode {
   name: string;
   inputs: string[];
   outputs: string[];
-  attrs: Map<string, ProtoField[]>;
   domain: string;
 }
 interface DecodedTensor {
@@ -213,51 +212,27 @@ interface DecodedModel {
   outputs: DecodedValue[];
 }
 
-const str = (f: ProtoField) => utf8Decode(f.bytes!);
-const sub = (fields: ProtoField[], n: number) => fields.filter((f) => f.field === n);
-
-function decodeValue(b: Uint8Array): DecodedValue {
-  const f = readFields(b);
-  const type = readFields(sub(f, 2)[0].bytes!);
-  const tensor = readFields(sub(type, 1)[0].bytes!);
-  const shape = readFields(sub(tensor, 2)[0].bytes!);
-  const dims = sub(shape, 1).map((d) => {
-    const df = readFields(d.bytes!);
-    const v = sub(df, 1)[0];
-    return v ? Number(v.int!) : str(sub(df, 2)[0]);
-  });
-  return { name: str(sub(f, 1)[0]), elemType: Number(sub(tensor, 1)[0].int!), dims };
+function decodeValue(v: ValueInfoProto): DecodedValue {
+  const t = v.type!.tensor_type!;
+  const dims = (t.shape!.dim ?? []).map((d) => (d.dim_param !== undefined ? d.dim_param : int64(d.dim_value, 'dim')));
+  return { name: v.name!, elemType: t.elem_type!, dims };
 }
 
 function decodeModel(bytes: Uint8Array): DecodedModel {
-  const m = readFields(bytes);
-  const g = readFields(sub(m, 7)[0].bytes!);
+  const m = decodeOnnx(bytes, 'export');
+  const g = m.graph!;
   return {
-    irVersion: Number(sub(m, 1)[0].int!),
-    producer: str(sub(m, 2)[0]),
-    opsets: sub(m, 8).map((o) => {
-      const f = readFields(o.bytes!);
-      return { domain: sub(f, 1).length ? str(sub(f, 1)[0]) : '', version: Number(sub(f, 2)[0].int!) };
-    }),
-    nodes: sub(g, 1).map((nb) => {
-      const f = readFields(nb.bytes!);
-      const attrs = new Map<string, ProtoField[]>();
-      for (const a of sub(f, 5)) {
-        const af = readFields(a.bytes!);
-        attrs.set(str(sub(af, 1)[0]), af);
-      }
-      return {
-        op: str(sub(f, 4)[0]), name: sub(f, 3).length ? str(sub(f, 3)[0]) : '', inputs: sub(f, 1).map(str), outputs: sub(f, 2).map(str),
-        attrs, domain: sub(f, 7).length ? str(sub(f, 7)[0]) : '',
-      };
-    }),
-    inits: sub(g, 5).map((tb) => {
-      const f = readFields(tb.bytes!);
-      const dims = sub(f, 1).flatMap((d) => (d.wire === 0 ? [Number(d.int!)] : readPackedInts(d.bytes!).map(Number)));
-      return { name: str(sub(f, 8)[0]), dims, type: Number(sub(f, 2)[0].int!), rawBytes: sub(f, 9)[0]?.bytes!.length ?? -1 };
-    }),
-    inputs: sub(g, 11).map((v) => decodeValue(v.bytes!)),
-    outputs: sub(g, 12).map((v) => decodeValue(v.bytes!)),
+    irVersion: int64(m.ir_version, 'ir_version'),
+    producer: m.producer_name!,
+    opsets: (m.opset_import ?? []).map((o) => ({ domain: o.domain ?? '', version: int64(o.version, 'opset') })),
+    nodes: (g.node ?? []).map((n) => ({
+      op: n.op_type!, name: n.name ?? '', inputs: n.input ?? [], outputs: n.output ?? [], domain: n.domain ?? '',
+    })),
+    inits: (g.initializer ?? []).map((t) => ({
+      name: t.name!, dims: (t.dims ?? []).map((d) => int64(d, 'dims')), type: t.data_type!, rawBytes: t.raw_data?.length ?? -1,
+    })),
+    inputs: (g.input ?? []).map(decodeValue),
+    outputs: (g.output ?? []).map(decodeValue),
   };
 }
 
