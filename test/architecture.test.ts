@@ -68,7 +68,7 @@ describe('architecture', () => {
       array: ['core', 'compile'], // compile: the model types a program is encoded from
       compile: ['core', 'ir', 'array'], // array: limits.ts, a leaf
       format: ['core', 'compile', 'array'],
-      import: ['core', 'ir', 'compile', 'array'],
+      import: ['core', 'ir', 'compile', 'array', 'format'], // format: the ONNX messages
       data: ['core', 'compile'], // compile: the model's preprocessing type and its check
       opencl: ['core', 'boards'],
       board: ['core', 'array'], // the dev-board link: protocol, serial driver, memory layout
@@ -77,7 +77,7 @@ describe('architecture', () => {
       boards: ['core', 'opencl'],
       build: ['core', 'compile', 'array', 'format', 'boards', 'opencl', 'board', 'runtime', 'backends'],
       zoo: ['core', 'ir', 'compile', 'runtime', 'import', 'data', 'format'],
-      export: ['core', 'compile', 'ir', 'array'],
+      export: ['core', 'compile', 'ir', 'array', 'format'], // format: the ONNX messages
       train: ['core', 'ir', 'compile', 'format', 'import', 'data', 'runtime', 'backends', 'export'],
       bench: ['core', 'compile', 'runtime', 'backends', 'zoo', 'data', 'export', 'array'],
     };

@@ -50,7 +50,7 @@ export const benchModelCommand: CommandModule<object, Args> = {
   describe: 'images/s and latency at batch 1 and 64: a bitweave backend vs onnxruntime on the exported float network (model: file, resnet18-cifar[-aK] or bmxnet-mnist)',
   builder: (y: Argv) =>
     modelOptions(y)
-      .positional('model', { type: 'string', demandOption: true, describe: '.bnn file, BMXNet <prefix>-symbol.json, or a zoo name' })
+      .positional('model', { type: 'string', demandOption: true, describe: '.bnn file, QONNX .onnx, BMXNet <prefix>-symbol.json, or a zoo name' })
       .option('backend', { type: 'string', default: 'reference', choices: availableBackends(), describe: 'bitweave backend' })
       .option(...intOption('threads', 'threads for both engines (default: all cores)', 1, 1024))
       .option('batches', { type: 'string', default: '1,64', describe: 'batch sizes, comma-separated' })

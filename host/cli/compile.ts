@@ -21,7 +21,7 @@ export const compileCommand: CommandModule<object, Args> = {
   describe: 'emit a complete build directory for a board (kernel sources, generated header, vendor commands, README)',
   builder: (y: Argv) =>
     modelOptions(y)
-      .positional('model', { type: 'string', demandOption: true, describe: '.bnn file, BMXNet <prefix>-symbol.json, or a zoo name' })
+      .positional('model', { type: 'string', demandOption: true, describe: '.bnn file, QONNX .onnx, BMXNet <prefix>-symbol.json, or a zoo name' })
       .option(...stringOption('board', "target board (see 'bitweave boards')", { demandOption: true }))
       .option(...stringOption('output', 'build directory to create', { alias: 'o', demandOption: true }))
       .option(...intOption('rows', "PE rows (default: the board's array)", 1, 4096))

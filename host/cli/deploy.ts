@@ -33,7 +33,7 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
   describe: 'build the array (RTL kernel, or --kernel hls) for a Vitis board and run a model on it (emit, build, afi, wait, run)',
   builder: (y) =>
     (modelOptions(y) as Argv)
-      .positional('model', { type: 'string', demandOption: true, describe: '.bnn file, BMXNet <prefix>-symbol.json, or a zoo name' })
+      .positional('model', { type: 'string', demandOption: true, describe: '.bnn file, QONNX .onnx, BMXNet <prefix>-symbol.json, or a zoo name' })
       .option(...stringOption('board', 'aws-f1, alveo-u250, alveo-u50 (bitweave boards)', { demandOption: true }))
       .option(...stringOption('output', 'project directory', { alias: 'o', demandOption: true }))
       .option('target', { type: 'string', default: 'hw', choices: ['sw_emu', 'hw_emu', 'hw'], describe: 'Vitis target' })

@@ -19,7 +19,7 @@ export const exportOnnxCommand: CommandModule<object, Args> = {
   describe: `write the float network a binary model computes as ONNX (opset ${ONNX_OPSET}); model: .bnn, BMXNet symbol, resnet18-cifar[-aK] or bmxnet-mnist`,
   builder: (y: Argv) =>
     modelOptions(y)
-      .positional('model', { type: 'string', demandOption: true, describe: '.bnn file, BMXNet <prefix>-symbol.json, or a zoo name' })
+      .positional('model', { type: 'string', demandOption: true, describe: '.bnn file, QONNX .onnx, BMXNet <prefix>-symbol.json, or a zoo name' })
       .option(...stringOption('output', 'output .onnx file', { alias: 'o', demandOption: true }))
       .option(...intOption('seed', 'weight seed of zoo models (default 1)', 0, 0xffffffff))
       .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }) as unknown as Argv<Args>,

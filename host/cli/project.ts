@@ -143,7 +143,7 @@ export const projectCommand: CommandModule<object, Args> = {
   describe: 'projected FPGA images/s per board from the RTL cycle model (not a measurement)',
   builder: (y) =>
     modelOptions(y)
-      .positional('model', { type: 'string', demandOption: true, describe: '.bnn file, BMXNet <prefix>-symbol.json, or a zoo name' })
+      .positional('model', { type: 'string', demandOption: true, describe: '.bnn file, QONNX .onnx, BMXNet <prefix>-symbol.json, or a zoo name' })
       .option(...stringOption('board', 'one board (default: every FPGA board)'))
       .option(...intOption('batch', 'images per launch', 1, 65536, { default: 64 }))
       .option(...intOption('link-baud', 'dev boards: the UART rate the link would run at (the board backend\'s --link-baud; default the board\'s)', 1, 100_000_000))

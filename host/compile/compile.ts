@@ -10,7 +10,7 @@
 import { UnsupportedError } from '../core/errors';
 import { wordsFor } from '../core/bits';
 import {
-  IRGraph, IRNode, PoolingNode, QConvolutionNode, QFullyConnectedNode,
+  AffineNode, IRGraph, IRNode, PoolingNode, QConvolutionNode, QFullyConnectedNode,
 } from '../ir/graph';
 import { windowOut } from '../ir/shapes';
 import { batchNormScale } from '../core/scalar';
@@ -29,7 +29,7 @@ interface Fusion {
   consumer: QNode;
 }
 
-const FOLDABLE = new Set(['BatchNorm', 'Activation', 'QActivation', 'Pooling', 'Flatten']);
+const FOLDABLE = new Set(['BatchNorm', 'Affine', 'Activation', 'QActivation', 'Pooling', 'Flatten']);
 
 function isQ(n: IRNode): n is QNode {
   return n.op === 'QConvolution' || n.op === 'QFullyConnected';
@@ -43,6 +43,11 @@ function poolFitsArray(p: PoolingNode, h: number, w: number): boolean {
     windowOut(h, p.kernel[0], p.stride[0], p.pad[0], false) === windowOut(h, p.kernel[0], p.stride[0], p.pad[0], p.convention === 'full') &&
     windowOut(w, p.kernel[1], p.stride[1], p.pad[1], false) === windowOut(w, p.kernel[1], p.stride[1], p.pad[1], p.convention === 'full')
   );
+}
+
+/** An affine as the host's batchnorm op: (x - 0) * scale + bias is x * scale + bias exactly. */
+function affineParams(n: AffineNode) {
+  return { mean: new Float32Array(n.scale.length), scale: Float32Array.from(n.scale), beta: Float32Array.from(n.bias) };
 }
 
 class Compiler {
@@ -138,7 +143,7 @@ class Compiler {
       let w = cur.shape[2] ?? 1;
       for (const c of chain) {
         if (c.op === 'Flatten') seenFlatten = true;
-        else if ((c.op === 'BatchNorm' || c.op === 'Pooling') && seenFlatten) foldable = false;
+        else if ((c.op === 'BatchNorm' || c.op === 'Affine' || c.op === 'Pooling') && seenFlatten) foldable = false;
         if (c.op === 'Pooling') {
           if (!poolFitsArray(c, h, w)) foldable = false;
           h = c.shape[1];
@@ -175,6 +180,8 @@ class Compiler {
         steps = post;
       } else if (c.op === 'BatchNorm') {
         steps.push({ kind: 'bn', ...this.bnParams(c) });
+      } else if (c.op === 'Affine') {
+        steps.push({ kind: 'bn', ...affineParams(c) });
       } else if (c.op === 'Activation') {
         steps.push({ kind: 'act', fn: c.actType });
       } else if (c.op === 'QActivation' && !c.backwardOnly) {
@@ -274,11 +281,12 @@ class Compiler {
         this.value.set(n.name, out);
         return;
       }
-      case 'BatchNorm': {
+      case 'BatchNorm':
+      case 'Affine': {
         const x = this.floatValue(n.inputs[0]);
         const gi = this.geomOf(x);
         const src = this.flatFrom.get(x) ?? null;
-        const p = this.bnParams(n);
+        const p = n.op === 'BatchNorm' ? this.bnParams(n) : affineParams(n);
         const out = this.tensor('f32', gi, 0, this.tensors[x].flat);
         if (src) this.flatFrom.set(out, src);
         this.emit({

@@ -16,7 +16,7 @@ export const ONNX_DTYPE = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, DOU
 /** AttributeProto.AttributeType values. */
 export const ATTR_TYPE = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7, STRINGS: 8 } as const;
 
-type Long = { low: number; high: number; unsigned: boolean };
+type Long = { low: number; high: number; unsigned?: boolean };
 export type Int64 = number | Long;
 
 export interface TensorProto {

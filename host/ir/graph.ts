@@ -78,6 +78,17 @@ export interface PoolingNode extends NodeBase {
   countIncludePad: boolean;
 }
 
+/**
+ * y = x * scale[c] + bias[c] per channel (axis 1; per feature on a vector), in float32, one
+ * multiply and one add as written: the constant Mul / Add / Sub / Div of ONNX graphs
+ * (input preprocessing, the affine that maps a ±1 dot product onto the match count P).
+ */
+export interface AffineNode extends NodeBase {
+  op: 'Affine';
+  scale: Float32Array;
+  bias: Float32Array;
+}
+
 export interface FlattenNode extends NodeBase { op: 'Flatten' }
 export interface AddNode extends NodeBase { op: 'Add' }
 export interface SoftmaxNode extends NodeBase { op: 'Softmax' }
@@ -117,6 +128,7 @@ export type IRNode =
   | BatchNormNode
   | ActivationNode
   | PoolingNode
+  | AffineNode
   | FlattenNode
   | AddNode
   | SoftmaxNode

@@ -58,6 +58,14 @@ export function inferShape(node: IRNode, inputs: Shape[]): Shape {
       }
       return inputs[0];
     }
+    case 'Affine': {
+      need(1);
+      const c = inputs[0][0];
+      if (node.scale.length !== c || node.bias.length !== c) {
+        throw new ShapeError(`node '${node.name}': affine has ${node.scale.length} scales and ${node.bias.length} biases, the input has ${c} channels`);
+      }
+      return inputs[0];
+    }
     case 'Activation':
     case 'QActivation':
     case 'Softmax':

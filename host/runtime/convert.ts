@@ -12,6 +12,7 @@ import { CompiledModel, tensorLength } from '../compile/model';
 import { validateModel } from '../compile/validate';
 import { hasPreprocessSpec, PreprocessSpec, resolvePreprocess } from '../data/preprocess';
 import { importBmxnet } from '../import/bmxnet';
+import { importQonnx } from '../import/qonnx';
 
 export interface LoadOptions {
   /** For BMXNet models: the .params file (default: <prefix>-NNNN.params next to the symbol). */
@@ -36,6 +37,11 @@ export interface LoadOptions {
   onNote?: (note: string) => void;
   /** The source file that validation errors name (default: the model's name). */
   sourceName?: string;
+}
+
+/** True when `file` names an ONNX / QONNX model. */
+export function isOnnxFile(file: string): boolean {
+  return /\.onnx$/i.test(file);
 }
 
 /** True when `file` names a BMXNet/MXNet symbol file rather than a compiled .bnn. */
@@ -118,4 +124,13 @@ export function convertBmxnet(symbolFile: string, opts: LoadOptions = {}): Compi
   // record file names, not this machine's paths
   m.source = { ...m.source, files: m.source.files.map((f) => path.basename(f)) };
   return withModelMetadata(m, { ...opts, sourceName: symbolFile });
+}
+
+/** Import and compile a QONNX / ONNX model, with the stated preprocessing and labels. */
+export function convertQonnx(file: string, opts: LoadOptions = {}): CompiledModel {
+  const { graph, notes } = importQonnx(file);
+  for (const n of notes) opts.onNote?.(n);
+  const m = compile(graph);
+  m.source = { ...m.source, files: m.source.files.map((f) => path.basename(f)) };
+  return withModelMetadata(m, { ...opts, sourceName: file });
 }
