@@ -107,7 +107,7 @@ export function buildCli(argv: string[]): Argv {
     .usage('$0 <command> [options]')
     .command(
       'convert <symbol> [params-file]',
-      'import a BMXNet model (symbol JSON + params; or a zoo model) and compile it to a .bnn file, with its preprocessing and labels',
+      'import a QONNX .onnx or BMXNet model (symbol JSON + params; or a zoo model) and compile it to a .bnn file, with its preprocessing and labels',
       (y) =>
         modelOptions(y)
           .positional('symbol', { type: 'string', demandOption: true, describe: 'QONNX .onnx or BMXNet <prefix>-symbol.json (or a zoo name)' })

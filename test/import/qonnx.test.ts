@@ -11,6 +11,8 @@ import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { compile } from '../../host/compile/compile';
 import { BconvOp, CompiledModel } from '../../host/compile/model';
+import { validateModel } from '../../host/compile/validate';
+import { isUserError } from '../../host/core/errors';
 import { packagePath } from '../../host/core/paths';
 import { loadDataset } from '../../host/data/datasets';
 import {
@@ -347,6 +349,28 @@ describe('QONNX import: bad input is one clear error', () => {
       });
     });
   }
+
+  it('fuzz: 600 byte-level mutations of a valid model give a model or a user error, never a crash', () => {
+    const whole = encodeModel(cnvLike(1));
+    const r = rng(99);
+    const kinds = new Map<string, number>();
+    for (let i = 0; i < 600; i++) {
+      const b = Uint8Array.from(whole);
+      const edits = 1 + Math.floor(r() * 4);
+      for (let e = 0; e < edits; e++) b[Math.floor(r() * b.length)] = Math.floor(r() * 256);
+      const cut = r() < 0.2 ? b.subarray(0, Math.floor(r() * b.length)) : b;
+      let kind = 'ok';
+      try {
+        validateModel(compile(importQonnxBytes(cut, 'fuzz.onnx').graph), 'fuzz.onnx');
+      } catch (e) {
+        assert.ok(isUserError(e), `mutation ${i}: ${(e as Error).stack}`);
+        assert.ok(!(e as Error).message.includes('\n'), 'one line');
+        kind = (e as Error).name;
+      }
+      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+    }
+    console.log(`      outcomes: ${[...kinds].map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  });
 
   it('the CLI prints one line and exits 1 (truncated file, unsupported op)', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bw-qonnx-'));
