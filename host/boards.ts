@@ -9,8 +9,9 @@ import { packagePath } from './core/paths';
 import { FormatError, BitweaveError } from './core/errors';
 import type { DeviceFilter } from './opencl/platform';
 
-export type Toolchain = 'vitis' | 'intel-fpga-sdk-opencl' | 'pocl' | 'icestorm' | 'trellis';
-const TOOLCHAINS: readonly Toolchain[] = ['vitis', 'intel-fpga-sdk-opencl', 'pocl', 'icestorm', 'trellis'];
+/** 'vivado': a Zynq SoC board whose RTL kernel sits on the PS's AXI ports (host/build/zynq.ts). */
+export type Toolchain = 'vitis' | 'intel-fpga-sdk-opencl' | 'pocl' | 'icestorm' | 'trellis' | 'vivado';
+const TOOLCHAINS: readonly Toolchain[] = ['vitis', 'intel-fpga-sdk-opencl', 'pocl', 'icestorm', 'trellis', 'vivado'];
 
 /**
  * Resource counts of the part; keys depend on the vendor (Xilinx LUT/BRAM/URAM, Intel

@@ -28,7 +28,7 @@ function bw(args: string[], env: Record<string, string> = {}): { code: number; s
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-const NAMES = ['alveo-u250', 'alveo-u50', 'aws-f1', 'de10-nano', 'icebreaker', 'intel-pac-a10', 'pocl-emulator', 'ulx3s'];
+const NAMES = ['alveo-u250', 'alveo-u50', 'aws-f1', 'de10-nano', 'icebreaker', 'intel-pac-a10', 'pocl-emulator', 'pynq-z1', 'ulx3s'];
 
 function hasOpenCL(): boolean {
   try {
@@ -88,6 +88,23 @@ describe('board descriptions', () => {
     assert.equal(pac.part, '10AX115N2F40E2LG');
     assert.equal(loadBoard('de10-nano').part, '5CSEBA6U23I7');
     assert.equal(loadBoard('pocl-emulator').kind, 'emulator');
+  });
+
+  it('the PYNQ-Z1: Zynq-7020, its resources, 100 MHz, the DDR3 behind the HP ports, an array sized from yosys', () => {
+    const z = loadBoard('pynq-z1');
+    assert.equal(z.part, 'xc7z020clg400-1');
+    assert.equal(z.toolchain.name, 'vivado');
+    assert.equal(z.clock.kernelMHz, 100);
+    assert.deepEqual({ ...z.resources, scope: undefined }, { scope: undefined, lut: 53200, ff: 106400, bram36k: 140, memKbits: 4900, dsp: 220 });
+    assert.equal(z.memory.type, 'DDR3');
+    assert.equal(z.memory.totalBytes, 512 * 2 ** 20);
+    // 16-bit DDR3 at 1050 Mbps: 2.1 GB/s; one 64-bit HP port at 100 MHz: 0.8 GB/s
+    assert.equal(z.memory.bandwidthGBps, 2.1);
+    assert.equal(z.memory.axi!.bankGBps, (64 / 8) * 100e6 / 1e9);
+    assert.match(z.memory.axi!.note!, /not measurements/);
+    const a = boardArray(z);
+    assert.deepEqual([a.rows, a.cols], [z.defaultArray.rows, z.defaultArray.cols]);
+    assert.ok(z.notes.some((n) => /yosys [\d.]+ synth_xilinx -family xc7/.test(n) && /sim\/axi\/synth-xc7\.sh/.test(n) && /at 8x8 .* \d[\d,]* LUT/.test(n)), 'the yosys figures and the command in the notes');
   });
 
   it('the ULX3S: ECP5 LFE5U-85F, its resources, the UART link and the open flow', () => {
@@ -179,7 +196,7 @@ describe('board descriptions', () => {
     expectField(write('ulx3s', { ...ulx, flow: { ...ulx.flow, programmer: { tool: 'ujprog', board: 'ulx3s' } } }), /flow\.programmer\.tool/);
     expectField(write('ulx3s', { ...ulx, resources: { ...ulx.resources, ebr18k: 1.5 } }), /resources\.ebr18k: expected an integer/);
     assert.throws(() => validateBoard([], 'x.json'), FormatError);
-    assert.throws(() => loadBoard('no-such-board'), (e: unknown) => e instanceof BitweaveError && /unknown board 'no-such-board' \(known: alveo-u250, .*pocl-emulator, ulx3s\)/.test((e as Error).message));
+    assert.throws(() => loadBoard('no-such-board'), (e: unknown) => e instanceof BitweaveError && /unknown board 'no-such-board' \(known: alveo-u250, .*pocl-emulator, pynq-z1, ulx3s\)/.test((e as Error).message));
     assert.throws(() => loadBoard('../etc/passwd'), /invalid board name/);
   });
 

@@ -10,6 +10,7 @@ import { CompiledModel } from '../compile/model';
 import { emitIntelProject } from './intel';
 import { emitPoclProject } from './pocl';
 import { emitVitisProject, vitisKernel } from './vitis';
+import { emitZynqProject } from './zynq';
 import * as fs from 'node:fs';
 import { arrayFor, BoardBuildOptions, BoardBuildResult, EmittedFile, manifestName, KERNEL_NAME, kernelFiles, summariseSegments, writeProject } from './project';
 
@@ -48,6 +49,7 @@ export function compileForBoard(model: CompiledModel, board: Board, outDir: stri
       },
     };
   }
+  if (board.toolchain.name === 'vivado') return emitZynqProject(model, board, outDir, opts);
   if (opts.kernel !== undefined) throw new BitweaveError(`--kernel applies to Vitis boards (aws-f1, alveo-*); ${board.name} uses ${board.toolchain.name}`);
   const { note, ...array } = arrayFor(board, opts);
   const segments = summariseSegments(model, array);

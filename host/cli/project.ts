@@ -19,6 +19,7 @@ import { encodeSegment, LayerProgram } from '../array/program';
 import { SOC_BUILD } from '../array/limits';
 import { AXI_BUILD } from '../array/axi-kernel';
 import { AxiProjection, axiProjection } from '../build/axi-projection';
+import { ZynqProjection, zynqProjection } from '../build/zynq';
 import { axiLibrary } from '../backends/axi-sim/ffi';
 import { libraryPath } from '../core/native-lib';
 import { linkBytesPerImage } from '../board/layout';
@@ -48,6 +49,8 @@ export interface BoardProjection {
   axi: AxiProjection | null;
   /** Why a Vitis board's projection is the array's alone. */
   axiNote?: string;
+  /** Zynq boards: the cycle model with the kernel's DDR traffic at the board's HP-port figures. */
+  zynq?: ZynqProjection;
   /** What limits it: the array alone, the UART link, or the kernel with its DDR traffic. */
   bound: 'array' | 'link' | 'kernel' | null;
   projected: true;
@@ -68,7 +71,7 @@ function postRouteMHz(board: Board, rows: number, cols: number): number | null {
 export function projectModel(model: CompiledModel, board: Board, batch: number, linkBaud?: number): BoardProjection {
   const { rows, cols } = boardArray(board);
   // a dev board runs the SoC's build of the array and a Vitis board the RTL kernel's (one column drained per cycle)
-  const oneColumn = board.link ? SOC_BUILD.drain : board.toolchain.name === 'vitis' ? AXI_BUILD.drain : undefined;
+  const oneColumn = board.link ? SOC_BUILD.drain : board.toolchain.name === 'vitis' || board.toolchain.name === 'vivado' ? AXI_BUILD.drain : undefined;
   const array: ArrayParams = { ...DEFAULT_ARRAY, rows, cols, ...(oneColumn ? { drain: oneColumn } : {}) };
   let cycles = 0;
   let macs = 0;
@@ -120,6 +123,10 @@ export function projectModel(model: CompiledModel, board: Board, batch: number, 
  */
 export async function projectModelWithMemory(model: CompiledModel, board: Board, batch: number, linkBaud?: number): Promise<BoardProjection> {
   const p = projectModel(model, board, batch, linkBaud);
+  if (board.toolchain.name === 'vivado' && board.memory.axi && p.clockMHz !== null) {
+    const z = zynqProjection(model, board, batch, p.array);
+    return { ...p, zynq: z, cyclesPerImage: z.kernelCyclesPerImage, imagesPerSecond: z.imagesPerSecond, bound: 'kernel' };
+  }
   if (board.toolchain.name !== 'vitis' || !board.memory.axi || p.clockMHz === null) return p;
   const { rows, cols } = p.array;
   if (!fs.existsSync(libraryPath(axiLibrary({ rows, cols })))) {
@@ -170,13 +177,16 @@ export const projectCommand: CommandModule<object, Args> = {
       const axi = r.axi
         ? `; the RTL kernel with ${r.board}'s DDR figures (AXI simulation): ${n(r.axi.kernelCyclesPerImage)} cycles/image, the array busy ${n(r.axi.arrayCyclesPerImage)} of them; ${(100 * r.axi.arrayOnlyCyclesPerImage / r.axi.kernelCyclesPerImage).toFixed(1)}% of the array-only rate (${n(r.axi.arrayOnlyCyclesPerImage)} cycles/image, ${n(r.computeImagesPerSecond!)} images/s)`
         : r.axiNote ? `; ${r.axiNote}` : '';
+      const zynq = r.zynq
+        ? `; the array alone ${n(r.zynq.arrayCyclesPerImage)} cycles/image (${n(r.zynq.arrayImagesPerSecond)} images/s), with ${n(r.zynq.bytesPerImage)} bytes/image over the HP ports at ${r.zynq.memory.bytesPerCycle.toFixed(1)} B/cycle (${r.board}'s assumed DDR figures)${r.zynq.fits ? `, ${r.zynq.imagesPerCall} images per call` : `; the ${r.board} build as emitted cannot run it: ${r.zynq.fitNote}`}`
+        : '';
       const link = r.link ? `; the ${r.link.baud.toLocaleString('en-US')}-baud link moves ${n(r.link.bytesPerImage)} bytes/image: ${r.link.imagesPerSecond.toFixed(1)} images/s, the array alone ${n(r.computeImagesPerSecond!)}` : '';
       return r.imagesPerSecond === null
         ? `${r.board}: ${arr} array, ${cyc}, ${util}; ${why}, no projection`
-        : `${r.board}: projected ${r.imagesPerSecond < 100 ? r.imagesPerSecond.toFixed(1) : n(r.imagesPerSecond)} images/s at ${clock}${r.bound === 'link' ? ', bound by the link' : ''} (${arr} array, ${cyc}, ${util}${link}${axi})`;
+        : `${r.board}: projected ${r.imagesPerSecond < 100 ? r.imagesPerSecond.toFixed(1) : n(r.imagesPerSecond)} images/s at ${clock}${r.bound === 'link' ? ', bound by the link' : ''} (${arr} array, ${cyc}, ${util}${link}${axi}${zynq})`;
     });
     for (const b of skipped) lines.push(`${b.name}: not projected (its bitstream is a PE-array self-test; the whole array does not fit the part)`);
-    lines.push('projected from the RTL cycle model and, on Vitis boards, the RTL kernel simulated behind its AXI interfaces with assumed DDR figures (device layers only, no host layers or PCIe transfers); not measured on an FPGA');
+    lines.push('projected from the RTL cycle model and, on Vitis boards, the RTL kernel simulated behind its AXI interfaces with assumed DDR figures (on Zynq boards, the kernel\'s DDR traffic estimated at assumed HP-port figures; device layers only, no host layers or PCIe transfers); not measured on an FPGA');
     process.stdout.write(lines.join('\n') + '\n');
   },
 };

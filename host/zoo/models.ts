@@ -2,6 +2,7 @@
  * The one resolver of model specs (every CLI command, Session.create through
  * host/runtime/load.ts):
  *   resnet18-cifar[-aK]  the ResNet-18-shaped zoo network (K-bit activations), seeded weights
+ *   tfc|sfc|lfc|cnv-w1aK FINN's BNN-PYNQ networks (K = 1, 2 activation bits), seeded weights (finn.ts)
  *   bmxnet-mnist         BMXNet's converted binary LeNet from ../shared/models (third-party data)
  *   <file>.bnn           a compiled model (it keeps its own preprocessing and labels)
  *   <prefix>-symbol.json a BMXNet symbol, converted on the fly (host/runtime/convert.ts)
@@ -17,9 +18,10 @@ import { hasPreprocessSpec } from '../data/preprocess';
 import { readBnn } from '../format/bnn';
 import { convertBmxnet, convertQonnx, isOnnxFile, isSymbolFile, LoadOptions, withModelMetadata } from '../runtime/convert';
 import { resnet18Cifar } from './resnet';
+import { finnNetwork, parseFinnName } from './finn';
 
-export const ZOO_NAMES = ['resnet18-cifar', 'bmxnet-mnist'] as const;
-const ZOO_TEXT = 'resnet18-cifar[-aK], bmxnet-mnist';
+export const ZOO_NAMES = ['resnet18-cifar', 'bmxnet-mnist', 'tfc-w1a1', 'tfc-w1a2', 'sfc-w1a1', 'sfc-w1a2', 'lfc-w1a1', 'lfc-w1a2', 'cnv-w1a1', 'cnv-w1a2'] as const;
+const ZOO_TEXT = 'resnet18-cifar[-aK], bmxnet-mnist, tfc|sfc|lfc|cnv-w1a1|w1a2 (FINN)';
 
 export { sharedModelsDir };
 
@@ -42,6 +44,13 @@ export async function loadNamedModel(spec: string, opts: LoadOptions = {}): Prom
     const seed = opts.seed ?? 1;
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new BitweaveError(`--seed must be an integer in 0..2^32-1, got ${seed}`);
     return withModelMetadata(compile(resnet18Cifar({ seed, actBits: resnet[1] ? Number(resnet[1]) : 1 })), opts);
+  }
+  const finn = parseFinnName(spec);
+  if (finn) {
+    refuse(opts, ['params', 'inputShape'], `the zoo model ${spec} (its input is ${finn.arch === 'cnv' ? '3x32x32' : '1x28x28'})`);
+    const seed = opts.seed ?? 1;
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new BitweaveError(`--seed must be an integer in 0..2^32-1, got ${seed}`);
+    return withModelMetadata(compile(finnNetwork(finn.arch, { seed, actBits: finn.actBits, weightBits: finn.weightBits })), opts);
   }
   if (spec === 'bmxnet-mnist') {
     refuse(opts, ['params', 'seed'], 'the zoo model bmxnet-mnist');

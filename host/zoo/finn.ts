@@ -1,0 +1,209 @@
+/**
+ * FINN's example networks (the BNN-PYNQ topologies, trained today by Brevitas' bnn_pynq
+ * examples) as zoo models with seeded random weights: for timing and sizing (`bitweave
+ * project`), not for accuracy.
+ *
+ *   tfc-w1aK  MNIST MLP 784-64-64-64-10        (Brevitas cfg tfc_1w1a / tfc_1w2a: arch FC)
+ *   sfc-w1aK  MNIST MLP 784-256-256-256-10     (sfc_1w1a / sfc_1w2a)
+ *   lfc-w1aK  MNIST MLP 784-1024-1024-1024-10  (lfc_1w1a / lfc_1w2a)
+ *   cnv-w1aK  CIFAR-10 CNN on 3x32x32: six 3x3 convolutions without padding (64, 64, pool,
+ *             128, 128, pool, 256, 256: 32 -> 30 -> 28 -> 14 -> 12 -> 10 -> 5 -> 3 -> 1),
+ *             then dense 256 -> 512 -> 512 -> 10 (cnv_1w1a / cnv_1w2a: arch CNV)
+ *
+ * with K = 1 or 2 activation bits. Facts from Brevitas' src/brevitas_examples/bnn_pynq
+ * (models/FC.py, models/CNV.py, cfg/*.ini): every hidden layer is a bias-free quantised
+ * linear / conv layer, BatchNorm, then the activation quantiser; 2x2 max pools after the
+ * second and fourth convolution's activation; the last layer is followed by a TensorNorm (a
+ * per-tensor affine, here a host BatchNorm: it does not change the class).
+ *
+ * Inputs, as FINN takes them. Both architectures first map an input x in [0, 1] to 2x - 1,
+ * then quantise it to IN_BIT_WIDTH bits:
+ *   - FC nets: IN_BIT_WIDTH = ACT_BIT_WIDTH (1 for w1a1, 2 for w1a2). w1a1: the first dense
+ *     layer reads sign(2x - 1), i.e. pixel >= 0.5 (a host BatchNorm subtracting 0.5, then
+ *     binarised at the host/device boundary). w1a2: the first layer reads 2-bit levels of the
+ *     pixel on bitweave's k-bit path.
+ *   - CNV: IN_BIT_WIDTH = 8 (Q1.7 fixed point). bitweave runs the first convolution on the
+ *     array with 8-bit inputs (its k-bit activation path, 8 bit-planes of
+ *     round(255·clip(x, 0, 1))), so the whole network is on the device, as in FINN, and the
+ *     projection counts it. FINN's signed Q1.7 levels and these unsigned levels differ by an
+ *     affine map of the same 256 steps, which a trained model's thresholds absorb; the array
+ *     does the same 8 bit-plane passes either way.
+ *
+ * Activations of w1a2 use bitweave's k-bit path (BMXNet-style unsigned levels
+ * round(3·clip(x, 0, 1)), computed over 2 bit-planes). FINN's 2-bit activations are signed
+ * levels; the array's cycles depend only on the number of planes, so the cycle count is the
+ * same. w2a2 needs k-bit weights (not in this build): the names are refused in one line.
+ */
+import { BitweaveError } from '../core/errors';
+import { IRGraph, IRNode, Shape } from '../ir/graph';
+import { inferShape } from '../ir/shapes';
+
+export type FinnArch = 'tfc' | 'sfc' | 'lfc' | 'cnv';
+export const FINN_ARCHS: readonly FinnArch[] = ['tfc', 'sfc', 'lfc', 'cnv'];
+
+/** Hidden widths of the FC nets (Brevitas cfg OUT_FEATURES). */
+export const FINN_FC_HIDDEN: Record<Exclude<FinnArch, 'cnv'>, number> = { tfc: 64, sfc: 256, lfc: 1024 };
+/** CNV's convolutions: output channels and whether a 2x2 max pool follows (Brevitas CNV_OUT_CH_POOL). */
+export const FINN_CNV_CONVS: readonly (readonly [number, boolean])[] = [[64, false], [64, true], [128, false], [128, true], [256, false], [256, false]];
+/** CNV's dense layers after the convolutions (Brevitas INTERMEDIATE_FC_FEATURES, then the classifier). */
+export const FINN_CNV_DENSE: readonly number[] = [512, 512];
+
+export interface FinnOptions {
+  seed?: number;
+  /** Activation bits (FINN's ACT_BIT_WIDTH): 1 or 2. */
+  actBits?: number;
+  /** Weight bits: 1 only (k-bit weights are not in this build). */
+  weightBits?: number;
+}
+
+/** The zoo name of a FINN network ('tfc-w1a1'). */
+export function finnName(arch: FinnArch, weightBits: number, actBits: number): string {
+  return `${arch}-w${weightBits}a${actBits}`;
+}
+
+/** Parses 'cnv-w1a2' into its parts, or null when the name is not a FINN network's. */
+export function parseFinnName(spec: string): { arch: FinnArch; weightBits: number; actBits: number } | null {
+  const m = /^(tfc|sfc|lfc|cnv)-w(\d)a(\d)$/.exec(spec);
+  return m ? { arch: m[1] as FinnArch, weightBits: Number(m[2]), actBits: Number(m[3]) } : null;
+}
+
+/** Deterministic 32-bit generator (mulberry32) so a seed names one model. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const EPS = 1e-4; // Brevitas bnn_pynq's BatchNorm eps
+
+export function finnNetwork(arch: FinnArch, opts: FinnOptions = {}): IRGraph {
+  const seed = opts.seed ?? 1;
+  const bits = opts.actBits ?? 1;
+  const wbits = opts.weightBits ?? 1;
+  if (!FINN_ARCHS.includes(arch)) throw new BitweaveError(`unknown FINN network '${arch}' (known: ${FINN_ARCHS.join(', ')})`);
+  if (wbits !== 1) throw new BitweaveError(`${finnName(arch, wbits, bits)}: ${wbits}-bit weights need k-bit weight support, which this build does not have (w1a1 and w1a2 only)`);
+  if (bits !== 1 && bits !== 2) throw new BitweaveError(`${finnName(arch, wbits, bits)}: FINN's networks come with 1- or 2-bit activations here (w1a1, w1a2)`);
+  const r = rng(seed);
+  const uniform = (lo: number, hi: number) => lo + (hi - lo) * r();
+  const nodes: IRNode[] = [];
+  const shapes = new Map<string, Shape>();
+  type Spec = { op: IRNode['op']; name: string; inputs: string[]; [k: string]: unknown };
+  const add = (spec: Spec): string => {
+    const node = { ...spec, shape: [] } as unknown as IRNode;
+    node.shape = node.op === 'Input' ? (spec.shape as Shape) : inferShape(node, spec.inputs.map((i) => shapes.get(i)!));
+    shapes.set(node.name, node.shape);
+    nodes.push(node);
+    return node.name;
+  };
+
+  /** Statistics of a binary layer's float output over K inputs with `inBits`-bit activations: P (1 bit) or dot / L. */
+  const outStats = (K: number, inBits: number) => {
+    if (inBits === 1) return { mean: K / 2, variance: K / 4 };
+    const l = (1 << inBits) - 1;
+    return { mean: 0, variance: (K * l * (2 * l + 1)) / 6 / (l * l) };
+  };
+
+  /**
+   * BatchNorm + activation quantiser after a binary layer, centred on its output's statistics
+   * so the next layer sees balanced bits (1 bit: sign, 30% negative gammas) or every level
+   * (2 bits: mapped to about [0, 1]), as in a trained network.
+   */
+  const bnAct = (name: string, input: string, c: number, s: { mean: number; variance: number }): string => {
+    const sd = Math.sqrt(s.variance);
+    const gamma = new Float32Array(c);
+    const beta = new Float32Array(c);
+    const mean = new Float32Array(c);
+    const variance = new Float32Array(c);
+    for (let i = 0; i < c; i++) {
+      mean[i] = s.mean + uniform(-0.3, 0.3) * sd;
+      variance[i] = s.variance * uniform(0.5, 2);
+      if (bits === 1) {
+        gamma[i] = uniform(0.5, 2) * (r() < 0.3 ? -1 : 1);
+        beta[i] = uniform(-0.1, 0.1);
+      } else {
+        gamma[i] = uniform(0.3, 0.6) * (r() < 0.2 ? -1 : 1);
+        beta[i] = 0.5;
+      }
+    }
+    return add({ op: 'BatchNorm', name, inputs: [input], gamma, beta, mean, variance, eps: EPS });
+  };
+  const signs = (n: number) => Float32Array.from({ length: n }, () => (r() < 0.5 ? -1 : 1));
+
+  let x: string;
+  let inBits: number;
+  let layers = 0;
+  if (arch === 'cnv') {
+    x = add({ op: 'Input', name: 'data', inputs: [], shape: [3, 32, 32] });
+    // the first convolution reads 8-bit pixels on the array's k-bit path (FINN: Q1.7 input)
+    inBits = 8;
+    let c = 3;
+    for (const [outC, pool] of FINN_CNV_CONVS) {
+      const i = layers++;
+      const K = 9 * c;
+      x = add({
+        op: 'QConvolution', name: `conv${i}`, inputs: [x], kernel: [3, 3], stride: [1, 1], pad: [0, 0], padValue: 1,
+        numFilter: outC, actBits: inBits, weight: { kind: 'float', data: signs(outC * K) },
+      });
+      x = bnAct(`bn${i}`, x, outC, outStats(K, inBits));
+      if (pool) {
+        x = add({
+          op: 'Pooling', name: `pool${i}`, inputs: [x], poolType: 'max', kernel: [2, 2], stride: [2, 2], pad: [0, 0], global: false,
+          convention: 'valid', countIncludePad: true,
+        });
+      }
+      x = add({ op: 'QActivation', name: `act${i}`, inputs: [x], actBits: bits, backwardOnly: true });
+      inBits = bits;
+      c = outC;
+    }
+    x = add({ op: 'Flatten', name: 'flatten', inputs: [x] });
+  } else {
+    x = add({ op: 'Input', name: 'data', inputs: [], shape: [1, 28, 28] });
+    if (bits === 1) {
+      // sign(2x - 1): pixel >= 0.5 is +1; an exact host BatchNorm (scale 1) subtracts 0.5
+      x = add({
+        op: 'BatchNorm', name: 'input_centre', inputs: [x], gamma: Float32Array.of(1), beta: Float32Array.of(0),
+        mean: Float32Array.of(0.5), variance: Float32Array.of(1 - EPS), eps: EPS,
+      });
+    }
+    // a vector (1x1x784) packs 784 bits into 13 words; the 28x28x1 map would take a word per pixel
+    x = add({ op: 'Flatten', name: 'flatten', inputs: [x] });
+    inBits = bits;
+  }
+
+  const hidden = arch === 'cnv' ? FINN_CNV_DENSE : [1, 2, 3].map(() => FINN_FC_HIDDEN[arch]);
+  const widths = [...hidden, 10];
+  for (let j = 0; j < widths.length; j++) {
+    const n = widths[j];
+    const i = layers++;
+    const K = shapes.get(x)!.reduce((a, b) => a * b, 1);
+    x = add({ op: 'QFullyConnected', name: `fc${i}`, inputs: [x], numHidden: n, actBits: inBits, weight: { kind: 'float', data: signs(n * K) } });
+    const s = outStats(K, inBits);
+    if (j === widths.length - 1) {
+      // TensorNorm after the classifier: a host affine (BatchNorm) on the integers
+      const sd = Math.sqrt(s.variance);
+      x = add({
+        op: 'BatchNorm', name: 'tensor_norm', inputs: [x], gamma: new Float32Array(10).fill(1), beta: new Float32Array(10),
+        mean: new Float32Array(10).fill(s.mean), variance: new Float32Array(10).fill(sd * sd), eps: EPS,
+      });
+      break;
+    }
+    x = bnAct(`bn${i}`, x, n, s);
+    x = add({ op: 'QActivation', name: `act${i}`, inputs: [x], actBits: bits, backwardOnly: true });
+    inBits = bits;
+  }
+  add({ op: 'Softmax', name: 'softmax', inputs: [x] });
+
+  const input = arch === 'cnv' ? '3x32x32 float NCHW in [0, 1] (CIFAR-10 pixels / 255; 8-bit levels on the array)' : `1x28x28 float NCHW in [0, 1] (MNIST pixels / 255; ${bits === 1 ? 'binarised at 0.5' : '2-bit levels'})`;
+  return {
+    name: `${finnName(arch, 1, bits)}-seed${seed}`,
+    source: { format: 'zoo', files: [] },
+    nodes,
+    output: 'softmax',
+    inputNote: `${input}; FINN's ${arch.toUpperCase()} topology with random weights, no trained accuracy`,
+  };
+}

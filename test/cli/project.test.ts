@@ -1,0 +1,44 @@
+/** `bitweave project <model> --board pynq-z1`: FINN's networks projected on the PYNQ-Z1, labelled as projections. */
+import * as assert from 'node:assert/strict';
+import { bitweave } from '../helpers/run';
+
+describe('bitweave project on pynq-z1', function () {
+  this.timeout(120000);
+
+  for (const model of ['tfc-w1a1', 'cnv-w1a1']) {
+    it(`${model}: prints projected images/s, labelled, in seconds; --json parses`, () => {
+      const t0 = Date.now();
+      const r = bitweave(['project', model, '--board', 'pynq-z1']);
+      const ms = Date.now() - t0;
+      assert.equal(r.code, 0, r.stderr);
+      const m = /^pynq-z1: projected ([\d,]+) images\/s at 100 MHz \((\d+)x(\d+) array, ([\d,]+) cycles\/image/.exec(r.stdout);
+      assert.ok(m, r.stdout);
+      assert.ok(Number(m[1].replace(/,/g, '')) > 0);
+      assert.match(r.stdout, /not measured on an FPGA/);
+      assert.ok(ms < 30000, `took ${ms} ms`);
+      if (model === 'cnv-w1a1') assert.match(r.stdout, /the pynq-z1 build as emitted cannot run it: device segment \d+ needs/);
+      else assert.match(r.stdout, /64 images per call/);
+
+      const j = bitweave(['project', model, '--board', 'pynq-z1', '--json']);
+      assert.equal(j.code, 0, j.stderr);
+      const rows = j.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      assert.equal(rows.length, 1);
+      const p = rows[0];
+      assert.equal(p.board, 'pynq-z1');
+      assert.equal(p.projected, true);
+      assert.equal(p.bound, 'kernel');
+      assert.equal(p.imagesPerSecond, p.zynq.imagesPerSecond);
+      assert.equal(p.imagesPerSecond, (p.clockMHz * 1e6) / p.cyclesPerImage);
+      assert.equal(Math.round(p.imagesPerSecond).toLocaleString('en-US'), m[1], 'the text and the JSON agree');
+      assert.ok(p.zynq.arrayImagesPerSecond >= p.imagesPerSecond);
+      assert.equal(p.zynq.fits, model === 'tfc-w1a1');
+    });
+  }
+
+  it('a FINN name with 2-bit weights is one line and exit 1', () => {
+    const r = bitweave(['project', 'cnv-w2a2', '--board', 'pynq-z1']);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /cnv-w2a2: 2-bit weights need k-bit weight support/);
+  });
+});
