@@ -229,6 +229,19 @@ describe('QONNX import: FINN TFC-w1a1 (real third-party file)', function () {
     assert.ok(maxDiff < 1e-4, `logits differ by ${maxDiff}`);
   });
 
+  it('projects on pynq-z1 exactly as the zoo topology tfc-w1a1 (the zoo network is FINN\'s TFC, layer for layer)', () => {
+    const proj = (model: string) => {
+      const r = spawnSync(process.execPath, [BIN, 'project', model, '--board', 'pynq-z1', '--json'], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout.trim().split('\n')[0]);
+    };
+    const real = proj(TFC);
+    const zoo = proj('tfc-w1a1');
+    assert.equal(real.projected, true);
+    assert.equal(real.cyclesPerImage, zoo.cyclesPerImage);
+    assert.equal(real.imagesPerSecond, zoo.imagesPerSecond);
+  });
+
   it('runs through the CLI: inspect and eval --json', () => {
     const ins = spawnSync(process.execPath, [BIN, 'inspect', TFC], { encoding: 'utf8' });
     assert.equal(ins.status, 0, ins.stderr);
