@@ -230,12 +230,16 @@ class Importer {
     const n = prod(dims);
     if (t.data_location === 1) throw new UnsupportedError(`${this.file}: ${what} keeps its data in an external file`);
     const type = t.data_type ?? 0;
-    const data = new Float64Array(n);
     const raw = t.raw_data && t.raw_data.length ? t.raw_data : null;
     const size: Record<number, number> = { [ONNX_DTYPE.FLOAT]: 4, [ONNX_DTYPE.DOUBLE]: 8, [ONNX_DTYPE.INT64]: 8, [ONNX_DTYPE.INT32]: 4, [ONNX_DTYPE.INT8]: 1, [ONNX_DTYPE.UINT8]: 1 };
     if (!(type in size)) throw new UnsupportedError(`${this.file}: ${what} has data type ${type} (bitweave reads float, double, int8/32/64, uint8)`);
+    // sizes are checked against the bytes present before anything is allocated
+    if (raw && raw.length !== n * size[type]) throw new FormatError(this.file, `${what}: raw_data holds ${raw.length} bytes, [${dims.join(', ')}] needs ${n * size[type]}`);
+    const src: ArrayLike<number | { low: number; high: number }> = raw ? [] :
+      type === ONNX_DTYPE.FLOAT ? t.float_data ?? [] : type === ONNX_DTYPE.DOUBLE ? t.double_data ?? [] : type === ONNX_DTYPE.INT64 ? t.int64_data ?? [] : t.int32_data ?? [];
+    if (!raw && src.length !== n) throw new FormatError(this.file, `${what}: holds ${src.length} values, [${dims.join(', ')}] needs ${n}`);
+    const data = new Float64Array(n);
     if (raw) {
-      if (raw.length !== n * size[type]) throw new FormatError(this.file, `${what}: raw_data holds ${raw.length} bytes, [${dims.join(', ')}] needs ${n * size[type]}`);
       const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
       for (let i = 0; i < n; i++) {
         switch (type) {
@@ -248,9 +252,6 @@ class Importer {
         }
       }
     } else {
-      const src: ArrayLike<number | { low: number; high: number }> =
-        type === ONNX_DTYPE.FLOAT ? t.float_data ?? [] : type === ONNX_DTYPE.DOUBLE ? t.double_data ?? [] : type === ONNX_DTYPE.INT64 ? t.int64_data ?? [] : t.int32_data ?? [];
-      if (src.length !== n) throw new FormatError(this.file, `${what}: holds ${src.length} values, [${dims.join(', ')}] needs ${n}`);
       for (let i = 0; i < n; i++) {
         const v = src[i];
         data[i] = typeof v === 'number' ? v : int64(v, what, this.file);

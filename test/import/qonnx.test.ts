@@ -350,6 +350,7 @@ describe('QONNX import: bad input is one clear error', () => {
     ['unsupported op', () => tfcLike((g) => { g.node!.find((n) => n.op_type === 'MaxPool')!.op_type = 'LpPool'; }), /node 'p2' \(LpPool\): op LpPool is not supported/],
     ['unsupported attribute', () => tfcLike((g) => { g.node!.find((n) => n.op_type === 'Conv' && n.output![0] === 'c2')!.attribute!.push(int('group', 2)); }), /node 'c2' \(Conv\): group=2 is not supported/],
     ['shape not constant-foldable', () => tfcLike((g) => { g.node!.find((n) => n.op_type === 'Reshape')!.input![1] = 'a2'; }), /node 'flat' \(Reshape\): shape \(input 1\) must be a constant/],
+    ['dims of 10^12 elements with 12 bytes', () => tfcLike((g) => { const t = g.initializer!.find((x) => x.name === 'w1')!; t.dims = [1000000, 1000000]; t.raw_data = new Uint8Array(12); }), /raw_data holds 12 bytes, \[1000000, 1000000\] needs 4000000000000/],
     ['raw_data of the wrong size', () => tfcLike((g) => { g.initializer!.find((t) => t.name === 'w1')!.raw_data = new Uint8Array(12); }), /initializer 'w1': raw_data holds 12 bytes/],
   ];
   for (const [what, make, re] of cases) {
