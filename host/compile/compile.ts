@@ -14,7 +14,7 @@ import {
 } from '../ir/graph';
 import { windowOut } from '../ir/shapes';
 import { batchNormScale, levelDivisor } from '../core/scalar';
-import { foldThresholds, FoldStep, NotMonotoneError } from './fold';
+import { Folded, foldThresholds, FoldStep, NotMonotoneError } from './fold';
 import {
   accumulatorRange, BconvOp, CompiledModel, CompiledOp, IntPool, TensorInfo, TensorKind,
 } from './model';
@@ -70,6 +70,8 @@ class Compiler {
   private readonly flatFrom = new Map<number, Geom>();
   private readonly fusions = new Map<string, Fusion>();
   private readonly absorbed = new Set<string>();
+  /** Thresholds folded while planning, by producer node. */
+  private readonly folded = new Map<string, Folded>();
   /** Float tensor and act bits -> its packed tensor, so two binary layers reading the same
    *  floats (a residual unit's first conv and its projection shortcut) share one binarize
    *  and can sit in one device segment. */
@@ -162,10 +164,14 @@ class Compiler {
     }
   }
 
-  /** Dry-run the fold so a chain that is not monotone stays on the host. */
+  /**
+   * Fold at planning time so a chain that is not monotone stays on the host; the result is
+   * kept for emission (folding walks every integer of the accumulator's range, which for
+   * integer weights is up to 225x that of a binary layer).
+   */
   private foldsMonotone(producer: QNode, chain: IRNode[], consumer: QNode): boolean {
     try {
-      this.fold(producer, chain, consumer);
+      this.folded.set(producer.name, this.fold(producer, chain, consumer));
       return true;
     } catch (e) {
       if (e instanceof NotMonotoneError) return false;
@@ -449,7 +455,7 @@ class Compiler {
     const base = { op: 'bconv' as const, in: x, kh, kw, sh, sw, ph, pw, padBit, inBits: q.actBits, outC, ...wFields, weight };
     let op: BconvOp;
     if (fusion) {
-      const folded = this.fold(q, fusion.chain, fusion.consumer);
+      const folded = this.folded.get(q.name) ?? this.fold(q, fusion.chain, fusion.consumer);
       const poolNode = fusion.chain.find((c): c is PoolingNode => c.op === 'Pooling');
       let pool: IntPool | null = null;
       let oh = ah;
