@@ -13,7 +13,7 @@ import { validateModel } from '../compile/validate';
 import { ArrayParams } from '../array/params';
 import { ARENA_CALL_BYTES } from '../array/limits';
 import { checkProgram, KernelLimits } from '../array/descriptor';
-import { ArenaRegion, encodeSegment, LayerProgram } from '../array/program';
+import { ArenaRegion, checkArraySupport, encodeSegment, LayerProgram } from '../array/program';
 import { Backend, BackendOptions, checkSegmentCall, checkSegmentInput, LayerStat, TensorData } from '../runtime/backend';
 import { NativeBackend } from './native';
 import { ReferenceBackend } from './reference';
@@ -117,8 +117,19 @@ export abstract class AcceleratorBackend<D> implements Backend {
   protected open(_progs: LayerProgram[]): void | Promise<void> {}
   protected close(): void {}
 
-  async load(model: CompiledModel): Promise<void> {
+  /**
+   * Validate the model and refuse, before any device or host engine is touched, a device
+   * segment the array cannot run yet (integer weights, signed activations or outputs).
+   */
+  protected checkModel(model: CompiledModel): void {
     validateModel(model, typeof model?.name === 'string' ? model.name : 'compiled model');
+    model.segments.forEach((s, si) => {
+      if (s.kind === 'device') checkArraySupport(model, si, `${this.name} backend: `);
+    });
+  }
+
+  async load(model: CompiledModel): Promise<void> {
+    this.checkModel(model);
     this.release();
     await this.host.load(model);
     this.model = model;

@@ -13,12 +13,12 @@ import {
   AffineNode, IRGraph, IRNode, PoolingNode, QConvolutionNode, QFullyConnectedNode,
 } from '../ir/graph';
 import { windowOut } from '../ir/shapes';
-import { batchNormScale } from '../core/scalar';
-import { foldThresholds, FoldStep, NotMonotoneError } from './fold';
+import { batchNormScale, levelDivisor } from '../core/scalar';
+import { Folded, foldThresholds, FoldStep, NotMonotoneError } from './fold';
 import {
-  BconvOp, CompiledModel, CompiledOp, IntPool, TensorInfo, TensorKind,
+  accumulatorRange, BconvOp, CompiledModel, CompiledOp, IntPool, TensorInfo, TensorKind,
 } from './model';
-import { convWeightsOHWI, denseWeightsHWC, featureParamsHWC, Geom, packBinaryWeights, sourceFeatureIndex } from './pack';
+import { convWeightsOHWI, denseWeightsHWC, featureParamsHWC, Geom, packBinaryWeights, packIntWeights, sourceFeatureIndex } from './pack';
 import { partition } from './partition';
 
 type QNode = QConvolutionNode | QFullyConnectedNode;
@@ -33,6 +33,16 @@ const FOLDABLE = new Set(['BatchNorm', 'Affine', 'Activation', 'QActivation', 'P
 
 function isQ(n: IRNode): n is QNode {
   return n.op === 'QConvolution' || n.op === 'QFullyConnected';
+}
+
+/** The layer's input activations are signed k-bit levels (1-bit ones are always bipolar). */
+function actSigned(q: QNode): boolean {
+  return q.actSigned === true && q.actBits > 1;
+}
+
+/** Weight bits and signedness of a binary / integer layer (1-bit weights are bipolar). */
+function weightKind(q: QNode): { bits: number; signed: boolean } {
+  return q.weight.kind === 'int' ? { bits: q.weight.bits, signed: q.weight.signed } : { bits: 1, signed: false };
 }
 
 /** Pool windows whose floor and ceil output sizes agree can run on integers in the array. */
@@ -65,6 +75,8 @@ class Compiler {
   private readonly flatFrom = new Map<number, Geom>();
   private readonly fusions = new Map<string, Fusion>();
   private readonly absorbed = new Set<string>();
+  /** Thresholds folded while planning, by producer node. */
+  private readonly folded = new Map<string, Folded>();
   /** Float tensor and act bits -> its packed tensor, so two binary layers reading the same
    *  floats (a residual unit's first conv and its projection shortcut) share one binarize
    *  and can sit in one device segment. */
@@ -157,10 +169,14 @@ class Compiler {
     }
   }
 
-  /** Dry-run the fold so a chain that is not monotone stays on the host. */
+  /**
+   * Fold at planning time so a chain that is not monotone stays on the host; the result is
+   * kept for emission (folding walks every integer of the accumulator's range, which for
+   * integer weights is up to 225x that of a binary layer).
+   */
   private foldsMonotone(producer: QNode, chain: IRNode[], consumer: QNode): boolean {
     try {
-      this.fold(producer, chain, consumer);
+      this.folded.set(producer.name, this.fold(producer, chain, consumer));
       return true;
     } catch (e) {
       if (e instanceof NotMonotoneError) return false;
@@ -171,7 +187,8 @@ class Compiler {
   private fold(producer: QNode, chain: IRNode[], consumer: QNode) {
     const outC = producer.op === 'QConvolution' ? producer.numFilter : producer.numHidden;
     const K = this.accumulatorK(producer);
-    const scaleK = producer.actBits === 1 ? 1 : (1 << producer.actBits) - 1;
+    const wk = weightKind(producer);
+    const range = accumulatorRange(producer.actBits, actSigned(producer), wk.bits, wk.signed, K);
     const pre: FoldStep[] = [];
     const post: FoldStep[] = [];
     let steps = pre;
@@ -185,17 +202,18 @@ class Compiler {
       } else if (c.op === 'Activation') {
         steps.push({ kind: 'act', fn: c.actType });
       } else if (c.op === 'QActivation' && !c.backwardOnly) {
-        steps.push({ kind: 'quantize', bits: c.actBits });
+        steps.push({ kind: 'quantize', bits: c.actBits, signed: c.signed === true && c.actBits > 1 });
       }
     }
     return foldThresholds({
       outC,
-      vmin: producer.actBits === 1 ? 0 : -scaleK * K,
-      vmax: scaleK * K,
-      divisor: scaleK,
+      vmin: range.lo,
+      vmax: range.hi,
+      divisor: levelDivisor(producer.actBits, actSigned(producer)),
       pre,
       post,
       bits: consumer.actBits,
+      signed: actSigned(consumer),
     });
   }
 
@@ -215,8 +233,9 @@ class Compiler {
 
   // ---- emission ---------------------------------------------------------------------
 
-  private tensor(kind: TensorKind, g: Geom, planes: number, flat = false): number {
-    this.tensors.push({ kind, h: g.h, w: g.w, c: g.c, planes, flat });
+  private tensor(kind: TensorKind, g: Geom, planes: number, flat = false, signed = false): number {
+    // `signed` only where true: models without signed tensors keep their 1.0 form
+    this.tensors.push(signed ? { kind, h: g.h, w: g.w, c: g.c, planes, flat, signed } : { kind, h: g.h, w: g.w, c: g.c, planes, flat });
     return this.tensors.length - 1;
   }
 
@@ -307,6 +326,7 @@ class Compiler {
         const src = this.flatFrom.get(x);
         if (src) this.flatFrom.set(out, src);
         if (n.op === 'Activation') this.emit({ op: 'activation', in: x, out, fn: n.actType }, n.name);
+        else if (n.signed === true && n.actBits > 1) this.emit({ op: 'quantize', in: x, out, bits: n.actBits, signed: true }, n.name);
         else this.emit({ op: 'quantize', in: x, out, bits: n.actBits }, n.name);
         this.value.set(n.name, out);
         return;
@@ -365,10 +385,11 @@ class Compiler {
     while (cur && this.absorbed.has(cur.name)) cur = this.nodes.get(cur.inputs[0]);
     if (cur && this.fusions.get(cur.name)?.consumer === q) return this.value.get(cur.name)!;
     const x = this.floatValue(q.inputs[0]);
-    const key = `${x}/${q.actBits}`;
+    const signed = actSigned(q);
+    const key = `${x}/${q.actBits}/${signed}`;
     const shared = this.binarized.get(key);
     if (shared !== undefined) return shared;
-    const out = this.tensor('bits', this.geomOf(x), q.actBits);
+    const out = this.tensor('bits', this.geomOf(x), q.actBits, false, signed);
     const src = this.flatFrom.get(x);
     if (src) this.flatFrom.set(out, src);
     this.emit({ op: 'binarize', in: x, out, bits: q.actBits }, q.name);
@@ -379,6 +400,10 @@ class Compiler {
   private emitBinary(q: QNode): void {
     if (q.actBits < 1 || q.actBits > 8) {
       throw new UnsupportedError(`node '${q.name}' (${q.op}): act_bit=${q.actBits} is not supported (1..8)`);
+    }
+    const wk = weightKind(q);
+    if (q.weight.kind === 'int' && (!Number.isInteger(wk.bits) || wk.bits < 2 || wk.bits > 4)) {
+      throw new UnsupportedError(`node '${q.name}' (${q.op}): ${wk.bits}-bit integer weights are not supported (2..4; 1-bit weights are bipolar float or packed)`);
     }
     const x = this.binaryInput(q);
     const gi = this.geomOf(x);
@@ -392,8 +417,13 @@ class Compiler {
       outC = q.numFilter;
       const C = gi.c;
       sourceIndex = (o, ky, kx, c) => ((o * C + c) * kh + ky) * kw + kx;
-      if (q.actBits > 1 && q.padValue === -1 && (ph > 0 || pw > 0)) {
-        throw new UnsupportedError(`node '${q.name}' (QConvolution): pad value -1 with act_bit=${q.actBits} is not supported`);
+      if (ph > 0 || pw > 0) {
+        if (q.actBits > 1 && !actSigned(q) && q.padValue === -1) {
+          throw new UnsupportedError(`node '${q.name}' (QConvolution): pad value -1 with unsigned act_bit=${q.actBits} is not supported`);
+        }
+        if (q.actBits === 1 && q.padValue === 0) {
+          throw new UnsupportedError(`node '${q.name}' (QConvolution): pad value 0 with 1-bit activations is not supported (only +1 or -1)`);
+        }
       }
     } else {
       [kh, kw] = [gi.h, gi.w];
@@ -404,19 +434,36 @@ class Compiler {
       sourceIndex = (o, ky, kx, c) => o * K + feature(ky, kx, c);
     }
     const K = kh * kw * gi.c;
-    if (q.weight.kind === 'float' ? q.weight.data.length !== outC * K : q.weight.words.length * 32 < outC * K) {
+    const w = q.weight;
+    if (w.kind === 'packed' ? w.words.length * 32 < outC * K : w.data.length !== outC * K) {
       throw new UnsupportedError(`node '${q.name}' (${q.op}): weights do not match ${outC} outputs x ${K} inputs`);
     }
     this.floatWeightBytes += outC * K * 4;
-    const weight = packBinaryWeights(q.weight, outC, kh, kw, gi.c, sourceIndex);
-    const padBit: 0 | 1 = q.actBits === 1 && (q.op === 'QFullyConnected' || q.padValue === 1) ? 1 : 0;
+    let weight: Uint32Array;
+    if (w.kind === 'int') {
+      const lo = w.signed ? -(1 << (w.bits - 1)) : 0;
+      const hi = w.signed ? (1 << (w.bits - 1)) - 1 : (1 << w.bits) - 1;
+      const bad = w.data.findIndex((v) => v < lo || v > hi);
+      if (bad >= 0) {
+        throw new UnsupportedError(`node '${q.name}' (${q.op}): weight ${bad} is ${w.data[bad]}, outside the ${w.signed ? 'signed' : 'unsigned'} ${w.bits}-bit range ${lo}..${hi}`);
+      }
+      weight = packIntWeights(w, outC, kh, kw, gi.c, sourceIndex);
+    } else {
+      weight = packBinaryWeights(w, outC, kh, kw, gi.c, sourceIndex);
+    }
+    // the pad value as the bit every plane of a padded pixel holds (docs/FORMAT.md §5):
+    // 1-bit +1 -> 1, -1 -> 0; k-bit level 0 -> 0; signed k-bit -1 -> all ones
+    const padValue = q.op === 'QFullyConnected' ? 1 : q.padValue;
+    const padBit: 0 | 1 = q.actBits === 1 ? (padValue === 1 ? 1 : 0) : actSigned(q) && padValue === -1 ? 1 : 0;
     const ah = windowOut(gi.h, kh, sh, ph);
     const aw = windowOut(gi.w, kw, sw, pw);
     const fusion = this.fusions.get(q.name);
-    const base = { op: 'bconv' as const, in: x, kh, kw, sh, sw, ph, pw, padBit, inBits: q.actBits, outC, weight };
+    // integer weight fields only on integer layers: binary models keep their 1.0 form
+    const wFields = wk.bits > 1 ? { wBits: wk.bits, ...(wk.signed ? { wSigned: true } : {}) } : {};
+    const base = { op: 'bconv' as const, in: x, kh, kw, sh, sw, ph, pw, padBit, inBits: q.actBits, outC, ...wFields, weight };
     let op: BconvOp;
     if (fusion) {
-      const folded = this.fold(q, fusion.chain, fusion.consumer);
+      const folded = this.folded.get(q.name) ?? this.fold(q, fusion.chain, fusion.consumer);
       const poolNode = fusion.chain.find((c): c is PoolingNode => c.op === 'Pooling');
       let pool: IntPool | null = null;
       let oh = ah;
@@ -429,16 +476,16 @@ class Compiler {
         oh = windowOut(ah, k[0], s[0], p[0]);
         ow = windowOut(aw, k[1], s[1], p[1]);
       }
-      const out = this.tensor('bits', { h: oh, w: ow, c: outC }, fusion.consumer.actBits);
+      const out = this.tensor('bits', { h: oh, w: ow, c: outC }, fusion.consumer.actBits, false, actSigned(fusion.consumer));
       op = { ...base, out, pool, epilogue: { kind: 'threshold', bits: fusion.consumer.actBits, thresholds: folded.thresholds, flip: folded.flip } };
       this.value.set(q.name, out);
     } else {
       const out = this.tensor('i32', { h: ah, w: aw, c: outC }, 0);
-      this.divisorOf.set(out, q.actBits === 1 ? 1 : (1 << q.actBits) - 1);
+      this.divisorOf.set(out, levelDivisor(q.actBits, actSigned(q)));
       op = { ...base, out, pool: null, epilogue: { kind: 'int' } };
       this.value.set(q.name, out);
     }
-    if (wordsFor(gi.c) * 2 * kh * kw * outC !== weight.length) throw new Error('compile: packed weight size mismatch');
+    if (wk.bits * wordsFor(gi.c) * 2 * kh * kw * outC !== weight.length) throw new Error('compile: packed weight size mismatch');
     this.emit(op, q.name);
   }
 }

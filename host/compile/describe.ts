@@ -45,7 +45,7 @@ export interface ModelSummary {
 
 export function shapeString(t: TensorInfo): string {
   const dims = t.h === 1 && t.w === 1 ? `${t.c}` : `${t.h}x${t.w}x${t.c}`;
-  return t.kind === 'bits' ? `${dims} ${t.planes}-bit` : `${dims} ${t.kind}`;
+  return t.kind === 'bits' ? `${dims} ${t.planes}-bit${t.signed ? ' signed' : ''}` : `${dims} ${t.kind}`;
 }
 
 function detail(op: CompiledOp): string {
@@ -64,10 +64,13 @@ function detail(op: CompiledOp): string {
     case 'dequantize':
       return `/${op.divisor}`;
     case 'bconv': {
-      const mode = op.inBits === 1 ? 'xnor' : `and x${op.inBits} planes`;
+      const wBits = op.wBits ?? 1;
+      const w = wBits === 1 ? '' : ` x ${wBits}-bit ${op.wSigned ? 'signed' : 'unsigned'} weights`;
+      const mode = op.inBits === 1 && wBits === 1 ? 'xnor' : `and x${op.inBits} planes${w}`;
       const pool = op.pool ? ` pool ${op.pool.kh}x${op.pool.kw}/${op.pool.sh}` : '';
       const epi = op.epilogue.kind === 'int' ? ' -> int' : ` -> ${op.epilogue.bits}-bit thresholds`;
-      return `${op.kh}x${op.kw}/${op.sh} pad ${op.ph},${op.pw} (${op.padBit ? '+1' : '-1'}) ${mode}${pool}${epi}`;
+      const pad = op.inBits === 1 ? (op.padBit ? '+1' : '-1') : `bit ${op.padBit}`;
+      return `${op.kh}x${op.kw}/${op.sh} pad ${op.ph},${op.pw} (${pad}) ${mode}${pool}${epi}`;
     }
     default:
       return '';

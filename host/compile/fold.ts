@@ -15,7 +15,7 @@ import { activationF32, batchNormF32, dequantizeF32, quantizeLevel, quantizeValu
 export type FoldStep =
   | { kind: 'bn'; mean: Float32Array; scale: Float32Array; beta: Float32Array }
   | { kind: 'act'; fn: 'tanh' | 'relu' | 'sigmoid' }
-  | { kind: 'quantize'; bits: number };
+  | { kind: 'quantize'; bits: number; signed?: boolean };
 
 export interface FoldInput {
   outC: number;
@@ -30,6 +30,11 @@ export interface FoldInput {
   post: FoldStep[];
   /** Activation bits of the consumer (levels 0 .. 2^bits - 1). */
   bits: number;
+  /**
+   * The consumer's levels are signed (bits >= 2): its k-bit value s is stored as the count
+   * n = s + 2^(k-1) of passed thresholds (the epilogue inverts n's top bit).
+   */
+  signed?: boolean;
 }
 
 export interface Folded {
@@ -44,7 +49,7 @@ function apply(steps: FoldStep[], c: number, x: number): number {
   for (const s of steps) {
     if (s.kind === 'bn') x = batchNormF32(x, s.mean[c], s.scale[c], s.beta[c]);
     else if (s.kind === 'act') x = activationF32(s.fn, x);
-    else x = quantizeValue(x, s.bits);
+    else x = quantizeValue(x, s.bits, s.signed === true);
   }
   return x;
 }
@@ -62,6 +67,8 @@ export function foldThresholds(f: FoldInput): Folded {
   const flip = new Uint8Array(f.outC);
   const useMin = new Uint8Array(f.outC);
   const all = [...f.pre, ...f.post];
+  const signed = f.signed === true && f.bits > 1;
+  const offset = signed ? 1 << (f.bits - 1) : 0;
   for (let c = 0; c < f.outC; c++) {
     useMin[c] = direction(f.pre, c) < 0 ? 1 : 0;
     const dec = direction(all, c) < 0;
@@ -71,7 +78,7 @@ export function foldThresholds(f: FoldInput): Folded {
     t.fill(f.vmax + 1);
     let prev = dec ? L : 0;
     for (let v = f.vmin; v <= f.vmax; v++) {
-      const level = quantizeLevel(apply(all, c, dequantizeF32(v, f.divisor)), f.bits);
+      const level = quantizeLevel(apply(all, c, dequantizeF32(v, f.divisor)), f.bits, signed) + offset;
       if (dec ? level > prev : level < prev) {
         throw new NotMonotoneError(`channel ${c}: level not monotone at v=${v}`);
       }

@@ -23,6 +23,12 @@ export interface TensorInfo {
   planes: number;
   /** A float vector produced by Flatten of an h x w x c map (per-feature ops index HWC). */
   flat: boolean;
+  /**
+   * 'bits' tensors with planes >= 2 only: the k-bit level is two's complement (plane k-1
+   * weighs -2^(k-1)), so values are -2^(k-1) .. 2^(k-1)-1. Absent or false: unsigned levels
+   * 0 .. 2^k-1 (1-bit tensors are always bipolar, bit 1 = +1).
+   */
+  signed?: boolean;
 }
 
 interface Window {
@@ -50,10 +56,15 @@ export interface AddOp { op: 'add'; in: [number, number]; out: number }
 export interface FlattenOp { op: 'flatten'; in: number; out: number }
 /**
  * QActivation forward value as float: k = 1 gives sign(x) = ±1, k > 1 gives
- * round((2^k-1)·clip(x,0,1)) / (2^k-1).
+ * round((2^k-1)·clip(x,0,1)) / (2^k-1); signed (k > 1 only) gives s / M with
+ * s = round(M·clip(x,-1,1)), M = 2^(k-1) - 1 (core/scalar.ts quantizeLevel).
  */
-export interface QuantizeOp { op: 'quantize'; in: number; out: number; bits: number }
-/** Float tensor -> packed bits: k = 1 packs sign(x); k > 1 packs the level round((2^k-1)·clip(x,0,1)). */
+export interface QuantizeOp { op: 'quantize'; in: number; out: number; bits: number; signed?: boolean }
+/**
+ * Float tensor -> packed bits: k = 1 packs sign(x); k > 1 packs the level
+ * round((2^k-1)·clip(x,0,1)), or for a signed output tensor the two's complement of
+ * round((2^(k-1)-1)·clip(x,-1,1)).
+ */
 export interface BinarizeOp { op: 'binarize'; in: number; out: number; bits: number }
 /** Integer tensor (array output) -> float: y = float32(v / divisor). */
 export interface DequantizeOp { op: 'dequantize'; in: number; out: number; divisor: number }
@@ -67,19 +78,23 @@ export interface IntPool extends Window {
 }
 
 export type BconvEpilogue =
-  /** Return raw integers (P for 1-bit inputs, the dot product for k-bit inputs). */
+  /** Return raw integers (P for 1-bit x 1-bit, the integer dot product otherwise). */
   | { kind: 'int' }
   /**
-   * Output a k-bit level per channel: level = #{j : v >= t_j} (flip 0) or #{j : v < t_j}
+   * Output a k-bit level per channel: n = #{j : v >= t_j} (flip 0) or #{j : v < t_j}
    * (flip 1), with t = thresholds[ch*(2^k-1) .. +2^k-1). For k = 1 this is
-   * bit = (v >= t) XOR flip.
+   * bit = (v >= t) XOR flip. A signed output tensor stores the value n - 2^(k-1) (two's
+   * complement: n with its top bit inverted); an unsigned one stores n.
    */
   | { kind: 'threshold'; bits: number; thresholds: Int32Array; flip: Uint8Array };
 
 /**
- * Binary convolution (and binary dense). Input: a 'bits' tensor with `planes` = input
- * activation bits. For 1-bit inputs v = P = popcount(xnor) over the K = kh*kw*inC real
- * bits; for k-bit inputs v = sum_b 2^b (2·popcount(a_b AND w) - popcount(a_b)).
+ * Binary / low-bit integer convolution (and dense). Input: a 'bits' tensor with `planes` =
+ * input activation bits (signed or not per the tensor). Operand values: a 1-bit operand is
+ * bipolar (bit 1 = +1, 0 = -1); a k-bit operand (k >= 2) is its level, unsigned or two's
+ * complement. For 1-bit activations x 1-bit weights v = P = popcount(xnor) over the
+ * K = kh*kw*inC real bits; otherwise v = sum a_i·w_i exactly, computed bit-serially over
+ * activation planes x weight planes (docs/FORMAT.md §5).
  */
 export interface BconvOp extends Window {
   op: 'bconv';
@@ -89,7 +104,14 @@ export interface BconvOp extends Window {
   padBit: 0 | 1;
   inBits: number;
   outC: number;
-  /** Packed weights, Uint32 halves of 64-bit words: [outC][kh][kw][ceil(inC/64)*2]. */
+  /** Weight bits 1..4 (absent: 1, bipolar). */
+  wBits?: number;
+  /** Weights with wBits >= 2 are two's complement (absent: false, unsigned). */
+  wSigned?: boolean;
+  /**
+   * Packed weights, Uint32 halves of 64-bit words: wBits planes, each laid out as
+   * [outC][kh][kw][ceil(inC/64)*2] (plane b holds bit b of every weight).
+   */
   weight: Uint32Array;
   pool: IntPool | null;
   epilogue: BconvEpilogue;
@@ -103,6 +125,53 @@ export type CompiledOp = HostOp | DeviceOp;
 
 export function isDeviceOp(op: CompiledOp): op is DeviceOp {
   return op.op === 'bconv';
+}
+
+/** Weight bits of a bconv (1 when the field is absent). */
+export function weightBits(op: BconvOp): number {
+  return op.wBits ?? 1;
+}
+
+/**
+ * The integer feature of a bconv beyond binary weights with bipolar / unsigned activations
+ * ("2-bit signed integer weights", "signed 3-bit activations", "signed 2-bit outputs"), or
+ * null: what consumers that know only binary layers (the array kernels, the ONNX export)
+ * must refuse rather than misread.
+ */
+export function integerFeature(m: CompiledModel, op: BconvOp): string | null {
+  const wBits = weightBits(op);
+  if (wBits > 1) return `${wBits}-bit ${op.wSigned ? 'signed' : 'unsigned'} integer weights`;
+  if (m.tensors[op.in].signed) return `signed ${op.inBits}-bit activations`;
+  if (m.tensors[op.out].signed) return `signed ${m.tensors[op.out].planes}-bit outputs`;
+  return null;
+}
+
+/** The first bconv with an integer feature: `layer '<name>': <feature>`, or null. */
+export function firstIntegerLayer(m: CompiledModel): string | null {
+  for (let i = 0; i < m.ops.length; i++) {
+    const op = m.ops[i];
+    const f = op.op === 'bconv' ? integerFeature(m, op) : null;
+    if (f) return `layer '${m.opNames[i]}': ${f}`;
+  }
+  return null;
+}
+
+/** The integer range of one k-bit operand: bipolar for k = 1, else unsigned or two's complement. */
+export function operandRange(bits: number, signed: boolean): { lo: number; hi: number } {
+  if (bits === 1) return { lo: -1, hi: 1 };
+  return signed ? { lo: -(2 ** (bits - 1)), hi: 2 ** (bits - 1) - 1 } : { lo: 0, hi: 2 ** bits - 1 };
+}
+
+/**
+ * Exact range of a bconv accumulator over K terms: [0, K] for 1-bit x 1-bit (P), else K
+ * times the extreme products of the two operand ranges.
+ */
+export function accumulatorRange(inBits: number, inSigned: boolean, wBits: number, wSigned: boolean, K: number): { lo: number; hi: number } {
+  if (inBits === 1 && wBits === 1) return { lo: 0, hi: K };
+  const a = operandRange(inBits, inSigned);
+  const w = operandRange(wBits, wSigned);
+  const p = [a.lo * w.lo, a.lo * w.hi, a.hi * w.lo, a.hi * w.hi];
+  return { lo: K * Math.min(...p) + 0, hi: K * Math.max(...p) }; // + 0: no -0
 }
 
 /** A maximal run of consecutive ops that execute in one place. ops = [start, end). */

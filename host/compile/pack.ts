@@ -70,7 +70,7 @@ export function featureParamsHWC(p: Float32Array, g: Geom, src: Geom | null): Fl
  * that weight in the source's flat order; each output channel spans K source bits.
  */
 export function packBinaryWeights(
-  w: BinaryWeights,
+  w: Exclude<BinaryWeights, { kind: 'int' }>,
   O: number,
   kh: number,
   kw: number,
@@ -89,6 +89,33 @@ export function packBinaryWeights(
         const base = ((o * kh + ky) * kw + kx) * u32;
         for (let c = 0; c < C; c++) {
           if (bit(sourceIndex(o, ky, kx, c))) out[base + (c >>> 5)] |= 1 << (c & 31);
+        }
+      }
+  return out;
+}
+
+/**
+ * k-bit integer weights in canonical layout: `bits` planes, plane b holding bit b of every
+ * weight (two's complement for signed values) in the layout of packBinaryWeights.
+ */
+export function packIntWeights(
+  w: Extract<BinaryWeights, { kind: 'int' }>,
+  O: number,
+  kh: number,
+  kw: number,
+  C: number,
+  sourceIndex: (o: number, ky: number, kx: number, c: number) => number,
+): Uint32Array {
+  const u32 = wordsFor(C) * 2;
+  const plane = O * kh * kw * u32;
+  const out = new Uint32Array(w.bits * plane);
+  for (let o = 0; o < O; o++)
+    for (let ky = 0; ky < kh; ky++)
+      for (let kx = 0; kx < kw; kx++) {
+        const base = ((o * kh + ky) * kw + kx) * u32;
+        for (let c = 0; c < C; c++) {
+          const v = w.data[sourceIndex(o, ky, kx, c)];
+          for (let b = 0; b < w.bits; b++) if ((v >> b) & 1) out[b * plane + base + (c >>> 5)] |= 1 << (c & 31);
         }
       }
   return out;

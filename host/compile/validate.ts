@@ -14,7 +14,7 @@ import { FormatError } from '../core/errors';
 import { windowOut } from '../core/window';
 import { MAX_BITS } from '../array/limits';
 import {
-  CompiledModel, Segment, TensorInfo, TensorKind, tensorLength,
+  accumulatorRange, CompiledModel, Segment, TensorInfo, TensorKind, tensorLength,
 } from './model';
 
 /** Bounds shared by the validator, the compiler and the docs (docs/FORMAT.md). */
@@ -30,6 +30,8 @@ export const LIMITS = {
   maxVector: 1 << 24,
   /** Activation / threshold bits (the array's bit-planes). */
   maxBits: MAX_BITS,
+  /** Weight bits of a bconv (bit-planes of its weights). */
+  maxWeightBits: 4,
   /** Elements of one tensor for one image (Uint32 halves for bits tensors). */
   maxTensorElements: 1 << 28,
   maxOps: 1 << 16,
@@ -116,12 +118,13 @@ interface Win { kh: number; kw: number; sh: number; sw: number; ph: number; pw: 
 
 function showTensor(t: TensorInfo): string {
   const g = `${t.kind} ${t.h}x${t.w}x${t.c}`;
-  if (t.kind === 'bits') return `${g} with ${t.planes} plane${t.planes === 1 ? '' : 's'}`;
+  if (t.kind === 'bits') return `${g} with ${t.planes} ${t.signed === true ? 'signed ' : ''}plane${t.planes === 1 ? '' : 's'}`;
   return t.flat ? `${g} (flat)` : g;
 }
 
 function sameTensor(a: TensorInfo, b: TensorInfo): boolean {
-  return a.kind === b.kind && a.h === b.h && a.w === b.w && a.c === b.c && a.planes === b.planes && a.flat === b.flat;
+  return a.kind === b.kind && a.h === b.h && a.w === b.w && a.c === b.c && a.planes === b.planes && a.flat === b.flat &&
+    (a.signed === true) === (b.signed === true);
 }
 
 /**
@@ -277,6 +280,11 @@ function checkTensor(t: unknown, i: number, fail: Fail): void {
   else if (t.planes !== 0) f(`planes must be 0 for a ${t.kind} tensor, got ${describe(t.planes)}`);
   if (typeof t.flat !== 'boolean') f(`flat must be true or false, got ${describe(t.flat)}`);
   if (t.flat && (t.kind !== 'f32' || !vector)) f(`only f32 vectors (1x1xN) can be flat, this is ${t.kind} ${h}x${w}`);
+  if (t.signed !== undefined) {
+    if (typeof t.signed !== 'boolean') f(`signed must be true or false, got ${describe(t.signed)}`);
+    // 1-bit values are bipolar (±1) and other kinds hold no levels
+    if (t.signed && (t.kind !== 'bits' || (t.planes as number) < 2)) f(`only bits tensors with 2 or more planes can be signed, this is ${t.kind} with ${describe(t.planes)} planes`);
+  }
   const info = t as unknown as TensorInfo;
   const n = Math.max(h * w * info.c, tensorLength(info));
   if (n > LIMITS.maxTensorElements) f(`${showTensor(info)} holds ${n} elements per image, the limit is ${LIMITS.maxTensorElements}`);
@@ -396,7 +404,9 @@ function checkOp(
       needOut(f32(1, 1, x.h * x.w * x.c, true), ` (h*w*c of ${x.h}x${x.w}x${x.c})`);
       break;
     case 'quantize': {
-      expectInt(f, 'bits', op.bits, 1, LIMITS.maxBits);
+      const bits = expectInt(f, 'bits', op.bits, 1, LIMITS.maxBits);
+      if (op.signed !== undefined && typeof op.signed !== 'boolean') f(`signed must be true or false, got ${describe(op.signed)}`);
+      if (op.signed === true && bits < 2) f('signed needs bits >= 2 (1-bit values are bipolar)');
       needIn(x, inIds[0], 'f32');
       needOut(x, ' (same as the input)');
       break;
@@ -404,7 +414,8 @@ function checkOp(
     case 'binarize': {
       const bits = expectInt(f, 'bits', op.bits, 1, LIMITS.maxBits);
       needIn(x, inIds[0], 'f32');
-      needOut({ kind: 'bits', h: x.h, w: x.w, c: x.c, planes: bits, flat: false }, ` (one plane per bit)`);
+      // signedness is the output tensor's (checked with the tensor)
+      needOut({ kind: 'bits', h: x.h, w: x.w, c: x.c, planes: bits, flat: false, signed: y.signed }, ` (one plane per bit)`);
       break;
     }
     case 'dequantize': {
@@ -435,20 +446,25 @@ function checkBconv(op: Record<string, unknown>, x: TensorInfo, inId: number, y:
   const ah = windowOut(x.h, win.kh, win.sh, win.ph);
   const aw = windowOut(x.w, win.kw, win.sw, win.pw);
   fits(ah, aw, x, win, 'kernel', f);
+  const wBits = op.wBits === undefined ? 1 : expectInt(f, 'wBits', op.wBits, 1, LIMITS.maxWeightBits);
+  if (op.wSigned !== undefined && typeof op.wSigned !== 'boolean') f(`wSigned must be true or false, got ${describe(op.wSigned)}`);
+  if (op.wSigned === true && wBits < 2) f('wSigned needs wBits >= 2 (1-bit weights are bipolar)');
   const K = win.kh * win.kw * x.c;
-  const levels = 2 ** inBits - 1;
-  if (levels * K > INT32_MAX) {
-    f(`(2^inBits-1)*kh*kw*inC = ${levels}*${win.kh}*${win.kw}*${x.c} overflows the Int32 accumulator`);
+  const acc = accumulatorRange(inBits, x.signed === true, wBits, op.wSigned === true, K);
+  if (Math.max(-acc.lo, acc.hi) > INT32_MAX) {
+    f(`the accumulator range ${acc.lo}..${acc.hi} (${inBits}-bit activations x ${wBits}-bit weights over kh*kw*inC = ${win.kh}*${win.kw}*${x.c}) overflows Int32`);
   }
 
-  // weights: [outC][kh][kw][ceil(inC/64)*2] Uint32 halves, bits past inC zero
+  // weights: wBits planes of [outC][kh][kw][ceil(inC/64)*2] Uint32 halves, bits past inC zero
   const words = Math.ceil(x.c / 64);
-  const wantW = outC * win.kh * win.kw * words * 2;
+  const wantW = wBits * outC * win.kh * win.kw * words * 2;
   if (!(op.weight instanceof Uint32Array)) f(`weight must be a Uint32Array, got ${describe(op.weight)}`);
   if (op.weight.length !== wantW) {
-    f(`weight has ${op.weight.length} Uint32 values, expected outC*kh*kw*ceil(inC/64)*2 = ${outC}*${win.kh}*${win.kw}*${words}*2 = ${wantW}`);
+    const planes = wBits === 1 ? '' : 'wBits*';
+    const n = wBits === 1 ? '' : `${wBits}*`;
+    f(`weight has ${op.weight.length} Uint32 values, expected ${planes}outC*kh*kw*ceil(inC/64)*2 = ${n}${outC}*${win.kh}*${win.kw}*${words}*2 = ${wantW}`);
   }
-  checkWeightTail(op.weight, outC, win.kh * win.kw, words, x.c, f);
+  checkWeightTail(op.weight, wBits, outC, win.kh * win.kw, words, x.c, f);
 
   // optional integer pool on the accumulators
   let oh = ah;
@@ -477,7 +493,8 @@ function checkBconv(op: Record<string, unknown>, x: TensorInfo, inId: number, y:
     if (y.kind !== 'bits' || y.planes !== bits) {
       f(`output tensor ${out} is ${showTensor(y)}, a ${bits}-bit threshold epilogue writes bits with ${bits} plane${bits === 1 ? '' : 's'}`);
     }
-    if (!sameTensor(y, { kind: 'bits', h: oh, w: ow, c: outC, planes: bits, flat: false })) {
+    // a signed output stores n - 2^(k-1) (the tensor's flag; k >= 2, checked with the tensor)
+    if (!sameTensor(y, { kind: 'bits', h: oh, w: ow, c: outC, planes: bits, flat: false, signed: y.signed })) {
       f(`output tensor ${out} is ${showTensor(y)}, expected bits ${oh}x${ow}x${outC}${how}`);
     }
     const per = 2 ** bits - 1;
@@ -533,17 +550,18 @@ function checkFlags(v: unknown, name: string, outC: number, f: Fail): void {
  * them 0 too, and backends count xnor matches over whole words, so a stray 1 here
  * would silently change P.
  */
-function checkWeightTail(w: Uint32Array, outC: number, pixels: number, words: number, inC: number, f: Fail): void {
+function checkWeightTail(w: Uint32Array, planes: number, outC: number, pixels: number, words: number, inC: number, f: Fail): void {
   const r = inC % 64;
   if (r === 0) return;
   const lo = r >= 32 ? 0 : ~((1 << r) - 1) >>> 0; // bits r.. of the low half
   const hi = r <= 32 ? 0xffffffff : ~((1 << (r - 32)) - 1) >>> 0;
   const step = words * 2;
-  for (let g = 0; g < outC * pixels; g++) {
+  for (let g = 0; g < planes * outC * pixels; g++) {
     const at = g * step + step - 2;
     if ((w[at] & lo) !== 0 || (w[at + 1] & hi) !== 0) {
-      const o = Math.floor(g / pixels);
-      f(`weight bits past inC = ${inC} must be 0 (output channel ${o}, kernel pixel ${g % pixels}, Uint32 index ${w[at] & lo ? at : at + 1})`);
+      const o = Math.floor(g / pixels) % outC;
+      const plane = planes > 1 ? `weight plane ${Math.floor(g / (pixels * outC))}, ` : '';
+      f(`weight bits past inC = ${inC} must be 0 (${plane}output channel ${o}, kernel pixel ${g % pixels}, Uint32 index ${w[at] & lo ? at : at + 1})`);
     }
   }
 }

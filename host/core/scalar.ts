@@ -30,18 +30,33 @@ export function activationF32(fn: 'tanh' | 'relu' | 'sigmoid', x: number): numbe
   }
 }
 
-/** k-bit level of x: round((2^k - 1) * clip(x, 0, 1)), round half up; k = 1 gives sign bit. */
-export function quantizeLevel(x: number, bits: number): number {
+/**
+ * k-bit level of x: round((2^k - 1) * clip(x, 0, 1)), round half up; k = 1 gives the sign
+ * bit. Signed (k >= 2): round(M * clip(x, -1, 1)) with M = 2^(k-1) - 1, half up, a value in
+ * -M..M (the narrow symmetric range: k = 2 is ternary); stored as two's complement.
+ */
+export function quantizeLevel(x: number, bits: number, signed = false): number {
   if (bits === 1) return x >= 0 ? 1 : 0;
+  if (signed) {
+    const m = (1 << (bits - 1)) - 1;
+    const c = x > 1 ? 1 : x >= -1 ? x : x < -1 ? -1 : 0; // NaN -> 0
+    return Math.floor(f(m * c) + 0.5);
+  }
   const levels = (1 << bits) - 1;
   const c = x > 1 ? 1 : x >= 0 ? x : 0; // NaN -> 0
   return Math.floor(f(levels * c) + 0.5);
 }
 
-/** QActivation forward value: ±1 for k = 1, level / (2^k - 1) for k > 1. */
-export function quantizeValue(x: number, bits: number): number {
+/** QActivation forward value: ±1 for k = 1, level / (2^k - 1) for k > 1, s / (2^(k-1) - 1) signed. */
+export function quantizeValue(x: number, bits: number, signed = false): number {
   if (bits === 1) return x >= 0 ? 1 : -1;
-  return f(quantizeLevel(x, bits) / ((1 << bits) - 1));
+  return f(quantizeLevel(x, bits, signed) / levelDivisor(bits, signed));
+}
+
+/** What a level is divided by to give its float value: 1 (k = 1), 2^k - 1, or 2^(k-1) - 1 (signed). */
+export function levelDivisor(bits: number, signed = false): number {
+  if (bits === 1) return 1;
+  return signed ? (1 << (bits - 1)) - 1 : (1 << bits) - 1;
 }
 
 /** Array integer output -> float: float32(v / divisor). */

@@ -22,11 +22,12 @@ export const BNN_MAGIC: Readonly<Uint8Array> = Uint8Array.from([0x89, 0x42, 0x4e
 /** Format version this code writes and reads: major = incompatible, minor = compatible additions. */
 export const BNN_MAJOR = 1;
 /**
- * 1.1 adds the optional top-level `preprocess` and `labels`. Writers write the lowest minor
- * that holds the file's contents (1.0 when neither is present), so a model without them
+ * 1.1 adds the optional top-level `preprocess` and `labels`; 1.2 the optional integer fields
+ * (bconv `wBits` / `wSigned`, quantize `signed`, tensor `signed`). Writers write the lowest
+ * minor that holds the file's contents (1.0 when none is present), so a model without them
  * stays byte-identical to what earlier writers made.
  */
-export const BNN_MINOR = 1;
+export const BNN_MINOR = 2;
 export const BNN_HEADER_BYTES = 64;
 /** Alignment of the blob region and of every blob in it (bytes, absolute file offsets). */
 export const BNN_ALIGN = 64;
@@ -233,6 +234,8 @@ const WINDOW = ['kh', 'kw', 'sh', 'sw', 'ph', 'pw'];
 interface OpSpec {
   fields: string[];
   blobs: Array<[string, BlobDtype, boolean]>;
+  /** Plain fields that may be absent (format 1.2): written and read only when present. */
+  optional?: string[];
 }
 const OP_SPECS: Record<CompiledOp['op'], OpSpec> = {
   conv2d: { fields: ['in', 'out', ...WINDOW], blobs: [['weight', 'f32', false], ['bias', 'f32', true]] },
@@ -242,10 +245,10 @@ const OP_SPECS: Record<CompiledOp['op'], OpSpec> = {
   pool: { fields: ['in', 'out', ...WINDOW, 'mode', 'countIncludePad'], blobs: [] },
   add: { fields: ['in', 'out'], blobs: [] },
   flatten: { fields: ['in', 'out'], blobs: [] },
-  quantize: { fields: ['in', 'out', 'bits'], blobs: [] },
+  quantize: { fields: ['in', 'out', 'bits'], blobs: [], optional: ['signed'] },
   binarize: { fields: ['in', 'out', 'bits'], blobs: [] },
   dequantize: { fields: ['in', 'out', 'divisor'], blobs: [] },
-  bconv: { fields: ['in', 'out', ...WINDOW, 'padBit', 'inBits', 'outC'], blobs: [['weight', 'u32', false]] },
+  bconv: { fields: ['in', 'out', ...WINDOW, 'padBit', 'inBits', 'outC'], blobs: [['weight', 'u32', false]], optional: ['wBits', 'wSigned'] },
 };
 const NESTED: Partial<Record<CompiledOp['op'], string[]>> = { bconv: ['pool', 'epilogue'] };
 
@@ -284,12 +287,13 @@ function encodeOp(op: CompiledOp, blobs: BlobWriter): Record<string, unknown> {
   const spec = OP_SPECS[op.op];
   const src = op as unknown as Record<string, unknown>;
   // a field added to an op type but not to the schema would be dropped silently
-  const known = new Set(['op', ...spec.fields, ...spec.blobs.map((b) => b[0]), ...(NESTED[op.op] ?? [])]);
+  const known = new Set(['op', ...spec.fields, ...(spec.optional ?? []), ...spec.blobs.map((b) => b[0]), ...(NESTED[op.op] ?? [])]);
   for (const k of Object.keys(src)) {
     if (!known.has(k)) throw new Error(`encodeBnn: ${op.op} field '${k}' is not in the .bnn schema (update host/format/bnn.ts and docs/FORMAT.md)`);
   }
   const o: Record<string, unknown> = { op: op.op };
   for (const f of spec.fields) o[f] = Array.isArray(src[f]) ? [...(src[f] as number[])] : src[f];
+  for (const f of spec.optional ?? []) if (src[f] !== undefined) o[f] = src[f];
   for (const [f, dtype] of spec.blobs) o[f] = src[f] === null ? null : blobs.ref(src[f] as Blob, dtype);
   if (op.op === 'bconv') {
     const b = op as BconvOp;
@@ -319,7 +323,7 @@ export function encodeBnn(model: CompiledModel, where = 'compiled model'): Buffe
     output: model.output,
     softmax: model.softmax,
     floatWeightBytes: model.floatWeightBytes,
-    tensors: model.tensors.map((t) => ({ kind: t.kind, h: t.h, w: t.w, c: t.c, planes: t.planes, flat: t.flat })),
+    tensors: model.tensors.map((t) => ({ kind: t.kind, h: t.h, w: t.w, c: t.c, planes: t.planes, flat: t.flat, ...(t.signed !== undefined ? { signed: t.signed } : {}) })),
     ops: model.ops.map((op) => encodeOp(op, blobs)),
     opNames: [...model.opNames],
     segments: model.segments.map((s) => ({ kind: s.kind, start: s.start, end: s.end, inputs: [...s.inputs], outputs: [...s.outputs] })),
@@ -327,8 +331,14 @@ export function encodeBnn(model: CompiledModel, where = 'compiled model'): Buffe
     ...(model.labels !== undefined ? { labels: [...model.labels] } : {}),
   };
   const json = Buffer.from(JSON.stringify(doc), 'utf8');
-  const minor = model.preprocess !== undefined || model.labels !== undefined ? 1 : 0;
+  const minor = usesIntegerFields(model) ? 2 : model.preprocess !== undefined || model.labels !== undefined ? 1 : 0;
   return assemble(json, align(blobs.size), (f, base) => blobs.write(f, base), minor, where);
+}
+
+/** The model has a field of format 1.2 (integer weights, signed activations). */
+function usesIntegerFields(model: CompiledModel): boolean {
+  if (model.tensors.some((t) => t.signed !== undefined)) return true;
+  return model.ops.some((op) => (OP_SPECS[op.op].optional ?? []).some((f) => (op as unknown as Record<string, unknown>)[f] !== undefined));
 }
 
 /** The stored preprocessing, field by field (a field added to the type must be added here and to docs/FORMAT.md). */
@@ -404,6 +414,7 @@ class ModelReader {
     const spec = OP_SPECS[kind as CompiledOp['op']];
     const r: Record<string, unknown> = { op: kind };
     for (const f of spec.fields) r[f] = hasOwn(o, f) ? o[f] : undefined;
+    for (const f of spec.optional ?? []) if (hasOwn(o, f)) r[f] = o[f]; // absent stays absent (1.0/1.1 meaning)
     for (const [f, dtype, nullable] of spec.blobs) this.blob(`${path}.${f}`, hasOwn(o, f) ? o[f] : undefined, dtype, nullable, (a) => (r[f] = a));
     if (kind === 'bconv') {
       const p = hasOwn(o, 'pool') ? o.pool : undefined;
@@ -447,7 +458,11 @@ class ModelReader {
       output: get('output'),
       softmax: get('softmax'),
       tensors: Array.isArray(get('tensors'))
-        ? (get('tensors') as unknown[]).map((t) => this.pick(t, ['kind', 'h', 'w', 'c', 'planes', 'flat']))
+        ? (get('tensors') as unknown[]).map((t) => {
+          const r = this.pick(t, ['kind', 'h', 'w', 'c', 'planes', 'flat']);
+          if (isObject(t) && isObject(r) && hasOwn(t, 'signed')) r.signed = t.signed; // 1.2, only when present
+          return r;
+        })
         : get('tensors'),
       ops: Array.isArray(ops) ? ops.map((o, i) => this.op(o, i)) : ops,
       segments: Array.isArray(get('segments'))

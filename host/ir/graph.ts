@@ -9,7 +9,10 @@
 
 export type Shape = number[];
 
-/** Binary weights either as floats (binarised by sign at compile time) or already packed. */
+/**
+ * Weights of a binary / low-bit layer: floats (binarised by sign at compile time), bits
+ * already packed, or k-bit integers.
+ */
 export type BinaryWeights =
   | { kind: 'float'; data: Float32Array }
   /**
@@ -18,7 +21,14 @@ export type BinaryWeights =
    * (BMXNet stores 32-bit words as float32 and 64-bit words as float64); by the packing
    * rule both give identical bytes.
    */
-  | { kind: 'packed'; words: Uint32Array; wordBits: 32 | 64 };
+  | { kind: 'packed'; words: Uint32Array; wordBits: 32 | 64 }
+  /**
+   * k-bit integer weights (bits 2..4) in the source's element order, one value per element:
+   * unsigned 0..2^bits-1 or signed -2^(bits-1)..2^(bits-1)-1. The layer computes the exact
+   * integer dot product with them; a weight scale is a following per-channel affine (a
+   * BatchNorm node), which compile folds into the next layer's thresholds like any other.
+   */
+  | { kind: 'int'; bits: number; signed: boolean; data: Int8Array };
 
 interface NodeBase {
   /** Unique node name (from the source graph). */
@@ -96,6 +106,8 @@ export interface SoftmaxNode extends NodeBase { op: 'Softmax' }
 export interface QActivationNode extends NodeBase {
   op: 'QActivation';
   actBits: number;
+  /** k-bit signed levels round((2^(k-1)-1)·clip(x,-1,1)) (k >= 2; absent: unsigned). */
+  signed?: boolean;
   /** Forward pass is the identity (the following Q layer quantises its own input). */
   backwardOnly: boolean;
 }
@@ -105,11 +117,17 @@ export interface QConvolutionNode extends NodeBase {
   kernel: [number, number];
   stride: [number, number];
   pad: [number, number];
-  /** Value of padded input elements: +1 (BMXNet v1: zero-pad then sign) or -1. */
-  padValue: 1 | -1;
+  /**
+   * Value of padded input elements. 1-bit inputs: +1 (BMXNet v1: zero-pad then sign) or -1
+   * (0 is not supported). k-bit inputs: the level 0 for 1 (zero-pad then quantise) and 0;
+   * -1 only for signed inputs.
+   */
+  padValue: 1 | -1 | 0;
   numFilter: number;
-  /** Bits of the input activations (1 = sign, k > 1 = k-bit unsigned levels). */
+  /** Bits of the input activations (1 = sign, k > 1 = k-bit levels). */
   actBits: number;
+  /** k-bit input activations are signed (QActivationNode.signed); absent: unsigned. */
+  actSigned?: boolean;
   weight: BinaryWeights;
 }
 
@@ -117,6 +135,8 @@ export interface QFullyConnectedNode extends NodeBase {
   op: 'QFullyConnected';
   numHidden: number;
   actBits: number;
+  /** k-bit input activations are signed; absent: unsigned. */
+  actSigned?: boolean;
   /** [numHidden, inputFeatures] in the source's flatten order. */
   weight: BinaryWeights;
 }

@@ -30,7 +30,7 @@
 
 /* ---- binary convolution / dense (the array's op), engine_bconv.c ----------------------- */
 
-/* Geometry and options of one bconv op; mirrors BconvOp + its input tensor. */
+/* Geometry and options of one bconv op; mirrors BconvOp + its input and output tensors. */
 typedef struct bw_bconv_desc {
   int32_t h, w, c, in_bits;          /* input bit tensor (in_bits = planes) */
   int32_t kh, kw, sh, sw, ph, pw;    /* window */
@@ -40,12 +40,15 @@ typedef struct bw_bconv_desc {
   int32_t pkh, pkw, psh, psw, pph, ppw;
   int32_t out_bits;                  /* 0 = int32 output, k >= 1 = k-bit threshold epilogue */
   int32_t out_h, out_w;              /* output map (after the pool); checked by create */
+  int32_t in_signed;                 /* k-bit inputs (k >= 2) are two's complement */
+  int32_t w_bits, w_signed;          /* weight planes 1..4 (1 = bipolar); two's complement (w_bits >= 2) */
+  int32_t out_signed;                /* k-bit outputs (k >= 2) store level - 2^(k-1) */
 } bw_bconv_desc;
 
 typedef struct bw_bconv bw_bconv;
 
 /*
- * Prepare a bconv: copies and repacks weights ([out_c][kh][kw][ceil(c/64)] 64-bit words),
+ * Prepare a bconv: copies and repacks weights (w_bits planes of [out_c][kh][kw][ceil(c/64)] 64-bit words),
  * thresholds ([out_c][2^out_bits - 1], may be NULL for int output), flip ([out_c]) and
  * use_min ([out_c], NULL without pool). Returns NULL on an inconsistent desc or no memory.
  */
@@ -80,10 +83,10 @@ int bw_batchnorm(const float *x, float *y, int64_t n, int32_t channels, const fl
 /* fn: 0 = relu, 1 = tanh, 2 = sigmoid (deterministic, engine_detmath.c). */
 int bw_activation(int32_t fn, const float *x, float *y, int64_t n, int32_t threads);
 int bw_add(const float *a, const float *b, float *y, int64_t n, int32_t threads);
-/* QActivation forward value (bits = 1: sign as ±1; k > 1: level / (2^k - 1)). */
-int bw_quantize(const float *x, float *y, int64_t n, int32_t bits, int32_t threads);
-/* float NHWC -> bit-planes: pixels * bits * ceil(c/64) words. */
-int bw_binarize(const float *x, int64_t pixels, int32_t c, int32_t bits, uint64_t *y, int32_t threads);
+/* QActivation forward value (bits = 1: sign as ±1; k > 1: level / (2^k - 1); signed: s / (2^(k-1) - 1)). */
+int bw_quantize(const float *x, float *y, int64_t n, int32_t bits, int32_t sgn, int32_t threads);
+/* float NHWC -> bit-planes: pixels * bits * ceil(c/64) words (sgn: two's complement levels). */
+int bw_binarize(const float *x, int64_t pixels, int32_t c, int32_t bits, int32_t sgn, uint64_t *y, int32_t threads);
 /* y = float32(v / divisor), the division in double. */
 int bw_dequantize(const int32_t *x, float *y, int64_t n, double divisor, int32_t threads);
 
@@ -106,6 +109,7 @@ typedef struct bw_ew_op {
   int32_t kind;
   int32_t a, b, y;                  /* value slots; b only for ADD */
   int32_t param;                    /* bits (QUANTIZE, BINARIZE), fn (ACTIVATION) */
+  int32_t sgn;                      /* QUANTIZE, BINARIZE: signed levels (bits >= 2) */
   double divisor;                   /* DEQUANTIZE */
   const float *mean, *scale, *beta; /* BATCHNORM, c values each */
 } bw_ew_op;
@@ -202,9 +206,9 @@ void bw_span_batchnorm(int isa, const float *x, float *y, int64_t n, int32_t cha
                        const float *scale, const float *beta);
 void bw_span_add(int isa, const float *a, const float *b, float *y, int64_t n);
 void bw_span_activation(int isa, int32_t fn, const float *x, float *y, int64_t n);
-void bw_span_quantize(int isa, const float *x, float *y, int64_t n, int32_t bits);
+void bw_span_quantize(int isa, const float *x, float *y, int64_t n, int32_t bits, int32_t sgn);
 void bw_span_dequantize(int isa, const int32_t *x, float *y, int64_t n, double divisor);
-void bw_span_binarize(int isa, const float *x, int64_t pixels, int32_t c, int32_t bits, uint64_t *y);
+void bw_span_binarize(int isa, const float *x, int64_t pixels, int32_t c, int32_t bits, int32_t sgn, uint64_t *y);
 
 /* 64-byte aligned allocation (weights); free with free(). NULL on failure. */
 void *bw_alloc(size_t bytes);

@@ -8,10 +8,15 @@
  * int32 scratch (L2-resident) with the microkernels, pools and writes its outputs. Every
  * output word belongs to exactly one item, so the result is the same at any thread count.
  *
- * 1-bit inputs: P = K - sum popcount(a XOR w) (matches = real bits - mismatches; the zero
- * tails of both operands never mismatch, so no tail correction is needed).
- * k-bit inputs: v = sum_b 2^b (2 popcount(a_b AND w) - popcount(a_b)); the second term does
- * not depend on the output channel and is computed once per column.
+ * 1-bit inputs x 1-bit weights: P = K - sum popcount(a XOR w) (matches = real bits -
+ * mismatches; the zero tails of both operands never mismatch, so no tail correction).
+ * Otherwise every operand value is sum_p coef_p·bit_p + offset (bipolar: 2·bit - 1; k-bit:
+ * 2^p, the top plane -2^(k-1) when signed), so
+ *   v = sum_{p,q} ca_p·cw_q·popcount(a_p AND w_q) + w0·sum_p ca_p·popcount(a_p)
+ *       + a0·sum_q cw_q·popcount(w_q):
+ * one AND-popcount kernel pass per weight plane over every activation plane's columns; the
+ * activation ones do not depend on the output channel (once per column), the weight ones
+ * not on the pixel (once per channel, at create). a0·w0 != 0 only for 1-bit x 1-bit.
  */
 #include <immintrin.h>
 #include <limits.h>
@@ -33,7 +38,12 @@ struct bw_bconv {
   int32_t ah, aw;     /* conv output before the pool */
   int64_t pxw;        /* words per input pixel (in_bits*words) */
   int64_t *aoff;      /* [nsteps] word offset of step k from the window origin */
-  uint64_t *wpack;    /* [nblocks][nsteps][8] */
+  uint64_t *wpack;    /* [wb][nblocks][nsteps][8] */
+  int32_t wb;         /* weight planes */
+  int32_t xnor;       /* 1-bit inputs x 1-bit weights: P by xor */
+  int64_t wplane;     /* 64-bit words of one repacked weight plane */
+  int32_t ca[BW_MAX_BITS], cw[4], a0, w0; /* plane coefficients and offsets of the operands */
+  int32_t *wones;     /* [wb][nblocks*8] popcount of each weight plane per channel */
   uint64_t pad_word[]; /* flexible: [words] the word pattern of a padded pixel's plane */
 };
 
@@ -68,6 +78,10 @@ bw_bconv *bw_bconv_create(const bw_bconv_desc *d, const uint64_t *weight, const 
   if (d->h > 65536 || d->w > 65536 || d->c > (1 << 24) || d->out_c > 65536) return NULL;
   if (d->out_bits < 0 || d->out_bits > 8 || (d->out_bits > 0 && (!thresholds || !flip))) return NULL;
   if (d->pad_bit != 0 && d->pad_bit != 1) return NULL;
+  if (d->w_bits < 1 || d->w_bits > 4 || (d->in_signed != 0 && d->in_signed != 1) || (d->w_signed != 0 && d->w_signed != 1) ||
+      (d->out_signed != 0 && d->out_signed != 1))
+    return NULL;
+  if ((d->in_signed && d->in_bits < 2) || (d->w_signed && d->w_bits < 2) || (d->out_signed && d->out_bits < 2)) return NULL;
   int32_t ah = win_out(d->h, d->kh, d->sh, d->ph), aw = win_out(d->w, d->kw, d->sw, d->pw);
   if (ah < 1 || aw < 1) return NULL;
   int32_t oh = ah, ow = aw;
@@ -81,7 +95,10 @@ bw_bconv *bw_bconv_create(const bw_bconv_desc *d, const uint64_t *weight, const 
   int64_t words = (d->c + 63) / 64;
   int64_t nsteps = (int64_t)d->kh * d->kw * words;
   int64_t K = (int64_t)d->kh * d->kw * d->c;
-  if (K * ((1LL << d->in_bits) - 1) > INT_MAX || nsteps > INT_MAX / 8) return NULL;
+  /* largest |operand|: 1 (bipolar), 2^(k-1) (signed), 2^k - 1 (unsigned); |v| <= K·amax·wmax */
+  int64_t amax = d->in_bits == 1 ? 1 : d->in_signed ? 1LL << (d->in_bits - 1) : (1LL << d->in_bits) - 1;
+  int64_t wmax = d->w_bits == 1 ? 1 : d->w_signed ? 1LL << (d->w_bits - 1) : (1LL << d->w_bits) - 1;
+  if (K * amax * wmax > INT_MAX || nsteps > INT_MAX / 8) return NULL;
 
   int32_t L = d->out_bits ? (1 << d->out_bits) - 1 : 0;
   int64_t nblocks = (d->out_c + 7) / 8, ocp = nblocks * 8;
@@ -101,9 +118,19 @@ bw_bconv *bw_bconv_create(const bw_bconv_desc *d, const uint64_t *weight, const 
   b->ah = ah;
   b->aw = aw;
   b->pxw = (int64_t)d->in_bits * words;
+  b->wb = d->w_bits;
+  b->xnor = d->in_bits == 1 && d->w_bits == 1;
+  b->wplane = nblocks * nsteps * 8;
+  for (int32_t p = 0; p < d->in_bits; p++)
+    b->ca[p] = d->in_bits == 1 ? 2 : (d->in_signed && p == d->in_bits - 1) ? -(1 << p) : 1 << p;
+  for (int32_t q = 0; q < d->w_bits; q++)
+    b->cw[q] = d->w_bits == 1 ? 2 : (d->w_signed && q == d->w_bits - 1) ? -(1 << q) : 1 << q;
+  b->a0 = d->in_bits == 1 ? -1 : 0;
+  b->w0 = d->w_bits == 1 ? -1 : 0;
   b->aoff = bw_alloc((size_t)nsteps * 8);
-  b->wpack = bw_alloc((size_t)(nblocks * nsteps * 8) * 8);
-  if (!b->aoff || !b->wpack) {
+  b->wpack = bw_alloc((size_t)(b->wb * b->wplane) * 8);
+  b->wones = bw_alloc((size_t)(b->wb * ocp) * 4);
+  if (!b->aoff || !b->wpack || !b->wones) {
     bw_bconv_free(b);
     return NULL;
   }
@@ -116,12 +143,17 @@ bw_bconv *bw_bconv_create(const bw_bconv_desc *d, const uint64_t *weight, const 
     for (int64_t kx = 0; kx < d->kw; kx++)
       for (int64_t j = 0; j < words; j++) b->aoff[k++] = ky * row + kx * b->pxw + j;
 
-  /* weights: channels become lanes, 8 per block; missing channels are zero words */
-  for (int64_t blk = 0; blk < nblocks; blk++)
-    for (int64_t k = 0; k < nsteps; k++)
+  /* weights: per plane, channels become lanes, 8 per block; missing channels are zero words */
+  for (int64_t q = 0; q < b->wb; q++)
+    for (int64_t blk = 0; blk < nblocks; blk++)
       for (int64_t l = 0; l < 8; l++) {
-        int64_t oc = blk * 8 + l;
-        b->wpack[(blk * nsteps + k) * 8 + l] = oc < d->out_c ? weight[oc * nsteps + k] : 0;
+        int64_t oc = blk * 8 + l, ones = 0;
+        for (int64_t k = 0; k < nsteps; k++) {
+          uint64_t w = oc < d->out_c ? weight[(q * d->out_c + oc) * nsteps + k] : 0;
+          b->wpack[q * b->wplane + (blk * nsteps + k) * 8 + l] = w;
+          ones += __builtin_popcountll(w);
+        }
+        b->wones[q * ocp + oc] = (int32_t)ones; /* <= K */
       }
 
   tables t = tables_of(b);
@@ -138,6 +170,7 @@ void bw_bconv_free(bw_bconv *b) {
   if (!b) return;
   free(b->aoff);
   free(b->wpack);
+  free(b->wones);
   free(b);
 }
 
@@ -145,12 +178,11 @@ void bw_bconv_free(bw_bconv *b) {
 
 typedef struct scratch {
   const uint64_t **cols; /* [cap_cols] */
-  int32_t *raw;          /* [cap_cols][ldo] kernel output */
+  int32_t *raw;          /* [wb][cap_cols][ldo] kernel output (AND mode) */
   int32_t *v;            /* [cap_px][ldo] accumulators (k-bit: combined planes) */
   int32_t *pool;         /* [ldo] pooled accumulators of one output pixel */
   int32_t *lv;           /* [ldo] output levels of one pixel */
   int32_t *ustart;       /* [units per item] first scratch pixel of each output row */
-  int64_t *ones;         /* [in_bits] popcount of each plane over one window */
 } scratch;
 
 typedef struct plan {
@@ -225,6 +257,8 @@ typedef struct plan {
           for (int32_t r = 0; r < noc; r++) lv[r] += pv[r] >= th[r];                                  \
         }                                                                                             \
         for (int32_t r = 0; r < noc; r++) lv[r] = (lv[r] ^ fm[r]) + (fm[r] & (b->L + 1));             \
+        if (d->out_signed) /* signed: the count n stored as n - 2^(k-1), i.e. top bit inverted */   \
+          for (int32_t r = 0; r < noc; r++) lv[r] ^= 1 << (d->out_bits - 1);                          \
         for (int32_t bit = 0; bit < d->out_bits; bit++)                                               \
           for (int32_t r = 0; r < noc; r += 64) {                                                     \
             int nn = noc - r < 64 ? noc - r : 64;                                                     \
@@ -325,24 +359,41 @@ static void run_item(const plan *p, int64_t item, scratch *s) {
   const int direct = !d->has_pool && !b->L && d->out_c % 8 == 0;
   int32_t *vdst = direct ? (int32_t *)p->out + u0 * d->out_w * d->out_c + oc0 : s->v;
   const int64_t vld = direct ? d->out_c : p->ldo;
+  const int64_t ncols = (int64_t)npx * P, rawp = ncols * p->ldo; /* raw: [wb][column][ldo] */
   bw_bk_job job = {
-      .nsteps = b->nsteps, .aoff = b->aoff, .w = b->wpack + (int64_t)(oc0 / 8) * b->nsteps * 8,
-      .nblocks = (noc + 7) / 8, .cols = s->cols, .ncols = npx * P, .mode_and = P > 1,
-      .bias = P > 1 ? 0 : b->K, .sign = P > 1 ? 1 : -1, .out = P > 1 ? s->raw : vdst, .ldo = P > 1 ? p->ldo : vld,
+      .nsteps = b->nsteps, .aoff = b->aoff, .nblocks = (noc + 7) / 8, .cols = s->cols, .ncols = (int32_t)ncols,
+      .mode_and = !b->xnor, .bias = b->xnor ? b->K : 0, .sign = b->xnor ? -1 : 1, .ldo = b->xnor ? vld : p->ldo,
   };
-  switch (p->isa) {
-    case BW_ISA_AVX512: bw_bk_run_avx512(&job); break;
-    case BW_ISA_AVX2: bw_bk_run_avx2(&job); break;
-    default: p->popcnt ? bw_bk_run_popcnt(&job) : bw_bk_run_generic(&job); break;
+  for (int32_t q = 0; q < b->wb; q++) {
+    job.w = b->wpack + q * b->wplane + (int64_t)(oc0 / 8) * b->nsteps * 8;
+    job.out = b->xnor ? vdst : s->raw + q * rawp;
+    switch (p->isa) {
+      case BW_ISA_AVX512: bw_bk_run_avx512(&job); break;
+      case BW_ISA_AVX2: bw_bk_run_avx2(&job); break;
+      default: p->popcnt ? bw_bk_run_popcnt(&job) : bw_bk_run_generic(&job); break;
+    }
   }
-  if (P > 1) {
+  if (!b->xnor) {
+    const int32_t WB = b->wb, a0 = b->a0, w0 = b->w0;
+    const int32_t *wones = b->wones + oc0;
+    const int64_t ocp = (int64_t)b->nblocks * 8;
+    int32_t cc[BW_MAX_BITS * 4]; /* ca_p·cw_q */
+    for (int32_t pl = 0; pl < P; pl++)
+      for (int32_t q = 0; q < WB; q++) cc[pl * WB + q] = b->ca[pl] * b->cw[q];
     for (int32_t i = 0; i < npx; i++) {
-      for (int32_t pl = 0; pl < P; pl++) s->ones[pl] = bw_bk_popsum(s->cols[i * P + pl], b->aoff, b->nsteps, p->popcnt);
+      int64_t base = 0; /* channel-independent: w0·sum_p ca_p·ones_p */
+      if (w0)
+        for (int32_t pl = 0; pl < P; pl++) base += (int64_t)w0 * b->ca[pl] * bw_bk_popsum(s->cols[i * P + pl], b->aoff, b->nsteps, p->popcnt);
       int32_t *v = vdst + (int64_t)i * vld;
       for (int32_t r = 0; r < noc; r++) {
-        int64_t acc = 0;
-        for (int32_t pl = 0; pl < P; pl++) acc += (2 * (int64_t)s->raw[((int64_t)i * P + pl) * p->ldo + r] - s->ones[pl]) << pl;
-        v[r] = (int32_t)acc; /* |v| <= (2^P - 1)*K <= INT_MAX (checked at create) */
+        int64_t acc = base;
+        for (int32_t pl = 0; pl < P; pl++) {
+          const int32_t *raw = s->raw + ((int64_t)i * P + pl) * p->ldo + r;
+          for (int32_t q = 0; q < WB; q++) acc += (int64_t)cc[pl * WB + q] * raw[q * rawp];
+        }
+        if (a0)
+          for (int32_t q = 0; q < WB; q++) acc += (int64_t)a0 * b->cw[q] * wones[q * ocp + r];
+        v[r] = (int32_t)acc; /* |v| <= K·amax·wmax <= INT_MAX (checked at create) */
       }
     }
   }
@@ -406,7 +457,7 @@ int bw_bconv_run(const bw_bconv *b, int32_t batch, const uint64_t *in, int64_t i
   p.ldo = ((p.oc_chunk < d->out_c ? p.oc_chunk : d->out_c) + 7) / 8 * 8;
 
   /* rows per item: scratch around 64K accumulators, and enough items to balance threads */
-  int64_t upi = (65536 / p.ldo) / (px_per_unit * d->in_bits);
+  int64_t upi = (65536 / p.ldo) / (px_per_unit * d->in_bits * b->wb);
   int64_t balance = (p.n_units + 4 * threads - 1) / (4 * threads);
   if (upi > balance) upi = balance;
   if (upi < 1) upi = 1;
@@ -417,7 +468,7 @@ int bw_bconv_run(const bw_bconv *b, int32_t batch, const uint64_t *in, int64_t i
   uint64_t *padded = NULL;
   /* ~0.1 ns per 64-bit popcount step of one channel, ~0.5 ns per accumulator epilogue */
   double acc = (double)p.n_units * px_per_unit * b->nblocks * 8;
-  int nt = bw_team(acc * (b->nsteps * d->in_bits * 0.1 + 0.5), threads, p.n_items);
+  int nt = bw_team(acc * (b->nsteps * d->in_bits * b->wb * 0.1 + 0.5), threads, p.n_items);
   if (b->padded) {
     padded = bw_scratch(7, (size_t)batch * b->hp * b->wp * b->pxw * 8); /* this thread's; workers only read it */
     if (!padded) return BW_E_NOMEM;
@@ -433,13 +484,12 @@ int bw_bconv_run(const bw_bconv *b, int32_t batch, const uint64_t *in, int64_t i
     scratch s;
     int64_t cols = (int64_t)p.cap_px * d->in_bits;
     s.cols = bw_scratch(0, (size_t)cols * sizeof *s.cols);
-    s.raw = d->in_bits > 1 ? bw_scratch(1, (size_t)(cols * p.ldo) * 4) : NULL;
+    s.raw = !b->xnor ? bw_scratch(1, (size_t)(cols * p.ldo * b->wb) * 4) : NULL;
     s.v = bw_scratch(2, (size_t)((int64_t)p.cap_px * p.ldo) * 4);
     s.pool = bw_scratch(3, (size_t)p.ldo * 4);
     s.lv = bw_scratch(4, (size_t)p.ldo * 4);
     s.ustart = bw_scratch(5, (size_t)p.units_per_item * 4);
-    s.ones = bw_scratch(6, (size_t)d->in_bits * 8);
-    int ok = s.cols && s.v && s.pool && s.lv && s.ustart && s.ones && (d->in_bits == 1 || s.raw);
+    int ok = s.cols && s.v && s.pool && s.lv && s.ustart && (b->xnor || s.raw);
     if (!ok) {
 #pragma omp atomic write
       failed = 1;

@@ -48,6 +48,7 @@ static int valid(const bw_ew_op *ops, int32_t nops, const bw_ew_slot *slots, int
     else if (o->kind == BW_EW_ACTIVATION && (o->param < 0 || o->param > 2)) ok = 0;
     else if ((o->kind == BW_EW_QUANTIZE || o->kind == BW_EW_BINARIZE) && (o->param < 1 || o->param > BW_MAX_BITS)) ok = 0;
     else if (o->kind == BW_EW_BINARIZE && slots[o->y].planes != o->param) ok = 0;
+    else if ((o->kind == BW_EW_QUANTIZE || o->kind == BW_EW_BINARIZE) ? (o->sgn != 0 && o->sgn != 1) || (o->sgn && o->param < 2) : o->sgn != 0) ok = 0;
     else if (o->kind == BW_EW_DEQUANTIZE && !(o->divisor != 0 && o->divisor - o->divisor == 0)) ok = 0; /* finite, non-zero */
     ready[o->y] = 1;
   }
@@ -134,9 +135,9 @@ int bw_chain_run(const bw_chain *ch, void *const *data, const int64_t *lens, int
           case BW_EW_ADD: bw_span_add(isa, VAL(o->a, float), VAL(o->b, float), VAL(o->y, float), n); break;
           case BW_EW_BATCHNORM: bw_span_batchnorm(isa, VAL(o->a, float), VAL(o->y, float), n, c, o->mean, o->scale, o->beta); break;
           case BW_EW_ACTIVATION: bw_span_activation(isa, o->param, VAL(o->a, float), VAL(o->y, float), n); break;
-          case BW_EW_QUANTIZE: bw_span_quantize(isa, VAL(o->a, float), VAL(o->y, float), n, o->param); break;
+          case BW_EW_QUANTIZE: bw_span_quantize(isa, VAL(o->a, float), VAL(o->y, float), n, o->param, o->sgn); break;
           default:
-            bw_span_binarize(isa, VAL(o->a, float), np, c, o->param,
+            bw_span_binarize(isa, VAL(o->a, float), np, c, o->param, o->sgn,
                              (uint64_t *)data[o->y] + p0 * ch->slots[o->y].planes * words);
         }
       }

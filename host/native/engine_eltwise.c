@@ -24,6 +24,13 @@ INLINE int32_t level_of(float x, int32_t levels) {
   return (int32_t)floor((double)t + 0.5);      /* + 0.5 in double, as in JavaScript */
 }
 
+/* round((2^(k-1)-1) * clip(x, -1, 1)), half up, as quantizeLevel(x, k, true): -M..M */
+INLINE int32_t slevel_of(float x, int32_t m) {
+  float c = x > 1 ? 1.0f : x >= -1 ? x : x < -1 ? -1.0f : 0.0f; /* NaN -> 0 */
+  float t = (float)m * c;
+  return (int32_t)floor((double)t + 0.5);
+}
+
 /* ---- span bodies ------------------------------------------------------------------------- */
 
 /* n is a multiple of channels and the span starts at channel 0 */
@@ -41,9 +48,11 @@ INLINE void relu_body(const float *x, float *y, int64_t n) {
   for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : 0.0f; /* NaN and -0 give +0 */
 }
 
-INLINE void quantize_body(const float *x, float *y, int64_t n, int32_t bits) {
-  int32_t levels = (1 << bits) - 1;
-  if (bits == 1)
+INLINE void quantize_body(const float *x, float *y, int64_t n, int32_t bits, int32_t sgn) {
+  int32_t levels = (1 << bits) - 1, m = (1 << (bits - 1)) - 1;
+  if (bits > 1 && sgn)
+    for (int64_t i = 0; i < n; i++) y[i] = (float)((double)slevel_of(x[i], m) / m);
+  else if (bits == 1)
     for (int64_t i = 0; i < n; i++) y[i] = x[i] >= 0 ? 1.0f : -1.0f;
   else
     for (int64_t i = 0; i < n; i++) y[i] = (float)((double)level_of(x[i], levels) / levels);
@@ -56,14 +65,15 @@ INLINE void dequantize_body(const int32_t *x, float *y, int64_t n, double diviso
     for (int64_t i = 0; i < n; i++) y[i] = (float)((double)x[i] / divisor);
 }
 
-/* k-bit levels to bit-planes: pixels * bits * words output words */
-INLINE void levels_body(const float *x, int64_t pixels, int32_t c, int32_t bits, uint64_t *y) {
-  int32_t words = (c + 63) / 64, levels = (1 << bits) - 1;
+/* k-bit levels to bit-planes: pixels * bits * words output words (signed: two's complement) */
+INLINE void levels_body(const float *x, int64_t pixels, int32_t c, int32_t bits, int32_t sgn, uint64_t *y) {
+  int32_t words = (c + 63) / 64, levels = (1 << bits) - 1, m = (1 << (bits - 1)) - 1;
   for (int64_t p = 0; p < pixels; p++) {
     uint64_t *yp = y + p * bits * words;
     memset(yp, 0, (size_t)bits * words * 8);
     for (int32_t ch = 0; ch < c; ch++) {
-      int32_t lv = bits == 1 ? x[p * c + ch] >= 0 : level_of(x[p * c + ch], levels);
+      float v = x[p * c + ch];
+      int32_t lv = bits == 1 ? v >= 0 : sgn ? slevel_of(v, m) : level_of(v, levels);
       for (int32_t b = 0; b < bits; b++)
         if ((lv >> b) & 1) yp[b * words + (ch >> 6)] |= 1ULL << (ch & 63);
     }
@@ -104,7 +114,7 @@ A256 INLINE void sign_avx2(const float *x, int64_t pixels, int32_t c, uint64_t *
   }
 }
 
-INLINE void sign_sse2(const float *x, int64_t pixels, int32_t c, uint64_t *y) { levels_body(x, pixels, c, 1, y); }
+INLINE void sign_sse2(const float *x, int64_t pixels, int32_t c, uint64_t *y) { levels_body(x, pixels, c, 1, 0, y); }
 
 /* ---- per-ISA span functions --------------------------------------------------------------- */
 
@@ -115,15 +125,16 @@ INLINE void sign_sse2(const float *x, int64_t pixels, int32_t c, uint64_t *y) { 
   }                                                                                                 \
   ATTR static void add_##SUF(const float *a, const float *b, float *y, int64_t n) { add_body(a, b, y, n); } \
   ATTR static void relu_##SUF(const float *x, float *y, int64_t n) { relu_body(x, y, n); }          \
-  ATTR static void quantize_##SUF(const float *x, float *y, int64_t n, int32_t bits) {              \
-    quantize_body(x, y, n, bits);                                                                   \
+  ATTR static void quantize_##SUF(const float *x, float *y, int64_t n, int32_t bits, int32_t sgn) { \
+    quantize_body(x, y, n, bits, sgn);                                                              \
   }                                                                                                 \
   ATTR static void dequantize_##SUF(const int32_t *x, float *y, int64_t n, double d) {              \
     dequantize_body(x, y, n, d);                                                                    \
   }                                                                                                 \
-  ATTR static void binarize_##SUF(const float *x, int64_t pixels, int32_t c, int32_t bits, uint64_t *y) { \
+  ATTR static void binarize_##SUF(const float *x, int64_t pixels, int32_t c, int32_t bits, int32_t sgn, \
+                                  uint64_t *y) {                                                    \
     if (bits == 1) SIGN(x, pixels, c, y);                                                           \
-    else levels_body(x, pixels, c, bits, y);                                                        \
+    else levels_body(x, pixels, c, bits, sgn, y);                                                   \
   }
 
 DEF_SPANS(avx512, A512, sign_avx512)
@@ -153,14 +164,14 @@ void bw_span_activation(int isa, int32_t fn, const float *x, float *y, int64_t n
   else
     for (int64_t i = 0; i < n; i++) y[i] = bw_det_sigmoid_f32(x[i]);
 }
-void bw_span_quantize(int isa, const float *x, float *y, int64_t n, int32_t bits) {
-  DISPATCH(isa, quantize, x, y, n, bits);
+void bw_span_quantize(int isa, const float *x, float *y, int64_t n, int32_t bits, int32_t sgn) {
+  DISPATCH(isa, quantize, x, y, n, bits, sgn);
 }
 void bw_span_dequantize(int isa, const int32_t *x, float *y, int64_t n, double divisor) {
   DISPATCH(isa, dequantize, x, y, n, divisor);
 }
-void bw_span_binarize(int isa, const float *x, int64_t pixels, int32_t c, int32_t bits, uint64_t *y) {
-  DISPATCH(isa, binarize, x, pixels, c, bits, y);
+void bw_span_binarize(int isa, const float *x, int64_t pixels, int32_t c, int32_t bits, int32_t sgn, uint64_t *y) {
+  DISPATCH(isa, binarize, x, pixels, c, bits, sgn, y);
 }
 
 /* ---- whole-tensor ops: blocks over threads ------------------------------------------------ */
@@ -212,9 +223,9 @@ int bw_add(const float *a, const float *b, float *y, int64_t n, int32_t threads)
   return BW_OK;
 }
 
-int bw_quantize(const float *x, float *y, int64_t n, int32_t bits, int32_t threads) {
-  if (!x || !y || n < 0 || bits < 1 || bits > BW_MAX_BITS) return BW_E_ARG;
-  FOR_BLOCKS(n, 1.0, bw_span_quantize(isa, x + i0, y + i0, m, bits));
+int bw_quantize(const float *x, float *y, int64_t n, int32_t bits, int32_t sgn, int32_t threads) {
+  if (!x || !y || n < 0 || bits < 1 || bits > BW_MAX_BITS || (sgn != 0 && sgn != 1) || (sgn && bits < 2)) return BW_E_ARG;
+  FOR_BLOCKS(n, 1.0, bw_span_quantize(isa, x + i0, y + i0, m, bits, sgn));
   return BW_OK;
 }
 
@@ -224,8 +235,8 @@ int bw_dequantize(const int32_t *x, float *y, int64_t n, double divisor, int32_t
   return BW_OK;
 }
 
-int bw_binarize(const float *x, int64_t pixels, int32_t c, int32_t bits, uint64_t *y, int32_t threads) {
-  if (!x || !y || pixels < 0 || c < 1 || bits < 1 || bits > BW_MAX_BITS) return BW_E_ARG;
+int bw_binarize(const float *x, int64_t pixels, int32_t c, int32_t bits, int32_t sgn, uint64_t *y, int32_t threads) {
+  if (!x || !y || pixels < 0 || c < 1 || bits < 1 || bits > BW_MAX_BITS || (sgn != 0 && sgn != 1) || (sgn && bits < 2)) return BW_E_ARG;
   const int isa = bw_engine_isa();
   const int64_t chunk = 256, words = (c + 63) / 64;
   const int64_t nb = (pixels + chunk - 1) / chunk;
@@ -233,7 +244,7 @@ int bw_binarize(const float *x, int64_t pixels, int32_t c, int32_t bits, uint64_
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(dynamic, 1)
   for (int64_t blk = 0; blk < nb; blk++) {
     int64_t p0 = blk * chunk, m = pixels - p0 < chunk ? pixels - p0 : chunk;
-    bw_span_binarize(isa, x + p0 * c, m, c, bits, y + p0 * bits * words);
+    bw_span_binarize(isa, x + p0 * c, m, c, bits, sgn, y + p0 * bits * words);
   }
   return BW_OK;
 }

@@ -61,3 +61,33 @@ export function rng(seed: number): () => number {
 export function randInt(r: () => number, lo: number, hi: number): number {
   return lo + Math.floor(r() * (hi - lo + 1));
 }
+
+/**
+ * Integer convolution by direct arithmetic, nothing packed: a is HWC integer values
+ * (±1 for bipolar inputs), w is OIHW integer values (±1 for bipolar weights), `pad` the
+ * value of a padded element. Returns [OH][OW][O] of sum a·w, or of the match count
+ * P = (K + dot) / 2 when `matchCount` (1-bit x 1-bit layers).
+ */
+export function naiveIntConv(
+  p: Omit<NaiveConv, 'bits'>, a: Int32Array, w: Int32Array, matchCount: boolean,
+): { v: Int32Array; OH: number; OW: number } {
+  const OH = Math.floor((p.H + 2 * p.ph - p.kh) / p.sh) + 1;
+  const OW = Math.floor((p.W + 2 * p.pw - p.kw) / p.sw) + 1;
+  const K = p.kh * p.kw * p.C;
+  const v = new Int32Array(OH * OW * p.O);
+  for (let oy = 0; oy < OH; oy++)
+    for (let ox = 0; ox < OW; ox++)
+      for (let o = 0; o < p.O; o++) {
+        let dot = 0;
+        for (let c = 0; c < p.C; c++)
+          for (let ky = 0; ky < p.kh; ky++)
+            for (let kx = 0; kx < p.kw; kx++) {
+              const iy = oy * p.sh - p.ph + ky;
+              const ix = ox * p.sw - p.pw + kx;
+              const inside = iy >= 0 && iy < p.H && ix >= 0 && ix < p.W;
+              dot += (inside ? a[(iy * p.W + ix) * p.C + c] : p.pad) * w[((o * p.C + c) * p.kh + ky) * p.kw + kx];
+            }
+        v[(oy * OW + ox) * p.O + o] = matchCount ? (K + dot) / 2 : dot;
+      }
+  return { v, OH, OW };
+}

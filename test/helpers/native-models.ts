@@ -3,7 +3,7 @@
  * configuration in front of two backends: one binary layer with every option of BconvOp,
  * or a chain of host float layers. Each model passes validateModel.
  */
-import { CompiledModel, CompiledOp, IntPool, TensorInfo, tensorLength } from '../../host/compile/model';
+import { accumulatorRange, CompiledModel, CompiledOp, IntPool, TensorInfo, tensorLength } from '../../host/compile/model';
 import { partition } from '../../host/compile/partition';
 import { windowOut as windowSize } from '../../host/core/window';
 import { TensorData } from '../../host/runtime/backend';
@@ -48,8 +48,9 @@ export function f32(h: number, w: number, c: number, flat = false): TensorInfo {
   return { kind: 'f32', h, w, c, planes: 0, flat };
 }
 
-export function bits(h: number, w: number, c: number, planes: number): TensorInfo {
-  return { kind: 'bits', h, w, c, planes, flat: false };
+/** A bits tensor; `signed` (two's complement levels, planes >= 2) is set only when true. */
+export function bits(h: number, w: number, c: number, planes: number, signed = false): TensorInfo {
+  return signed ? { kind: 'bits', h, w, c, planes, flat: false, signed } : { kind: 'bits', h, w, c, planes, flat: false };
 }
 
 export function i32(h: number, w: number, c: number): TensorInfo {
@@ -73,6 +74,12 @@ export interface BconvCase {
   /** 0: raw integers; k: k-bit threshold epilogue */
   outBits: number;
   seed: number;
+  /** Weight bits (default 1: bipolar) and two's complement weights (wBits >= 2). */
+  wBits?: number;
+  wSigned?: boolean;
+  /** Two's complement activations (inBits >= 2) and threshold outputs (outBits >= 2). */
+  inSigned?: boolean;
+  outSigned?: boolean;
 }
 
 /** True when the window and pool fit (validateModel would accept the case). */
@@ -93,10 +100,14 @@ export function caseFits(p: BconvCase): boolean {
  */
 export function bconvModel(p: BconvCase, r: () => number): CompiledModel {
   const b = new ModelBuilder(p.H, p.W, p.C);
-  const x = b.add({ op: 'binarize', in: 0, bits: p.inBits }, bits(p.H, p.W, p.C, p.inBits));
+  const wBits = p.wBits ?? 1;
+  const wSigned = p.wSigned === true && wBits > 1;
+  const inSigned = p.inSigned === true && p.inBits > 1;
+  const outSigned = p.outSigned === true && p.outBits > 1;
+  const x = b.add({ op: 'binarize', in: 0, bits: p.inBits }, bits(p.H, p.W, p.C, p.inBits, inSigned));
   const words = Math.ceil(p.C / 64);
-  const weight = new Uint32Array(p.outC * p.kh * p.kw * words * 2);
-  for (let g = 0; g < p.outC * p.kh * p.kw; g++)
+  const weight = new Uint32Array(wBits * p.outC * p.kh * p.kw * words * 2);
+  for (let g = 0; g < wBits * p.outC * p.kh * p.kw; g++)
     for (let c = 0; c < p.C; c++) if (r() < 0.5) weight[g * words * 2 + (c >>> 5)] |= 1 << (c & 31);
   const ah = windowSize(p.H, p.kh, p.sh, p.ph);
   const aw = windowSize(p.W, p.kw, p.sw, p.pw);
@@ -110,17 +121,24 @@ export function bconvModel(p: BconvCase, r: () => number): CompiledModel {
   }
   const K = p.kh * p.kw * p.C;
   const levels = (1 << p.inBits) - 1;
-  const lo = p.inBits === 1 ? 0 : -levels * K;
-  const hi = p.inBits === 1 ? K : levels * K;
-  const common = { kh: p.kh, kw: p.kw, sh: p.sh, sw: p.sw, ph: p.ph, pw: p.pw, padBit: p.padBit, inBits: p.inBits, outC: p.outC, weight, pool };
+  const { lo, hi } = accumulatorRange(p.inBits, inSigned, wBits, wSigned, K);
+  const wFields = wBits > 1 ? { wBits, ...(wSigned ? { wSigned } : {}) } : {};
+  const common = { kh: p.kh, kw: p.kw, sh: p.sh, sw: p.sw, ph: p.ph, pw: p.pw, padBit: p.padBit, inBits: p.inBits, outC: p.outC, ...wFields, weight, pool };
   let y: number;
   if (p.outBits === 0) {
     y = b.add({ op: 'bconv', in: x, ...common, epilogue: { kind: 'int' } }, i32(oh, ow, p.outC));
   } else {
     const L = (1 << p.outBits) - 1;
     // thresholds around the middle of the range (where values fall), sometimes at the ends
-    const mid = p.inBits === 1 ? K / 2 : 0;
-    const spread = Math.max(2, Math.sqrt(K) * levels * 1.5);
+    let mid = p.inBits === 1 ? K / 2 : 0;
+    let spread = Math.max(2, Math.sqrt(K) * levels * 1.5);
+    if (wBits > 1 || inSigned) {
+      // integer operands: around K times the product of the operands' means on random bits
+      const mean = (k: number, signed: boolean) => (k === 1 ? 0 : signed ? -0.5 : ((1 << k) - 1) / 2);
+      const span = (k: number, signed: boolean) => (k === 1 ? 1 : signed ? 1 << (k - 1) : (1 << k) - 1);
+      mid = K * mean(p.inBits, inSigned) * mean(wBits, wSigned);
+      spread = Math.max(2, Math.sqrt(K) * span(p.inBits, inSigned) * span(wBits, wSigned));
+    }
     const thresholds = Int32Array.from({ length: p.outC * L }, () => {
       const u = r();
       if (u < 0.05) return lo;
@@ -128,7 +146,7 @@ export function bconvModel(p: BconvCase, r: () => number): CompiledModel {
       return Math.round(mid + (r() - 0.5) * 2 * spread);
     });
     const flip = Uint8Array.from({ length: p.outC }, () => (r() < 0.4 ? 1 : 0));
-    const t = b.add({ op: 'bconv', in: x, ...common, epilogue: { kind: 'threshold', bits: p.outBits, thresholds, flip } }, bits(oh, ow, p.outC, p.outBits));
+    const t = b.add({ op: 'bconv', in: x, ...common, epilogue: { kind: 'threshold', bits: p.outBits, thresholds, flip } }, bits(oh, ow, p.outC, p.outBits, outSigned));
     const pw = Math.ceil(p.outC / 64);
     const probe = new Uint32Array((p.outC + 1) * pw * 2);
     for (let o = 0; o < p.outC; o++) probe[o * pw * 2 + (o >>> 5)] |= 1 << (o & 31);
@@ -143,12 +161,16 @@ export function bconvModel(p: BconvCase, r: () => number): CompiledModel {
   return b.build(`bconv-${p.seed}`);
 }
 
-/** Random NCHW images; k-bit cases get values around [0, 1] (clipping both ends), some exact zeros. */
-export function randomInput(r: () => number, count: number, per: number, inBits: number): Float32Array {
+/**
+ * Random NCHW images; k-bit cases get values around [0, 1] (signed: [-1, 1]), clipping both
+ * ends, some exact zeros.
+ */
+export function randomInput(r: () => number, count: number, per: number, inBits: number, signed = false): Float32Array {
   return Float32Array.from({ length: count * per }, () => {
     const u = r();
     if (u < 0.05) return 0;
     if (u < 0.08) return -0;
+    if (signed && inBits > 1) return Math.fround(r() * 2.4 - 1.2);
     return inBits === 1 ? Math.fround(r() * 2 - 1) : Math.fround(r() * 1.4 - 0.2);
   });
 }

@@ -61,6 +61,7 @@ export class BoardBackend extends AcceleratorBackend<BoardSegment> {
   }
 
   override async load(model: CompiledModel): Promise<void> {
+    this.checkModel(model); // a model the array cannot run is refused before the board is opened
     if (!this.board) this.board = await this.withLink((link) => link.info());
     await super.load(model);
   }

@@ -18,6 +18,7 @@ export interface BconvDesc {
   pad_bit: number; out_c: number;
   has_pool: number; pkh: number; pkw: number; psh: number; psw: number; pph: number; ppw: number;
   out_bits: number; out_h: number; out_w: number;
+  in_signed: number; w_bits: number; w_signed: number; out_signed: number;
 }
 
 export interface Conv2dDesc {
@@ -31,7 +32,7 @@ export interface PoolDesc {
 }
 
 export interface EwOp {
-  kind: number; a: number; b: number; y: number; param: number; divisor: number;
+  kind: number; a: number; b: number; y: number; param: number; sgn: number; divisor: number;
   mean: Float32Array | null; scale: Float32Array | null; beta: Float32Array | null;
 }
 export interface EwSlot { kind: number; planes: number; external: number }
@@ -54,8 +55,9 @@ export interface Engine {
   batchnorm(x: Float32Array, y: Float32Array, n: number, channels: number, mean: Float32Array, scale: Float32Array, beta: Float32Array, threads: number): number;
   activation(fn: number, x: Float32Array, y: Float32Array, n: number, threads: number): number;
   add(a: Float32Array, b: Float32Array, y: Float32Array, n: number, threads: number): number;
-  quantize(x: Float32Array, y: Float32Array, n: number, bits: number, threads: number): number;
-  binarize(x: Float32Array, pixels: number, c: number, bits: number, y: Uint32Array, threads: number): number;
+  /** sgn 1: signed k-bit levels (bits >= 2). */
+  quantize(x: Float32Array, y: Float32Array, n: number, bits: number, sgn: number, threads: number): number;
+  binarize(x: Float32Array, pixels: number, c: number, bits: number, sgn: number, y: Uint32Array, threads: number): number;
   dequantize(x: Int32Array, y: Float32Array, n: number, divisor: number, threads: number): number;
   pool(d: PoolDesc, batch: number, x: Float32Array, xLen: number, y: Float32Array, yLen: number, threads: number): number;
   /** Fused element-wise ops over pixels x c (engine_chain.c), prepared once. */
@@ -81,11 +83,12 @@ export function nativeEngine(): Engine {
   koffi.struct('bw_bconv_desc', fields([
     'h', 'w', 'c', 'in_bits', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw', 'pad_bit', 'out_c',
     'has_pool', 'pkh', 'pkw', 'psh', 'psw', 'pph', 'ppw', 'out_bits', 'out_h', 'out_w',
+    'in_signed', 'w_bits', 'w_signed', 'out_signed',
   ]));
   koffi.struct('bw_conv2d_desc', fields(['h', 'w', 'c', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw', 'out_c', 'out_h', 'out_w']));
   koffi.struct('bw_pool_desc', fields(['h', 'w', 'c', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw', 'out_h', 'out_w', 'mode', 'count_include_pad']));
   koffi.struct('bw_ew_op', {
-    kind: i32, a: i32, b: i32, y: i32, param: i32, divisor: 'double',
+    kind: i32, a: i32, b: i32, y: i32, param: i32, sgn: i32, divisor: 'double',
     mean: 'const float *', scale: 'const float *', beta: 'const float *',
   });
   koffi.struct('bw_ew_slot', { kind: i32, planes: i32, external: i32 });
@@ -103,8 +106,8 @@ export function nativeEngine(): Engine {
   const batchnorm = f('int bw_batchnorm(const void *x, void *y, int64_t n, int32_t channels, const void *mean, const void *scale, const void *beta, int32_t threads)');
   const activation = f('int bw_activation(int32_t fn, const void *x, void *y, int64_t n, int32_t threads)');
   const add = f('int bw_add(const void *a, const void *b, void *y, int64_t n, int32_t threads)');
-  const quantize = f('int bw_quantize(const void *x, void *y, int64_t n, int32_t bits, int32_t threads)');
-  const binarize = f('int bw_binarize(const void *x, int64_t pixels, int32_t c, int32_t bits, void *y, int32_t threads)');
+  const quantize = f('int bw_quantize(const void *x, void *y, int64_t n, int32_t bits, int32_t sgn, int32_t threads)');
+  const binarize = f('int bw_binarize(const void *x, int64_t pixels, int32_t c, int32_t bits, int32_t sgn, void *y, int32_t threads)');
   const dequantize = f('int bw_dequantize(const void *x, void *y, int64_t n, double divisor, int32_t threads)');
   const pool = f('int bw_pool(const bw_pool_desc *d, int32_t batch, const void *x, int64_t x_len, void *y, int64_t y_len, int32_t threads)');
   const chainCreate = f('bw_chain *bw_chain_create(const bw_ew_op *ops, int32_t nops, const bw_ew_slot *slots, int32_t nslots, int32_t c)');
@@ -124,8 +127,8 @@ export function nativeEngine(): Engine {
     batchnorm: (x, y, n, c, m, s, b, t) => batchnorm(x, y, n, c, m, s, b, t) as number,
     activation: (fn, x, y, n, t) => activation(fn, x, y, n, t) as number,
     add: (a, b, y, n, t) => add(a, b, y, n, t) as number,
-    quantize: (x, y, n, b, t) => quantize(x, y, n, b, t) as number,
-    binarize: (x, p, c, b, y, t) => binarize(x, p, c, b, y, t) as number,
+    quantize: (x, y, n, b, sg, t) => quantize(x, y, n, b, sg, t) as number,
+    binarize: (x, p, c, b, sg, y, t) => binarize(x, p, c, b, sg, y, t) as number,
     dequantize: (x, y, n, d, t) => dequantize(x, y, n, d, t) as number,
     pool: (d, n, x, xl, y, yl, t) => pool(d, n, x, xl, y, yl, t) as number,
     chainCreate: (ops, slots, c) => chainCreate(ops, ops.length, slots, slots.length, c) as Handle | null,

@@ -131,6 +131,7 @@ export class NativeBackend implements Backend {
             pad_bit: op.padBit, out_c: op.outC, has_pool: p ? 1 : 0,
             pkh: p?.kh ?? 0, pkw: p?.kw ?? 0, psh: p?.sh ?? 0, psw: p?.sw ?? 0, pph: p?.ph ?? 0, ppw: p?.pw ?? 0,
             out_bits: ep.kind === 'threshold' ? ep.bits : 0, out_h: y.h, out_w: y.w,
+            in_signed: x.signed ? 1 : 0, w_bits: op.wBits ?? 1, w_signed: op.wSigned ? 1 : 0, out_signed: y.signed ? 1 : 0,
           },
           aligned(op.weight),
           ep.kind === 'threshold' ? ep.thresholds : null,
@@ -241,13 +242,13 @@ export class NativeBackend implements Backend {
       }
       case 'quantize': {
         const x = this.input(local, op.in, batch) as Float32Array;
-        rc = e.quantize(x, y as Float32Array, x.length, op.bits, th);
+        rc = e.quantize(x, y as Float32Array, x.length, op.bits, op.signed ? 1 : 0, th);
         break;
       }
       case 'binarize': {
         const x = this.input(local, op.in, batch) as Float32Array;
         const ti = T[op.in];
-        rc = e.binarize(x, batch * ti.h * ti.w, ti.c, op.bits, y as Uint32Array, th);
+        rc = e.binarize(x, batch * ti.h * ti.w, ti.c, op.bits, T[op.out].signed ? 1 : 0, y as Uint32Array, th);
         break;
       }
       case 'dequantize': {
@@ -267,14 +268,14 @@ export class NativeBackend implements Backend {
     const ops: EwOp[] = [];
     for (let i = ch.start; i < ch.end; i++) {
       const op = m.ops[i];
-      const o: EwOp = { kind: 0, a: 0, b: 0, y: slotOf.get(op.out)!, param: 0, divisor: 1, mean: null, scale: null, beta: null };
+      const o: EwOp = { kind: 0, a: 0, b: 0, y: slotOf.get(op.out)!, param: 0, sgn: 0, divisor: 1, mean: null, scale: null, beta: null };
       switch (op.op) {
         case 'dequantize': Object.assign(o, { kind: EW.dequantize, a: slotOf.get(op.in)!, divisor: op.divisor }); break;
         case 'add': Object.assign(o, { kind: EW.add, a: slotOf.get(op.in[0])!, b: slotOf.get(op.in[1])! }); break;
         case 'batchnorm': Object.assign(o, { kind: EW.batchnorm, a: slotOf.get(op.in)!, mean: op.mean, scale: op.scale, beta: op.beta }); break;
         case 'activation': Object.assign(o, { kind: EW.activation, a: slotOf.get(op.in)!, param: ACTIVATIONS[op.fn] }); break;
-        case 'quantize': Object.assign(o, { kind: EW.quantize, a: slotOf.get(op.in)!, param: op.bits }); break;
-        case 'binarize': Object.assign(o, { kind: EW.binarize, a: slotOf.get(op.in)!, param: op.bits }); break;
+        case 'quantize': Object.assign(o, { kind: EW.quantize, a: slotOf.get(op.in)!, param: op.bits, sgn: op.signed ? 1 : 0 }); break;
+        case 'binarize': Object.assign(o, { kind: EW.binarize, a: slotOf.get(op.in)!, param: op.bits, sgn: m.tensors[op.out].signed ? 1 : 0 }); break;
         default: throw new Error(`native backend: op ${i} (${op.op}) cannot be fused`);
       }
       ops.push(o);

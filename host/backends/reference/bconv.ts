@@ -1,20 +1,50 @@
 /**
  * The oracle for the array: binary convolution / dense on packed NHWC bit tensors,
  * written for clarity, not speed. Three steps, as in the hardware:
- *   1. accumulate: v = P (1-bit, xnor) or the bit-serial dot product (k-bit, AND);
+ *   1. accumulate: v = P (1-bit x 1-bit, xnor) or the bit-serial integer dot product
+ *      over activation planes x weight planes (AND);
  *   2. pool on integers (per-channel max or min);
  *   3. output transform: thresholds -> k-bit levels packed as bit-planes, or raw ints.
  */
 import { popcount32, wordsFor } from '../../core/bits';
-import { BconvOp, TensorInfo } from '../../compile/model';
+import { BconvOp, TensorInfo, weightBits } from '../../compile/model';
 
-/** Step 1: integer accumulators for every output pixel and channel, [n][oy][ox][oc]. */
+/**
+ * Coefficient of plane b of a k-bit operand in value = sum_b coef_b·bit_b + offset:
+ * bipolar 1-bit: 2·bit - 1; unsigned: 2^b; two's complement: 2^b, the top plane -2^(k-1).
+ */
+export function planeCoef(b: number, bits: number, signed: boolean): number {
+  if (bits === 1) return 2;
+  return signed && b === bits - 1 ? -(2 ** b) : 2 ** b;
+}
+
+/** The constant term of an operand's value (-1 for bipolar 1-bit, else 0). */
+export function operandOffset(bits: number): number {
+  return bits === 1 ? -1 : 0;
+}
+
+/**
+ * Step 1: integer accumulators for every output pixel and channel, [n][oy][ox][oc].
+ *
+ * 1-bit x 1-bit: P = popcount(xnor(a, w)) over the real bits. Otherwise, with each operand
+ * value written as sum_p coef_p·bit_p + offset (planeCoef, operandOffset), per input position
+ * a·w = sum_p sum_q ca_p·cw_q·(A_p AND W_q) + w0·sum_p ca_p·A_p + a0·sum_q cw_q·W_q + a0·w0,
+ * so over a window: AND-popcounts of every activation plane with every weight plane, plus
+ * the popcounts of each operand's planes (the other operand bipolar), plus a0·w0·K.
+ */
 export function accumulate(op: BconvOp, ti: TensorInfo, x: Uint32Array, batch: number, OH: number, OW: number): Int32Array {
   const { kh, kw, sh, sw, ph, pw, outC } = op;
   const { h: H, w: W, c: C } = ti;
   const planes = op.inBits;
+  const wPlanes = weightBits(op);
+  const xnor = planes === 1 && wPlanes === 1;
+  const ca = Array.from({ length: planes }, (_, b) => planeCoef(b, planes, ti.signed === true));
+  const cw = Array.from({ length: wPlanes }, (_, b) => planeCoef(b, wPlanes, op.wSigned === true));
+  const a0 = operandOffset(planes);
+  const w0 = operandOffset(wPlanes);
   const u32 = wordsFor(C) * 2; // Uint32 halves per plane of one pixel
   const pixelU32 = planes * u32;
+  const wPlaneU32 = outC * kh * kw * u32; // one weight plane
   // padded pixels: every plane holds padBit in the real channel bits, 0 in the tail
   const padWord = new Uint32Array(u32);
   if (op.padBit) for (let c = 0; c < C; c++) padWord[c >>> 5] |= 1 << (c & 31);
@@ -34,22 +64,34 @@ export function accumulate(op: BconvOp, ti: TensorInfo, x: Uint32Array, batch: n
               const inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
               const xBase = ((n * H + iy) * W + ix) * pixelU32;
               const wBase = ((oc * kh + ky) * kw + kx) * u32;
-              for (let b = 0; b < planes; b++) {
+              const act = (b: number, j: number) => (inside ? x[xBase + b * u32 + j] : padWord[j]);
+              const wt = (q: number, j: number) => op.weight[q * wPlaneU32 + wBase + j];
+              if (xnor) {
                 let both = 0;
-                let ones = 0;
-                for (let j = 0; j < u32; j++) {
-                  const a = inside ? x[xBase + b * u32 + j] : padWord[j];
-                  const w = op.weight[wBase + j];
-                  if (planes === 1) {
-                    both += popcount32(~(a ^ w));
-                  } else {
-                    both += popcount32(a & w);
-                    ones += popcount32(a);
-                  }
-                }
-                if (planes === 1) acc += both - tailPerPixel;
-                else acc += (2 * both - ones) * (1 << b);
+                for (let j = 0; j < u32; j++) both += popcount32(~(act(0, j) ^ wt(0, j)));
+                acc += both - tailPerPixel;
+                continue;
               }
+              for (let b = 0; b < planes; b++) {
+                for (let q = 0; q < wPlanes; q++) {
+                  let both = 0;
+                  for (let j = 0; j < u32; j++) both += popcount32(act(b, j) & wt(q, j));
+                  acc += ca[b] * cw[q] * both;
+                }
+                if (w0 !== 0) {
+                  let ones = 0;
+                  for (let j = 0; j < u32; j++) ones += popcount32(act(b, j));
+                  acc += w0 * ca[b] * ones;
+                }
+              }
+              if (a0 !== 0) {
+                for (let q = 0; q < wPlanes; q++) {
+                  let ones = 0;
+                  for (let j = 0; j < u32; j++) ones += popcount32(wt(q, j));
+                  acc += a0 * cw[q] * ones;
+                }
+              }
+              acc += a0 * w0 * C;
             }
           }
           v[ob + oc] = acc;
@@ -89,9 +131,13 @@ export function poolInts(op: BconvOp, v: Int32Array, batch: number, IH: number, 
   return y;
 }
 
-/** Step 3 (threshold epilogue): k-bit levels packed as bit-planes per pixel. */
-export function thresholdPack(v: Int32Array, C: number, bits: number, thresholds: Int32Array, flip: Uint8Array): Uint32Array {
+/**
+ * Step 3 (threshold epilogue): k-bit levels packed as bit-planes per pixel. A signed output
+ * stores n - 2^(k-1) in two's complement, i.e. the count n with its top bit inverted.
+ */
+export function thresholdPack(v: Int32Array, C: number, bits: number, thresholds: Int32Array, flip: Uint8Array, signed = false): Uint32Array {
   const L = (1 << bits) - 1;
+  const top = signed ? 1 << (bits - 1) : 0;
   const u32 = wordsFor(C) * 2;
   const pixels = v.length / C;
   const y = new Uint32Array(pixels * bits * u32);
@@ -103,6 +149,7 @@ export function thresholdPack(v: Int32Array, C: number, bits: number, thresholds
         const ge = s >= thresholds[c * L + j];
         if (ge !== (flip[c] === 1)) level++;
       }
+      level ^= top;
       for (let b = 0; b < bits; b++) {
         if ((level >>> b) & 1) y[(p * bits + b) * u32 + (c >>> 5)] |= 1 << (c & 31);
       }
@@ -118,5 +165,5 @@ export function bconv(op: BconvOp, ti: TensorInfo, to: TensorInfo, x: Uint32Arra
   let v = accumulate(op, ti, x, batch, AH, AW);
   if (op.pool) v = poolInts(op, v, batch, AH, AW, to.h, to.w);
   if (op.epilogue.kind === 'int') return v;
-  return thresholdPack(v, op.outC, op.epilogue.bits, op.epilogue.thresholds, op.epilogue.flip);
+  return thresholdPack(v, op.outC, op.epilogue.bits, op.epilogue.thresholds, op.epilogue.flip, to.signed === true);
 }

@@ -56,11 +56,11 @@ export function runHostOp(op: HostOp, model: CompiledModel, tensors: Map<number,
     case 'quantize': {
       const x = f32(tensors.get(op.in), 'quantize input');
       const y = new Float32Array(x.length);
-      for (let i = 0; i < x.length; i++) y[i] = quantizeValue(x[i], op.bits);
+      for (let i = 0; i < x.length; i++) y[i] = quantizeValue(x[i], op.bits, op.signed === true);
       return y;
     }
     case 'binarize':
-      return binarize(f32(tensors.get(op.in), 'binarize input'), out, batch, op.bits);
+      return binarize(f32(tensors.get(op.in), 'binarize input'), out, batch, op.bits, out.signed === true);
     case 'dequantize': {
       const x = tensors.get(op.in);
       if (!(x instanceof Int32Array)) throw new Error('dequantize input is not an integer tensor');
@@ -168,15 +168,15 @@ function pool(op: Extract<HostOp, { op: 'pool' }>, ti: TensorInfo, to: TensorInf
   return y;
 }
 
-/** Pack float maps into bit-planes: per pixel, `bits` planes of ceil(c/64) words. */
-export function binarize(x: Float32Array, to: TensorInfo, batch: number, bits: number): Uint32Array {
+/** Pack float maps into bit-planes: per pixel, `bits` planes of ceil(c/64) words (signed: two's complement levels). */
+export function binarize(x: Float32Array, to: TensorInfo, batch: number, bits: number, signed = false): Uint32Array {
   const C = to.c;
   const u32PerPlane = wordsFor(C) * 2;
   const pixels = batch * to.h * to.w;
   const y = new Uint32Array(pixels * bits * u32PerPlane);
   for (let p = 0; p < pixels; p++) {
     for (let c = 0; c < C; c++) {
-      const level = quantizeLevel(x[p * C + c], bits);
+      const level = quantizeLevel(x[p * C + c], bits, signed); // negative: >>> below reads two's complement bits
       for (let b = 0; b < bits; b++) {
         if ((level >>> b) & 1) y[(p * bits + b) * u32PerPlane + (c >>> 5)] |= 1 << (c & 31);
       }
