@@ -19,15 +19,18 @@ import { describe, isIntIn, isObject, quote, validateModel } from '../compile/va
 
 /** "\x89BNN\r\n\x1a\n": the high byte, CR LF, ^Z and lone LF catch text-mode damage (as PNG's does). */
 export const BNN_MAGIC: Readonly<Uint8Array> = Uint8Array.from([0x89, 0x42, 0x4e, 0x4e, 0x0d, 0x0a, 0x1a, 0x0a]);
-/** Format version this code writes and reads: major = incompatible, minor = compatible additions. */
-export const BNN_MAJOR = 1;
 /**
- * 1.1 adds the optional top-level `preprocess` and `labels`; 1.2 the optional integer fields
- * (bconv `wBits` / `wSigned`, quantize `signed`, tensor `signed`). Writers write the lowest
- * minor that holds the file's contents (1.0 when none is present), so a model without them
- * stays byte-identical to what earlier writers made.
+ * Format versions this code reads (1.x and 2.0): major = incompatible, minor = compatible
+ * additions. 1.1 adds the optional top-level `preprocess` and `labels`. 2.0 adds the integer
+ * fields (bconv `wBits` / `wSigned`, quantize `signed`, tensor `signed`): a 1.x reader would
+ * misread some of them, so a file that has them is 2.0. Writers write the lowest version
+ * that holds the file's contents, so a binary model stays byte-identical to what earlier
+ * writers made (1.0, or 1.1 with preprocessing or labels).
  */
-export const BNN_MINOR = 2;
+export const BNN_MAJOR = 2;
+/** Highest minor of 1.x (files without integer fields). */
+export const BNN_MINOR_1 = 1;
+export const BNN_MINOR = 0;
 export const BNN_HEADER_BYTES = 64;
 /** Alignment of the blob region and of every blob in it (bytes, absolute file offsets). */
 export const BNN_ALIGN = 64;
@@ -114,7 +117,8 @@ function hex(n: number): string {
  * Lay out header + JSON + blob region and fill in both checksums. `fillBlobs` writes
  * the `blobLength` bytes of the blob region into `file` at `base`.
  */
-function assemble(jsonBytes: Uint8Array, blobLength: number, fillBlobs: (file: Buffer, base: number) => void, minor: number, where: string): Buffer {
+function assemble(jsonBytes: Uint8Array, blobLength: number, fillBlobs: (file: Buffer, base: number) => void, version: [number, number], where: string): Buffer {
+  const [major, minor] = version;
   const jsonOffset = BNN_HEADER_BYTES;
   const blobOffset = align(jsonOffset + jsonBytes.length);
   const total = blobOffset + blobLength;
@@ -126,7 +130,7 @@ function assemble(jsonBytes: Uint8Array, blobLength: number, fillBlobs: (file: B
   }
   const file = Buffer.alloc(total);
   file.set(BNN_MAGIC, 0);
-  file.writeUInt32LE(BNN_MAJOR, H_MAJOR);
+  file.writeUInt32LE(major, H_MAJOR);
   file.writeUInt32LE(minor, H_MINOR);
   file.writeBigUInt64LE(BigInt(jsonOffset), H_JSON_OFFSET);
   file.writeBigUInt64LE(BigInt(jsonBytes.length), H_JSON_LENGTH);
@@ -143,8 +147,8 @@ function assemble(jsonBytes: Uint8Array, blobLength: number, fillBlobs: (file: B
  * Build a container around an arbitrary JSON text and blob region (no model
  * validation). For tools and tests; models go through encodeBnn.
  */
-export function packBnnContainer(json: string, blobs: Uint8Array, minor = BNN_MINOR): Buffer {
-  return assemble(Buffer.from(json, 'utf8'), align(blobs.length), (f, base) => f.set(blobs, base), minor, 'packBnnContainer');
+export function packBnnContainer(json: string, blobs: Uint8Array, minor = BNN_MINOR_1, major = 1): Buffer {
+  return assemble(Buffer.from(json, 'utf8'), align(blobs.length), (f, base) => f.set(blobs, base), [major, minor], 'packBnnContainer');
 }
 
 /** Why `buf` does not start with the magic, with a hint for the usual transfer accidents. */
@@ -174,8 +178,8 @@ function checkHeader(buf: Buffer, n: number, fail: (msg: string) => never) {
   if (buf.length < 16) fail(`truncated: the file has ${n} bytes, a .bnn header alone has ${BNN_HEADER_BYTES}`);
   const major = buf.readUInt32LE(H_MAJOR);
   const minor = buf.readUInt32LE(H_MINOR);
-  if (major > BNN_MAJOR) fail(`written by a newer bitweave: format ${major}.${minor}, this reads ${BNN_MAJOR}`);
-  if (major !== BNN_MAJOR) fail(`unknown .bnn format version ${major}.${minor}, this reads ${BNN_MAJOR}`);
+  if (major > BNN_MAJOR) fail(`written by a newer bitweave: format ${major}.${minor}, this reads 1 and 2`);
+  if (major < 1) fail(`unknown .bnn format version ${major}.${minor}, this reads 1 and 2`);
   if (buf.length < BNN_HEADER_BYTES) fail(`truncated: the file has ${n} bytes, a .bnn header alone has ${BNN_HEADER_BYTES}`);
   const headerCrc = crc32(buf.subarray(0, H_HEADER_CRC));
   if (headerCrc !== buf.readUInt32LE(H_HEADER_CRC)) {
@@ -234,7 +238,7 @@ const WINDOW = ['kh', 'kw', 'sh', 'sw', 'ph', 'pw'];
 interface OpSpec {
   fields: string[];
   blobs: Array<[string, BlobDtype, boolean]>;
-  /** Plain fields that may be absent (format 1.2): written and read only when present. */
+  /** Plain fields that may be absent (format 2.0): written and read only when present. */
   optional?: string[];
 }
 const OP_SPECS: Record<CompiledOp['op'], OpSpec> = {
@@ -331,12 +335,12 @@ export function encodeBnn(model: CompiledModel, where = 'compiled model'): Buffe
     ...(model.labels !== undefined ? { labels: [...model.labels] } : {}),
   };
   const json = Buffer.from(JSON.stringify(doc), 'utf8');
-  const minor = usesIntegerFields(model) ? 2 : model.preprocess !== undefined || model.labels !== undefined ? 1 : 0;
-  return assemble(json, align(blobs.size), (f, base) => blobs.write(f, base), minor, where);
+  const version: [number, number] = usesIntegerFields(model) ? [2, 0] : [1, model.preprocess !== undefined || model.labels !== undefined ? 1 : 0];
+  return assemble(json, align(blobs.size), (f, base) => blobs.write(f, base), version, where);
 }
 
-/** The model has a field of format 1.2 (integer weights, signed activations). */
-function usesIntegerFields(model: CompiledModel): boolean {
+/** The model has a field of format 2.0 (integer weights, signed activations). */
+export function usesIntegerFields(model: CompiledModel): boolean {
   if (model.tensors.some((t) => t.signed !== undefined)) return true;
   return model.ops.some((op) => (OP_SPECS[op.op].optional ?? []).some((f) => (op as unknown as Record<string, unknown>)[f] !== undefined));
 }
@@ -460,7 +464,7 @@ class ModelReader {
       tensors: Array.isArray(get('tensors'))
         ? (get('tensors') as unknown[]).map((t) => {
           const r = this.pick(t, ['kind', 'h', 'w', 'c', 'planes', 'flat']);
-          if (isObject(t) && isObject(r) && hasOwn(t, 'signed')) r.signed = t.signed; // 1.2, only when present
+          if (isObject(t) && isObject(r) && hasOwn(t, 'signed')) r.signed = t.signed; // 2.0, only when present
           return r;
         })
         : get('tensors'),
@@ -497,6 +501,9 @@ export function decodeBnn(buf: Uint8Array, file: string): CompiledModel {
   }
   const model = new ModelReader(file, c.blobs).model(doc);
   validateModel(model, file);
+  if (c.major < 2 && usesIntegerFields(model)) {
+    throw new FormatError(file, `format ${c.major}.${c.minor} cannot hold integer weights or signed activations (they need format 2.0)`);
+  }
   return model;
 }
 

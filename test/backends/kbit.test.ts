@@ -18,7 +18,7 @@ import { compile } from '../../host/compile/compile';
 import { BconvOp, CompiledModel } from '../../host/compile/model';
 import { validateModel } from '../../host/compile/validate';
 import { UnsupportedError } from '../../host/core/errors';
-import { decodeBnn, encodeBnn, unpackBnnContainer } from '../../host/format/bnn';
+import { decodeBnn, encodeBnn, packBnnContainer, unpackBnnContainer } from '../../host/format/bnn';
 import { IRGraph, IRNode, Shape } from '../../host/ir/graph';
 import { inferShape } from '../../host/ir/shapes';
 import { compareWithReference, toNHWC } from '../helpers/backend-compare';
@@ -270,10 +270,13 @@ describe('k-bit integer weights and signed activations', function () {
       return bconvModel(p, rng(9));
     }
 
-    it('round-trips wBits, wSigned and signed tensors as format 1.2; binary models stay 1.0', () => {
+    it('round-trips wBits, wSigned and signed tensors as format 2.0; binary models stay 1.0; a 1.x header cannot carry them', () => {
       const m = intLayerModel();
       const buf = encodeBnn(m);
-      assert.equal(unpackBnnContainer(buf, 'm').minor, 2);
+      const c = unpackBnnContainer(buf, 'm');
+      assert.deepEqual([c.major, c.minor], [2, 0]);
+      // the same JSON and blobs under a 1.1 header: a 1.x reader would misread them, so this one refuses
+      assert.throws(() => decodeBnn(packBnnContainer(c.json, c.blobs, 1, 1), 'old.bnn'), /^FormatError: old\.bnn: format 1\.1 cannot hold integer weights or signed activations \(they need format 2\.0\)$/);
       const back = decodeBnn(buf, 'm');
       assert.deepEqual(back, m);
       const op = back.ops[1] as BconvOp;
@@ -283,7 +286,7 @@ describe('k-bit integer weights and signed activations', function () {
       assert.equal(back.tensors[op.out].signed, true);
       const binary = bconvModel({ ...{ H: 3, W: 3, C: 5, outC: 4, kh: 2, kw: 2, sh: 1, sw: 1, ph: 1, pw: 1, padBit: 1, inBits: 1, pool: null, outBits: 1, seed: 1 } }, rng(9));
       const bb = encodeBnn(binary);
-      assert.equal(unpackBnnContainer(bb, 'b').minor, 0);
+      assert.deepEqual([unpackBnnContainer(bb, 'b').major, unpackBnnContainer(bb, 'b').minor], [1, 0]);
       assert.ok(!bb.toString('latin1').includes('signed') && !bb.toString('latin1').includes('wBits'), 'no new keys in a binary model');
     });
 

@@ -606,10 +606,10 @@ describe('.bnn format', function () {
     });
 
     it('a newer or unknown major version', () => {
-      formatError(() => decodeBnn(patchHeader(ENCODED, 8, 2, 4), FILE), /^tiny\.bnn: written by a newer bitweave: format 2\.0, this reads 1$/);
+      formatError(() => decodeBnn(patchHeader(ENCODED, 8, 3, 4), FILE), /^tiny\.bnn: written by a newer bitweave: format 3\.0, this reads 1 and 2$/);
       // the version is checked before the header checksum, so a future header layout still gets this message
       formatError(() => decodeBnn(patchHeader(ENCODED, 8, 7, 4, false), FILE), /newer bitweave: format 7\.0/);
-      formatError(() => decodeBnn(patchHeader(ENCODED, 8, 0, 4), FILE), /unknown \.bnn format version 0\.0, this reads 1/);
+      formatError(() => decodeBnn(patchHeader(ENCODED, 8, 0, 4), FILE), /unknown \.bnn format version 0\.0, this reads 1 and 2/);
     });
 
     it('a JSON description that is not JSON, not UTF-8 or not an object', () => {
