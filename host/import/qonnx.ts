@@ -21,13 +21,15 @@ import { ioReason } from '../core/files';
 import {
   ATTR_TYPE, AttributeProto, decodeModel, int64, ModelProto, NodeProto, ONNX_DTYPE, TensorProto,
 } from '../format/onnx-proto';
-import { IRGraph, IRNode, Shape } from '../ir/graph';
+import { BinaryWeights, IRGraph, IRNode, Shape } from '../ir/graph';
 import { inferShape } from '../ir/shapes';
 
 /** Largest .onnx file read (protobuf messages are limited to 2 GiB anyway). */
 const MAX_ONNX_BYTES = 2 ** 31 - 1;
 /** Activation bits the binary layers take (DESIGN: k-bit activations). */
 const MAX_ACT_BITS = 8;
+/** Weight bits the array takes (bit-serial weight planes). */
+const MAX_WEIGHT_BITS = 4;
 
 interface QuantConst {
   /** ±1 levels (BipolarQuant) or integers (Quant), one per element. */
@@ -46,7 +48,7 @@ interface Const {
   q?: QuantConst;
 }
 
-type ActQuant = { kind: 'bipolar' } | { kind: 'uint'; bits: number };
+type ActQuant = { kind: 'bipolar' } | { kind: 'int'; bits: number; signed: boolean };
 
 interface Dyn {
   kind: 'dyn';
@@ -84,6 +86,7 @@ class Importer {
     if (!g) throw new FormatError(this.file, 'the ONNX model has no graph');
     for (const t of g.initializer ?? []) {
       if (!t.name) throw new FormatError(this.file, 'an initializer has no name');
+      if (this.values.has(t.name)) throw new FormatError(this.file, `initializer '${t.name}' is defined twice`);
       this.values.set(t.name, this.tensorConst(t, `initializer '${t.name}'`));
     }
     const inputs = (g.input ?? []).filter((v) => v.name && !this.values.has(v.name));
@@ -114,7 +117,12 @@ class Importer {
       const outs = this.node(n);
       const outputs = n.output ?? [];
       if (outputs.length < outs.length) throw new FormatError(this.file, `${this.where} has too few outputs`);
-      outs.forEach((v, k) => { if (outputs[k]) this.values.set(outputs[k], v); });
+      outs.forEach((v, k) => {
+        const name = outputs[k];
+        if (!name) return;
+        if (this.values.has(name)) throw new FormatError(this.file, `${this.where}: value '${name}' is defined twice`);
+        this.values.set(name, v);
+      });
     }
     this.where = '';
     const outs = g.output ?? [];
@@ -470,18 +478,19 @@ class Importer {
     const bits = this.bitsOf(this.constInput(n, 3, 'bit width'), 1, MAX_ACT_BITS);
     if (scale.length !== 1) this.unsupported('a per-channel scale on activations is not supported (scale must be a scalar)');
     if (zp.data.some((v) => v !== 0)) this.unsupported(`zero point ${zp.data[0]} on activations is not supported (only 0)`);
-    if (signed) this.unsupported(`signed ${bits}-bit activations are not supported yet (unsigned k-bit and bipolar are)`);
-    if (bits < 2) this.unsupported('unsigned 1-bit activations {0, 1} are not supported (bipolar ±1 and unsigned 2..8 bits are)');
-    if (narrow) this.unsupported('narrow-range unsigned activations are not supported');
+    if (bits < 2) this.unsupported(`${signed ? 'signed' : 'unsigned'} 1-bit activations are not supported (bipolar ±1 is: BipolarQuant)`);
+    if (signed && !narrow) this.unsupported(`signed ${bits}-bit activations need narrow=1 (levels ±(2^(k-1) - 1); -2^(k-1) is not produced)`);
+    if (!signed && narrow) this.unsupported('narrow-range unsigned activations are not supported');
     if (mode !== 'ROUND') this.unsupported(`rounding_mode '${mode}' on activations is not supported (ROUND)`);
-    // level = clip(round(x / s), 0, 2^k - 1) = round((2^k - 1)·clip(x', 0, 1)) with x' = x / (s·(2^k - 1)):
-    // the k-bit activation of DESIGN §1, whose float output is level / (2^k - 1)
-    const L = 2 ** bits - 1;
+    // unsigned: level = clip(round(x / s), 0, 2^k - 1) = round(L·clip(x', 0, 1)) with L = 2^k - 1;
+    // signed narrow: clip(round(x / s), -L, L) = round(L·clip(x', -1, 1)) with L = 2^(k-1) - 1;
+    // x' = x / (s·L). That is the k-bit activation of DESIGN §1, whose float output is level / L.
+    const L = signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
     const C = x.dims[1];
     const pre = this.affine(x, new Float64Array(C).fill(1 / (scale[0] * L)), new Float64Array(C), `${n.name || 'Quant'}_in`);
-    const name = this.add({ op: 'QActivation', name: n.name || 'Quant', inputs: [pre.node], actBits: bits, backwardOnly: false });
+    const name = this.add({ op: 'QActivation', name: n.name || 'Quant', inputs: [pre.node], actBits: bits, ...(signed ? { signed: true } : {}), backwardOnly: false });
     this.note(`${this.where}: ${bits}-bit activation levels round half up where ROUND rounds half to even (only exact ties differ)`);
-    return this.dyn(name, x.dims, { kind: 'uint', bits }, scale[0] * L);
+    return this.dyn(name, x.dims, { kind: 'int', bits, signed }, scale[0] * L);
   }
 
   private multiThreshold(n: NodeProto, base: string): Value {
@@ -526,55 +535,64 @@ class Importer {
     if (x.dims[1] !== K) this.unsupported(`input has ${x.dims[1]} features, weights expect ${K}`);
     // IR weights are [O][K]
     const oihw = transposeConst(wConst, [1, 0]);
-    const y = this.linear(x, oihw, O, K, base, (inp, weight, actBits) =>
-      actBits === 0
+    const y = this.linear(x, oihw, O, K, base, (inp, weight, act) =>
+      weight instanceof Float32Array
         ? this.add({ op: 'FullyConnected', name: base, inputs: [inp], numHidden: O, weight, bias: null })
-        : this.add({ op: 'QFullyConnected', name: base, inputs: [inp], numHidden: O, actBits, weight: { kind: 'float', data: weight } }));
+        : this.add({ op: 'QFullyConnected', name: base, inputs: [inp], numHidden: O, ...act, weight }));
     if (!bias) return y;
     const b = this.perChannel(bias, y as Dyn) ?? this.unsupported('the bias must have one value per output');
     return this.affine(y as Dyn, new Float64Array(O).fill(1), b, `${base}_bias`);
   }
 
   /**
-   * A dense or convolution layer on weights `w` ([O][...K] in OIHW order): binary when the
-   * input is quantised and the weights are ±s per output, else a float layer.
+   * A dense or convolution layer on weights `w` ([O][...K] in OIHW order): a binary / integer
+   * layer when the input is quantised and the weights are quantised with one scale per output
+   * (±s: binary; k-bit integers: bit-serial weight planes), else a float layer.
    */
-  private linear(x: Dyn, w: Const, O: number, K: number, base: string, make: (input: string, weight: Float32Array, actBits: number) => string): Dyn {
+  private linear(
+    x: Dyn, w: Const, O: number, K: number, base: string,
+    make: (input: string, weight: Float32Array | BinaryWeights, act: { actBits: number; actSigned?: boolean }) => string,
+  ): Dyn {
     const wq = w.q;
     const outDims = [1, O];
     const scaleW = new Float64Array(O);
-    let bipolarW = !!wq && wq.bipolar;
-    if (bipolarW) {
-      for (let o = 0; o < O && bipolarW; o++) {
-        scaleW[o] = wq!.scale[o * K];
-        for (let k = 1; k < K; k++) if (wq!.scale[o * K + k] !== scaleW[o]) { bipolarW = false; break; }
-      }
+    let uniform = !!wq;
+    for (let o = 0; o < O && uniform; o++) {
+      scaleW[o] = wq!.scale[o * K];
+      for (let k = 1; k < K; k++) if (wq!.scale[o * K + k] !== scaleW[o]) { uniform = false; break; }
     }
-    if (x.q && bipolarW) {
-      const actBits = x.q.kind === 'bipolar' ? 1 : x.q.bits;
-      const signs = Float32Array.from(wq!.levels);
-      const q = make(x.node, signs, actBits);
+    // 1-bit Quant weights ({0, 1} or {-1, 0}) run as 2-bit integers; wider than 4 bits stays float
+    const wBits = wq && !wq.bipolar ? Math.max(2, wq.bits) : 1;
+    const onArray = !!x.q && !!wq && uniform && wBits <= MAX_WEIGHT_BITS;
+    if (onArray) {
+      const act = x.q!.kind === 'bipolar' ? { actBits: 1 } : { actBits: x.q!.bits, ...(x.q!.signed ? { actSigned: true } : {}) };
+      const weight: BinaryWeights = wq!.bipolar
+        ? { kind: 'float', data: Float32Array.from(wq!.levels) }
+        : { kind: 'int', bits: wBits, signed: wq!.signed, data: Int8Array.from(wq!.levels) };
+      const q = make(x.node, weight, act);
       const shape = this.irShape(q);
       const dims = shape.length === 3 ? [1, ...shape] : outDims;
       const C = shape[0];
-      // real = s_a·s_w·dot; 1-bit: dot = 2P − K; k-bit: the layer's float is dot / (2^k − 1)
+      // real = s_a·s_w·dot. ±1 by ±1: the layer gives P and dot = 2P − K; otherwise it gives
+      // dot / L for k-bit activations of float level / L, and x.mult = s_a·L
+      const pForm = act.actBits === 1 && wq!.bipolar;
       const scale = new Float64Array(C);
       const bias = new Float64Array(C);
       for (let c = 0; c < C; c++) {
         const s = x.mult * scaleW[c];
-        scale[c] = actBits === 1 ? 2 * s : s;
-        bias[c] = actBits === 1 ? -K * s : 0;
+        scale[c] = pForm ? 2 * s : s;
+        bias[c] = pForm ? -K * s : 0;
       }
       return this.affine(this.dyn(q, dims), scale, bias, `${base}_scale`);
     }
-    if (wq && !wq.bipolar) {
-      this.note(`${this.where}: ${wq.bits}-bit weights run as a float layer on the host (k-bit weights on the array are not in this build yet)`);
-    } else if (wq && !bipolarW) {
+    if (wq && !uniform) {
       this.note(`${this.where}: weight scales vary within an output; the layer runs as a float layer on the host`);
+    } else if (wq && wBits > MAX_WEIGHT_BITS) {
+      this.note(`${this.where}: ${wq.bits}-bit weights (the array takes 1..${MAX_WEIGHT_BITS}) run as a float layer on the host`);
     } else if (x.q) {
       this.note(`${this.where}: the weights are not quantised; the layer runs as a float layer on the host`);
     }
-    const q = make(this.real(x), Float32Array.from(w.data), 0);
+    const q = make(this.real(x), Float32Array.from(w.data), { actBits: 0 });
     const shape = this.irShape(q);
     return this.dyn(q, shape.length === 3 ? [1, ...shape] : outDims);
   }
@@ -598,14 +616,15 @@ class Importer {
     const pads = this.attrInts(n, 'pads') ?? [0, 0, 0, 0];
     if (pads[0] !== pads[2] || pads[1] !== pads[3]) this.unsupported(`asymmetric pads [${pads.join(', ')}] are not supported`);
     const pad: [number, number] = [pads[0], pads[1]];
-    if ((pad[0] || pad[1]) && x.q?.kind === 'bipolar' && w.q?.bipolar) {
+    if ((pad[0] || pad[1]) && x.q?.kind === 'bipolar' && w.q) {
       this.unsupported('zero padding of ±1 activations is not supported (pad values are +1 or -1 on the array)');
     }
     const win = { kernel: [kh, kw], stride: [st[0], st[1]], pad };
-    let y = this.linear(x, w, O, C * kh * kw, base, (inp, weight, actBits) =>
-      actBits === 0
+    // ONNX pads with 0: the level 0 of k-bit inputs (±1 inputs with padding are refused above)
+    let y = this.linear(x, w, O, C * kh * kw, base, (inp, weight, act) =>
+      weight instanceof Float32Array
         ? this.add({ op: 'Convolution', name: base, inputs: [inp], numFilter: O, ...win, weight, bias: null })
-        : this.add({ op: 'QConvolution', name: base, inputs: [inp], numFilter: O, ...win, padValue: 1, actBits, weight: { kind: 'float', data: weight } }));
+        : this.add({ op: 'QConvolution', name: base, inputs: [inp], numFilter: O, ...win, padValue: act.actBits === 1 ? 1 : 0, ...act, weight }));
     if (b) {
       if (b.kind !== 'const') this.unsupported('the bias must be a constant');
       const bb = this.perChannel(b, y) ?? this.unsupported('the bias must have one value per output channel');

@@ -99,7 +99,7 @@ function standardOnnx(m: ModelProto, opset: number): ModelProto {
   for (const n of g.node ?? []) {
     const [x, s, z, b] = n.input!;
     const y = n.output![0];
-    const t = (suffix: string) => `${y}_${suffix}`;
+    const t = (suffix: string) => `${y}__std_${suffix}`;
     if (n.op_type === 'BipolarQuant') {
       out.push(node('Less', [x, scalar(0)], [t('neg')]), node('Neg', [s], [t('ms')]), node('Where', [t('neg'), t('ms'), s], [y]));
     } else if (n.op_type === 'Quant') {
@@ -136,13 +136,30 @@ async function ortRun(m: ModelProto, inputName: string, images: Float32Array, di
 }
 
 /** A small CNV-like QONNX graph: 2-bit input, binary convs with BN / max-pool, binary dense head. */
-function cnvLike(seed: number, opts: { inputBits?: number } = {}): ModelProto {
+interface CnvOpts {
+  inputBits?: number;
+  /** Weight bits: 1 = BipolarQuant (±s), 2..4 = signed narrow Quant with one scale per output. */
+  wBits?: number;
+  /** Hidden activations: ±1 (default) or k-bit Quant (signed ones narrow). */
+  act?: { bits: number; signed: boolean };
+}
+
+/** A small CNV-like QONNX graph: 2-bit input, binary / integer convs with BN and max-pool, a dense head. */
+function cnvLike(seed: number, opts: CnvOpts = {}): ModelProto {
   const r = rng(seed);
   const inits: TensorProto[] = [];
   const nodes: NodeProto[] = [];
   const uni = (n: number, lo: number, hi: number) => Array.from({ length: n }, () => lo + (hi - lo) * r());
   const c = (name: string, dims: number[], data: ArrayLike<number>) => { inits.push(f32Tensor(name, dims, data)); return name; };
   const bq = (x: string, s: number, y: string) => nodes.push(node('BipolarQuant', [x, c(`${y}_s`, [], [s])], [y], [], QDOMAIN));
+  const quant = (x: string, s: string, bits: number, signed: boolean, y: string) => nodes.push(node('Quant', [x, s, c(`${y}_z`, [], [0]), c(`${y}_b`, [], [bits])], [y],
+    [int('signed', signed ? 1 : 0), int('narrow', signed ? 1 : 0), str('rounding_mode', 'ROUND')], QDOMAIN));
+  const wq = (w: string, dims: number[], s: number, y: string) => {
+    if ((opts.wBits ?? 1) === 1) return bq(w, s, y);
+    const O = dims[0];
+    return quant(w, c(`${y}_s`, [O, ...dims.slice(1).map(() => 1)], uni(O, 0.2, 0.6)), opts.wBits!, true, y);
+  };
+  const aq = (x: string, y: string) => (opts.act ? quant(x, c(`${y}_s`, [], [0.5]), opts.act.bits, opts.act.signed, y) : bq(x, 1, y));
   const bn = (x: string, C: number, y: string, center: number, spread: number) => nodes.push(node('BatchNormalization', [
     x, c(`${y}_g`, [C], uni(C, 0.5, 1.5).map((v, i) => (i % 5 === 4 ? -v : v))), c(`${y}_b`, [C], uni(C, -0.3, 0.3)),
     c(`${y}_m`, [C], uni(C, center - spread, center + spread)), c(`${y}_v`, [C], uni(C, spread * spread, 2 * spread * spread)),
@@ -150,22 +167,21 @@ function cnvLike(seed: number, opts: { inputBits?: number } = {}): ModelProto {
   const bits = opts.inputBits ?? 2;
   // 2-bit unsigned input quantiser with scale 1/3: levels 0..3 of x in [0, 1]
   nodes.push(node('Quant', ['x', c('qs', [], [1 / 3]), c('qz', [], [0]), c('qb', [], [bits])], ['xq'], [int('signed', 0), int('narrow', 0), str('rounding_mode', 'ROUND')], QDOMAIN));
-  bq(c('w1', [8, 3, 3, 3], uni(8 * 27, -1, 1)), 1, 'w1q');
+  wq(c('w1', [8, 3, 3, 3], uni(8 * 27, -1, 1)), [8, 3, 3, 3], 1, 'w1q');
   nodes.push(node('Conv', ['xq', 'w1q'], ['c1'], [ints('kernel_shape', [3, 3]), ints('pads', [1, 1, 1, 1]), ints('strides', [1, 1])]));
   bn('c1', 8, 'n1', 0, 4);
-  bq('n1', 1, 'a1');
-  bq(c('w2', [12, 8, 3, 3], uni(12 * 72, -1, 1)), 0.5, 'w2q');
+  aq('n1', 'a1');
+  wq(c('w2', [12, 8, 3, 3], uni(12 * 72, -1, 1)), [12, 8, 3, 3], 0.5, 'w2q');
   nodes.push(node('Conv', ['a1', 'w2q'], ['c2'], [ints('kernel_shape', [3, 3])]));
   nodes.push(node('MaxPool', ['c2'], ['p2'], [ints('kernel_shape', [2, 2]), ints('strides', [2, 2])]));
   bn('p2', 12, 'n2', 0, 4);
-  bq('n2', 1, 'a2');
-  nodes.push(node('Shape', ['a2'], ['sh']), node('Gather', ['sh', c('zero', [], [0])], ['g0'], [int('axis', 0)]));
-  inits.pop();
+  aq('n2', 'a2');
+  nodes.push(node('Shape', ['a2'], ['sh']), node('Gather', ['sh', 'zero'], ['g0'], [int('axis', 0)]));
   inits.push(i64Tensor('zero', [], [0]));
   nodes.push(node('Unsqueeze', ['g0', 'ax0'], ['g1']), node('Concat', ['g1', 'minus1'], ['shape'], [int('axis', 0)]));
   inits.push(i64Tensor('ax0', [1], [0]), i64Tensor('minus1', [1], [-1]));
   nodes.push(node('Reshape', ['a2', 'shape'], ['flat']));
-  bq(c('w3', [10, 12 * 3 * 3], uni(10 * 108, -1, 1)), 1, 'w3q');
+  wq(c('w3', [10, 12 * 3 * 3], uni(10 * 108, -1, 1)), [10, 108], 1, 'w3q');
   nodes.push(node('Gemm', ['flat', 'w3q', c('b3', [10], uni(10, -1, 1))], ['logits'], [int('transB', 1)]));
   return model({
     name: 'cnv-like', node: nodes, initializer: inits,
@@ -258,29 +274,40 @@ describe('QONNX import: FINN TFC-w1a1 (real third-party file)', function () {
 // ---- synthetic QONNX graphs -----------------------------------------------------------
 
 describe('QONNX import: synthetic graphs against onnxruntime', () => {
-  for (const seed of [1, 2, 3]) {
-    it(`a CNV-like graph (2-bit input, binary convs, BN, max-pool, folded shape chain, Gemm), seed ${seed}`, async function () {
-      this.timeout(120000);
-      const src = cnvLike(seed);
-      const { graph } = importQonnxBytes(bytesOf(src), 'cnv-like.onnx');
-      const m = compile(graph);
-      const b = m.ops.filter((o): o is BconvOp => o.op === 'bconv');
-      assert.equal(b.length, 3, 'three binary layers');
-      assert.deepEqual(b.map((o) => o.inBits), [2, 1, 1]);
-      assert.equal(b[0].padBit, 0, 'zero padding of an unsigned input is level 0');
-      assert.ok(b[1].pool, 'the max-pool runs on integers in the array');
-      const r = rng(100 + seed);
-      const n = 40;
-      const x = Float32Array.from({ length: n * 3 * 64 }, () => r());
-      const want = await ortRun(standardOnnx(src, 13), 'x', x, [3, 8, 8]);
-      const s = await Session.create(m, { backend: 'reference' });
-      const got = (await s.run(x)).logits;
-      let maxDiff = 0;
-      for (let i = 0; i < want.length; i++) maxDiff = Math.max(maxDiff, Math.abs(want[i] - got[i]));
-      assert.ok(maxDiff < 1e-4, `logits differ from onnxruntime by ${maxDiff}`);
-      const nat = (await (await Session.create(m, { backend: 'native' })).run(x)).logits;
-      assert.ok(Buffer.from(nat.buffer).equals(Buffer.from(got.buffer)), 'native differs from the reference');
-    });
+  const variants: Array<[string, CnvOpts]> = [
+    ['w1a1', {}],
+    ['w2a2 (signed narrow 2-bit weights and activations, per-channel weight scales)', { wBits: 2, act: { bits: 2, signed: true } }],
+    ['w3a2 (unsigned 2-bit activations)', { wBits: 3, act: { bits: 2, signed: false } }],
+    ['w1a3 (±1 weights, signed 3-bit activations)', { act: { bits: 3, signed: true } }],
+    ['w4a1 (4-bit weights, ±1 activations)', { wBits: 4 }],
+  ];
+  for (const [name, opts] of variants) {
+    for (const seed of name === 'w1a1' ? [1, 2, 3] : [1]) {
+      it(`a CNV-like graph ${name} (2-bit input, BN, max-pool, folded shape chain, Gemm), seed ${seed}`, async function () {
+        this.timeout(120000);
+        const src = cnvLike(seed, opts);
+        const { graph } = importQonnxBytes(bytesOf(src), 'cnv-like.onnx');
+        const m = compile(graph);
+        const b = m.ops.filter((o): o is BconvOp => o.op === 'bconv');
+        assert.equal(b.length, 3, 'three binary / integer layers on the array');
+        const ab = opts.act?.bits ?? 1;
+        assert.deepEqual(b.map((o) => o.inBits), [2, ab, ab]);
+        assert.deepEqual(b.map((o) => o.wBits ?? 1), Array(3).fill(opts.wBits ?? 1));
+        assert.equal(b[0].padBit, 0, 'zero padding of an unsigned input is level 0');
+        assert.ok(b[1].pool, 'the max-pool runs on integers in the array');
+        assert.equal(b[0].epilogue.kind, 'threshold', 'BN and the next quantiser fold into thresholds');
+        const r = rng(100 + seed);
+        const n = 40;
+        const x = Float32Array.from({ length: n * 3 * 64 }, () => r());
+        const want = await ortRun(standardOnnx(src, 13), 'x', x, [3, 8, 8]);
+        const got = (await (await Session.create(m, { backend: 'reference' })).run(x)).logits;
+        let maxDiff = 0;
+        for (let i = 0; i < want.length; i++) maxDiff = Math.max(maxDiff, Math.abs(want[i] - got[i]));
+        assert.ok(maxDiff < 1e-4, `logits differ from onnxruntime by ${maxDiff}`);
+        const nat = (await (await Session.create(m, { backend: 'native' })).run(x)).logits;
+        assert.ok(Buffer.from(nat.buffer).equals(Buffer.from(got.buffer)), 'native differs from the reference');
+      });
+    }
   }
 
   it('a wrong weight sign is caught by the comparison (the oracle can fail)', async function () {
@@ -351,6 +378,7 @@ describe('QONNX import: bad input is one clear error', () => {
     ['unsupported attribute', () => tfcLike((g) => { g.node!.find((n) => n.op_type === 'Conv' && n.output![0] === 'c2')!.attribute!.push(int('group', 2)); }), /node 'c2' \(Conv\): group=2 is not supported/],
     ['shape not constant-foldable', () => tfcLike((g) => { g.node!.find((n) => n.op_type === 'Reshape')!.input![1] = 'a2'; }), /node 'flat' \(Reshape\): shape \(input 1\) must be a constant/],
     ['dims of 10^12 elements with 12 bytes', () => tfcLike((g) => { const t = g.initializer!.find((x) => x.name === 'w1')!; t.dims = [1000000, 1000000]; t.raw_data = new Uint8Array(12); }), /raw_data holds 12 bytes, \[1000000, 1000000\] needs 4000000000000/],
+    ['a value defined twice', () => tfcLike((g) => { g.node!.find((n) => n.op_type === 'MaxPool')!.output = ['c1']; }), /node 'p2' \(MaxPool\): value 'c1' is defined twice/],
     ['raw_data of the wrong size', () => tfcLike((g) => { g.initializer!.find((t) => t.name === 'w1')!.raw_data = new Uint8Array(12); }), /initializer 'w1': raw_data holds 12 bytes/],
   ];
   for (const [what, make, re] of cases) {
