@@ -32,7 +32,9 @@
  * Activations of w1a2 use bitweave's k-bit path (BMXNet-style unsigned levels
  * round(3·clip(x, 0, 1)), computed over 2 bit-planes). FINN's 2-bit activations are signed
  * levels; the array's cycles depend only on the number of planes, so the cycle count is the
- * same. w2a2 needs k-bit weights (not in this build): the names are refused in one line.
+ * same. w2a2: FINN's 2-bit weights are ternary (signed, narrow range: -1, 0, +1), here
+ * integer weights of 2 bits computed over weight planes (reference and native engine; the
+ * array kernels do not run integer weights yet).
  */
 import { BitweaveError } from '../core/errors';
 import { IRGraph, IRNode, Shape } from '../ir/graph';
@@ -52,7 +54,7 @@ export interface FinnOptions {
   seed?: number;
   /** Activation bits (FINN's ACT_BIT_WIDTH): 1 or 2. */
   actBits?: number;
-  /** Weight bits: 1 only (k-bit weights are not in this build). */
+  /** Weight bits: 1 (±1) or 2 (ternary, as FINN's w2a2). */
   weightBits?: number;
 }
 
@@ -86,8 +88,10 @@ export function finnNetwork(arch: FinnArch, opts: FinnOptions = {}): IRGraph {
   const bits = opts.actBits ?? 1;
   const wbits = opts.weightBits ?? 1;
   if (!FINN_ARCHS.includes(arch)) throw new BitweaveError(`unknown FINN network '${arch}' (known: ${FINN_ARCHS.join(', ')})`);
-  if (wbits !== 1) throw new BitweaveError(`${finnName(arch, wbits, bits)}: ${wbits}-bit weights need k-bit weight support, which this build does not have (w1a1 and w1a2 only)`);
-  if (bits !== 1 && bits !== 2) throw new BitweaveError(`${finnName(arch, wbits, bits)}: FINN's networks come with 1- or 2-bit activations here (w1a1, w1a2)`);
+  const name = finnName(arch, wbits, bits);
+  if (!['w1a1', 'w1a2', 'w2a2'].includes(name.slice(arch.length + 1))) {
+    throw new BitweaveError(`${name}: FINN's networks come as w1a1, w1a2 and w2a2`);
+  }
   const r = rng(seed);
   const uniform = (lo: number, hi: number) => lo + (hi - lo) * r();
   const nodes: IRNode[] = [];
@@ -101,11 +105,16 @@ export function finnNetwork(arch: FinnArch, opts: FinnOptions = {}): IRGraph {
     return node.name;
   };
 
-  /** Statistics of a binary layer's float output over K inputs with `inBits`-bit activations: P (1 bit) or dot / L. */
+  /**
+   * Statistics of a layer's float output over K inputs with `inBits`-bit activations: P for
+   * ±1 by ±1, else dot / L (L = 2^k - 1 for k-bit levels, 1 for ±1), weights ±1 or ternary.
+   */
   const outStats = (K: number, inBits: number) => {
-    if (inBits === 1) return { mean: K / 2, variance: K / 4 };
-    const l = (1 << inBits) - 1;
-    return { mean: 0, variance: (K * l * (2 * l + 1)) / 6 / (l * l) };
+    if (inBits === 1 && wbits === 1) return { mean: K / 2, variance: K / 4 };
+    const l = inBits === 1 ? 1 : (1 << inBits) - 1;
+    const a2 = inBits === 1 ? 1 : (l * (2 * l + 1)) / 6; // E[a^2] of uniform levels 0..l
+    const w2 = wbits === 1 ? 1 : 2 / 3; // E[w^2] of uniform {-1, 0, 1}
+    return { mean: 0, variance: (K * a2 * w2) / (l * l) };
   };
 
   /**
@@ -132,7 +141,10 @@ export function finnNetwork(arch: FinnArch, opts: FinnOptions = {}): IRGraph {
     }
     return add({ op: 'BatchNorm', name, inputs: [input], gamma, beta, mean, variance, eps: EPS });
   };
-  const signs = (n: number) => Float32Array.from({ length: n }, () => (r() < 0.5 ? -1 : 1));
+  const weights = (n: number) =>
+    wbits === 1
+      ? { kind: 'float' as const, data: Float32Array.from({ length: n }, () => (r() < 0.5 ? -1 : 1)) }
+      : { kind: 'int' as const, bits: 2, signed: true, data: Int8Array.from({ length: n }, () => Math.floor(r() * 3) - 1) };
 
   let x: string;
   let inBits: number;
@@ -147,7 +159,7 @@ export function finnNetwork(arch: FinnArch, opts: FinnOptions = {}): IRGraph {
       const K = 9 * c;
       x = add({
         op: 'QConvolution', name: `conv${i}`, inputs: [x], kernel: [3, 3], stride: [1, 1], pad: [0, 0], padValue: 1,
-        numFilter: outC, actBits: inBits, weight: { kind: 'float', data: signs(outC * K) },
+        numFilter: outC, actBits: inBits, weight: weights(outC * K),
       });
       x = bnAct(`bn${i}`, x, outC, outStats(K, inBits));
       if (pool) {
@@ -181,7 +193,7 @@ export function finnNetwork(arch: FinnArch, opts: FinnOptions = {}): IRGraph {
     const n = widths[j];
     const i = layers++;
     const K = shapes.get(x)!.reduce((a, b) => a * b, 1);
-    x = add({ op: 'QFullyConnected', name: `fc${i}`, inputs: [x], numHidden: n, actBits: inBits, weight: { kind: 'float', data: signs(n * K) } });
+    x = add({ op: 'QFullyConnected', name: `fc${i}`, inputs: [x], numHidden: n, actBits: inBits, weight: weights(n * K) });
     const s = outStats(K, inBits);
     if (j === widths.length - 1) {
       // TensorNorm after the classifier: a host affine (BatchNorm) on the integers
@@ -200,7 +212,7 @@ export function finnNetwork(arch: FinnArch, opts: FinnOptions = {}): IRGraph {
 
   const input = arch === 'cnv' ? '3x32x32 float NCHW in [0, 1] (CIFAR-10 pixels / 255; 8-bit levels on the array)' : `1x28x28 float NCHW in [0, 1] (MNIST pixels / 255; ${bits === 1 ? 'binarised at 0.5' : '2-bit levels'})`;
   return {
-    name: `${finnName(arch, 1, bits)}-seed${seed}`,
+    name: `${name}-seed${seed}`,
     source: { format: 'zoo', files: [] },
     nodes,
     output: 'softmax',

@@ -2,7 +2,7 @@
  * The one resolver of model specs (every CLI command, Session.create through
  * host/runtime/load.ts):
  *   resnet18-cifar[-aK]  the ResNet-18-shaped zoo network (K-bit activations), seeded weights
- *   tfc|sfc|lfc|cnv-w1aK FINN's BNN-PYNQ networks (K = 1, 2 activation bits), seeded weights (finn.ts)
+ *   tfc|sfc|lfc|cnv-wJaK FINN's BNN-PYNQ networks (w1a1, w1a2, w2a2), seeded weights (finn.ts)
  *   bmxnet-mnist         BMXNet's converted binary LeNet from ../shared/models (third-party data)
  *   <file>.bnn           a compiled model (it keeps its own preprocessing and labels)
  *   <prefix>-symbol.json a BMXNet symbol, converted on the fly (host/runtime/convert.ts)
@@ -20,8 +20,8 @@ import { convertBmxnet, convertQonnx, isOnnxFile, isSymbolFile, LoadOptions, wit
 import { resnet18Cifar } from './resnet';
 import { finnNetwork, parseFinnName } from './finn';
 
-export const ZOO_NAMES = ['resnet18-cifar', 'bmxnet-mnist', 'tfc-w1a1', 'tfc-w1a2', 'sfc-w1a1', 'sfc-w1a2', 'lfc-w1a1', 'lfc-w1a2', 'cnv-w1a1', 'cnv-w1a2'] as const;
-const ZOO_TEXT = 'resnet18-cifar[-aK], bmxnet-mnist, tfc|sfc|lfc|cnv-w1a1|w1a2 (FINN)';
+export const ZOO_NAMES = ['resnet18-cifar', 'bmxnet-mnist', 'tfc-w1a1', 'tfc-w1a2', 'sfc-w1a1', 'sfc-w1a2', 'lfc-w1a1', 'lfc-w1a2', 'cnv-w1a1', 'cnv-w1a2', 'tfc-w2a2', 'sfc-w2a2', 'lfc-w2a2', 'cnv-w2a2'] as const;
+const ZOO_TEXT = 'resnet18-cifar[-aK], bmxnet-mnist, tfc|sfc|lfc|cnv-w1a1|w1a2|w2a2 (FINN)';
 
 export { sharedModelsDir };
 

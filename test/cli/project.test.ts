@@ -35,10 +35,10 @@ describe('bitweave project on pynq-z1', function () {
     });
   }
 
-  it('a FINN name with 2-bit weights is one line and exit 1', () => {
+  it('a FINN network with 2-bit weights is refused in one line (the array kernels do not run integer weights yet)', () => {
     const r = bitweave(['project', 'cnv-w2a2', '--board', 'pynq-z1']);
     assert.equal(r.code, 1);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-    assert.match(r.stderr, /cnv-w2a2: 2-bit weights need k-bit weight support/);
+    assert.match(r.stderr, /layer 'conv0': 2-bit signed integer weights are not yet supported/);
   });
 });

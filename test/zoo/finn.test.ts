@@ -5,6 +5,7 @@ import { loadNamedModel, ZOO_NAMES } from '../../host/zoo/models';
 import { IRGraph, QConvolutionNode, QFullyConnectedNode } from '../../host/ir/graph';
 import { BitweaveError } from '../../host/core/errors';
 import { Session } from '../../host/runtime/session';
+import { BconvOp } from '../../host/compile/model';
 
 const binary = (g: IRGraph) => g.nodes.filter((n): n is QConvolutionNode | QFullyConnectedNode => n.op === 'QConvolution' || n.op === 'QFullyConnected');
 
@@ -75,12 +76,32 @@ describe('FINN networks in the zoo', () => {
     await s.close();
   });
 
-  it('names: w1a1 and w1a2 of tfc, sfc, lfc, cnv; w2a2 and others refused in one line', async () => {
-    for (const a of ['tfc', 'sfc', 'lfc', 'cnv']) for (const k of [1, 2]) assert.ok((ZOO_NAMES as readonly string[]).includes(`${a}-w1a${k}`));
+  it('names: w1a1, w1a2 and w2a2 of tfc, sfc, lfc, cnv; others refused in one line', async () => {
+    for (const a of ['tfc', 'sfc', 'lfc', 'cnv']) for (const k of ['w1a1', 'w1a2', 'w2a2']) assert.ok((ZOO_NAMES as readonly string[]).includes(`${a}-${k}`));
     assert.deepEqual(parseFinnName('cnv-w2a2'), { arch: 'cnv', weightBits: 2, actBits: 2 });
     assert.equal(parseFinnName('cnv-w1a1x'), null);
-    await assert.rejects(loadNamedModel('cnv-w2a2'), (e: Error) => e instanceof BitweaveError && /2-bit weights need k-bit weight support/.test(e.message) && !e.message.includes('\n'));
-    await assert.rejects(loadNamedModel('tfc-w1a3'), (e: Error) => e instanceof BitweaveError && /1- or 2-bit activations/.test(e.message));
+    await assert.rejects(loadNamedModel('tfc-w1a3'), (e: Error) => e instanceof BitweaveError && /come as w1a1, w1a2 and w2a2/.test(e.message) && !e.message.includes('\n'));
+    await assert.rejects(loadNamedModel('cnv-w2a1'), (e: Error) => e instanceof BitweaveError && /come as w1a1, w1a2 and w2a2/.test(e.message));
     await assert.rejects(loadNamedModel('tfc-w1a1', { inputShape: [1, 28, 28] } as never), /does not apply to the zoo model tfc-w1a1/);
+  });
+
+  it('w2a2: ternary 2-bit weights on every layer, bit-identical on reference and native; the array backends refuse them in one line', async function () {
+    this.timeout(120000);
+    for (const arch of ['tfc', 'cnv'] as const) {
+      const m = await loadNamedModel(`${arch}-w2a2`);
+      const b = m.ops.filter((o): o is BconvOp => o.op === 'bconv');
+      assert.ok(b.length >= 4);
+      for (const o of b) {
+        assert.equal(o.wBits, 2);
+        assert.equal(o.wSigned, true);
+      }
+      const t = m.tensors[m.input];
+      const x = Float32Array.from({ length: 3 * t.c * t.h * t.w }, (_, i) => ((i * 2654435761) >>> 0) / 2 ** 32);
+      const ref = await (await Session.create(m, { backend: 'reference' })).run(x);
+      const nat = await (await Session.create(m, { backend: 'native' })).run(x);
+      assert.ok(Buffer.from(nat.logits.buffer).equals(Buffer.from(ref.logits.buffer)), `${arch}: native differs from the reference`);
+      assert.ok(ref.logits.every(Number.isFinite));
+    }
+    await assert.rejects(Session.create(await loadNamedModel('tfc-w2a2'), { backend: 'hls-csim' }), (e: Error) => /integer weights are not yet supported on this backend/.test(e.message) && !e.message.includes('\n'));
   });
 });
