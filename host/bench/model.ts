@@ -13,8 +13,8 @@
 import * as os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type * as Ort from 'onnxruntime-node';
-import { BitweaveError, UnsupportedError } from '../core/errors';
-import { CompiledModel, firstIntegerLayer, tensorLength } from '../compile/model';
+import { BitweaveError } from '../core/errors';
+import { CompiledModel, tensorLength } from '../compile/model';
 import { exportOnnxModel } from '../export/onnx';
 import { Session } from '../runtime/session';
 
@@ -134,9 +134,6 @@ export async function benchModel(label: string, model: CompiledModel, opts: Benc
   for (const b of batches) if (!Number.isInteger(b) || b < 1 || b > 4096) throw new BitweaveError(`batch sizes must be integers in 1..4096, got ${b}`);
   if (!Number.isInteger(threads) || threads < 1 || threads > 1024) throw new BitweaveError(`threads must be an integer in 1..1024, got ${threads}`);
 
-  // the ONNX export (the comparison engine) writes binary layers only
-  const integer = firstIntegerLayer(model);
-  if (integer) throw new UnsupportedError(`bench model: ${integer} are not supported by the ONNX export yet`);
   const exported = exportOnnxModel(model);
   const ortSession = await ort.InferenceSession.create(exported.bytes, {
     executionProviders: ['cpu'],

@@ -1,7 +1,5 @@
 /** `bitweave export-onnx <model> -o float.onnx`: the float network a binary model computes. */
 import { Argv, CommandModule } from 'yargs';
-import { firstIntegerLayer } from '../compile/model';
-import { UnsupportedError } from '../core/errors';
 import { checkOutputFile, writeFileAtomic } from '../core/files';
 import { exportOnnxModel, ONNX_OPSET } from '../export/onnx';
 import { loadNamedModel } from '../zoo/models';
@@ -29,9 +27,6 @@ export const exportOnnxCommand: CommandModule<object, Args> = {
     const outputOpts = { inputs: modelInputFiles(a.model, a.params as string | undefined) };
     checkOutputFile(a.output, outputOpts); // before any work
     const model = await loadNamedModel(a.model, { ...modelLoadOptions(a as unknown as Record<string, unknown>), seed: a.seed });
-    // the exporter writes binary layers only: integer ones would come out wrong
-    const integer = firstIntegerLayer(model);
-    if (integer) throw new UnsupportedError(`export-onnx: ${integer} are not supported by the ONNX export yet`);
     const ex = exportOnnxModel(model);
     writeFileAtomic(a.output, ex.bytes, outputOpts);
     const summary = {

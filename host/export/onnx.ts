@@ -14,6 +14,7 @@
 import { UnsupportedError } from '../core/errors';
 import { wordsFor } from '../core/bits';
 import { windowOut } from '../ir/shapes';
+import { levelDivisor } from '../core/scalar';
 import { BconvOp, CompiledModel, CompiledOp, TensorInfo } from '../compile/model';
 import {
   ATTR_TYPE, AttributeProto, encodeModel, GraphProto, NodeProto, ONNX_DTYPE, TensorProto, ValueInfoProto,
@@ -301,8 +302,10 @@ class Exporter {
         if (op.bits === 1) {
           y = this.signValue(x.name, base);
         } else {
-          const level = this.level(x.name, op.bits, base);
-          y = op.op === 'binarize' ? level : this.node('Div', [level, this.scalar((1 << op.bits) - 1)], base);
+          // a signed quantize says so itself; a binarize writes a signed tensor
+          const signed = (op.op === 'quantize' ? op.signed : this.info(op.out).signed) === true;
+          const level = this.level(x.name, op.bits, base, signed);
+          y = op.op === 'binarize' ? level : this.node('Div', [level, this.scalar(levelDivisor(op.bits, signed))], base);
         }
         this.setValue(op.out, y, x.rank);
         return;
@@ -334,13 +337,14 @@ class Exporter {
   }
 
   /**
-   * k-bit level round((2^k-1)·clip(x,0,1)) rounding half up. ONNX Round is half-to-even
-   * and Floor(y + 0.5) can round in float32 (0.49999997 + 0.5 -> 1), so use the exact
-   * floor(y) + [y - floor(y) >= 0.5] (the fraction of a float32 is exact).
+   * k-bit level round(L·clip(x,0,1)) (signed: round(L·clip(x,-1,1)), L = 2^(k-1)-1)
+   * rounding half up. ONNX Round is half-to-even and Floor(y + 0.5) can round in float32
+   * (0.49999997 + 0.5 -> 1), so use the exact floor(y) + [y - floor(y) >= 0.5] (the
+   * fraction of a float32 is exact, negative y included).
    */
-  private level(x: string, bits: number, base: string): string {
-    const L = (1 << bits) - 1;
-    const c = this.node('Clip', [x, this.scalar(0), this.scalar(1)], `${base}_clip`);
+  private level(x: string, bits: number, base: string, signed = false): string {
+    const L = levelDivisor(bits, signed);
+    const c = this.node('Clip', [x, this.scalar(signed ? -1 : 0), this.scalar(1)], `${base}_clip`);
     const y = this.node('Mul', [c, this.scalar(L)], `${base}_scaled`);
     const fl = this.node('Floor', [y], `${base}_floor`);
     const frac = this.node('Sub', [y, fl], `${base}_frac`);
@@ -350,10 +354,10 @@ class Exporter {
   }
 
   /**
-   * Binary conv / dense as a float conv with constant ±1 weights. 1-bit inputs (±1):
-   * explicit Pad with the pad value, Conv gives dot, P = (K + dot) / 2. k-bit inputs
-   * (levels): zero padding is level 0 and the conv on the levels is the dot product the
-   * bit-plane passes recombine to.
+   * Binary / integer conv or dense as a float conv with constant weights (±1, or the integer
+   * weights). Inputs are their values: ±1 (1-bit) or levels (k-bit, signed or not); padding is
+   * an explicit Pad with the pad value unless it is 0. The conv gives the dot product the
+   * plane passes recombine to; ±1 by ±1 layers give P = (K + dot) / 2.
    */
   private bconv(op: BconvOp, base: string): void {
     const ti = this.info(op.in);
@@ -366,22 +370,24 @@ class Exporter {
     let rank: 2 | 4;
     if (vector) {
       // dense on a vector: Gemm with the ±1 matrix [O, K]
-      const w = this.constF(`${base}_weight_pm1`, [O, K], weights);
+      const w = this.constF(`${base}_weight`, [O, K], weights);
       v = this.node('Gemm', [this.as2(op.in), w], `${base}_dot`, [{ name: 'transB', kind: 'int', value: 1 }]);
       rank = 2;
     } else {
       let x = this.as4(op.in);
       let [ph, pw] = [op.ph, op.pw];
-      if (op.inBits === 1 && (ph > 0 || pw > 0)) {
+      // padBit in every plane: ±1 for 1-bit inputs; for k-bit, 0 or all ones (-1 signed, 2^k - 1 unsigned)
+      const padValue = op.inBits === 1 ? (op.padBit ? 1 : -1) : op.padBit ? (ti.signed ? -1 : (1 << op.inBits) - 1) : 0;
+      if (padValue !== 0 && (ph > 0 || pw > 0)) {
         const pads = this.constI64(`pads_${ph}_${pw}`, [0, 0, ph, pw, 0, 0, ph, pw]);
-        x = this.node('Pad', [x, pads, this.scalar(op.padBit ? 1 : -1)], `${base}_pad`);
+        x = this.node('Pad', [x, pads, this.scalar(padValue)], `${base}_pad`);
         [ph, pw] = [0, 0];
       }
-      const w = this.constF(`${base}_weight_pm1`, [O, C, op.kh, op.kw], weights);
+      const w = this.constF(`${base}_weight`, [O, C, op.kh, op.kw], weights);
       v = this.node('Conv', [x, w], `${base}_dot`, windowAttrs(op.kh, op.kw, op.sh, op.sw, ph, pw));
       rank = 4;
     }
-    if (op.inBits === 1) {
+    if (op.inBits === 1 && (op.wBits ?? 1) === 1) {
       const s = this.node('Add', [v, this.scalar(K)], `${base}_k_plus_dot`);
       v = this.node('Mul', [s, this.scalar(0.5)], `${base}_matches`);
     }
@@ -427,6 +433,8 @@ class Exporter {
         const of = this.perChannel(`${base}_flip_offset`, Array.from(ep.flip, (f) => (f ? L : 0)), rank);
         y = this.node('Add', [this.node('Mul', [y, sl], `${base}_flip`), of], base);
       }
+      // a signed output stores the level n as n - 2^(k-1)
+      if (this.info(op.out).signed) y = this.node('Sub', [y, this.scalar(1 << (ep.bits - 1))], `${base}_signed`);
     }
     this.setValue(op.out, y, rank);
   }
@@ -527,18 +535,26 @@ export function ohwiToOihw(w: Float32Array, O: number, kh: number, kw: number, C
   return out;
 }
 
-/** Packed canonical binary weights [O][kh][kw][words] -> ±1 floats in OIHW order. */
+/**
+ * Packed canonical weights -> their values in OIHW order: ±1 (1 bit), or the integers the
+ * `wBits` planes ([plane][O][kh][kw][words]) hold, two's complement when `wSigned`.
+ */
 export function unpackWeightsOIHW(op: BconvOp, C: number): Float32Array {
   const u32 = wordsFor(C) * 2;
   const { kh, kw, outC: O } = op;
+  const planes = op.wBits ?? 1;
+  const planeU32 = O * kh * kw * u32;
   const out = new Float32Array(O * C * kh * kw);
   for (let o = 0; o < O; o++)
     for (let ky = 0; ky < kh; ky++)
       for (let kx = 0; kx < kw; kx++) {
         const base = ((o * kh + ky) * kw + kx) * u32;
         for (let c = 0; c < C; c++) {
-          const bit = (op.weight[base + (c >>> 5)] >>> (c & 31)) & 1;
-          out[((o * C + c) * kh + ky) * kw + kx] = bit ? 1 : -1;
+          let v = 0;
+          for (let q = 0; q < planes; q++) v |= ((op.weight[q * planeU32 + base + (c >>> 5)] >>> (c & 31)) & 1) << q;
+          if (planes === 1) v = v ? 1 : -1;
+          else if (op.wSigned && v >= 1 << (planes - 1)) v -= 1 << planes;
+          out[((o * C + c) * kh + ky) * kw + kx] = v;
         }
       }
   return out;

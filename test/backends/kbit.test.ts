@@ -26,7 +26,7 @@ import { assertFormatError as formatError } from '../helpers/format-errors';
 import { randInt, rng } from '../helpers/naive';
 import { BconvCase, bconvModel, bitsOf, caseFits, logitsOf, randomBits, randomInput, runSegment } from '../helpers/native-models';
 import { randomImages } from '../helpers/random-model';
-import { assertSuccess, assertUserError, bitweave, scratchDir } from '../helpers/run';
+import { assertSuccess, bitweave, scratchDir } from '../helpers/run';
 import { requireOrSkip } from '../helpers/skip';
 
 const win = fc.record({ k: fc.integer({ min: 1, max: 3 }), s: fc.integer({ min: 1, max: 2 }), p: fc.nat(1) });
@@ -290,16 +290,15 @@ describe('k-bit integer weights and signed activations', function () {
       assert.ok(!bb.toString('latin1').includes('signed') && !bb.toString('latin1').includes('wBits'), 'no new keys in a binary model');
     });
 
-    it('CLI: inspect shows the integer layer, export-onnx refuses it with one line (the exporter writes binary layers only)', () => {
+    it('CLI: inspect shows the integer layer, export-onnx writes it (test/export/onnx.test.ts checks the values)', () => {
       const dir = scratchDir('kbit', true);
       const file = path.join(dir, 'int.bnn');
       fs.writeFileSync(file, encodeBnn(intLayerModel()));
       const ins = bitweave(['inspect', file]);
       assertSuccess(ins);
       assert.match(ins.stdout, /and x3 planes x 3-bit signed weights/);
-      assertUserError(bitweave(['export-onnx', file, '-o', path.join(dir, 'int.onnx')]),
-        /export-onnx: layer 'bconv1': 3-bit signed integer weights are not supported by the ONNX export yet$/);
-      assert.ok(!fs.existsSync(path.join(dir, 'int.onnx')));
+      assertSuccess(bitweave(['export-onnx', file, '-o', path.join(dir, 'int.onnx')]));
+      assert.ok(fs.statSync(path.join(dir, 'int.onnx')).size > 0);
     });
 
     it('rejects bad integer fields with one line naming the op', () => {

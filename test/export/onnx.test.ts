@@ -39,6 +39,7 @@ import { Session } from '../../host/runtime/session';
 import { resnet18Cifar } from '../../host/zoo/resnet';
 import { tinyModel } from '../fixtures/tiny-model';
 import { randomModel } from '../helpers/random-model';
+import { BconvCase, bconvModel, caseFits, randomInput } from '../helpers/native-models';
 import { bmxnetMnist, requireBmxnetMnist } from '../helpers/shared-models';
 import { rng } from '../helpers/naive';
 import { packagePath } from '../../host/core/paths';
@@ -425,6 +426,35 @@ describe('export-onnx: onnxruntime as an independent oracle', function () {
       assert.ok(ties <= 2, `${ties} images needed the near-tie excuse`);
     });
   }
+
+  it('120 random integer layers (wBits 1..4 x inBits 1..4, signed or not, pads, pools, thresholds): onnxruntime gives the reference\'s integers', async function () {
+    this.timeout(120000);
+    const r = rng(4242);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+    let done = 0;
+    const seen = new Set<string>();
+    while (done < 120) {
+      const inBits = pick([1, 2, 3, 4]);
+      const wBits = pick([1, 2, 3, 4]);
+      const kh = pick([1, 2, 3]);
+      const kw = pick([1, 2, 3]);
+      const p: BconvCase = {
+        H: 2 + Math.floor(r() * 5), W: 2 + Math.floor(r() * 5), C: pick([1, 3, 5, 31, 64, 70]), outC: pick([1, 2, 5, 9]),
+        kh, kw, sh: pick([1, 2]), sw: pick([1, 2]), ph: Math.floor(r() * kh), pw: Math.floor(r() * kw),
+        padBit: pick([0, 1] as const), inBits, wBits, wSigned: r() < 0.5, inSigned: r() < 0.5, outSigned: r() < 0.5,
+        pool: r() < 0.3 ? { kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0 } : null, outBits: pick([0, 0, 1, 2, 3]), seed: done,
+      };
+      if (!caseFits(p)) continue;
+      if (inBits === 1 && wBits === 1) continue; // the binary layers have their own tests above
+      const m = bconvModel(p, r);
+      const ti = m.tensors[m.input];
+      const x = randomInput(r, 3, ti.c * ti.h * ti.w, inBits, p.inSigned);
+      await compareWithOrt(m, x, 3, { exactProbes: true, logitTol: 0 });
+      seen.add(`w${wBits}${p.wSigned ? 's' : 'u'}a${inBits}${p.inSigned && inBits > 1 ? 's' : 'u'}`);
+      done++;
+    }
+    assert.ok(seen.size >= 20, `only ${seen.size} weight/activation kinds covered`);
+  });
 
   it('k-bit levels round half up and sign(0) = +1, bit for bit', async () => {
     // Input -> QActivation (forward) -> FC identity: the logits are the quantised values
