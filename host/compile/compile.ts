@@ -10,7 +10,7 @@
 import { UnsupportedError } from '../core/errors';
 import { wordsFor } from '../core/bits';
 import {
-  AffineNode, IRGraph, IRNode, PoolingNode, QConvolutionNode, QFullyConnectedNode,
+  AffineNode, IRGraph, IRNode, MultiThresholdNode, PoolingNode, QConvolutionNode, QFullyConnectedNode,
 } from '../ir/graph';
 import { windowOut } from '../ir/shapes';
 import { batchNormScale, levelDivisor } from '../core/scalar';
@@ -29,7 +29,7 @@ interface Fusion {
   consumer: QNode;
 }
 
-const FOLDABLE = new Set(['BatchNorm', 'Affine', 'Activation', 'QActivation', 'Pooling', 'Flatten']);
+const FOLDABLE = new Set(['BatchNorm', 'Affine', 'MultiThreshold', 'Activation', 'QActivation', 'Pooling', 'Flatten']);
 
 function isQ(n: IRNode): n is QNode {
   return n.op === 'QConvolution' || n.op === 'QFullyConnected';
@@ -162,6 +162,12 @@ class Compiler {
           w = c.shape[2];
         }
       }
+      // a MultiThreshold is the consumer's quantiser: last in the chain, with its levels' format
+      const mt = chain.findIndex((c) => c.op === 'MultiThreshold');
+      if (mt >= 0) {
+        const m = chain[mt] as MultiThresholdNode;
+        if (mt !== chain.length - 1 || m.bits !== n.actBits || m.signed !== actSigned(n)) foldable = false;
+      }
       if (!foldable) continue;
       if (!this.foldsMonotone(cur, chain, n)) continue;
       this.fusions.set(cur.name, { chain, consumer: n });
@@ -192,6 +198,8 @@ class Compiler {
     const pre: FoldStep[] = [];
     const post: FoldStep[] = [];
     let steps = pre;
+    const last = chain[chain.length - 1];
+    const mt = last?.op === 'MultiThreshold' ? last : null;
     for (const c of chain) {
       if (c.op === 'Pooling') {
         steps = post;
@@ -214,6 +222,7 @@ class Compiler {
       post,
       bits: consumer.actBits,
       signed: actSigned(consumer),
+      levels: mt ? { thresholds: mt.thresholds, count: mt.count } : undefined,
     });
   }
 
@@ -369,11 +378,22 @@ class Compiler {
       }
       case 'Softmax':
         return;
+      case 'MultiThreshold':
+        throw new UnsupportedError(`node '${n.name}' (MultiThreshold): ${n.count} thresholds per channel run only between two binary layers, folded into the first one's thresholds (here it is not: ${this.mtWhy(n)})`);
       case 'QConvolution':
       case 'QFullyConnected':
         this.emitBinary(n);
         return;
     }
+  }
+
+  /** Why a MultiThreshold did not fold (for its error message). */
+  private mtWhy(n: MultiThresholdNode): string {
+    const users = (this.consumers.get(n.name) ?? []).map((u) => this.nodes.get(u)!);
+    if (users.length !== 1 || !isQ(users[0])) return 'its output does not feed one binary layer';
+    const q = users[0];
+    if (q.actBits !== n.bits || actSigned(q) !== n.signed) return `the layer reads ${q.actBits}-bit ${actSigned(q) ? 'signed' : 'unsigned'} levels, it makes ${n.bits}-bit ${n.signed ? 'signed' : 'unsigned'} ones`;
+    return 'no binary layer produces its input through per-channel steps';
   }
 
   /** The packed input of a binary layer: bits from a fused producer, or binarized floats. */

@@ -35,6 +35,11 @@ export interface FoldInput {
    * n = s + 2^(k-1) of passed thresholds (the epilogue inverts n's top bit).
    */
   signed?: boolean;
+  /**
+   * The consumer's levels come from explicit float thresholds (FINN's MultiThreshold) instead
+   * of quantising: n = the number of t[c][j] (`count` per channel) the float value reaches.
+   */
+  levels?: { thresholds: Float32Array; count: number };
 }
 
 export interface Folded {
@@ -52,6 +57,13 @@ function apply(steps: FoldStep[], c: number, x: number): number {
     else x = quantizeValue(x, s.bits, s.signed === true);
   }
   return x;
+}
+
+/** How many of channel c's `count` thresholds x reaches (x >= t). */
+function countPassed(t: Float32Array, count: number, c: number, x: number): number {
+  let n = 0;
+  for (let j = 0; j < count; j++) if (x >= t[c * count + j]) n++;
+  return n;
 }
 
 /** -1 when the composition of steps decreases in x for channel c, else +1. */
@@ -78,7 +90,8 @@ export function foldThresholds(f: FoldInput): Folded {
     t.fill(f.vmax + 1);
     let prev = dec ? L : 0;
     for (let v = f.vmin; v <= f.vmax; v++) {
-      const level = quantizeLevel(apply(all, c, dequantizeF32(v, f.divisor)), f.bits, signed) + offset;
+      const x = apply(all, c, dequantizeF32(v, f.divisor));
+      const level = f.levels ? countPassed(f.levels.thresholds, f.levels.count, c, x) : quantizeLevel(x, f.bits, signed) + offset;
       if (dec ? level > prev : level < prev) {
         throw new NotMonotoneError(`channel ${c}: level not monotone at v=${v}`);
       }

@@ -23,6 +23,7 @@ import {
 } from '../format/onnx-proto';
 import { BinaryWeights, IRGraph, IRNode, Shape } from '../ir/graph';
 import { inferShape } from '../ir/shapes';
+import { levelDivisor } from '../core/scalar';
 
 /** Largest .onnx file read (protobuf messages are limited to 2 GiB anyway). */
 const MAX_ONNX_BYTES = 2 ** 31 - 1;
@@ -501,16 +502,32 @@ class Importer {
     if (layout !== 'NCHW' && !(layout === 'NC' && x.dims.length === 2)) this.unsupported(`data_layout ${layout} is not supported`);
     const C = x.dims[1];
     if (t.dims.length !== 2 || (t.dims[0] !== C && t.dims[0] !== 1)) this.unsupported(`thresholds [${t.dims.join(', ')}] must be [C, T] or [1, T]`);
-    if (t.dims[1] !== 1) this.unsupported(`${t.dims[1]} thresholds per channel are not supported (one: a binary output)`);
+    const T = t.dims[1];
     const outScale = this.attrFloat(n, 'out_scale', 1);
     const outBias = this.attrFloat(n, 'out_bias', 0);
-    const th = new Float64Array(C).map((_, c) => t.data[t.dims[0] === 1 ? 0 : c]);
-    // [x >= t] = sign(x - t): float32 subtraction keeps the sign exactly
-    const d = this.affine(x, new Float64Array(C).fill(1), th.map((v) => -v), `${base}_minus_t`);
-    const q = this.add({ op: 'QActivation', name: base, inputs: [d.node], actBits: 1, backwardOnly: false });
-    // ±1 level b -> out_scale·(b + 1)/2 + out_bias
-    if (outScale === 2 && outBias === -1) return this.dyn(q, x.dims, { kind: 'bipolar' }, 1);
-    return this.affine(this.dyn(q, x.dims), new Float64Array(C).fill(outScale / 2), new Float64Array(C).fill(outScale / 2 + outBias), `${base}_out`);
+    if (!Number.isFinite(outScale) || outScale <= 0) this.unsupported(`out_scale ${outScale} must be finite and positive`);
+    if (t.data.some((v) => Number.isNaN(v))) this.unsupported('a threshold is NaN');
+    if (T === 1) {
+      const th = new Float64Array(C).map((_, c) => t.data[t.dims[0] === 1 ? 0 : c]);
+      // [x >= t] = sign(x - t): float32 subtraction keeps the sign exactly
+      const d = this.affine(x, new Float64Array(C).fill(1), th.map((v) => -v), `${base}_minus_t`);
+      const q = this.add({ op: 'QActivation', name: base, inputs: [d.node], actBits: 1, backwardOnly: false });
+      // ±1 level b -> out_scale·(b + 1)/2 + out_bias
+      if (outScale === 2 && outBias === -1) return this.dyn(q, x.dims, { kind: 'bipolar' }, 1);
+      return this.affine(this.dyn(q, x.dims), new Float64Array(C).fill(outScale / 2), new Float64Array(C).fill(outScale / 2 + outBias), `${base}_out`);
+    }
+    // n = #{j: x >= t_j} in k bits: unsigned (out_bias 0) or signed n - 2^(k-1) (out_bias -2^(k-1)·out_scale)
+    const bits = Math.ceil(Math.log2(T + 1));
+    if (bits > MAX_ACT_BITS) this.unsupported(`${T} thresholds need ${bits} bits (at most ${MAX_ACT_BITS})`);
+    const signed = outBias !== 0;
+    if (signed && outBias !== -(2 ** (bits - 1)) * outScale) {
+      this.unsupported(`out_bias ${outBias} is neither 0 nor -2^${bits - 1}·out_scale (levels must be unsigned or two's complement)`);
+    }
+    const thresholds = new Float32Array(C * T);
+    for (let c = 0; c < C; c++) for (let j = 0; j < T; j++) thresholds[c * T + j] = t.data[(t.dims[0] === 1 ? 0 : c) * T + j];
+    const name = this.add({ op: 'MultiThreshold', name: base, inputs: [this.real(x)], thresholds, count: T, bits, signed });
+    // the next layer's float for level s is s / L, the source's value out_scale·s
+    return this.dyn(name, x.dims, { kind: 'int', bits, signed }, outScale * levelDivisor(bits, signed));
   }
 
   private matmul(n: NodeProto, op: string, base: string): Value {

@@ -99,6 +99,20 @@ export interface AffineNode extends NodeBase {
   bias: Float32Array;
 }
 
+/**
+ * FINN's MultiThreshold as the input quantiser of the next binary layer: level n = the number
+ * of thresholds x >= t[c][j] passes (0..count), stored in `bits` planes, signed as n - 2^(bits-1)
+ * when `signed`. It runs only folded into the producing binary layer's thresholds.
+ */
+export interface MultiThresholdNode extends NodeBase {
+  op: 'MultiThreshold';
+  /** [C][count] per-channel thresholds (float32, as the source stores them). */
+  thresholds: Float32Array;
+  count: number;
+  bits: number;
+  signed: boolean;
+}
+
 export interface FlattenNode extends NodeBase { op: 'Flatten' }
 export interface AddNode extends NodeBase { op: 'Add' }
 export interface SoftmaxNode extends NodeBase { op: 'Softmax' }
@@ -149,6 +163,7 @@ export type IRNode =
   | ActivationNode
   | PoolingNode
   | AffineNode
+  | MultiThresholdNode
   | FlattenNode
   | AddNode
   | SoftmaxNode

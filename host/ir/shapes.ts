@@ -66,6 +66,14 @@ export function inferShape(node: IRNode, inputs: Shape[]): Shape {
       }
       return inputs[0];
     }
+    case 'MultiThreshold': {
+      need(1);
+      const c = inputs[0][0];
+      if (node.thresholds.length !== c * node.count) {
+        throw new ShapeError(`node '${node.name}': ${node.thresholds.length} thresholds, the input has ${c} channels x ${node.count}`);
+      }
+      return inputs[0];
+    }
     case 'Activation':
     case 'QActivation':
     case 'Softmax':

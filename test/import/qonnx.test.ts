@@ -113,6 +113,16 @@ function standardOnnx(m: ModelProto, opset: number): ModelProto {
         node('Div', [x, s], [t('d')]), node('Add', [t('d'), z], [t('z')]), node('Clip', [t('z'), scalar(lo), scalar(hi)], [t('c')]),
         node('Round', [t('c')], [t('r')]), node('Sub', [t('r'), z], [t('u')]), node('Mul', [t('u'), s], [y]),
       );
+    } else if (n.op_type === 'MultiThreshold' && n.input!.length === 2) {
+      // n = sum_j [x >= t_j] over [N, C, T], then out_scale·n + out_bias
+      const f = (name: string, d: number) => (n.attribute ?? []).find((q) => q.name === name)?.f ?? d;
+      inits.push(i64Tensor(t('ax'), [1], [2]));
+      out.push(
+        node('Unsqueeze', [x, t('ax')], [t('u')]), node('GreaterOrEqual', [t('u'), s], [t('ge')]),
+        node('Cast', [t('ge')], [t('gef')], [int('to', ONNX_DTYPE.FLOAT)]),
+        node('ReduceSum', [t('gef'), t('ax')], [t('n')], [int('keepdims', 0)]),
+        node('Mul', [t('n'), scalar(f('out_scale', 1))], [t('sc')]), node('Add', [t('sc'), scalar(f('out_bias', 0))], [y]),
+      );
     } else {
       out.push(n);
     }
@@ -325,6 +335,52 @@ describe('QONNX import: synthetic graphs against onnxruntime', () => {
     let maxDiff = 0;
     for (let i = 0; i < want.length; i++) maxDiff = Math.max(maxDiff, Math.abs(want[i] - got[i]));
     assert.ok(maxDiff > 0.1, 'flipped weights must change the logits');
+  });
+
+  it('MultiThreshold with 3 thresholds (UINT2 and INT2 levels) folds into the producing layer\'s thresholds; matches onnxruntime', async function () {
+    this.timeout(60000);
+    const r = rng(11);
+    const pm = (n: number) => Array.from({ length: n }, () => (r() < 0.5 ? -1 : 1));
+    const sortedT = (C: number, lo: number, hi: number) => Array.from({ length: C }, () => Array.from({ length: 3 }, () => lo + (hi - lo) * r()).sort((p, q) => p - q)).flat();
+    const inits = [
+      f32Tensor('one', [], [1]),
+      f32Tensor('w1', [24, 20], pm(480)), f32Tensor('t1', [24, 3], sortedT(24, -6, 6)),
+      f32Tensor('w2', [16, 24], pm(384)), f32Tensor('t2', [16, 3], sortedT(16, -12, 12)),
+      f32Tensor('w3', [10, 16], pm(160)),
+    ];
+    const mt = (x: string, th: string, y: string, bias: number) =>
+      node('MultiThreshold', [x, th], [y], [{ name: 'out_scale', type: ATTR_TYPE.FLOAT, f: 0.5 }, { name: 'out_bias', type: ATTR_TYPE.FLOAT, f: bias }], 'qonnx.custom_op.general');
+    const g: GraphProto = {
+      name: 'mt3', initializer: inits,
+      node: [
+        node('BipolarQuant', ['x', 'one'], ['xb'], [], QDOMAIN),
+        node('BipolarQuant', ['w1', 'one'], ['w1q'], [], QDOMAIN), node('Gemm', ['xb', 'w1q'], ['h1'], [int('transB', 1)]),
+        mt('h1', 't1', 'a1', 0), // UINT2: 0.5·n
+        node('BipolarQuant', ['w2', 'one'], ['w2q'], [], QDOMAIN), node('Gemm', ['a1', 'w2q'], ['h2'], [int('transB', 1)]),
+        mt('h2', 't2', 'a2', -1), // INT2: 0.5·(n - 2)
+        node('BipolarQuant', ['w3', 'one'], ['w3q'], [], QDOMAIN), node('Gemm', ['a2', 'w3q'], ['y'], [int('transB', 1)]),
+      ],
+      input: [valueInfo('x', [1, 20])], output: [valueInfo('y', [1, 10])],
+    };
+    const src = model(g);
+    const m = compile(importQonnxBytes(encodeModel(src), 'mt3.onnx').graph);
+    const b = m.ops.filter((o): o is BconvOp => o.op === 'bconv');
+    assert.deepEqual(b.map((o) => [o.inBits, o.epilogue.kind]), [[1, 'threshold'], [2, 'threshold'], [2, 'int']]);
+    assert.equal(m.tensors[b[1].in].signed, undefined, 'UINT2 levels');
+    assert.equal(m.tensors[b[2].in].signed, true, 'INT2 levels');
+    assert.ok(!m.ops.some((o) => o.op === 'batchnorm' && m.opNames[m.ops.indexOf(o)].startsWith('MultiThreshold')));
+    const x = Float32Array.from({ length: 20 * 60 }, () => r() * 2 - 1);
+    const want = await ortRun(standardOnnx(src, 13), 'x', x, [20]);
+    const got = (await (await Session.create(m, { backend: 'reference' })).run(x)).logits;
+    assert.deepEqual(Array.from(got), Array.from(want), 'integer logits equal onnxruntime\'s');
+    const nat = (await (await Session.create(m, { backend: 'native' })).run(x)).logits;
+    assert.ok(Buffer.from(nat.buffer).equals(Buffer.from(got.buffer)), 'native differs from the reference');
+    // a MultiThreshold that has no binary layer before it cannot fold: one line naming it
+    const g2: GraphProto = { ...g, node: [mt('x', 't1x', 'a0', 0), ...g.node!.slice(2)], initializer: [...inits, f32Tensor('t1x', [20, 3], sortedT(20, -1, 1))] };
+    g2.node![1] = node('Gemm', ['a0', 'w1q'], ['h1'], [int('transB', 1)]);
+    g2.node!.splice(1, 0, node('BipolarQuant', ['w1', 'one'], ['w1q'], [], QDOMAIN));
+    assert.throws(() => compile(importQonnxBytes(encodeModel(model(g2)), 'mt0.onnx').graph),
+      /node 'a0' \(MultiThreshold\): 3 thresholds per channel run only between two binary layers, folded into the first one's thresholds \(here it is not: no binary layer produces its input through per-channel steps\)/);
   });
 
   it('MultiThreshold with one threshold per channel becomes the binary activation', async function () {
