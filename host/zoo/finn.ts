@@ -39,6 +39,7 @@
 import { BitweaveError } from '../core/errors';
 import { IRGraph, IRNode, Shape } from '../ir/graph';
 import { inferShape } from '../ir/shapes';
+import { binarizingBnParams, rng } from './random';
 
 export type FinnArch = 'tfc' | 'sfc' | 'lfc' | 'cnv';
 export const FINN_ARCHS: readonly FinnArch[] = ['tfc', 'sfc', 'lfc', 'cnv'];
@@ -69,18 +70,6 @@ export function parseFinnName(spec: string): { arch: FinnArch; weightBits: numbe
   return m ? { arch: m[1] as FinnArch, weightBits: Number(m[2]), actBits: Number(m[3]) } : null;
 }
 
-/** Deterministic 32-bit generator (mulberry32) so a seed names one model. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const EPS = 1e-4; // Brevitas bnn_pynq's BatchNorm eps
 
 export function finnNetwork(arch: FinnArch, opts: FinnOptions = {}): IRGraph {
@@ -93,7 +82,6 @@ export function finnNetwork(arch: FinnArch, opts: FinnOptions = {}): IRGraph {
     throw new BitweaveError(`${name}: FINN's networks come as w1a1, w1a2 and w2a2`);
   }
   const r = rng(seed);
-  const uniform = (lo: number, hi: number) => lo + (hi - lo) * r();
   const nodes: IRNode[] = [];
   const shapes = new Map<string, Shape>();
   type Spec = { op: IRNode['op']; name: string; inputs: string[]; [k: string]: unknown };
@@ -123,22 +111,7 @@ export function finnNetwork(arch: FinnArch, opts: FinnOptions = {}): IRGraph {
    * (2 bits: mapped to about [0, 1]), as in a trained network.
    */
   const bnAct = (name: string, input: string, c: number, s: { mean: number; variance: number }): string => {
-    const sd = Math.sqrt(s.variance);
-    const gamma = new Float32Array(c);
-    const beta = new Float32Array(c);
-    const mean = new Float32Array(c);
-    const variance = new Float32Array(c);
-    for (let i = 0; i < c; i++) {
-      mean[i] = s.mean + uniform(-0.3, 0.3) * sd;
-      variance[i] = s.variance * uniform(0.5, 2);
-      if (bits === 1) {
-        gamma[i] = uniform(0.5, 2) * (r() < 0.3 ? -1 : 1);
-        beta[i] = uniform(-0.1, 0.1);
-      } else {
-        gamma[i] = uniform(0.3, 0.6) * (r() < 0.2 ? -1 : 1);
-        beta[i] = 0.5;
-      }
-    }
+    const { gamma, beta, mean, variance } = binarizingBnParams(r, c, s, bits);
     return add({ op: 'BatchNorm', name, inputs: [input], gamma, beta, mean, variance, eps: EPS });
   };
   const weights = (n: number) =>

@@ -25,6 +25,7 @@
 import { BitweaveError } from '../core/errors';
 import { IRGraph, IRNode, Shape } from '../ir/graph';
 import { inferShape } from '../ir/shapes';
+import { binarizingBnParams, rng, Stats } from './random';
 
 export interface ResNetOptions {
   /** Seed of the weights (default 1). */
@@ -41,23 +42,6 @@ export interface ResNetOptions {
 
 const EPS = 2e-5; // BMXNet resnet's BatchNorm eps
 
-/** Deterministic 32-bit generator (mulberry32) so a seed names one model. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Mean and variance of a value, per element (the same for every channel). */
-interface Stats {
-  mean: number;
-  variance: number;
-}
 
 export function resnet18Cifar(opts: ResNetOptions = {}): IRGraph {
   const seed = opts.seed ?? 1;
@@ -81,28 +65,9 @@ export function resnet18Cifar(opts: ResNetOptions = {}): IRGraph {
   };
   const L = (1 << bits) - 1;
 
-  /**
-   * BatchNorm whose output feeds a binarisation: centred on the input statistics with a
-   * small per-channel jitter. 1-bit: sign of a zero-mean value (30% negative gammas).
-   * k-bit: mapped to about [0, 1] so clip and rounding use every level.
-   */
+  /** BatchNorm whose output feeds a binarisation (binarizingBnParams). */
   const binarizingBN = (name: string, input: string, c: number, s: Stats): string => {
-    const sd = Math.sqrt(s.variance);
-    const gamma = new Float32Array(c);
-    const beta = new Float32Array(c);
-    const mean = new Float32Array(c);
-    const variance = new Float32Array(c);
-    for (let i = 0; i < c; i++) {
-      mean[i] = s.mean + uniform(-0.3, 0.3) * sd;
-      variance[i] = s.variance * uniform(0.5, 2);
-      if (bits === 1) {
-        gamma[i] = uniform(0.5, 2) * (r() < 0.3 ? -1 : 1);
-        beta[i] = uniform(-0.1, 0.1);
-      } else {
-        gamma[i] = uniform(0.3, 0.6) * (r() < 0.2 ? -1 : 1);
-        beta[i] = 0.5;
-      }
-    }
+    const { gamma, beta, mean, variance } = binarizingBnParams(r, c, s, bits);
     return add({ op: 'BatchNorm', name, inputs: [input], gamma, beta, mean, variance, eps: EPS });
   };
 
