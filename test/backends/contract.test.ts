@@ -50,6 +50,7 @@ backendContract({
     seed: 21,
     runs: 70,
   },
+  kbitLayers: { seed: 1621, runs: 200 },
   models: 4,
   modelImages: 29,
   shippedImages: 200,
