@@ -65,6 +65,7 @@ backendContract({
   // large layers on the 1x1 array take long: give them to the header's
   pick: (v, i, p) => v[i % 3 === 2 && p.H * p.W * p.outC > 2000 ? 0 : i % 3],
   layers: { cases: bconvCases({ inBits: [1, 1, 2] }), seed: 21, runs: 60 },
+  kbitLayers: { seed: 1622, runs: 200 },
   models: 4,
   modelImages: 13,
   shippedImages: 200,

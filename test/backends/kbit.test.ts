@@ -314,7 +314,7 @@ describe('k-bit integer weights and signed activations', function () {
         /backend: layer 'bconv1': signed 2-bit outputs are not yet supported on this backend/],
     ];
     // the others run them (test/backends/contract.test.ts, kbitLayers)
-    for (const name of ['hls-csim', 'verilator', 'axi-sim', 'board'] as const) {
+    for (const name of ['verilator', 'axi-sim', 'board'] as const) {
       it(`${name}: an UnsupportedError naming the layer, before any device work`, async function () {
         // the board's port is never opened: the refusal comes first
         const opts = { threads: 1, port: '/nonexistent/bitweave-board', hostEngine: 'reference' as const };
