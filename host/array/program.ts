@@ -12,10 +12,10 @@
  *  - arena: per image `arenaWords` 64-bit words; every tensor of the segment has a region
  *    (bits tensors in canonical layout, int32 tensors two values per word, low first).
  */
-import { BitweaveError, UnsupportedError } from '../core/errors';
+import { BitweaveError } from '../core/errors';
 import { wordsFor } from '../core/bits';
 import { windowOut } from '../core/window';
-import { BconvOp, CompiledModel, integerFeature, TensorInfo, weightBits } from '../compile/model';
+import { BconvOp, CompiledModel, TensorInfo, weightBits } from '../compile/model';
 import { ArrayParams, DESC_WORDS, FLAG_FLIP, FLAG_POOL_MIN, OP_AND_PLANES, OP_IN_SIGNED, OP_OUT_SIGNED, OP_POOL, OP_THRESHOLD, OP_W_SIGNED } from './params';
 import { accMagnitude, decodeDescriptor, Descriptor, DescriptorFields, encodeDescriptor } from './descriptor';
 
@@ -51,30 +51,9 @@ export function arenaWordsOf(t: TensorInfo): number {
   throw new Error('arena: float tensors never enter a device segment');
 }
 
-/**
- * Why a build that computes only binary weights with bipolar or unsigned k-bit activations
- * cannot run this bconv, or null: integer weights and signed activations or outputs would
- * give wrong integers there, so such a model is refused.
- */
-export function arrayUnsupported(m: CompiledModel, op: BconvOp): string | null {
-  const f = integerFeature(m, op);
-  return f && `${f} are not yet supported on this backend (reference and native only)`;
-}
-
-/** UnsupportedError for the first integer op of device segment `segment`, for builds without integer layers; `who` prefixes the message. */
-export function checkArraySupport(m: CompiledModel, segment: number, who: string): void {
-  const seg = m.segments[segment];
-  for (let i = seg.start; i < seg.end; i++) {
-    const why = arrayUnsupported(m, m.ops[i] as BconvOp);
-    if (why) throw new UnsupportedError(`${who}layer '${m.opNames[i]}': ${why}`);
-  }
-}
-
-/** `integer`: the build computes integer weights and signed operands (else such layers are refused). */
-export function encodeSegment(m: CompiledModel, segment: number, p: ArrayParams, o: { integer?: boolean } = {}): LayerProgram {
+export function encodeSegment(m: CompiledModel, segment: number, p: ArrayParams): LayerProgram {
   const seg = m.segments[segment];
   if (!seg || seg.kind !== 'device') throw new Error(`segment ${segment} is not a device segment`);
-  if (!o.integer) checkArraySupport(m, segment, '');
   const ops = m.ops.slice(seg.start, seg.end) as BconvOp[];
   const regions = new Map<number, ArenaRegion>();
   let arena = 0;

@@ -13,7 +13,7 @@ import { validateModel } from '../compile/validate';
 import { ArrayParams } from '../array/params';
 import { ARENA_CALL_BYTES } from '../array/limits';
 import { checkProgram, KernelLimits } from '../array/descriptor';
-import { ArenaRegion, checkArraySupport, encodeSegment, LayerProgram } from '../array/program';
+import { ArenaRegion, encodeSegment, LayerProgram } from '../array/program';
 import { Backend, BackendOptions, checkSegmentCall, checkSegmentInput, LayerStat, TensorData } from '../runtime/backend';
 import { NativeBackend } from './native';
 import { ReferenceBackend } from './reference';
@@ -115,24 +115,14 @@ export abstract class AcceleratorBackend<D> implements Backend {
   protected abstract releaseSegment(dev: D): void;
   /** Optional: resources beyond the segments (contexts, queues), opened once the programs are known. */
   protected open(_progs: LayerProgram[]): void | Promise<void> {}
-  /** Whether the kernel computes integer weights and signed activations / outputs (else such layers are refused at load). */
-  protected integerLayers(): boolean {
-    return false;
-  }
+
   protected close(): void {}
 
   /**
-   * Validate the model and refuse, before any device or host engine is touched, a device
-   * segment the array cannot run yet (integer weights, signed activations or outputs on a
-   * kernel without them).
+   * Validate the model before any device or host engine is touched.
    */
   protected checkModel(model: CompiledModel): void {
     validateModel(model, typeof model?.name === 'string' ? model.name : 'compiled model');
-    if (!this.integerLayers()) {
-      model.segments.forEach((s, si) => {
-        if (s.kind === 'device') checkArraySupport(model, si, `${this.name} backend: `);
-      });
-    }
   }
 
   async load(model: CompiledModel): Promise<void> {
@@ -145,7 +135,7 @@ export abstract class AcceleratorBackend<D> implements Backend {
       // encode and check every device segment before touching the device
       model.segments.forEach((s, si) => {
         if (s.kind !== 'device') return;
-        const prog = encodeSegment(model, si, this.array(), { integer: this.integerLayers() });
+        const prog = encodeSegment(model, si, this.array());
         const names = model.opNames.slice(s.start, s.end);
         const buffers = { weightWords: prog.weights.length / 2, paramEntries: prog.params.length, arenaWords: prog.arenaWords };
         checkProgram(prog.descriptors, prog.layers, this.limits(), buffers, `${this.name} backend`, (l) => `layer '${names[l]}'`);

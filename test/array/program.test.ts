@@ -3,7 +3,6 @@ import { DEFAULT_ARRAY, DESC_WORDS, FIELD, FLAG_FLIP, OP_AND_PLANES, OP_IN_SIGNE
 import { checkProgram, decodeDescriptor, openclLimits } from '../../host/array/descriptor';
 import { programCycles } from '../../host/array/cycles';
 import { encodeSegment } from '../../host/array/program';
-import { UnsupportedError } from '../../host/core/errors';
 import { rng } from '../helpers/naive';
 import { bconvModel, BconvCase } from '../helpers/native-models';
 import { compile } from '../../host/compile/compile';
@@ -52,8 +51,7 @@ describe('array layer programs', () => {
     const p: BconvCase = { H: 4, W: 3, C: 70, outC: 5, kh: 2, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, padBit: 1, inBits: 3, inSigned: true, wBits: 3, wSigned: true, pool: null, outBits: 2, outSigned: true, seed: 1 };
     const m = bconvModel(p, rng(5));
     const dev = m.segments.findIndex((s) => s.kind === 'device');
-    assert.throws(() => encodeSegment(m, dev, DEFAULT_ARRAY), (e: Error) => e instanceof UnsupportedError && /3-bit signed integer weights are not yet supported/.test(e.message));
-    const prog = encodeSegment(m, dev, DEFAULT_ARRAY, { integer: true });
+    const prog = encodeSegment(m, dev, DEFAULT_ARRAY);
     const d = decodeDescriptor(prog.descriptors, 0);
     assert.equal(d.OPCODE, OP_THRESHOLD | OP_AND_PLANES | OP_IN_SIGNED | OP_W_SIGNED | OP_OUT_SIGNED);
     assert.equal(d.W_BITS, 3);
@@ -72,8 +70,8 @@ describe('array layer programs', () => {
         assert.deepEqual(Array.from(prog.weights.subarray((oc * 3 + q) * run, (oc * 3 + q + 1) * run)), Array.from(op.weight.subarray((q * 5 + oc) * run, (q * 5 + oc + 1) * run)));
     // |v| <= K·4·4 with 3-bit signed operands
     const K = 2 * 3 * 70;
-    assert.throws(() => encodeSegment(m, dev, { ...DEFAULT_ARRAY, accBits: Math.ceil(Math.log2(K * 16)) }, { integer: true }), /accumulator needs/);
-    encodeSegment(m, dev, { ...DEFAULT_ARRAY, accBits: Math.ceil(Math.log2(K * 16 + 1)) + 1 }, { integer: true });
+    assert.throws(() => encodeSegment(m, dev, { ...DEFAULT_ARRAY, accBits: Math.ceil(Math.log2(K * 16)) }), /accumulator needs/);
+    encodeSegment(m, dev, { ...DEFAULT_ARRAY, accBits: Math.ceil(Math.log2(K * 16 + 1)) + 1 });
     // the cycle model streams W_BITS·IN_PLANES passes per window word
     const cyc = programCycles(prog, 1, DEFAULT_ARRAY);
     assert.equal(cyc[0].k, 36 * 3);

@@ -97,7 +97,7 @@ describe('HLS kernel (C-simulation)', function () {
     for (const bc of cases) {
       const m = bconvModel(bc, rng(bc.seed));
       const si = m.segments.findIndex((g) => g.kind === 'device');
-      const prog = encodeSegment(m, si, DEFAULT_ARRAY, { integer: true });
+      const prog = encodeSegment(m, si, DEFAULT_ARRAY);
       const buffers = { weightWords: prog.weights.length / 2, paramEntries: prog.params.length, arenaWords: prog.arenaWords };
       for (let k = 0; k < 60; k++) {
         const d = prog.descriptors.slice();

@@ -4,13 +4,12 @@
  * activation widths 1..4 x signedness (the reference itself is checked against direct
  * integer arithmetic in reference.test.ts); compile of integer IR layers, whose folded
  * thresholds must equal the float path exactly, signed consumers included; the .bnn fields;
- * and the accelerator backends, which must refuse such layers until their kernels do them.
+ * the accelerator backends run them too (test/backends/contract.ts, kbitLayers).
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { createBackend } from '../../host/backends';
 import { NativeBackend } from '../../host/backends/native';
 import { isaControl, nativeEngine } from '../../host/backends/native/ffi';
 import { ReferenceBackend } from '../../host/backends/reference';
@@ -302,49 +301,5 @@ describe('k-bit integer weights and signed activations', function () {
         formatError(() => validateModel(m, 'm'), re);
       }
     });
-  });
-
-  describe('accelerator backends refuse what their kernels do not compute yet', function () {
-    const models: [string, () => CompiledModel, RegExp][] = [
-      ['2-bit weights', () => bconvModel({ H: 3, W: 3, C: 5, outC: 4, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, padBit: 1, inBits: 1, pool: null, outBits: 0, seed: 1, wBits: 2 }, rng(1)),
-        /backend: layer 'bconv1': 2-bit unsigned integer weights are not yet supported on this backend \(reference and native only\)$/],
-      ['signed activations', () => bconvModel({ H: 3, W: 3, C: 5, outC: 4, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, padBit: 0, inBits: 2, inSigned: true, pool: null, outBits: 0, seed: 1 }, rng(1)),
-        /backend: layer 'bconv1': signed 2-bit activations are not yet supported on this backend/],
-      ['signed outputs', () => bconvModel({ H: 3, W: 3, C: 5, outC: 4, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, padBit: 0, inBits: 2, pool: null, outBits: 2, outSigned: true, seed: 1 }, rng(1)),
-        /backend: layer 'bconv1': signed 2-bit outputs are not yet supported on this backend/],
-    ];
-    // the others run them (test/backends/contract.test.ts, kbitLayers)
-    for (const name of ['verilator', 'axi-sim', 'board'] as const) {
-      it(`${name}: an UnsupportedError naming the layer, before any device work`, async function () {
-        // the board's port is never opened: the refusal comes first
-        const opts = { threads: 1, port: '/nonexistent/bitweave-board', hostEngine: 'reference' as const };
-        let b: Awaited<ReturnType<typeof createBackend>> | null = null;
-        try {
-          try {
-            b = await createBackend(name, opts);
-          } catch (e) {
-            console.log(`      SKIPPED: ${(e as Error).message}`);
-            this.skip();
-          }
-          for (const [what, make, re] of models) {
-            const m = make();
-            await assert.rejects(b!.load(m), (e: Error) => {
-              assert.ok(e instanceof UnsupportedError, `${what}: ${e.constructor.name}: ${e.message}`);
-              assert.match(e.message, new RegExp(`^${name} ${re.source}`), what);
-              assert.ok(!e.message.includes('\n'), 'one line');
-              return true;
-            });
-          }
-          // the same backend still runs a binary model (nothing left half-loaded); not on the
-          // board (no board here)
-          if (name !== 'board') {
-            const ok = bconvModel({ H: 3, W: 3, C: 5, outC: 4, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, padBit: 1, inBits: 1, pool: null, outBits: 0, seed: 1 }, rng(1));
-            await compareWithReference(ok, randomInput(rng(2), 1, 45, 1), b!, `${name} binary model after the refusals`);
-          }
-        } finally {
-          if (b) await (b as { dispose(): Promise<void> }).dispose();
-        }
-      });
-    }
   });
 });

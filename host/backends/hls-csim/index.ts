@@ -55,10 +55,6 @@ export class HlsCsimBackend extends AcceleratorBackend<null> {
     return this.params;
   }
 
-  protected override integerLayers(): boolean {
-    return true;
-  }
-
   protected limits(): KernelLimits {
     const { info } = hlsLib();
     return hlsLimits({ ...this.params, maxFmWords: info.maxFmWords, maxKWords: info.maxKWords, maxOutC: info.maxOutC });

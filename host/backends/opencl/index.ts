@@ -245,10 +245,6 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
     return this.params;
   }
 
-  protected override integerLayers(): boolean {
-    return true;
-  }
-
   protected limits(): KernelLimits {
     if (this.rtl) return { ...rtlLimits({ rows: this.params.rows, accBits: this.params.accBits, maxOutBits: AXI_BUILD.maxOutBits }), target: 'the RTL kernel' };
     return openclLimits(this.params);
