@@ -11,8 +11,9 @@
  *                 once per group; the output unit folds windows in stream order);
  *   other layers: slot -> channel group (the stream is walked once, each slot serves
  *                 every group in turn).
- *   tile:         one slot x one group, K = KH*KW*PLANES*IN_WORDS PE cycles, step
- *                 s = ((ky*KW + kx)*PLANES + b)*IN_WORDS + j.
+ *   tile:         one slot x one group, K = W_BITS*KH*KW*PLANES*IN_WORDS PE cycles, step
+ *                 s = (((q*KH + ky)*KW + kx)*PLANES + b)*IN_WORDS + j: the window once
+ *                 per weight plane q.
  */
 #ifndef BW_LAYER_H
 #define BW_LAYER_H
@@ -29,12 +30,17 @@ struct Layer {
   uint32_t out_bits;                     /* threshold epilogue bits; 0 = int32 output */
   uint32_t tail;
   uint32_t in_off, out_off, w_off, t_off, f_off;
+  uint32_t wbits;     /* weight bit-planes */
+  uint32_t in_top;    /* the activations' signed top plane (OP_IN_SIGNED), else BW_MAX_BITS */
+  uint32_t w_top;     /* the weights' signed top plane (OP_W_SIGNED), else BW_MAX_W_BITS */
+  uint32_t out_flip;  /* signed outputs (OP_OUT_SIGNED): the level bit inverted, 2^(OUT_BITS-1), else 0 */
   /* derived */
-  uint32_t and_mode;  /* OP_AND_PLANES: k-bit activations, AND bit-plane passes */
+  uint32_t pe_mode;   /* BW_PE_*: XNOR, or the AND mode of the two operands' planes */
   uint32_t pool;      /* OP_POOL */
   uint32_t out_words; /* ceil(out_c / 64) */
-  uint32_t kwords;    /* weight words per output channel: kh*kw*in_words */
-  uint32_t ksteps;    /* PE cycles per tile: kh*kw*planes*in_words */
+  uint32_t kpix;      /* kernel pixels: kh*kw */
+  uint32_t kwords;    /* weight words per output channel, every plane: wbits*kh*kw*in_words */
+  uint32_t ksteps;    /* PE cycles per tile: wbits*kh*kw*planes*in_words */
   uint32_t fm_words;  /* words of one image's input map */
   uint32_t pixels;    /* output pixels per image: out_h*out_w */
   uint32_t groups;    /* channel groups of ROWS output channels */
@@ -98,9 +104,14 @@ Layer decode_layer(const uint32_t d[BW_DESC_WORDS], uint32_t images) {
   L.w_off = d[BW_D_W_OFF];
   L.t_off = d[BW_D_T_OFF];
   L.f_off = d[BW_D_F_OFF];
-  L.and_mode = (op & BW_OP_AND_PLANES) ? 1 : 0;
+  L.wbits = d[BW_D_W_BITS];
+  L.in_top = (op & BW_OP_IN_SIGNED) ? L.planes - 1 : BW_MAX_BITS;
+  L.w_top = (op & BW_OP_W_SIGNED) ? L.wbits - 1 : BW_MAX_W_BITS;
+  L.out_flip = (op & BW_OP_OUT_SIGNED) && L.out_bits ? 1u << (L.out_bits - 1) : 0;
+  L.pe_mode = L.planes == 1 ? (L.wbits == 1 ? BW_PE_XNOR : BW_PE_AND_SUB_W) : (L.wbits == 1 ? BW_PE_AND_SUB_A : BW_PE_AND);
   L.out_words = (L.out_c + 63) / 64;
-  L.kwords = L.kh * L.kw * L.in_words;
+  L.kpix = L.kh * L.kw;
+  L.kwords = L.wbits * L.kpix * L.in_words;
   L.ksteps = L.kwords * L.planes;
   L.fm_words = L.in_h * L.in_w * L.planes * L.in_words;
   L.pixels = L.out_h * L.out_w;

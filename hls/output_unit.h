@@ -8,7 +8,8 @@
  *      without pool every entry is a whole window, and the whole tile is taken at once:
  *      the RTL's DRAIN = COLS);
  *   2. applies the threshold epilogue to the finished pixels, level = #{j : (v >= t_j) XOR
- *      flip} with 2^OUT_BITS - 1 thresholds per channel, or keeps the raw int32;
+ *      flip} with 2^OUT_BITS - 1 thresholds per channel (signed outputs: counted from
+ *      2^(OUT_BITS-1), so the stored bits are level - 2^(OUT_BITS-1)), or keeps the raw int32;
  *   3. writes them: threshold layers without pool collect a slot's pixels over its
  *      channel groups (consecutive tiles) and write whole words after the last group;
  *      pool layers (group-outer) and int32 outputs merge the group's bits / halves into
@@ -153,7 +154,7 @@ slots:
           for (int r = 0; r < ROWS; r++) {
 #pragma HLS UNROLL
             done[c][r] = a.v[r][c];
-            level[c][r] = 0;
+            level[c][r] = L.out_flip; /* signed outputs: n + 2^(k-1) = n - 2^(k-1) mod 2^k */
           }
           done_c[c] = (uint32_t)c;
         }
@@ -182,7 +183,7 @@ slots:
               const acc_t p = s.first[c] ? v : use_min[r] ? (v < pooled[r] ? v : pooled[r]) : (v > pooled[r] ? v : pooled[r]);
               pooled[r] = p;
               done[nd][r] = p;
-              level[nd][r] = 0;
+              level[nd][r] = L.out_flip;
             }
             if (s.last[c]) {
               done_c[nd] = (uint32_t)c;

@@ -1,8 +1,12 @@
 /*
  * PE array: ROWS x COLS processing elements, output stationary. Every cycle PE (r, c)
  * takes row r's weight word and column c's activation word and adds to its accumulator
- *   XNOR mode (1-bit activations):  popcount(~(a ^ w))
- *   AND mode  (bit-plane b of k-bit activations):  (2*popcount(a & w) - popcount(a)) << b
+ *   XNOR mode (1-bit x 1-bit):  popcount(~(a ^ w))
+ *   AND mode, pass (activation plane b, weight plane q):  +-(t << (b + q)), negative when
+ *   exactly one of b, q is a signed top plane, t by the layer's BW_PE_* mode:
+ *     AND_SUB_A (+-1 weights)      2*popcount(a & w) - popcount(a)
+ *     AND_SUB_W (+-1 activations)  2*popcount(a & w) - popcount(w)
+ *     AND       (both integer)     popcount(a & w)
  * Accumulators start at -TAIL (the zero tail bits xnor counts as matches). After a tile's
  * last cycle the whole tile leaves in one token (the RTL's DRAIN = COLS; the output unit
  * takes the accumulators while the array starts the next tile, as double-buffered
@@ -21,12 +25,15 @@
 
 namespace bw {
 
-/* One PE cycle: the popcount term for activation word a and weight word w (the shift is
- * on the unsigned bit pattern: a power-of-two scale without a multiplier). */
-inline acc_t pe_term(word_t a, word_t w, uint32_t and_mode, uint32_t plane) {
-  if (!and_mode) return (acc_t)popcount64(~(a ^ w));
-  const acc_t t = (acc_t)(2 * popcount64(a & w)) - (acc_t)popcount64(a);
-  return (acc_t)((uint32_t)t << plane);
+/* One PE cycle: the term for activation word a and weight word w (the shift is on the
+ * unsigned bit pattern: a power-of-two scale without a multiplier; the sign a negation). */
+inline acc_t pe_term(word_t a, word_t w, uint32_t mode, uint32_t shift, bool neg) {
+  if (mode == BW_PE_XNOR) return (acc_t)popcount64(~(a ^ w));
+  const uint32_t both = popcount64(a & w);
+  const acc_t t = mode == BW_PE_AND ? (acc_t)both
+                : (acc_t)(2 * both) - (acc_t)popcount64(mode == BW_PE_AND_SUB_A ? a : w);
+  const acc_t s = (acc_t)((uint32_t)t << shift);
+  return neg ? -s : s;
 }
 
 /*
@@ -49,7 +56,7 @@ tiles:
         acc[r][c] = -(acc_t)L.tail;
       }
     }
-    uint32_t plane = 0, j = 0;
+    uint32_t plane = 0, j = 0, pix = 0, q = 0; /* step (q, pixel, plane, word) */
   steps:
     for (uint32_t s = 0; s < L.ksteps; s++) {
 #pragma HLS PIPELINE II = 1
@@ -62,12 +69,18 @@ tiles:
       pe_cols:
         for (int c = 0; c < COLS; c++) {
 #pragma HLS UNROLL
-          acc[r][c] += pe_term(a.w[c], w.w[r], L.and_mode, plane);
+          acc[r][c] += pe_term(a.w[c], w.w[r], L.pe_mode, plane + q, (plane == L.in_top) != (q == L.w_top));
         }
       }
       if (++j == L.in_words) {
         j = 0;
-        if (++plane == L.planes) plane = 0;
+        if (++plane == L.planes) {
+          plane = 0;
+          if (++pix == L.kpix) {
+            pix = 0;
+            q++;
+          }
+        }
       }
     }
     AccTile<ROWS, COLS> tile;

@@ -1,8 +1,9 @@
 /*
  * Weight feeder: for every tile, the ROWS output channels' packed weights
- * ([outC][kh][kw][in_words] 64-bit words), one word per PE row per cycle, from a
+ * ([outC][wbits][kh][kw][in_words] 64-bit words: a channel's planes adjacent, so the
+ * window's word counter runs on into the next plane), one word per PE row per cycle, from a
  * row-partitioned on-chip buffer (row r holds channels g*ROWS + r). When every group's
- * weights fit (groups * kh*kw*in_words <= MAX_KWORDS; fashion-cnn's and BMXNet MNIST's
+ * weights fit (groups * wbits*kh*kw*in_words <= MAX_KWORDS; fashion-cnn's and BMXNet MNIST's
  * layers do) they load once per layer, as the RTL's on-chip weight lanes hold them;
  * otherwise the buffer holds one group and reloads when the group changes: once per group
  * on pool layers (group -> slots), per tile on other layers (slot -> group), memory
@@ -20,7 +21,7 @@ namespace bw {
 
 /*
  * ROWS:       PE rows (output channels per tile).
- * MAX_KWORDS: weight words per output channel the buffer holds (>= kh*kw*in_words).
+ * MAX_KWORDS: weight words per output channel the buffer holds (>= wbits*kh*kw*in_words).
  */
 template <int ROWS, int MAX_KWORDS>
 void weight_feeder(const Layer L, const word_t *weights, hls::stream<WgtVec<ROWS> > &wgt) {
@@ -64,7 +65,7 @@ tiles:
       }
       have = g;
     }
-    uint32_t kw_word = 0, b = 0, j = 0; /* kw_word = (ky*kw + kx)*in_words + j */
+    uint32_t kw_word = 0, b = 0, j = 0; /* kw_word = ((q*kh + ky)*kw + kx)*in_words + j */
   steps:
     for (uint32_t s = 0; s < L.ksteps; s++) {
 #pragma HLS PIPELINE II = 1

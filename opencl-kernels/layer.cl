@@ -30,9 +30,13 @@ typedef struct {
   uint pkh, pkw, psh, psw, pph, ppw;
   uint out_bits, tail;
   uint in_off, out_off, w_off, t_off, f_off;
+  uint wbits;                         /* weight bit-planes */
+  bool in_signed, w_signed, out_signed; /* two's complement top planes (OP_*_SIGNED) */
   /* derived */
+  uint pe_mode;   /* BW_PE_*: from the planes of both operands */
+  uint kwords;    /* weight words of one channel's plane: kh * kw * in_words */
   uint out_words; /* 64-bit words per plane of one output pixel (threshold mode) */
-  uint ksteps;    /* array cycles per tile: kh * kw * planes * in_words */
+  uint ksteps;    /* array cycles per tile: wbits * kh * kw * planes * in_words */
   uint groups;    /* channel groups of BW_ROWS output channels */
   uint stream;    /* pixel-stream entries of one image: accumulator pixels of the clipped pool windows */
 } bw_layer;
@@ -67,8 +71,14 @@ inline bw_layer bw_decode(__global const uint *d) {
   L.out_bits = d[BW_D_OUT_BITS]; L.tail = d[BW_D_TAIL];
   L.in_off = d[BW_D_IN_OFF]; L.out_off = d[BW_D_OUT_OFF]; L.w_off = d[BW_D_W_OFF];
   L.t_off = d[BW_D_T_OFF]; L.f_off = d[BW_D_F_OFF];
+  L.wbits = d[BW_D_W_BITS];
+  L.in_signed = (L.op & BW_OP_IN_SIGNED) != 0;
+  L.w_signed = (L.op & BW_OP_W_SIGNED) != 0;
+  L.out_signed = (L.op & BW_OP_OUT_SIGNED) != 0;
+  L.pe_mode = L.planes == 1 ? (L.wbits == 1 ? BW_PE_XNOR : BW_PE_AND_SUB_W) : (L.wbits == 1 ? BW_PE_AND_SUB_A : BW_PE_AND);
   L.out_words = (L.out_c + BW_WORD - 1) / BW_WORD;
-  L.ksteps = L.kh * L.kw * L.planes * L.in_words;
+  L.kwords = L.kh * L.kw * L.in_words;
+  L.ksteps = L.wbits * L.kwords * L.planes;
   L.groups = (L.out_c + BW_ROWS - 1) / BW_ROWS;
   L.stream = bw_clipped_span(L.out_h, L.acc_h, L.pkh, L.psh, L.pph) * bw_clipped_span(L.out_w, L.acc_w, L.pkw, L.psw, L.ppw);
   return L;

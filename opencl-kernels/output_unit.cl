@@ -8,7 +8,8 @@
  *     finishes that output pixel (a window may span tiles; without pool every entry is a
  *     whole window);
  *  2. for each finished pixel: compare with the channel's 2^OUT_BITS - 1 thresholds (XOR
- *     FLAG_FLIP) and set the level's bits in the packed output words of the next layer, or
+ *     FLAG_FLIP), count the passed ones (signed outputs: that count with its top bit
+ *     inverted) and set the level's bits in the packed output words of the next layer, or
  *     write the raw int32 (two per 64-bit arena word, low first).
  * Layers without pool use a slot for every channel group in turn, so a column's packed
  * word is complete after 64 / ROWS consecutive groups and is written once from registers;
@@ -51,6 +52,7 @@ inline void bw_out_levels(const bw_layer *L, __global const int *params, const i
     __global const int *t = params + L->t_off + ch * levels;
     uint level = 0;
     for (uint j = 0; j < levels; j++) level += (v[r] >= t[j]) != flip;
+    if (L->out_signed) level ^= 1u << (L->out_bits - 1); /* n - 2^(k-1) in k-bit two's complement */
     for (uint b = 0; b < L->out_bits; b++) bits[b] |= (ulong)((level >> b) & 1) << (ch % BW_WORD);
   }
 }

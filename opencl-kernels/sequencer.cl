@@ -11,7 +11,8 @@
  * the columns. Pool layers walk the stream once per channel group (group -> slots; the
  * output units fold windows in stream order); other layers walk it once and use each slot
  * for every channel group in turn (slot -> group). A tile is one slot x one group and
- * streams K = KH*KW*PLANES*IN_WORDS words through the array. The cycle model
+ * streams K = W_BITS*KH*KW*PLANES*IN_WORDS words through the array: the window once per
+ * weight plane (outermost, as the RTL feeder walks it). The cycle model
  * (host/array/cycles.ts) describes these tiles and periods; in hardware the output units
  * drain tile t while the array computes tile t+1 (double-buffered accumulators), which an
  * FPGA compiler builds by pipelining the tile loop.
@@ -72,7 +73,7 @@ inline ulong bw_min_rows(const bw_layer *L, __global const int *params, uint ch0
 inline void bw_layer_run(const bw_layer *L, __global const ulong *weights, __global const int *params,
                          __global ulong *arena, uint arena_words, uint images) {
   const bool pool_layer = L->op & BW_OP_POOL;
-  const bool and_mode = L->op & BW_OP_AND_PLANES;
+  const uint in_top = L->in_signed ? L->planes - 1 : BW_MAX_BITS, w_top = L->w_signed ? L->wbits - 1 : BW_MAX_W_BITS;
   const bool thresholds = L->op & BW_OP_THRESHOLD;
   const uint groups_per_word = BW_WORD / BW_ROWS;
   const uint entries = L->stream * images;
@@ -109,20 +110,21 @@ inline void bw_layer_run(const bw_layer *L, __global const ulong *weights, __glo
         for (uint r = 0; r < BW_ROWS; r++)
           #pragma unroll
           for (uint c = 0; c < BW_COLS; c++) acc[r][c] = 0;
-        for (uint ky = 0; ky < L->kh; ky++)
-          for (uint kx = 0; kx < L->kw; kx++)
-            for (uint w = 0; w < L->in_words; w++) {
-              const ulong pad = bw_pad_word(L, w);
-              ulong wv[BW_ROWS];
-              bw_weights(L, weights, ch0, ky, kx, w, wv);
-              /* the weight word stays in the row registers for every bit-plane pass */
-              for (uint plane = 0; plane < L->planes; plane++) {
-                ulong a[BW_COLS];
-                bw_feed(L, arena, &s, ky, kx, plane, w, pad, a);
-                if (and_mode) bw_pe_and(acc, wv, a, plane);
-                else bw_pe_xnor(acc, wv, a);
+        for (uint q = 0; q < L->wbits; q++)
+          for (uint ky = 0; ky < L->kh; ky++)
+            for (uint kx = 0; kx < L->kw; kx++)
+              for (uint w = 0; w < L->in_words; w++) {
+                const ulong pad = bw_pad_word(L, w);
+                ulong wv[BW_ROWS];
+                bw_weights(L, weights, ch0, q, ky, kx, w, wv);
+                /* the weight word stays in the row registers for every bit-plane pass */
+                for (uint plane = 0; plane < L->planes; plane++) {
+                  ulong a[BW_COLS];
+                  bw_feed(L, arena, &s, ky, kx, plane, w, pad, a);
+                  if (L->pe_mode == BW_PE_XNOR) bw_pe_xnor(acc, wv, a);
+                  else bw_pe_and(acc, wv, a, L->pe_mode, plane + q, (plane == in_top) != (q == w_top));
+                }
               }
-            }
         /* the output units */
         const uint nd = bw_out_fold(L, pool, acc, &s, bw_min_rows(L, params, ch0), done, done_c);
         for (uint k = 0; k < nd; k++) {

@@ -1,10 +1,12 @@
 // bitweave RTL: the sliding-window feeder (feeder.cl / hls/feeder.h). For each tile (ROWS
 // output channels x COLS pixel-stream entries, prepared by the sequencer in the tile
-// ring) it walks the kernel window (ky, kx, plane, word) for P steps (bw_layer sets
-// P >= K): column c reads the activation word at its entry's base + the window offset, or
+// ring) it walks the kernel window (ky, kx, plane, word) once per weight plane q, K steps
+// in all, for P steps (bw_layer sets P >= K): column c reads the activation word at its entry's base + the window offset, or
 // substitutes the pad word when the tap lies outside the input map (PAD_BIT in the real
 // channel bits, 0 in the tail). No im2col copy exists. The weight feeder follows the same
-// steps (tile_start, step_ok, wpix, j) for the rows. Steps K..P-1 are bubbles, so that the
+// steps (tile_start, step_ok, wpix, j) for the rows: wpix runs on across the weight planes,
+// which lie one after another in a channel's weights. Each step carries the PEs' shift
+// p + q and sign (exactly one of p, q a signed top plane). Steps K..P-1 are bubbles, so that the
 // drain of a tile never lags. Tiles are issued back to back: the next one starts the
 // cycle after the last step. On pool layers a ring slot is one tile of the slot's channel
 // group; otherwise the slot is issued once per channel group (g = 0..G-1) before it is
@@ -45,7 +47,8 @@ module bw_feeder #(
   output logic                 e_en,
   output logic                 e_first,
   output logic                 e_last,
-  output logic [2:0]           e_b
+  output logic [3:0]           e_sh,        // the pass's shift p + q (AND modes)
+  output logic                 e_neg        // the pass's sign
 );
   // latched tile
   logic [31:0] abase [COLS];
@@ -56,6 +59,7 @@ module bw_feeder #(
   // step state
   logic active;
   logic [31:0] s, ky, kx, pl, krow, koff;
+  logic [2:0] q;  // weight plane
 
   assign tile_start = ready && (!active || s == cfg.period - 1);
 
@@ -73,7 +77,7 @@ module bw_feeder #(
       active <= 1'b1;
       grp <= take ? '0 : grp + 1'b1;
       s <= '0;
-      ky <= '0; kx <= '0; pl <= '0; j <= '0;
+      ky <= '0; kx <= '0; pl <= '0; j <= '0; q <= '0;
       krow <= '0; koff <= '0; wpix <= '0;
       for (int c = 0; c < COLS; c++) begin
         abase[c] <= col_abase[c*32 +: 32];
@@ -96,11 +100,18 @@ module bw_feeder #(
           wpix <= wpix + cfg.in_words;
           if (kx != cfg.kw - 1) begin
             kx <= kx + 1;
-          end else begin
+          end else if (ky != cfg.kh - 1) begin
             kx <= '0;
             ky <= ky + 1;
             krow <= krow + cfg.rowpx;
             koff <= krow + cfg.rowpx;
+          end else begin
+            // the window again for the next weight plane
+            kx <= '0;
+            ky <= '0;
+            krow <= '0;
+            koff <= '0;
+            q <= q + 1'b1;
           end
         end
       end
@@ -110,7 +121,8 @@ module bw_feeder #(
   // F1: addresses (registered memory requests) and step info
   logic [COLS-1:0] pad_q;
   logic lastword_q, en_q, first_q, last_q;
-  logic [2:0] b_q;
+  logic [3:0] sh_q;
+  logic neg_q;
   assign step_ok = active && s < cfg.k_steps;
   always_ff @(posedge clk) begin
     for (int c = 0; c < COLS; c++) begin
@@ -127,7 +139,8 @@ module bw_feeder #(
     en_q <= !rst && step_ok;
     first_q <= s == 0;
     last_q <= s == cfg.k_steps - 1;
-    b_q <= pl[2:0];
+    sh_q <= {1'b0, pl[2:0]} + {1'b0, q};
+    neg_q <= (cfg.in_signed && pl == cfg.in_planes - 1) != (cfg.w_signed && 32'(q) == cfg.w_bits - 1);
   end
 
   // F2: edge registers
@@ -141,7 +154,8 @@ module bw_feeder #(
     e_en <= !rst && en_q;
     e_first <= first_q;
     e_last <= last_q;
-    e_b <= b_q;
+    e_sh <= sh_q;
+    e_neg <= neg_q;
   end
 
   assign busy = active || en_q || e_en;

@@ -1,7 +1,7 @@
 // bitweave RTL: descriptor fetch and decode (layer.cl / hls/layer.h). Reads a layer's
 // DESC_WORDS descriptor words, one per cycle on the descriptor lane, and decodes them in
 // four steps into the bw_pkg::layer_t every block reads: geometry, effective pool window
-// (1x1 without pool), products such as K = KH*KW*IN_PLANES*IN_WORDS (16x16 multipliers,
+// (1x1 without pool), products such as K = W_BITS*KH*KW*IN_PLANES*IN_WORDS (16x16 multipliers,
 // hence the steps), the tile period P and the error bits of layers the RTL cannot run.
 // While a layer runs, the next layer's descriptor is prefetched into the same word
 // buffer (the current one is decoded by then), so the fetch before the next layer only
@@ -47,7 +47,7 @@ module bw_layer #(
   logic [1:0] step;
   // decode intermediates
   logic [5:0] in_c;
-  logic [31:0] kk;
+  logic [31:0] kk, wpl;
 
   // smallest period that lets G tiles cover the walker's COLS cycles per slot
   logic [31:0] pwalk;
@@ -58,6 +58,10 @@ module bw_layer #(
 
   logic kbad;
   assign kbad = cfg.k_steps == 0 || (cfg.k_steps | cfg.rowpx | cfg.px | cfg.opx | cfg.wk) > LOOP_MAX;
+  // the PE mode follows from the two operands' planes (host/array/params.ts peMode)
+  logic in1, w1;
+  assign in1 = dsc[bitweave_array::D_IN_PLANES] == 32'd1;
+  assign w1 = dsc[bitweave_array::D_W_BITS] == 32'd1;
   assign fetched = dcount >= DESC_WORDS;
   assign decoded = step == 2'd3;
   assign bad = err != 0 || kbad;
@@ -90,6 +94,13 @@ module bw_layer #(
         case (step)
           2'd0: begin
             cfg.and_mode <= dsc[bitweave_array::D_OPCODE][2];
+            cfg.in_signed <= dsc[bitweave_array::D_OPCODE][3];
+            cfg.w_signed <= dsc[bitweave_array::D_OPCODE][4];
+            cfg.pe_mode <= 2'(in1 ? (w1 ? bitweave_array::PE_XNOR : bitweave_array::PE_AND_SUB_W)
+                                  : (w1 ? bitweave_array::PE_AND_SUB_A : bitweave_array::PE_AND));
+            cfg.w_bits <= dsc[bitweave_array::D_W_BITS];
+            // activation x weight planes (W_BITS <= 4: a 16x3 product)
+            wpl <= bw_pkg::m16(dsc[bitweave_array::D_IN_PLANES][15:0], {13'd0, dsc[bitweave_array::D_W_BITS][2:0]});
             cfg.thr <= dsc[bitweave_array::D_OPCODE][0];
             cfg.pool <= dsc[bitweave_array::D_OPCODE][1];
             cfg.in_h <= dsc[bitweave_array::D_IN_H];
@@ -132,16 +143,20 @@ module bw_layer #(
             cfg.px <= bw_pkg::m16(cfg.in_planes[15:0], cfg.in_words[15:0]);
             kk <= bw_pkg::m16(cfg.kh[15:0], cfg.kw[15:0]);
             cfg.nthr <= cfg.thr ? 32'((MAX_OUT_BITS + 1)'((1 << cfg.out_bits[3:0]) - 1)) : '0;
+            cfg.oflip <= dsc[bitweave_array::D_OPCODE][5] && cfg.thr && cfg.out_bits != 0 ? 32'(1) << (cfg.out_bits[3:0] - 4'd1) : '0;
+            cfg.wpw <= bw_pkg::m16(wpl[15:0], cfg.in_words[15:0]);
+            cfg.wk <= bw_pkg::m16({13'd0, cfg.w_bits[2:0]}, cfg.in_words[15:0]); // times KH*KW in step 2
             cfg.pad_full <= dsc[bitweave_array::D_PAD_BIT][0] ? '1 : '0;
             cfg.pad_last <= !dsc[bitweave_array::D_PAD_BIT][0] ? '0 : in_c == 6'd0 ? '1 : ((64'd1 << in_c) - 64'd1);
             if (cfg.thr && (cfg.out_bits > MAX_OUT_BITS || cfg.out_bits == 0)) err[$clog2(bitweave_array::ERR_OUT_BITS)] <= 1'b1;
             if (cfg.ngroups > PDEPTH) err[$clog2(bitweave_array::ERR_GROUPS)] <= 1'b1;
-            if (cfg.in_planes > bitweave_array::MAX_BITS || cfg.in_planes == 0) err[$clog2(bitweave_array::ERR_PLANES)] <= 1'b1;
+            if (cfg.in_planes > bitweave_array::MAX_BITS || cfg.in_planes == 0 || cfg.w_bits > bitweave_array::MAX_W_BITS || cfg.w_bits == 0)
+              err[$clog2(bitweave_array::ERR_PLANES)] <= 1'b1;
             if ((cfg.in_h | cfg.in_w | cfg.in_words | cfg.kh | cfg.kw | cfg.sh | cfg.sw | cfg.acc_h | cfg.acc_w | cfg.out_h | cfg.out_w | cfg.out_c) > LOOP_MAX) err[$clog2(bitweave_array::ERR_LOOP)] <= 1'b1;
           end
           2'd2: begin
-            cfg.k_steps <= bw_pkg::m16(kk[15:0], cfg.px[15:0]);
-            cfg.wk <= bw_pkg::m16(kk[15:0], cfg.in_words[15:0]);
+            cfg.k_steps <= bw_pkg::m16(kk[15:0], cfg.wpw[15:0]);
+            cfg.wk <= bw_pkg::m16(kk[15:0], cfg.wk[15:0]);
             cfg.rowpx <= bw_pkg::m16(cfg.in_w[15:0], cfg.px[15:0]);
             cfg.opx <= cfg.thr ? bw_pkg::m16(cfg.out_bits[15:0], cfg.out_words[15:0]) : cfg.out_c;
           end
@@ -161,6 +176,6 @@ module bw_layer #(
 
   /* verilator lint_off UNUSEDSIGNAL */
   logic unused;
-  assign unused = ^{dsc[bitweave_array::D_RESERVED], kk[31:16]};
+  assign unused = ^{kk[31:16], wpl[31:16]};
   /* verilator lint_on UNUSEDSIGNAL */
 endmodule

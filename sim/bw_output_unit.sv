@@ -41,6 +41,7 @@ module bw_output_unit #(
   input  logic [31:0]          ngroups,
   input  logic [ACC-1:0]       tail,
   input  logic [MAX_OUT_BITS:0] nthr,
+  input  logic [MAX_OUT_BITS-1:0] oflip,   // signed outputs: the level bit to invert (n - 2^(k-1))
   input  logic [31:0]          out_c,
   // parameter RAM writes (same address for every row)
   input  logic [ROWS-1:0]      pw_en,
@@ -145,7 +146,7 @@ module bw_output_unit #(
       .clk,
       .pw_en(pw_en[r]), .pw_addr, .pw_data(pw_data[r*PWID +: PWID]),
       .pr_addr(g0),
-      .v1(vr), .valid1(valid1[0]), .first1, .tail, .nthr,
+      .v1(vr), .valid1(valid1[0]), .first1, .tail, .nthr, .oflip,
       .level3(level3[r]), .e3(e3[r])
     );
   end

@@ -1,7 +1,7 @@
 // bitweave RTL: the PE array (pe_array.cl / hls/pe_array.h): the ROWS x COLS grid of PEs
 // with input skew, drain chains and output deskew.
-// Inputs arrive unskewed at the edge: row r's weight word and control are delayed r cycles,
-// column c's activation word c cycles, so PE(r,c) sees word k of a tile at edge time k+r+c.
+// Inputs arrive unskewed at the edge: row r's weight word, its popcount and the control are
+// delayed r cycles, column c's activation word and its popcount c cycles, so PE(r,c) sees word k of a tile at edge time k+r+c.
 // When the tile's last word has passed the end of row r, the row's results load into a
 // drain chain that shifts towards column 0 by DRAIN columns per cycle (by one when
 // `drain1`, for pool windows that the row units fold in stream order); row outputs are then
@@ -19,14 +19,16 @@ module bw_pe_array #(
   parameter int DRAIN = 1    // columns leaving per cycle; divides COLS
 ) (
   input  logic                 clk,
-  input  logic                 and_mode,
+  input  logic [1:0]           mode,        // bitweave_array::PE_* of the layer
   input  logic [ROWS*WORD-1:0] w_edge,
+  input  logic [ROWS*PCW-1:0]  wpc_edge,
   input  logic [COLS*WORD-1:0] a_edge,
   input  logic [COLS*PCW-1:0]  apc_edge,
   input  logic                 en,
   input  logic                 first,
   input  logic                 last,
-  input  logic [2:0]           b,
+  input  logic [3:0]           sh,          // the pass's shift p + q
+  input  logic                 neg,         // the pass's sign
   input  logic                 drain1,      // drain one column per cycle (pool layers)
   output logic                 out_valid,
   output logic [DRAIN*ROWS*ACC-1:0] out_v   // lane d, row r at (d*ROWS + r)*ACC
@@ -34,7 +36,7 @@ module bw_pe_array #(
   if (DRAIN < 1 || COLS % DRAIN != 0) begin : g_drain_check
     $error("bw_pe_array: DRAIN must divide COLS");
   end
-  localparam int CW = WORD + 6; // weight word + en, first, last, b[2:0]
+  localparam int CW = WORD + PCW + 8; // weight word, its popcount, en, first, last, neg, sh[3:0]
 
   // horizontal (weight + control) and vertical (activation + popcount) links
   logic [CW-1:0]         hl [ROWS][COLS+1];
@@ -44,7 +46,7 @@ module bw_pe_array #(
   // row skew: row r delayed r cycles
   for (genvar r = 0; r < ROWS; r++) begin : g_rskew
     logic [CW-1:0] edge_in;
-    assign edge_in = {w_edge[r*WORD +: WORD], en, first, last, b};
+    assign edge_in = {w_edge[r*WORD +: WORD], wpc_edge[r*PCW +: PCW], en, first, last, neg, sh};
     if (r == 0) begin : g_direct
       assign hl[r][0] = edge_in;
     end else begin : g_delay
@@ -76,11 +78,13 @@ module bw_pe_array #(
   for (genvar r = 0; r < ROWS; r++) begin : g_row
     for (genvar c = 0; c < COLS; c++) begin : g_col
       bw_pe #(.WORD(WORD), .ACC(ACC), .PCW(PCW)) pe (
-        .clk, .and_mode,
+        .clk, .mode,
         .a_in(vl[r][c][PCW +: WORD]), .apc_in(vl[r][c][PCW-1:0]),
-        .w_in(hl[r][c][6 +: WORD]), .en_in(hl[r][c][5]), .first_in(hl[r][c][4]), .last_in(hl[r][c][3]), .b_in(hl[r][c][2:0]),
+        .w_in(hl[r][c][PCW+8 +: WORD]), .wpc_in(hl[r][c][8 +: PCW]), .en_in(hl[r][c][7]), .first_in(hl[r][c][6]), .last_in(hl[r][c][5]),
+        .neg_in(hl[r][c][4]), .sh_in(hl[r][c][3:0]),
         .a_out(vl[r+1][c][PCW +: WORD]), .apc_out(vl[r+1][c][PCW-1:0]),
-        .w_out(hl[r][c+1][6 +: WORD]), .en_out(hl[r][c+1][5]), .first_out(hl[r][c+1][4]), .last_out(hl[r][c+1][3]), .b_out(hl[r][c+1][2:0]),
+        .w_out(hl[r][c+1][PCW+8 +: WORD]), .wpc_out(hl[r][c+1][8 +: PCW]), .en_out(hl[r][c+1][7]), .first_out(hl[r][c+1][6]), .last_out(hl[r][c+1][5]),
+        .neg_out(hl[r][c+1][4]), .sh_out(hl[r][c+1][3:0]),
         .res(res[r][c])
       );
     end
@@ -120,7 +124,7 @@ module bw_pe_array #(
     logic [ACC-1:0] d [COLS];
     logic [COLS-1:0] dv;
     logic at_end, load;
-    assign at_end = hl[r][COLS][5] & hl[r][COLS][3]; // en & last leaving the row's end
+    assign at_end = hl[r][COLS][7] & hl[r][COLS][5]; // en & last leaving the row's end
     // the PEs' sums are ready one cycle after that (their popcount stage)
     always_ff @(posedge clk) load <= at_end;
     always_ff @(posedge clk) begin

@@ -9,7 +9,10 @@ package bw_pkg;
   // while the layer is prepared, constant while it runs (the RTL counterpart of Layer in
   // hls/layer.h). Flags first, so every 32-bit field is word-aligned in the packed vector.
   typedef struct packed {
-    logic        and_mode;   // OP_AND_PLANES: k-bit activations, AND bit-plane passes
+    logic        and_mode;   // OP_AND_PLANES: some operand is k-bit, AND bit-plane passes
+    logic [1:0]  pe_mode;    // bitweave_array::PE_*: the PEs' term (XNOR or an AND mode)
+    logic        in_signed;  // OP_IN_SIGNED: the top activation plane weighs -2^(k-1)
+    logic        w_signed;   // OP_W_SIGNED: the top weight plane weighs -2^(q-1)
     logic        thr;        // OP_THRESHOLD: k-bit outputs through thresholds (else int32)
     logic        pool;       // OP_POOL
     logic [63:0] pad_full;   // pad word of a plane's inner words (PAD_BIT in every bit)
@@ -18,6 +21,7 @@ package bw_pkg;
     logic [31:0] in_w;       // input map width
     logic [31:0] in_words;   // 64-bit words per input pixel and plane
     logic [31:0] in_planes;  // input bit-planes
+    logic [31:0] w_bits;     // weight bit-planes
     logic [31:0] kh;         // kernel height
     logic [31:0] kw;         // kernel width
     logic [31:0] sh;         // stride (rows)
@@ -37,6 +41,7 @@ package bw_pkg;
     logic [31:0] ppw;        // pool padding (columns; 0 without pool)
     logic [31:0] out_bits;   // k of the k-bit outputs (0: int32 outputs)
     logic [31:0] nthr;       // thresholds per channel, L = 2^k - 1 (0: int32 outputs)
+    logic [31:0] oflip;      // OP_OUT_SIGNED: 2^(k-1), the level bit inverted (n - 2^(k-1)); else 0
     logic [31:0] tail;       // xnor tail correction (the low ACC bits are used)
     logic [31:0] in_off;     // arena word of the input map of image 0
     logic [31:0] out_off;    // arena word of the output map of image 0
@@ -46,10 +51,11 @@ package bw_pkg;
     logic [31:0] out_words;  // 64-bit words per output pixel and plane, ceil(OUT_C/64)
     logic [31:0] ngroups;    // channel groups G = ceil(OUT_C/ROWS)
     logic [31:0] px;         // arena words per input pixel, IN_PLANES*IN_WORDS
-    logic [31:0] wk;         // weight words per output channel, KH*KW*IN_WORDS
+    logic [31:0] wk;         // weight words per output channel, W_BITS*KH*KW*IN_WORDS
+    logic [31:0] wpw;        // PE steps per kernel pixel, W_BITS*IN_PLANES*IN_WORDS (of K)
     logic [31:0] rowpx;      // arena words per input row, IN_W*IN_PLANES*IN_WORDS
     logic [31:0] opx;        // arena words (int32 outputs: int32s) per output pixel
-    logic [31:0] k_steps;    // words per output K = KH*KW*IN_PLANES*IN_WORDS
+    logic [31:0] k_steps;    // words per output K = W_BITS*KH*KW*IN_PLANES*IN_WORDS
     logic [31:0] period;     // tile period P >= K (see bw_layer)
   } layer_t;
 

@@ -7,7 +7,8 @@
 //       says so) over the entries of one pool window (first..last) on lane 0 (pool
 //       layers drain one column per cycle; other layers have 1x1 windows);
 //   S2: the finished value is compared with the channel's thresholds: level =
-//       #{j < L : (v >= t_j) XOR flip}; the int epilogue passes v on.
+//       #{j < L : (v >= t_j) XOR flip}, its top bit inverted for signed outputs (oflip:
+//       n - 2^(k-1) in k-bit two's complement); the int epilogue passes v on.
 // Packing the rows' results into output words happens in bw_output_unit.
 module bw_row_unit #(
   parameter int ACC = bitweave_array::ACC_BITS,                                  // accumulator bits
@@ -30,6 +31,7 @@ module bw_row_unit #(
   input  logic                    first1,     // lane 0 starts a pool window
   input  logic [ACC-1:0]          tail,
   input  logic [MAX_OUT_BITS:0]   nthr,       // thresholds per channel (L)
+  input  logic [MAX_OUT_BITS-1:0] oflip,      // signed outputs: 2^(k-1), else 0
   // S3 results, per lane
   output logic [DRAIN*MAX_OUT_BITS-1:0] level3,
   output logic [DRAIN*32-1:0]     e3
@@ -76,7 +78,7 @@ module bw_row_unit #(
     end
 
     always_ff @(posedge clk) begin
-      level3[l*MAX_OUT_BITS +: MAX_OUT_BITS] <= cnt[MAX_OUT_BITS-1:0];
+      level3[l*MAX_OUT_BITS +: MAX_OUT_BITS] <= cnt[MAX_OUT_BITS-1:0] ^ oflip;
       e3[l*32 +: 32] <= ev[31:0];
     end
 

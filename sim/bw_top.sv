@@ -101,10 +101,12 @@ module bw_top #(
   logic [31:0] wpix, j;
   // array edge and outputs
   logic [ROWS*WORD-1:0] w_edge;
+  logic [ROWS*PCW-1:0] wpc_edge;
   logic [COLS*WORD-1:0] a_edge;
   logic [COLS*PCW-1:0] apc_edge;
   logic e_en, e_first, e_last;
-  logic [2:0] e_b;
+  logic [3:0] e_sh;
+  logic e_neg;
   logic out_valid;
   logic [DR*ROWS*ACC-1:0] out_v;
 
@@ -121,15 +123,15 @@ module bw_top #(
     .ready(f_ready), .take(f_take), .col_abase(f_abase), .col_iy0(f_iy0), .col_ix0(f_ix0),
     .nvalid(f_nvalid), .g(f_g), .busy(f_busy),
     .tile_start, .tile_g, .step_ok, .wpix, .j,
-    .a_en, .a_addr, .a_rdata, .a_edge, .apc_edge, .e_en, .e_first, .e_last, .e_b
+    .a_en, .a_addr, .a_rdata, .a_edge, .apc_edge, .e_en, .e_first, .e_last, .e_sh, .e_neg
   );
 
-  bw_weight_feeder #(.ROWS(ROWS), .WIDE(WIDE_WEIGHTS), .WORD(WORD), .GW(GW)) wfeeder (
-    .clk, .rst, .cfg, .tile_start, .tile_g, .step_ok, .wpix, .j, .w_en, .w_addr, .w_rdata, .w_edge
+  bw_weight_feeder #(.ROWS(ROWS), .WIDE(WIDE_WEIGHTS), .WORD(WORD), .PCW(PCW), .GW(GW)) wfeeder (
+    .clk, .rst, .cfg, .tile_start, .tile_g, .step_ok, .wpix, .j, .w_en, .w_addr, .w_rdata, .w_edge, .wpc_edge
   );
 
   bw_pe_array #(.ROWS(ROWS), .COLS(COLS), .WORD(WORD), .ACC(ACC), .PCW(PCW), .DRAIN(DR)) array (
-    .clk, .and_mode(cfg.and_mode), .w_edge, .a_edge, .apc_edge, .en(e_en), .first(e_first), .last(e_last), .b(e_b), .drain1(cfg.pool),
+    .clk, .mode(cfg.pe_mode), .w_edge, .wpc_edge, .a_edge, .apc_edge, .en(e_en), .first(e_first), .last(e_last), .sh(e_sh), .neg(e_neg), .drain1(cfg.pool),
     .out_valid, .out_v
   );
 
@@ -139,6 +141,7 @@ module bw_top #(
     .rd_slot(o_slot), .rd_col(o_col), .tag_first(o_first), .tag_last(o_last), .tag_obase(o_obase),
     .slot_g(o_g), .slot_nvalid(o_nvalid),
     .thr(cfg.thr), .drain1(cfg.pool), .ngroups(cfg.ngroups), .tail(cfg.tail[ACC-1:0]), .nthr(cfg.nthr[MAX_OUT_BITS:0]),
+    .oflip(cfg.oflip[MAX_OUT_BITS-1:0]),
     .out_c(cfg.out_c), .pw_en, .pw_addr, .pw_data,
     .o_pen, .o_pbase, .o_pdata, .o_pmask, .o_ien, .o_ibase, .o_idata, .o_irows, .tile_done(o_tile_done)
   );

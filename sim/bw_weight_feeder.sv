@@ -1,7 +1,9 @@
 // bitweave RTL: the weight feeder (weight_feeder.h). Feeds PE row r the weights of output
 // channel oc0 + r of the tile's channel group, one 64-bit word per step, in the order the
-// feeder walks the window: word W_OFF + (oc0+r)*WK + (ky*KW+kx)*IN_WORDS + j, the same
-// word for every bit-plane of a k-bit input. Rows past OUT_C read nothing and feed zeros.
+// feeder walks the window: word W_OFF + (oc0+r)*WK + ((q*KH + ky)*KW+kx)*IN_WORDS + j (a
+// channel's weight planes lie one after another, WK = W_BITS*KH*KW*IN_WORDS), the same word
+// for every bit-plane of a k-bit input, with its popcount (the PEs subtract it when the
+// activations are 1-bit, PE_AND_SUB_W). Rows past OUT_C read nothing and feed zeros.
 // It follows the feeder's steps (tile start, step valid, kernel pixel, word) and keeps its
 // two stages in line with the activation words: F1 registers the lane requests, F2 the
 // array's weight edge. Per layer it registers ROWS*WK and r*WK from the decoded layer.
@@ -12,6 +14,7 @@ module bw_weight_feeder #(
   parameter int ROWS = bitweave_array::ROWS,     // PE rows = weight lanes
   parameter bit WIDE = 1'b0,                     // weights in wide rows (one address for all lanes)
   parameter int WORD = bitweave_array::WORD,    // bits per weight word
+  parameter int PCW = $clog2(WORD + 1),      // bits of a word's popcount, $clog2(WORD+1)
   parameter int GW = $clog2(bitweave_array::RTL_PDEPTH)        // bits of a channel-group number
 ) (
   input  logic                 clk,
@@ -30,7 +33,8 @@ module bw_weight_feeder #(
   output logic [ROWS*32-1:0]   w_addr,
   input  logic [ROWS*64-1:0]   w_rdata,
   // array edge
-  output logic [ROWS*WORD-1:0] w_edge
+  output logic [ROWS*WORD-1:0] w_edge,
+  output logic [ROWS*PCW-1:0]  wpc_edge
 );
   localparam int RSHIFT = $clog2(ROWS);
 
@@ -60,6 +64,7 @@ module bw_weight_feeder #(
       w_en[r] <= !rst && step_ok && rvalid[r];
       w_addr[r*32 +: 32] <= wbase + (WIDE ? 32'd0 : wrow[r]) + wpix + j;
       w_edge[r*WORD +: WORD] <= w_en[r] ? w_rdata[r*64 +: WORD] : '0;
+      wpc_edge[r*PCW +: PCW] <= w_en[r] ? PCW'($countones(w_rdata[r*64 +: WORD])) : '0;
     end
   end
 endmodule

@@ -64,12 +64,14 @@ int check_program(const uint32_t *prog, uint64_t prog_len, uint32_t layers, uint
   if (!(cond)) return fail(msg, len, BW_HLS_E_LIMIT, l, what, (uint64_t)(a), (uint64_t)(b))
 #define RANGE(f, lo, hi) NEED((uint64_t)d[f] >= (uint64_t)(lo) && (uint64_t)d[f] <= (uint64_t)(hi), (#f " out of range") + 5, d[f], hi)
 #define BOUND(f, hi) LIMIT((uint64_t)d[f] <= (uint64_t)(hi), (#f " exceeds the kernel's bound") + 5, d[f], hi)
-    NEED((op & ~(uint64_t)(BW_OP_THRESHOLD | BW_OP_POOL | BW_OP_AND_PLANES)) == 0, "unknown opcode bits", op, 7);
+    const uint64_t known = BW_OP_THRESHOLD | BW_OP_POOL | BW_OP_AND_PLANES | BW_OP_IN_SIGNED | BW_OP_W_SIGNED | BW_OP_OUT_SIGNED;
+    NEED((op & ~known) == 0, "unknown opcode bits", op, known);
     RANGE(BW_D_IN_H, 1, BW_INDEX_LIMIT - 1);
     RANGE(BW_D_IN_W, 1, BW_INDEX_LIMIT - 1);
     RANGE(BW_D_IN_C, 1, BW_INDEX_LIMIT - 1);
     RANGE(BW_D_IN_WORDS, 1, BW_INDEX_LIMIT - 1);
     RANGE(BW_D_IN_PLANES, 1, BW_INDEX_LIMIT - 1);
+    RANGE(BW_D_W_BITS, 1, BW_INDEX_LIMIT - 1);
     RANGE(BW_D_KH, 1, BW_INDEX_LIMIT - 1);
     RANGE(BW_D_KW, 1, BW_INDEX_LIMIT - 1);
     RANGE(BW_D_SH, 1, BW_INDEX_LIMIT - 1);
@@ -98,8 +100,13 @@ int check_program(const uint32_t *prog, uint64_t prog_len, uint32_t layers, uint
     const uint64_t in_c = d[BW_D_IN_C], words = d[BW_D_IN_WORDS], planes = d[BW_D_IN_PLANES];
     const uint64_t kh = d[BW_D_KH], kw = d[BW_D_KW], out_c = d[BW_D_OUT_C];
     NEED(words == (in_c + 63) / 64, "IN_WORDS is not ceil(IN_C/64)", words, (in_c + 63) / 64);
+    const uint64_t wbits = d[BW_D_W_BITS];
     LIMIT(planes <= BW_MAX_BITS, "more input bit-planes than the kernel takes", planes, BW_MAX_BITS);
-    NEED(((op & BW_OP_AND_PLANES) != 0) == (planes > 1), "AND mode must match IN_PLANES > 1", op, planes);
+    LIMIT(wbits <= BW_MAX_W_BITS, "more weight bit-planes than the kernel takes", wbits, BW_MAX_W_BITS);
+    const bool xnor = planes == 1 && wbits == 1;
+    NEED(((op & BW_OP_AND_PLANES) != 0) == !xnor, "AND mode must match IN_PLANES > 1 or W_BITS > 1", op, planes);
+    NEED(!(op & BW_OP_IN_SIGNED) || planes >= 2, "IN_SIGNED needs IN_PLANES >= 2", op, planes);
+    NEED(!(op & BW_OP_W_SIGNED) || wbits >= 2, "W_SIGNED needs W_BITS >= 2", op, wbits);
     RANGE(BW_D_PAD_BIT, 0, 1);
     NEED(d[BW_D_PH] < kh && d[BW_D_PW] < kw, "padding must be smaller than the kernel", d[BW_D_PH], kh);
     const uint64_t acc_h = window_size(d[BW_D_IN_H], kh, d[BW_D_SH], d[BW_D_PH]);
@@ -116,7 +123,7 @@ int check_program(const uint32_t *prog, uint64_t prog_len, uint32_t layers, uint
       out_w = window_size(acc_w, d[BW_D_POOL_KW], d[BW_D_POOL_SW], d[BW_D_POOL_PW]);
     }
     NEED(d[BW_D_OUT_H] == out_h && d[BW_D_OUT_W] == out_w, "OUT_H x OUT_W does not follow from the pool", d[BW_D_OUT_H], out_h);
-    const uint64_t tail = planes == 1 ? kh * kw * (64 * words - in_c) : 0;
+    const uint64_t tail = xnor ? kh * kw * (64 * words - in_c) : 0;
     NEED(d[BW_D_TAIL] == tail, "TAIL does not match the geometry", d[BW_D_TAIL], tail);
     const bool thr = (op & BW_OP_THRESHOLD) != 0;
     if (thr) {
@@ -124,13 +131,17 @@ int check_program(const uint32_t *prog, uint64_t prog_len, uint32_t layers, uint
     } else {
       NEED(d[BW_D_OUT_BITS] == 0, "OUT_BITS must be 0 for integer outputs", d[BW_D_OUT_BITS], 0);
     }
-    /* accumulator width: |v| <= (2^planes - 1) * kh*kw*in_c must fit BW_ACC_BITS signed */
-    const uint64_t mag = (planes == 1 ? 1 : ((1ull << planes) - 1)) * kh * kw * in_c;
+    NEED(!(op & BW_OP_OUT_SIGNED) || (thr && d[BW_D_OUT_BITS] >= 2), "OUT_SIGNED needs a threshold epilogue with OUT_BITS >= 2", op, d[BW_D_OUT_BITS]);
+    /* accumulator width: |v| <= K * max|a| * max|w| (xnor: K) must fit BW_ACC_BITS signed
+     * (compile/model.ts accumulatorRange: a signed k-bit operand reaches 2^(k-1), unsigned 2^k - 1) */
+    const uint64_t amax = planes == 1 ? 1 : (op & BW_OP_IN_SIGNED) ? (1ull << (planes - 1)) : (1ull << planes) - 1;
+    const uint64_t wmax = wbits == 1 ? 1 : (op & BW_OP_W_SIGNED) ? (1ull << (wbits - 1)) : (1ull << wbits) - 1;
+    const uint64_t mag = amax * wmax * kh * kw * in_c;
     LIMIT(mag < (1ull << (BW_ACC_BITS - 1)), "accumulator range exceeds BW_ACC_BITS", mag, 1ull << (BW_ACC_BITS - 1));
     /* on-chip buffers */
     const uint64_t fm = (uint64_t)d[BW_D_IN_H] * d[BW_D_IN_W] * planes * words;
     LIMIT(fm <= BW_HLS_MAX_FM_WORDS, "input feature map exceeds the kernel's buffer (BW_HLS_MAX_FM_WORDS)", fm, BW_HLS_MAX_FM_WORDS);
-    const uint64_t kwords = kh * kw * words;
+    const uint64_t kwords = wbits * kh * kw * words; /* every weight plane of a channel */
     LIMIT(kwords <= BW_HLS_MAX_KWORDS, "weights per output channel exceed the kernel's buffer (BW_HLS_MAX_KWORDS)", kwords, BW_HLS_MAX_KWORDS);
     /* regions inside their buffers, output apart from input */
     const uint64_t out_words = (out_c + 63) / 64;

@@ -93,6 +93,7 @@ inline uint32_t make_desc(const Geometry &g, uint32_t in_off, uint32_t out_off, 
     d[BW_D_POOL_PH] = g.pph; d[BW_D_POOL_PW] = g.ppw;
   }
   d[BW_D_OUT_BITS] = g.out_bits;
+  d[BW_D_W_BITS] = 1; /* binary weights: the integer layers are checked through the backend (test/backends) */
   d[BW_D_TAIL] = g.planes == 1 ? g.kh * g.kw * (64 * words - g.c) : 0;
   d[BW_D_IN_OFF] = in_off; d[BW_D_OUT_OFF] = out_off; d[BW_D_W_OFF] = w_off; d[BW_D_T_OFF] = t_off; d[BW_D_F_OFF] = f_off;
   const uint32_t ow64 = (g.out_c + 63) / 64;

@@ -14,7 +14,9 @@
  *          - [not the first layer] min(DESC_WORDS, R')  descriptor words prefetched while the previous layer ran
  *  where R' is the previous layer's run phase (its cycles without the descriptor, prep and
  *  parameter phases),
- *  K = KH·KW·IN_PLANES·IN_WORDS words per output, G = ceil(OUT_C/ROWS) channel groups,
+ *  K = W_BITS·KH·KW·IN_PLANES·IN_WORDS words per output (one pass of the window per weight
+ *  plane x activation plane: a k-bit x q-bit layer costs k·q times a binary one's PE cycles),
+ *  G = ceil(OUT_C/ROWS) channel groups,
  *  L = 2^OUT_BITS - 1 thresholds, S = batch · (accumulator pixels over all pool windows,
  *  = ACC_H·ACC_W without pool) entries per group, tiles = G·ceil(S/COLS), and, with
  *  DRAIN output columns per cycle: on pool layers P = max(K, COLS) and D = COLS (one

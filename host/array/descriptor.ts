@@ -8,8 +8,9 @@
  */
 import { BitweaveError } from '../core/errors';
 import { windowOut } from '../core/window';
-import { DescField, DESC_FIELDS, DESC_WORDS, FIELD, OP_AND_PLANES, OP_POOL, OP_THRESHOLD } from './params';
-import { HLS_BUFFERS, INDEX_LIMIT, MAX_BITS, RTL_BUILD } from './limits';
+import { accumulatorRange } from '../compile/model';
+import { DescField, DESC_FIELDS, DESC_WORDS, FIELD, OP_AND_PLANES, OP_IN_SIGNED, OP_OUT_SIGNED, OP_POOL, OP_THRESHOLD, OP_W_SIGNED } from './params';
+import { HLS_BUFFERS, INDEX_LIMIT, MAX_BITS, MAX_W_BITS, RTL_BUILD } from './limits';
 
 /** The raw fields of one descriptor, by their header names. */
 export type DescriptorFields = Record<DescField, number>;
@@ -19,12 +20,16 @@ export interface Descriptor extends DescriptorFields {
   readonly threshold: boolean;
   readonly pool: boolean;
   readonly andPlanes: boolean;
-  /** Words per output K = KH·KW·IN_PLANES·IN_WORDS: PE cycles of one tile. */
+  /** Two's complement activations, weights, threshold outputs (OP_IN_SIGNED, OP_W_SIGNED, OP_OUT_SIGNED). */
+  readonly inSigned: boolean;
+  readonly wSigned: boolean;
+  readonly outSigned: boolean;
+  /** Words per output K = W_BITS·KH·KW·IN_PLANES·IN_WORDS: PE cycles of one tile (one pass per weight plane x activation plane). */
   readonly kSteps: number;
   /** Pool window elements (1 without a pool). */
   readonly poolElems: number;
   /**
-   * Useful binary MACs per image: OUT_C·KH·KW·IN_C·IN_PLANES (real bits only) for every
+   * Useful binary MACs per image: OUT_C·KH·KW·IN_C·IN_PLANES·W_BITS (real bits only) for every
    * accumulator pixel a pool window reads (all ACC_H·ACC_W of them unless a pool's stride
    * or edge skips some; those are never computed by any of the three arrays).
    */
@@ -35,7 +40,7 @@ export interface Descriptor extends DescriptorFields {
   readonly weightWords: number;
   /** int32 parameter entries: thresholds (OUT_C·(2^OUT_BITS − 1)) and per-channel flags (OUT_C). */
   readonly thresholdEntries: number;
-  /** Words per output channel of weights (KH·KW·IN_WORDS). */
+  /** Words per output channel of weights, all planes (W_BITS·KH·KW·IN_WORDS). */
   readonly kWords: number;
   /** 64-bit words per plane of one output pixel (threshold epilogue). */
   readonly outWords: number;
@@ -65,15 +70,18 @@ export function describeFields(f: DescriptorFields): Descriptor {
     threshold,
     pool,
     andPlanes: (f.OPCODE & OP_AND_PLANES) !== 0,
-    kSteps: f.KH * f.KW * f.IN_PLANES * f.IN_WORDS,
+    inSigned: (f.OPCODE & OP_IN_SIGNED) !== 0,
+    wSigned: (f.OPCODE & OP_W_SIGNED) !== 0,
+    outSigned: (f.OPCODE & OP_OUT_SIGNED) !== 0,
+    kSteps: f.W_BITS * f.KH * f.KW * f.IN_PLANES * f.IN_WORDS,
     poolElems: pool ? f.POOL_KH * f.POOL_KW : 1,
     macs: f.OUT_C * (pool ? coveredSpan(f.OUT_H, f.ACC_H, f.POOL_KH, f.POOL_SH, f.POOL_PH) * coveredSpan(f.OUT_W, f.ACC_W, f.POOL_KW, f.POOL_SW, f.POOL_PW) : f.ACC_H * f.ACC_W) *
-      f.KH * f.KW * f.IN_C * f.IN_PLANES,
+      f.KH * f.KW * f.IN_C * f.IN_PLANES * f.W_BITS,
     inWordsTotal: f.IN_H * f.IN_W * f.IN_PLANES * f.IN_WORDS,
     outWordsTotal: threshold ? pixels * f.OUT_BITS * outWords : Math.ceil((pixels * f.OUT_C) / 2),
-    weightWords: f.OUT_C * f.KH * f.KW * f.IN_WORDS,
+    weightWords: f.W_BITS * f.OUT_C * f.KH * f.KW * f.IN_WORDS,
     thresholdEntries: threshold ? f.OUT_C * (2 ** f.OUT_BITS - 1) : 0,
-    kWords: f.KH * f.KW * f.IN_WORDS,
+    kWords: f.W_BITS * f.KH * f.KW * f.IN_WORDS,
     outWords,
   };
 }
@@ -109,10 +117,14 @@ export function tiling(d: Descriptor, a: { rows: number; cols: number }): { grou
   return { groups: Math.ceil(d.OUT_C / a.rows), pixelTiles: Math.ceil((d.OUT_H * d.OUT_W) / a.cols) };
 }
 
-/** Largest |accumulator| of a layer: K bits, or (2^planes − 1)·K for bit-serial inputs. */
-export function accMagnitude(d: Pick<Descriptor, 'KH' | 'KW' | 'IN_C' | 'IN_PLANES'>): number {
-  const k = d.KH * d.KW * d.IN_C;
-  return d.IN_PLANES === 1 ? k : (2 ** d.IN_PLANES - 1) * k;
+/**
+ * Largest |accumulator| of a layer's result: K for xnor, else K·max|a|·max|w| (compile's
+ * accumulatorRange). Partial sums over the passes may exceed it, but the accumulators
+ * wrap modulo 2^ACC_BITS, so a result inside the signed range comes out exact.
+ */
+export function accMagnitude(d: Pick<Descriptor, 'KH' | 'KW' | 'IN_C' | 'IN_PLANES' | 'W_BITS' | 'OPCODE'>): number {
+  const r = accumulatorRange(d.IN_PLANES, (d.OPCODE & OP_IN_SIGNED) !== 0, d.W_BITS, (d.OPCODE & OP_W_SIGNED) !== 0, d.KH * d.KW * d.IN_C);
+  return Math.max(-r.lo, r.hi);
 }
 
 /**
@@ -123,8 +135,9 @@ export interface KernelLimits {
   /** For messages: 'the OpenCL kernel', 'the HLS kernel', 'the RTL array'. */
   target: string;
   accBits: number;
-  /** Input planes and threshold output bits. */
+  /** Input planes, weight planes and threshold output bits. */
   maxInBits: number;
+  maxWBits: number;
   maxOutBits: number;
   /** Geometry fields (IN_H … OUT_C, kernel, stride). */
   maxDim: number;
@@ -148,7 +161,7 @@ const UNBOUNDED = INDEX_LIMIT - 1;
 /** Limits of the OpenCL kernels: only the 32-bit index arithmetic bounds them. */
 export function openclLimits(a: { rows: number; accBits: number }): KernelLimits {
   return {
-    target: 'the OpenCL kernel', accBits: a.accBits, rows: a.rows, maxInBits: MAX_BITS, maxOutBits: MAX_BITS,
+    target: 'the OpenCL kernel', accBits: a.accBits, rows: a.rows, maxInBits: MAX_BITS, maxWBits: MAX_W_BITS, maxOutBits: MAX_BITS,
     maxDim: UNBOUNDED, maxWindow: 1024, maxOutC: UNBOUNDED, maxFmWords: UNBOUNDED, maxKWords: UNBOUNDED, maxLoop: UNBOUNDED,
   };
 }
@@ -156,7 +169,7 @@ export function openclLimits(a: { rows: number; accBits: number }): KernelLimits
 /** Limits of the HLS kernel: its on-chip buffers (limits.ts HLS_BUFFERS, or what a build was compiled with). */
 export function hlsLimits(a: { rows: number; accBits: number; maxFmWords?: number; maxKWords?: number; maxOutC?: number }): KernelLimits {
   return {
-    target: 'the HLS kernel', accBits: a.accBits, rows: a.rows, maxInBits: MAX_BITS, maxOutBits: MAX_BITS,
+    target: 'the HLS kernel', accBits: a.accBits, rows: a.rows, maxInBits: MAX_BITS, maxWBits: MAX_W_BITS, maxOutBits: MAX_BITS,
     maxDim: 65536, maxWindow: 64, maxOutC: Math.min(65536, a.maxOutC ?? HLS_BUFFERS.maxOutC),
     maxFmWords: a.maxFmWords ?? HLS_BUFFERS.maxFmWords, maxKWords: a.maxKWords ?? HLS_BUFFERS.maxKWords, maxLoop: UNBOUNDED,
   };
@@ -166,7 +179,7 @@ export function hlsLimits(a: { rows: number; accBits: number; maxFmWords?: numbe
 export function rtlLimits(a: { rows: number; accBits: number; maxOutBits?: number; paramDepth?: number }): KernelLimits {
   const loop = 2 ** RTL_BUILD.loopBits - 1;
   return {
-    target: 'the RTL array', accBits: a.accBits, rows: a.rows, maxInBits: MAX_BITS, maxOutBits: a.maxOutBits ?? RTL_BUILD.maxOutBits,
+    target: 'the RTL array', accBits: a.accBits, rows: a.rows, maxInBits: MAX_BITS, maxWBits: MAX_W_BITS, maxOutBits: a.maxOutBits ?? RTL_BUILD.maxOutBits,
     maxDim: loop, maxWindow: loop, maxOutC: Math.min(loop, (a.paramDepth ?? RTL_BUILD.paramDepth) * a.rows),
     maxFmWords: UNBOUNDED, maxKWords: UNBOUNDED, maxLoop: loop,
   };
@@ -187,13 +200,18 @@ export interface ProgramBuffers {
  * board emitter applies; the kernels trust what passes.
  */
 export function descriptorProblem(d: Descriptor, limits: KernelLimits, buffers?: ProgramBuffers): string | null {
-  const known = OP_THRESHOLD | OP_POOL | OP_AND_PLANES;
+  const known = OP_THRESHOLD | OP_POOL | OP_AND_PLANES | OP_IN_SIGNED | OP_W_SIGNED | OP_OUT_SIGNED;
   if (d.OPCODE & ~known) return `unknown opcode bits 0x${(d.OPCODE & ~known).toString(16)}`;
-  const dims = ['IN_H', 'IN_W', 'IN_C', 'IN_WORDS', 'IN_PLANES', 'KH', 'KW', 'SH', 'SW', 'OUT_C', 'ACC_H', 'ACC_W', 'OUT_H', 'OUT_W'] as const;
+  const dims = ['IN_H', 'IN_W', 'IN_C', 'IN_WORDS', 'IN_PLANES', 'W_BITS', 'KH', 'KW', 'SH', 'SW', 'OUT_C', 'ACC_H', 'ACC_W', 'OUT_H', 'OUT_W'] as const;
   for (const f of dims) if (d[f] < 1 || d[f] >= INDEX_LIMIT) return `${f} = ${d[f]} must be in 1..2^31-1`;
   if (d.IN_WORDS !== Math.ceil(d.IN_C / 64)) return `IN_WORDS = ${d.IN_WORDS} but IN_C = ${d.IN_C} needs ${Math.ceil(d.IN_C / 64)}`;
   if (d.IN_PLANES > limits.maxInBits) return `IN_PLANES = ${d.IN_PLANES}: ${limits.target} takes up to ${limits.maxInBits}-bit inputs`;
-  if ((d.IN_PLANES > 1) !== d.andPlanes) return `IN_PLANES = ${d.IN_PLANES} does not match the AND bit-plane opcode bit`;
+  if (d.W_BITS > limits.maxWBits) return `W_BITS = ${d.W_BITS}: ${limits.target} takes up to ${limits.maxWBits}-bit weights`;
+  const xnor = d.IN_PLANES === 1 && d.W_BITS === 1;
+  if (xnor === d.andPlanes) return `IN_PLANES = ${d.IN_PLANES}, W_BITS = ${d.W_BITS} does not match the AND bit-plane opcode bit`;
+  if (d.inSigned && d.IN_PLANES < 2) return 'opcode bit IN_SIGNED needs IN_PLANES >= 2 (1-bit activations are bipolar)';
+  if (d.wSigned && d.W_BITS < 2) return 'opcode bit W_SIGNED needs W_BITS >= 2 (1-bit weights are bipolar)';
+  if (d.outSigned && !(d.threshold && d.OUT_BITS >= 2)) return 'opcode bit OUT_SIGNED needs a threshold epilogue with OUT_BITS >= 2';
   if (d.PAD_BIT > 1) return `PAD_BIT = ${d.PAD_BIT} must be 0 or 1`;
   if (d.PH >= d.KH || d.PW >= d.KW) return 'padding must be smaller than the kernel window';
   if (d.ACC_H !== windowOut(d.IN_H, d.KH, d.SH, d.PH) || d.ACC_W !== windowOut(d.IN_W, d.KW, d.SW, d.PW)) {
@@ -210,7 +228,7 @@ export function descriptorProblem(d: Descriptor, limits: KernelLimits, buffers?:
     ow = windowOut(ow, d.POOL_KW, d.POOL_SW, d.POOL_PW);
   }
   if (d.OUT_H !== oh || d.OUT_W !== ow) return `OUT_H x OUT_W = ${d.OUT_H}x${d.OUT_W}, expected ${oh}x${ow}`;
-  const tail = d.IN_PLANES === 1 ? d.KH * d.KW * (64 * d.IN_WORDS - d.IN_C) : 0;
+  const tail = xnor ? d.KH * d.KW * (64 * d.IN_WORDS - d.IN_C) : 0;
   if (d.TAIL !== tail) return `TAIL = ${d.TAIL}, expected ${tail}`;
   if (d.threshold ? d.OUT_BITS < 1 || d.OUT_BITS > limits.maxOutBits : d.OUT_BITS !== 0) {
     return d.threshold ? `OUT_BITS = ${d.OUT_BITS}: ${limits.target} is built for 1..${limits.maxOutBits}-bit outputs` : `OUT_BITS = ${d.OUT_BITS} must be 0 for integer outputs`;

@@ -10,6 +10,9 @@
 /** Activation and output bits (bit-planes) of any layer: the model validator and every kernel. */
 export const MAX_BITS = 8;
 
+/** Weight bits (bit-planes) of any layer: the model validator and every kernel. */
+export const MAX_W_BITS = 4;
+
 /** Offsets, sizes and loop bounds the kernels compute in unsigned 32-bit arithmetic stay below this. */
 export const INDEX_LIMIT = 2 ** 31;
 
@@ -26,7 +29,7 @@ export const ARENA_CALL_BYTES = 2 ** 30;
 export const HLS_BUFFERS = {
   /** Input feature map of one image, 64-bit words over all planes. */
   maxFmWords: 65536,
-  /** Weight words of one output channel (KH·KW·IN_WORDS). */
+  /** Weight words of one output channel (W_BITS·KH·KW·IN_WORDS). */
   maxKWords: 4096,
   /** Output channels of one layer. */
   maxOutC: 4096,
@@ -58,7 +61,7 @@ export const RTL_ERR_BITS = {
   OUT_BITS: 1,
   /** more channel groups than RTL_BUILD.paramDepth */
   GROUPS: 2,
-  /** input planes 0 or above MAX_BITS */
+  /** input planes 0 or above MAX_BITS, or weight planes 0 or above MAX_W_BITS */
   PLANES: 4,
   /** a loop field above 2^loopBits - 1 */
   LOOP: 8,

@@ -3,17 +3,20 @@
  * they point into, so one kernel launch can walk every layer for a whole batch.
  *
  * Memory per launch:
- *  - weights: one buffer of 64-bit words, each layer's canonical packed weights at W_OFF;
+ *  - weights: one buffer of 64-bit words, each layer's packed weights at W_OFF, channel by
+ *    channel: [OUT_C][W_BITS][KH][KW][IN_WORDS] (the .bnn holds the planes outermost; here
+ *    a channel's planes are adjacent, so a feeder walks one contiguous run per channel and
+ *    a plane starts KH·KW·IN_WORDS words after the previous one);
  *  - params: int32 entries, each layer's thresholds at T_OFF and per-channel flags
  *    (FLAG_FLIP | FLAG_POOL_MIN) at F_OFF;
  *  - arena: per image `arenaWords` 64-bit words; every tensor of the segment has a region
  *    (bits tensors in canonical layout, int32 tensors two values per word, low first).
  */
-import { BitweaveError, UnsupportedError } from '../core/errors';
+import { BitweaveError } from '../core/errors';
 import { wordsFor } from '../core/bits';
 import { windowOut } from '../core/window';
-import { BconvOp, CompiledModel, integerFeature, TensorInfo } from '../compile/model';
-import { ArrayParams, DESC_WORDS, FLAG_FLIP, FLAG_POOL_MIN, OP_AND_PLANES, OP_POOL, OP_THRESHOLD } from './params';
+import { BconvOp, CompiledModel, TensorInfo, weightBits } from '../compile/model';
+import { ArrayParams, DESC_WORDS, FLAG_FLIP, FLAG_POOL_MIN, OP_AND_PLANES, OP_IN_SIGNED, OP_OUT_SIGNED, OP_POOL, OP_THRESHOLD, OP_W_SIGNED } from './params';
 import { accMagnitude, decodeDescriptor, Descriptor, DescriptorFields, encodeDescriptor } from './descriptor';
 
 export interface ArenaRegion {
@@ -48,29 +51,9 @@ export function arenaWordsOf(t: TensorInfo): number {
   throw new Error('arena: float tensors never enter a device segment');
 }
 
-/**
- * Why the array cannot run this bconv yet, or null. The kernels (OpenCL, HLS, RTL) compute
- * 1-bit weights with bipolar or unsigned k-bit activations; integer weights and signed
- * activations or outputs would give wrong integers there, so such a model is refused.
- */
-export function arrayUnsupported(m: CompiledModel, op: BconvOp): string | null {
-  const f = integerFeature(m, op);
-  return f && `${f} are not yet supported on this backend (reference and native only)`;
-}
-
-/** UnsupportedError for the first op of device segment `segment` the array cannot run; `who` prefixes the message. */
-export function checkArraySupport(m: CompiledModel, segment: number, who: string): void {
-  const seg = m.segments[segment];
-  for (let i = seg.start; i < seg.end; i++) {
-    const why = arrayUnsupported(m, m.ops[i] as BconvOp);
-    if (why) throw new UnsupportedError(`${who}layer '${m.opNames[i]}': ${why}`);
-  }
-}
-
 export function encodeSegment(m: CompiledModel, segment: number, p: ArrayParams): LayerProgram {
   const seg = m.segments[segment];
   if (!seg || seg.kind !== 'device') throw new Error(`segment ${segment} is not a device segment`);
-  checkArraySupport(m, segment, '');
   const ops = m.ops.slice(seg.start, seg.end) as BconvOp[];
   const regions = new Map<number, ArenaRegion>();
   let arena = 0;
@@ -101,9 +84,11 @@ export function encodeSegment(m: CompiledModel, segment: number, p: ArrayParams)
     const ti = m.tensors[op.in];
     const to = m.tensors[op.out];
     const threshold = op.epilogue.kind === 'threshold';
+    const wBits = weightBits(op);
     const f: Partial<DescriptorFields> = {
-      OPCODE: (threshold ? OP_THRESHOLD : 0) | (op.pool ? OP_POOL : 0) | (op.inBits > 1 ? OP_AND_PLANES : 0),
-      IN_H: ti.h, IN_W: ti.w, IN_C: ti.c, IN_WORDS: wordsFor(ti.c), IN_PLANES: op.inBits,
+      OPCODE: (threshold ? OP_THRESHOLD : 0) | (op.pool ? OP_POOL : 0) | (op.inBits > 1 || wBits > 1 ? OP_AND_PLANES : 0) |
+        (ti.signed ? OP_IN_SIGNED : 0) | (op.wSigned ? OP_W_SIGNED : 0) | (threshold && to.signed ? OP_OUT_SIGNED : 0),
+      IN_H: ti.h, IN_W: ti.w, IN_C: ti.c, IN_WORDS: wordsFor(ti.c), IN_PLANES: op.inBits, W_BITS: wBits,
       KH: op.kh, KW: op.kw, SH: op.sh, SW: op.sw, PH: op.ph, PW: op.pw,
       PAD_BIT: op.padBit,
       OUT_C: op.outC,
@@ -111,18 +96,21 @@ export function encodeSegment(m: CompiledModel, segment: number, p: ArrayParams)
       OUT_H: to.h, OUT_W: to.w,
       ...(op.pool ? { POOL_KH: op.pool.kh, POOL_KW: op.pool.kw, POOL_SH: op.pool.sh, POOL_SW: op.pool.sw, POOL_PH: op.pool.ph, POOL_PW: op.pool.pw } : {}),
       OUT_BITS: op.epilogue.kind === 'threshold' ? op.epilogue.bits : 0,
-      TAIL: op.inBits === 1 ? op.kh * op.kw * (64 * wordsFor(ti.c) - ti.c) : 0,
+      TAIL: op.inBits === 1 && wBits === 1 ? op.kh * op.kw * (64 * wordsFor(ti.c) - ti.c) : 0,
       IN_OFF: region(op.in).offset,
       OUT_OFF: region(op.out).offset,
       W_OFF: wOff,
     };
-    const acc = accMagnitude({ KH: op.kh, KW: op.kw, IN_C: ti.c, IN_PLANES: op.inBits });
+    const acc = accMagnitude({ KH: op.kh, KW: op.kw, IN_C: ti.c, IN_PLANES: op.inBits, W_BITS: wBits, OPCODE: f.OPCODE! });
     if (acc >= 2 ** (p.accBits - 1)) {
       throw new BitweaveError(
         `layer '${m.opNames[seg.start + l]}': accumulator needs ${Math.ceil(Math.log2(acc + 1)) + 1} bits, the array has ${p.accBits}`,
       );
     }
-    weights.set(op.weight, wOff * 2);
+    // [W_BITS][OUT_C][run] -> [OUT_C][W_BITS][run], run = KH·KW·IN_WORDS words
+    const run = (op.weight.length / wBits / op.outC);
+    for (let q = 0; q < wBits; q++)
+      for (let oc = 0; oc < op.outC; oc++) weights.set(op.weight.subarray((q * op.outC + oc) * run, (q * op.outC + oc + 1) * run), wOff * 2 + (oc * wBits + q) * run);
     wOff += op.weight.length / 2;
     if (op.epilogue.kind === 'threshold') {
       f.T_OFF = pOff;

@@ -13,7 +13,7 @@ import { validateModel } from '../compile/validate';
 import { ArrayParams } from '../array/params';
 import { ARENA_CALL_BYTES } from '../array/limits';
 import { checkProgram, KernelLimits } from '../array/descriptor';
-import { ArenaRegion, checkArraySupport, encodeSegment, LayerProgram } from '../array/program';
+import { ArenaRegion, encodeSegment, LayerProgram } from '../array/program';
 import { Backend, BackendOptions, checkSegmentCall, checkSegmentInput, LayerStat, TensorData } from '../runtime/backend';
 import { NativeBackend } from './native';
 import { ReferenceBackend } from './reference';
@@ -115,17 +115,14 @@ export abstract class AcceleratorBackend<D> implements Backend {
   protected abstract releaseSegment(dev: D): void;
   /** Optional: resources beyond the segments (contexts, queues), opened once the programs are known. */
   protected open(_progs: LayerProgram[]): void | Promise<void> {}
+
   protected close(): void {}
 
   /**
-   * Validate the model and refuse, before any device or host engine is touched, a device
-   * segment the array cannot run yet (integer weights, signed activations or outputs).
+   * Validate the model before any device or host engine is touched.
    */
   protected checkModel(model: CompiledModel): void {
     validateModel(model, typeof model?.name === 'string' ? model.name : 'compiled model');
-    model.segments.forEach((s, si) => {
-      if (s.kind === 'device') checkArraySupport(model, si, `${this.name} backend: `);
-    });
   }
 
   async load(model: CompiledModel): Promise<void> {

@@ -12,7 +12,7 @@
  */
 import { FormatError } from '../core/errors';
 import { windowOut } from '../core/window';
-import { MAX_BITS } from '../array/limits';
+import { MAX_BITS, MAX_W_BITS } from '../array/limits';
 import {
   accumulatorRange, CompiledModel, Segment, TensorInfo, TensorKind, tensorLength,
 } from './model';
@@ -31,7 +31,7 @@ export const LIMITS = {
   /** Activation / threshold bits (the array's bit-planes). */
   maxBits: MAX_BITS,
   /** Weight bits of a bconv (bit-planes of its weights). */
-  maxWeightBits: 4,
+  maxWeightBits: MAX_W_BITS,
   /** Elements of one tensor for one image (Uint32 halves for bits tensors). */
   maxTensorElements: 1 << 28,
   maxOps: 1 << 16,

@@ -58,7 +58,8 @@ module bw_ice40_selftest (
   logic out_valid;
   logic [ROWS*ACC-1:0] out_v;
   bw_pe_array #(.ROWS(ROWS), .COLS(COLS), .WORD(WORD), .ACC(ACC), .PCW(PCW)) array (
-    .clk, .and_mode(1'b0), .w_edge, .a_edge, .apc_edge, .en, .first, .last, .b(3'd0), .drain1(1'b1), .out_valid, .out_v
+    .clk, .mode(2'(bitweave_array::PE_XNOR)), .w_edge, .wpc_edge('0), .a_edge, .apc_edge, .en, .first, .last, .sh(4'd0), .neg(1'b0),
+    .drain1(1'b1), .out_valid, .out_v
   );
 
   logic [31:0] sig;

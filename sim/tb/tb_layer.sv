@@ -52,12 +52,13 @@ module tb_layer #(
     logic [31:0] d [DW];
     int bad_kind;
     for (int i = 0; i < DW; i++) d[i] = $urandom;
-    d[bitweave_array::D_OPCODE] = 32'($urandom % 8);
+    d[bitweave_array::D_OPCODE] = 32'($urandom % 64);
     d[bitweave_array::D_IN_H] = 32'(rnd(1, 40));
     d[bitweave_array::D_IN_W] = 32'(rnd(1, 40));
     d[bitweave_array::D_IN_C] = 32'(rnd(1, 300));
     d[bitweave_array::D_IN_WORDS] = (d[bitweave_array::D_IN_C] + 63) / 64;
     d[bitweave_array::D_IN_PLANES] = 32'(rnd(1, 8));
+    d[bitweave_array::D_W_BITS] = 32'(rnd(1, 4));
     d[bitweave_array::D_KH] = 32'(rnd(1, 5));
     d[bitweave_array::D_KW] = 32'(rnd(1, 5));
     d[bitweave_array::D_SH] = 32'(rnd(1, 3));
@@ -74,10 +75,10 @@ module tb_layer #(
     d[bitweave_array::D_OUT_BITS] = 32'(rnd(1, MAX_OUT_BITS));
     d[bitweave_array::D_TAIL] = 32'(rnd(0, 63));
     if ($urandom % 3 == 0) begin  // K = 1 word: the tile period is set by the drain or the walker
-      d[bitweave_array::D_KH] = 1; d[bitweave_array::D_KW] = 1; d[bitweave_array::D_IN_PLANES] = 1;
+      d[bitweave_array::D_KH] = 1; d[bitweave_array::D_KW] = 1; d[bitweave_array::D_IN_PLANES] = 1; d[bitweave_array::D_W_BITS] = 1;
       d[bitweave_array::D_IN_C] = 32'(rnd(1, 64)); d[bitweave_array::D_IN_WORDS] = 1;
     end
-    bad_kind = rnd(0, 12);
+    bad_kind = rnd(0, 13);
     case (bad_kind)
       1: d[bitweave_array::D_OUT_BITS] = 32'($urandom % 2 == 0 ? 0 : rnd(MAX_OUT_BITS + 1, 9));
       2: d[bitweave_array::D_OUT_C] = 32'(rnd(ROWS * PDEPTH + 1, ROWS * PDEPTH + 200));
@@ -85,6 +86,7 @@ module tb_layer #(
       4: d[rnd(bitweave_array::D_IN_H, bitweave_array::D_OUT_W)] = 32'(rnd(65536, 70000));
       5: d[bitweave_array::D_KH] = 0;
       6: d[bitweave_array::D_IN_WORDS] = 32'(rnd(3000, 9000));
+      7: d[bitweave_array::D_W_BITS] = 32'($urandom % 2 == 0 ? 0 : rnd(5, 7));
       default: ;
     endcase
     for (int i = 0; i < DW; i++) mem[base + i] = d[i];
@@ -98,13 +100,20 @@ module tb_layer #(
   task automatic check_decoded(int base, int pair);
     logic [31:0] d [DW];
     logic thr, pool;
-    logic [31:0] g, px, kk, k, wk, rowpx, opx, out_words, nthr, period, e, in_c;
+    logic [31:0] g, px, kk, k, wk, rowpx, opx, out_words, nthr, period, e, in_c, wb, oflip;
+    logic [1:0] mode;
     for (int i = 0; i < DW; i++) d[i] = mem[base + i];
     thr = d[bitweave_array::D_OPCODE][0];
     pool = d[bitweave_array::D_OPCODE][1];
     check(32'(cfg.thr), 32'(thr), "thr", pair);
     check(32'(cfg.pool), 32'(pool), "pool", pair);
     check(32'(cfg.and_mode), 32'(d[bitweave_array::D_OPCODE][2]), "and_mode", pair);
+    check(32'(cfg.in_signed), 32'(d[bitweave_array::D_OPCODE][3]), "in_signed", pair);
+    check(32'(cfg.w_signed), 32'(d[bitweave_array::D_OPCODE][4]), "w_signed", pair);
+    check(cfg.w_bits, d[bitweave_array::D_W_BITS], "w_bits", pair);
+    if (d[bitweave_array::D_IN_PLANES] == 1) mode = d[bitweave_array::D_W_BITS] == 1 ? 2'd0 : 2'd2;
+    else mode = d[bitweave_array::D_W_BITS] == 1 ? 2'd1 : 2'd3;
+    check(32'(cfg.pe_mode), 32'(mode), "pe_mode", pair);
     check(cfg.in_h, d[bitweave_array::D_IN_H], "in_h", pair);
     check(cfg.in_w, d[bitweave_array::D_IN_W], "in_w", pair);
     check(cfg.in_words, d[bitweave_array::D_IN_WORDS], "in_words", pair);
@@ -144,8 +153,10 @@ module tb_layer #(
     nthr = thr && d[bitweave_array::D_OUT_BITS] <= MAX_OUT_BITS ? (1 << d[bitweave_array::D_OUT_BITS]) - 1 : 0;
     px = m16(d[bitweave_array::D_IN_PLANES], d[bitweave_array::D_IN_WORDS]);
     kk = m16(d[bitweave_array::D_KH], d[bitweave_array::D_KW]);
-    k = m16(kk, px);
-    wk = m16(kk, d[bitweave_array::D_IN_WORDS]);
+    wb = d[bitweave_array::D_W_BITS] & 7; // 3 bits are decoded: W_BITS > MAX_W_BITS is an error anyway
+    k = m16(kk, m16(m16(d[bitweave_array::D_IN_PLANES], wb), d[bitweave_array::D_IN_WORDS]));
+    wk = m16(kk, m16(wb, d[bitweave_array::D_IN_WORDS]));
+    oflip = d[bitweave_array::D_OPCODE][5] && thr ? 32'(1) << (d[bitweave_array::D_OUT_BITS] - 1) : 0;
     rowpx = m16(d[bitweave_array::D_IN_W], px);
     opx = thr ? m16(d[bitweave_array::D_OUT_BITS], out_words) : d[bitweave_array::D_OUT_C];
     if (pool) period = k > COLS ? k : COLS;
@@ -157,7 +168,9 @@ module tb_layer #(
     check(cfg.out_words, out_words, "out_words", pair);
     check(cfg.ngroups, g, "ngroups", pair);
     if (!(thr && d[bitweave_array::D_OUT_BITS] > MAX_OUT_BITS)) check(cfg.nthr, nthr, "nthr", pair);
+    if (!(thr && (d[bitweave_array::D_OUT_BITS] > MAX_OUT_BITS || d[bitweave_array::D_OUT_BITS] == 0))) check(cfg.oflip, oflip, "oflip", pair);
     check(cfg.px, px, "px", pair);
+    check(cfg.wpw, m16(m16(d[bitweave_array::D_IN_PLANES], wb), d[bitweave_array::D_IN_WORDS]), "wpw", pair);
     check(cfg.k_steps, k, "k_steps", pair);
     check(cfg.wk, wk, "wk", pair);
     check(cfg.rowpx, rowpx, "rowpx", pair);
@@ -167,6 +180,7 @@ module tb_layer #(
     if (thr && (d[bitweave_array::D_OUT_BITS] > MAX_OUT_BITS || d[bitweave_array::D_OUT_BITS] == 0)) e[0] = 1;
     if (g > PDEPTH) e[1] = 1;
     if (d[bitweave_array::D_IN_PLANES] > 8 || d[bitweave_array::D_IN_PLANES] == 0) e[2] = 1;
+    if (d[bitweave_array::D_W_BITS] > bitweave_array::MAX_W_BITS || d[bitweave_array::D_W_BITS] == 0) e[2] = 1;
     // loop fields of 16 bits
     if (d[bitweave_array::D_IN_H] > 32'hffff || d[bitweave_array::D_IN_W] > 32'hffff || d[bitweave_array::D_IN_WORDS] > 32'hffff ||
         d[bitweave_array::D_KH] > 32'hffff || d[bitweave_array::D_KW] > 32'hffff || d[bitweave_array::D_SH] > 32'hffff ||

@@ -50,7 +50,7 @@ describe('RTL cycle model', function () {
         OPCODE: OP_POOL | OP_THRESHOLD, IN_H: inH, IN_W: inW, IN_C: inC, IN_WORDS: Math.ceil(inC / 64), IN_PLANES: 1, KH: kh, KW: kw, SH: 1, SW: 1,
         PH: 0, PW: 0, PAD_BIT: 0, OUT_C: outC, ACC_H: accH, ACC_W: accW, OUT_H: win(accH, pkh, psh, pph), OUT_W: win(accW, pkw, psw, ppw),
         POOL_KH: pkh, POOL_KW: pkw, POOL_SH: psh, POOL_SW: psw, POOL_PH: pph, POOL_PW: ppw, OUT_BITS: 1, TAIL: 0,
-        IN_OFF: 0, OUT_OFF: 0, W_OFF: 0, T_OFF: 0, F_OFF: 0, RESERVED: 0,
+        IN_OFF: 0, OUT_OFF: 0, W_OFF: 0, T_OFF: 0, F_OFF: 0, W_BITS: 1,
       };
       const d = describeFields(f);
       // the accumulator pixels some pool window reads, counted one by one

@@ -51,7 +51,7 @@ describe('OpenCL array kernel ABI', () => {
       ['IN_WORDS', 1, /IN_WORDS/],
       ['ACC_H', 99, /ACC_H/],
       ['OUT_W', 7, /OUT_H x OUT_W/],
-      ['OPCODE', 8, /opcode/],
+      ['OPCODE', 64, /opcode/],
       ['TAIL', 0, /TAIL/],
       ['OUT_BITS', 9, /OUT_BITS/],
       ['IN_PLANES', 2, /IN_PLANES/],

@@ -104,10 +104,11 @@ describe('RTL synthesis (yosys)', function () {
       const r = spawnSync('yosys', ['-q', '-p', `read_verilog -sv -I${tmp} ${path.join(tmp, 'bitweave_array.svh')} ${path.join(ROOT, 'sim', 'bw_pe.sv')}; synth_ice40 -top bw_pe; tee -q -o ${out} stat -json`], { encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr);
       const c = parseYosysStat(JSON.parse(fs.readFileSync(out, 'utf8')), 'bw_pe');
-      // a, w (64 each), popcount(a) 7, en/first/last/b 6, the registered popcount 7 (its
-      // control and popcount(a) are the forwarding registers' copies, which yosys merges),
-      // accumulator and result buffer 24 each
-      assert.equal(c.ff, 64 + 64 + 7 + 6 + 7 + 24 + 24);
+      // a, w (64 each), popcount(a) and popcount(w) 7 each, en/first/last/neg/sh 8, the
+      // registered popcount and the subtracted one (popcount(a) or (w)) 7 each (its control
+      // is the forwarding registers' copy, which yosys merges), accumulator and result
+      // buffer 24 each
+      assert.equal(c.ff, 64 + 64 + 7 + 7 + 8 + 7 + 7 + 24 + 24);
       assert.ok(c.lut > 64 && c.lut < 1000, `${c.lut} LUTs`);
       // sizing from the measured figure: the array fits the budget it was given
       const board = loadBoard('aws-f1');

@@ -80,6 +80,7 @@ describe('board backend (the simulated SoC behind a pty)', function () {
     variants: [{}],
     // the SoC is built for 1-bit threshold outputs (docs/ARCHITECTURE.md "Dev-board SoC")
     layers: { cases: bconvCases({ inBits: [1, 1, 2, 4], outBits: [0, 1, 1] }), seed: 71, runs: 30 },
+    kbitLayers: { seed: 1625, runs: 30, outBits: [0, 1] },
     models: 1,
     modelImages: 5,
     // the shipped models and BMXNet's MNIST run below, with the SoC's cycle counts

@@ -50,6 +50,7 @@ backendContract({
     seed: 21,
     runs: 70,
   },
+  kbitLayers: { seed: 1621, runs: 200 },
   models: 4,
   modelImages: 29,
   shippedImages: 200,
@@ -64,6 +65,7 @@ backendContract({
   // large layers on the 1x1 array take long: give them to the header's
   pick: (v, i, p) => v[i % 3 === 2 && p.H * p.W * p.outC > 2000 ? 0 : i % 3],
   layers: { cases: bconvCases({ inBits: [1, 1, 2] }), seed: 21, runs: 60 },
+  kbitLayers: { seed: 1622, runs: 200 },
   models: 4,
   modelImages: 13,
   shippedImages: 200,
@@ -77,6 +79,8 @@ backendContract({
   variants: [{ threads: 1 }],
   layers: { cases: bconvCases({ channels: fc.oneof(fc.integer({ min: 1, max: 20 }), fc.constantFrom(63, 64, 65, 127, 128, 130)), inBits: [1, 1, 2, 4] }), seed: 61, runs: 70 },
   // every layer the RTL runs also checks the cycle model, exactly
+  // the row units hold 2-bit outputs (RTL_BUILD.maxOutBits): signed 2-bit outputs included
+  kbitLayers: { seed: 1623, runs: 150, outBits: [0, 0, 1, 2] },
   afterLayer: (b, what) => checkCycleModel(b as VerilatorBackend, what, 0),
   models: 3,
   modelImages: 11,
@@ -93,6 +97,7 @@ backendContract({
   // the kernel's array is built like the dev-board SoC's: 1-bit threshold outputs (AXI_BUILD)
   layers: { cases: bconvCases({ channels: fc.oneof(fc.integer({ min: 1, max: 20 }), fc.constantFrom(63, 64, 65, 127, 128, 130)), inBits: [1, 1, 2, 4], outBits: [0, 1] }), seed: 71, runs: 70 },
   // the array's share of every call is the cycle model's, exactly
+  kbitLayers: { seed: 1624, runs: 80, outBits: [0, 1] },
   afterLayer: (b, what) => checkAxiCycles(b as AxiSimBackend, what),
   models: 2,
   modelBits: [1],

@@ -26,7 +26,7 @@ import { importBmxnet } from '../../host/import/bmxnet';
 import { Backend, TensorData } from '../../host/runtime/backend';
 import { Session } from '../../host/runtime/session';
 import { rng } from '../helpers/naive';
-import { compareWithReference } from '../helpers/backend-compare';
+import { compareWithReference, kbitCases, kbitCombination } from '../helpers/backend-compare';
 import { bconvModel, BconvCase, bitsOf, logitsOf, randomBits, randomInput, runSegment } from '../helpers/native-models';
 import { randomImages, randomModel } from '../helpers/random-model';
 import { bmxnetMnist, requireBmxnetMnist } from '../helpers/shared-models';
@@ -45,6 +45,11 @@ export interface ContractOptions {
   pick?(variants: Backend[], i: number, p: BconvCase): Backend;
   /** Random binary layers: generator, seed and count. */
   layers: { cases: fc.Arbitrary<BconvCase>; seed: number; runs: number };
+  /**
+   * Random integer layers (weights 1..4 x activations 1..4 bits, signed or not, signed
+   * outputs): generator options, seed and count; absent for a backend that refuses them.
+   */
+  kbitLayers?: { seed: number; runs: number; outBits?: number[] };
   /** Checked after each random layer (e.g. the RTL's cycle model). */
   afterLayer?(backend: Backend, what: string): void;
   /** Random BMXNet-style models, and images per model. */
@@ -113,6 +118,44 @@ export function backendContract(o: ContractOptions): void {
       }
       // the sample really covers the options
       for (const [k, v] of Object.entries(seen)) assert.ok(v >= 5, `coverage: only ${v} cases of ${k}`);
+    });
+
+    const kb = o.kbitLayers;
+    if (kb) it(`${kb.runs} random integer layers: weights 1..4 x activations 1..4 bits, signed or not, signed outputs, pads, strides, pools (integers and bit-planes equal the reference)`, async function () {
+      this.timeout(600_000);
+      const cases = fc.sample(kbitCases({ outBits: kb.outBits }), { seed: kb.seed, numRuns: kb.runs });
+      const combos = new Set<string>();
+      const seen = { signedOut: 0, pooled: 0, thresholds: 0, ints: 0, padded: 0 };
+      for (const [i, p] of cases.entries()) {
+        const r = rng(p.seed);
+        const m = bconvModel(p, r);
+        const batch = 1 + (i % 3);
+        const b = o.pick ? o.pick(variants, i, p) : variants[i % variants.length];
+        const what = `integer case ${i} ${JSON.stringify(p)}`;
+        if (i % 2 === 0) {
+          await compareWithReference(m, randomInput(r, batch, p.C * p.H * p.W, p.inBits, p.inSigned), b, what);
+        } else {
+          // arbitrary bit patterns: every level, -2^(k-1) included
+          const dev = m.segments.findIndex((s) => s.kind === 'device');
+          const ins = new Map<number, TensorData>([[m.segments[dev].inputs[0], randomBits(r, batch * p.H * p.W, p.C, p.inBits)]]);
+          const ref = new ReferenceBackend();
+          await ref.load(m);
+          await b.load(m);
+          const want = await runSegment(ref, dev, ins, batch);
+          const got = await runSegment(b, dev, ins, batch);
+          for (let k = 0; k < want.length; k++) assert.deepEqual(bitsOf(got[k]), bitsOf(want[k]), `${what}: random bits`);
+        }
+        o.afterLayer?.(b, what);
+        combos.add(kbitCombination(p));
+        seen.signedOut += p.outSigned && p.outBits > 1 ? 1 : 0;
+        seen.pooled += p.pool ? 1 : 0;
+        seen.thresholds += p.outBits > 0 ? 1 : 0;
+        seen.ints += p.outBits === 0 ? 1 : 0;
+        seen.padded += p.ph + p.pw > 0 ? 1 : 0;
+      }
+      // the sample covers the pairings (7 activation kinds x 7 weight kinds) and the options
+      assert.ok(combos.size >= Math.min(45, kb.runs / 4), `combinations seen: ${[...combos].sort().join(' ')}`);
+      for (const [k, v] of Object.entries(seen)) if (k !== 'signedOut' || (kb.outBits ?? [2]).some((x) => x > 1)) assert.ok(v >= 3, `coverage: only ${v} cases of ${k}`);
     });
 
     const modelBits = o.modelBits ?? [1, 2];

@@ -21,7 +21,7 @@ import { loadDataset } from '../../host/data/datasets';
 import { readBnn } from '../../host/format/bnn';
 import { TensorData } from '../../host/runtime/backend';
 import { rng } from '../helpers/naive';
-import { bconvCases, compareWithReference as compareModel } from '../helpers/backend-compare';
+import { bconvCases, compareWithReference as compareModel, kbitCases } from '../helpers/backend-compare';
 import { bconvModel, BconvCase, bitsOf, logitsOf, randomBits, randomInput } from '../helpers/native-models';
 import { packageRoot } from '../../host/core/paths';
 import { requireOrSkip } from '../helpers/skip';
@@ -92,7 +92,9 @@ describe('HLS kernel (C-simulation)', function () {
     const pick = <T,>(a: readonly T[]): T => a[Math.floor(r() * a.length)];
     let agreed = 0;
     let rejected = 0;
-    for (const bc of fc.sample(bconvCase, { seed: 11, numRuns: 40 })) {
+    // binary layers, and integer layers (W_BITS, signedness bits)
+    const cases = [...fc.sample(bconvCase, { seed: 11, numRuns: 40 }), ...fc.sample(kbitCases(), { seed: 12, numRuns: 30 })];
+    for (const bc of cases) {
       const m = bconvModel(bc, rng(bc.seed));
       const si = m.segments.findIndex((g) => g.kind === 'device');
       const prog = encodeSegment(m, si, DEFAULT_ARRAY);

@@ -4,13 +4,12 @@
  * activation widths 1..4 x signedness (the reference itself is checked against direct
  * integer arithmetic in reference.test.ts); compile of integer IR layers, whose folded
  * thresholds must equal the float path exactly, signed consumers included; the .bnn fields;
- * and the accelerator backends, which must refuse such layers until their kernels do them.
+ * the accelerator backends run them too (test/backends/contract.ts, kbitLayers).
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { createBackend } from '../../host/backends';
 import { NativeBackend } from '../../host/backends/native';
 import { isaControl, nativeEngine } from '../../host/backends/native/ffi';
 import { ReferenceBackend } from '../../host/backends/reference';
@@ -21,31 +20,16 @@ import { UnsupportedError } from '../../host/core/errors';
 import { decodeBnn, encodeBnn, packBnnContainer, unpackBnnContainer } from '../../host/format/bnn';
 import { IRGraph, IRNode, Shape } from '../../host/ir/graph';
 import { inferShape } from '../../host/ir/shapes';
-import { compareWithReference, toNHWC } from '../helpers/backend-compare';
+import { compareWithReference, kbitCases, kbitCombination, toNHWC } from '../helpers/backend-compare';
 import { assertFormatError as formatError } from '../helpers/format-errors';
 import { randInt, rng } from '../helpers/naive';
-import { BconvCase, bconvModel, bitsOf, caseFits, logitsOf, randomBits, randomInput, runSegment } from '../helpers/native-models';
+import { BconvCase, bconvModel, bitsOf, logitsOf, randomBits, randomInput, runSegment } from '../helpers/native-models';
 import { randomImages } from '../helpers/random-model';
 import { assertSuccess, bitweave, scratchDir } from '../helpers/run';
 import { requireOrSkip } from '../helpers/skip';
 
-const win = fc.record({ k: fc.integer({ min: 1, max: 3 }), s: fc.integer({ min: 1, max: 2 }), p: fc.nat(1) });
 /** Small layers (the reference is plain code) with every option, channel counts at word edges. */
-const kbitCase: fc.Arbitrary<BconvCase> = fc
-  .record({
-    H: fc.integer({ min: 1, max: 6 }), W: fc.integer({ min: 1, max: 6 }),
-    C: fc.oneof(fc.integer({ min: 1, max: 5 }), fc.constantFrom(63, 64, 65, 127, 129), fc.integer({ min: 6, max: 40 })),
-    outC: fc.oneof(fc.integer({ min: 1, max: 9 }), fc.constantFrom(16, 63, 64, 65), fc.integer({ min: 10, max: 40 })),
-    kh: fc.integer({ min: 1, max: 3 }), kw: fc.integer({ min: 1, max: 3 }),
-    sh: fc.integer({ min: 1, max: 2 }), sw: fc.integer({ min: 1, max: 2 }), ph: fc.nat(2), pw: fc.nat(2),
-    padBit: fc.constantFrom<0 | 1>(0, 1),
-    inBits: fc.integer({ min: 1, max: 4 }), inSigned: fc.boolean(),
-    wBits: fc.integer({ min: 1, max: 4 }), wSigned: fc.boolean(),
-    pool: fc.option(win.map((w) => ({ kh: w.k, kw: w.k, sh: w.s, sw: w.s, ph: w.p, pw: w.p })), { freq: 3 }),
-    outBits: fc.constantFrom(0, 0, 1, 2, 3, 4), outSigned: fc.boolean(),
-    seed: fc.integer(),
-  })
-  .filter(caseFits);
+const kbitCase = kbitCases();
 
 describe('k-bit integer weights and signed activations', function () {
   describe('native engine vs reference', function () {
@@ -82,7 +66,7 @@ describe('k-bit integer weights and signed activations', function () {
           const r = rng(p.seed);
           const m = bconvModel(p, r);
           const op = m.ops[1] as BconvOp;
-          seen.add(`${p.inBits}${p.inSigned && p.inBits > 1 ? 's' : 'u'}x${p.wBits}${p.wSigned && p.wBits! > 1 ? 's' : 'u'}`);
+          seen.add(kbitCombination(p));
           const batch = 1 + (i % 3);
           const what = `layer ${i} ${JSON.stringify(p)}${mode ? ` isa ${mode.level}${mode.popcnt ? '' : ' no POPCNT'}` : ''}`;
           if (i % 2 === 0) {
@@ -316,48 +300,5 @@ describe('k-bit integer weights and signed activations', function () {
         formatError(() => validateModel(m, 'm'), re);
       }
     });
-  });
-
-  describe('accelerator backends refuse what their kernels do not compute yet', function () {
-    const models: [string, () => CompiledModel, RegExp][] = [
-      ['2-bit weights', () => bconvModel({ H: 3, W: 3, C: 5, outC: 4, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, padBit: 1, inBits: 1, pool: null, outBits: 0, seed: 1, wBits: 2 }, rng(1)),
-        /backend: layer 'bconv1': 2-bit unsigned integer weights are not yet supported on this backend \(reference and native only\)$/],
-      ['signed activations', () => bconvModel({ H: 3, W: 3, C: 5, outC: 4, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, padBit: 0, inBits: 2, inSigned: true, pool: null, outBits: 0, seed: 1 }, rng(1)),
-        /backend: layer 'bconv1': signed 2-bit activations are not yet supported on this backend/],
-      ['signed outputs', () => bconvModel({ H: 3, W: 3, C: 5, outC: 4, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, padBit: 0, inBits: 2, pool: null, outBits: 2, outSigned: true, seed: 1 }, rng(1)),
-        /backend: layer 'bconv1': signed 2-bit outputs are not yet supported on this backend/],
-    ];
-    for (const name of ['opencl', 'hls-csim', 'verilator', 'axi-sim', 'board'] as const) {
-      it(`${name}: an UnsupportedError naming the layer, before any device work`, async function () {
-        // the board's port is never opened: the refusal comes first
-        const opts = { threads: 1, port: '/nonexistent/bitweave-board', hostEngine: 'reference' as const };
-        let b: Awaited<ReturnType<typeof createBackend>> | null = null;
-        try {
-          try {
-            b = await createBackend(name, opts);
-          } catch (e) {
-            console.log(`      SKIPPED: ${(e as Error).message}`);
-            this.skip();
-          }
-          for (const [what, make, re] of models) {
-            const m = make();
-            await assert.rejects(b!.load(m), (e: Error) => {
-              assert.ok(e instanceof UnsupportedError, `${what}: ${e.constructor.name}: ${e.message}`);
-              assert.match(e.message, new RegExp(`^${name} ${re.source}`), what);
-              assert.ok(!e.message.includes('\n'), 'one line');
-              return true;
-            });
-          }
-          // the same backend still runs a binary model (nothing left half-loaded); not on the
-          // board (no board here) nor OpenCL (a kernel build costs more than this check is worth)
-          if (name !== 'board' && name !== 'opencl') {
-            const ok = bconvModel({ H: 3, W: 3, C: 5, outC: 4, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, padBit: 1, inBits: 1, pool: null, outBits: 0, seed: 1 }, rng(1));
-            await compareWithReference(ok, randomInput(rng(2), 1, 45, 1), b!, `${name} binary model after the refusals`);
-          }
-        } finally {
-          if (b) await (b as { dispose(): Promise<void> }).dispose();
-        }
-      });
-    }
   });
 });

@@ -35,10 +35,23 @@ describe('bitweave project on pynq-z1', function () {
     });
   }
 
-  it('a FINN network with 2-bit weights is refused in one line (the array kernels do not run integer weights yet)', () => {
-    const r = bitweave(['project', 'cnv-w2a2', '--board', 'pynq-z1']);
-    assert.equal(r.code, 1);
-    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-    assert.match(r.stderr, /layer 'conv0': 2-bit signed integer weights are not yet supported/);
+  it('FINN networks with 2-bit weights project with 2 x 2 passes per window word (the array runs integer weight planes)', () => {
+    for (const [w2, w1] of [['cnv-w2a2', 'cnv-w1a2'], ['tfc-w2a2', 'tfc-w1a2']]) {
+      const run = (model: string) => {
+        const r = bitweave(['project', model, '--board', 'pynq-z1', '--json']);
+        assert.equal(r.code, 0, r.stderr);
+        return JSON.parse(r.stdout.trim().split('\n')[0]) as { cyclesPerImage: number; imagesPerSecond: number; zynq: { fits: boolean; arrayImagesPerSecond: number } };
+      };
+      const a = run(w2);
+      const b = run(w1);
+      assert.ok(a.imagesPerSecond > 0);
+      // the same topology with 1-bit weights: the integer one streams twice the words through the PEs
+      assert.ok(a.cyclesPerImage > b.cyclesPerImage, `${w2}: ${a.cyclesPerImage} cycles/image, ${w1}: ${b.cyclesPerImage}`);
+      assert.equal(a.zynq.fits, false, 'the emitted Zynq build computes 1-bit outputs only');
+    }
+    const t = bitweave(['project', 'cnv-w2a2', '--board', 'pynq-z1']);
+    assert.equal(t.code, 0, t.stderr);
+    assert.match(t.stdout, /^pynq-z1: projected [\d,]+ images\/s at 100 MHz/);
+    assert.match(t.stdout, /cannot run it: layer 'conv0' has 2-bit outputs/);
   });
 });

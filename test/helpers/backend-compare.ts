@@ -38,6 +38,36 @@ export function bconvCases(o: BconvCaseOptions): fc.Arbitrary<BconvCase> {
     .filter(caseFits);
 }
 
+/**
+ * Random integer layers (issue 16): weights 1..4 bits x activations 1..4 bits, signed or
+ * not, signed threshold outputs, pads, strides, pools, channel counts at word edges; small,
+ * because every backend runs many of them. `outBits` as in BconvCaseOptions (default 0, 0,
+ * 1, 2, 3, 4).
+ */
+export function kbitCases(o: { outBits?: number[] } = {}): fc.Arbitrary<BconvCase> {
+  const win = fc.record({ k: fc.integer({ min: 1, max: 3 }), s: fc.integer({ min: 1, max: 2 }), p: fc.nat(1) });
+  return fc
+    .record({
+      H: fc.integer({ min: 1, max: 6 }), W: fc.integer({ min: 1, max: 6 }),
+      C: fc.oneof(fc.integer({ min: 1, max: 5 }), fc.constantFrom(63, 64, 65, 127, 129), fc.integer({ min: 6, max: 40 })),
+      outC: fc.oneof(fc.integer({ min: 1, max: 9 }), fc.constantFrom(16, 63, 64, 65), fc.integer({ min: 10, max: 40 })),
+      kh: fc.integer({ min: 1, max: 3 }), kw: fc.integer({ min: 1, max: 3 }),
+      sh: fc.integer({ min: 1, max: 2 }), sw: fc.integer({ min: 1, max: 2 }), ph: fc.nat(2), pw: fc.nat(2),
+      padBit: fc.constantFrom<0 | 1>(0, 1),
+      inBits: fc.integer({ min: 1, max: 4 }), inSigned: fc.boolean(),
+      wBits: fc.integer({ min: 1, max: 4 }), wSigned: fc.boolean(),
+      pool: fc.option(win.map((w) => ({ kh: w.k, kw: w.k, sh: w.s, sw: w.s, ph: w.p, pw: w.p })), { freq: 3 }),
+      outBits: fc.constantFrom(...(o.outBits ?? [0, 0, 1, 2, 3, 4])), outSigned: fc.boolean(),
+      seed: fc.integer(),
+    })
+    .filter(caseFits);
+}
+
+/** The combination a k-bit case exercises, e.g. `2sx3u` (activations x weights; 1-bit operands are bipolar). */
+export function kbitCombination(p: BconvCase): string {
+  return `${p.inBits}${p.inSigned && p.inBits > 1 ? 's' : 'u'}x${p.wBits ?? 1}${p.wSigned && (p.wBits ?? 1) > 1 ? 's' : 'u'}`;
+}
+
 /** NCHW float images to the NHWC layout of the model's input tensor. */
 export function toNHWC(x: Float32Array, n: number, m: CompiledModel): Float32Array {
   const { h: H, w: W, c: C } = m.tensors[m.input];
