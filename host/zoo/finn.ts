@@ -33,8 +33,7 @@
  * round(3·clip(x, 0, 1)), computed over 2 bit-planes). FINN's 2-bit activations are signed
  * levels; the array's cycles depend only on the number of planes, so the cycle count is the
  * same. w2a2: FINN's 2-bit weights are ternary (signed, narrow range: -1, 0, +1), here
- * integer weights of 2 bits computed over weight planes (reference and native engine; the
- * array kernels do not run integer weights yet).
+ * integer weights of 2 bits, one array pass per weight plane on every backend.
  */
 import { BitweaveError } from '../core/errors';
 import { IRGraph, IRNode, Shape } from '../ir/graph';
