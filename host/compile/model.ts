@@ -132,30 +132,6 @@ export function weightBits(op: BconvOp): number {
   return op.wBits ?? 1;
 }
 
-/**
- * The integer feature of a bconv beyond binary weights with bipolar / unsigned activations
- * ("2-bit signed integer weights", "signed 3-bit activations", "signed 2-bit outputs"), or
- * null: what consumers that know only binary layers (the array kernels, the ONNX export)
- * must refuse rather than misread.
- */
-export function integerFeature(m: CompiledModel, op: BconvOp): string | null {
-  const wBits = weightBits(op);
-  if (wBits > 1) return `${wBits}-bit ${op.wSigned ? 'signed' : 'unsigned'} integer weights`;
-  if (m.tensors[op.in].signed) return `signed ${op.inBits}-bit activations`;
-  if (m.tensors[op.out].signed) return `signed ${m.tensors[op.out].planes}-bit outputs`;
-  return null;
-}
-
-/** The first bconv with an integer feature: `layer '<name>': <feature>`, or null. */
-export function firstIntegerLayer(m: CompiledModel): string | null {
-  for (let i = 0; i < m.ops.length; i++) {
-    const op = m.ops[i];
-    const f = op.op === 'bconv' ? integerFeature(m, op) : null;
-    if (f) return `layer '${m.opNames[i]}': ${f}`;
-  }
-  return null;
-}
-
 /** The integer range of one k-bit operand: bipolar for k = 1, else unsigned or two's complement. */
 export function operandRange(bits: number, signed: boolean): { lo: number; hi: number } {
   if (bits === 1) return { lo: -1, hi: 1 };
