@@ -36,8 +36,8 @@
  * integer weights of 2 bits, one array pass per weight plane on every backend.
  */
 import { BitweaveError } from '../core/errors';
-import { IRGraph, IRNode, Shape } from '../ir/graph';
-import { inferShape } from '../ir/shapes';
+import { IRGraph } from '../ir/graph';
+import { GraphBuilder, NodeSpec } from '../ir/builder';
 import { binarizingBnParams, rng } from './random';
 
 export type FinnArch = 'tfc' | 'sfc' | 'lfc' | 'cnv';
@@ -81,16 +81,8 @@ export function finnNetwork(arch: FinnArch, opts: FinnOptions = {}): IRGraph {
     throw new BitweaveError(`${name}: FINN's networks come as w1a1, w1a2 and w2a2`);
   }
   const r = rng(seed);
-  const nodes: IRNode[] = [];
-  const shapes = new Map<string, Shape>();
-  type Spec = { op: IRNode['op']; name: string; inputs: string[]; [k: string]: unknown };
-  const add = (spec: Spec): string => {
-    const node = { ...spec, shape: [] } as unknown as IRNode;
-    node.shape = node.op === 'Input' ? (spec.shape as Shape) : inferShape(node, spec.inputs.map((i) => shapes.get(i)!));
-    shapes.set(node.name, node.shape);
-    nodes.push(node);
-    return node.name;
-  };
+  const g = new GraphBuilder();
+  const add = (spec: NodeSpec): string => g.add(spec);
 
   /**
    * Statistics of a layer's float output over K inputs with `inBits`-bit activations: P for
@@ -164,7 +156,7 @@ export function finnNetwork(arch: FinnArch, opts: FinnOptions = {}): IRGraph {
   for (let j = 0; j < widths.length; j++) {
     const n = widths[j];
     const i = layers++;
-    const K = shapes.get(x)!.reduce((a, b) => a * b, 1);
+    const K = g.shape(x).reduce((a, b) => a * b, 1);
     x = add({ op: 'QFullyConnected', name: `fc${i}`, inputs: [x], numHidden: n, actBits: inBits, weight: weights(n * K) });
     const s = outStats(K, inBits);
     if (j === widths.length - 1) {
@@ -186,7 +178,7 @@ export function finnNetwork(arch: FinnArch, opts: FinnOptions = {}): IRGraph {
   return {
     name: `${name}-seed${seed}`,
     source: { format: 'zoo', files: [] },
-    nodes,
+    nodes: g.nodes,
     output: 'softmax',
     inputNote: `${input}; FINN's ${arch.toUpperCase()} topology with random weights, no trained accuracy`,
   };

@@ -23,8 +23,8 @@
  * network (onnxruntime on the exported ONNX) binarises exactly as bitweave does.
  */
 import { BitweaveError } from '../core/errors';
-import { IRGraph, IRNode, Shape } from '../ir/graph';
-import { inferShape } from '../ir/shapes';
+import { IRGraph } from '../ir/graph';
+import { GraphBuilder, NodeSpec } from '../ir/builder';
 import { binarizingBnParams, rng, Stats } from './random';
 
 export interface ResNetOptions {
@@ -53,16 +53,8 @@ export function resnet18Cifar(opts: ResNetOptions = {}): IRGraph {
   if (!Number.isInteger(classes) || classes < 1) throw new BitweaveError(`resnet18-cifar: classes must be a positive integer, got ${classes}`);
   const r = rng(seed);
   const uniform = (lo: number, hi: number) => lo + (hi - lo) * r();
-  const nodes: IRNode[] = [];
-  const shapes = new Map<string, Shape>();
-  type Spec = { op: IRNode['op']; name: string; inputs: string[]; [k: string]: unknown };
-  const add = (spec: Spec): string => {
-    const node = { ...spec, shape: [] } as unknown as IRNode;
-    node.shape = node.op === 'Input' ? (spec.shape as Shape) : inferShape(node, spec.inputs.map((i) => shapes.get(i)!));
-    shapes.set(node.name, node.shape);
-    nodes.push(node);
-    return node.name;
-  };
+  const g = new GraphBuilder();
+  const add = (spec: NodeSpec): string => g.add(spec);
   const L = (1 << bits) - 1;
 
   /** BatchNorm whose output feeds a binarisation (binarizingBnParams). */
@@ -152,7 +144,7 @@ export function resnet18Cifar(opts: ResNetOptions = {}): IRGraph {
   return {
     name: `resnet18-cifar${bits > 1 ? `-a${bits}` : ''}-seed${seed}`,
     source: { format: 'zoo', files: [] },
-    nodes,
+    nodes: g.nodes,
     output: 'softmax',
     inputNote: '3x32x32 float NCHW (CIFAR-10 sized); random weights, no trained accuracy',
   };
