@@ -100,7 +100,7 @@ module bw_layer #(
                                   : (w1 ? bitweave_array::PE_AND_SUB_A : bitweave_array::PE_AND));
             cfg.w_bits <= dsc[bitweave_array::D_W_BITS];
             // activation x weight planes (W_BITS <= 4: a 16x3 product)
-            wpl <= bw_pkg::m16(dsc[bitweave_array::D_IN_PLANES][15:0], {13'd0, dsc[bitweave_array::D_W_BITS][2:0]});
+            wpl <= bw_pkg::mw(dsc[bitweave_array::D_IN_PLANES][15:0], dsc[bitweave_array::D_W_BITS][2:0]);
             cfg.thr <= dsc[bitweave_array::D_OPCODE][0];
             cfg.pool <= dsc[bitweave_array::D_OPCODE][1];
             cfg.in_h <= dsc[bitweave_array::D_IN_H];
@@ -145,7 +145,7 @@ module bw_layer #(
             cfg.nthr <= cfg.thr ? 32'((MAX_OUT_BITS + 1)'((1 << cfg.out_bits[3:0]) - 1)) : '0;
             cfg.oflip <= dsc[bitweave_array::D_OPCODE][5] && cfg.thr && cfg.out_bits != 0 ? 32'(1) << (cfg.out_bits[3:0] - 4'd1) : '0;
             cfg.wpw <= bw_pkg::m16(wpl[15:0], cfg.in_words[15:0]);
-            cfg.wk <= bw_pkg::m16({13'd0, cfg.w_bits[2:0]}, cfg.in_words[15:0]); // times KH*KW in step 2
+            cfg.wk <= bw_pkg::mw(cfg.in_words[15:0], cfg.w_bits[2:0]); // times KH*KW in step 2
             cfg.pad_full <= dsc[bitweave_array::D_PAD_BIT][0] ? '1 : '0;
             cfg.pad_last <= !dsc[bitweave_array::D_PAD_BIT][0] ? '0 : in_c == 6'd0 ? '1 : ((64'd1 << in_c) - 64'd1);
             if (cfg.thr && (cfg.out_bits > MAX_OUT_BITS || cfg.out_bits == 0)) err[$clog2(bitweave_array::ERR_OUT_BITS)] <= 1'b1;

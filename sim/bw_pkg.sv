@@ -69,4 +69,12 @@ package bw_pkg;
   function automatic logic [31:0] m16(input logic [15:0] a, input logic [15:0] b);
     m16 = {16'd0, a} * {16'd0, b};
   endfunction
+
+  // a times a weight-plane count k in 0..7 (W_BITS <= 4) as shifts and one add: a 16x3
+  // multiplier mapped to LUT adders was the decoder's longest path
+  function automatic logic [31:0] mw(input logic [15:0] a, input logic [2:0] k);
+    logic [31:0] x;
+    x = {16'd0, a};
+    mw = (k[0] ? x : 32'd0) + (k[1] ? x << 1 : 32'd0) + (k[2] ? x << 2 : 32'd0);
+  endfunction
 endpackage

@@ -27,9 +27,12 @@ describe('logic depth (sim/sta.sh)', function () {
       assert.equal(r.status, 0, r.stderr + r.stdout);
       const j = JSON.parse(fs.readFileSync(path.join(out, 'sta-bw_top.json'), 'utf8'));
       assert.ok(j.path.length >= 2 && j.levels.total >= 1, 'a path was parsed');
-      // 5.2 ns through the walker before its window bounds were registered; 4.6 ns after (4x4)
+      // 5.2 ns through the walker before its window bounds were registered; 4.6 ns after (4x4);
+      // at 2x2 with integer weights 4.3 ns, a sequencer counter's carry chains
       assert.ok(j.latestPs <= 4800, `longest path ${j.latestPs} ps (${JSON.stringify(j.levels)}) through ${j.through.join(', ')}`);
-      assert.ok(!j.through.includes('seq'), `the longest path runs through the sequencer again: ${j.through.join(', ')}`);
+      // the decoder's products must not come back into one cycle (a path into a multiplier
+      // whose delay the library lacks: the 16x3 weight-plane product did, 4.6 ns and more)
+      assert.ok(!j.unknownEnd, `the longest path ends in a cell without a delay (a multiplier): ${j.end}`);
       assert.ok(j.levels.total <= 7, `logic levels ${JSON.stringify(j.levels)}`);
     } finally {
       fs.rmSync(out, { recursive: true, force: true });
