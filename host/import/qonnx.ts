@@ -314,7 +314,8 @@ class Importer {
   private node(n: NodeProto): Value[] {
     const op = n.op_type ?? '';
     const base = n.name || op;
-    const ins = (n.input ?? []).filter((x) => x !== '').map((_, i) => this.input(n, i, 'input'));
+    // present inputs (optional ones may be given as '')
+    const ins = (n.input ?? []).flatMap((x, i) => (x === '' ? [] : [this.input(n, i, 'input')]));
     if (op === 'Constant') return [this.constantNode(n)];
     if (ins.length && ins.every((v) => v.kind === 'const') && op !== 'Quant' && op !== 'BipolarQuant') {
       return [this.fold(n, op, ins as Const[])];

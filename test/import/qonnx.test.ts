@@ -199,10 +199,6 @@ function cnvLike(seed: number, opts: CnvOpts = {}): ModelProto {
   });
 }
 
-function bytesOf(m: ModelProto): Uint8Array {
-  return encodeModel(m);
-}
-
 // ---- the real TFC-w1a1 --------------------------------------------------------------
 
 describe('QONNX import: FINN TFC-w1a1 (real third-party file)', function () {
@@ -296,7 +292,7 @@ describe('QONNX import: synthetic graphs against onnxruntime', () => {
       it(`a CNV-like graph ${name} (2-bit input, BN, max-pool, folded shape chain, Gemm), seed ${seed}`, async function () {
         this.timeout(120000);
         const src = cnvLike(seed, opts);
-        const { graph } = importQonnxBytes(bytesOf(src), 'cnv-like.onnx');
+        const { graph } = importQonnxBytes(encodeModel(src), 'cnv-like.onnx');
         const m = compile(graph);
         const b = m.ops.filter((o): o is BconvOp => o.op === 'bconv');
         assert.equal(b.length, 3, 'three binary / integer layers on the array');
