@@ -66,9 +66,31 @@ export function featureParamsHWC(p: Float32Array, g: Geom, src: Geom | null): Fl
 }
 
 /**
- * Binary weights in canonical layout. `sourceBit(o, ky, kx, c)` gives the bit index of
- * that weight in the source's flat order; each output channel spans K source bits.
+ * Weights in canonical layout: `planes` planes of [O][kh][kw][words], bit `c` of a word set
+ * when `bit(source index, plane)` is 1. `sourceIndex(o, ky, kx, c)` gives a weight's index in
+ * the source's flat order.
  */
+function packPlanes(
+  planes: number, O: number, kh: number, kw: number, C: number,
+  sourceIndex: (o: number, ky: number, kx: number, c: number) => number,
+  bit: (i: number, plane: number) => number,
+): Uint32Array {
+  const u32 = wordsFor(C) * 2;
+  const plane = O * kh * kw * u32;
+  const out = new Uint32Array(planes * plane);
+  for (let o = 0; o < O; o++)
+    for (let ky = 0; ky < kh; ky++)
+      for (let kx = 0; kx < kw; kx++) {
+        const base = ((o * kh + ky) * kw + kx) * u32;
+        for (let c = 0; c < C; c++) {
+          const i = sourceIndex(o, ky, kx, c);
+          for (let b = 0; b < planes; b++) if (bit(i, b)) out[b * plane + base + (c >>> 5)] |= 1 << (c & 31);
+        }
+      }
+  return out;
+}
+
+/** Binary weights (±1: bit 1 = +1) in canonical layout, one plane. */
 export function packBinaryWeights(
   w: Exclude<BinaryWeights, { kind: 'int' }>,
   O: number,
@@ -77,26 +99,13 @@ export function packBinaryWeights(
   C: number,
   sourceIndex: (o: number, ky: number, kx: number, c: number) => number,
 ): Uint32Array {
-  const u32 = wordsFor(C) * 2;
-  const out = new Uint32Array(O * kh * kw * u32);
-  const bit =
-    w.kind === 'float'
-      ? (i: number) => (w.data[i] >= 0 ? 1 : 0)
-      : (i: number) => getBit(w.words, 0, i);
-  for (let o = 0; o < O; o++)
-    for (let ky = 0; ky < kh; ky++)
-      for (let kx = 0; kx < kw; kx++) {
-        const base = ((o * kh + ky) * kw + kx) * u32;
-        for (let c = 0; c < C; c++) {
-          if (bit(sourceIndex(o, ky, kx, c))) out[base + (c >>> 5)] |= 1 << (c & 31);
-        }
-      }
-  return out;
+  const bit = w.kind === 'float' ? (i: number) => (w.data[i] >= 0 ? 1 : 0) : (i: number) => getBit(w.words, 0, i);
+  return packPlanes(1, O, kh, kw, C, sourceIndex, bit);
 }
 
 /**
  * k-bit integer weights in canonical layout: `bits` planes, plane b holding bit b of every
- * weight (two's complement for signed values) in the layout of packBinaryWeights.
+ * weight (two's complement for signed values).
  */
 export function packIntWeights(
   w: Extract<BinaryWeights, { kind: 'int' }>,
@@ -106,17 +115,5 @@ export function packIntWeights(
   C: number,
   sourceIndex: (o: number, ky: number, kx: number, c: number) => number,
 ): Uint32Array {
-  const u32 = wordsFor(C) * 2;
-  const plane = O * kh * kw * u32;
-  const out = new Uint32Array(w.bits * plane);
-  for (let o = 0; o < O; o++)
-    for (let ky = 0; ky < kh; ky++)
-      for (let kx = 0; kx < kw; kx++) {
-        const base = ((o * kh + ky) * kw + kx) * u32;
-        for (let c = 0; c < C; c++) {
-          const v = w.data[sourceIndex(o, ky, kx, c)];
-          for (let b = 0; b < w.bits; b++) if ((v >> b) & 1) out[b * plane + base + (c >>> 5)] |= 1 << (c & 31);
-        }
-      }
-  return out;
+  return packPlanes(w.bits, O, kh, kw, C, sourceIndex, (i, b) => (w.data[i] >> b) & 1);
 }
