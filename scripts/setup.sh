@@ -11,6 +11,7 @@ APT_PACKAGES=(
   verilator yosys nextpnr-ice40 fpga-icestorm fpga-icestorm-chipdb
   python3-venv openfpgaloader
   libopenblas-dev
+  redis-server
   dataset-fashion-mnist
 )
 

@@ -13,7 +13,6 @@ import { writeBnn } from '../format/bnn';
 import { DATASET_NAMES, DatasetName, loadDataset, loadInputFile } from '../data/datasets';
 import { writeNpy } from '../data/npy';
 import { describePreprocess, normalizeBytes, unitToBytes } from '../data/preprocess';
-import { availableBackends } from '../backends';
 import { loadModel, modelInputFiles } from '../runtime/load';
 import { checkOutputFile } from '../core/files';
 import { Session } from '../runtime/session';
@@ -21,6 +20,8 @@ import { LayerStat } from '../runtime/backend';
 import { benchCommands } from './bench';
 import { extraCommands } from './commands';
 import { progress } from './progress';
+import { argmaxRow, topK } from '../runtime/classify';
+import { runOptions, sessionOptions } from './run-options';
 import { intOption, modelLoadOptions, modelOptions, normalizeArgv, rejectRepeated, setRawArgv, stringOption } from './options';
 
 /** What the session changed on its own (a smaller batch, say): one line each on stderr. */
@@ -34,22 +35,6 @@ function out(json: boolean, obj: unknown, text: () => string): void {
 
 /** One note (how an input shape was inferred, …) on stderr, never into --json output. */
 const note = (n: string) => notes([n]);
-
-/** The options of commands that run a model (checked by their option definitions). */
-interface RunArgs { backend: string; batch: number; threads?: number; device?: string; port?: string; 'link-baud'?: number; 'one-launch'?: boolean; 'axi-board'?: string; json: boolean }
-const runArgs = (a: unknown) => a as RunArgs;
-
-const runOptions = (y: Argv) =>
-  modelOptions(y)
-    .option('backend', { type: 'string', default: 'reference', choices: availableBackends(), describe: 'execution backend' })
-    .option(...intOption('batch', 'images per batch', 1, 65536, { default: 64 }))
-    .option(...intOption('threads', 'CPU threads (default: all cores)', 1, 1024))
-    .option('device', { type: 'string', describe: 'opencl: OpenCL device name substring (default: env BITWEAVE_OPENCL_DEVICE, else all devices of the first platform)' })
-    .option('one-launch', { type: 'boolean', describe: 'opencl: one launch walks each whole layer program (device time per segment instead of per layer)' })
-    .option(...stringOption('port', 'board: serial port of the dev board (e.g. /dev/ttyUSB0, or the pty `bitweave board-sim` prints)'))
-    .option(...intOption('link-baud', 'board: run the UART link at this rate for the work (e.g. 2000000 on the ULX3S), back to the board\'s rate at the end', 1, 100_000_000))
-    .option(...stringOption('axi-board', 'axi-sim: the board whose DDR figures (memory.axi) the memory model takes (default aws-f1)'))
-    .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' });
 
 function summaryText(s: ModelSummary, input: readonly number[]): string {
   const lines = [
@@ -73,24 +58,6 @@ function summaryText(s: ModelSummary, input: readonly number[]): string {
     `whole model:    ${kb(s.modelCompiledBytes)} compiled vs ${kb(s.modelFloatBytes)} float32 (${s.modelRatio.toFixed(1)}x smaller; host float layers ${kb(s.hostWeightBytes)}, thresholds ${kb(s.thresholdBytes)})`,
   );
   return lines.join('\n');
-}
-
-function argmaxRow(logits: Float32Array, row: number, classes: number): number {
-  let best = 0;
-  for (let k = 1; k < classes; k++) if (logits[row * classes + k] > logits[row * classes + best]) best = k;
-  return best;
-}
-
-/** Top-k classes of one row with softmax probabilities (display only, float64), with their labels if the model has them. */
-function topK(logits: Float32Array, row: number, classes: number, k: number, labels?: string[]) {
-  const r = Array.from(logits.subarray(row * classes, (row + 1) * classes));
-  const mx = Math.max(...r);
-  const e = r.map((v) => Math.exp(v - mx));
-  const sum = e.reduce((a, b) => a + b, 0);
-  return r
-    .map((v, i) => ({ class: i, ...(labels ? { label: labels[i] } : {}), logit: v, probability: e[i] / sum }))
-    .sort((a, b) => b.logit - a.logit || a.class - b.class)
-    .slice(0, k);
 }
 
 /** [C, H, W] of a model's input. */
@@ -166,8 +133,7 @@ export function buildCli(argv: string[]): Argv {
         const [C, H, W] = inputShapeOf(model);
         // read the input before starting a backend: a bad file is reported at once
         const input = loadInputFile(a.input as string, { channels: C, height: H, width: W }, { preprocess: model.preprocess, preprocessRaw: a.preprocess as boolean });
-        const r0 = runArgs(a);
-        const session = await Session.create(model, { backend: r0.backend, batch: r0.batch, threads: r0.threads, backendOptions: { device: r0.device, oneLaunch: r0['one-launch'], port: r0.port, link: r0['link-baud'] === undefined ? undefined : { fastBaud: r0['link-baud'] }, axiBoard: r0['axi-board'] } });
+        const session = await Session.create(model, sessionOptions(a));
         const bar = a.json ? progress(0, '') : progress(input.count, 'run');
         const r = await session.run(input.images, { onBatch: (d) => bar.update(d) });
         bar.stop();
@@ -191,8 +157,7 @@ export function buildCli(argv: string[]): Argv {
           .option(...intOption('limit', 'evaluate only the first N images', 1, Number.MAX_SAFE_INTEGER)),
       async (a) => {
         const model = await loadModel(a.model as string, modelLoadOptions(a));
-        const r0 = runArgs(a);
-        const session = await Session.create(model, { backend: r0.backend, batch: r0.batch, threads: r0.threads, backendOptions: { device: r0.device, oneLaunch: r0['one-launch'], port: r0.port, link: r0['link-baud'] === undefined ? undefined : { fastBaud: r0['link-baud'] }, axiBoard: r0['axi-board'] } });
+        const session = await Session.create(model, sessionOptions(a));
         const [C, H, W] = inputShapeOf(model);
         const ds = loadDataset(a.dataset as DatasetName, { limit: a.limit as number | undefined });
         if (C !== ds.channels || H !== ds.height || W !== ds.width) {
