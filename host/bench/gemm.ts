@@ -16,6 +16,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { BitweaveError } from '../core/errors';
 import { nativeLib } from '../backends/native/lib';
+import { median } from './stats';
 
 /** 64-bit words: a BigUint64Array, or a Uint32Array holding each word as two halves (low first). */
 export type Words = BigUint64Array | Uint32Array;
@@ -365,12 +366,6 @@ export function randomSigns(n: number, seed: number): Float32Array {
     for (let j = 0; j < e; j++) out[i + j] = (s >>> j) & 1 ? 1 : -1;
   }
   return out;
-}
-
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
 }
 
 /** P = #{k : sign(A[m,k]) == sign(B[k,n])} computed in TypeScript for a few (m, n). */

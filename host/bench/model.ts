@@ -17,6 +17,7 @@ import { BitweaveError } from '../core/errors';
 import { CompiledModel, tensorLength } from '../compile/model';
 import { exportOnnxModel } from '../export/onnx';
 import { Session } from '../runtime/session';
+import { median } from './stats';
 
 export interface BenchModelOptions {
   backend?: string;
@@ -115,12 +116,6 @@ async function warmUp(call: () => Promise<unknown>): Promise<void> {
 
 function idle(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 export async function benchModel(label: string, model: CompiledModel, opts: BenchModelOptions = {}): Promise<BenchModelResult> {

@@ -116,15 +116,19 @@ export function stringOption(name: string, describe: string, extra: { alias?: st
  * yargs middleware: an option given more than once (yargs makes an array of it) is an
  * error, whatever its type, instead of reaching a command as an array.
  */
+/** Variadic positionals (`serve <models..>`): lists by design. */
+const LIST_ARGUMENTS = new Set(['models']);
+
 export function rejectRepeated(argv: Record<string, unknown>): void {
+  const repeated = (k: string, v: unknown): v is unknown[] => k !== '_' && k !== '$0' && !LIST_ARGUMENTS.has(k) && Array.isArray(v);
   for (const [k, v] of Object.entries(argv)) {
-    if (k === '_' || k === '$0' || !Array.isArray(v)) continue;
+    if (!repeated(k, v)) continue;
     // report the spelled-out name once (yargs also sets aliases and camelCase copies)
     const name = k.length > 1 && !/[A-Z]/.test(k) ? k : undefined;
     if (name) throw new BitweaveError(`--${name} was given ${v.length} times; give it once`);
   }
   for (const [k, v] of Object.entries(argv)) {
-    if (k !== '_' && k !== '$0' && Array.isArray(v)) throw new BitweaveError(`-${k.length > 1 ? '-' : ''}${k} was given ${v.length} times; give it once`);
+    if (repeated(k, v)) throw new BitweaveError(`-${k.length > 1 ? '-' : ''}${k} was given ${v.length} times; give it once`);
   }
 }
 
