@@ -79,8 +79,8 @@ describe('board backend (the simulated SoC behind a pty)', function () {
     },
     variants: [{}],
     // the SoC is built for 1-bit threshold outputs (docs/ARCHITECTURE.md "Dev-board SoC")
-    layers: { cases: bconvCases({ inBits: [1, 1, 2, 4], outBits: [0, 1, 1] }), seed: 71, runs: 30 },
-    kbitLayers: { seed: 1625, runs: 30, outBits: [0, 1] },
+    layers: { cases: bconvCases({ inBits: [1, 1, 2, 4], outBits: [0, 1, 1] }), seed: 71, runs: 16 },
+    kbitLayers: { seed: 1625, runs: 16, outBits: [0, 1] },
     models: 1,
     modelImages: 5,
     // the shipped models and BMXNet's MNIST run below, with the SoC's cycle counts
@@ -88,9 +88,9 @@ describe('board backend (the simulated SoC behind a pty)', function () {
     mnistDigits: 0,
   });
 
-  it(`fashion-cnn: ${LONG ? 'all 10,000' : '200'} Fashion-MNIST test images, logits identical to the reference; the SoC counts the cycle model's cycles`, async function () {
+  it(`fashion-cnn: ${LONG ? 'all 10,000' : '64'} Fashion-MNIST test images, logits identical to the reference; the SoC counts the cycle model's cycles`, async function () {
     this.timeout(LONG ? 4 * 3600_000 : 600_000);
-    const ds = loadDataset('fashion-mnist', { limit: LONG ? undefined : 200 });
+    const ds = loadDataset('fashion-mnist', { limit: LONG ? undefined : 64 });
     const m = readBnn(packagePath('models', 'fashion-cnn.bnn'));
     const want = await logitsOf(m, 'native', ds.images, { threads: 2 });
     // the full set on two simulated boards at once (one per core), in halves
@@ -337,7 +337,7 @@ describe('board backend (the simulated SoC behind a pty)', function () {
 
   it('CLI: eval --backend board --port gives the reference predictions; a missing port is one line, exit 1', async function () {
     this.timeout(300_000);
-    const args = ['eval', 'models/fashion-cnn.bnn', '--dataset', 'fashion-mnist', '--limit', '30', '--json'];
+    const args = ['eval', 'models/fashion-cnn.bnn', '--dataset', 'fashion-mnist', '--limit', '12', '--json'];
     const ref = bitweave([...args, '--backend', 'reference']);
     assertSuccess(ref);
     const env = { BITWEAVE_BOARD_PORT: '' };
