@@ -207,6 +207,23 @@ describe('serve: Open Inference Protocol v2', function () {
     assert.match(m, /process_cpu_user_seconds_total/);
   });
 
+  it('spreads batches over a pool of instances: two native engines, two OpenCL instances on PoCL', async () => {
+    const full = { inputs: [{ name: 'input', shape: [64, 784], datatype: 'UINT8', data: Array.from({ length: 64 * 784 }, (_, i) => px[i % px.length]) }] };
+    const want = Array.from({ length: 64 }, (_, i) => Array.from(expected.subarray((i % 5) * 10, (i % 5) * 10 + 10))).flat();
+    for (const instances of [
+      [{ backend: 'native', threads: 1 }, { backend: 'native', threads: 1 }],
+      [{ backend: 'opencl', backendOptions: { device: 'pthread' } }, { backend: 'opencl', backendOptions: { device: 'pthread' } }],
+    ]) {
+      await withServer({ models: [{ name: 'm', model: mlp }], instances, maxBatch: 64 }, async (u) => {
+        // full batches go at once, so the second finds the first instance busy
+        const rs = await Promise.all(Array.from({ length: 6 }, () => postJson(`${u}/v2/models/m/infer`, full)));
+        for (const r of rs) assert.deepEqual(outputs(r)[0].data, want, instances[0].backend);
+        const m = await (await fetch(`${u}/metrics`)).text();
+        for (const i of [0, 1]) assert.match(m, new RegExp(`bitweave_instance_busy_seconds_total\\{model="m",instance="${i}"\\} [0-9.e-]*[1-9]`), `${instances[0].backend} instance ${i} ran batches`);
+      });
+    }
+  });
+
   it('answers 429 when the queue is full and 504 when a request times out', async () => {
     // the reference engine on the CNN is slow enough that requests pile up behind a batch
     const img = (i: number) => ({ inputs: [{ name: 'input', shape: [1, 784], datatype: 'UINT8', data: Array.from(px.subarray(i * per, i * per + per)) }] });
