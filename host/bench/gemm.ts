@@ -48,7 +48,7 @@ type Fn = (...args: any[]) => any;
 interface Raw {
   xnor: Fn; and: Fn; xnorRef: Fn; andRef: Fn; packRows: Fn; packCols: Fn;
   isaSet: Fn; isaCurrent: Fn; isaSupported: Fn; isaBest: Fn; isaName: Fn; popcntSet: Fn; popcntEnabled: Fn; hasPopcnt: Fn; cpuCount: Fn;
-  peak: Fn; blasConfig: Fn; bench: Record<GemmMethod, Fn>;
+  peak: Fn; blasConfig: Fn | null; bench: Partial<Record<GemmMethod, Fn>>;
 }
 let raw: Raw | null = null;
 
@@ -58,6 +58,13 @@ function lib(): Raw {
   const gemm = (name: string) => l.func(`void ${name}(int M, int N, int kwords, const void *A, int lda, const void *B, int ldb, void *C, int ldc, int threads)`);
   const ref = (name: string) => l.func(`void ${name}(int M, int N, int kwords, const void *A, int lda, const void *B, int ldb, void *C, int ldc)`);
   const bench = (name: string) => l.func(`int ${name}(int M, int N, int K, const void *A, const void *B, int binarize, int threads, int reps, void *samples, void *result)`);
+  // the baselines need OpenBLAS; a library built where it was missing has none (backends/native/build.ts)
+  let blasConfig: Fn | null = null;
+  try {
+    blasConfig = l.func('const char *bw_blas_config(void)');
+  } catch {
+    /* built without OpenBLAS */
+  }
   raw = {
     xnor: gemm('bw_bgemm_xnor'),
     and: gemm('bw_bgemm_and'),
@@ -75,8 +82,8 @@ function lib(): Raw {
     hasPopcnt: l.func('int bw_cpu_has_popcnt(void)'),
     cpuCount: l.func('int bw_cpu_count(void)'),
     peak: l.func('double bw_peak_bitops(int isa, int threads, long iters, void *seconds)'),
-    blasConfig: l.func('const char *bw_blas_config(void)'),
-    bench: Object.fromEntries(GEMM_METHODS.map((m) => [m, bench(C_SYMBOL[m])])) as unknown as Record<GemmMethod, Fn>,
+    blasConfig,
+    bench: Object.fromEntries(GEMM_METHODS.filter((m) => blasConfig || m === 'bitweave').map((m) => [m, bench(C_SYMBOL[m])])),
   };
   return raw;
 }
@@ -219,7 +226,9 @@ export function timeMethod(
   if (!(B instanceof Float32Array) || B.length < K * N) throw new BitweaveError(`B must be a Float32Array of K x N = ${K * N} floats`);
   const samples = new Float64Array(opts.reps);
   const result = new Int32Array(M * N);
-  const rc = lib().bench[method](M, N, K, A, B, opts.binarize ? 1 : 0, opts.threads, opts.reps, samples, result) as number;
+  const fn = lib().bench[method];
+  if (!fn) throw new BitweaveError(`the ${method} baseline is not in this build of the native engine: libopenblas was not found when it was built (install libopenblas-dev, then run npm rebuild bitweave)`);
+  const rc = fn(M, N, K, A, B, opts.binarize ? 1 : 0, opts.threads, opts.reps, samples, result) as number;
   if (rc === -2) throw new BitweaveError(`${method}: out of memory at M ${M}, N ${N}, K ${K}`);
   if (rc !== 0) throw new BitweaveError(`${method}: invalid arguments (rc ${rc})`);
   return { samplesMs: Array.from(samples), result };
@@ -257,7 +266,7 @@ export function machine(): Machine {
   } catch {
     /* not Linux: keep os.cpus() */
   }
-  return { cpu, cores: lib().cpuCount() as number, isa: isaName(currentIsa()), popcnt: popcntEnabled(), blas: String(lib().blasConfig()), node: process.version };
+  return { cpu, cores: lib().cpuCount() as number, isa: isaName(currentIsa()), popcnt: popcntEnabled(), blas: lib().blasConfig ? String(lib().blasConfig!()) : 'none (built without OpenBLAS)', node: process.version };
 }
 
 /* ---------------------------------------------------------------------------------------- */

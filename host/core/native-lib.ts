@@ -32,9 +32,8 @@ export function libraryPath(lib: NativeLibrary): string {
 
 const loaded = new Map<string, Koffi.LibraryHandle>();
 
-/** Load `lib` once; a missing or unloadable file is one BitweaveError line naming the fix. */
-export function loadLibrary(lib: NativeLibrary): Koffi.LibraryHandle {
-  const file = libraryPath(lib);
+/** Load `lib` (from `file`, default its libraryPath) once; a missing or unloadable file is one BitweaveError line naming the fix. */
+export function loadLibrary(lib: NativeLibrary, file = libraryPath(lib)): Koffi.LibraryHandle {
   const have = loaded.get(file);
   if (have) return have;
   if (!fs.existsSync(file)) throw new BitweaveError(`${lib.what} not built: ${file} is missing (run 'make ${lib.make}'${lib.needs ? `; needs ${lib.needs}` : ''})`);

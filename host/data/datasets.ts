@@ -166,7 +166,7 @@ function loadFashion(split: Split, limit: number | undefined): Dataset {
   const imgPath = findFashionFile(dir, `${prefix}-images-idx3-ubyte`);
   const lblPath = findFashionFile(dir, `${prefix}-labels-idx1-ubyte`);
   if (!imgPath || !lblPath) {
-    throw new BitweaveError(`Fashion-MNIST not found in ${dir}: run \`make setup\` (installs the Debian package dataset-fashion-mnist)`, 'E_MISSING_DATA');
+    throw new BitweaveError(`Fashion-MNIST not found in ${dir}: install the Debian package dataset-fashion-mnist (\`make setup\` does, in a checkout) or set BITWEAVE_FASHION_MNIST_DIR`, 'E_MISSING_DATA');
   }
   const imgs = parseIdx(readBounded(imgPath, IDX_DEFAULT_MAX_BYTES), imgPath);
   const lbls = parseIdx(readBounded(lblPath, IDX_DEFAULT_MAX_BYTES), lblPath);

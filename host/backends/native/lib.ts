@@ -1,14 +1,15 @@
 /**
- * The native library (build/libbitweave.so, built by `make` from host/native/*.c),
+ * The native library (build/libbitweave.so, built by `make` from host/native/*.c in a
+ * checkout, by the install script or on first use in an installed package: build.ts),
  * loaded once through koffi. Every binding module declares its functions on `nativeLib()`.
  */
 import type * as Koffi from 'koffi' with { 'resolution-mode': 'import' };
-import { koffi, libraryPath, loadLibrary, NativeLibrary } from '../../core/native-lib';
+import { koffi, loadLibrary, NativeLibrary } from '../../core/native-lib';
+import { nativeLibraryFile } from './build';
 
 export { koffi };
 
 export const NATIVE_LIBRARY: NativeLibrary = { what: 'native library', env: 'BITWEAVE_NATIVE_LIB', file: 'libbitweave.so', make: 'build' };
-export const NATIVE_LIB_PATH = libraryPath(NATIVE_LIBRARY);
 
 let lib: Koffi.LibraryHandle | null = null;
 
@@ -28,6 +29,7 @@ function preferPassiveOpenMP(): void {
 export function nativeLib(): Koffi.LibraryHandle {
   if (lib) return lib;
   preferPassiveOpenMP();
-  lib = loadLibrary(NATIVE_LIBRARY);
+  const env = process.env[NATIVE_LIBRARY.env];
+  lib = loadLibrary(NATIVE_LIBRARY, env || nativeLibraryFile());
   return lib;
 }
