@@ -80,6 +80,7 @@ describe('architecture', () => {
       export: ['core', 'compile', 'ir', 'array', 'format'], // format: the ONNX messages
       train: ['core', 'ir', 'compile', 'format', 'import', 'data', 'runtime', 'backends', 'export'],
       bench: ['core', 'compile', 'runtime', 'backends', 'zoo', 'data', 'export', 'array'],
+      jobs: ['core', 'compile', 'format', 'data', 'runtime'], // batch inference over Redis: Sessions on shards
     };
     const bad: string[] = [];
     for (const [f, deps] of graph) {

@@ -8,6 +8,7 @@ import { exportOnnxCommand } from './export-onnx';
 import { trainCommand } from './train';
 import { compileCommand } from './compile';
 import { projectCommand } from './project';
+import { batchCommand, workerCommand } from './batch';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const extraCommands: CommandModule<any, any>[] = [];
@@ -18,3 +19,4 @@ extraCommands.push(boardsCommand, devicesCommand);
 extraCommands.push(compileCommand, projectCommand);
 extraCommands.push(deployCommand);
 extraCommands.push(flashCommand, boardSimCommand);
+extraCommands.push(batchCommand, workerCommand);
