@@ -33,6 +33,15 @@ const jobs = {
   worker: () => require('../jobs/worker') as typeof import('../jobs/worker'),
 };
 
+/** `… | head` closes stdout early: that ends the output, it is not an error (nor a stack trace). */
+function endQuietlyOnClosedPipe(): void {
+  if (process.stdout.listenerCount('error') > 0) return;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
+
 const note = (line: string): void => {
   process.stderr.write(`bitweave: note: ${oneLineMessage(line)}\n`);
 };
@@ -65,6 +74,7 @@ function checkOutputs(a: OutputArgs, inputs: (string | undefined)[] = []): void 
 
 /** Connect, run `fn`, always disconnect; Redis' own errors become one line. */
 async function withRedis<T>(a: RedisArgs, fn: (redis: RedisClient, where: string) => Promise<T>, onNote = note): Promise<T> {
+  endQuietlyOnClosedPipe();
   const { connectRedis, disconnectRedis, parseRedisUrl, redactUrl, redisError } = jobs.redis();
   parseRedisUrl(a.redis);
   let redis: RedisClient | undefined;
@@ -93,11 +103,6 @@ async function collectAndWrite(redis: RedisClient, meta: BatchMeta, a: OutputArg
   if (a.jsonl) writeFileAtomic(a.jsonl, jsonlChunks(meta, logits, a.top));
   const seconds = (Date.now() - t0) / 1000;
   if (!a.output && !a.jsonl) {
-    // `… | head` closes the pipe early: that ends the output, it is not an error
-    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE') process.exit(0);
-      throw e;
-    });
     if (a.json) process.stdout.write(JSON.stringify({ ...extra, job: meta.id, images: meta.count, classes: meta.classes, shards: meta.shards, seconds }) + '\n');
     for (const c of jsonlChunks(meta, logits, a.top)) process.stdout.write(c);
     return;

@@ -68,10 +68,12 @@ export async function submitBatch(redis: RedisClient, o: SubmitOptions): Promise
 
   // the model: stored once per content; its expiry only ever moves later
   const mk = modelKey(hash);
-  const stored = await redis.set(mk, bnn, 'EXAT', expiresAt, 'NX');
-  if (stored === null) {
+  for (;;) {
+    if ((await redis.set(mk, bnn, 'EXAT', expiresAt, 'NX')) !== null) break;
     const ttl = await redis.ttl(mk);
+    if (ttl === -2) continue; // it expired just now: store it again
     if (ttl >= 0 && now + ttl < expiresAt) await redis.expireat(mk, expiresAt);
+    break;
   }
 
   // inputs, as zero-copy views of the float32 data (little-endian, as on every host Node runs on)

@@ -155,19 +155,25 @@ export async function startWorker(redis: RedisClient, o: WorkerOptions): Promise
     const d = checkShardJob(job.data);
     if (typeof d === 'string') throw new UnrecoverableError(`shard job ${job.id}: ${d}`);
     const out = outputKey(d.batch);
+    const skip = () => {
+      o.onEvent({ event: 'done', job: d.batch, shard: d.shard, shards: d.shards, images: d.count, seconds: 0, skipped: true });
+      return { images: d.count, skipped: true };
+    };
     // a rerun of a shard that another worker finished (it stalled, then came back)
-    if (await redis.hexists(out, String(d.shard))) return { images: d.count, skipped: true };
+    if (await redis.hexists(out, String(d.shard))) return skip();
     o.onEvent({ event: 'start', job: d.batch, shard: d.shard, shards: d.shards, images: d.count, attempt: job.attemptsStarted });
     const t0 = performance.now();
     const input = await redis.getBuffer(inputKey(d.batch, d.shard));
     if (input === null) {
-      if (await redis.hexists(out, String(d.shard))) return { images: d.count, skipped: true };
+      if (await redis.hexists(out, String(d.shard))) return skip();
       throw new UnrecoverableError('its input is not in Redis (expired or deleted)');
     }
     checkInput(d, input);
     const logits = await sessions.with(d.model, (s) => runShard(s, d, input, o));
     const bytes = Buffer.from(logits.buffer, logits.byteOffset, logits.byteLength);
-    await redis.multi().hsetnx(out, String(d.shard), bytes).expireat(out, d.expiresAt).unlink(inputKey(d.batch, d.shard)).exec();
+    const stored = await redis.multi().hsetnx(out, String(d.shard), bytes).expireat(out, d.expiresAt).unlink(inputKey(d.batch, d.shard)).exec();
+    // a transaction reports its commands' errors (out of memory, say) in its reply, not by throwing
+    for (const [err] of stored ?? []) if (err) throw err;
     o.onEvent({ event: 'done', job: d.batch, shard: d.shard, shards: d.shards, images: d.count, seconds: (performance.now() - t0) / 1000 });
     return { images: d.count };
   };
