@@ -83,7 +83,7 @@ export async function collectBatch(redis: RedisClient, meta: BatchMeta, o: WaitO
   try {
     // the timeout holds even while Redis is away (a command then waits for the reconnect)
     await (o.timeoutMs === undefined ? wait : Promise.race([wait, new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new BitweaveError(`job ${meta.id}: timed out after ${(o.timeoutMs! / 1000).toFixed(0)} s with ${done} of ${meta.shards} shards done (are workers running on queue '${meta.queue}'? see bitweave batch status ${meta.id})`)), o.timeoutMs);
+      timer = setTimeout(() => reject(new BitweaveError(`job ${meta.id}: timed out after ${+(o.timeoutMs! / 1000).toFixed(3)} s with ${done} of ${meta.shards} shards done (are workers running on queue '${meta.queue}'? see bitweave batch status ${meta.id})`)), o.timeoutMs);
     })]));
   } finally {
     stopped = true;

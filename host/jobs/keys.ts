@@ -106,7 +106,7 @@ export function parseBatchMeta(text: string, id: string): BatchMeta {
     throw new BitweaveError(`job ${id}: its description in Redis is not JSON`);
   }
   const ok = m && typeof m === 'object' && m.protocol === PROTOCOL && m.id === id && typeof m.queue === 'string' && /^[0-9a-f]{64}$/.test(m.model) &&
-    isInt(m.count, 1) && isShape(m.shape) && isInt(m.classes, 1) && isInt(m.shardSize, 1) && m.shards === Math.ceil(m.count / m.shardSize) &&
+    isInt(m.count, 1) && isShape(m.shape) && isInt(m.classes, 1) && m.count * m.classes <= 2 ** 31 && isInt(m.shardSize, 1) && m.shards === Math.ceil(m.count / m.shardSize) &&
     (m.labels === undefined || (Array.isArray(m.labels) && m.labels.length === m.classes && m.labels.every((l) => typeof l === 'string'))) &&
     (m.files === undefined || (Array.isArray(m.files) && m.files.length === m.count && m.files.every((f) => typeof f === 'string'))) && isInt(m.expiresAt);
   if (!ok) throw new BitweaveError(`job ${id}: its description in Redis is damaged or from another bitweave version (protocol ${String((m as { protocol?: unknown })?.protocol)})`);
