@@ -81,6 +81,7 @@ describe('architecture', () => {
       train: ['core', 'ir', 'compile', 'format', 'import', 'data', 'runtime', 'backends', 'export'],
       bench: ['core', 'compile', 'runtime', 'backends', 'zoo', 'data', 'export', 'array', 'serve'], // serve: `bench serve` names the model as the server does
       serve: ['core', 'compile', 'runtime', 'data'],
+      jobs: ['core', 'compile', 'format', 'data', 'runtime'], // batch inference over Redis: Sessions on shards
     };
     const bad: string[] = [];
     for (const [f, deps] of graph) {

@@ -9,6 +9,7 @@ import { trainCommand } from './train';
 import { compileCommand } from './compile';
 import { projectCommand } from './project';
 import { serveCommand } from './serve';
+import { batchCommand, workerCommand } from './batch';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const extraCommands: CommandModule<any, any>[] = [];
@@ -20,3 +21,4 @@ extraCommands.push(compileCommand, projectCommand);
 extraCommands.push(deployCommand);
 extraCommands.push(flashCommand, boardSimCommand);
 extraCommands.push(serveCommand);
+extraCommands.push(batchCommand, workerCommand);
