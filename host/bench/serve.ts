@@ -5,6 +5,7 @@
  * measured in the same run. Latency percentiles per mode (JSON FP32, binary UINT8).
  */
 import { spawn, ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 import { BitweaveError } from '../core/errors';
 import { packagePath } from '../core/paths';
@@ -32,7 +33,14 @@ export interface BenchServeOptions {
   modes: ServeMode[];
 }
 
-export interface ServeRun { requestsPerSecond: number; p50Ms: number; p99Ms: number; meanBatch: number }
+export interface ServeRun {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  meanBatch: number;
+  /** CPU time of the whole server process (HTTP, batching, inference) per image, µs (Linux /proc). */
+  serverCpuUsPerImage?: number;
+}
 
 export interface BenchServeResult {
   model: string;
@@ -41,8 +49,14 @@ export interface BenchServeResult {
   clients: number;
   maxBatch: number;
   maxDelayMs: number;
-  eval: { batch: number; runs: number[]; imagesPerSecond: number };
-  serve: { mode: ServeMode; runs: ServeRun[]; imagesPerSecond: number; p50Ms: number; p99Ms: number; meanBatch: number; ratioToEval: number }[];
+  /** eval's rate, and its CPU time per image (this process, every thread), µs. */
+  eval: { batch: number; runs: number[]; imagesPerSecond: number; cpuUsPerImage: number };
+  /**
+   * Per mode: the median rate and its ratio to eval's. `cpuRatio` = eval's CPU per image over
+   * the server's: what the server's own work (HTTP, batching, threads) costs per image,
+   * apart from the load generator, which shares this machine's cores.
+   */
+  serve: { mode: ServeMode; runs: ServeRun[]; imagesPerSecond: number; p50Ms: number; p99Ms: number; meanBatch: number; ratioToEval: number; serverCpuUsPerImage?: number; cpuRatio?: number }[];
   /** The server's logits for a sample of images equal the Session's, bit for bit. */
   identical: boolean;
 }
@@ -97,6 +111,18 @@ async function startServer(o: BenchServeOptions): Promise<{ child: ChildProcess;
   return { child, url };
 }
 
+/** User + system CPU seconds of a process, every thread (Linux /proc; undefined elsewhere). */
+function processCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the fields after the command name (which may hold spaces) start at state (field 3)
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in USER_HZ (100 on Linux)
+  } catch {
+    return undefined;
+  }
+}
+
 async function scrapeBatches(url: string): Promise<{ sum: number; count: number }> {
   const text = await new Promise<string>((resolve, reject) => {
     http.get(`${url}/metrics`, (res) => {
@@ -140,6 +166,8 @@ export async function benchServe(model: CompiledModel, o: BenchServeOptions): Pr
   const session = await Session.create(model, { backend: o.backend, threads: o.threads, batch: o.maxBatch });
   const evalRuns: number[] = [];
   let reference: Float32Array;
+  let evalImages = 0;
+  const cpu0 = process.cpuUsage();
   try {
     reference = (await session.run(values)).logits;
     for (let k = 0; k < o.runs; k++) {
@@ -150,10 +178,13 @@ export async function benchServe(model: CompiledModel, o: BenchServeOptions): Pr
         n += images;
       }
       evalRuns.push(n / ((performance.now() - t0) / 1000));
+      evalImages += n;
     }
   } finally {
     await session.close();
   }
+  const cpu = process.cpuUsage(cpu0);
+  const evalCpu = (cpu.user + cpu.system) / (evalImages + images);
   const classes = reference.length / images;
   const evalRate = median(evalRuns);
 
@@ -174,17 +205,28 @@ export async function benchServe(model: CompiledModel, o: BenchServeOptions): Pr
       const runs: ServeRun[] = [];
       for (let k = 0; k < o.runs; k++) {
         const before = await scrapeBatches(url);
+        const cpuBefore = processCpuSeconds(child.pid!);
         const lat = await load(infer, reqs, o.clients, o.seconds);
+        const cpuAfter = processCpuSeconds(child.pid!);
         const after = await scrapeBatches(url);
-        runs.push({ requestsPerSecond: lat.length / o.seconds, p50Ms: quantile(lat, 0.5), p99Ms: quantile(lat, 0.99), meanBatch: (after.sum - before.sum) / Math.max(1, after.count - before.count) });
+        const imagesRun = after.sum - before.sum;
+        runs.push({
+          requestsPerSecond: lat.length / o.seconds, p50Ms: quantile(lat, 0.5), p99Ms: quantile(lat, 0.99), meanBatch: imagesRun / Math.max(1, after.count - before.count),
+          ...(cpuBefore !== undefined && cpuAfter !== undefined && imagesRun > 0 ? { serverCpuUsPerImage: ((cpuAfter - cpuBefore) * 1e6) / imagesRun } : {}),
+        });
       }
       const rate = median(runs.map((x) => x.requestsPerSecond));
-      serve.push({ mode, runs, imagesPerSecond: rate, p50Ms: median(runs.map((x) => x.p50Ms)), p99Ms: median(runs.map((x) => x.p99Ms)), meanBatch: median(runs.map((x) => x.meanBatch)), ratioToEval: rate / evalRate });
+      const cpus = runs.map((x) => x.serverCpuUsPerImage).filter((x): x is number => x !== undefined);
+      const serverCpu = cpus.length === runs.length ? median(cpus) : undefined;
+      serve.push({
+        mode, runs, imagesPerSecond: rate, p50Ms: median(runs.map((x) => x.p50Ms)), p99Ms: median(runs.map((x) => x.p99Ms)), meanBatch: median(runs.map((x) => x.meanBatch)), ratioToEval: rate / evalRate,
+        ...(serverCpu !== undefined ? { serverCpuUsPerImage: serverCpu, cpuRatio: evalCpu / serverCpu } : {}),
+      });
     }
     agent.destroy();
   } finally {
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
   }
-  return { model: model.name, backend: o.backend, machine: machine(), clients: o.clients, maxBatch: o.maxBatch, maxDelayMs: o.maxDelayMs, eval: { batch: o.maxBatch, runs: evalRuns, imagesPerSecond: evalRate }, serve, identical };
+  return { model: model.name, backend: o.backend, machine: machine(), clients: o.clients, maxBatch: o.maxBatch, maxDelayMs: o.maxDelayMs, eval: { batch: o.maxBatch, runs: evalRuns, imagesPerSecond: evalRate, cpuUsPerImage: evalCpu }, serve, identical };
 }

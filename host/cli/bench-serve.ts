@@ -11,13 +11,13 @@ interface Args { model: string; backend: string; threads?: number; workers?: num
 function text(r: BenchServeResult): string {
   const lines = [
     `model ${r.model} on ${r.backend}, ${r.machine.cores} x ${r.machine.cpu}, node ${r.machine.node}; ${r.clients} clients, one image per request, max batch ${r.maxBatch}, max delay ${r.maxDelayMs} ms`,
-    `eval (Session.run, batch ${r.eval.batch}): ${r.eval.imagesPerSecond.toFixed(0)} images/s (median of ${r.eval.runs.length})`,
-    'serve mode   images/s   of eval   p50 ms   p99 ms   mean batch',
+    `eval (Session.run, batch ${r.eval.batch}): ${r.eval.imagesPerSecond.toFixed(0)} images/s (median of ${r.eval.runs.length}), ${r.eval.cpuUsPerImage.toFixed(0)} µs CPU per image`,
+    'serve mode   images/s   of eval   p50 ms   p99 ms   mean batch   server µs CPU/image (eval\'s / server\'s)',
   ];
   for (const s of r.serve) {
-    lines.push(`${s.mode.padEnd(10)} ${s.imagesPerSecond.toFixed(0).padStart(10)} ${(s.ratioToEval * 100).toFixed(1).padStart(8)}% ${s.p50Ms.toFixed(2).padStart(8)} ${s.p99Ms.toFixed(2).padStart(8)} ${s.meanBatch.toFixed(1).padStart(12)}`);
+    lines.push(`${s.mode.padEnd(10)} ${s.imagesPerSecond.toFixed(0).padStart(10)} ${(s.ratioToEval * 100).toFixed(1).padStart(8)}% ${s.p50Ms.toFixed(2).padStart(8)} ${s.p99Ms.toFixed(2).padStart(8)} ${s.meanBatch.toFixed(1).padStart(12)}   ${s.serverCpuUsPerImage !== undefined ? `${s.serverCpuUsPerImage.toFixed(0).padStart(6)} (${(s.cpuRatio! * 100).toFixed(0)}%)` : 'n/a'}`);
   }
-  lines.push(`logits through the server ${r.identical ? 'identical to' : 'DIFFER from'} the Session's`);
+  lines.push(`logits through the server ${r.identical ? 'identical to' : 'DIFFER from'} the Session's; the clients run on this machine too, so serve and its load generator share its cores`);
   return lines.join('\n');
 }
 

@@ -300,6 +300,16 @@ describe('serve: the command', function () {
     assert.match(err, /SIGTERM: draining/);
   });
 
+  it('bench serve: images/s through the server beside eval\'s, in JSON, with identical logits', () => {
+    const r = bitweave(['bench', 'serve', MLP, '--seconds', '0.3', '--runs', '1', '--clients', '8', '--json'], { timeout: 60000 });
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as { identical: boolean; eval: { imagesPerSecond: number; cpuUsPerImage: number }; serve: { mode: string; imagesPerSecond: number; ratioToEval: number; p99Ms: number; meanBatch: number; cpuRatio: number }[] };
+    assert.equal(j.identical, true);
+    assert.ok(j.eval.imagesPerSecond > 0 && j.eval.cpuUsPerImage > 0);
+    assert.deepEqual(j.serve.map((m) => m.mode), ['json', 'binary']);
+    for (const m of j.serve) assert.ok(m.imagesPerSecond > 0 && m.ratioToEval > 0 && m.p99Ms > 0 && m.meanBatch >= 1 && m.cpuRatio > 0, JSON.stringify(m));
+  });
+
   it('refuses bad names, devices and addresses', async () => {
     const mlp = await loadModel(MLP);
     await assert.rejects(ModelServer.create({ models: [{ name: 'a b', model: mlp }] }), /not usable in a URL/);
