@@ -33,15 +33,6 @@ const jobs = {
   worker: () => require('../jobs/worker') as typeof import('../jobs/worker'),
 };
 
-/** `… | head` closes stdout early: that ends the output, it is not an error (nor a stack trace). */
-function endQuietlyOnClosedPipe(): void {
-  if (process.stdout.listenerCount('error') > 0) return;
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(0);
-    throw e;
-  });
-}
-
 const note = (line: string): void => {
   process.stderr.write(`bitweave: note: ${oneLineMessage(line)}\n`);
 };
@@ -74,7 +65,6 @@ function checkOutputs(a: OutputArgs, inputs: (string | undefined)[] = []): void 
 
 /** Connect, run `fn`, always disconnect; Redis' own errors become one line. */
 async function withRedis<T>(a: RedisArgs, fn: (redis: RedisClient, where: string) => Promise<T>, onNote = note): Promise<T> {
-  endQuietlyOnClosedPipe();
   const { connectRedis, disconnectRedis, parseRedisUrl, redactUrl, redisError } = jobs.redis();
   parseRedisUrl(a.redis);
   let redis: RedisClient | undefined;
@@ -188,13 +178,16 @@ const collectCommand: CommandModule<object, JobArgs> = {
   },
 };
 
+/** The options of the commands about one submitted batch (status, delete). */
+const jobOptions = (y: Argv) =>
+  redisOptions(y)
+    .positional('job-id', { type: 'string', demandOption: true, describe: 'what `batch submit` printed' })
+    .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }) as unknown as Argv<JobArgs>;
+
 const statusCommand: CommandModule<object, JobArgs> = {
   command: 'status <job-id>',
   describe: 'where the shards of a batch are: done, waiting, running (on which worker), failed (why)',
-  builder: (y) =>
-    redisOptions(y)
-      .positional('job-id', { type: 'string', demandOption: true, describe: 'what `batch submit` printed' })
-      .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }) as unknown as Argv<JobArgs>,
+  builder: jobOptions,
   handler: async (a) => {
     const { checkBatchId } = jobs.keys();
     checkBatchId(a['job-id']);
@@ -218,10 +211,7 @@ const statusCommand: CommandModule<object, JobArgs> = {
 const deleteCommand: CommandModule<object, JobArgs> = {
   command: 'delete <job-id>',
   describe: 'remove a batch from Redis now (inputs, results, queued shards) instead of at its expiry',
-  builder: (y) =>
-    redisOptions(y)
-      .positional('job-id', { type: 'string', demandOption: true, describe: 'what `batch submit` printed' })
-      .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }) as unknown as Argv<JobArgs>,
+  builder: jobOptions,
   handler: async (a) => {
     const { checkBatchId } = jobs.keys();
     checkBatchId(a['job-id']);

@@ -215,7 +215,17 @@ export function buildCli(argv: string[]): Argv {
     });
 }
 
+/** `bitweave … | head` closes stdout early: that ends the output, it is not an error (nor a stack trace). */
+function endQuietlyOnClosedPipe(): void {
+  if (process.stdout.listenerCount('error') > 0) return;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
+
 export async function main(argv: string[]): Promise<void> {
+  endQuietlyOnClosedPipe();
   try {
     await buildCli(argv).parseAsync();
   } catch (e) {

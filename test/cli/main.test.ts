@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -18,6 +19,14 @@ describe('bitweave CLI', function () {
   it('prints help and exits 1 without a command', () => {
     assert.equal(bw('--help').code, 0);
     assertUserError(bw());
+  });
+
+  it('output into a pipe its reader closed early (| head -1) ends quietly: exit 0, no stack trace', () => {
+    // many writes after the reader has gone, as a long line-by-line output makes (EPIPE)
+    const script = `require('./dist/host/cli/main.js').main(['boards']).then(() => { for (let i = 0; i < 200000; i++) process.stdout.write('line ' + i + '\\n'); })`;
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" -e "${script}" | head -1 >/dev/null; echo "status \${PIPESTATUS[0]}" >&2`], { cwd: packagePath(), encoding: 'utf8', timeout: 60000 });
+    assert.match(r.stderr, /status 0\n$/);
+    assert.doesNotMatch(r.stderr, /EPIPE|internal error|\n\s+at /);
   });
 
   it('rejects a missing model, an unknown backend and bad options with one line', () => {

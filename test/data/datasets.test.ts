@@ -74,7 +74,7 @@ describe('data: fashion-mnist', () => {
     process.env.BITWEAVE_FASHION_MNIST_DIR = empty;
     assert.equal(fashionMnistDir(), empty);
     assert.throws(() => loadDataset('fashion-mnist'), (e: unknown) => e instanceof BitweaveError
-      && e.message === `Fashion-MNIST not found in ${empty}: run \`make setup\` (installs the Debian package dataset-fashion-mnist)`);
+      && e.message === `Fashion-MNIST not found in ${empty}: install the Debian package dataset-fashion-mnist (\`make setup\` does, in a checkout) or set BITWEAVE_FASHION_MNIST_DIR`);
   });
 
   it('reads an override directory and checks label/image agreement', () => {
