@@ -47,7 +47,7 @@ function text(r: BenchModelResult): string {
 
 export const benchModelCommand: CommandModule<object, Args> = {
   command: 'model <model>',
-  describe: 'images/s and latency at batch 1 and 64: a bitweave backend vs onnxruntime on the exported float network (model: file, resnet18-cifar[-aK] or bmxnet-mnist)',
+  describe: 'images/s and latency at batch 1 and 64: a bitweave backend vs onnxruntime on the exported float network (model: file, resnet18-cifar|imagenet[-aK], bmxnet-mnist or another zoo name)',
   builder: (y: Argv) =>
     modelOptions(y)
       .positional('model', { type: 'string', demandOption: true, describe: '.bnn file, QONNX .onnx, BMXNet <prefix>-symbol.json, or a zoo name' })

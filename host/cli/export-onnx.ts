@@ -16,7 +16,7 @@ interface Args {
 
 export const exportOnnxCommand: CommandModule<object, Args> = {
   command: 'export-onnx <model>',
-  describe: `write the float network a binary model computes as ONNX (opset ${ONNX_OPSET}); model: .bnn, BMXNet symbol, resnet18-cifar[-aK] or bmxnet-mnist`,
+  describe: `write the float network a binary model computes as ONNX (opset ${ONNX_OPSET}); model: .bnn, BMXNet symbol, QONNX .onnx or a zoo name (resnet18-cifar|imagenet[-aK], bmxnet-mnist, …)`,
   builder: (y: Argv) =>
     modelOptions(y)
       .positional('model', { type: 'string', demandOption: true, describe: '.bnn file, QONNX .onnx, BMXNet <prefix>-symbol.json, or a zoo name' })

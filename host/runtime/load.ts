@@ -8,7 +8,7 @@ import { LoadOptions } from './convert';
 
 export { convertBmxnet, findParamsFile, isSymbolFile, LoadOptions, modelInputFiles, withModelMetadata } from './convert';
 
-/** Load a model: a zoo name (resnet18-cifar[-aK], bmxnet-mnist), a .bnn file, or a BMXNet symbol converted on the fly. */
+/** Load a model: a zoo name (resnet18-cifar|imagenet[-aK], bmxnet-mnist, FINN networks), a .bnn file, or a BMXNet symbol converted on the fly. */
 export async function loadModel(spec: string, opts: LoadOptions = {}): Promise<CompiledModel> {
   return loadNamedModel(spec, opts);
 }

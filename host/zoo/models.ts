@@ -1,7 +1,8 @@
 /**
  * The one resolver of model specs (every CLI command, Session.create through
  * host/runtime/load.ts):
- *   resnet18-cifar[-aK]  the ResNet-18-shaped zoo network (K-bit activations), seeded weights
+ *   resnet18-cifar[-aK]  the ResNet-18-shaped zoo network at 32x32 (K-bit activations), seeded weights
+ *   resnet18-imagenet[-aK] the same at 224x224 with the ImageNet stem (BMXNet's ImageNet shapes)
  *   tfc|sfc|lfc|cnv-wJaK FINN's BNN-PYNQ networks (w1a1, w1a2, w2a2), seeded weights (finn.ts)
  *   bmxnet-mnist         BMXNet's converted binary LeNet from ../shared/models (third-party data)
  *   <file>.bnn           a compiled model (it keeps its own preprocessing and labels)
@@ -17,11 +18,11 @@ import { CompiledModel } from '../compile/model';
 import { hasPreprocessSpec } from '../data/preprocess';
 import { readBnn } from '../format/bnn';
 import { convertBmxnet, convertQonnx, isOnnxFile, isSymbolFile, LoadOptions, withModelMetadata } from '../runtime/convert';
-import { resnet18Cifar } from './resnet';
+import { resnet18Cifar, resnet18Imagenet } from './resnet';
 import { finnNetwork, parseFinnName } from './finn';
 
-export const ZOO_NAMES = ['resnet18-cifar', 'bmxnet-mnist', 'tfc-w1a1', 'tfc-w1a2', 'sfc-w1a1', 'sfc-w1a2', 'lfc-w1a1', 'lfc-w1a2', 'cnv-w1a1', 'cnv-w1a2', 'tfc-w2a2', 'sfc-w2a2', 'lfc-w2a2', 'cnv-w2a2'] as const;
-const ZOO_TEXT = 'resnet18-cifar[-aK], bmxnet-mnist, tfc|sfc|lfc|cnv-w1a1|w1a2|w2a2 (FINN)';
+export const ZOO_NAMES = ['resnet18-cifar', 'resnet18-imagenet', 'bmxnet-mnist', 'tfc-w1a1', 'tfc-w1a2', 'sfc-w1a1', 'sfc-w1a2', 'lfc-w1a1', 'lfc-w1a2', 'cnv-w1a1', 'cnv-w1a2', 'tfc-w2a2', 'sfc-w2a2', 'lfc-w2a2', 'cnv-w2a2'] as const;
+const ZOO_TEXT = 'resnet18-cifar[-aK], resnet18-imagenet[-aK], bmxnet-mnist, tfc|sfc|lfc|cnv-w1a1|w1a2|w2a2 (FINN)';
 
 export { sharedModelsDir };
 
@@ -38,12 +39,14 @@ function refuse(opts: LoadOptions, keys: Array<keyof LoadOptions>, what: string)
 
 /** Resolve a model spec (zoo name | .bnn | BMXNet symbol) to a compiled model. */
 export async function loadNamedModel(spec: string, opts: LoadOptions = {}): Promise<CompiledModel> {
-  const resnet = /^resnet18-cifar(?:-a([1-8]))?$/.exec(spec);
+  const resnet = /^resnet18-(cifar|imagenet)(?:-a([1-8]))?$/.exec(spec);
   if (resnet) {
-    refuse(opts, ['params', 'inputShape'], `the zoo model ${spec} (its input is 3x32x32)`);
+    const imagenet = resnet[1] === 'imagenet';
+    refuse(opts, ['params', 'inputShape'], `the zoo model ${spec} (its input is ${imagenet ? '3x224x224' : '3x32x32'})`);
     const seed = opts.seed ?? 1;
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new BitweaveError(`--seed must be an integer in 0..2^32-1, got ${seed}`);
-    return withModelMetadata(compile(resnet18Cifar({ seed, actBits: resnet[1] ? Number(resnet[1]) : 1 })), opts);
+    const build = imagenet ? resnet18Imagenet : resnet18Cifar;
+    return withModelMetadata(compile(build({ seed, actBits: resnet[2] ? Number(resnet[2]) : 1 })), opts);
   }
   const finn = parseFinnName(spec);
   if (finn) {

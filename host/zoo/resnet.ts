@@ -1,6 +1,7 @@
 /**
- * A ResNet-18-shaped binary network for 32x32x3 inputs with seeded random weights: the
- * end-to-end benchmark model (issue 3) and a large test model.
+ * ResNet-18-shaped binary networks with seeded random weights: for 32x32x3 inputs (the
+ * end-to-end benchmark model of issue 3 and a large test model), and for 224x224x3 inputs
+ * with the ImageNet stem (the shapes of BMXNet's binary ImageNet ResNet-18, for benchmarks).
  *
  * Topology of BMXNet's resnet-binary symbol for CIFAR-sized inputs (image height 32,
  * 18 layers): BatchNorm on the data (fix_gamma), float 3x3 conv0 (64 filters, stride 1,
@@ -11,7 +12,10 @@
  *   shortcut: the unit input, or (first unit of every stage) QConv 1x1 (stride) on bn1's binarised output
  *   output = conv2 + shortcut      (float add of the integer match counts, on the host)
  *
- * then bn1 -> relu -> global average pool -> flatten -> float FC -> softmax. Binary
+ * then bn1 -> relu -> global average pool -> flatten -> float FC -> softmax. The ImageNet
+ * variant (image height 224) has BMXNet's ImageNet stem instead of the 3x3 conv0: float
+ * 7x7 conv0 (stride 2, pad 3) -> bn0 -> relu0 -> 3x3 max pool (stride 2, pad 1), so the
+ * stages run at 56, 28, 14 and 7 pixels, and 1000 classes. Binary
  * convolutions pad with +1 (BMXNet v1: zero padding then sign).
  *
  * Weights are random but the statistics are not: each BatchNorm is centred on the
@@ -44,13 +48,23 @@ const EPS = 2e-5; // BMXNet resnet's BatchNorm eps
 
 
 export function resnet18Cifar(opts: ResNetOptions = {}): IRGraph {
+  return resnet18('cifar', opts);
+}
+
+export function resnet18Imagenet(opts: ResNetOptions = {}): IRGraph {
+  return resnet18('imagenet', opts);
+}
+
+function resnet18(kind: 'cifar' | 'imagenet', opts: ResNetOptions): IRGraph {
+  const imagenet = kind === 'imagenet';
+  const zooName = `resnet18-${kind}`;
   const seed = opts.seed ?? 1;
   const bits = opts.actBits ?? 1;
-  const classes = opts.classes ?? 10;
+  const classes = opts.classes ?? (imagenet ? 1000 : 10);
   const filters = opts.filters ?? [64, 64, 128, 256, 512];
   const units = opts.units ?? [2, 2, 2, 2];
-  if (!Number.isInteger(bits) || bits < 1 || bits > 8) throw new BitweaveError(`resnet18-cifar: actBits must be 1..8, got ${bits}`);
-  if (!Number.isInteger(classes) || classes < 1) throw new BitweaveError(`resnet18-cifar: classes must be a positive integer, got ${classes}`);
+  if (!Number.isInteger(bits) || bits < 1 || bits > 8) throw new BitweaveError(`${zooName}: actBits must be 1..8, got ${bits}`);
+  if (!Number.isInteger(classes) || classes < 1) throw new BitweaveError(`${zooName}: classes must be a positive integer, got ${classes}`);
   const r = rng(seed);
   const uniform = (lo: number, hi: number) => lo + (hi - lo) * r();
   const g = new GraphBuilder();
@@ -77,20 +91,32 @@ export function resnet18Cifar(opts: ResNetOptions = {}): IRGraph {
   };
 
   // ---- stem: BatchNorm on the data (fix_gamma) and the float conv0, exact in float32 ----
-  let x = add({ op: 'Input', name: 'data', inputs: [], shape: [3, 32, 32] });
+  const size = imagenet ? 224 : 32;
+  let x = add({ op: 'Input', name: 'data', inputs: [], shape: [3, size, size] });
   const grid = (v: number) => Math.round(v * 64) / 64;
   // scale = 1 / sqrt(var + eps) = 1 exactly with var = f32(1 - eps): only dyadic shifts remain
-  x = add({
-    op: 'BatchNorm', name: 'bn_data', inputs: [x], gamma: Float32Array.of(1, 1, 1), beta: new Float32Array(3),
-    mean: Float32Array.from({ length: 3 }, () => grid(uniform(0.4, 0.6))), variance: new Float32Array(3).fill(1 - EPS), eps: EPS,
+  const exactBN = (name: string, input: string, c: number) => add({
+    op: 'BatchNorm', name, inputs: [input], gamma: new Float32Array(c).fill(1), beta: new Float32Array(c),
+    mean: Float32Array.from({ length: c }, () => grid(uniform(imagenet && c > 3 ? -0.1 : 0.4, imagenet && c > 3 ? 0.1 : 0.6))), variance: new Float32Array(c).fill(1 - EPS), eps: EPS,
   });
+  x = exactBN('bn_data', x, 3);
   const F0 = filters[0];
+  const k0 = imagenet ? 7 : 3;
   x = add({
-    op: 'Convolution', name: 'conv0', inputs: [x], kernel: [3, 3], stride: [1, 1], pad: [1, 1], numFilter: F0,
-    weight: Float32Array.from({ length: F0 * 3 * 9 }, () => grid(uniform(-0.5, 0.5))), bias: null,
+    op: 'Convolution', name: 'conv0', inputs: [x], kernel: [k0, k0], stride: imagenet ? [2, 2] : [1, 1], pad: imagenet ? [3, 3] : [1, 1], numFilter: F0,
+    weight: Float32Array.from({ length: F0 * 3 * k0 * k0 }, () => grid(uniform(-0.5, 0.5))), bias: null,
   });
-  // inputs about uniform on [-0.5, 0.5] (variance 1/12), weights likewise: 27 terms
-  let stream: Stats = { mean: 0, variance: 27 / 144 };
+  // inputs about uniform on [-0.5, 0.5] (variance 1/12), weights likewise: 3·k0² terms
+  let stream: Stats = { mean: 0, variance: (3 * k0 * k0) / 144 };
+  if (imagenet) {
+    // bn0 exact as bn_data (its outputs stay on the grid), relu0 and the max pool are exact too
+    x = exactBN('bn0', x, F0);
+    x = add({ op: 'Activation', name: 'relu0', inputs: [x], actType: 'relu' });
+    x = add({ op: 'Pooling', name: 'pool0', inputs: [x], poolType: 'max', kernel: [3, 3], stride: [2, 2], pad: [1, 1], global: false, convention: 'valid', countIncludePad: true });
+    // the max of 9 rectified neighbours of a centred value: about 1.2 sd above 0, spread 0.6 sd
+    const sd0 = Math.sqrt(stream.variance);
+    stream = { mean: 1.2 * sd0, variance: 0.36 * stream.variance };
+  }
   let channels = F0;
 
   // ---- four stages of residual units ----
@@ -142,10 +168,12 @@ export function resnet18Cifar(opts: ResNetOptions = {}): IRGraph {
   });
   add({ op: 'Softmax', name: 'softmax', inputs: [x] });
   return {
-    name: `resnet18-cifar${bits > 1 ? `-a${bits}` : ''}-seed${seed}`,
+    name: `${zooName}${bits > 1 ? `-a${bits}` : ''}-seed${seed}`,
     source: { format: 'zoo', files: [] },
     nodes: g.nodes,
     output: 'softmax',
-    inputNote: '3x32x32 float NCHW (CIFAR-10 sized); random weights, no trained accuracy',
+    inputNote: imagenet
+      ? '3x224x224 float NCHW (ImageNet sized, the shapes of BMXNet\'s binary ResNet-18); random weights, no trained accuracy'
+      : '3x32x32 float NCHW (CIFAR-10 sized); random weights, no trained accuracy',
   };
 }

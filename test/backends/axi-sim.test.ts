@@ -1,7 +1,7 @@
 /**
  * The axi-sim backend (the RTL kernel of sim/axi/ behind its AXI interfaces, under
  * Verilator with a DDR model), beyond the backend contract: bit-identical runs of the
- * shipped CNN (1,000 images) and ResNet-18, the cycles memory traffic adds, the build's
+ * shipped CNN (300 images) and ResNet-18, the cycles memory traffic adds, the build's
  * refusals, and the model's own checks: an access outside a buffer, arguments beyond the
  * on-chip memories, bad calls into the C ABI.
  */
@@ -48,13 +48,13 @@ describe('axi-sim backend (the RTL kernel behind AXI)', function () {
     await b.dispose();
   });
 
-  it('the shipped CNN: identical to the reference on 1,000 Fashion-MNIST images; at batch 64 the kernel keeps >= 80% of the array-only rate', async function () {
+  it('the shipped CNN: identical to the reference on 300 Fashion-MNIST images; at batch 64 the kernel keeps >= 80% of the array-only rate', async function () {
     const m = await loadNamedModel('models/fashion-cnn.bnn');
-    const ds = loadDataset('fashion-mnist', { split: 'test', limit: 1000 });
+    const ds = loadDataset('fashion-mnist', { split: 'test', limit: 300 });
     const b = new AxiSimBackend({ threads: 1 });
     try {
-      await compareWithReference(m, ds.images, b, 'fashion-cnn, 1000 images');
-      // 1000 images: one staged call per on-chip arena's worth, then calls without staging
+      await compareWithReference(m, ds.images, b, 'fashion-cnn, 300 images');
+      // 300 images: one staged call per on-chip arena's worth, then calls without staging
       assert.ok(b.calls.length >= 1);
       assert.equal(b.calls.filter((c) => c.staged).length, 1, 'the program is staged once');
       for (const c of b.calls) assert.equal(c.arrayCycles, c.predictedArray);

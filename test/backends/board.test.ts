@@ -89,9 +89,9 @@ describe('board backend (the simulated SoC behind a pty)', function () {
     mnistDigits: 0,
   });
 
-  it(`fashion-cnn: ${LONG ? 'all 10,000' : '64'} Fashion-MNIST test images, logits identical to the reference; the SoC counts the cycle model's cycles`, async function () {
+  it(`fashion-cnn: ${LONG ? 'all 10,000' : '24'} Fashion-MNIST test images, logits identical to the reference; the SoC counts the cycle model's cycles`, async function () {
     this.timeout(LONG ? 4 * 3600_000 : 600_000);
-    const ds = loadDataset('fashion-mnist', { limit: LONG ? undefined : 64 });
+    const ds = loadDataset('fashion-mnist', { limit: LONG ? undefined : 24 });
     const m = readBnn(packagePath('models', 'fashion-cnn.bnn'));
     const want = await logitsOf(m, 'native', ds.images, { threads: 2 });
     // the full set on two simulated boards at once (one per core), in halves
@@ -338,7 +338,7 @@ describe('board backend (the simulated SoC behind a pty)', function () {
 
   it('CLI: eval --backend board --port gives the reference predictions; a missing port is one line, exit 1', async function () {
     this.timeout(300_000);
-    const args = ['eval', 'models/fashion-cnn.bnn', '--dataset', 'fashion-mnist', '--limit', '12', '--json'];
+    const args = ['eval', 'models/fashion-cnn.bnn', '--dataset', 'fashion-mnist', '--limit', '6', '--json'];
     const ref = bitweave([...args, '--backend', 'reference']);
     assertSuccess(ref);
     const env = { BITWEAVE_BOARD_PORT: '' };

@@ -36,7 +36,7 @@ import { IRGraph, IRNode, Shape } from '../../host/ir/graph';
 import { inferShape } from '../../host/ir/shapes';
 import { TensorData } from '../../host/runtime/backend';
 import { Session } from '../../host/runtime/session';
-import { resnet18Cifar } from '../../host/zoo/resnet';
+import { resnet18Cifar, resnet18Imagenet } from '../../host/zoo/resnet';
 import { tinyModel } from '../fixtures/tiny-model';
 import { randomModel } from '../helpers/random-model';
 import { BconvCase, bconvModel, caseFits, randomInput } from '../helpers/native-models';
@@ -509,6 +509,19 @@ describe('export-onnx: onnxruntime as an independent oracle', function () {
       assert.equal(c.maxProbeDiff, 0);
     });
   }
+
+  it('ResNet-18 zoo model at 224x224 (the ImageNet stem: 7x7/2 conv, max pool): exact binarisation inputs, logits match', async () => {
+    const m = compile(resnet18Imagenet({ seed: 5 }));
+    const t = m.tensors[m.output];
+    assert.equal(t.h * t.w * t.c, 1000);
+    const ex = exportOnnxModel(m, { probes: true });
+    const d = checkStructure(ex.bytes, m);
+    assert.equal(d.nodes.filter((n) => n.op === 'Conv').length, 21);
+    assert.equal(d.nodes.filter((n) => n.op === 'MaxPool').length, 1);
+    const c = await compareWithOrt(m, dyadicImages(1, 1, [3, 224, 224]), 1, { ex, exactProbes: true });
+    assert.equal(c.tieImages, 0);
+    assert.equal(c.maxProbeDiff, 0);
+  });
 
   it('BMXNet MNIST model on real digits: logits match, any difference a near-tie', async function () {
     requireBmxnetMnist(this);
