@@ -1,6 +1,6 @@
 /** bitweave's public API: import -> compile -> Session on a backend. */
 export { Session } from './runtime/session';
-export type { SessionOptions, RunResult, SessionStats } from './runtime/session';
+export type { SessionOptions, RunResult, SessionStats, SegmentSpan } from './runtime/session';
 export type { Backend, LayerStat, TensorData } from './runtime/backend';
 export { availableBackends, createBackend } from './backends';
 export type { BackendName, BackendOptions } from './backends';

@@ -9,6 +9,7 @@ import { trainCommand } from './train';
 import { compileCommand } from './compile';
 import { projectCommand } from './project';
 import { serveCommand } from './serve';
+import { profileCommand } from './profile';
 import { batchCommand, workerCommand } from './batch';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -21,4 +22,5 @@ extraCommands.push(compileCommand, projectCommand);
 extraCommands.push(deployCommand);
 extraCommands.push(flashCommand, boardSimCommand);
 extraCommands.push(serveCommand);
+extraCommands.push(profileCommand);
 extraCommands.push(batchCommand, workerCommand);

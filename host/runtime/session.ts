@@ -44,6 +44,17 @@ export interface SessionStats {
   batch: number;
   /** What the session changed and why (e.g. a smaller batch). */
   notes: string[];
+  /** The last batch's segments in the order they ran, with their wall times (for profiles). */
+  timeline: SegmentSpan[];
+}
+
+/** One segment of one batch: when it started and ended, in ms after the batch started. */
+export interface SegmentSpan {
+  segment: number;
+  kind: 'host' | 'device';
+  startMs: number;
+  endMs: number;
+  images: number;
 }
 
 /**
@@ -86,6 +97,7 @@ export class Session {
   private batches = 0;
   private closed = false;
   private seconds = 0;
+  private timeline: SegmentSpan[] = [];
   /** Last op index that reads each tensor, so intermediate batches can be dropped. */
   private readonly lastUse: Int32Array;
 
@@ -162,11 +174,15 @@ export class Session {
   private async runBatch(nchw: Float32Array, n: number): Promise<Float32Array> {
     const m = this.model;
     const tensors = new Map<number, TensorData>();
+    const t0 = performance.now();
+    const timeline: SegmentSpan[] = [];
     tensors.set(m.input, toNHWC(nchw, n, this.inputShape));
     for (const [si, seg] of m.segments.entries()) {
       const ins = new Map<number, TensorData>();
       for (const t of seg.inputs) ins.set(t, tensors.get(t)!);
+      const startMs = performance.now() - t0;
       const outs = await this.backend.runSegment(si, ins, n);
+      timeline.push({ segment: si, kind: seg.kind, startMs, endMs: performance.now() - t0, images: n });
       for (const [t, d] of outs) tensors.set(t, d);
       // drop tensors no later segment reads, handing their buffers back to the backend
       const dropped: TensorData[] = [];
@@ -180,6 +196,7 @@ export class Session {
     }
     const logits = tensors.get(m.output);
     if (!(logits instanceof Float32Array)) throw new Error('session: model output is not a float tensor');
+    this.timeline = timeline;
     return logits;
   }
 
@@ -193,6 +210,7 @@ export class Session {
       layers: this.backend.layerStats(),
       batch: this.batchSize,
       notes: [...this.notes],
+      timeline: this.timeline.map((x) => ({ ...x })),
     };
   }
 
