@@ -3,11 +3,35 @@
  * threshold folding. Folding evaluates exactly these functions on every candidate
  * integer, so a folded threshold reproduces "float layers then sign" bit for bit.
  * Every step is rounded to float32 (Math.fround), which equals C float arithmetic
- * without FMA contraction.
+ * without FMA contraction; the multiply-adds of convolution and dense layers are fused
+ * (fmaF32: one rounding), which equals C's fmaf and every FMA instruction.
  */
 import { detSigmoidF32, detTanhF32 } from './detmath';
 
 const f = Math.fround;
+
+const TWO_M50 = 2 ** -50;
+
+/**
+ * float32(a * b + c) rounded once (IEEE fused multiply-add, C's fmaf) for float32 a, b, c.
+ * a * b is exact in a double (24 + 24 significand bits); the sum s = a * b + c in double
+ * can be off by its rounding error e, and rounding s to float32 then gives the fused
+ * result except when s lands exactly on a midpoint between two float32s while e != 0 (a
+ * double rounding). The midpoint is then not the true value: move s towards e by a few
+ * double ulps (still far from any other float32 or midpoint) before rounding.
+ */
+export function fmaF32(a: number, b: number, c: number): number {
+  const p = a * b;
+  const s = p + c;
+  const r = f(s);
+  if (r === s) return r;
+  const t = 2 * s - r; // the other float32 neighbour iff s is a midpoint
+  if (f(t) !== t || t !== t) return r;
+  const bb = s - p; // TwoSum: e = (p + c) - s exactly
+  const e = p - (s - bb) + (c - bb);
+  if (e === 0 || e !== e) return r;
+  return f(s + (e > 0 ? 1 : -1) * Math.abs(s) * TWO_M50);
+}
 
 /** BatchNorm inference: ((x - mean) * scale) + beta, scale = gamma / sqrt(var + eps). */
 export function batchNormF32(x: number, mean: number, scale: number, beta: number): number {

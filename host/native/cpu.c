@@ -25,13 +25,13 @@ static void detect(void) {
   int avx2 = 0, avx512 = 0;
   if (__get_cpuid(1, &a, &b, &c, &d)) {
     g_popcnt = (c >> 23) & 1;
-    int osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
+    int osxsave = (c >> 27) & 1, avx = (c >> 28) & 1, fma = (c >> 12) & 1;
     /* XCR0: bit 1 SSE, 2 AVX (ymm upper); 5 opmask, 6 zmm0-15 upper, 7 zmm16-31 */
     unsigned long long xcr0 = osxsave ? xgetbv0() : 0;
     int os_ymm = (xcr0 & 0x6) == 0x6, os_zmm = (xcr0 & 0xe6) == 0xe6;
     if (__get_cpuid_max(0, 0) >= 7) {
       __cpuid_count(7, 0, a, b, c, d);
-      avx2 = avx && os_ymm && ((b >> 5) & 1);
+      avx2 = avx && fma && os_ymm && ((b >> 5) & 1); /* float kernels use FMA at this level */
       int avx512f = (b >> 16) & 1, vpopcntdq = (c >> 14) & 1;
       avx512 = avx2 && os_zmm && avx512f && vpopcntdq;
     }

@@ -7,7 +7,7 @@
  *
  * Levels (bw_isa_*):
  *   BW_ISA_SCALAR  0  64-bit scalar
- *   BW_ISA_AVX2    1  AVX2, popcount by nibble lookup (vpshufb) + vpsadbw
+ *   BW_ISA_AVX2    1  AVX2 + FMA, popcount by nibble lookup (vpshufb) + vpsadbw
  *   BW_ISA_AVX512  2  AVX-512F + AVX512_VPOPCNTDQ (vpopcntq)
  * Scalar code uses the POPCNT instruction when the CPU has it (baseline x86-64 lacks it:
  * those functions carry target("popcnt") and are called only then) and a portable

@@ -14,9 +14,11 @@
  * blocks dynamically: on a shared machine a preempted thread then delays one block, not
  * half the op.
  *
- * Float layers round once per step in float32 (compiled with -ffp-contract=off, no FMA)
- * and keep the reference's summation order; vector code runs ACROSS independent outputs
- * (channels, features, elements), never across the terms of one sum.
+ * Float layers round once per step in float32 (compiled with -ffp-contract=off: the
+ * compiler never fuses on its own) and keep the reference's summation order; the
+ * multiply-adds of conv and dense are explicit fused ones (one rounding, as fmaF32 in
+ * host/core/scalar.ts). Vector code runs ACROSS independent outputs (channels, features,
+ * elements), never across the terms of one sum.
  */
 #ifndef BITWEAVE_ENGINE_H
 #define BITWEAVE_ENGINE_H
@@ -72,6 +74,14 @@ bw_fconv *bw_conv2d_create(const bw_conv2d_desc *d, const float *weight, const f
 /* weight [out][in] (inputs in HWC order), bias [out] or NULL: a 1x1 conv on a 1x1 map. */
 bw_fconv *bw_dense_create(int32_t in_features, int32_t out_features, const float *weight, const float *bias);
 void bw_fconv_free(bw_fconv *f);
+/*
+ * Fuse element-wise ops (bw_ew_op, slots ignored; parameters copied) into a conv/dense:
+ * `pre` (conv only) run on its input values, padded positions stay 0; `post` on its
+ * outputs, each in order: BATCHNORM, ACTIVATION or QUANTIZE, at most 8 each, once per
+ * handle. The run then reads the tensor before `pre` and writes the one after `post`.
+ */
+struct bw_ew_op;
+int bw_fconv_fuse(bw_fconv *f, const struct bw_ew_op *pre, int32_t npre, const struct bw_ew_op *post, int32_t npost);
 int bw_fconv_run(const bw_fconv *f, int32_t batch, const float *x, int64_t x_len, float *y, int64_t y_len,
                  int32_t threads);
 
@@ -165,6 +175,8 @@ double bw_det_exp(double x);
 float bw_det_tanh_f32(float x);
 float bw_det_sigmoid_f32(float x);
 
+/* y = fmaf(a, b, c) elementwise with the current ISA's FMA (tests compare the reference's fmaF32) */
+int bw_fma_f32(const float *a, const float *b, const float *c, float *y, int64_t n);
 /* detExp on n doubles with the current ISA's kernel: lets tests compare doubles exactly. */
 int bw_exp_f64(const double *x, double *y, int64_t n);
 /* Vector versions (engine_detmath.c); n arbitrary, same results as the scalar ones. */

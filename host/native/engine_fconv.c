@@ -1,22 +1,37 @@
 /*
  * Float convolution and dense layers, bit-exact with reference/float-ops.ts: for every
- * output, acc = 0, acc += w*x over (ky, kx, c) in that order (one rounding for the product,
- * one for the sum), then acc + bias. Vectors run across output channels (weights are
- * transposed to [ky][kx][c][out]), and a tile also covers several output pixels, so every
- * lane performs exactly the reference's sequential sum. No BLAS: a GEMM library reorders
- * the sums, which changes the last bits of the logits.
+ * output, acc = 0, acc = fma(w, x, acc) over (ky, kx, c) in that order (a fused
+ * multiply-add: one rounding per term, what FMA instructions and C's fmaf do), then
+ * acc + bias. Vectors run across output channels (weights are transposed to
+ * [ky][kx][c][out]), and a tile also covers several output pixels, so every lane performs
+ * exactly the reference's sequential sum. No BLAS: a GEMM library reorders the sums, which
+ * changes the last bits of the logits.
  *
  * Padded positions are read as 0 from a zero-padded copy instead of being skipped: the
- * product is then +-0 and adding +-0 leaves any accumulator unchanged (an accumulator that
- * starts at +0 can never become -0 under round-to-nearest), so the result is identical.
+ * product is then +-0 and fma(w, 0, acc) = acc for every acc (an accumulator that starts
+ * at +0 can never become -0 under round-to-nearest), so the result is identical.
+ *
+ * Fusion (bw_fconv_fuse): element-wise ops on the input (a BatchNorm before the conv) run
+ * while the padded copy is made, and ops on the output (BatchNorm, activation, quantize)
+ * run on each tile while it is in cache, so the tensors between them never exist. They
+ * are the same per-element functions as engine_eltwise.c's, hence the same bits.
  *
  * Dense is a 1x1 convolution over a 1 x batch "image" whose pixels are the batch images.
  */
 #include <immintrin.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine.h"
+
+/* A fused element-wise op: BATCHNORM (per-channel parameters), ACTIVATION or QUANTIZE. */
+typedef struct fused_op {
+  int32_t kind, param, sgn;
+  float *mean, *scale, *beta; /* one allocation (mean), channels values each */
+} fused_op;
+
+#define MAX_FUSED 8
 
 struct bw_fconv {
   bw_conv2d_desc d;
@@ -24,6 +39,8 @@ struct bw_fconv {
   int32_t ocp;  /* out_c rounded up to 16 (a multiple of every ISA's lane count) */
   float *wt;    /* [kh*kw*c][ocp] */
   float *bias;  /* [ocp] or NULL */
+  int32_t npre, npost;
+  fused_op pre[MAX_FUSED], post[MAX_FUSED]; /* on the input (c channels), on the output (out_c) */
 };
 
 static bw_fconv *make(const bw_conv2d_desc *d, int dense, const float *weight, const float *bias) {
@@ -68,9 +85,98 @@ bw_fconv *bw_dense_create(int32_t in_features, int32_t out_features, const float
 
 void bw_fconv_free(bw_fconv *f) {
   if (!f) return;
+  for (int i = 0; i < f->npre; i++) free(f->pre[i].mean);
+  for (int i = 0; i < f->npost; i++) free(f->post[i].mean);
   free(f->wt);
   free(f->bias);
   free(f);
+}
+
+__attribute__((target("avx512f"))) static int64_t fma_avx512(const float *a, const float *b, const float *c, float *y,
+                                                              int64_t n) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(y + i, _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), _mm512_loadu_ps(c + i)));
+  return i;
+}
+__attribute__((target("avx2,fma"))) static int64_t fma_avx2(const float *a, const float *b, const float *c, float *y,
+                                                             int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(y + i, _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), _mm256_loadu_ps(c + i)));
+  return i;
+}
+
+static int copy_ops(fused_op *dst, const bw_ew_op *src, int32_t n, int32_t channels) {
+  for (int32_t i = 0; i < n; i++) {
+    const bw_ew_op *o = &src[i];
+    fused_op *t = &dst[i];
+    memset(t, 0, sizeof *t);
+    t->kind = o->kind;
+    t->param = o->param;
+    t->sgn = o->sgn;
+    switch (o->kind) {
+    case BW_EW_BATCHNORM:
+      if (!o->mean || !o->scale || !o->beta) return 0;
+      t->mean = malloc((size_t)channels * 3 * sizeof(float));
+      if (!t->mean) return 0;
+      t->scale = t->mean + channels;
+      t->beta = t->scale + channels;
+      memcpy(t->mean, o->mean, (size_t)channels * 4);
+      memcpy(t->scale, o->scale, (size_t)channels * 4);
+      memcpy(t->beta, o->beta, (size_t)channels * 4);
+      break;
+    case BW_EW_ACTIVATION:
+      if (o->param < 0 || o->param > 2) return 0;
+      break;
+    case BW_EW_QUANTIZE:
+      if (o->param < 1 || o->param > BW_MAX_BITS || (o->sgn != 0 && o->sgn != 1) || (o->sgn && o->param < 2)) return 0;
+      break;
+    default:
+      return 0;
+    }
+  }
+  return 1;
+}
+
+int bw_fconv_fuse(bw_fconv *f, const bw_ew_op *pre, int32_t npre, const bw_ew_op *post, int32_t npost) {
+  if (!f || npre < 0 || npost < 0 || npre > MAX_FUSED || npost > MAX_FUSED || (npre && !pre) || (npost && !post))
+    return BW_E_ARG;
+  if (f->npre || f->npost || (npre && f->dense)) return BW_E_ARG; /* once; dense inputs are flattened */
+  /* counted as they are copied, so bw_fconv_free releases a partial copy */
+  int ok = copy_ops(f->pre, pre, npre, f->d.c);
+  f->npre = npre;
+  ok = ok && copy_ops(f->post, post, npost, f->d.out_c);
+  f->npost = npost;
+  if (ok) return BW_OK;
+  for (int i = 0; i < f->npre; i++) free(f->pre[i].mean);
+  for (int i = 0; i < f->npost; i++) free(f->post[i].mean);
+  f->npre = f->npost = 0;
+  return BW_E_ARG;
+}
+
+/* ops in order on n values (src -> dst, then in place): whole pixels of `channels`
+   channels from channel c0 on (n a multiple of channels) */
+static void apply_ops(int isa, const fused_op *ops, int32_t nops, const float *src, float *dst, int64_t n, int32_t channels,
+                      int32_t c0) {
+  for (int32_t i = 0; i < nops; i++, src = dst) {
+    const fused_op *o = &ops[i];
+    if (o->kind == BW_EW_BATCHNORM)
+      bw_span_batchnorm(isa, src, dst, n, channels, o->mean + c0, o->scale + c0, o->beta + c0);
+    else if (o->kind == BW_EW_ACTIVATION) bw_span_activation(isa, o->param, src, dst, n);
+    else bw_span_quantize(isa, src, dst, n, o->param, o->sgn);
+  }
+  if (nops == 0 && src != dst) memcpy(dst, src, (size_t)n * 4);
+}
+
+int bw_fma_f32(const float *a, const float *b, const float *c, float *y, int64_t n) {
+  if (!a || !b || !c || !y || n < 0) return BW_E_ARG;
+  const int isa = bw_engine_isa();
+  int64_t i = 0;
+  if (isa == BW_ISA_AVX512) i = fma_avx512(a, b, c, y, n);
+  else if (isa == BW_ISA_AVX2) i = fma_avx2(a, b, c, y, n);
+  for (; i < n; i++) y[i] = fmaf(a[i], b[i], c[i]);
+  return BW_OK;
 }
 
 /* ---- tiles: PX consecutive output pixels of one row x NV vectors of channels ------------ */
@@ -91,7 +197,7 @@ typedef struct geo {
  * vectors wider than the hardware compile badly). x0: input pixel (oy*sh, ox*sw) of the
  * first output pixel; y: its output at channel o0.
  */
-#define DEF_ISA(SUF, ATTR, VT, LANES, PXM, NVM, LOAD, SET1, ADD, MUL, ZERO)                         \
+#define DEF_ISA(SUF, ATTR, VT, LANES, PXM, NVM, LOAD, SET1, ADD, FMADD, ZERO)                               \
   ATTR INLINE void tile_##SUF(const geo *g, const float *x0, float *y, int64_t o0, const int PX,      \
                               const int NV) {                                                       \
     VT acc[PXM][NVM];                                                                               \
@@ -106,7 +212,7 @@ typedef struct geo {
           for (int v = 0; v < NV; v++) wv[v] = LOAD(w + LANES * v);                                 \
           for (int p = 0; p < PX; p++) {                                                            \
             VT xb = SET1(xr[p * g->sw * g->c + c]);                                                 \
-            for (int v = 0; v < NV; v++) acc[p][v] = ADD(acc[p][v], MUL(wv[v], xb));                \
+            for (int v = 0; v < NV; v++) acc[p][v] = FMADD(wv[v], xb, acc[p][v]);                  \
           }                                                                                         \
         }                                                                                           \
       }                                                                                             \
@@ -141,12 +247,31 @@ typedef struct geo {
     }                                                                                               \
   }
 
-/* register budgets: AVX-512 32 zmm (16 accumulators), AVX2 and SSE2 16 registers (8) */
+/* scalar level: 4 floats per "vector", each lane through fmaf (correctly rounded in
+   glibc with or without an FMA unit); slow, but only forced levels and old CPUs use it */
+typedef struct f4 {
+  float v[4];
+} f4;
+static inline f4 f4_load(const float *p) {
+  f4 r;
+  memcpy(r.v, p, sizeof r.v);
+  return r;
+}
+static inline f4 f4_set1(float x) { return (f4){{x, x, x, x}}; }
+static inline f4 f4_add(f4 a, f4 b) { return (f4){{a.v[0] + b.v[0], a.v[1] + b.v[1], a.v[2] + b.v[2], a.v[3] + b.v[3]}}; }
+static inline f4 f4_fmadd(f4 a, f4 b, f4 c) {
+  return (f4){{fmaf(a.v[0], b.v[0], c.v[0]), fmaf(a.v[1], b.v[1], c.v[1]), fmaf(a.v[2], b.v[2], c.v[2]),
+               fmaf(a.v[3], b.v[3], c.v[3])}};
+}
+static inline f4 f4_zero(void) { return f4_set1(0.0f); }
+
+/* register budgets: AVX-512 32 zmm (16 accumulators), AVX2 16 ymm (8); the AVX2 level
+   includes FMA (cpu.c) */
 DEF_ISA(avx512, __attribute__((target("avx512f"))), __m512, 16, 4, 4, _mm512_load_ps, _mm512_set1_ps, _mm512_add_ps,
-        _mm512_mul_ps, _mm512_setzero_ps)
-DEF_ISA(avx2, __attribute__((target("avx2"))), __m256, 8, 4, 2, _mm256_load_ps, _mm256_set1_ps, _mm256_add_ps,
-        _mm256_mul_ps, _mm256_setzero_ps)
-DEF_ISA(sse2, , __m128, 4, 4, 2, _mm_load_ps, _mm_set1_ps, _mm_add_ps, _mm_mul_ps, _mm_setzero_ps)
+        _mm512_fmadd_ps, _mm512_setzero_ps)
+DEF_ISA(avx2, __attribute__((target("avx2,fma"))), __m256, 8, 4, 2, _mm256_load_ps, _mm256_set1_ps, _mm256_add_ps,
+        _mm256_fmadd_ps, _mm256_setzero_ps)
+DEF_ISA(scalar, , f4, 4, 4, 2, f4_load, f4_set1, f4_add, f4_fmadd, f4_zero)
 
 #define OX_CHUNK 64
 
@@ -161,15 +286,25 @@ int bw_fconv_run(const bw_fconv *f, int32_t batch, const float *x, int64_t x_len
     batch = 1;
   }
   const int64_t hp = d.h + 2 * d.ph, wp = d.w + 2 * d.pw;
-  float *padded = NULL;
+  const int isa = bw_engine_isa();
   const float *src = x;
-  if (d.ph || d.pw) {
-    padded = bw_scratch(7, (size_t)((int64_t)batch * hp * wp * d.c) * 4); /* workers only read it */
+  if (d.ph || d.pw || f->npre) {
+    /* the padded (and pre-op) copy of the input; workers only read it */
+    float *padded = bw_scratch(7, (size_t)((int64_t)batch * hp * wp * d.c) * 4);
     if (!padded) return BW_E_NOMEM;
-    memset(padded, 0, (size_t)((int64_t)batch * hp * wp * d.c) * 4);
-    for (int64_t r = 0; r < (int64_t)batch * d.h; r++) {
-      int64_t n = r / d.h, iy = r % d.h;
-      memcpy(padded + ((n * hp + iy + d.ph) * wp + d.pw) * d.c, x + r * d.w * d.c, (size_t)(d.w * d.c) * 4);
+    const int64_t in_rows = (int64_t)batch * hp;
+    const int ct = bw_team((double)in_rows * wp * d.c * (0.3 + 1.0 * f->npre), threads, in_rows);
+#pragma omp parallel for num_threads(ct) if (ct > 1) schedule(dynamic, 8)
+    for (int64_t r = 0; r < in_rows; r++) {
+      int64_t n = r / hp, py = r % hp, iy = py - d.ph;
+      float *dst = padded + r * wp * d.c;
+      if (iy < 0 || iy >= d.h) {
+        memset(dst, 0, (size_t)(wp * d.c) * 4);
+        continue;
+      }
+      memset(dst, 0, (size_t)(d.pw * d.c) * 4);
+      memset(dst + (d.pw + d.w) * d.c, 0, (size_t)(d.pw * d.c) * 4);
+      apply_ops(isa, f->pre, f->npre, x + (n * d.h + iy) * d.w * d.c, dst + d.pw * d.c, d.w * d.c, d.c, 0);
     }
     src = padded;
   }
@@ -180,7 +315,6 @@ int bw_fconv_run(const bw_fconv *f, int32_t batch, const float *x, int64_t x_len
   const int64_t nox = (d.out_w + OX_CHUNK - 1) / OX_CHUNK;
   const int64_t noc = (d.out_c + 63) / 64;
   const int64_t items = rows * nox * noc;
-  const int isa = bw_engine_isa();
   const int nt = bw_team((double)rows * d.out_w * d.out_c * d.kh * d.kw * d.c * 0.05, threads, items);
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(dynamic, 1)
   for (int64_t it = 0; it < items; it++) {
@@ -193,7 +327,14 @@ int bw_fconv_run(const bw_fconv *f, int32_t batch, const float *x, int64_t x_len
     float *yrow = y + r * d.out_w * d.out_c;
     if (isa == BW_ISA_AVX512) row_avx512(&g, xrow, yrow, ox0, ox1, o0, o1);
     else if (isa == BW_ISA_AVX2) row_avx2(&g, xrow, yrow, ox0, ox1, o0, o1);
-    else row_sse2(&g, xrow, yrow, ox0, ox1, o0, o1);
+    else row_scalar(&g, xrow, yrow, ox0, ox1, o0, o1);
+    if (f->npost && noc == 1) /* while the tile is in cache; whole pixels: one span */
+      apply_ops(isa, f->post, f->npost, yrow + ox0 * d.out_c, yrow + ox0 * d.out_c, (ox1 - ox0) * d.out_c, d.out_c, 0);
+    else if (f->npost)
+      for (int64_t ox = ox0; ox < ox1; ox++) {
+        float *yp = yrow + ox * d.out_c + o0;
+        apply_ops(isa, f->post, f->npost, yp, yp, o1 - o0, (int32_t)(o1 - o0), (int32_t)o0);
+      }
   }
   return BW_OK;
 }

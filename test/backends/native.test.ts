@@ -9,6 +9,8 @@ import { NativeBackend } from '../../host/backends/native';
 import { isaControl, nativeEngine } from '../../host/backends/native/ffi';
 import { compile } from '../../host/compile/compile';
 import { detExp } from '../../host/core/detmath';
+import { fmaF32 } from '../../host/core/scalar';
+import { TensorInfo } from '../../host/compile/model';
 import { rng } from '../helpers/naive';
 import { bconvCases, compareWithReference as compareModel } from '../helpers/backend-compare';
 import {
@@ -101,6 +103,101 @@ describe('native backend', function () {
     } finally {
       if (isa && start !== undefined) isa.set(start);
     }
+  });
+
+  it('fmaF32 (the reference float convs) equals the FMA instructions and fmaf bit for bit, double-rounding midpoints included', function () {
+    const isa = isaControl();
+    const r = rng(31);
+    const F = Math.fround;
+    const u = 2 ** -23;
+    const a: number[] = [], b: number[] = [], c: number[] = [];
+    const push = (x: number, y: number, z: number) => (a.push(F(x)), b.push(F(y)), c.push(F(z)));
+    // a*b + c lands (in a double) exactly on a float32 midpoint though the true value does
+    // not: (1 + k u)(1 - k u) 2^-24 = 2^-24 - k^2 2^-70, added to an odd float32 near 1
+    for (let k = 1; k < 200; k++) {
+      const sc = 2 ** (Math.floor(r() * 60) - 30);
+      const sg = r() < 0.5 ? -1 : 1;
+      push(sg * (1 + k * u) * sc, (1 - k * u) * 2 ** -24, sg * (1 + (2 * Math.floor(r() * 2 ** 20) + 1) * u) * sc);
+      push(sg * (1 + k * u) * sc, (1 + k * u) * 2 ** -24, sg * (1 + (2 * Math.floor(r() * 2 ** 20) + 1) * u) * sc);
+    }
+    const crafted = a.length;
+    const rnd = () => F((r() - 0.5) * 2 ** (Math.floor(r() * 40) - 20));
+    for (let i = 0; i < 20000; i++) {
+      const x = rnd(), y = rnd();
+      push(x, y, i % 3 === 0 ? -F(x * y) * (1 + (r() - 0.5) * 2 ** -20) : rnd()); // cancellation, then any
+    }
+    const specials = [0, -0, Infinity, -Infinity, NaN, 3.4028234663852886e38, 1.401298464324817e-45, 1.1754943508222875e-38, 1, -1];
+    for (const x of specials) for (const y of specials) for (const z of specials) push(x, y, z);
+    push(3.4028234663852886e38, 1, 3.4028234663852886e38 * 2 ** -24); // overflow by one rounding
+    const [A, B, C] = [Float32Array.from(a), Float32Array.from(b), Float32Array.from(c)];
+    const want = Float32Array.from(A, (x, i) => fmaF32(x, B[i], C[i]));
+    const naive = A.filter((x, i) => !Object.is(F(x * B[i] + C[i]), want[i])).length;
+    assert.ok(naive >= crafted / 2, `the crafted cases hit the double-rounding path (${naive} of ${crafted})`);
+    const levels = isa ? [0, 1, 2].filter((l) => isa.supported(l)) : [-1];
+    const start = isa?.current();
+    try {
+      for (const level of levels) {
+        if (isa) isa.set(level);
+        const y = new Float32Array(A.length);
+        assert.equal(nativeEngine().fmaF32(A, B, C, y), 0);
+        const bad = y.findIndex((v, i) => !Object.is(v, want[i]));
+        assert.equal(bad, -1, `isa ${level}: fma(${A[bad]}, ${B[bad]}, ${C[bad]}) = ${y[bad]}, fmaF32 gives ${want[bad]}`);
+      }
+    } finally {
+      if (isa && start !== undefined) isa.set(start);
+    }
+  });
+
+  it('element-wise ops fused into float convs and dense (before: conv only; after: both) give the reference bits', async () => {
+    const fusedCase = fc.record({
+      H: fc.integer({ min: 1, max: 9 }), W: fc.integer({ min: 1, max: 9 }), C: fc.constantFrom(1, 3, 5, 17, 64),
+      F: fc.constantFrom(1, 7, 16, 64, 70, 130), k: fc.integer({ min: 1, max: 4 }), s: fc.integer({ min: 1, max: 2 }), p: fc.nat(2),
+      pre: fc.array(fc.constantFrom('bn', 'relu', 'tanh', 'q2'), { maxLength: 3 }),
+      post: fc.array(fc.constantFrom('bn', 'relu', 'sigmoid', 'q1', 'q3s'), { maxLength: 3 }),
+      bias: fc.boolean(), seed: fc.integer(),
+    }).filter((c) => c.p < c.k && c.H + 2 * c.p >= c.k && c.W + 2 * c.p >= c.k);
+    let fusedOps = 0;
+    for (const [i, p] of fc.sample(fusedCase, { seed: 61, numRuns: 40 }).entries()) {
+      const r = rng(p.seed);
+      const u = (n: number, lo: number, hi: number) => Float32Array.from({ length: n }, () => Math.fround(lo + (hi - lo) * r()));
+      const b = new ModelBuilder(p.H, p.W, p.C);
+      const ew = (x: number, kind: string, c: number, geo: TensorInfo) => {
+        const op = kind === 'bn' ? { op: 'batchnorm' as const, in: x, mean: u(c, -0.3, 0.3), scale: u(c, -2, 2), beta: u(c, -0.5, 0.5) }
+          : kind.startsWith('q') ? { op: 'quantize' as const, in: x, bits: Number(kind[1]), signed: kind.endsWith('s') }
+            : { op: 'activation' as const, in: x, fn: kind as 'relu' | 'tanh' | 'sigmoid' };
+        return b.add(op, geo);
+      };
+      let x = 0;
+      for (const k of p.pre) x = ew(x, k, p.C, f32(p.H, p.W, p.C));
+      const oh = Math.floor((p.H + 2 * p.p - p.k) / p.s) + 1, ow = Math.floor((p.W + 2 * p.p - p.k) / p.s) + 1;
+      // weights scaled so that outputs stay near [-1, 1], where quantizers do not hide errors
+      const g = 1.5 / Math.sqrt(p.k * p.k * p.C);
+      x = b.add({ op: 'conv2d', in: x, kh: p.k, kw: p.k, sh: p.s, sw: p.s, ph: p.p, pw: p.p, weight: u(p.F * p.k * p.k * p.C, -g, g), bias: p.bias ? u(p.F, -1, 1) : null }, f32(oh, ow, p.F));
+      for (const k of p.post) x = ew(x, k, p.F, f32(oh, ow, p.F));
+      const n = oh * ow * p.F;
+      x = b.add({ op: 'flatten', in: x }, f32(1, 1, n, true));
+      if (i % 2) { // else the conv's output is the model's
+        x = b.add({ op: 'dense', in: x, weight: u(5 * n, -1.5 / Math.sqrt(n), 1.5 / Math.sqrt(n)), bias: p.bias ? u(5, -1, 1) : null }, f32(1, 1, 5));
+        for (const k of p.post) x = ew(x, k, 5, f32(1, 1, 5));
+      }
+      const m = b.build(`fused-${i}`);
+      const nb = i % 2 ? native1 : native2;
+      const input = Float32Array.from({ length: (1 + (i % 3)) * p.C * p.H * p.W }, () => Math.fround(r() * 4 - 2));
+      await compareModel(m, input, nb, `fused case ${i} ${JSON.stringify(p)}`);
+      fusedOps += [...(nb as unknown as { fusedConvs: Map<number, { start: number; end: number }> }).fusedConvs.values()].reduce((t, f) => t + f.end - f.start - 1, 0);
+    }
+    assert.ok(fusedOps > 60, `ops were fused (${fusedOps})`);
+    // a tensor between them that something else reads stays a tensor: no fusion there
+    const b = new ModelBuilder(6, 6, 3);
+    const bn = b.add({ op: 'batchnorm', in: 0, mean: new Float32Array(3).fill(0.1), scale: new Float32Array(3).fill(2), beta: new Float32Array(3).fill(-0.2) }, f32(6, 6, 3));
+    const cv = b.add({ op: 'conv2d', in: bn, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, weight: Float32Array.from({ length: 8 * 27 }, (_, k) => Math.sin(k)), bias: null }, f32(6, 6, 8));
+    const rl = b.add({ op: 'activation', in: cv, fn: 'relu' }, f32(6, 6, 8));
+    const sc = b.add({ op: 'conv2d', in: bn, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, weight: Float32Array.from({ length: 8 * 3 }, (_, k) => Math.cos(k)), bias: null }, f32(6, 6, 8));
+    b.add({ op: 'flatten', in: b.add({ op: 'add', in: [rl, sc] }, f32(6, 6, 8)) }, f32(1, 1, 288, true));
+    const m = b.build('shared-bn');
+    await compareModel(m, Float32Array.from({ length: 2 * 108 }, (_, k) => Math.fround(Math.sin(k * 0.7) * 2)), native2, 'shared BatchNorm output');
+    const plan = [...(native2 as unknown as { fusedConvs: Map<number, { start: number; conv: number; end: number }> }).fusedConvs.values()];
+    assert.deepEqual(plan, [{ start: 1, conv: 1, end: 3 }], 'only the relu after the first conv is fused');
   });
 
   it('pools and quantizers on special values and exact rounding boundaries', async () => {

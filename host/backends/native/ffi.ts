@@ -51,6 +51,8 @@ export interface Engine {
   conv2dCreate(d: Conv2dDesc, weight: Float32Array, bias: Float32Array | null): Handle | null;
   denseCreate(inFeatures: number, outFeatures: number, weight: Float32Array, bias: Float32Array | null): Handle | null;
   fconvFree(h: Handle): void;
+  /** Fuse element-wise ops before (conv only) and after a conv/dense (engine.h bw_fconv_fuse). */
+  fconvFuse(h: Handle, pre: EwOp[], post: EwOp[]): number;
   fconvRun(h: Handle, batch: number, x: Float32Array, xLen: number, y: Float32Array, yLen: number, threads: number): number;
   batchnorm(x: Float32Array, y: Float32Array, n: number, channels: number, mean: Float32Array, scale: Float32Array, beta: Float32Array, threads: number): number;
   activation(fn: number, x: Float32Array, y: Float32Array, n: number, threads: number): number;
@@ -69,6 +71,8 @@ export interface Engine {
   isa(): number;
   /** Work (ns) below which a loop stays on one thread; < 0 restores the default (tests use 0). */
   setParallelNs(ns: number): void;
+  /** fmaf(a, b, c) per element with the current ISA's FMA (tests check the reference's fmaF32). */
+  fmaF32(a: Float32Array, b: Float32Array, c: Float32Array, y: Float32Array): number;
   /** detExp of every element in double precision (the kernel tanh and sigmoid use). */
   expF64(x: Float64Array, y: Float64Array): number;
 }
@@ -102,6 +106,8 @@ export function nativeEngine(): Engine {
   const conv2dCreate = f('bw_fconv *bw_conv2d_create(const bw_conv2d_desc *d, const void *w, const void *bias)');
   const denseCreate = f('bw_fconv *bw_dense_create(int32_t in_f, int32_t out_f, const void *w, const void *bias)');
   const fconvFree = f('void bw_fconv_free(bw_fconv *f)');
+  const fconvFuse = f('int bw_fconv_fuse(bw_fconv *f, const bw_ew_op *pre, int32_t npre, const bw_ew_op *post, int32_t npost)');
+  const fmaF32 = f('int bw_fma_f32(const void *a, const void *b, const void *c, void *y, int64_t n)');
   const fconvRun = f('int bw_fconv_run(const bw_fconv *f, int32_t batch, const void *x, int64_t x_len, void *y, int64_t y_len, int32_t threads)');
   const batchnorm = f('int bw_batchnorm(const void *x, void *y, int64_t n, int32_t channels, const void *mean, const void *scale, const void *beta, int32_t threads)');
   const activation = f('int bw_activation(int32_t fn, const void *x, void *y, int64_t n, int32_t threads)');
@@ -123,6 +129,8 @@ export function nativeEngine(): Engine {
     conv2dCreate: (d, w, b) => conv2dCreate(d, w, b) as Handle | null,
     denseCreate: (i, o, w, b) => denseCreate(i, o, w, b) as Handle | null,
     fconvFree: (h) => fconvFree(h),
+    fconvFuse: (h, pre, post) => fconvFuse(h, pre, pre.length, post, post.length) as number,
+    fmaF32: (a, b, c, y) => (a.length === y.length && b.length === y.length && c.length === y.length ? (fmaF32(a, b, c, y, y.length) as number) : BW_E_SIZE),
     fconvRun: (h, n, x, xl, y, yl, t) => fconvRun(h, n, x, xl, y, yl, t) as number,
     batchnorm: (x, y, n, c, m, s, b, t) => batchnorm(x, y, n, c, m, s, b, t) as number,
     activation: (fn, x, y, n, t) => activation(fn, x, y, n, t) as number,

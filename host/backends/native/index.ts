@@ -25,6 +25,16 @@ const ACTIVATIONS = { relu: 0, tanh: 1, sigmoid: 2 } as const;
 /** Element-wise host ops: a run of them over one geometry is fused into one native pass. */
 const FUSABLE = new Set(['dequantize', 'add', 'batchnorm', 'activation', 'quantize', 'binarize']);
 
+/** Element-wise ops that run inside a float conv/dense (on its input or its output tiles). */
+const CONV_FUSABLE = new Set(['batchnorm', 'activation', 'quantize']);
+
+/** A conv2d/dense op `conv` with the element-wise ops [start, conv) and (conv, end) fused into it. */
+interface FusedConv {
+  start: number;
+  conv: number;
+  end: number;
+}
+
 /** Ops [start, end) of a host segment run block by block in one native call. */
 interface Chain {
   start: number;
@@ -76,6 +86,8 @@ export class NativeBackend implements Backend {
   private scratch = new Map<number, TensorData>();
   /** Fused element-wise chains by first op. */
   private chains = new Map<number, Chain>();
+  /** Float convs with fused element-wise neighbours, by first op. */
+  private fusedConvs = new Map<number, FusedConv>();
   /** Tensors some segment returns (their buffers go to the caller). */
   private escapes = new Set<number>();
   /**
@@ -106,9 +118,16 @@ export class NativeBackend implements Backend {
       const op = model.ops[i];
       if (op.op === 'flatten' && this.escapes.has(op.out)) this.escapes.add(op.in);
     }
-    this.chains = planChains(model);
+    this.fusedConvs = planConvFusion(model);
+    const inConv = new Set([...this.fusedConvs.values()].flatMap((fc) => range(fc.start, fc.end)));
+    this.chains = planChains(model, inConv);
     try {
       model.ops.forEach((op, i) => (this.handles[i] = this.prepare(e, model, op, i)));
+      for (const fc of this.fusedConvs.values()) {
+        const ew = (k: number) => ewOp(model, k, () => 0);
+        const rc = e.fconvFuse(this.handles[fc.conv]!, range(fc.start, fc.conv).map(ew), range(fc.conv + 1, fc.end).map(ew));
+        this.check(rc, model, fc.conv, `fusing ops ${fc.start}..${fc.end - 1} into`);
+      }
       for (const ch of this.chains.values()) ch.handle = this.prepareChain(e, model, ch);
     } catch (err) {
       this.release();
@@ -167,6 +186,14 @@ export class NativeBackend implements Backend {
     for (const t of seg.inputs) local.set(t, aligned(this.checkTensor(t, tensors.get(t), batch)));
     for (let i = seg.start; i < seg.end; ) {
       const t0 = performance.now();
+      const fc = this.fusedConvs.get(i);
+      if (fc) {
+        this.runFusedConv(e, m, fc, local, batch);
+        const ms = (performance.now() - t0) / (fc.end - fc.start);
+        for (let k = fc.start; k < fc.end; k++) this.record(k, seg.kind, ms);
+        i = fc.end;
+        continue;
+      }
       const chain = this.chains.get(i);
       if (chain) {
         this.runChain(e, m, chain, local, batch);
@@ -265,24 +292,19 @@ export class NativeBackend implements Backend {
   private prepareChain(e: Engine, m: CompiledModel, ch: Chain): Handle {
     const slotOf = new Map(ch.tensors.map((t, k) => [t, k]));
     const slots: EwSlot[] = ch.tensors.map((t, k) => ({ kind: SLOT[m.tensors[t].kind], planes: m.tensors[t].planes, external: ch.external[k] ? 1 : 0 }));
-    const ops: EwOp[] = [];
-    for (let i = ch.start; i < ch.end; i++) {
-      const op = m.ops[i];
-      const o: EwOp = { kind: 0, a: 0, b: 0, y: slotOf.get(op.out)!, param: 0, sgn: 0, divisor: 1, mean: null, scale: null, beta: null };
-      switch (op.op) {
-        case 'dequantize': Object.assign(o, { kind: EW.dequantize, a: slotOf.get(op.in)!, divisor: op.divisor }); break;
-        case 'add': Object.assign(o, { kind: EW.add, a: slotOf.get(op.in[0])!, b: slotOf.get(op.in[1])! }); break;
-        case 'batchnorm': Object.assign(o, { kind: EW.batchnorm, a: slotOf.get(op.in)!, mean: op.mean, scale: op.scale, beta: op.beta }); break;
-        case 'activation': Object.assign(o, { kind: EW.activation, a: slotOf.get(op.in)!, param: ACTIVATIONS[op.fn] }); break;
-        case 'quantize': Object.assign(o, { kind: EW.quantize, a: slotOf.get(op.in)!, param: op.bits, sgn: op.signed ? 1 : 0 }); break;
-        case 'binarize': Object.assign(o, { kind: EW.binarize, a: slotOf.get(op.in)!, param: op.bits, sgn: m.tensors[op.out].signed ? 1 : 0 }); break;
-        default: throw new Error(`native backend: op ${i} (${op.op}) cannot be fused`);
-      }
-      ops.push(o);
-    }
+    const ops = range(ch.start, ch.end).map((i) => ewOp(m, i, (t) => slotOf.get(t)!));
     const h = e.chainCreate(ops, slots, m.tensors[m.ops[ch.start].out].c);
     if (!h) throw new BitweaveError(`native backend: cannot prepare fused ops ${ch.start}..${ch.end - 1}`);
     return h;
+  }
+
+  /** A conv/dense with its fused ops: reads the first op's input, writes the last op's output. */
+  private runFusedConv(e: Engine, m: CompiledModel, fc: FusedConv, local: Map<number, TensorData>, batch: number): void {
+    const x = this.input(local, m.ops[fc.start].in as number, batch) as Float32Array;
+    const out = m.ops[fc.end - 1].out;
+    const y = this.output(out, batch) as Float32Array;
+    this.check(e.fconvRun(this.handles[fc.conv]!, batch, x, x.length, y, y.length, this.threads), m, fc.conv, `fused ops ${fc.start}..${fc.end - 1}`);
+    local.set(out, y);
   }
 
   /** One fused chain: whole arrays for external tensors (checked), block scratch for the rest. */
@@ -374,6 +396,7 @@ export class NativeBackend implements Backend {
     this.escapes.clear();
     this.free.clear();
     this.chains.clear();
+    this.fusedConvs.clear();
   }
 
   async dispose(): Promise<void> {
@@ -382,12 +405,69 @@ export class NativeBackend implements Backend {
   }
 }
 
+function range(a: number, b: number): number[] {
+  return Array.from({ length: Math.max(0, b - a) }, (_, k) => a + k);
+}
+
+/** One element-wise op as the engine describes it; slot(t) numbers its tensors. */
+function ewOp(m: CompiledModel, i: number, slot: (t: number) => number): EwOp {
+  const op = m.ops[i];
+  const o: EwOp = { kind: 0, a: 0, b: 0, y: slot(op.out), param: 0, sgn: 0, divisor: 1, mean: null, scale: null, beta: null };
+  switch (op.op) {
+    case 'dequantize': return { ...o, kind: EW.dequantize, a: slot(op.in), divisor: op.divisor };
+    case 'add': return { ...o, kind: EW.add, a: slot(op.in[0]), b: slot(op.in[1]) };
+    case 'batchnorm': return { ...o, kind: EW.batchnorm, a: slot(op.in), mean: op.mean, scale: op.scale, beta: op.beta };
+    case 'activation': return { ...o, kind: EW.activation, a: slot(op.in), param: ACTIVATIONS[op.fn] };
+    case 'quantize': return { ...o, kind: EW.quantize, a: slot(op.in), param: op.bits, sgn: op.signed ? 1 : 0 };
+    case 'binarize': return { ...o, kind: EW.binarize, a: slot(op.in), param: op.bits, sgn: m.tensors[op.out].signed ? 1 : 0 };
+    default: throw new Error(`native backend: op ${i} (${op.op}) cannot be fused`);
+  }
+}
+
+/**
+ * Float convs (conv2d, dense) in host segments with the element-wise ops next to them that
+ * can run inside the conv: a run of BatchNorm/activation/quantize ops feeding a conv2d, and
+ * a run fed by a conv2d or dense, each tensor between them read by nothing else (no later
+ * op, segment or caller), at most 8 on each side (the engine's limit).
+ */
+function planConvFusion(m: CompiledModel): Map<number, FusedConv> {
+  const uses = new Int32Array(m.tensors.length);
+  m.ops.forEach((op) => (op.op === 'add' ? op.in : [op.in]).forEach((t) => uses[t]++));
+  const leaves = new Set(m.segments.flatMap((s) => s.outputs));
+  leaves.add(m.output);
+  const privateLink = (t: number) => uses[t] === 1 && !leaves.has(t);
+  const fused = new Map<number, FusedConv>();
+  for (const seg of m.segments) {
+    if (seg.kind !== 'host') continue;
+    for (let c = seg.start; c < seg.end; c++) {
+      const conv = m.ops[c];
+      if (conv.op !== 'conv2d' && conv.op !== 'dense') continue;
+      let start = c;
+      while (conv.op === 'conv2d' && start > seg.start && c - start < 8) {
+        const prev = m.ops[start - 1];
+        if (!CONV_FUSABLE.has(prev.op) || prev.out !== m.ops[start].in || !privateLink(prev.out)) break;
+        if ([...fused.values()].some((f) => f.end > start - 1)) break; // already after an earlier conv
+        start--;
+      }
+      let end = c + 1;
+      while (end < seg.end && end - c <= 8) {
+        const next = m.ops[end];
+        if (!CONV_FUSABLE.has(next.op) || next.in !== m.ops[end - 1].out || !privateLink(m.ops[end - 1].out)) break;
+        end++;
+      }
+      if (end - start > 1) fused.set(start, { start, conv: c, end });
+      c = end - 1;
+    }
+  }
+  return fused;
+}
+
 /**
  * Maximal runs (two ops or more) of consecutive element-wise ops in host segments whose
- * tensors all have one geometry. A tensor is external when it comes from before the
- * chain, or something after the chain (or the caller) reads it.
+ * tensors all have one geometry, outside fused convs (`taken`). A tensor is external when
+ * it comes from before the chain, or something after the chain (or the caller) reads it.
  */
-function planChains(m: CompiledModel): Map<number, Chain> {
+function planChains(m: CompiledModel, taken: Set<number>): Map<number, Chain> {
   const lastUse = new Int32Array(m.tensors.length).fill(-1);
   m.ops.forEach((op, i) => (op.op === 'add' ? op.in : [op.in]).forEach((t) => (lastUse[t] = i)));
   const leaves = new Set(m.segments.flatMap((s) => s.outputs));
@@ -397,7 +477,7 @@ function planChains(m: CompiledModel): Map<number, Chain> {
   const same = (a: number, b: number) => T[a].h === T[b].h && T[a].w === T[b].w && T[a].c === T[b].c;
   const fits = (i: number, ref: number) => {
     const op = m.ops[i];
-    return FUSABLE.has(op.op) && same(op.out, ref) && (op.op === 'add' ? op.in : [op.in]).every((t) => same(t, ref));
+    return !taken.has(i) && FUSABLE.has(op.op) && same(op.out, ref) && (op.op === 'add' ? op.in : [op.in]).every((t) => same(t, ref));
   };
   for (const seg of m.segments) {
     if (seg.kind !== 'host') continue;

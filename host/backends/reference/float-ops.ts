@@ -1,14 +1,15 @@
 /**
  * Host (float) layers of the reference engine, NHWC, float32 with one rounding per
- * arithmetic step. Summation order is fixed and documented (docs/ARCHITECTURE.md) so
- * that other engines can reproduce the bits: convolution sums over (ky, kx, c) in that
- * order starting from 0 and adds the bias last; dense sums inputs in order and adds the
- * bias last; average pooling sums the window row by row then divides once.
+ * arithmetic step; a multiply-add is one step (fused, as FMA instructions do). Summation
+ * order is fixed and documented (docs/ARCHITECTURE.md) so that other engines can
+ * reproduce the bits: convolution accumulates acc = fma(w, x, acc) over (ky, kx, c) in
+ * that order starting from 0 and adds the bias last; dense does the same over the inputs
+ * in order; average pooling sums the window row by row then divides once.
  */
 import { wordsFor } from '../../core/bits';
 import { CompiledModel, HostOp, TensorInfo, tensorLength } from '../../compile/model';
 import { TensorData } from '../../runtime/backend';
-import { activationF32, batchNormF32, dequantizeF32, quantizeLevel, quantizeValue } from '../../core/scalar';
+import { activationF32, batchNormF32, dequantizeF32, fmaF32, quantizeLevel, quantizeValue } from '../../core/scalar';
 
 const f = Math.fround;
 
@@ -106,7 +107,7 @@ function conv2d(
         for (let oc = 0; oc < OC; oc++) {
           const wb = oc * KK;
           let acc = 0;
-          for (let i = 0; i < len; i++) acc = f(acc + f(op.weight[wb + wIdx[i]] * patch[i]));
+          for (let i = 0; i < len; i++) acc = fmaF32(op.weight[wb + wIdx[i]], patch[i], acc);
           y[yb + oc] = op.bias ? f(acc + op.bias[oc]) : acc;
         }
       }
@@ -122,7 +123,7 @@ function dense(weight: Float32Array, bias: Float32Array | null, K: number, O: nu
     for (let o = 0; o < O; o++) {
       let acc = 0;
       const wb = o * K;
-      for (let k = 0; k < K; k++) acc = f(acc + f(weight[wb + k] * x[xb + k]));
+      for (let k = 0; k < K; k++) acc = fmaF32(weight[wb + k], x[xb + k], acc);
       y[n * O + o] = bias ? f(acc + bias[o]) : acc;
     }
   }
