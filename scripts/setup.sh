@@ -13,6 +13,7 @@ APT_PACKAGES=(
   libopenblas-dev
   redis-server
   dataset-fashion-mnist
+  chromium-headless-shell  # the profile page checked in a browser (test/bench/profile-browser.test.ts)
 )
 
 missing=()

@@ -60,21 +60,34 @@ const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&
 const num = (v: number, d = 3) => (Number.isFinite(v) ? v.toFixed(d) : '–');
 const COLOR = { host: '#d08c2c', device: '#2f6fb0' } as const;
 
-/** Horizontal bars, one per row: label, bar scaled to the largest value, value text. */
+/** Width to allow per character of the 11px chart font (generous: DejaVu Sans, system-ui on Debian, is a wide face). */
+const CHAR_W = 7.5;
+/** Longer labels are cut with an ellipsis (the bar's tooltip keeps the whole name). */
+const MAX_LABEL = 48;
+const clip = (s: string) => ([...s].length > MAX_LABEL ? [...s].slice(0, MAX_LABEL - 1).join('') + '…' : s);
+const textWidth = (texts: string[], min: number) => Math.max(min, ...texts.map((t) => Math.ceil([...t].length * CHAR_W) + 10));
+
+/**
+ * Horizontal bars, one per row: label, bar scaled to the largest value, value text. The
+ * label column and the room right of the bars grow with the longest label and value text,
+ * so no text is cut off at the chart's edges.
+ */
 function barChart(id: string, title: string, rows: { label: string; value: number; color: string; text: string }[]): string {
   const rowH = 16;
-  const labelW = 260;
+  const labels = rows.map((r) => clip(r.label));
+  const labelW = textWidth(labels, 260);
   const barW = 520;
+  const textW = textWidth(rows.map((r) => r.text), 120);
   const max = Math.max(1e-12, ...rows.map((r) => r.value));
   const h = rows.length * rowH + 8;
   const bars = rows.map((r, i) => {
     const y = 4 + i * rowH;
     const w = Math.max(0, (r.value / max) * barW);
-    return `<g class="row"><text x="${labelW - 6}" y="${y + 11}" text-anchor="end">${esc(r.label)}</text>`
+    return `<g class="row"><text x="${labelW - 6}" y="${y + 11}" text-anchor="end">${esc(labels[i])}</text>`
       + `<rect x="${labelW}" y="${y + 2}" width="${w.toFixed(1)}" height="${rowH - 4}" fill="${r.color}"><title>${esc(r.label)}: ${esc(r.text)}</title></rect>`
       + `<text x="${labelW + w + 4}" y="${y + 11}">${esc(r.text)}</text></g>`;
   }).join('');
-  return `<section id="${id}"><h2>${esc(title)}</h2><svg xmlns="http://www.w3.org/2000/svg" width="${labelW + barW + 120}" height="${h}" role="img" aria-label="${esc(title)}">${bars}</svg></section>`;
+  return `<section id="${id}"><h2>${esc(title)}</h2><svg xmlns="http://www.w3.org/2000/svg" width="${labelW + barW + textW}" height="${h}" role="img" aria-label="${esc(title)}">${bars}</svg></section>`;
 }
 
 /** The segments of one batch on two lanes (host, device) against wall time. */
