@@ -88,6 +88,8 @@ interface DeviceStat {
 
 export abstract class AcceleratorBackend<D> implements Backend {
   abstract readonly name: string;
+  /** Backends whose execute() waits on something outside the JS thread say so (Backend.overlapsHost). */
+  readonly overlapsHost: boolean = false;
   protected readonly host: NativeBackend | ReferenceBackend;
   protected model: CompiledModel | null = null;
   protected readonly segments = new Map<number, DeviceSegment<D>>();

@@ -143,7 +143,7 @@ export function buildCli(argv: string[]): Argv {
         if (a.output) writeNpy(a.output as string, { dtype: 'float32', shape: [r.count, r.classes], data: r.logits }, outputOpts);
         const k = Math.max(1, Math.min(a.top as number, r.classes));
         const rows = Array.from({ length: r.count }, (_, i) => ({ image: i, top: topK(r.logits, i, r.classes, k, model.labels) }));
-        out(a.json as boolean, { backend: session.backendName, images: r.count, classes: r.classes, predictions: rows, ...(a.output ? { output: a.output } : {}), seconds: st.seconds, batch: st.batch, ...(st.notes.length ? { notes: st.notes } : {}), layers: st.layers }, () =>
+        out(a.json as boolean, { backend: session.backendName, images: r.count, classes: r.classes, predictions: rows, ...(a.output ? { output: a.output } : {}), seconds: st.seconds, batch: st.batch, ...(st.notes.length ? { notes: st.notes } : {}), layers: st.layers, pipeline: st.pipeline }, () =>
           rows.map((row) => `image ${row.image}: ` + row.top.map((t) => `${t.class}${t.label !== undefined ? ` ${t.label}` : ''} (${(t.probability * 100).toFixed(1)}%)`).join(', ')).join('\n'));
       },
     )
@@ -191,11 +191,13 @@ export function buildCli(argv: string[]): Argv {
           batch: st.batch,
           ...(st.notes.length ? { notes: st.notes } : {}),
           layers: st.layers,
+          pipeline: st.pipeline,
           ...deviceCycles(st.layers, r.count),
         };
         out(a.json as boolean, result, () =>
           `${ds.name}: accuracy ${(result.accuracy * 100).toFixed(2)}% (${correct}/${r.count}) on ${st.backend}, ${st.seconds.toFixed(2)} s, ${st.imagesPerSecond.toFixed(1)} images/s` +
-          (result.cycles !== undefined ? `; ${cyclesText(result.cycles, result.cyclesPerImage!, result.cyclesKind)}, PE utilisation ${(result.utilization! * 100).toFixed(1)}%` : ''));
+          (result.cycles !== undefined ? `; ${cyclesText(result.cycles, result.cyclesPerImage!, result.cyclesKind)}, PE utilisation ${(result.utilization! * 100).toFixed(1)}%` : '') +
+          (st.pipeline.depth > 1 ? `; batches pipelined: host ${st.pipeline.hostMs.toFixed(0)} ms and device ${st.pipeline.deviceMs.toFixed(0)} ms overlapped ${st.pipeline.overlapMs.toFixed(0)} ms` : ''));
       },
     )
     .command(extraCommands)

@@ -49,6 +49,12 @@ export interface BackendOptions {
  */
 export interface Backend {
   readonly name: string;
+  /**
+   * Optional: device segments run apart from the JS thread (a device behind a driver's
+   * threads, a board behind a link), so a Session may run another batch's host segments
+   * while one runs. Backends that compute on the JS thread leave it unset.
+   */
+  readonly overlapsHost?: boolean;
   /** Upload weights and thresholds once; called before any run. */
   load(model: CompiledModel): Promise<void>;
   /**

@@ -23,6 +23,12 @@ export interface SessionOptions extends LoadOptions {
    * a batch that would exceed it is made smaller (see SessionStats.notes).
    */
   maxBatchTensorBytes?: number;
+  /**
+   * Overlap batches (default true): on a backend whose device runs apart from the JS thread
+   * (Backend.overlapsHost: opencl, board), batch k+1's host segments run while batch k's
+   * device segments do; at most two batches are in flight. Results are the same.
+   */
+  pipeline?: boolean;
 }
 
 export interface RunResult {
@@ -46,6 +52,48 @@ export interface SessionStats {
   notes: string[];
   /** The last batch's segments in the order they ran, with their wall times (for profiles). */
   timeline: SegmentSpan[];
+  /** Host and device busy time over every run, and how much of it overlapped. */
+  pipeline: PipelineStats;
+}
+
+export interface PipelineStats {
+  /** Batches in flight at once: 2 when the session overlaps them, else 1. */
+  depth: number;
+  /** Wall time some host segment was running, ms. */
+  hostMs: number;
+  /** Wall time some device segment was running, ms. */
+  deviceMs: number;
+  /** Wall time both were running, ms (0 without pipelining). */
+  overlapMs: number;
+}
+
+/** A FIFO lane: one task at a time, in the order they asked (host work, device work). */
+class Lane {
+  private tail: Promise<void> = Promise.resolve();
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    const prev = this.tail;
+    let release!: () => void;
+    this.tail = new Promise<void>((r) => (release = r));
+    await prev;
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+}
+
+/** Total length of the intersection of two lists of disjoint, sorted [start, end) spans. */
+export function overlapOf(a: [number, number][], b: [number, number][]): number {
+  let i = 0, j = 0, t = 0;
+  while (i < a.length && j < b.length) {
+    const lo = Math.max(a[i][0], b[j][0]), hi = Math.min(a[i][1], b[j][1]);
+    if (hi > lo) t += hi - lo;
+    if (a[i][1] < b[j][1]) i++;
+    else j++;
+  }
+  return t;
 }
 
 /** One segment of one batch: when it started and ended, in ms after the batch started. */
@@ -98,10 +146,20 @@ export class Session {
   private closed = false;
   private seconds = 0;
   private timeline: SegmentSpan[] = [];
+  private timelineBatch = -1;
+  private readonly pipeline: PipelineStats;
   /** Last op index that reads each tensor, so intermediate batches can be dropped. */
   private readonly lastUse: Int32Array;
 
-  private constructor(readonly model: CompiledModel, private readonly backend: Backend, readonly batchSize: number, private readonly notes: string[] = []) {
+  private constructor(
+    readonly model: CompiledModel,
+    private readonly backend: Backend,
+    readonly batchSize: number,
+    private readonly notes: string[] = [],
+    pipeline = true,
+  ) {
+    const kinds = new Set(model.segments.map((sg) => sg.kind));
+    this.pipeline = { depth: pipeline && backend.overlapsHost === true && kinds.size === 2 ? 2 : 1, hostMs: 0, deviceMs: 0, overlapMs: 0 };
     this.lastUse = new Int32Array(model.tensors.length).fill(-1);
     model.ops.forEach((op, i) => opInputs(op).forEach((t) => (this.lastUse[t] = i)));
   }
@@ -126,7 +184,7 @@ export class Session {
       await backend.dispose();
       throw e;
     }
-    return new Session(m, backend, plan.batch, plan.note ? [plan.note] : []);
+    return new Session(m, backend, plan.batch, plan.note ? [plan.note] : [], opts.pipeline ?? true);
   }
 
   /** Per-image input shape [C, H, W] (NCHW, as the source framework feeds it). */
@@ -159,19 +217,48 @@ export class Session {
     const classes = this.classes;
     const logits = new Float32Array(count * classes);
     const t0 = performance.now();
-    for (let start = 0; start < count; start += this.batchSize) {
+    this.timelineBatch = -1;
+    const spans: Record<'host' | 'device', [number, number][]> = { host: [], device: [] };
+    const lanes = { host: new Lane(), device: new Lane() };
+    const depth = this.pipeline.depth;
+    const inFlight: Promise<void>[] = [];
+    let failure: unknown = null;
+    let done = 0;
+    for (let k = 0, start = 0; start < count; k++, start += this.batchSize) {
+      if (inFlight.length >= depth) await inFlight.shift();
+      if (failure) break;
       const n = Math.min(this.batchSize, count - start);
-      const out = await this.runBatch(input.subarray(start * per, (start + n) * per), n);
-      logits.set(out, start * classes);
-      this.batches++;
-      opts.onBatch?.(start + n, count);
+      const first = start;
+      const task = this.runBatch(input.subarray(first * per, (first + n) * per), n, k, lanes, spans).then(
+        (out) => {
+          logits.set(out, first * classes);
+          this.batches++;
+          done += n;
+          opts.onBatch?.(done, count);
+        },
+        (e) => void (failure ??= e),
+      );
+      inFlight.push(task);
     }
+    await Promise.all(inFlight); // every batch settles before the session is used again
+    if (failure) throw failure;
     this.seconds += (performance.now() - t0) / 1000;
     this.images += count;
+    const sum = (l: [number, number][]) => l.reduce((t, [a, b]) => t + b - a, 0);
+    this.pipeline.hostMs += sum(spans.host);
+    this.pipeline.deviceMs += sum(spans.device);
+    this.pipeline.overlapMs += overlapOf(spans.host, spans.device);
     return { logits, count, classes };
   }
 
-  private async runBatch(nchw: Float32Array, n: number): Promise<Float32Array> {
+  /**
+   * One batch through every segment; each segment waits for its lane (host or device), so
+   * with two batches in flight one's host work overlaps the other's device work.
+   */
+  private async runBatch(
+    nchw: Float32Array, n: number, index: number,
+    lanes: Record<'host' | 'device', Lane>, spans: Record<'host' | 'device', [number, number][]>,
+  ): Promise<Float32Array> {
     const m = this.model;
     const tensors = new Map<number, TensorData>();
     const t0 = performance.now();
@@ -180,9 +267,14 @@ export class Session {
     for (const [si, seg] of m.segments.entries()) {
       const ins = new Map<number, TensorData>();
       for (const t of seg.inputs) ins.set(t, tensors.get(t)!);
-      const startMs = performance.now() - t0;
-      const outs = await this.backend.runSegment(si, ins, n);
-      timeline.push({ segment: si, kind: seg.kind, startMs, endMs: performance.now() - t0, images: n });
+      const outs = await lanes[seg.kind].run(async () => {
+        const a = performance.now();
+        const o = await this.backend.runSegment(si, ins, n);
+        const b = performance.now();
+        spans[seg.kind].push([a, b]);
+        timeline.push({ segment: si, kind: seg.kind, startMs: a - t0, endMs: b - t0, images: n });
+        return o;
+      });
       for (const [t, d] of outs) tensors.set(t, d);
       // drop tensors no later segment reads, handing their buffers back to the backend
       const dropped: TensorData[] = [];
@@ -196,7 +288,10 @@ export class Session {
     }
     const logits = tensors.get(m.output);
     if (!(logits instanceof Float32Array)) throw new Error('session: model output is not a float tensor');
-    this.timeline = timeline;
+    if (index >= this.timelineBatch) {
+      this.timeline = timeline;
+      this.timelineBatch = index;
+    }
     return logits;
   }
 
@@ -211,6 +306,7 @@ export class Session {
       batch: this.batchSize,
       notes: [...this.notes],
       timeline: this.timeline.map((x) => ({ ...x })),
+      pipeline: { ...this.pipeline },
     };
   }
 

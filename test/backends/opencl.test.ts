@@ -28,6 +28,7 @@ import { loadBoard } from '../../host/boards';
 import { TensorData } from '../../host/runtime/backend';
 import { createBackend } from '../../host/backends';
 import { loadModel } from '../../host/runtime/load';
+import { Session } from '../../host/runtime/session';
 import { rng } from '../helpers/naive';
 import { bconvCases, compareWithReference as compareModel, toNHWC } from '../helpers/backend-compare';
 import {
@@ -145,6 +146,42 @@ describe('opencl backend on PoCL', function () {
     await assert.rejects(b.runSegment(dev, new Map([[bitsIn, good]]), 2), /still running/, 'concurrent calls share the arenas');
     await first;
     await b.dispose();
+  });
+
+  it('Session pipelines batches: the next batch\'s host segments overlap the device, logits identical to one batch at a time', async () => {
+    const m = await loadModel(path.join(ROOT, 'models', 'fashion-cnn.bnn'));
+    const x = randomImages(81, 40, [1, 28, 28]);
+    const runWith = async (pipeline: boolean) => {
+      const s = await Session.create(m, { backend: 'opencl', batch: 4, threads: 2, pipeline });
+      const seen: number[] = [];
+      const r = await s.run(x, { onBatch: (done) => seen.push(done) });
+      const st = s.stats();
+      await s.close();
+      return { logits: r.logits, st, seen };
+    };
+    const one = await runWith(false);
+    const two = await runWith(true);
+    assert.deepEqual(bitsOf(two.logits), bitsOf(one.logits));
+    assert.deepEqual(two.seen, Array.from({ length: 10 }, (_, i) => 4 * (i + 1)), 'progress in order');
+    assert.equal(one.st.pipeline.depth, 1);
+    assert.equal(one.st.pipeline.overlapMs, 0, 'one batch at a time never overlaps');
+    assert.equal(two.st.pipeline.depth, 2);
+    assert.ok(two.st.pipeline.overlapMs > 0, `host and device overlapped (${JSON.stringify(two.st.pipeline)})`);
+    assert.ok(two.st.pipeline.overlapMs <= Math.min(two.st.pipeline.hostMs, two.st.pipeline.deviceMs));
+    assert.equal(two.st.timeline.length, m.segments.length, 'the last batch\'s segments');
+    // a failing batch fails the run once every batch in flight has settled
+    const s = await Session.create(m, { backend: 'opencl', batch: 4, threads: 2 });
+    const bad = (s as unknown as { backend: { runSegment: (...a: unknown[]) => Promise<unknown> } }).backend;
+    const real = bad.runSegment.bind(bad);
+    let calls = 0;
+    bad.runSegment = async (...a: unknown[]) => {
+      if (++calls === 5) throw new Error('injected failure');
+      return real(...a);
+    };
+    await assert.rejects(s.run(x), /injected failure/);
+    bad.runSegment = real;
+    assert.deepEqual(bitsOf((await s.run(x)).logits), bitsOf(one.logits), 'the session still works');
+    await s.close();
   });
 
   it('splits a batch across two PoCL devices (POCL_DEVICES="pthread pthread"), results in order', () => {

@@ -202,6 +202,8 @@ function withDevice<T>(what: string, f: () => T): T {
 
 export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
   readonly name = 'opencl';
+  /** Kernels run on the device (PoCL's threads on a PC) while the JS thread waits asynchronously. */
+  override readonly overlapsHost = true;
   private readonly opts: ReturnType<typeof envOptions>;
   private readonly params: ArrayParams;
   /** The project's build description, when given. */
