@@ -234,11 +234,14 @@ void *bw_scratch(int which, size_t bytes);
 
 /*
  * Threads for a parallel loop of `parts` independent pieces worth about `work_ns` of one
- * core's time: one thread below BW_PAR_NS of work, where waking a team (a futex wake-up,
- * or a preempted spinner on a shared machine) costs more than it saves. 150 us: on the
- * 2-core development VM, 40 us made ResNet-18 at batch 1 slower with 2 threads than with 1.
+ * core's time: one thread per BW_PAR_NS of work (at least one), so a team is woken only
+ * when each member gets enough to pay for it. 20 us: the library's OpenMP workers spin
+ * briefly between regions (GOMP_SPINCOUNT, host/backends/native/lib.ts), so consecutive
+ * ops of one inference find them awake; on the 2-core development VM this made ResNet-18
+ * (224x224) at batch 1 4.3-5.0 ms instead of 5.7 (150 us with sleeping workers, whose
+ * wake-up on a VM can cost more than a small op).
  */
-#define BW_PAR_NS 150000.0
+#define BW_PAR_NS 20000.0
 int bw_team(double work_ns, int32_t threads, int64_t parts);
 /* Replace BW_PAR_NS (ns < 0: back to the default). Tests set 0 so small ops use every thread. */
 void bw_engine_set_parallel_ns(double ns);

@@ -14,21 +14,24 @@ export const NATIVE_LIBRARY: NativeLibrary = { what: 'native library', env: 'BIT
 let lib: Koffi.LibraryHandle | null = null;
 
 /**
- * libgomp reads its wait policy once, when the library is loaded. Its default spins after
- * every parallel region; on a machine whose cores are shared, a spinning or preempted
- * team member stalls the next op for a scheduler slice (measured: ResNet-18 batch-1
- * latency from 1.6 ms to 130 ms with 2 threads). Passive waiting costs a futex wake-up per
- * parallel op, which the engine only pays for ops large enough. A value the user set wins.
+ * libgomp reads its wait policy once, when the library is loaded. Workers that sleep at
+ * once (OMP_WAIT_POLICY=PASSIVE) pay a futex wake-up per parallel op, which on a VM can
+ * cost as much as a small op: ResNet-18 at batch 1 then gains nothing from a second core.
+ * Workers that spin without bound (ACTIVE, or libgomp's default 300,000 spins) steal cores
+ * from everything else on a shared machine, and a preempted spinner stalls the next op
+ * (measured: batch-1 latency from 1.6 ms to 130 ms). A short spin (about a millisecond)
+ * keeps them awake across the ops of one inference and asleep between requests. Values
+ * the user set win.
  */
-function preferPassiveOpenMP(): void {
+function preferShortSpinOpenMP(): void {
   if (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === undefined) {
-    process.env.OMP_WAIT_POLICY = 'PASSIVE';
+    process.env.GOMP_SPINCOUNT = '30000';
   }
 }
 
 export function nativeLib(): Koffi.LibraryHandle {
   if (lib) return lib;
-  preferPassiveOpenMP();
+  preferShortSpinOpenMP();
   const env = process.env[NATIVE_LIBRARY.env];
   lib = loadLibrary(NATIVE_LIBRARY, env || nativeLibraryFile());
   return lib;
