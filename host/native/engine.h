@@ -82,6 +82,18 @@ void bw_fconv_free(bw_fconv *f);
  */
 struct bw_ew_op;
 int bw_fconv_fuse(bw_fconv *f, const struct bw_ew_op *pre, int32_t npre, const struct bw_ew_op *post, int32_t npost);
+/*
+ * Fuse a pool on the conv's output (after `post`), ops on the pooled map (`after`:
+ * BATCHNORM, ACTIVATION, QUANTIZE) and, with out_bits >= 1, a final binarize to out_bits
+ * bit-planes (out_sgn: two's complement levels). Conv only, after bw_fconv_fuse (if any),
+ * once. The run then writes the pooled map: floats, or bit-plane words (y is then
+ * uint64_t *, y_len in 64-bit words). Work goes by bands of pooled rows; each band
+ * computes the conv rows it needs into a per-thread buffer (the row bands share is
+ * computed twice), so the conv's full-size output never exists.
+ */
+struct bw_pool_desc;
+int bw_fconv_fuse_pool(bw_fconv *f, const struct bw_pool_desc *pool, const struct bw_ew_op *after, int32_t nafter,
+                       int32_t out_bits, int32_t out_sgn);
 int bw_fconv_run(const bw_fconv *f, int32_t batch, const float *x, int64_t x_len, float *y, int64_t y_len,
                  int32_t threads);
 
@@ -212,6 +224,10 @@ void bw_bk_run_avx2(const bw_bk_job *j);
 void bw_bk_run_avx512(const bw_bk_job *j);
 /* sum_k popcount(col[aoff[k]]) (k-bit inputs: ones of one plane over the window) */
 int64_t bw_bk_popsum(const uint64_t *col, const int64_t *aoff, int32_t nsteps, int popcnt_insn);
+
+/* pool geometry checks (bw_pool's), and one output row of a pool from input rows row0.. */
+int bw_pool_valid(const bw_pool_desc *d);
+void bw_pool_out_row(int isa, const bw_pool_desc *d, const float *rows, int64_t row0, int64_t oy, float *y);
 
 /* element-wise spans at a given ISA (engine_eltwise.c); batchnorm spans start at channel 0 */
 void bw_span_batchnorm(int isa, const float *x, float *y, int64_t n, int32_t channels, const float *mean,

@@ -41,6 +41,9 @@ struct bw_fconv {
   float *bias;  /* [ocp] or NULL */
   int32_t npre, npost;
   fused_op pre[MAX_FUSED], post[MAX_FUSED]; /* on the input (c channels), on the output (out_c) */
+  int32_t has_pool, nafter, out_bits, out_sgn;
+  bw_pool_desc pool;                         /* on the output after post (h, w, c = out_h, out_w, out_c) */
+  fused_op after[MAX_FUSED];                 /* on the pooled map, then binarize when out_bits >= 1 */
 };
 
 static bw_fconv *make(const bw_conv2d_desc *d, int dense, const float *weight, const float *bias) {
@@ -87,6 +90,7 @@ void bw_fconv_free(bw_fconv *f) {
   if (!f) return;
   for (int i = 0; i < f->npre; i++) free(f->pre[i].mean);
   for (int i = 0; i < f->npost; i++) free(f->post[i].mean);
+  for (int i = 0; i < f->nafter; i++) free(f->after[i].mean);
   free(f->wt);
   free(f->bias);
   free(f);
@@ -142,7 +146,7 @@ static int copy_ops(fused_op *dst, const bw_ew_op *src, int32_t n, int32_t chann
 int bw_fconv_fuse(bw_fconv *f, const bw_ew_op *pre, int32_t npre, const bw_ew_op *post, int32_t npost) {
   if (!f || npre < 0 || npost < 0 || npre > MAX_FUSED || npost > MAX_FUSED || (npre && !pre) || (npost && !post))
     return BW_E_ARG;
-  if (f->npre || f->npost || (npre && f->dense)) return BW_E_ARG; /* once; dense inputs are flattened */
+  if (f->npre || f->npost || f->has_pool || (npre && f->dense)) return BW_E_ARG; /* once; dense inputs are flattened */
   /* counted as they are copied, so bw_fconv_free releases a partial copy */
   int ok = copy_ops(f->pre, pre, npre, f->d.c);
   f->npre = npre;
@@ -167,6 +171,23 @@ static void apply_ops(int isa, const fused_op *ops, int32_t nops, const float *s
     else bw_span_quantize(isa, src, dst, n, o->param, o->sgn);
   }
   if (nops == 0 && src != dst) memcpy(dst, src, (size_t)n * 4);
+}
+
+int bw_fconv_fuse_pool(bw_fconv *f, const bw_pool_desc *pool, const bw_ew_op *after, int32_t nafter, int32_t out_bits,
+                       int32_t out_sgn) {
+  if (!f || f->dense || f->has_pool || !pool || nafter < 0 || nafter > MAX_FUSED || (nafter && !after)) return BW_E_ARG;
+  if (out_bits < 0 || out_bits > BW_MAX_BITS || (out_sgn != 0 && out_sgn != 1) || (out_sgn && out_bits < 2)) return BW_E_ARG;
+  if (pool->h != f->d.out_h || pool->w != f->d.out_w || pool->c != f->d.out_c || !bw_pool_valid(pool)) return BW_E_ARG;
+  if (!copy_ops(f->after, after, nafter, f->d.out_c)) {
+    for (int i = 0; i < nafter; i++) free(f->after[i].mean); /* copy_ops zeroes what it did not fill */
+    return BW_E_ARG;
+  }
+  f->nafter = nafter;
+  f->pool = *pool;
+  f->out_bits = out_bits;
+  f->out_sgn = out_sgn;
+  f->has_pool = 1;
+  return BW_OK;
 }
 
 int bw_fma_f32(const float *a, const float *b, const float *c, float *y, int64_t n) {
@@ -275,12 +296,78 @@ DEF_ISA(scalar, , f4, 4, 4, 2, f4_load, f4_set1, f4_add, f4_fmadd, f4_zero)
 
 #define OX_CHUNK 64
 
+/*
+ * Conv, post ops, pool, after ops (and binarize) by bands of pooled rows: a band computes
+ * the conv rows its windows cover into this thread's buffer (whole rows, every channel),
+ * runs the post ops on them, pools each output row from them, runs the after ops on it
+ * and writes it (as floats, or packed into bit-planes). Bands never cross images.
+ */
+static int run_pooled(const bw_fconv *f, const geo *g, const float *src, int64_t hp, int64_t wp, int32_t batch, float *y,
+                      int32_t threads, int isa) {
+  const bw_conv2d_desc *d = &f->d;
+  const bw_pool_desc *pd = &f->pool;
+  const int64_t oc = d->out_c, words = (oc + 63) / 64;
+  const int64_t rows_img = pd->out_h;
+  /* bands of ~8 pooled rows, fewer when the batch would not give each thread several */
+  int64_t band = ((int64_t)batch * rows_img + 4 * threads - 1) / (4 * threads);
+  if (band > 8) band = 8;
+  if (band < 1) band = 1;
+  const int64_t bands_img = (rows_img + band - 1) / band, items = (int64_t)batch * bands_img;
+  const int64_t max_rows = (band - 1) * pd->sh + pd->kh; /* conv rows one band can need */
+  const double work = (double)batch * d->out_h * d->out_w * oc * d->kh * d->kw * d->c * 0.05;
+  const int nt = bw_team(work, threads, items);
+  int failed = 0;
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    float *rows = bw_scratch(0, (size_t)(max_rows * d->out_w * oc) * 4);
+    float *prow = bw_scratch(1, (size_t)(pd->out_w * oc) * 4);
+    if (!rows || !prow) {
+#pragma omp atomic write
+      failed = 1;
+    }
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t it = 0; it < items; it++) {
+      if (!rows || !prow) continue;
+      const int64_t n = it / bands_img, py0 = (it % bands_img) * band;
+      const int64_t py1 = py0 + band < rows_img ? py0 + band : rows_img;
+      /* conv rows [r0, r1): every window of pooled rows [py0, py1), clipped to the map */
+      int64_t r0 = py0 * pd->sh - pd->ph, r1 = (py1 - 1) * pd->sh - pd->ph + pd->kh;
+      if (r0 < 0) r0 = 0;
+      if (r1 > d->out_h) r1 = d->out_h;
+      for (int64_t r = r0; r < r1; r++) {
+        const float *xrow = src + (n * hp + r * d->sh) * wp * d->c;
+        float *yrow = rows + (r - r0) * d->out_w * oc;
+        if (isa == BW_ISA_AVX512) row_avx512(g, xrow, yrow, 0, d->out_w, 0, oc);
+        else if (isa == BW_ISA_AVX2) row_avx2(g, xrow, yrow, 0, d->out_w, 0, oc);
+        else row_scalar(g, xrow, yrow, 0, d->out_w, 0, oc);
+        apply_ops(isa, f->post, f->npost, yrow, yrow, d->out_w * oc, (int32_t)oc, 0);
+      }
+      for (int64_t py = py0; py < py1; py++) {
+        const int64_t opx = (n * rows_img + py) * pd->out_w; /* first output pixel of the row */
+        float *dst = f->out_bits ? prow : y + opx * oc;
+        bw_pool_out_row(isa, pd, rows, r0, py, dst);
+        apply_ops(isa, f->after, f->nafter, dst, dst, pd->out_w * oc, (int32_t)oc, 0);
+        if (f->out_bits)
+          bw_span_binarize(isa, dst, pd->out_w, (int32_t)oc, f->out_bits, f->out_sgn,
+                           (uint64_t *)(void *)y + opx * f->out_bits * words);
+      }
+    }
+  }
+  return failed ? BW_E_NOMEM : BW_OK;
+}
+
 int bw_fconv_run(const bw_fconv *f, int32_t batch, const float *x, int64_t x_len, float *y, int64_t y_len,
                  int32_t threads) {
   if (!f || !x || !y || batch < 1 || threads < 1) return BW_E_ARG;
   bw_conv2d_desc d = f->d;
   if (x_len != (int64_t)batch * d.h * d.w * d.c) return BW_E_SIZE;
-  if (y_len != (int64_t)batch * d.out_h * d.out_w * d.out_c) return BW_E_SIZE;
+  const int64_t words = (d.out_c + 63) / 64;
+  if (f->has_pool) {
+    const int64_t px = (int64_t)batch * f->pool.out_h * f->pool.out_w;
+    if (y_len != (f->out_bits ? px * f->out_bits * words : px * d.out_c)) return BW_E_SIZE;
+  } else if (y_len != (int64_t)batch * d.out_h * d.out_w * d.out_c) {
+    return BW_E_SIZE;
+  }
   if (f->dense) { /* the batch becomes one row of pixels */
     d.w = d.out_w = batch;
     batch = 1;
@@ -310,6 +397,7 @@ int bw_fconv_run(const bw_fconv *f, int32_t batch, const float *x, int64_t x_len
   }
   geo g = {.wp = wp, .c = d.c, .sw = d.sw, .kh = d.kh, .kw = d.kw, .wt = f->wt, .ocp = f->ocp, .bias = f->bias,
            .out_c = d.out_c};
+  if (f->has_pool) return run_pooled(f, &g, src, hp, wp, batch, y, threads, isa);
   /* items: (row, ox chunk, 64-channel group); each writes its own outputs */
   const int64_t rows = (int64_t)batch * d.out_h;
   const int64_t nox = (d.out_w + OX_CHUNK - 1) / OX_CHUNK;

@@ -21,7 +21,7 @@ INLINE float max_step(float acc, float v) { return (v > acc || v != v) ? v : acc
  * channels; TAKE(v, acc) selects v where v > acc or v is NaN (the scalar max_step per lane).
  */
 #define DEF_ISA(SUF, ATTR, VT, LANES, LOADU, STOREU, SET1, ADD, DIV, MAXSTEP)                        \
-  ATTR INLINE void pixel_##SUF(const bw_pool_desc *d, const float *x, int64_t oy, int64_t ox, float *y) { \
+  ATTR INLINE void pixel_##SUF(const bw_pool_desc *d, const float *x, int64_t row0, int64_t oy, int64_t ox, float *y) { \
     const int64_t C = d->c;                                                                         \
     const int64_t y0 = oy * d->sh - d->ph, x0 = ox * d->sw - d->pw;                                 \
     const int64_t ylo = y0 < 0 ? 0 : y0, yhi = y0 + d->kh < d->h ? y0 + d->kh : d->h;               \
@@ -31,13 +31,13 @@ INLINE float max_step(float acc, float v) { return (v > acc || v != v) ? v : acc
       for (; c + LANES <= C; c += LANES) {                                                          \
         VT acc = SET1(-INFINITY);                                                                   \
         for (int64_t iy = ylo; iy < yhi; iy++)                                                      \
-          for (int64_t ix = xlo; ix < xhi; ix++) acc = MAXSTEP(acc, LOADU(x + (iy * d->w + ix) * C + c)); \
+          for (int64_t ix = xlo; ix < xhi; ix++) acc = MAXSTEP(acc, LOADU(x + ((iy - row0) * d->w + ix) * C + c)); \
         STOREU(y + c, acc);                                                                         \
       }                                                                                             \
       for (; c < C; c++) {                                                                          \
         float acc = -INFINITY;                                                                      \
         for (int64_t iy = ylo; iy < yhi; iy++)                                                      \
-          for (int64_t ix = xlo; ix < xhi; ix++) acc = max_step(acc, x[(iy * d->w + ix) * C + c]);  \
+          for (int64_t ix = xlo; ix < xhi; ix++) acc = max_step(acc, x[((iy - row0) * d->w + ix) * C + c]);  \
         y[c] = acc;                                                                                 \
       }                                                                                             \
       return;                                                                                       \
@@ -55,20 +55,23 @@ INLINE float max_step(float acc, float v) { return (v > acc || v != v) ? v : acc
     for (; c + LANES <= C; c += LANES) {                                                            \
       VT acc = SET1(0.0f);                                                                          \
       for (int64_t iy = ylo; iy < yhi; iy++)                                                        \
-        for (int64_t ix = xlo; ix < xhi; ix++) acc = ADD(acc, LOADU(x + (iy * d->w + ix) * C + c));   \
+        for (int64_t ix = xlo; ix < xhi; ix++) acc = ADD(acc, LOADU(x + ((iy - row0) * d->w + ix) * C + c));   \
       STOREU(y + c, DIV(acc, SET1(div)));                                                           \
     }                                                                                               \
     for (; c < C; c++) {                                                                            \
       float acc = 0;                                                                                \
       for (int64_t iy = ylo; iy < yhi; iy++)                                                        \
-        for (int64_t ix = xlo; ix < xhi; ix++) acc = acc + x[(iy * d->w + ix) * C + c];             \
+        for (int64_t ix = xlo; ix < xhi; ix++) acc = acc + x[((iy - row0) * d->w + ix) * C + c];             \
       y[c] = acc / div;                                                                             \
     }                                                                                               \
   }                                                                                                 \
   ATTR static void row_##SUF(const bw_pool_desc *d, const float *x, float *y, int64_t r) {          \
     int64_t n = r / d->out_h, oy = r % d->out_h;                                                    \
     const float *xn = x + n * d->h * d->w * d->c;                                                   \
-    for (int64_t ox = 0; ox < d->out_w; ox++) pixel_##SUF(d, xn, oy, ox, y + (r * d->out_w + ox) * d->c); \
+    for (int64_t ox = 0; ox < d->out_w; ox++) pixel_##SUF(d, xn, 0, oy, ox, y + (r * d->out_w + ox) * d->c); \
+  }                                                                                                 \
+  ATTR static void rows_##SUF(const bw_pool_desc *d, const float *rows, int64_t row0, int64_t oy, float *y) { \
+    for (int64_t ox = 0; ox < d->out_w; ox++) pixel_##SUF(d, rows, row0, oy, ox, y + ox * d->c);    \
   }
 
 #define A512 __attribute__((target("avx512f")))
@@ -92,6 +95,21 @@ DEF_ISA(avx512, A512, __m512, 16, _mm512_loadu_ps, _mm512_storeu_ps, _mm512_set1
 DEF_ISA(avx2, A256, __m256, 8, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_set1_ps, _mm256_add_ps, _mm256_div_ps,
         maxstep8)
 DEF_ISA(sse2, , __m128, 4, _mm_loadu_ps, _mm_storeu_ps, _mm_set1_ps, _mm_add_ps, _mm_div_ps, maxstep4)
+
+int bw_pool_valid(const bw_pool_desc *d) {
+  if (!d || d->c < 1 || d->kh < 1 || d->kw < 1 || d->sh < 1 || d->sw < 1 || d->ph < 0 || d->pw < 0 || d->mode < 0 ||
+      d->mode > 1 || d->out_h < 1 || d->out_w < 1)
+    return 0;
+  /* every window must start inside the padded input and reach real data (validateModel) */
+  return !((int64_t)(d->out_h - 1) * d->sh - d->ph > d->h - 1 || (int64_t)(d->out_w - 1) * d->sw - d->pw > d->w - 1 ||
+           d->ph >= d->kh || d->pw >= d->kw);
+}
+
+void bw_pool_out_row(int isa, const bw_pool_desc *d, const float *rows, int64_t row0, int64_t oy, float *y) {
+  if (isa == BW_ISA_AVX512) rows_avx512(d, rows, row0, oy, y);
+  else if (isa == BW_ISA_AVX2) rows_avx2(d, rows, row0, oy, y);
+  else rows_sse2(d, rows, row0, oy, y);
+}
 
 int bw_pool(const bw_pool_desc *d, int32_t batch, const float *x, int64_t x_len, float *y, int64_t y_len,
             int32_t threads) {

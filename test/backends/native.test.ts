@@ -18,7 +18,7 @@ import {
   randomInput, runSegment,
 } from '../helpers/native-models';
 import { randomImages, randomModel } from '../helpers/random-model';
-import { resnet18Cifar } from '../../host/zoo/resnet';
+import { resnet18Cifar, resnet18Imagenet } from '../../host/zoo/resnet';
 import { requireOrSkip } from '../helpers/skip';
 
 const bconvCase = bconvCases({ inBits: [1, 1, 2, 4] });
@@ -187,6 +187,53 @@ describe('native backend', function () {
       fusedOps += [...(nb as unknown as { fusedConvs: Map<number, { start: number; end: number }> }).fusedConvs.values()].reduce((t, f) => t + f.end - f.start - 1, 0);
     }
     assert.ok(fusedOps > 60, `ops were fused (${fusedOps})`);
+    // conv -> ops -> pool -> ops (-> binarize) in one pass by bands of pooled rows
+    const pooledCase = fc.record({
+      H: fc.integer({ min: 2, max: 20 }), W: fc.integer({ min: 1, max: 12 }), C: fc.constantFrom(1, 3, 5),
+      F: fc.constantFrom(1, 7, 16, 64, 70), k: fc.integer({ min: 1, max: 3 }), s: fc.integer({ min: 1, max: 2 }), p: fc.nat(1),
+      post: fc.array(fc.constantFrom('bn', 'relu', 'q2'), { maxLength: 2 }),
+      pool: fc.record({ mode: fc.constantFrom<'max' | 'avg'>('max', 'avg'), k: fc.integer({ min: 1, max: 3 }), s: fc.integer({ min: 1, max: 3 }), p: fc.nat(1), countIncludePad: fc.boolean() }),
+      after: fc.array(fc.constantFrom('bn', 'tanh', 'q3s'), { maxLength: 2 }),
+      bits: fc.constantFrom(0, 1, 2), batch: fc.integer({ min: 1, max: 5 }), seed: fc.integer(),
+    }).filter((c) => {
+      const oh = Math.floor((c.H + 2 * c.p - c.k) / c.s) + 1, ow = Math.floor((c.W + 2 * c.p - c.k) / c.s) + 1;
+      return c.p < c.k && c.H + 2 * c.p >= c.k && c.W + 2 * c.p >= c.k && c.pool.p < c.pool.k && oh + 2 * c.pool.p >= c.pool.k && ow + 2 * c.pool.p >= c.pool.k;
+    });
+    let pooled = 0;
+    for (const [i, p] of fc.sample(pooledCase, { seed: 62, numRuns: 40 }).entries()) {
+      const r = rng(p.seed);
+      const u = (n: number, lo: number, hi: number) => Float32Array.from({ length: n }, () => Math.fround(lo + (hi - lo) * r()));
+      const b = new ModelBuilder(p.H, p.W, p.C);
+      const oh = Math.floor((p.H + 2 * p.p - p.k) / p.s) + 1, ow = Math.floor((p.W + 2 * p.p - p.k) / p.s) + 1;
+      const g = 1.5 / Math.sqrt(p.k * p.k * p.C);
+      let x = b.add({ op: 'conv2d', in: 0, kh: p.k, kw: p.k, sh: p.s, sw: p.s, ph: p.p, pw: p.p, weight: u(p.F * p.k * p.k * p.C, -g, g), bias: u(p.F, -0.5, 0.5) }, f32(oh, ow, p.F));
+      const ew = (x: number, kind: string, geo: TensorInfo) => b.add(
+        kind === 'bn' ? { op: 'batchnorm', in: x, mean: u(p.F, -0.3, 0.3), scale: u(p.F, -2, 2), beta: u(p.F, -0.5, 0.5) }
+          : kind.startsWith('q') ? { op: 'quantize', in: x, bits: Number(kind[1]), signed: kind.endsWith('s') }
+            : { op: 'activation', in: x, fn: kind as 'relu' | 'tanh' }, geo);
+      for (const k of p.post) x = ew(x, k, f32(oh, ow, p.F));
+      const q = p.pool;
+      const ph = Math.floor((oh + 2 * q.p - q.k) / q.s) + 1, pw = Math.floor((ow + 2 * q.p - q.k) / q.s) + 1;
+      x = b.add({ op: 'pool', in: x, kh: q.k, kw: q.k, sh: q.s, sw: q.s, ph: q.p, pw: q.p, mode: q.mode, countIncludePad: q.countIncludePad }, f32(ph, pw, p.F));
+      for (const k of p.after) x = ew(x, k, f32(ph, pw, p.F));
+      if (p.bits) { // observed through a binary conv, as the device would read them
+        const words = Math.ceil(p.F / 64);
+        x = b.add({ op: 'binarize', in: x, bits: p.bits }, { kind: 'bits', h: ph, w: pw, c: p.F, planes: p.bits, flat: false });
+        const w = new Uint32Array(5 * words * 2);
+        for (let o = 0; o < 5; o++) for (let c = 0; c < p.F; c++) if (r() < 0.5) w[o * words * 2 + (c >>> 5)] |= 1 << (c & 31);
+        x = b.add({ op: 'bconv', in: x, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, padBit: 0, inBits: p.bits, outC: 5, weight: w, pool: null, epilogue: { kind: 'int' } }, i32(ph, pw, 5));
+        x = b.add({ op: 'dequantize', in: x, divisor: 3 }, f32(ph, pw, 5));
+        x = b.add({ op: 'flatten', in: x }, f32(1, 1, ph * pw * 5, true));
+      } else {
+        x = b.add({ op: 'flatten', in: x }, f32(1, 1, ph * pw * p.F, true));
+      }
+      const m = b.build(`pooled-${i}`);
+      const nb = i % 2 ? native1 : native2;
+      const input = Float32Array.from({ length: p.batch * p.C * p.H * p.W }, () => Math.fround(r() * 4 - 2));
+      await compareModel(m, input, nb, `pooled case ${i} ${JSON.stringify(p)}`);
+      if ([...(nb as unknown as { fusedConvs: Map<number, { pool?: number }> }).fusedConvs.values()].some((f) => f.pool !== undefined)) pooled++;
+    }
+    assert.equal(pooled, 40, 'every pooled case fused its pool');
     // a tensor between them that something else reads stays a tensor: no fusion there
     const b = new ModelBuilder(6, 6, 3);
     const bn = b.add({ op: 'batchnorm', in: 0, mean: new Float32Array(3).fill(0.1), scale: new Float32Array(3).fill(2), beta: new Float32Array(3).fill(-0.2) }, f32(6, 6, 3));
@@ -264,6 +311,19 @@ describe('native backend', function () {
       const want = await logitsOf(m, 'reference', x);
       assert.deepEqual(bitsOf(await logitsOf(m, 'native', x, { threads: 2 })), bitsOf(want), `resnet ${JSON.stringify(cfg)}`);
     }
+  });
+
+  it('ImageNet-shaped ResNet-18 (224x224, narrow): the stem bn_data..binarize runs as one fused pass, identical logits', async () => {
+    const m = compile(resnet18Imagenet({ seed: 70, filters: [16, 16, 32, 32, 64], actBits: 1 }));
+    const x = randomImages(71, 3, [3, 224, 224]);
+    const want = await logitsOf(m, 'reference', x);
+    const nb = new NativeBackend({ threads: 2 });
+    await nb.load(m);
+    const plan = [...(nb as unknown as { fusedConvs: Map<number, { start: number; conv: number; end: number; pool?: number }> }).fusedConvs.values()];
+    await nb.dispose();
+    assert.deepEqual(plan[0], { start: 0, conv: 1, end: 7, pool: 4 }, 'bn_data, conv0, bn0, relu0, pool0, bn1, binarize');
+    assert.equal(m.segments[0].end, 7, 'the whole first host segment');
+    assert.deepEqual(bitsOf(await logitsOf(m, 'native', x, { threads: 2 })), bitsOf(want));
   });
 
   it('every ISA level this machine supports (and scalar without POPCNT) gives the same results', async function () {

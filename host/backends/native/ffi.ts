@@ -53,7 +53,10 @@ export interface Engine {
   fconvFree(h: Handle): void;
   /** Fuse element-wise ops before (conv only) and after a conv/dense (engine.h bw_fconv_fuse). */
   fconvFuse(h: Handle, pre: EwOp[], post: EwOp[]): number;
-  fconvRun(h: Handle, batch: number, x: Float32Array, xLen: number, y: Float32Array, yLen: number, threads: number): number;
+  /** Fuse a pool, ops on the pooled map and an optional binarize (outBits >= 1) after a conv (bw_fconv_fuse_pool). */
+  fconvFusePool(h: Handle, pool: PoolDesc, after: EwOp[], outBits: number, outSgn: number): number;
+  /** y: floats, or bit-plane words when a fused binarize ends the conv (yLen then in 64-bit words). */
+  fconvRun(h: Handle, batch: number, x: Float32Array, xLen: number, y: Float32Array | Uint32Array, yLen: number, threads: number): number;
   batchnorm(x: Float32Array, y: Float32Array, n: number, channels: number, mean: Float32Array, scale: Float32Array, beta: Float32Array, threads: number): number;
   activation(fn: number, x: Float32Array, y: Float32Array, n: number, threads: number): number;
   add(a: Float32Array, b: Float32Array, y: Float32Array, n: number, threads: number): number;
@@ -107,6 +110,7 @@ export function nativeEngine(): Engine {
   const denseCreate = f('bw_fconv *bw_dense_create(int32_t in_f, int32_t out_f, const void *w, const void *bias)');
   const fconvFree = f('void bw_fconv_free(bw_fconv *f)');
   const fconvFuse = f('int bw_fconv_fuse(bw_fconv *f, const bw_ew_op *pre, int32_t npre, const bw_ew_op *post, int32_t npost)');
+  const fconvFusePool = f('int bw_fconv_fuse_pool(bw_fconv *f, const bw_pool_desc *pool, const bw_ew_op *after, int32_t nafter, int32_t out_bits, int32_t out_sgn)');
   const fmaF32 = f('int bw_fma_f32(const void *a, const void *b, const void *c, void *y, int64_t n)');
   const fconvRun = f('int bw_fconv_run(const bw_fconv *f, int32_t batch, const void *x, int64_t x_len, void *y, int64_t y_len, int32_t threads)');
   const batchnorm = f('int bw_batchnorm(const void *x, void *y, int64_t n, int32_t channels, const void *mean, const void *scale, const void *beta, int32_t threads)');
@@ -130,6 +134,7 @@ export function nativeEngine(): Engine {
     denseCreate: (i, o, w, b) => denseCreate(i, o, w, b) as Handle | null,
     fconvFree: (h) => fconvFree(h),
     fconvFuse: (h, pre, post) => fconvFuse(h, pre, pre.length, post, post.length) as number,
+    fconvFusePool: (h, pool, after, bits, sgn) => fconvFusePool(h, pool, after, after.length, bits, sgn) as number,
     fmaF32: (a, b, c, y) => (a.length === y.length && b.length === y.length && c.length === y.length ? (fmaF32(a, b, c, y, y.length) as number) : BW_E_SIZE),
     fconvRun: (h, n, x, xl, y, yl, t) => fconvRun(h, n, x, xl, y, yl, t) as number,
     batchnorm: (x, y, n, c, m, s, b, t) => batchnorm(x, y, n, c, m, s, b, t) as number,

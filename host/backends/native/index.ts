@@ -27,12 +27,19 @@ const FUSABLE = new Set(['dequantize', 'add', 'batchnorm', 'activation', 'quanti
 
 /** Element-wise ops that run inside a float conv/dense (on its input or its output tiles). */
 const CONV_FUSABLE = new Set(['batchnorm', 'activation', 'quantize']);
+const POOL = new Set(['pool']);
+const BINARIZE = new Set(['binarize']);
 
-/** A conv2d/dense op `conv` with the element-wise ops [start, conv) and (conv, end) fused into it. */
+/**
+ * A conv2d/dense op `conv` with the element-wise ops [start, conv) and (conv, end) fused
+ * into it; with `pool`, the ops (conv, pool) run on the conv's output, the pool op on
+ * theirs, and (pool, end) on the pooled map, the last of them possibly a binarize.
+ */
 interface FusedConv {
   start: number;
   conv: number;
   end: number;
+  pool?: number;
 }
 
 /** Ops [start, end) of a host segment run block by block in one native call. */
@@ -125,7 +132,16 @@ export class NativeBackend implements Backend {
       model.ops.forEach((op, i) => (this.handles[i] = this.prepare(e, model, op, i)));
       for (const fc of this.fusedConvs.values()) {
         const ew = (k: number) => ewOp(model, k, () => 0);
-        const rc = e.fconvFuse(this.handles[fc.conv]!, range(fc.start, fc.conv).map(ew), range(fc.conv + 1, fc.end).map(ew));
+        const h = this.handles[fc.conv]!;
+        const postEnd = fc.pool ?? fc.end;
+        let rc = e.fconvFuse(h, range(fc.start, fc.conv).map(ew), range(fc.conv + 1, postEnd).map(ew));
+        if (rc === BW_OK && fc.pool !== undefined) {
+          const p = model.ops[fc.pool] as PoolOp;
+          const last = model.ops[fc.end - 1];
+          const bin = last.op === 'binarize';
+          const out = model.tensors[last.out];
+          rc = e.fconvFusePool(h, poolDesc(p, model.tensors[p.in], model.tensors[p.out]), range(fc.pool + 1, bin ? fc.end - 1 : fc.end).map(ew), bin ? out.planes : 0, bin && out.signed ? 1 : 0);
+        }
         this.check(rc, model, fc.conv, `fusing ops ${fc.start}..${fc.end - 1} into`);
       }
       for (const ch of this.chains.values()) ch.handle = this.prepareChain(e, model, ch);
@@ -302,8 +318,9 @@ export class NativeBackend implements Backend {
   private runFusedConv(e: Engine, m: CompiledModel, fc: FusedConv, local: Map<number, TensorData>, batch: number): void {
     const x = this.input(local, m.ops[fc.start].in as number, batch) as Float32Array;
     const out = m.ops[fc.end - 1].out;
-    const y = this.output(out, batch) as Float32Array;
-    this.check(e.fconvRun(this.handles[fc.conv]!, batch, x, x.length, y, y.length, this.threads), m, fc.conv, `fused ops ${fc.start}..${fc.end - 1}`);
+    const y = this.output(out, batch) as Float32Array | Uint32Array;
+    const yLen = m.tensors[out].kind === 'bits' ? y.length / 2 : y.length;
+    this.check(e.fconvRun(this.handles[fc.conv]!, batch, x, x.length, y, yLen, this.threads), m, fc.conv, `fused ops ${fc.start}..${fc.end - 1}`);
     local.set(out, y);
   }
 
@@ -425,10 +442,11 @@ function ewOp(m: CompiledModel, i: number, slot: (t: number) => number): EwOp {
 }
 
 /**
- * Float convs (conv2d, dense) in host segments with the element-wise ops next to them that
- * can run inside the conv: a run of BatchNorm/activation/quantize ops feeding a conv2d, and
- * a run fed by a conv2d or dense, each tensor between them read by nothing else (no later
- * op, segment or caller), at most 8 on each side (the engine's limit).
+ * Float convs (conv2d, dense) in host segments with the ops next to them that can run
+ * inside the conv: a run of BatchNorm/activation/quantize ops feeding a conv2d, a run fed
+ * by a conv2d or dense, and after a conv2d's run a pool, a run on the pooled map and a
+ * binarize. Each tensor between them is read by nothing else (no later op, segment or
+ * caller); at most 8 ops in each run (the engine's limit).
  */
 function planConvFusion(m: CompiledModel): Map<number, FusedConv> {
   const uses = new Int32Array(m.tensors.length);
@@ -449,13 +467,20 @@ function planConvFusion(m: CompiledModel): Map<number, FusedConv> {
         if ([...fused.values()].some((f) => f.end > start - 1)) break; // already after an earlier conv
         start--;
       }
+      // a run of ops, each reading the one before through a private tensor
+      const follows = (k: number, ops: Set<string>) => {
+        const next = m.ops[k];
+        return k < seg.end && ops.has(next.op) && next.in === m.ops[k - 1].out && privateLink(m.ops[k - 1].out);
+      };
       let end = c + 1;
-      while (end < seg.end && end - c <= 8) {
-        const next = m.ops[end];
-        if (!CONV_FUSABLE.has(next.op) || next.in !== m.ops[end - 1].out || !privateLink(m.ops[end - 1].out)) break;
-        end++;
+      while (end - c <= 8 && follows(end, CONV_FUSABLE)) end++;
+      let pool: number | undefined;
+      if (conv.op === 'conv2d' && follows(end, POOL)) {
+        pool = end++;
+        while (end - pool <= 8 && follows(end, CONV_FUSABLE)) end++;
+        if (follows(end, BINARIZE)) end++;
       }
-      if (end - start > 1) fused.set(start, { start, conv: c, end });
+      if (end - start > 1) fused.set(start, { start, conv: c, end, ...(pool !== undefined ? { pool } : {}) });
       c = end - 1;
     }
   }
