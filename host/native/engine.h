@@ -159,6 +159,16 @@ void bw_chain_free(bw_chain *ch);
  */
 int bw_chain_run(const bw_chain *ch, void *const *data, const int64_t *lens, int64_t pixels, int32_t threads);
 
+/*
+ * A bconv with int32 output (no pool, out_c a multiple of 8) whose output feeds a chain
+ * directly: each work item runs the chain on its output pixels while they are in cache,
+ * so the int32 tensor never reaches memory. `slot` is the chain's external I32 slot that
+ * the bconv's output stands for (its data/lens entries are ignored); every other external
+ * slot is passed as in bw_chain_run, over batch * out_h * out_w pixels.
+ */
+int bw_bconv_run_chain(const bw_bconv *b, int32_t batch, const uint64_t *in, int64_t in_words, const bw_chain *ch,
+                       int32_t slot, void *const *data, const int64_t *lens, int32_t threads);
+
 typedef struct bw_pool_desc {
   int32_t h, w, c, kh, kw, sh, sw, ph, pw, out_h, out_w;
   int32_t mode;                /* 0 = max, 1 = avg */
@@ -224,6 +234,15 @@ void bw_bk_run_avx2(const bw_bk_job *j);
 void bw_bk_run_avx512(const bw_bk_job *j);
 /* sum_k popcount(col[aoff[k]]) (k-bit inputs: ones of one plane over the window) */
 int64_t bw_bk_popsum(const uint64_t *col, const int64_t *aoff, int32_t nsteps, int popcnt_insn);
+
+/* chain internals for bw_bconv_run_chain (engine_chain.c) */
+int bw_chain_int_slot(const bw_chain *ch, int32_t slot);
+int32_t bw_chain_channels(const bw_chain *ch);
+int bw_chain_check(const bw_chain *ch, void *const *data, const int64_t *lens, int64_t pixels, int32_t skip);
+size_t bw_chain_scratch_bytes(const bw_chain *ch);
+/* pixels [p0, p0 + np) through the chain, slot `slot` read from `values` (pixel p0 first) */
+void bw_chain_span(const bw_chain *ch, void *const *data, int64_t p0, int64_t np, int32_t slot, const int32_t *values,
+                   char *scratch, int isa);
 
 /* pool geometry checks (bw_pool's), and one output row of a pool from input rows row0.. */
 int bw_pool_valid(const bw_pool_desc *d);

@@ -183,6 +183,7 @@ typedef struct scratch {
   int32_t *pool;         /* [ldo] pooled accumulators of one output pixel */
   int32_t *lv;           /* [ldo] output levels of one pixel */
   int32_t *ustart;       /* [units per item] first scratch pixel of each output row */
+  char *chain;           /* the chain's block scratch (plan.chain) */
 } scratch;
 
 typedef struct plan {
@@ -193,6 +194,9 @@ typedef struct plan {
   int64_t n_units, n_items;
   int32_t cap_px, ldo; /* scratch capacity: pixels (not planes), channel stride */
   int isa, popcnt;
+  const bw_chain *chain; /* int output run through this chain per item (out unused) */
+  int32_t chain_slot;
+  void *const *chain_data;
 } plan;
 
 /* ---- epilogue: integer pool, then thresholds packed to bit-planes or raw int32 ------------ */
@@ -357,7 +361,8 @@ static void run_item(const plan *p, int64_t item, scratch *s) {
      straight to the output when whole 8-channel blocks fit (columns are then consecutive
      output pixels); otherwise to the scratch. */
   const int direct = !d->has_pool && !b->L && d->out_c % 8 == 0;
-  int32_t *vdst = direct ? (int32_t *)p->out + u0 * d->out_w * d->out_c + oc0 : s->v;
+  /* with a chain the item's int32 pixels stay in the scratch (ldo = out_c there) */
+  int32_t *vdst = p->chain ? s->v : direct ? (int32_t *)p->out + u0 * d->out_w * d->out_c + oc0 : s->v;
   const int64_t vld = direct ? d->out_c : p->ldo;
   const int64_t ncols = (int64_t)npx * P, rawp = ncols * p->ldo; /* raw: [wb][column][ldo] */
   bw_bk_job job = {
@@ -399,6 +404,10 @@ static void run_item(const plan *p, int64_t item, scratch *s) {
   }
 
   /* 3. pool, then the output transform (already done for direct int output) */
+  if (p->chain) {
+    bw_chain_span(p->chain, p->chain_data, u0 * d->out_w, (u1 - u0) * d->out_w, p->chain_slot, s->v, s->chain, p->isa);
+    return;
+  }
   if (direct) return;
   switch (p->isa) {
     case BW_ISA_AVX512: emit_avx512(p, s, u0, u1, oc0, noc); break;
@@ -431,6 +440,9 @@ static void pad_input(const bw_bconv *b, const uint64_t *in, uint64_t *dst, int3
   }
 }
 
+static int run(const bw_bconv *b, int32_t batch, const uint64_t *in, void *out, const bw_chain *ch, int32_t slot,
+               void *const *data, int32_t threads);
+
 int bw_bconv_run(const bw_bconv *b, int32_t batch, const uint64_t *in, int64_t in_words, void *out,
                  int64_t out_len, int32_t threads) {
   if (!b || !in || !out || batch < 1 || threads < 1) return BW_E_ARG;
@@ -438,8 +450,26 @@ int bw_bconv_run(const bw_bconv *b, int32_t batch, const uint64_t *in, int64_t i
   int64_t opx = (int64_t)batch * d->out_h * d->out_w;
   if (in_words != (int64_t)batch * d->h * d->w * b->pxw) return BW_E_SIZE;
   if (out_len != (b->L ? opx * d->out_bits * b->out_words : opx * d->out_c)) return BW_E_SIZE;
+  return run(b, batch, in, out, NULL, -1, NULL, threads);
+}
 
-  plan p = {.b = b, .out = out, .isa = bw_engine_isa(), .popcnt = bw_engine_has_popcnt()};
+int bw_bconv_run_chain(const bw_bconv *b, int32_t batch, const uint64_t *in, int64_t in_words, const bw_chain *ch,
+                       int32_t slot, void *const *data, const int64_t *lens, int32_t threads) {
+  if (!b || !in || !ch || !data || !lens || batch < 1 || threads < 1) return BW_E_ARG;
+  const bw_bconv_desc *d = &b->d;
+  if (b->L || d->has_pool || d->out_c % 8 || bw_chain_channels(ch) != d->out_c || !bw_chain_int_slot(ch, slot))
+    return BW_E_ARG;
+  if (in_words != (int64_t)batch * d->h * d->w * b->pxw) return BW_E_SIZE;
+  int rc = bw_chain_check(ch, data, lens, (int64_t)batch * d->out_h * d->out_w, slot);
+  if (rc != BW_OK) return rc;
+  return run(b, batch, in, NULL, ch, slot, data, threads);
+}
+
+static int run(const bw_bconv *b, int32_t batch, const uint64_t *in, void *out, const bw_chain *ch, int32_t slot,
+               void *const *data, int32_t threads) {
+  const bw_bconv_desc *d = &b->d;
+  plan p = {.b = b, .out = out, .isa = bw_engine_isa(), .popcnt = bw_engine_has_popcnt(), .chain = ch,
+            .chain_slot = slot, .chain_data = data};
   p.n_units = (int64_t)batch * d->out_h;
   const int32_t pkh = d->has_pool ? d->pkh : 1;
   const int32_t rows_per_unit = pkh < b->ah ? pkh : b->ah;
@@ -448,7 +478,7 @@ int bw_bconv_run(const bw_bconv *b, int32_t batch, const uint64_t *in, int64_t i
   /* channel chunks only when rows alone cannot feed the threads (e.g. dense at batch 1) */
   int32_t chunks64 = (d->out_c + 63) / 64;
   p.n_oc = 1;
-  if (p.n_units < 2 * threads) {
+  if (p.n_units < 2 * threads && !ch) { /* a chain needs whole pixels per item */
     int64_t want = (4 * threads + p.n_units - 1) / p.n_units;
     p.n_oc = (int32_t)(want < chunks64 ? want : chunks64);
   }
@@ -489,7 +519,8 @@ int bw_bconv_run(const bw_bconv *b, int32_t batch, const uint64_t *in, int64_t i
     s.pool = bw_scratch(3, (size_t)p.ldo * 4);
     s.lv = bw_scratch(4, (size_t)p.ldo * 4);
     s.ustart = bw_scratch(5, (size_t)p.units_per_item * 4);
-    int ok = s.cols && s.v && s.pool && s.lv && s.ustart && (b->xnor || s.raw);
+    s.chain = ch ? bw_scratch(6, bw_chain_scratch_bytes(ch)) : NULL;
+    int ok = s.cols && s.v && s.pool && s.lv && s.ustart && (b->xnor || s.raw) && (!ch || s.chain);
     if (!ok) {
 #pragma omp atomic write
       failed = 1;

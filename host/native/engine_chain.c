@@ -97,28 +97,73 @@ void bw_chain_free(bw_chain *ch) {
   free(ch);
 }
 
-int bw_chain_run(const bw_chain *ch, void *const *data, const int64_t *lens, int64_t pixels, int32_t threads) {
-  if (!ch || !data || !lens || pixels < 0 || threads < 1) return BW_E_ARG;
-  const int32_t c = ch->c;
-  const int64_t words = (c + 63) / 64;
+/* Bytes of block scratch a thread needs to run `ch` (one block per slot). */
+static size_t block_bytes(const bw_chain *ch, int64_t *bp_out) {
+  const int64_t bp = ch->c >= 4096 ? 1 : 4096 / ch->c; /* pixels per block: ~16 KiB per slot */
+  if (bp_out) *bp_out = bp;
+  return (size_t)ch->nslots * (size_t)(bp * ch->c) * 4;
+}
+
+/* Length check of every external slot but `skip` (-1: none). */
+static int check_lens(const bw_chain *ch, void *const *data, const int64_t *lens, int64_t pixels, int32_t skip) {
+  const int64_t words = (ch->c + 63) / 64;
   for (int32_t s = 0; s < ch->nslots; s++) {
     const bw_ew_slot *sl = &ch->slots[s];
-    if (!sl->external) continue;
+    if (!sl->external || s == skip) continue;
     if (!data[s]) return BW_E_ARG;
-    if (lens[s] != (sl->kind == BW_SLOT_BITS ? pixels * sl->planes * words : pixels * c)) return BW_E_SIZE;
+    if (lens[s] != (sl->kind == BW_SLOT_BITS ? pixels * sl->planes * words : pixels * ch->c)) return BW_E_SIZE;
   }
+  return BW_OK;
+}
+
+/*
+ * Pixels [p0, p0 + np) through every op, block by block; slot `ov` (when >= 0) reads the
+ * int32 values at ov_data (pixel p0 first) instead of its external tensor.
+ */
+static void run_span(const bw_chain *ch, void *const *data, int64_t p0, int64_t np, int32_t ov, const int32_t *ov_data,
+                     char *scratch, int isa) {
+  const int32_t c = ch->c;
+  const int64_t words = (c + 63) / 64;
+  int64_t bp;
+  const size_t slot_bytes = block_bytes(ch, &bp) / (size_t)ch->nslots;
+  for (int64_t b0 = p0; b0 < p0 + np; b0 += bp) {
+    const int64_t nb = p0 + np - b0 < bp ? p0 + np - b0 : bp, n = nb * c;
+#define VAL(s, T)                                                                            \
+  ((s) == ov ? (T *)(void *)(ov_data + (b0 - p0) * c)                                       \
+             : ch->slots[s].external ? (T *)data[s] + b0 * c : (T *)(void *)(scratch + (size_t)(s) * slot_bytes))
+    for (int32_t i = 0; i < ch->nops; i++) {
+      const bw_ew_op *o = &ch->ops[i];
+      switch (o->kind) {
+        case BW_EW_DEQUANTIZE: bw_span_dequantize(isa, VAL(o->a, int32_t), VAL(o->y, float), n, o->divisor); break;
+        case BW_EW_ADD: bw_span_add(isa, VAL(o->a, float), VAL(o->b, float), VAL(o->y, float), n); break;
+        case BW_EW_BATCHNORM: bw_span_batchnorm(isa, VAL(o->a, float), VAL(o->y, float), n, c, o->mean, o->scale, o->beta); break;
+        case BW_EW_ACTIVATION: bw_span_activation(isa, o->param, VAL(o->a, float), VAL(o->y, float), n); break;
+        case BW_EW_QUANTIZE: bw_span_quantize(isa, VAL(o->a, float), VAL(o->y, float), n, o->param, o->sgn); break;
+        default:
+          bw_span_binarize(isa, VAL(o->a, float), nb, c, o->param, o->sgn,
+                           (uint64_t *)data[o->y] + b0 * ch->slots[o->y].planes * words);
+      }
+    }
+#undef VAL
+  }
+}
+
+int bw_chain_run(const bw_chain *ch, void *const *data, const int64_t *lens, int64_t pixels, int32_t threads) {
+  if (!ch || !data || !lens || pixels < 0 || threads < 1) return BW_E_ARG;
+  int rc = check_lens(ch, data, lens, pixels, -1);
+  if (rc != BW_OK) return rc;
   if (pixels == 0) return BW_OK;
   const int isa = bw_engine_isa();
-  const int64_t bp = c >= 4096 ? 1 : 4096 / c; /* pixels per block: ~16 KiB per slot */
+  int64_t bp;
+  const size_t bytes = block_bytes(ch, &bp);
   const int64_t nb = (pixels + bp - 1) / bp;
-  const size_t slot_bytes = (size_t)(bp * c) * 4;
   double ns = 0;
   for (int32_t i = 0; i < ch->nops; i++) ns += COST[ch->ops[i].kind];
-  const int nt = bw_team(ns * (double)pixels * c, threads, nb);
+  const int nt = bw_team(ns * (double)pixels * ch->c, threads, nb);
   int failed = 0;
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
-    char *scratch = bw_scratch(0, (size_t)ch->nslots * slot_bytes); /* one block per slot */
+    char *scratch = bw_scratch(0, bytes);
     if (!scratch) {
 #pragma omp atomic write
       failed = 1;
@@ -126,23 +171,23 @@ int bw_chain_run(const bw_chain *ch, void *const *data, const int64_t *lens, int
 #pragma omp for schedule(dynamic, 1)
     for (int64_t blk = 0; blk < nb; blk++) {
       if (!scratch) continue;
-      const int64_t p0 = blk * bp, np = pixels - p0 < bp ? pixels - p0 : bp, n = np * c;
-#define VAL(s, T) (ch->slots[s].external ? (T *)data[s] + p0 * c : (T *)(scratch + (size_t)(s) * slot_bytes))
-      for (int32_t i = 0; i < ch->nops; i++) {
-        const bw_ew_op *o = &ch->ops[i];
-        switch (o->kind) {
-          case BW_EW_DEQUANTIZE: bw_span_dequantize(isa, VAL(o->a, int32_t), VAL(o->y, float), n, o->divisor); break;
-          case BW_EW_ADD: bw_span_add(isa, VAL(o->a, float), VAL(o->b, float), VAL(o->y, float), n); break;
-          case BW_EW_BATCHNORM: bw_span_batchnorm(isa, VAL(o->a, float), VAL(o->y, float), n, c, o->mean, o->scale, o->beta); break;
-          case BW_EW_ACTIVATION: bw_span_activation(isa, o->param, VAL(o->a, float), VAL(o->y, float), n); break;
-          case BW_EW_QUANTIZE: bw_span_quantize(isa, VAL(o->a, float), VAL(o->y, float), n, o->param, o->sgn); break;
-          default:
-            bw_span_binarize(isa, VAL(o->a, float), np, c, o->param, o->sgn,
-                             (uint64_t *)data[o->y] + p0 * ch->slots[o->y].planes * words);
-        }
-      }
-#undef VAL
+      const int64_t p0 = blk * bp;
+      run_span(ch, data, p0, pixels - p0 < bp ? pixels - p0 : bp, -1, NULL, scratch, isa);
     }
   }
   return failed ? BW_E_NOMEM : BW_OK;
+}
+
+int bw_chain_int_slot(const bw_chain *ch, int32_t slot) {
+  return ch && slot >= 0 && slot < ch->nslots && ch->slots[slot].external && ch->slots[slot].kind == BW_SLOT_I32;
+}
+int32_t bw_chain_channels(const bw_chain *ch) { return ch ? ch->c : 0; }
+int bw_chain_check(const bw_chain *ch, void *const *data, const int64_t *lens, int64_t pixels, int32_t skip) {
+  if (!ch || !data || !lens || pixels < 0) return BW_E_ARG;
+  return check_lens(ch, data, lens, pixels, skip);
+}
+size_t bw_chain_scratch_bytes(const bw_chain *ch) { return block_bytes(ch, NULL); }
+void bw_chain_span(const bw_chain *ch, void *const *data, int64_t p0, int64_t np, int32_t slot, const int32_t *values,
+                   char *scratch, int isa) {
+  run_span(ch, data, p0, np, slot, values, scratch, isa);
 }

@@ -40,6 +40,13 @@ export interface BackendOptions {
   threads?: number;
 }
 
+/** One segment's part of a runModel call. */
+export interface ModelSpan {
+  segment: number;
+  startMs: number;
+  endMs: number;
+}
+
 /**
  * What an execution backend implements: run one segment of a compiled model on a
  * batch. Host segments hold float layers, device segments hold `bconv` ops (the
@@ -62,6 +69,13 @@ export interface Backend {
    * input (tensor id -> data); the result holds every segment output.
    */
   runSegment(segment: number, tensors: Map<number, TensorData>, batch: number): Promise<Map<number, TensorData>>;
+  /**
+   * Optional: every op of the model on a batch in one call (the model input in, its output
+   * back), for a backend whose host and device ops run on one processor, so that it can
+   * fuse work across segment boundaries. `spans` gives each segment's wall time (ms from
+   * the call's start) for timelines. A Session that does not pipeline uses it.
+   */
+  runModel?(input: TensorData, batch: number): Promise<{ output: TensorData; spans: ModelSpan[] }>;
   /** Per-op statistics accumulated since load. */
   layerStats(): LayerStat[];
   /**

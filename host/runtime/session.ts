@@ -264,7 +264,19 @@ export class Session {
     const t0 = performance.now();
     const timeline: SegmentSpan[] = [];
     tensors.set(m.input, toNHWC(nchw, n, this.inputShape));
-    for (const [si, seg] of m.segments.entries()) {
+    // a backend that runs the whole model at once (and may fuse across segments)
+    const runModel = this.pipeline.depth === 1 ? this.backend.runModel?.bind(this.backend) : undefined;
+    if (runModel) {
+      const a = performance.now();
+      const r = await runModel(tensors.get(m.input)!, n);
+      for (const sp of r.spans) {
+        const kind = m.segments[sp.segment].kind;
+        spans[kind].push([a + sp.startMs, a + sp.endMs]);
+        timeline.push({ segment: sp.segment, kind, startMs: a - t0 + sp.startMs, endMs: a - t0 + sp.endMs, images: n });
+      }
+      tensors.set(m.output, r.output);
+    }
+    for (const [si, seg] of runModel ? [] : m.segments.entries()) {
       const ins = new Map<number, TensorData>();
       for (const t of seg.inputs) ins.set(t, tensors.get(t)!);
       const outs = await lanes[seg.kind].run(async () => {

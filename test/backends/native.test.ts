@@ -11,8 +11,9 @@ import { compile } from '../../host/compile/compile';
 import { detExp } from '../../host/core/detmath';
 import { fmaF32 } from '../../host/core/scalar';
 import { TensorInfo } from '../../host/compile/model';
+import { TensorData } from '../../host/runtime/backend';
 import { rng } from '../helpers/naive';
-import { bconvCases, compareWithReference as compareModel } from '../helpers/backend-compare';
+import { bconvCases, compareWithReference as compareModel, toNHWC } from '../helpers/backend-compare';
 import {
   bconvModel, BconvCase, bits, bitsOf, f32, FloatCase, floatCaseFits, floatModel, i32, logitsOf, ModelBuilder,
   randomInput, runSegment,
@@ -310,6 +311,41 @@ describe('native backend', function () {
       const x = randomImages(60 + i, 3, [3, 32, 32]);
       const want = await logitsOf(m, 'reference', x);
       assert.deepEqual(bitsOf(await logitsOf(m, 'native', x, { threads: 2 })), bitsOf(want), `resnet ${JSON.stringify(cfg)}`);
+    }
+  });
+
+  it('runModel: each residual unit\'s chain runs inside the binary conv that feeds it; identical to the reference and to segment by segment', async () => {
+    for (const [i, cfg] of [{ filters: [16, 16, 32, 64, 128] as [number, number, number, number, number], actBits: 1 }, { filters: [8, 16, 40, 72, 128] as [number, number, number, number, number], actBits: 2 }].entries()) {
+      const m = compile(resnet18Cifar({ seed: 80 + i, ...cfg }));
+      const x = randomImages(90 + i, 3, [3, 32, 32]);
+      const want = await logitsOf(m, 'reference', x);
+      const nb = new NativeBackend({ threads: 2 });
+      await nb.load(m);
+      const plan = (nb as unknown as { bconvChains: Map<number, { chain: { start: number; end: number } }> }).bconvChains;
+      // every unit's conv2 (or shortcut) feeds a dequantize/add/BatchNorm/sign chain
+      assert.ok(plan.size >= 8, `chains inside bconvs: ${plan.size}`);
+      const nhwc = toNHWC(x, 3, m);
+      const r = await nb.runModel(nhwc, 3);
+      assert.deepEqual(bitsOf(r.output), bitsOf(want), `runModel ${JSON.stringify(cfg)}`);
+      assert.deepEqual(r.spans.map((sp) => sp.segment), m.segments.map((_, k) => k));
+      r.spans.forEach((sp, k) => assert.ok(sp.endMs >= sp.startMs && (k === 0 || sp.startMs >= r.spans[k - 1].endMs), `span ${k}`));
+      // the per-op statistics keep host and device apart
+      const st = nb.layerStats();
+      assert.ok(st.every((l) => l.where === (m.ops[l.op].op === 'bconv' ? 'device' : 'host')));
+      // segment by segment (no cross-segment fusion) gives the same bits
+      const tensors = new Map<number, TensorData>([[m.input, nhwc]]);
+      for (let si = 0; si < m.segments.length; si++) {
+        const seg = m.segments[si];
+        const outs = await nb.runSegment(si, new Map(seg.inputs.map((t) => [t, tensors.get(t)!])), 3);
+        for (const [t, d] of outs) tensors.set(t, d);
+      }
+      assert.deepEqual(bitsOf(tensors.get(m.output)!), bitsOf(want));
+      // a second call reuses the buffers and gives the same output, the first one intact
+      const again = await nb.runModel(nhwc, 3);
+      assert.notEqual(again.output.buffer, r.output.buffer);
+      assert.deepEqual(bitsOf(again.output), bitsOf(want));
+      assert.deepEqual(bitsOf(r.output), bitsOf(want));
+      await nb.dispose();
     }
   });
 

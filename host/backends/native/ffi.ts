@@ -48,6 +48,8 @@ export interface Engine {
   bconvCreate(d: BconvDesc, weight: Uint32Array, thresholds: Int32Array | null, flip: Uint8Array | null, useMin: Uint8Array | null): Handle | null;
   bconvFree(h: Handle): void;
   bconvRun(h: Handle, batch: number, x: Uint32Array, xWords: number, y: Uint32Array | Int32Array, yLen: number, threads: number): number;
+  /** A bconv whose int32 output goes straight into a chain (engine.h bw_bconv_run_chain); slot: the chain slot it stands for. */
+  bconvRunChain(h: Handle, batch: number, x: Uint32Array, xWords: number, chain: Handle, slot: number, data: (TensorLike | null)[], lens: BigInt64Array, threads: number): number;
   conv2dCreate(d: Conv2dDesc, weight: Float32Array, bias: Float32Array | null): Handle | null;
   denseCreate(inFeatures: number, outFeatures: number, weight: Float32Array, bias: Float32Array | null): Handle | null;
   fconvFree(h: Handle): void;
@@ -106,6 +108,7 @@ export function nativeEngine(): Engine {
   const bconvCreate = f('bw_bconv *bw_bconv_create(const bw_bconv_desc *d, const void *weight, const void *thr, const void *flip, const void *use_min)');
   const bconvFree = f('void bw_bconv_free(bw_bconv *b)');
   const bconvRun = f('int bw_bconv_run(const bw_bconv *b, int32_t batch, const void *x, int64_t x_words, void *y, int64_t y_len, int32_t threads)');
+  const bconvRunChain = f('int bw_bconv_run_chain(const bw_bconv *b, int32_t batch, const void *x, int64_t x_words, const bw_chain *ch, int32_t slot, void **data, const int64_t *lens, int32_t threads)');
   const conv2dCreate = f('bw_fconv *bw_conv2d_create(const bw_conv2d_desc *d, const void *w, const void *bias)');
   const denseCreate = f('bw_fconv *bw_dense_create(int32_t in_f, int32_t out_f, const void *w, const void *bias)');
   const fconvFree = f('void bw_fconv_free(bw_fconv *f)');
@@ -130,6 +133,7 @@ export function nativeEngine(): Engine {
     bconvCreate: (d, w, t, fl, um) => bconvCreate(d, w, t, fl, um) as Handle | null,
     bconvFree: (h) => bconvFree(h),
     bconvRun: (h, n, x, xw, y, yl, t) => bconvRun(h, n, x, xw, y, yl, t) as number,
+    bconvRunChain: (h, n, x, xw, ch, slot, data, lens, t) => bconvRunChain(h, n, x, xw, ch, slot, data, lens, t) as number,
     conv2dCreate: (d, w, b) => conv2dCreate(d, w, b) as Handle | null,
     denseCreate: (i, o, w, b) => denseCreate(i, o, w, b) as Handle | null,
     fconvFree: (h) => fconvFree(h),

@@ -12,7 +12,8 @@ import { performance } from 'node:perf_hooks';
 import { BitweaveError } from '../../core/errors';
 import { CompiledModel, CompiledOp, PoolOp, TensorInfo, tensorLength } from '../../compile/model';
 import { validateModel } from '../../compile/validate';
-import { Backend, BackendOptions, checkSegmentCall, checkSegmentInput, LayerStat, TensorData } from '../../runtime/backend';
+import { Backend, BackendOptions, checkSegmentCall, checkSegmentInput, LayerStat, ModelSpan, TensorData } from '../../runtime/backend';
+import { opInputs } from '../../compile/partition';
 
 /** The native backend's options: the shared ones (threads). */
 export type NativeOptions = BackendOptions;
@@ -95,6 +96,17 @@ export class NativeBackend implements Backend {
   private chains = new Map<number, Chain>();
   /** Float convs with fused element-wise neighbours, by first op. */
   private fusedConvs = new Map<number, FusedConv>();
+  /**
+   * runModel only: bconv ops (by index) whose int32 output feeds the chain right after them
+   * and nothing else; the chain then runs inside the bconv (slot: the chain slot it fills).
+   */
+  private bconvChains = new Map<number, { chain: Chain; slot: number }>();
+  /** runModel only: tensors whose buffers go to the caller (the output, and what flatten aliases). */
+  private modelEscapes = new Set<number>();
+  /** Set while runModel runs (synchronously): buffers follow modelEscapes. */
+  private inModel = false;
+  /** Segment of each op. */
+  private opSegment = new Int32Array(0);
   /** Tensors some segment returns (their buffers go to the caller). */
   private escapes = new Set<number>();
   /**
@@ -128,6 +140,14 @@ export class NativeBackend implements Backend {
     this.fusedConvs = planConvFusion(model);
     const inConv = new Set([...this.fusedConvs.values()].flatMap((fc) => range(fc.start, fc.end)));
     this.chains = planChains(model, inConv);
+    this.modelEscapes = new Set([model.output]);
+    for (let i = model.ops.length - 1; i >= 0; i--) {
+      const op = model.ops[i];
+      if (op.op === 'flatten' && this.modelEscapes.has(op.out)) this.modelEscapes.add(op.in);
+    }
+    this.bconvChains = planBconvChains(model, this.chains, this.modelEscapes);
+    this.opSegment = new Int32Array(model.ops.length);
+    model.segments.forEach((sg, si) => this.opSegment.fill(si, sg.start, sg.end));
     try {
       model.ops.forEach((op, i) => (this.handles[i] = this.prepare(e, model, op, i)));
       for (const fc of this.fusedConvs.values()) {
@@ -200,30 +220,7 @@ export class NativeBackend implements Backend {
     const e = this.engine!;
     const local = new Map<number, TensorData>();
     for (const t of seg.inputs) local.set(t, aligned(this.checkTensor(t, tensors.get(t), batch)));
-    for (let i = seg.start; i < seg.end; ) {
-      const t0 = performance.now();
-      const fc = this.fusedConvs.get(i);
-      if (fc) {
-        this.runFusedConv(e, m, fc, local, batch);
-        const ms = (performance.now() - t0) / (fc.end - fc.start);
-        for (let k = fc.start; k < fc.end; k++) this.record(k, seg.kind, ms);
-        i = fc.end;
-        continue;
-      }
-      const chain = this.chains.get(i);
-      if (chain) {
-        this.runChain(e, m, chain, local, batch);
-        // fused ops share one measured time
-        const ms = (performance.now() - t0) / (chain.end - chain.start);
-        for (let k = chain.start; k < chain.end; k++) this.record(k, seg.kind, ms);
-        i = chain.end;
-        continue;
-      }
-      const op = m.ops[i];
-      local.set(op.out, this.runOp(e, m, op, i, local, batch));
-      this.record(i, seg.kind, performance.now() - t0);
-      i++;
-    }
+    for (let i = seg.start; i < seg.end; ) i = this.execAt(e, m, i, local, batch, false);
     const out = new Map<number, TensorData>();
     for (const t of seg.outputs) {
       const d = local.get(t)!;
@@ -232,6 +229,73 @@ export class NativeBackend implements Backend {
       out.set(t, d);
     }
     return out;
+  }
+
+  /**
+   * Every op of the model in one call, fusing across segments where runSegment cannot:
+   * a chain right after the bconv that feeds it runs inside that bconv (bconvChains).
+   */
+  async runModel(input: TensorData, batch: number): Promise<{ output: TensorData; spans: ModelSpan[] }> {
+    if (!this.model) checkSegmentCall(this.name, null, 0, batch);
+    const m = this.model!;
+    checkSegmentCall(this.name, m, 0, batch);
+    const e = this.engine!;
+    const local = new Map<number, TensorData>([[m.input, aligned(this.checkTensor(m.input, input, batch))]]);
+    const spans: ModelSpan[] = m.segments.map((_, segment) => ({ segment, startMs: NaN, endMs: NaN }));
+    const t0 = performance.now();
+    this.inModel = true;
+    try {
+      for (let i = 0; i < m.ops.length; ) {
+        const a = performance.now() - t0;
+        const next = this.execAt(e, m, i, local, batch, true);
+        const sp = spans[this.opSegment[i]];
+        if (Number.isNaN(sp.startMs)) sp.startMs = a;
+        sp.endMs = performance.now() - t0;
+        i = next;
+      }
+    } finally {
+      this.inModel = false;
+    }
+    // a segment run entirely inside a fused call of the one before: an empty span after it
+    spans.forEach((sp, k) => {
+      if (Number.isNaN(sp.startMs)) sp.startMs = sp.endMs = k > 0 ? spans[k - 1].endMs : 0;
+    });
+    const output = local.get(m.output)!;
+    const refs = this.issued.get(output.buffer as ArrayBuffer);
+    if (refs !== undefined) this.issued.set(output.buffer as ArrayBuffer, refs + 1);
+    return { output, spans };
+  }
+
+  /** Run the op (or fused group) starting at op i; returns the next op's index. */
+  private execAt(e: Engine, m: CompiledModel, i: number, local: Map<number, TensorData>, batch: number, model: boolean): number {
+    const t0 = performance.now();
+    const fc = this.fusedConvs.get(i);
+    if (fc) {
+      this.runFusedConv(e, m, fc, local, batch);
+      // fused ops share one measured time
+      const ms = (performance.now() - t0) / (fc.end - fc.start);
+      for (let k = fc.start; k < fc.end; k++) this.record(k, ms);
+      return fc.end;
+    }
+    const bc = model ? this.bconvChains.get(i) : undefined;
+    if (bc) {
+      this.runBconvChain(e, m, i, bc.chain, bc.slot, local, batch);
+      // timed as the binary conv (its chain's work is in cache, inside its items)
+      this.record(i, performance.now() - t0);
+      for (let k = bc.chain.start; k < bc.chain.end; k++) this.record(k, 0);
+      return bc.chain.end;
+    }
+    const chain = this.chains.get(i);
+    if (chain) {
+      this.runChain(e, m, chain, local, batch);
+      const ms = (performance.now() - t0) / (chain.end - chain.start);
+      for (let k = chain.start; k < chain.end; k++) this.record(k, ms);
+      return chain.end;
+    }
+    const op = m.ops[i];
+    local.set(op.out, this.runOp(e, m, op, i, local, batch));
+    this.record(i, performance.now() - t0);
+    return i + 1;
   }
 
   private checkTensor(id: number, d: TensorData | undefined, batch: number): TensorData {
@@ -326,19 +390,34 @@ export class NativeBackend implements Backend {
 
   /** One fused chain: whole arrays for external tensors (checked), block scratch for the rest. */
   private runChain(e: Engine, m: CompiledModel, ch: Chain, local: Map<number, TensorData>, batch: number): void {
+    const { data, lens } = this.chainTensors(m, ch, local, batch, -1);
+    const g = m.tensors[m.ops[ch.start].out];
+    this.check(e.chainRun(ch.handle!, data, lens, batch * g.h * g.w, this.threads), m, ch.start, `fused ops ${ch.start}..${ch.end - 1}`);
+  }
+
+  /** The external tensors of a chain (slot `skip` left empty: a bconv fills it). */
+  private chainTensors(m: CompiledModel, ch: Chain, local: Map<number, TensorData>, batch: number, skip: number) {
     const n = ch.tensors.length;
     const data: (TensorData | null)[] = new Array(n).fill(null);
     const lens = new BigInt64Array(n);
     for (let k = 0; k < n; k++) {
-      if (!ch.external[k]) continue;
+      if (!ch.external[k] || k === skip) continue;
       const t = ch.tensors[k];
       const d = ch.written[k] ? this.output(t, batch) : this.input(local, t, batch);
       if (ch.written[k]) local.set(t, d);
       data[k] = d;
       lens[k] = BigInt(m.tensors[t].kind === 'bits' ? d.length / 2 : d.length);
     }
-    const g = m.tensors[m.ops[ch.start].out];
-    this.check(e.chainRun(ch.handle!, data, lens, batch * g.h * g.w, this.threads), m, ch.start, `fused ops ${ch.start}..${ch.end - 1}`);
+    return { data, lens };
+  }
+
+  /** A bconv whose int32 output runs through the chain after it inside its items. */
+  private runBconvChain(e: Engine, m: CompiledModel, i: number, ch: Chain, slot: number, local: Map<number, TensorData>, batch: number): void {
+    const op = m.ops[i] as Extract<CompiledOp, { op: 'bconv' }>;
+    const x = this.input(local, op.in, batch) as Uint32Array;
+    const { data, lens } = this.chainTensors(m, ch, local, batch, slot);
+    const rc = e.bconvRunChain(this.handles[i]!, batch, x, x.length / 2, ch.handle!, slot, data, lens, this.threads);
+    this.check(rc, m, i, `bconv with fused ops ${ch.start}..${ch.end - 1}`);
   }
 
   private check(rc: number, m: CompiledModel, i: number, what: string): void {
@@ -372,7 +451,7 @@ export class NativeBackend implements Backend {
   /** The output buffer of tensor `id`: a caller-owned one if it leaves the segment, else a reused one. */
   private output(id: number, batch: number): TensorData {
     const info = this.model!.tensors[id];
-    if (this.escapes.has(id)) {
+    if ((this.inModel ? this.modelEscapes : this.escapes).has(id)) {
       const n = batch * tensorLength(info);
       const buf = this.free.get(n * 4)?.pop();
       const y = buf ? view(info, buf, n) : alloc(info, batch);
@@ -387,8 +466,8 @@ export class NativeBackend implements Backend {
     return y;
   }
 
-  private record(op: number, where: 'host' | 'device', ms: number): void {
-    this.stats.add(op, this.model!.opNames[op], where, ms);
+  private record(op: number, ms: number): void {
+    this.stats.add(op, this.model!.opNames[op], this.model!.ops[op].op === 'bconv' ? 'device' : 'host', ms);
   }
 
   layerStats(): LayerStat[] {
@@ -414,6 +493,8 @@ export class NativeBackend implements Backend {
     this.free.clear();
     this.chains.clear();
     this.fusedConvs.clear();
+    this.bconvChains.clear();
+    this.modelEscapes.clear();
   }
 
   async dispose(): Promise<void> {
@@ -524,6 +605,25 @@ function planChains(m: CompiledModel, taken: Set<number>): Map<number, Chain> {
     }
   }
   return chains;
+}
+
+/**
+ * Chains that can run inside the bconv right before them (runModel): the bconv writes raw
+ * int32 (no pool, channels in whole 8-blocks) and only the chain reads that tensor, which
+ * neither the caller sees nor a later op reads.
+ */
+function planBconvChains(m: CompiledModel, chains: Map<number, Chain>, escapes: Set<number>): Map<number, { chain: Chain; slot: number }> {
+  const out = new Map<number, { chain: Chain; slot: number }>();
+  for (const ch of chains.values()) {
+    const b = ch.start - 1;
+    const op = m.ops[b];
+    if (!op || op.op !== 'bconv' || op.pool || op.epilogue.kind !== 'int' || op.outC % 8 !== 0) continue;
+    const slot = ch.tensors.indexOf(op.out);
+    if (slot < 0 || ch.written[slot] || escapes.has(op.out)) continue;
+    const outside = m.ops.some((o, i) => (i < ch.start || i >= ch.end) && opInputs(o).includes(op.out));
+    if (!outside) out.set(b, { chain: ch, slot });
+  }
+  return out;
 }
 
 function poolDesc(op: PoolOp, x: TensorInfo, y: TensorInfo) {
