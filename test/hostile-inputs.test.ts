@@ -444,6 +444,40 @@ fs.writeFileSync = function (p, data, ...rest) {
       const many = peak(600);
       assert.ok(many - one < 200 * 2 ** 20, `600 ops peak ${(many / 2 ** 20).toFixed(0)} MiB RSS vs ${(one / 2 ** 20).toFixed(0)} MiB for one op`);
     });
+
+    it('native runModel hands buffers back after their last reader: 400 unfusable ops run in bounded memory', function () {
+      if (process.platform !== 'linux') this.skip();
+      // 1x1 max pools do not fuse: each output is a real tensor (1 MiB at batch 4); 400 MiB if all were kept
+      const script = `
+        const { Session } = require(${JSON.stringify(path.resolve(__dirname, '../host/runtime/session'))});
+        const [n, c, batch] = process.argv.slice(1).map(Number);
+        const f = { kind: 'f32', h: 1, w: 1, c, planes: 0, flat: false };
+        const m = {
+          name: 'pools', source: { format: 'hand-built', files: [] }, input: 0, output: n, softmax: false,
+          tensors: Array.from({ length: n + 1 }, () => ({ ...f })),
+          ops: Array.from({ length: n }, (_, i) => ({ op: 'pool', in: i, out: i + 1, mode: 'max', kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, countIncludePad: false })),
+          segments: [{ kind: 'host', start: 0, end: n, inputs: [0], outputs: [n] }],
+          opNames: Array.from({ length: n }, (_, i) => 'pool' + i), floatWeightBytes: 0,
+        };
+        (async () => {
+          const s = await Session.create(m, { backend: 'native', batch, threads: 1 });
+          const x = new Float32Array(batch * c).map((_, i) => (i % 7) - 3);
+          for (let k = 0; k < 2; k++) {
+            const r = await s.run(x);
+            if (r.logits[1] !== -2 || r.logits[5] !== 2) throw new Error('wrong result');
+          }
+          const kb = Number(/VmHWM:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/status', 'utf8'))[1]);
+          console.log(kb);
+        })().catch((e) => { console.error(e); process.exit(3); });`;
+      const peak = (n: number) => {
+        const r = spawnSync(process.execPath, ['-e', script, String(n), '65536', '4'], { encoding: 'utf8', timeout: 120000 });
+        assert.equal(r.status, 0, r.stderr);
+        return Number(r.stdout.trim()) * 1024;
+      };
+      const one = peak(1);
+      const many = peak(400);
+      assert.ok(many - one < 100 * 2 ** 20, `400 ops peak ${(many / 2 ** 20).toFixed(0)} MiB RSS vs ${(one / 2 ** 20).toFixed(0)} MiB for one op`);
+    });
   });
 
   describe('batch x tensor size', () => {

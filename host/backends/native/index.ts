@@ -107,6 +107,10 @@ export class NativeBackend implements Backend {
   private inModel = false;
   /** Segment of each op. */
   private opSegment = new Int32Array(0);
+  /** Last op reading each tensor (runModel hands a buffer back once it has run). */
+  private lastUse = new Int32Array(0);
+  /** runModel: buffers of tensors past their last reader, by byte length, for the next ones. */
+  private modelFree = new Map<number, ArrayBuffer[]>();
   /** Tensors some segment returns (their buffers go to the caller). */
   private escapes = new Set<number>();
   /**
@@ -146,6 +150,8 @@ export class NativeBackend implements Backend {
       if (op.op === 'flatten' && this.modelEscapes.has(op.out)) this.modelEscapes.add(op.in);
     }
     this.bconvChains = planBconvChains(model, this.chains, this.modelEscapes);
+    this.lastUse = new Int32Array(model.tensors.length).fill(-1);
+    model.ops.forEach((op, i) => opInputs(op).forEach((t) => (this.lastUse[t] = i)));
     this.opSegment = new Int32Array(model.ops.length);
     model.segments.forEach((sg, si) => this.opSegment.fill(si, sg.start, sg.end));
     try {
@@ -252,6 +258,7 @@ export class NativeBackend implements Backend {
         if (Number.isNaN(sp.startMs)) sp.startMs = a;
         sp.endMs = performance.now() - t0;
         i = next;
+        this.releasePast(m, local, i);
       }
     } finally {
       this.inModel = false;
@@ -264,6 +271,24 @@ export class NativeBackend implements Backend {
     const refs = this.issued.get(output.buffer as ArrayBuffer);
     if (refs !== undefined) this.issued.set(output.buffer as ArrayBuffer, refs + 1);
     return { output, spans };
+  }
+
+  /**
+   * runModel: tensors no op from `next` on reads leave `local`, and their buffers (unless
+   * the caller's input, the output, or still shared through a flatten) go to modelFree,
+   * so memory follows the live tensors, not the model's length.
+   */
+  private releasePast(m: CompiledModel, local: Map<number, TensorData>, next: number): void {
+    for (const [t, d] of local) {
+      if (t === m.output || this.lastUse[t] >= next) continue;
+      local.delete(t);
+      if (t === m.input || this.modelEscapes.has(t)) continue;
+      const buf = d.buffer as ArrayBuffer;
+      if ([...local.values()].some((o) => o.buffer === buf)) continue;
+      const list = this.modelFree.get(buf.byteLength) ?? [];
+      if (!list.includes(buf)) list.push(buf);
+      this.modelFree.set(buf.byteLength, list);
+    }
   }
 
   /** Run the op (or fused group) starting at op i; returns the next op's index. */
@@ -459,6 +484,10 @@ export class NativeBackend implements Backend {
       return y;
     }
     const n = batch * tensorLength(info);
+    if (this.inModel) {
+      const buf = this.modelFree.get(n * 4)?.pop();
+      return buf ? view(info, buf, n) : alloc(info, batch);
+    }
     const old = this.scratch.get(id);
     if (old && old.length === n) return old;
     const y = alloc(info, batch);
@@ -495,6 +524,7 @@ export class NativeBackend implements Backend {
     this.fusedConvs.clear();
     this.bconvChains.clear();
     this.modelEscapes.clear();
+    this.modelFree.clear();
   }
 
   async dispose(): Promise<void> {
