@@ -412,10 +412,12 @@ fs.writeFileSync = function (p, data, ...rest) {
     });
   });
 
-  describe('reference backend memory', () => {
-    it('frees intermediate tensors after their last reader: a long chain of ops runs in bounded memory', function () {
-      if (process.platform !== 'linux') this.skip(); // peak RSS from /proc/self/status
-      // 600 chained relu ops on 4 images of 65,536 floats: 630 MB if every intermediate is kept
+  describe('memory over long models', () => {
+    /**
+     * Peak RSS (bytes) of a child process that runs a model of n chained ops `opJs` (an
+     * expression of i) over one 1x1xC map on `backend`, `runs` times, checking logits 1 and 5.
+     */
+    const peakOfChain = (opJs: string, backend: string, want: [number, number], runs: number, n: number): number => {
       const script = `
         const { Session } = require(${JSON.stringify(path.resolve(__dirname, '../host/runtime/session'))});
         const [n, c, batch] = process.argv.slice(1).map(Number);
@@ -423,60 +425,42 @@ fs.writeFileSync = function (p, data, ...rest) {
         const m = {
           name: 'chain', source: { format: 'hand-built', files: [] }, input: 0, output: n, softmax: false,
           tensors: Array.from({ length: n + 1 }, () => ({ ...f })),
-          ops: Array.from({ length: n }, (_, i) => ({ op: 'activation', in: i, out: i + 1, fn: 'relu' })),
+          ops: Array.from({ length: n }, (_, i) => (${opJs})),
           segments: [{ kind: 'host', start: 0, end: n, inputs: [0], outputs: [n] }],
-          opNames: Array.from({ length: n }, (_, i) => 'relu' + i), floatWeightBytes: 0,
+          opNames: Array.from({ length: n }, (_, i) => 'op' + i), floatWeightBytes: 0,
         };
         (async () => {
-          const s = await Session.create(m, { backend: 'reference', batch });
+          const s = await Session.create(m, { backend: '${backend}', batch, threads: 1 });
           const x = new Float32Array(batch * c).map((_, i) => (i % 7) - 3);
-          const r = await s.run(x);
-          if (r.logits[1] !== 0 || r.logits[5] !== 2) throw new Error('wrong result');
+          for (let k = 0; k < ${runs}; k++) {
+            const r = await s.run(x);
+            if (r.logits[1] !== ${want[0]} || r.logits[5] !== ${want[1]}) throw new Error('wrong result');
+          }
           const kb = Number(/VmHWM:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/status', 'utf8'))[1]);
           console.log(kb);
         })().catch((e) => { console.error(e); process.exit(3); });`;
-      const peak = (n: number) => {
-        const r = spawnSync(process.execPath, ['-e', script, String(n), '65536', '4'], { encoding: 'utf8', timeout: 120000 });
-        assert.equal(r.status, 0, r.stderr);
-        return Number(r.stdout.trim()) * 1024;
-      };
-      const one = peak(1);
-      const many = peak(600);
-      assert.ok(many - one < 200 * 2 ** 20, `600 ops peak ${(many / 2 ** 20).toFixed(0)} MiB RSS vs ${(one / 2 ** 20).toFixed(0)} MiB for one op`);
+      const r = spawnSync(process.execPath, ['-e', script, String(n), '65536', '4'], { encoding: 'utf8', timeout: 120000 });
+      assert.equal(r.status, 0, r.stderr);
+      return Number(r.stdout.trim()) * 1024;
+    };
+    const mib = (b: number) => (b / 2 ** 20).toFixed(0);
+
+    it('frees intermediate tensors after their last reader: a long chain of ops runs in bounded memory', function () {
+      if (process.platform !== 'linux') this.skip(); // peak RSS from /proc/self/status
+      // 600 chained relu ops on 4 images of 65,536 floats: 630 MB if every intermediate is kept
+      const relu = "{ op: 'activation', in: i, out: i + 1, fn: 'relu' }";
+      const one = peakOfChain(relu, 'reference', [0, 2], 1, 1);
+      const many = peakOfChain(relu, 'reference', [0, 2], 1, 600);
+      assert.ok(many - one < 200 * 2 ** 20, `600 ops peak ${mib(many)} MiB RSS vs ${mib(one)} MiB for one op`);
     });
 
     it('native runModel hands buffers back after their last reader: 400 unfusable ops run in bounded memory', function () {
       if (process.platform !== 'linux') this.skip();
       // 1x1 max pools do not fuse: each output is a real tensor (1 MiB at batch 4); 400 MiB if all were kept
-      const script = `
-        const { Session } = require(${JSON.stringify(path.resolve(__dirname, '../host/runtime/session'))});
-        const [n, c, batch] = process.argv.slice(1).map(Number);
-        const f = { kind: 'f32', h: 1, w: 1, c, planes: 0, flat: false };
-        const m = {
-          name: 'pools', source: { format: 'hand-built', files: [] }, input: 0, output: n, softmax: false,
-          tensors: Array.from({ length: n + 1 }, () => ({ ...f })),
-          ops: Array.from({ length: n }, (_, i) => ({ op: 'pool', in: i, out: i + 1, mode: 'max', kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, countIncludePad: false })),
-          segments: [{ kind: 'host', start: 0, end: n, inputs: [0], outputs: [n] }],
-          opNames: Array.from({ length: n }, (_, i) => 'pool' + i), floatWeightBytes: 0,
-        };
-        (async () => {
-          const s = await Session.create(m, { backend: 'native', batch, threads: 1 });
-          const x = new Float32Array(batch * c).map((_, i) => (i % 7) - 3);
-          for (let k = 0; k < 2; k++) {
-            const r = await s.run(x);
-            if (r.logits[1] !== -2 || r.logits[5] !== 2) throw new Error('wrong result');
-          }
-          const kb = Number(/VmHWM:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/status', 'utf8'))[1]);
-          console.log(kb);
-        })().catch((e) => { console.error(e); process.exit(3); });`;
-      const peak = (n: number) => {
-        const r = spawnSync(process.execPath, ['-e', script, String(n), '65536', '4'], { encoding: 'utf8', timeout: 120000 });
-        assert.equal(r.status, 0, r.stderr);
-        return Number(r.stdout.trim()) * 1024;
-      };
-      const one = peak(1);
-      const many = peak(400);
-      assert.ok(many - one < 100 * 2 ** 20, `400 ops peak ${(many / 2 ** 20).toFixed(0)} MiB RSS vs ${(one / 2 ** 20).toFixed(0)} MiB for one op`);
+      const pool = "{ op: 'pool', in: i, out: i + 1, mode: 'max', kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, countIncludePad: false }";
+      const one = peakOfChain(pool, 'native', [-2, 2], 2, 1);
+      const many = peakOfChain(pool, 'native', [-2, 2], 2, 400);
+      assert.ok(many - one < 100 * 2 ** 20, `400 ops peak ${mib(many)} MiB RSS vs ${mib(one)} MiB for one op`);
     });
   });
 
