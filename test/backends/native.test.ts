@@ -12,6 +12,7 @@ import { detExp } from '../../host/core/detmath';
 import { fmaF32 } from '../../host/core/scalar';
 import { TensorInfo } from '../../host/compile/model';
 import { TensorData } from '../../host/runtime/backend';
+import { ShapeError } from '../../host/core/errors';
 import { rng } from '../helpers/naive';
 import { bconvCases, compareWithReference as compareModel, toNHWC } from '../helpers/backend-compare';
 import {
@@ -345,7 +346,11 @@ describe('native backend', function () {
       assert.notEqual(again.output.buffer, r.output.buffer);
       assert.deepEqual(bitsOf(again.output), bitsOf(want));
       assert.deepEqual(bitsOf(r.output), bitsOf(want));
+      // wrong input: a ShapeError before any native call
+      await assert.rejects(nb.runModel(nhwc.subarray(1), 3), ShapeError);
+      await assert.rejects(nb.runModel(nhwc, 0), ShapeError);
       await nb.dispose();
+      await assert.rejects(nb.runModel(nhwc, 3), /no model loaded/);
     }
   });
 

@@ -242,9 +242,8 @@ export class NativeBackend implements Backend {
    * a chain right after the bconv that feeds it runs inside that bconv (bconvChains).
    */
   async runModel(input: TensorData, batch: number): Promise<{ output: TensorData; spans: ModelSpan[] }> {
-    if (!this.model) checkSegmentCall(this.name, null, 0, batch);
+    checkSegmentCall(this.name, this.model, 0, batch); // a model loaded, the batch in range
     const m = this.model!;
-    checkSegmentCall(this.name, m, 0, batch);
     const e = this.engine!;
     const local = new Map<number, TensorData>([[m.input, aligned(this.checkTensor(m.input, input, batch))]]);
     const spans: ModelSpan[] = m.segments.map((_, segment) => ({ segment, startMs: NaN, endMs: NaN }));
