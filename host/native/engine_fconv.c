@@ -86,11 +86,19 @@ bw_fconv *bw_dense_create(int32_t in_features, int32_t out_features, const float
   return make(&d, 1, weight, bias);
 }
 
+/* the parameters copy_ops allocated (one block per BatchNorm, NULL otherwise) */
+static void free_ops(fused_op *ops, int32_t n) {
+  for (int32_t i = 0; i < n; i++) {
+    free(ops[i].mean);
+    ops[i].mean = NULL;
+  }
+}
+
 void bw_fconv_free(bw_fconv *f) {
   if (!f) return;
-  for (int i = 0; i < f->npre; i++) free(f->pre[i].mean);
-  for (int i = 0; i < f->npost; i++) free(f->post[i].mean);
-  for (int i = 0; i < f->nafter; i++) free(f->after[i].mean);
+  free_ops(f->pre, f->npre);
+  free_ops(f->post, f->npost);
+  free_ops(f->after, f->nafter);
   free(f->wt);
   free(f->bias);
   free(f);
@@ -153,8 +161,8 @@ int bw_fconv_fuse(bw_fconv *f, const bw_ew_op *pre, int32_t npre, const bw_ew_op
   ok = ok && copy_ops(f->post, post, npost, f->d.out_c);
   f->npost = npost;
   if (ok) return BW_OK;
-  for (int i = 0; i < f->npre; i++) free(f->pre[i].mean);
-  for (int i = 0; i < f->npost; i++) free(f->post[i].mean);
+  free_ops(f->pre, f->npre);
+  free_ops(f->post, f->npost);
   f->npre = f->npost = 0;
   return BW_E_ARG;
 }
@@ -179,7 +187,7 @@ int bw_fconv_fuse_pool(bw_fconv *f, const bw_pool_desc *pool, const bw_ew_op *af
   if (out_bits < 0 || out_bits > BW_MAX_BITS || (out_sgn != 0 && out_sgn != 1) || (out_sgn && out_bits < 2)) return BW_E_ARG;
   if (pool->h != f->d.out_h || pool->w != f->d.out_w || pool->c != f->d.out_c || !bw_pool_valid(pool)) return BW_E_ARG;
   if (!copy_ops(f->after, after, nafter, f->d.out_c)) {
-    for (int i = 0; i < nafter; i++) free(f->after[i].mean); /* copy_ops zeroes what it did not fill */
+    free_ops(f->after, nafter); /* entries copy_ops did not reach are still zero (calloc) */
     return BW_E_ARG;
   }
   f->nafter = nafter;

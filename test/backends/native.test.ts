@@ -6,7 +6,7 @@
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { NativeBackend } from '../../host/backends/native';
-import { isaControl, nativeEngine } from '../../host/backends/native/ffi';
+import { BW_E_ARG, BW_E_SIZE, BW_OK, EW, EwOp, isaControl, nativeEngine, SLOT } from '../../host/backends/native/ffi';
 import { compile } from '../../host/compile/compile';
 import { detExp } from '../../host/core/detmath';
 import { fmaF32 } from '../../host/core/scalar';
@@ -17,7 +17,7 @@ import { rng } from '../helpers/naive';
 import { bconvCases, compareWithReference as compareModel, toNHWC } from '../helpers/backend-compare';
 import {
   bconvModel, BconvCase, bits, bitsOf, f32, FloatCase, floatCaseFits, floatModel, i32, logitsOf, ModelBuilder,
-  randomInput, runSegment,
+  randomBits, randomInput, runSegment,
 } from '../helpers/native-models';
 import { randomImages, randomModel } from '../helpers/random-model';
 import { resnet18Cifar, resnet18Imagenet } from '../../host/zoo/resnet';
@@ -352,6 +352,46 @@ describe('native backend', function () {
       await nb.dispose();
       await assert.rejects(nb.runModel(nhwc, 3), /no model loaded/);
     }
+  });
+
+  it('the fusion entry points refuse what they cannot do (bad ops, twice, dense with a pool, wrong geometry or slot)', () => {
+    const e = nativeEngine();
+    const d = { h: 6, w: 6, c: 3, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, out_c: 8, out_h: 6, out_w: 6 };
+    const w = Float32Array.from({ length: 8 * 27 }, (_, k) => Math.sin(k));
+    const ew = (kind: number, param = 0): EwOp => ({ kind, a: 0, b: 0, y: 0, param, sgn: 0, divisor: 1, mean: null, scale: null, beta: null });
+    const bn = (c: number): EwOp => ({ ...ew(EW.batchnorm), mean: new Float32Array(c), scale: new Float32Array(c).fill(1), beta: new Float32Array(c) });
+    const pool = { h: 6, w: 6, c: 8, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0, out_h: 3, out_w: 3, mode: 0, count_include_pad: 0 };
+    const h = e.conv2dCreate(d, w, null)!;
+    assert.equal(e.fconvFuse(h, [ew(EW.add)], []), BW_E_ARG, 'an add cannot run inside a conv');
+    assert.equal(e.fconvFuse(h, [], [ew(EW.activation, 7)]), BW_E_ARG, 'unknown activation');
+    assert.equal(e.fconvFuse(h, [], [{ ...ew(EW.batchnorm) }]), BW_E_ARG, 'BatchNorm without parameters');
+    assert.equal(e.fconvFusePool(h, { ...pool, c: 7 }, [], 0, 0), BW_E_ARG, 'pool geometry is not the conv output');
+    assert.equal(e.fconvFusePool(h, pool, [], 1, 1), BW_E_ARG, 'signed 1-bit output');
+    assert.equal(e.fconvFuse(h, [bn(3)], [bn(8)]), BW_OK);
+    assert.equal(e.fconvFuse(h, [], []), BW_E_ARG, 'fused twice');
+    assert.equal(e.fconvFusePool(h, pool, [bn(8)], 1, 0), BW_OK);
+    assert.equal(e.fconvFusePool(h, pool, [], 0, 0), BW_E_ARG, 'a second pool');
+    const x = new Float32Array(2 * 108);
+    assert.equal(e.fconvRun(h, 2, x, x.length, new Float32Array(2 * 288), 2 * 288, 1), BW_E_SIZE, 'the unpooled output size');
+    assert.equal(e.fconvRun(h, 2, x, x.length, new Uint32Array(2 * 9 * 2), 2 * 9, 1), BW_OK);
+    e.fconvFree(h);
+    const dense = e.denseCreate(4, 3, new Float32Array(12), null)!;
+    assert.equal(e.fconvFuse(dense, [bn(4)], []), BW_E_ARG, 'ops before a dense (its input is flattened)');
+    assert.equal(e.fconvFusePool(dense, { ...pool, h: 1, w: 1, c: 3, kh: 1, kw: 1, sh: 1, sw: 1, out_h: 1, out_w: 1 }, [], 0, 0), BW_E_ARG, 'a pool after a dense');
+    e.fconvFree(dense);
+    // a bconv into a chain: the slot must be an external int32 one, the other tensors sized
+    const p: BconvCase = { H: 4, W: 4, C: 64, outC: 8, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, padBit: 1, inBits: 1, pool: null, outBits: 0, seed: 1 };
+    const words = 1;
+    const b = e.bconvCreate({ h: 4, w: 4, c: 64, in_bits: 1, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, pad_bit: 1, out_c: 8, has_pool: 0, pkh: 0, pkw: 0, psh: 0, psw: 0, pph: 0, ppw: 0, out_bits: 0, out_h: 4, out_w: 4, in_signed: 0, w_bits: 1, w_signed: 0, out_signed: 0 }, new Uint32Array(8 * words * 2), null, null, null)!;
+    const ch = e.chainCreate([{ ...ew(EW.dequantize), a: 0, y: 1 }, { ...ew(EW.binarize, 1), a: 1, y: 2 }], [{ kind: SLOT.i32, planes: 0, external: 1 }, { kind: SLOT.f32, planes: 0, external: 0 }, { kind: SLOT.bits, planes: 1, external: 1 }], 8)!;
+    const xb = randomBits(rng(p.seed), 16, 64, 1);
+    const bitsOut = new Uint32Array(16 * 2);
+    const lens = BigInt64Array.from([0n, 0n, 16n]);
+    assert.equal(e.bconvRunChain(b, 1, xb, xb.length / 2, ch, 2, [null, null, bitsOut], lens, 1), BW_E_ARG, 'the bits slot cannot stand for the int32 output');
+    assert.equal(e.bconvRunChain(b, 1, xb, xb.length / 2, ch, 0, [null, null, bitsOut], BigInt64Array.from([0n, 0n, 15n]), 1), BW_E_SIZE, 'a short output tensor');
+    assert.equal(e.bconvRunChain(b, 1, xb, xb.length / 2, ch, 0, [null, null, bitsOut], lens, 1), BW_OK);
+    e.chainFree(ch);
+    e.bconvFree(b);
   });
 
   it('ImageNet-shaped ResNet-18 (224x224, narrow): the stem bn_data..binarize runs as one fused pass, identical logits', async () => {

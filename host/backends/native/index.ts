@@ -296,10 +296,7 @@ export class NativeBackend implements Backend {
     const fc = this.fusedConvs.get(i);
     if (fc) {
       this.runFusedConv(e, m, fc, local, batch);
-      // fused ops share one measured time
-      const ms = (performance.now() - t0) / (fc.end - fc.start);
-      for (let k = fc.start; k < fc.end; k++) this.record(k, ms);
-      return fc.end;
+      return this.recordShared(fc.start, fc.end, t0);
     }
     const bc = model ? this.bconvChains.get(i) : undefined;
     if (bc) {
@@ -312,9 +309,7 @@ export class NativeBackend implements Backend {
     const chain = this.chains.get(i);
     if (chain) {
       this.runChain(e, m, chain, local, batch);
-      const ms = (performance.now() - t0) / (chain.end - chain.start);
-      for (let k = chain.start; k < chain.end; k++) this.record(k, ms);
-      return chain.end;
+      return this.recordShared(chain.start, chain.end, t0);
     }
     const op = m.ops[i];
     local.set(op.out, this.runOp(e, m, op, i, local, batch));
@@ -492,6 +487,13 @@ export class NativeBackend implements Backend {
     const y = alloc(info, batch);
     this.scratch.set(id, y);
     return y;
+  }
+
+  /** Fused ops [start, end) share the time since t0 evenly; returns end. */
+  private recordShared(start: number, end: number, t0: number): number {
+    const ms = (performance.now() - t0) / (end - start);
+    for (let k = start; k < end; k++) this.record(k, ms);
+    return end;
   }
 
   private record(op: number, ms: number): void {
