@@ -233,18 +233,19 @@ typedef struct geo {
     for (int p = 0; p < PX; p++)                                                                    \
       for (int v = 0; v < NV; v++) acc[p][v] = ZERO();                                              \
     const float *w = g->wt + o0;                                                                    \
-    for (int ky = 0; ky < g->kh; ky++)                                                              \
-      for (int kx = 0; kx < g->kw; kx++) {                                                          \
-        const float *xr = x0 + (ky * g->wp + kx) * g->c;                                            \
-        for (int64_t c = 0; c < g->c; c++, w += g->ocp) {                                           \
-          VT wv[NVM];                                                                               \
-          for (int v = 0; v < NV; v++) wv[v] = LOAD(w + LANES * v);                                 \
-          for (int p = 0; p < PX; p++) {                                                            \
-            VT xb = SET1(xr[p * g->sw * g->c + c]);                                                 \
-            for (int v = 0; v < NV; v++) acc[p][v] = FMADD(wv[v], xb, acc[p][v]);                  \
-          }                                                                                         \
+    /* (kx, c) of one kernel row are contiguous in NHWC: one loop of kw*c steps, same order */ \
+    const int64_t kwc = (int64_t)g->kw * g->c, pstep = (int64_t)g->sw * g->c;                      \
+    for (int ky = 0; ky < g->kh; ky++) {                                                            \
+      const float *xr = x0 + (int64_t)ky * g->wp * g->c;                                            \
+      for (int64_t j = 0; j < kwc; j++, w += g->ocp) {                                              \
+        VT wv[NVM];                                                                                 \
+        for (int v = 0; v < NV; v++) wv[v] = LOAD(w + LANES * v);                                   \
+        for (int p = 0; p < PX; p++) {                                                              \
+          VT xb = SET1(xr[p * pstep + j]);                                                          \
+          for (int v = 0; v < NV; v++) acc[p][v] = FMADD(wv[v], xb, acc[p][v]);                    \
         }                                                                                           \
       }                                                                                             \
+    }                                                                                               \
     for (int v = 0; v < NV; v++) {                                                                  \
       if (g->bias) {                                                                                \
         VT b = LOAD(g->bias + o0 + LANES * v);                                                      \
