@@ -40,7 +40,7 @@ inline uint bw_out_fold(const bw_layer *L, int pool[BW_ROWS], const int acc[BW_R
 
 /* Step 2, threshold epilogue: the level bits of the group's channels for finished pixel k,
  * as they sit in the group's output word (one word per plane). */
-inline void bw_out_levels(const bw_layer *L, __global const int *params, const int v[BW_ROWS], uint ch0,
+inline void bw_out_levels(const bw_layer *L, __global const int *restrict params, const int v[BW_ROWS], uint ch0,
                           ulong bits[BW_MAX_BITS]) {
   const uint levels = (1u << L->out_bits) - 1;
   for (uint b = 0; b < L->out_bits; b++) bits[b] = 0;
@@ -64,7 +64,7 @@ inline uint bw_out_addr(const bw_layer *L, uint base, uint opix, uint b, uint g)
 
 /* Pool layers: merge the group's bits into the arena words (the last group also writes the
  * word's tail bits past OUT_C as 0). */
-inline void bw_out_merge_bits(const bw_layer *L, __global ulong *arena, uint addr0, uint ch0, const ulong bits[BW_MAX_BITS]) {
+inline void bw_out_merge_bits(const bw_layer *L, __global ulong *restrict arena, uint addr0, uint ch0, const ulong bits[BW_MAX_BITS]) {
   const uint lo = ch0 % BW_WORD;
   const bool last_group = ch0 + BW_ROWS >= L->out_c;
   const uint n = last_group ? BW_WORD - lo : BW_ROWS;
@@ -76,7 +76,7 @@ inline void bw_out_merge_bits(const bw_layer *L, __global ulong *arena, uint add
 }
 
 /* Integer epilogue: raw int32 per (pixel, channel), NHWC, two per 64-bit word. */
-inline void bw_out_ints(const bw_layer *L, __global ulong *arena, const int v[BW_ROWS], uint base, uint opix, uint ch0) {
+inline void bw_out_ints(const bw_layer *L, __global ulong *restrict arena, const int v[BW_ROWS], uint base, uint opix, uint ch0) {
   /* little-endian devices (every OpenCL FPGA board and PoCL on x86/ARM): int32 element e of
    * the region is the low (e even) or high (e odd) half of 64-bit word e / 2 */
   __global int *out = (__global int *)(arena + base + L->out_off);
@@ -84,5 +84,86 @@ inline void bw_out_ints(const bw_layer *L, __global ulong *arena, const int v[BW
   for (uint r = 0; r < BW_ROWS; r++) {
     const uint ch = ch0 + r;
     if (ch < L->out_c) out[opix * L->out_c + ch] = v[r];
+  }
+}
+
+/* Channels of group g whose pool takes the minimum (FLAG_POOL_MIN), one bit per row. */
+inline ulong bw_min_rows(const bw_layer *L, __global const int *restrict params, uint ch0) {
+  ulong m = 0;
+  if (!(L->op & BW_OP_POOL)) return 0;
+  #pragma unroll
+  for (uint r = 0; r < BW_ROWS; r++) {
+    const uint ch = ch0 + r;
+    if (ch < L->out_c && (params[L->f_off + ch] & BW_FLAG_POOL_MIN)) m |= (ulong)1 << r;
+  }
+  return m;
+}
+
+/* Kernel 3 of 3: takes each tile's accumulators from the PE array, walks the same slots
+ * as the feeder for their pixels, and writes the layer's outputs. */
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void bw_output_unit(__global const uint *restrict program, const uint layers, __global const int *restrict params,
+                    __global ulong *restrict arena, const uint arena_words, const uint images, __global const int *restrict acc_fifo) {
+  __global const bw_acc *restrict acc_q = (__global const bw_acc *)acc_fifo;
+  BW_STREAM_STATE(acc);
+  for (uint l = 0; l < layers; l++) {
+    const bw_layer L = bw_decode(program + l * BW_DESC_WORDS);
+    const bw_tiling T = bw_tiling_of(&L, images);
+    const bool thresholds = L.op & BW_OP_THRESHOLD;
+    const uint groups_per_word = BW_WORD / BW_ROWS;
+
+    int pool[BW_ROWS];                /* the row units' pool registers */
+    int done[BW_COLS][BW_ROWS];       /* pixels a tile finishes */
+    uint done_c[BW_COLS];
+    ulong outw[BW_COLS][BW_MAX_BITS]; /* packed output words under construction (no pool) */
+    for (uint c = 0; c < BW_COLS; c++)
+      for (uint b = 0; b < BW_MAX_BITS; b++) outw[c][b] = 0;
+    for (uint r = 0; r < BW_ROWS; r++) pool[r] = 0;
+
+    for (uint pass = 0; pass < T.passes; pass++) {
+      bw_walker W;
+      bw_walk_start(&L, &W);
+      uint left = T.entries;
+      for (uint sl = 0; sl < T.slots; sl++) {
+        bw_slot s;
+        bw_next_slot(&L, &W, arena_words, &left, &s);
+        uint word_groups = 0, word = 0; /* groups gathered into the current output word, its index */
+        for (uint rep = 0; rep < T.reps; rep++) {
+          const uint ch0 = (T.pool ? pass : rep) * BW_ROWS;
+          int acc[BW_ROWS][BW_COLS];
+          for (uint c = 0; c < BW_COLS; c++) {
+            const bw_acc col = BW_POP(acc, acc_q);
+            #pragma unroll
+            for (uint r = 0; r < BW_ROWS; r++) acc[r][c] = col.v[r];
+          }
+          const uint nd = bw_out_fold(&L, pool, acc, &s, bw_min_rows(&L, params, ch0), done, done_c);
+          for (uint k = 0; k < nd; k++) {
+            const uint c = done_c[k];
+            if (!thresholds) {
+              bw_out_ints(&L, arena, done[k], s.base[c], s.opix[c], ch0);
+              continue;
+            }
+            ulong bits[BW_MAX_BITS];
+            bw_out_levels(&L, params, done[k], ch0, bits);
+            if (T.pool) {
+              bw_out_merge_bits(&L, arena, bw_out_addr(&L, s.base[c], s.opix[c], 0, ch0 / BW_WORD), ch0, bits);
+            } else {
+              for (uint b = 0; b < L.out_bits; b++) outw[c][b] |= bits[b];
+            }
+          }
+          /* without pool a column's word is complete after its 64 / ROWS groups */
+          if (thresholds && !T.pool && (++word_groups == groups_per_word || rep + 1 == T.reps)) {
+            for (uint c = 0; c < s.nvalid; c++)
+              for (uint b = 0; b < L.out_bits; b++) {
+                arena[bw_out_addr(&L, s.base[c], s.opix[c], b, word)] = outw[c][b];
+                outw[c][b] = 0;
+              }
+            word_groups = 0;
+            word++;
+          }
+        }
+      }
+    }
+    if (l + 1 < layers) BW_LAYER_DONE(l);
   }
 }

@@ -40,3 +40,47 @@ inline void bw_pe_and(int acc[BW_ROWS][BW_COLS], const ulong w[BW_ROWS], const u
     for (uint c = 0; c < BW_COLS; c++) acc[r][c] += (dbl * (int)popcount(a[c] & w[r]) - ones_a[c] - ones_w[r]) * scale;
   }
 }
+
+/* Kernel 2 of 3: per tile, one flattened loop over the k-steps (one activation vector in,
+ * the rows' weight words fetched at plane 0 and held for the other planes), then the
+ * tile's accumulators out, column by column. The accumulators live in registers: the
+ * output units' stream buffers the drain, so no accumulator bank is indexed at run time. */
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void bw_pe_array(__global const uint *restrict program, const uint layers, __global const ulong *restrict weights,
+                 const uint images, __global const ulong *restrict act_fifo, __global int *restrict acc_fifo) {
+  __global const bw_act *restrict act_q = (__global const bw_act *)act_fifo;
+  __global bw_acc *restrict acc_q = (__global bw_acc *)acc_fifo;
+  BW_STREAM_STATE(act);
+  BW_STREAM_STATE(acc);
+  for (uint l = 0; l < layers; l++) {
+    const bw_layer L = bw_decode(program + l * BW_DESC_WORDS);
+    const bw_tiling T = bw_tiling_of(&L, images);
+    const uint in_top = L.in_signed ? L.planes - 1 : BW_MAX_BITS, w_top = L.w_signed ? L.wbits - 1 : BW_MAX_W_BITS;
+    for (uint pass = 0; pass < T.passes; pass++)
+      for (uint sl = 0; sl < T.slots; sl++)
+        for (uint rep = 0; rep < T.reps; rep++) {
+          const uint ch0 = (T.pool ? pass : rep) * BW_ROWS;
+          int acc[BW_ROWS][BW_COLS];
+          #pragma unroll
+          for (uint r = 0; r < BW_ROWS; r++)
+            #pragma unroll
+            for (uint c = 0; c < BW_COLS; c++) acc[r][c] = 0;
+          bw_kstep k = bw_kstep_first();
+          ulong wv[BW_ROWS];
+          for (uint step = 0; step < L.ksteps; step++) {
+            if (k.plane == 0) bw_weights(&L, weights, ch0, k.q, k.ky, k.kx, k.w, wv);
+            const bw_act a = BW_POP(act, act_q);
+            if (L.pe_mode == BW_PE_XNOR) bw_pe_xnor(acc, wv, a.w);
+            else bw_pe_and(acc, wv, a.w, L.pe_mode, k.plane + k.q, (k.plane == in_top) != (k.q == w_top));
+            bw_kstep_next(&L, &k);
+          }
+          #pragma unroll
+          for (uint c = 0; c < BW_COLS; c++) {
+            bw_acc col;
+            #pragma unroll
+            for (uint r = 0; r < BW_ROWS; r++) col.v[r] = acc[r][c];
+            BW_PUSH(acc, acc_q, col);
+          }
+        }
+  }
+}

@@ -13,7 +13,7 @@ import { arrayHeaderC } from './header';
 import { ArrayParams, DEFAULT_ARRAY } from './params';
 
 /** One block per file, in the order the compiler must see them. */
-export const KERNEL_FILES = ['layer.cl', 'feeder.cl', 'weight_feeder.cl', 'pe_array.cl', 'output_unit.cl', 'sequencer.cl'] as const;
+export const KERNEL_FILES = ['layer.cl', 'stream.cl', 'sequencer.cl', 'feeder.cl', 'weight_feeder.cl', 'pe_array.cl', 'output_unit.cl'] as const;
 
 /** opencl-kernels/ of this package, or BITWEAVE_KERNELS_DIR (a build directory's kernels/, see host/build/pocl.ts). */
 export function kernelDir(): string {

@@ -5,8 +5,10 @@
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { declareArg, KERNEL_ARGS, KERNEL_NAME } from '../../host/array/kernel-abi';
+import { spawnSync } from 'node:child_process';
+import { ARRAY_KERNELS, CHANNELS_MARKER, declareArg } from '../../host/array/kernel-abi';
 import { checkProgram, openclLimits } from '../../host/array/descriptor';
 import { DEFAULT_ARRAY, DESC_WORDS, FIELD } from '../../host/array/params';
 import { encodeSegment } from '../../host/array/program';
@@ -16,22 +18,72 @@ import { rng } from '../helpers/naive';
 import {
   bconvModel, BconvCase, } from '../helpers/native-models';
 
+/** The source with every `#ifdef BW_INTEL_FPGA` branch removed (its #else branch kept). */
+function withoutIntel(src: string): string {
+  return src.replace(/#ifdef BW_INTEL_FPGA\n([\s\S]*?)(?:#else\n([\s\S]*?))?#endif/g, (_m, _intel, other) => other ?? '');
+}
+
 describe('OpenCL array kernel ABI', () => {
-  it('the kernel signature in opencl-kernels/ is exactly KERNEL_ARGS (parsed from the .cl source)', () => {
+  it('the kernels in opencl-kernels/ are exactly ARRAY_KERNELS (parsed from the .cl sources)', () => {
     const all = KERNEL_FILES.map((f) => fs.readFileSync(path.join(kernelDir(), f), 'utf8')).join('\n');
-    const kernels = [...all.matchAll(/__kernel\b[^{;]*?\bvoid\s+(\w+)\s*\(([^)]*)\)/g)];
-    assert.deepEqual(kernels.map((k) => k[1]), [KERNEL_NAME], 'one kernel, the array');
-    const params = kernels[0][2].split(',').map((p) => p.replace(/\/\*.*?\*\//g, '').replace(/\s+/g, ' ').trim());
-    assert.deepEqual(params, KERNEL_ARGS.map(declareArg));
-    assert.match(all, /reqd_work_group_size\(1, 1, 1\)/, 'single work-item');
+    // the FIFO build (no BW_INTEL_FPGA) as PoCL compiles it
+    const fifo = withoutIntel(all);
+    const kernels = [...fifo.matchAll(/__kernel\b[^{;]*?\bvoid\s+(\w+)\s*\(([^)]*)\)/g)];
+    assert.deepEqual(kernels.map((k) => k[1]), Object.values(ARRAY_KERNELS).map((k) => k.name), 'feeder, PE array, output units');
+    for (const [i, k] of kernels.entries()) {
+      const spec = Object.values(ARRAY_KERNELS)[i];
+      const params = k[2].split(',').map((p) => p.replace(/\/\*.*?\*\//g, '').replace(/\s*\brestrict\b\s*/g, '').replace(/\s+/g, ' ').trim());
+      assert.deepEqual(params, spec.args.map(declareArg), spec.name);
+    }
+    assert.equal([...all.matchAll(/reqd_work_group_size\(1, 1, 1\)/g)].length, 3, 'single work-item kernels');
     // the shared header is generated, never copied into the kernel folder
     assert.doesNotMatch(all, /#define BW_ROWS|#define BW_D_/);
     assert.doesNotMatch(all, /#include/);
     const src = kernelSource({ ...DEFAULT_ARRAY, rows: 4, cols: 3 });
     assert.match(src, /#define BW_ROWS 4\b/);
     assert.match(src, /#define BW_COLS 3\b/);
-    // no vendor channel / pipe extensions in the path PoCL runs
-    assert.doesNotMatch(all, /cl_intel_channels|read_channel|write_channel|\bpipe\b/);
+    // no vendor channel / pipe extensions in the path PoCL runs; the Intel build has them
+    assert.doesNotMatch(fifo, /cl_intel_channels|read_channel|write_channel|\bpipe\b/);
+    assert.match(all, /cl_intel_channels/);
+    // no division or modulo by a run-time value inside the kernels' tile loops (aoc builds a divider for each)
+    for (const f of ['feeder.cl', 'pe_array.cl', 'output_unit.cl']) {
+      const text = fs.readFileSync(path.join(kernelDir(), f), 'utf8');
+      const body = text.slice(text.indexOf('__kernel'));
+      const divides = [...body.replace(/\/\*[\s\S]*?\*\//g, '').matchAll(/[^/*]\s*([/%])\s*([A-Za-z_][\w.>-]*)/g)].filter((m) => !/^BW_[A-Z_]+$/.test(m[2]));
+      assert.deepEqual(divides.map((m) => m[0].trim()), [], `${f}: run-time divides in a kernel body`);
+    }
+  });
+
+  it('the Intel build (channels) type-checks: clang with a stand-in for the channel built-ins', function () {
+    const clang = ['clang-15', 'clang'].find((c) => spawnSync(c, ['--version']).status === 0);
+    if (!clang) {
+      console.log('      (no clang here: the Intel variant was not type-checked)');
+      this.skip();
+    }
+    // aoc's channel syntax mapped onto plain OpenCL C 2.0 (program-scope globals), so clang checks every
+    // expression of the code under BW_INTEL_FPGA; aoc itself is not available here
+    const shim = [
+      '#define BW_INTEL_FPGA 1',
+      '#define channel __global',
+      '#define write_channel_intel(ch, v) ((ch) = (v))',
+      '#define read_channel_intel(ch) (ch)',
+      '#define CLK_CHANNEL_MEM_FENCE 0',
+    ].join('\n');
+    const src = `${shim}\n${kernelSource({ ...DEFAULT_ARRAY, rows: 16, cols: 32 }).replace(/#pragma OPENCL EXTENSION cl_intel_channels : enable/, '')}`;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bw-intel-cl-'));
+    try {
+      const file = path.join(dir, 'intel.cl');
+      fs.writeFileSync(file, src);
+      const r = spawnSync(clang!, ['-x', 'cl', '-cl-std=CL2.0', '-fsyntax-only', '-Xclang', '-finclude-default-header', '-Wno-unknown-attributes', '-Werror', file], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      // the marker kernel that tells the host to run the three kernels at once
+      assert.match(src, new RegExp(`__kernel void ${CHANNELS_MARKER}\\(void\\)`));
+      // a broken channel expression is caught (the check can fail)
+      fs.writeFileSync(file, src.replace('BW_PUSH(acc, acc_q, col);', 'BW_PUSH(acc, acc_q, col.v);'));
+      assert.notEqual(spawnSync(clang!, ['-x', 'cl', '-cl-std=CL2.0', '-fsyntax-only', '-Xclang', '-finclude-default-header', '-Wno-unknown-attributes', file]).status, 0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('checkProgram accepts encoded programs and rejects every out-of-range descriptor', () => {

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { ARG, KERNEL_ARGS, KERNEL_NAME } from '../../host/array/kernel-abi';
+import { ARRAY_KERNELS, ArrayKernelRole, arrayArg, declareArg, KERNEL_ARGS, KERNEL_NAME } from '../../host/array/kernel-abi';
 import { scheduleCycles } from '../../host/array/cycles';
 import { DEFAULT_ARRAY } from '../../host/array/params';
 import { encodeSegment } from '../../host/array/program';
@@ -64,16 +64,22 @@ describe('opencl backend on PoCL', function () {
     const dev = selectDevice();
     const ctx = Context.create(dev);
     const prog = Program.fromSource(ctx, kernelSource(), { options: '-cl-kernel-arg-info' });
-    const k = prog.createKernel(KERNEL_NAME);
-    try {
-      assert.equal(k.numArgs, KERNEL_ARGS.length);
-      KERNEL_ARGS.forEach((a, i) => {
-        assert.equal(ARG[a.name], i);
-        assert.deepEqual(k.argInfo(i), { name: a.name, typeName: a.buffer ? `${a.type}*` : a.type, address: a.buffer ? 'global' : 'private' });
-      });
-    } finally {
-      [k, prog, ctx].forEach((h) => h.release());
+    // the FIFO build: the three array kernels and no channel marker
+    assert.deepEqual(prog.kernelNames().sort(), Object.values(ARRAY_KERNELS).map((k) => k.name).sort());
+    for (const role of Object.keys(ARRAY_KERNELS) as ArrayKernelRole[]) {
+      const spec = ARRAY_KERNELS[role];
+      const k = prog.createKernel(spec.name);
+      try {
+        assert.equal(k.numArgs, spec.args.length, spec.name);
+        spec.args.forEach((a, i) => {
+          assert.equal(arrayArg(role, a.name), i);
+          assert.deepEqual(k.argInfo(i), { name: a.name, typeName: a.buffer ? `${a.type}*` : a.type, address: a.buffer ? 'global' : 'private' }, `${spec.name} argument ${i}`);
+        });
+      } finally {
+        k.release();
+      }
     }
+    [prog, ctx].forEach((h) => h.release());
   });
 
   it('binary dense layers (kernel = whole map), wide and narrow, batch 1 and 40', async () => {
@@ -122,7 +128,7 @@ describe('opencl backend on PoCL', function () {
       } else {
         const segs = m.segments.filter((s) => s.kind === 'device');
         assert.deepEqual(dev.map((s) => s.op), segs.map((s) => s.start));
-        for (const s of dev) assert.match(s.name, /^segment \d+ \(\d+ layers, one launch\): /);
+        for (const s of dev) assert.match(s.name, /^segment \d+ \(\d+ layers, one launch per layer\): /, 'FIFO streams: launched per layer, timed per segment');
       }
       assert.ok(dev.every((s) => s.ms > 0 && Number.isFinite(s.ms)), JSON.stringify(dev));
       // the cycle model's tile phase for the 10 images (one chunk: one pixel stream), and utilisation in (0, 1]
@@ -295,7 +301,7 @@ describe('opencl backend on PoCL', function () {
       writeNpy(npy, { dtype: 'float32', shape: [3, 1, 28, 28], data: ds.images });
       const one = cli(['run', 'models/fashion-cnn.bnn', '-i', npy, '--backend', 'opencl', '--json', '--one-launch']);
       assert.equal(one.code, 0, one.stderr);
-      assert.deepEqual(JSON.parse(one.stdout).layers.filter((l: { where: string }) => l.where === 'device').map((l: { name: string }) => l.name.replace(/:.*/, '')), ['segment 1 (2 layers, one launch)']);
+      assert.deepEqual(JSON.parse(one.stdout).layers.filter((l: { where: string }) => l.where === 'device').map((l: { name: string }) => l.name.replace(/:.*/, '')), ['segment 1 (2 layers, one launch per layer)']);
       const run = cli(['run', 'models/fashion-cnn.bnn', '-i', npy, '--backend', 'opencl', '--json']);
       assert.equal(run.code, 0, run.stderr);
       const out = JSON.parse(run.stdout);
@@ -309,6 +315,18 @@ describe('opencl backend on PoCL', function () {
     }
   });
 });
+
+/**
+ * A PoCL binary with the single-kernel ABI of the HLS kernel (kernel-abi.ts KERNEL_ARGS) and an
+ * empty body: XRT binaries (HLS, RTL) cannot run here, and these tests only look at which
+ * kernel objects the host creates and which arguments it sets.
+ */
+function singleKernelBinary(file: string): void {
+  const ctx = Context.create(selectDevice({ name: 'pthread' }));
+  const prog = Program.fromSource(ctx, `__kernel void ${KERNEL_NAME}(${KERNEL_ARGS.map(declareArg).join(', ')}) {}`);
+  fs.writeFileSync(file, prog.binaries()[0].binary);
+  [prog, ctx].forEach((h) => h.release());
+}
 
 describe('opencl backend on a board build (XRT order of calls, the project\'s array and device)', function () {
   before(function () {
@@ -352,12 +370,16 @@ describe('opencl backend on a board build (XRT order of calls, the project\'s ar
         const write = events.findIndex((e) => e.call === 'write' && e.buffer === id);
         assert.ok(bind >= 0 && bind < write, `buffer ${id}: bound (event ${bind}) before its first write (event ${write})`);
       }
-      // every chunk's arena write follows a bind of that arena to the arena argument
+      // every chunk's arena write follows a bind of that arena to the feeder's arena argument
+      const arenaBind = (c: CallEvent) => c.call === 'bind' && c.kernel === ARRAY_KERNELS.feeder.name && c.arg === arrayArg('feeder', 'arena');
+      let arenaWrites = 0;
       events.forEach((e, i) => {
-        if (e.call !== 'write' || !events.some((c) => c.call === 'bind' && c.buffer === e.buffer && c.arg === ARG.arena)) return;
-        const last = events.slice(0, i).reverse().find((c) => c.call === 'bind' && c.arg === ARG.arena);
+        if (e.call !== 'write' || !events.some((c) => arenaBind(c) && c.buffer === e.buffer)) return;
+        arenaWrites++;
+        const last = events.slice(0, i).reverse().find(arenaBind);
         assert.ok(last && last.call === 'bind' && last.buffer === e.buffer, `arena write ${i} after binding that arena`);
       });
+      assert.equal(arenaWrites, 3, '8 images in chunks of 3');
     }
   });
 
@@ -416,13 +438,9 @@ describe('opencl backend on a board build (XRT order of calls, the project\'s ar
       k.opencl = { platform: 'Portable Computing Language', device: 'pthread' };
     });
     assert.throws(() => new OpenCLBackend({ build: rtl }), /is an RTL-kernel project: give its binary/);
-    // a binary of the HLS / OpenCL kernel (seven arguments) is not the RTL kernel (ten)
-    const dev = selectDevice({ name: 'pthread' });
-    const ctx = Context.create(dev);
-    const prog = Program.fromSource(ctx, kernelSource({ ...DEFAULT_ARRAY, rows: 16, cols: 32 }));
+    // a binary of the HLS kernel's ABI (seven arguments) is not the RTL kernel
     const bin = path.join(tmp, 'hls-abi.pocl');
-    fs.writeFileSync(bin, prog.binaries()[0].binary);
-    [prog, ctx].forEach((h) => h.release());
+    singleKernelBinary(bin);
     const b = new OpenCLBackend({ build: rtl, binary: bin });
     try {
       await assert.rejects(b.load(readBnn(path.join(ROOT, 'models', 'fashion-cnn.bnn'))), new RegExp(`kernel 'bitweave_array' takes 7 arguments, the RTL kernel ABI has ${AXI_KERNEL_ARGS.length}`));
@@ -433,37 +451,45 @@ describe('opencl backend on a board build (XRT order of calls, the project\'s ar
 
   it('a binary with several compute units gets one kernel object per unit (bitweave_array:{cu}); with one, the plain kernel', async () => {
     const pocl = { platform: 'Portable Computing Language', device: 'pthread' };
-    const dev = selectDevice({ name: 'pthread' });
-    const ctx = Context.create(dev);
-    const prog = Program.fromSource(ctx, kernelSource({ ...DEFAULT_ARRAY, rows: 16, cols: 32 }));
-    const bin = path.join(tmp, 'hls-16x32.pocl');
-    fs.writeFileSync(bin, prog.binaries()[0].binary);
-    [prog, ctx].forEach((h) => h.release());
+    const single = path.join(tmp, 'hls-abi-cu.pocl');
+    singleKernelBinary(single);
     const model = readBnn(path.join(ROOT, 'models', 'fashion-cnn.bnn'));
     // aws-f1: two compute units (SLR0, SLR2), each on its own banks
     const two = buildFile('aws-f1', (k) => {
       k.opencl = pocl;
     });
     assert.deepEqual(JSON.parse(fs.readFileSync(two, 'utf8')).connectivity.map((c: { cu: string }) => c.cu), ['bitweave_array_1', 'bitweave_array_2']);
-    const b2 = new OpenCLBackend({ build: two, binary: bin });
+    const b2 = new OpenCLBackend({ build: two, binary: single });
     try {
       // PoCL has no compute units to name: the request itself shows the per-unit kernel objects
       await assert.rejects(b2.load(model), /clCreateKernel\('bitweave_array:\{bitweave_array_1\}'\).*CL_INVALID_KERNEL_NAME/);
     } finally {
       await b2.dispose();
     }
-    // alveo-u50: one compute unit: the plain kernel, and the run agrees with the reference
+    // alveo-u50: one compute unit: the plain kernel
     const one = buildFile('alveo-u50', (k) => {
       k.opencl = pocl;
     });
-    const b1 = new OpenCLBackend({ build: one, binary: bin, threads: 1 });
+    const b1 = new OpenCLBackend({ build: one, binary: single, threads: 1 });
     try {
-      const r = rng(8);
-      const p: BconvCase = { H: 5, W: 5, C: 64, outC: 24, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, padBit: 1, inBits: 1, pool: null, outBits: 1, seed: 8 };
-      await compareModel(bconvModel(p, r), randomInput(r, 3, p.C * p.H * p.W, p.inBits), b1, 'one compute unit from a binary');
+      await b1.load(model);
       assert.deepEqual(b1.kernelNames, ['bitweave_array']);
     } finally {
       await b1.dispose();
+    }
+    // a prebuilt binary of the OpenCL array (as an .aocx is) runs its three kernels and agrees with the reference
+    const ctx = Context.create(selectDevice({ name: 'pthread' }));
+    const prog = Program.fromSource(ctx, kernelSource({ ...DEFAULT_ARRAY, rows: 16, cols: 32 }));
+    const bin = path.join(tmp, 'array-16x32.pocl');
+    fs.writeFileSync(bin, prog.binaries()[0].binary);
+    [prog, ctx].forEach((h) => h.release());
+    const b3 = new OpenCLBackend({ build: one, binary: bin, threads: 1 });
+    try {
+      const r = rng(8);
+      const p: BconvCase = { H: 5, W: 5, C: 64, outC: 24, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, padBit: 1, inBits: 1, pool: null, outBits: 1, seed: 8 };
+      await compareModel(bconvModel(p, r), randomInput(r, 3, p.C * p.H * p.W, p.inBits), b3, 'the array kernels from a binary');
+    } finally {
+      await b3.dispose();
     }
   });
 

@@ -40,7 +40,8 @@ import { axiMemory, loadBoard } from '../../boards';
 import { wideWeights } from '../../array/wide';
 import { DESC_WORDS } from '../../array/params';
 import { LayerProgram } from '../../array/program';
-import { ARG, KERNEL_ARGS, KERNEL_NAME } from '../../array/kernel-abi';
+import { ARG, ARRAY_KERNELS, CHANNELS_MARKER, KERNEL_ARGS, KERNEL_NAME } from '../../array/kernel-abi';
+import { ArrayKernels, launchMs, streamFifoWords } from './array-kernels';
 import { AcceleratorBackend, AcceleratorOptions, DeviceSegment, SegmentIO } from '../accelerator';
 import { CLBuffer, CLEvent, Context, Device, DeviceFilter, Kernel, OpenCLError, OpenCLUnavailableError, Program, Queue, selectDevices } from '../../opencl';
 import { kernelSource } from '../../array/sources';
@@ -122,7 +123,10 @@ interface SegmentBuffers {
   layerPrograms: CLBuffer[];
   weights: CLBuffer;
   params: CLBuffer;
-  kernel: Kernel;
+  /** The single-kernel ABI (an HLS or RTL kernel binary); null with the three array kernels. */
+  kernel: Kernel | null;
+  /** The OpenCL array's feeder, PE array and output units (opencl-kernels/). */
+  array: ArrayKernels | null;
   /** Two arenas (double buffering) of `chunk` images each, allocated on first use. */
   arenas: CLBuffer[];
   /** Host staging for uploads and read-backs, one per arena. */
@@ -169,6 +173,8 @@ interface DeviceState {
    * object and buffers: UG1393 "Kernel Handle and Compute Units").
    */
   kernelName: string;
+  /** The array kernels' stream FIFOs (FIFO variant; one-element stand-ins with channels), shared by the segments. */
+  fifos: { act: CLBuffer; acc: CLBuffer } | null;
 }
 
 const MiB = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
@@ -211,6 +217,12 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
   private ctx: Context | null = null;
   private program: Program | null = null;
   private devices: DeviceState[] = [];
+  /** The program is the three array kernels (else the single `bitweave_array` of an HLS or RTL binary). */
+  private dataflow = false;
+  /** ...built with Intel channels: the three run at once and need no FIFO buffers. */
+  private channels = false;
+  /** The loaded model's device segments (FIFO sizes). */
+  private progs: LayerProgram[] = [];
 
   constructor(opts: OpenCLBackendOptions = {}) {
     super('opencl', opts, 'schedule');
@@ -252,6 +264,11 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
     return openclLimits(this.params);
   }
 
+  /** Launches walk one layer each: by choice, or because FIFO streams hold one layer. */
+  private get perLayer(): boolean {
+    return !this.opts.oneLaunch || (this.dataflow && !this.channels);
+  }
+
   /** Whether the binary is the RTL kernel (its ABI: host/array/axi-kernel.ts), from the build description. */
   private get rtl(): boolean {
     return this.build?.kernel === 'rtl';
@@ -283,6 +300,7 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
   }
 
   protected override open(progs: LayerProgram[]): void {
+    this.progs = progs;
     let found: Device[];
     const want = this.deviceFilter();
     try {
@@ -301,8 +319,12 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
     this.ctx = withDevice('creating the context', () => Context.create(devs));
     const ctx = this.ctx;
     this.program = this.opts.binary ? this.loadBinary(ctx, this.opts.binary) : withDevice('building the array kernels', () => Program.fromSource(ctx, kernelSource(this.params), { options: '-cl-std=CL1.2' }));
-    if (!this.program.kernelNames().includes(KERNEL_NAME)) {
-      throw new BitweaveError(`opencl backend: the program defines no kernel '${KERNEL_NAME}' (it has: ${this.program.kernelNames().join(', ') || 'none'})`);
+    const names = this.program.kernelNames();
+    this.dataflow = !this.rtl && Object.values(ARRAY_KERNELS).every((k) => names.includes(k.name));
+    this.channels = this.dataflow && names.includes(CHANNELS_MARKER);
+    if (!this.dataflow && !names.includes(KERNEL_NAME)) {
+      const want = this.rtl ? `'${KERNEL_NAME}'` : `'${KERNEL_NAME}' or the array kernels ${Object.values(ARRAY_KERNELS).map((k) => `'${k.name}'`).join(', ')}`;
+      throw new BitweaveError(`opencl backend: the program defines no kernel ${want} (it has: ${names.join(', ') || 'none'})`);
     }
     // a binary with several compute units: one lane (kernel object, buffers, queues) per unit and device
     const cus: (string | null)[] = this.opts.binary && this.build && this.build.computeUnits.length > 1 ? this.build.computeUnits : [null];
@@ -316,6 +338,7 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
           chunk,
           staged: -1,
           kernelName: cu ? `${KERNEL_NAME}:{${cu}}` : KERNEL_NAME,
+          fifos: null,
         });
       }
     }
@@ -353,12 +376,21 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
       arenaBytes = Math.max(arenaBytes, p.arenaWords * 8);
     }
     let chunk = Math.min(this.opts.chunk, Math.min(...progs.map((p) => this.imagesPerCall(p))));
+    // the FIFO variant's stream buffers, one pair per lane, sized for the largest layer
+    const fifo = (n: number) => {
+      if (!this.dataflow || this.channels) return { act: 0, acc: 0 };
+      const w = progs.map((p) => streamFifoWords(p, n, this.params));
+      return { act: Math.max(...w.map((x) => x.act)) * 8, acc: Math.max(...w.map((x) => x.acc)) * 4 };
+    };
     // every lane (compute unit) on the device holds its own copies
-    const fits = (n: number) => n * arenaBytes <= info.maxAllocBytes && lanes * (fixed + 2 * progs.length * n * arenaBytes) <= info.globalMemBytes;
+    const fits = (n: number) => {
+      const f = fifo(n);
+      return n * arenaBytes <= info.maxAllocBytes && Math.max(f.act, f.acc) <= info.maxAllocBytes && lanes * (fixed + f.act + f.acc + 2 * progs.length * n * arenaBytes) <= info.globalMemBytes;
+    };
     while (chunk > 1 && !fits(chunk)) chunk = Math.floor(chunk / 2);
     if (!fits(chunk)) {
       throw new BitweaveError(
-        `opencl backend: device '${info.name}' out of memory (CL_MEM_OBJECT_ALLOCATION_FAILURE): one image needs a ${MiB(arenaBytes)} arena (x2 for double buffering, plus ${MiB(fixed)} of weights and parameters); ` +
+        `opencl backend: device '${info.name}' out of memory (CL_MEM_OBJECT_ALLOCATION_FAILURE): one image needs a ${MiB(arenaBytes)} arena (x2 for double buffering, plus ${MiB(fixed)} of weights and parameters${fifo(1).act ? ` and ${MiB(fifo(1).act + fifo(1).acc)} of stream FIFOs` : ''}); ` +
           `CL_DEVICE_MAX_MEM_ALLOC_SIZE is ${MiB(info.maxAllocBytes)}, CL_DEVICE_GLOBAL_MEM_SIZE ${MiB(info.globalMemBytes)}`,
       );
     }
@@ -376,10 +408,13 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
           const per = p.descriptors.length / p.layers;
           // an empty parameter buffer is not allowed: keep at least one entry
           const params = p.params.length > 0 ? p.params : new Int32Array(1);
-          const kernel = this.program!.createKernel(state.kernelName);
-          const nargs = this.rtl ? AXI_KERNEL_ARGS.length : KERNEL_ARGS.length;
-          if (kernel.numArgs !== nargs) throw new BitweaveError(`opencl backend: kernel '${KERNEL_NAME}' takes ${kernel.numArgs} arguments, the ${this.rtl ? 'RTL kernel' : 'host'} ABI has ${nargs}`);
-          if (this.rtl) return this.prepareRtl(ctx, state, p, kernel);
+          const array = this.dataflow ? ArrayKernels.create(this.program!, ctx, state.device, this.channels) : null;
+          const kernel = array ? null : this.program!.createKernel(state.kernelName);
+          if (kernel) {
+            const nargs = this.rtl ? AXI_KERNEL_ARGS.length : KERNEL_ARGS.length;
+            if (kernel.numArgs !== nargs) throw new BitweaveError(`opencl backend: kernel '${KERNEL_NAME}' takes ${kernel.numArgs} arguments, the ${this.rtl ? 'RTL kernel' : 'host'} ABI has ${nargs}`);
+            if (this.rtl) return this.prepareRtl(ctx, state, p, kernel);
+          }
           // every buffer empty, bound to its argument, then written (XRT picks the bank at the bind)
           const seg: SegmentBuffers = {
             program: CLBuffer.create(ctx, p.descriptors.byteLength, ro),
@@ -387,17 +422,20 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
             weights: CLBuffer.create(ctx, p.weights.byteLength, ro),
             params: CLBuffer.create(ctx, params.byteLength, ro),
             kernel,
+            array,
             arenas: [],
             inStage: [],
             outStage: [],
           };
           const uploads: [CLBuffer, ArrayBufferView][] = [];
           const bindAndWrite = (arg: number, buf: CLBuffer, data: ArrayBufferView) => {
-            kernel.setArg(arg, buf);
+            kernel?.setArg(arg, buf);
+            if (array && arg === ARG.program) array.bindProgram(buf);
             uploads.push([buf, data]);
           };
           try {
-            if (!this.opts.oneLaunch) {
+            array?.bindSegment(seg.weights, seg.params);
+            if (this.perLayer) {
               for (let l = 0; l < p.layers; l++) {
                 const desc = p.descriptors.subarray(l * per, (l + 1) * per);
                 const lp = CLBuffer.create(ctx, desc.byteLength, ro);
@@ -469,6 +507,7 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
       weights: CLBuffer.create(ctx, padded(Math.max(8, wide.weights.byteLength)), ro),
       params: CLBuffer.create(ctx, padded(params.byteLength), ro),
       kernel,
+      array: null,
       arenas: [],
       inStage: [],
       outStage: [],
@@ -504,6 +543,27 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
 
   /** The arenas and staging arrays of a device segment, for chunks of `state.chunk` images. */
   private arenas(state: DeviceState, ds: SegmentBuffers, p: LayerProgram): void {
+    if (ds.array && !state.fifos) {
+      // sized for the largest segment (planMemory counted them): every segment of this lane shares them
+      const w = { act: 1, acc: 1 };
+      if (!this.channels) {
+        for (const q of this.progs) {
+          const x = streamFifoWords(q, state.chunk, this.params);
+          w.act = Math.max(w.act, x.act);
+          w.acc = Math.max(w.acc, x.acc);
+        }
+      }
+      withDevice(`allocating stream FIFOs on '${state.device.name}'`, () => {
+        const act = CLBuffer.create(this.ctx!, w.act * 8);
+        try {
+          state.fifos = { act, acc: CLBuffer.create(this.ctx!, w.acc * 4) };
+        } catch (e) {
+          act.release();
+          throw e;
+        }
+      });
+    }
+    if (ds.array) ds.array.bindFifos(state.fifos!.act, state.fifos!.acc);
     if (ds.arenas.length) return;
     const words = state.chunk * this.arenaStride(p);
     const beat = this.rtl ? this.build!.axiBuild.dataBits / 8 : 8;
@@ -512,7 +572,8 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
         const arena = CLBuffer.create(this.ctx!, Math.ceil((words * 8) / beat) * beat);
         ds.arenas.push(arena);
         // bound before its first write (XRT places it in the bank of the arena port)
-        ds.kernel.setArg(this.rtl ? RTL_ARG.arena : ARG.arena, arena);
+        ds.kernel?.setArg(this.rtl ? RTL_ARG.arena : ARG.arena, arena);
+        ds.array?.bindArena(arena);
         ds.inStage.push(new Uint32Array(words * 2));
         ds.outStage.push(new Uint32Array(words * 2));
       }
@@ -551,7 +612,7 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
       io.packInto(st, c.first, c.count);
       if (ds.rtl) {
         withDevice(where, () => {
-          const k0 = ds.kernel;
+          const k0 = ds.kernel!;
           const stage = state.staged !== p.segment;
           const w = arenaWindows(p);
           const windows = { inWords: w.in_words, outOff: w.out_off, outWords: w.out_words };
@@ -571,8 +632,29 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
         if (k >= 2) await finish(chunks[k - 2]);
         continue;
       }
+      if (ds.array) {
+        const array = ds.array;
+        withDevice(where, () => {
+          array.bindArena(ds.arenas[c.slot]);
+          c.write = state.xfer.write(ds.arenas[c.slot], st, { bytes: c.count * aw * 8, blocking: false });
+          state.xfer.flush();
+          // each launch's feeder waits for the upload or the previous layer's outputs
+          let after: CLEvent[] = [c.write];
+          const run = (prog: CLBuffer, layers: number) => {
+            const ev = array.launch(state.exec, prog, layers, aw, c.count, after);
+            c.kernels.push(...ev);
+            after = [ev[ev.length - 1]];
+          };
+          if (this.perLayer) ds.layerPrograms.forEach((lp) => run(lp, 1));
+          else run(ds.program, p.layers);
+          state.exec.flush();
+        });
+        if (k >= 1) enqueueRead(chunks[k - 1]);
+        if (k >= 2) await finish(chunks[k - 2]);
+        continue;
+      }
       withDevice(where, () => {
-        const k0 = ds.kernel;
+        const k0 = ds.kernel!;
         k0.setArg(ARG.weights, ds.weights).setArg(ARG.params, ds.params).setArg(ARG.arena, ds.arenas[c.slot]);
         k0.setArg(ARG.arena_words, { type: 'uint', value: aw }).setArg(ARG.images, { type: 'uint', value: c.count });
         c.write = state.xfer.write(ds.arenas[c.slot], st, { bytes: c.count * aw * 8, blocking: false });
@@ -606,10 +688,18 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
   private recordKernels(p: LayerProgram, events: CLEvent[], images: number): void {
     const m = this.model!;
     const seg = m.segments[p.segment];
-    const ms = events.map((e) => e.profile().durationNs / 1e6);
+    // the array kernels: three events per launch
+    const per = this.dataflow ? 3 : 1;
+    const ms: number[] = [];
+    for (let i = 0; i < events.length; i += per) ms.push(launchMs(events.slice(i, i + per), this.channels));
     const cycles = scheduleCycles(p, [images], this.params);
     const macs = p.layerDescriptors.map((d) => d.macs * images);
-    if (!this.opts.oneLaunch && !this.rtl) {
+    if (this.opts.oneLaunch && ms.length === p.layers && !this.rtl) {
+      // FIFO streams: launched per layer even when one launch per segment was asked for
+      const names = m.opNames.slice(seg.start, seg.end).join(' + ');
+      const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
+      this.record(seg.start, sum(ms), sum(cycles), sum(macs), `segment ${p.segment} (${seg.end - seg.start} layers, one launch per layer): ${names}`);
+    } else if (!this.opts.oneLaunch && !this.rtl) {
       ms.forEach((t, l) => this.record(seg.start + l, t, cycles[l], macs[l]));
     } else {
       const names = m.opNames.slice(seg.start, seg.end).join(' + ');
@@ -621,12 +711,15 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
   protected releaseSegment(bufs: SegmentBuffers[]): void {
     for (const s of bufs) {
       for (const b of [s.program, ...s.layerPrograms, s.weights, s.params, ...s.arenas]) b.release();
-      s.kernel.release();
+      s.kernel?.release();
+      s.array?.release();
     }
   }
 
   protected override close(): void {
     for (const d of this.devices) {
+      d.fifos?.act.release();
+      d.fifos?.acc.release();
       d.exec.release();
       d.xfer.release();
     }
