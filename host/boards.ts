@@ -87,7 +87,11 @@ export interface Board {
   vendor: string;
   part: string | null;
   platform: string;
-  toolchain: { name: Toolchain; compiler: string; runtime: string; binary: string };
+  /**
+   * `release`: the toolchain release a build is pinned to (README, Makefile); `aocVersion`:
+   * the aoc version it names, which the Intel build's check-env.sh compares with `aoc -version`.
+   */
+  toolchain: { name: Toolchain; compiler: string; runtime: string; binary: string; release?: string; aocVersion?: string };
   clock: { kernelMHz: number | null; note?: string };
   resources: BoardResources | null;
   memory: {
@@ -183,6 +187,7 @@ export function validateBoard(raw: unknown, file: string): Board {
   const tc = obj(b, 'toolchain', '');
   const tcName = str(tc, 'name', 'toolchain.') as Toolchain;
   if (!TOOLCHAINS.includes(tcName)) bad('toolchain.name', `expected one of ${TOOLCHAINS.join(', ')}`);
+  for (const k of ['release', 'aocVersion']) if (k in tc && typeof tc[k] !== 'string') bad(`toolchain.${k}`, 'expected a string');
 
   const clock = obj(b, 'clock', '');
   num(clock, 'kernelMHz', 'clock.', { nullable: true, min: 1, max: 2000 });

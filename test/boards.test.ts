@@ -183,6 +183,8 @@ describe('board descriptions', () => {
     expectField(write('aws-f1', { ...good, sources: [{ title: 'x', facts: [] }] }), /sources\[0\]: needs a url or a document id/);
     expectField(write('aws-f1', { ...good, memory: { ...good.memory, totalBytes: 1 } }), /memory\.totalBytes/);
     expectField(write('aws-f1', { ...good, toolchain: { ...good.toolchain, name: 'quartus-magic' } }), /toolchain\.name/);
+    expectField(write('aws-f1', { ...good, toolchain: { ...good.toolchain, release: 19.4 } }), /toolchain\.release: expected a string/);
+    expectField(write('aws-f1', { ...good, toolchain: { ...good.toolchain, aocVersion: ['19.4'] } }), /toolchain\.aocVersion: expected a string/);
     expectField(write('aws-f1', { ...good, resources: { ...good.resources, lut: -1 } }), /resources\.lut/);
     expectField(write('aws-f1', { ...good, kind: 'asic' }), /kind/);
     const ulx = JSON.parse(fs.readFileSync(loadBoard('ulx3s').file, 'utf8'));

@@ -75,7 +75,11 @@ export function compileForBoard(model: CompiledModel, board: Board, outDir: stri
     platform: board.platform,
     array,
     arrayNote: note,
-    kernel: { name: KERNEL_NAME, top: kernels.top, header: 'kernels/bitweave_array.h' },
+    // No `kernel` key: the opencl backend reads `kernel` as a Vitis project's 'rtl' | 'hls' and
+    // takes its absence as the fixed ABI (host/array/kernel-abi.ts) these OpenCL C kernels have.
+    kernelSources: { name: KERNEL_NAME, top: kernels.top, header: 'kernels/bitweave_array.h' },
+    // the board file's OpenCL device: BITWEAVE_OPENCL_BUILD selects it rather than the first device listed
+    opencl: board.opencl,
     model: { name: model.name, file: modelFile, source: model.source },
     segments,
     commands: project.commands,
