@@ -12,6 +12,7 @@ import { emitPoclProject } from './pocl';
 import { emitVitisProject, vitisKernel } from './vitis';
 import { emitZynqProject } from './zynq';
 import * as fs from 'node:fs';
+import { ARRAY_KERNELS } from '../array/kernel-abi';
 import { arrayFor, BoardBuildOptions, BoardBuildResult, EmittedFile, manifestName, KERNEL_NAME, kernelFiles, summariseSegments, writeProject } from './project';
 
 function readManifestFiles(outDir: string): EmittedFile[] {
@@ -77,7 +78,7 @@ export function compileForBoard(model: CompiledModel, board: Board, outDir: stri
     arrayNote: note,
     // No `kernel` key: the opencl backend reads `kernel` as a Vitis project's 'rtl' | 'hls' and
     // takes its absence as the fixed ABI (host/array/kernel-abi.ts) these OpenCL C kernels have.
-    kernelSources: { name: KERNEL_NAME, top: kernels.top, header: 'kernels/bitweave_array.h' },
+    kernelSources: { name: KERNEL_NAME, top: kernels.top, header: 'kernels/bitweave_array.h', kernels: Object.values(ARRAY_KERNELS).map((k) => k.name) },
     // the board file's OpenCL device: BITWEAVE_OPENCL_BUILD selects it rather than the first device listed
     opencl: board.opencl,
     model: { name: model.name, file: modelFile, source: model.source },

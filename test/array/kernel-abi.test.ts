@@ -5,9 +5,8 @@
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { findClang, typeCheckIntel } from '../helpers/intel-cl';
 import { ARRAY_KERNELS, CHANNELS_MARKER, declareArg } from '../../host/array/kernel-abi';
 import { checkProgram, openclLimits } from '../../host/array/descriptor';
 import { DEFAULT_ARRAY, DESC_WORDS, FIELD } from '../../host/array/params';
@@ -55,35 +54,18 @@ describe('OpenCL array kernel ABI', () => {
   });
 
   it('the Intel build (channels) type-checks: clang with a stand-in for the channel built-ins', function () {
-    const clang = ['clang-15', 'clang'].find((c) => spawnSync(c, ['--version']).status === 0);
+    const clang = findClang();
     if (!clang) {
       console.log('      (no clang here: the Intel variant was not type-checked)');
       this.skip();
     }
-    // aoc's channel syntax mapped onto plain OpenCL C 2.0 (program-scope globals), so clang checks every
-    // expression of the code under BW_INTEL_FPGA; aoc itself is not available here
-    const shim = [
-      '#define BW_INTEL_FPGA 1',
-      '#define channel __global',
-      '#define write_channel_intel(ch, v) ((ch) = (v))',
-      '#define read_channel_intel(ch) (ch)',
-      '#define CLK_CHANNEL_MEM_FENCE 0',
-    ].join('\n');
-    const src = `${shim}\n${kernelSource({ ...DEFAULT_ARRAY, rows: 16, cols: 32 }).replace(/#pragma OPENCL EXTENSION cl_intel_channels : enable/, '')}`;
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bw-intel-cl-'));
-    try {
-      const file = path.join(dir, 'intel.cl');
-      fs.writeFileSync(file, src);
-      const r = spawnSync(clang!, ['-x', 'cl', '-cl-std=CL2.0', '-fsyntax-only', '-Xclang', '-finclude-default-header', '-Wno-unknown-attributes', '-Werror', file], { encoding: 'utf8' });
-      assert.equal(r.status, 0, r.stderr);
-      // the marker kernel that tells the host to run the three kernels at once
-      assert.match(src, new RegExp(`__kernel void ${CHANNELS_MARKER}\\(void\\)`));
-      // a broken channel expression is caught (the check can fail)
-      fs.writeFileSync(file, src.replace('BW_PUSH(acc, acc_q, col);', 'BW_PUSH(acc, acc_q, col.v);'));
-      assert.notEqual(spawnSync(clang!, ['-x', 'cl', '-cl-std=CL2.0', '-fsyntax-only', '-Xclang', '-finclude-default-header', '-Wno-unknown-attributes', file]).status, 0);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    const src = kernelSource({ ...DEFAULT_ARRAY, rows: 16, cols: 32 });
+    const ok = typeCheckIntel(clang!, src);
+    assert.equal(ok.status, 0, ok.stderr);
+    // the marker kernel that tells the host to run the three kernels at once
+    assert.match(src, new RegExp(`__kernel void ${CHANNELS_MARKER}\\(void\\)`));
+    // a wrong channel expression is caught (the check can fail)
+    assert.notEqual(typeCheckIntel(clang!, src.replace('BW_PUSH(acc, acc_q, col);', 'BW_PUSH(acc, acc_q, col.v);')).status, 0);
   });
 
   it('checkProgram accepts encoded programs and rejects every out-of-range descriptor', () => {

@@ -8,6 +8,8 @@ import { RECORDED_XCUP, xcupCostPerPE } from '../../host/array/resources';
 import { boardArray, boardKernelBuild, boardSlrs, MIN_ARENA_WORDS, VITIS_KERNEL_BASE } from '../../host/build/sizing';
 import { loadBoard } from '../../host/boards';
 import { KERNEL_NAME } from '../../host/build/project';
+import { ARRAY_KERNELS } from '../../host/array/kernel-abi';
+import { findClang, typeCheckIntel } from '../helpers/intel-cl';
 import { readBnn } from '../../host/format/bnn';
 import { Context, Program, allDevices } from '../../host/opencl';
 import { packageRoot } from '../../host/core/paths';
@@ -88,10 +90,13 @@ describe('bitweave compile --board (build directories)', function () {
       assert.equal(data.length, f.bytes, f.path);
       assert.equal(createHash('sha256').update(data).digest('hex'), f.sha256, f.path);
     }
-    // every kernel source of the project is there, the top file defines the kernel
+    // every kernel source of the project is there, the top file's includes define the array kernels
+    assert.deepEqual(manifest.kernelSources.kernels, Object.values(ARRAY_KERNELS).map((k) => k.name));
     const top = fs.readFileSync(path.join(out, manifest.kernelSources.top), 'utf8');
     const included = [...top.matchAll(/^#include "([^"]+)"$/gm)].map((m) => m[1]);
-    assert.ok(included.some((f) => new RegExp(`void\\s+${KERNEL_NAME}\\s*\\(`).test(fs.readFileSync(path.join(out, 'kernels', f), 'utf8'))));
+    for (const k of Object.values(ARRAY_KERNELS)) {
+      assert.ok(included.some((f) => new RegExp(`void\\s+${k.name}\\s*\\(`).test(fs.readFileSync(path.join(out, 'kernels', f), 'utf8'))), k.name);
+    }
     const header = fs.readFileSync(path.join(out, 'kernels/bitweave_array.h'), 'utf8');
     assert.match(header, new RegExp(`#define BW_ROWS ${board.defaultArray.rows}\\b`));
     assert.match(header, new RegExp(`#define BW_COLS ${board.defaultArray.cols}\\b`));
@@ -104,19 +109,25 @@ describe('bitweave compile --board (build directories)', function () {
     assert.ok(manifest.segments[0].binaryMacsPerImage > 0);
   });
 
-  it('the emitted kernel directory builds on PoCL as it is (top file with includes, generated header)', function () {
+  it('the emitted kernel directory builds as it is: on PoCL (FIFO streams) and, type-checked by clang, with -DBW_INTEL_FPGA=1 (channels)', function () {
     const out = path.join(tmp, 'a10');
     const manifest = JSON.parse(fs.readFileSync(path.join(out, 'bitweave-build.json'), 'utf8'));
     const src = fs.readFileSync(path.join(out, manifest.kernelSources.top), 'utf8');
     const ctx = Context.create(firstDevice());
     try {
-      const prog = Program.fromSource(ctx, src, { options: `-cl-std=CL1.2 -I ${path.join(out, 'kernels')} -DBW_INTEL_FPGA=1` });
-      const k = prog.createKernel(KERNEL_NAME);
-      k.dispose();
+      const prog = Program.fromSource(ctx, src, { options: `-cl-std=CL1.2 -I ${path.join(out, 'kernels')}` });
+      for (const k of Object.values(ARRAY_KERNELS)) prog.createKernel(k.name).dispose();
       prog.dispose();
     } finally {
       ctx.dispose();
     }
+    const clang = findClang();
+    if (!clang) {
+      console.log('      (no clang here: the Intel variant was not type-checked)');
+      return;
+    }
+    const r = typeCheckIntel(clang, src, path.join(out, 'kernels'));
+    assert.equal(r.status, 0, r.stderr);
   });
 
   it('pocl-emulator: run.sh evaluates the model from the emitted kernels, as the reference does', function () {
