@@ -34,8 +34,8 @@ inline bw_act bw_feed(const bw_layer *L, __global BW_ARENA_IN const ulong *restr
 }
 
 /* Kernel 1 of 3: walks the tiles of `layers` descriptors and streams every tile's k-steps.
- * Without pool a slot's words are streamed once per channel group (the PE array holds no
- * activation store). */
+ * Without pool a slot serves every channel group: its words are streamed once when the PE
+ * array can replay them (bw_replays), else once per group. */
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void bw_feeder(__global const uint *restrict program, const uint layers, __global const ulong *restrict arena,
                const uint arena_words, const uint images, __global ulong *restrict act_fifo) {
@@ -53,7 +53,8 @@ void bw_feeder(__global const uint *restrict program, const uint layers, __globa
       for (uint sl = 0; sl < T.slots; sl++) {
         bw_slot s;
         bw_next_slot(&L, &W, arena_words, &left, &s);
-        for (uint rep = 0; rep < T.reps; rep++) {
+        const uint streams = bw_replays(L.ksteps, T.reps) ? 1 : T.reps;
+        for (uint rep = 0; rep < streams; rep++) {
           bw_kstep k = bw_kstep_first();
           ulong pad = bw_pad_word(&L, 0);
           for (uint step = 0; step < L.ksteps; step++) {

@@ -42,8 +42,9 @@ inline void bw_pe_and(int acc[BW_ROWS][BW_COLS], const ulong w[BW_ROWS], const u
 }
 
 /* Kernel 2 of 3: per tile, one flattened loop over the k-steps (one activation vector in,
- * the rows' weight words fetched at plane 0 and held for the other planes), then the
- * tile's accumulators out, column by column. The accumulators live in registers: the
+ * or replayed from the slot's store for the second and later channel groups; the rows'
+ * weight words fetched at plane 0 and held for the other planes), then the tile's
+ * accumulators out, column by column. The accumulators live in registers: the
  * output units' stream buffers the drain, so no accumulator bank is indexed at run time. */
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void bw_pe_array(__global const uint *restrict program, const uint layers, __global const ulong *restrict weights,
@@ -52,9 +53,11 @@ void bw_pe_array(__global const uint *restrict program, const uint layers, __glo
   __global bw_acc *restrict acc_q = (__global bw_acc *)acc_fifo;
   BW_STREAM_STATE(act);
   BW_STREAM_STATE(acc);
+  __local bw_act replay[BW_REPLAY_STEPS];
   for (uint l = 0; l < layers; l++) {
     const bw_layer L = bw_decode(program + l * BW_DESC_WORDS);
     const bw_tiling T = bw_tiling_of(&L, images);
+    const bool replays = bw_replays(L.ksteps, T.reps);
     const uint in_top = L.in_signed ? L.planes - 1 : BW_MAX_BITS, w_top = L.w_signed ? L.wbits - 1 : BW_MAX_W_BITS;
     for (uint pass = 0; pass < T.passes; pass++)
       for (uint sl = 0; sl < T.slots; sl++)
@@ -69,7 +72,13 @@ void bw_pe_array(__global const uint *restrict program, const uint layers, __glo
           ulong wv[BW_ROWS];
           for (uint step = 0; step < L.ksteps; step++) {
             if (k.plane == 0) bw_weights(&L, weights, ch0, k.q, k.ky, k.kx, k.w, wv);
-            const bw_act a = BW_POP(act, act_q);
+            bw_act a;
+            if (replays && rep > 0) {
+              a = replay[step];
+            } else {
+              a = BW_POP(act, act_q);
+              if (replays) replay[step] = a;
+            }
             if (L.pe_mode == BW_PE_XNOR) bw_pe_xnor(acc, wv, a.w);
             else bw_pe_and(acc, wv, a.w, L.pe_mode, k.plane + k.q, (k.plane == in_top) != (k.q == w_top));
             bw_kstep_next(&L, &k);

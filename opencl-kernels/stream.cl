@@ -18,6 +18,15 @@
 typedef struct { ulong w[BW_COLS]; } bw_act;
 typedef struct { int v[BW_ROWS]; } bw_acc;
 
+/* The PE array's on-chip store of one slot's activation words (BW_REPLAY_STEPS k-steps of
+ * BW_COLS words, from the generated header): a layer without pool uses a slot for every
+ * channel group, so when its k-steps fit, the feeder streams them once and the PE array
+ * replays them for the other groups. */
+
+/* Whether a layer's slots are streamed once and replayed (the feeder and the PE array
+ * decide alike). */
+inline bool bw_replays(uint ksteps, uint reps) { return reps > 1 && ksteps <= BW_REPLAY_STEPS; }
+
 #ifdef BW_INTEL_FPGA
 #pragma OPENCL EXTENSION cl_intel_channels : enable
 channel bw_act bw_act_ch __attribute__((depth(64)));

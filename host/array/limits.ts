@@ -35,6 +35,12 @@ export const HLS_BUFFERS = {
   maxOutC: 4096,
 } as const;
 
+/** The OpenCL array kernels' on-chip buffers (opencl-kernels/). */
+export const OPENCL_BUFFERS = {
+  /** K-steps of one slot's activation words the PE array stores to replay them for every channel group (stream.cl). */
+  replaySteps: 256,
+} as const;
+
 /** Array shapes the HLS C-simulation library carries besides the header's (tests move every tile edge). */
 export const HLS_CSIM_SHAPES: readonly { rows: number; cols: number }[] = [
   { rows: 3, cols: 5 },

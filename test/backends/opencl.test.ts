@@ -13,6 +13,7 @@ import fc from 'fast-check';
 import { ARRAY_KERNELS, ArrayKernelRole, arrayArg, declareArg, KERNEL_ARGS, KERNEL_NAME } from '../../host/array/kernel-abi';
 import { scheduleCycles } from '../../host/array/cycles';
 import { DEFAULT_ARRAY } from '../../host/array/params';
+import { OPENCL_BUFFERS } from '../../host/array/limits';
 import { encodeSegment } from '../../host/array/program';
 import { OpenCLBackend, rtlLaunchArgs } from '../../host/backends/opencl';
 import { AXI_KERNEL_ARGS } from '../../host/array/axi-kernel';
@@ -80,6 +81,21 @@ describe('opencl backend on PoCL', function () {
       }
     }
     [prog, ctx].forEach((h) => h.release());
+  });
+
+  it('slots replayed from the PE array\'s store, and streamed once per channel group where their k-steps do not fit', async () => {
+    const replay = OPENCL_BUFFERS.replaySteps;
+    // 3x3 windows of 29 words (261 k-steps) and of 28 words at 1 bit (252); 2-bit inputs double them
+    const cases: BconvCase[] = [
+      { H: 4, W: 4, C: 64 * 29, outC: 20, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, padBit: 1, inBits: 1, pool: null, outBits: 1, seed: 31 },
+      { H: 4, W: 4, C: 64 * 28, outC: 20, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, padBit: 0, inBits: 1, pool: null, outBits: 2, seed: 32 },
+      { H: 3, W: 3, C: 64 * 15, outC: 17, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, padBit: 1, inBits: 2, pool: null, outBits: 0, seed: 33 },
+    ];
+    assert.ok(9 * 29 > replay && 9 * 28 <= replay && 2 * 9 * 15 > replay, 'both sides of the store size');
+    for (const p of cases) {
+      const r = rng(p.seed);
+      await compareModel(bconvModel(p, r), randomInput(r, 3, p.C * p.H * p.W, p.inBits), ocl, `C=${p.C}, ${p.inBits}-bit input`);
+    }
   });
 
   it('binary dense layers (kernel = whole map), wide and narrow, batch 1 and 40', async () => {

@@ -10,6 +10,7 @@
  */
 import { ArrayParams } from '../../array/params';
 import { programCycles } from '../../array/cycles';
+import { OPENCL_BUFFERS } from '../../array/limits';
 import { ARRAY_KERNELS, ArrayKernelRole, arrayArg } from '../../array/kernel-abi';
 import { LayerProgram } from '../../array/program';
 import { BitweaveError } from '../../core/errors';
@@ -25,7 +26,11 @@ export function streamFifoWords(p: LayerProgram, images: number, a: ArrayParams)
   let act = 1;
   let acc = 1;
   for (const l of programCycles(p, images, a)) {
-    act = Math.max(act, l.tiles * l.k * a.cols);
+    // a slot replayed for its other channel groups (opencl-kernels/stream.cl bw_replays) is streamed once
+    const d = p.layerDescriptors[l.layer];
+    const groups = Math.ceil(d.OUT_C / a.rows);
+    const streamed = !d.pool && groups > 1 && l.k <= OPENCL_BUFFERS.replaySteps ? l.tiles / groups : l.tiles;
+    act = Math.max(act, streamed * l.k * a.cols);
     acc = Math.max(acc, l.tiles * a.rows * a.cols);
   }
   return { act, acc };
