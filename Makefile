@@ -17,7 +17,7 @@ NATIVE_OBJ := $(patsubst host/native/%.c,build/native/%.o,$(NATIVE_SRC))
 NATIVE_CFLAGS := -O3 -fPIC -std=gnu11 -ffp-contract=off -fno-fast-math -fopenmp -Wall -Wextra -Werror=implicit-function-declaration -I$(GEN_INC)
 NATIVE_LIB := build/libbitweave.so
 
-.PHONY: setup build native csim test test-long demo models clean
+.PHONY: setup build native csim test test-long demo models clean arm32
 
 setup:
 	@./scripts/setup.sh
@@ -76,6 +76,12 @@ models: build
 
 demo: build
 	@./scripts/demo.sh
+
+# A 32-bit ARM (armhf) userland in .arm32/ (git-ignored): Debian's armhf Node, ocl-icd and
+# PoCL plus koffi's armhf prebuild, run by qemu-user; `make test-long` then runs the OpenCL
+# path on it (test/arm32/). See docs/DEPLOY.md, "32-bit ARM hosts (DE10-Nano)".
+arm32:
+	@./scripts/arm32/setup.sh
 
 clean:
 	rm -rf dist build

@@ -4,9 +4,11 @@
  * typed wrappers in this folder validate every pointer and length before calling these.
  *
  * Conventions (koffi 3): handles are `void *` and travel as BigInt; every output parameter
- * is a TypedArray we allocate with the exact size (BigUint64Array for handle and size_t
- * arrays, Uint32Array / Int32Array for cl_uint / cl_int), so C never writes past a buffer
- * whose length TypeScript did not choose.
+ * is a TypedArray we allocate with the exact size (Uint32Array / Int32Array for cl_uint /
+ * cl_int; handle, size_t and intptr_t arrays are bytes encoded for the host's widths by
+ * widths.ts, since they are 4 bytes each on a 32-bit host), so C never writes past a buffer
+ * whose length TypeScript did not choose. cl_ulong-based types (flags, cl_device_type,
+ * cl_queue_properties) are 64-bit on every host.
  */
 import type * as Koffi from 'koffi' with { 'resolution-mode': 'import' };
 import { koffi } from '../core/native-lib';
@@ -30,12 +32,12 @@ export function openclLibraryNames(): string[] {
 
 export interface CLApi {
   clGetPlatformIDs(num: number, platforms: PtrArg, numRet: Uint32Array | null): number;
-  clGetPlatformInfo(p: Ptr, name: number, size: number, value: PtrArg, sizeRet: BigUint64Array | null): number;
+  clGetPlatformInfo(p: Ptr, name: number, size: number, value: PtrArg, sizeRet: Uint8Array | null): number;
   clGetDeviceIDs(p: Ptr, type: bigint, num: number, devices: PtrArg, numRet: Uint32Array | null): number;
-  clGetDeviceInfo(d: Ptr, name: number, size: number, value: PtrArg, sizeRet: BigUint64Array | null): number;
+  clGetDeviceInfo(d: Ptr, name: number, size: number, value: PtrArg, sizeRet: Uint8Array | null): number;
 
-  clCreateContext(props: PtrArg, num: number, devices: BigUint64Array, cb: null, user: null, err: Int32Array): Ptr | null;
-  clGetContextInfo(c: Ptr, name: number, size: number, value: PtrArg, sizeRet: BigUint64Array | null): number;
+  clCreateContext(props: Uint8Array, num: number, devices: Uint8Array, cb: null, user: null, err: Int32Array): Ptr | null;
+  clGetContextInfo(c: Ptr, name: number, size: number, value: PtrArg, sizeRet: Uint8Array | null): number;
   clReleaseContext(c: Ptr): number;
 
   clCreateCommandQueue(c: Ptr, d: Ptr, props: bigint, err: Int32Array): Ptr | null;
@@ -47,33 +49,33 @@ export interface CLApi {
 
   clCreateBuffer(c: Ptr, flags: bigint, size: number, host: PtrArg, err: Int32Array): Ptr | null;
   clReleaseMemObject(m: Ptr): number;
-  clGetMemObjectInfo(m: Ptr, name: number, size: number, value: PtrArg, sizeRet: BigUint64Array | null): number;
-  clEnqueueReadBuffer(q: Ptr, m: Ptr, blocking: number, offset: number, size: number, host: PtrArg, nWait: number, wait: PtrArg, ev: BigUint64Array | null): number;
-  clEnqueueWriteBuffer(q: Ptr, m: Ptr, blocking: number, offset: number, size: number, host: PtrArg, nWait: number, wait: PtrArg, ev: BigUint64Array | null): number;
-  clEnqueueCopyBuffer(q: Ptr, src: Ptr, dst: Ptr, srcOff: number, dstOff: number, size: number, nWait: number, wait: PtrArg, ev: BigUint64Array | null): number;
-  clEnqueueFillBuffer(q: Ptr, m: Ptr, pattern: PtrArg, patternSize: number, offset: number, size: number, nWait: number, wait: PtrArg, ev: BigUint64Array | null): number;
-  clEnqueueMapBuffer(q: Ptr, m: Ptr, blocking: number, flags: bigint, offset: number, size: number, nWait: number, wait: PtrArg, ev: BigUint64Array | null, err: Int32Array): Ptr | null;
-  clEnqueueUnmapMemObject(q: Ptr, m: Ptr, mapped: Ptr, nWait: number, wait: PtrArg, ev: BigUint64Array | null): number;
+  clGetMemObjectInfo(m: Ptr, name: number, size: number, value: PtrArg, sizeRet: Uint8Array | null): number;
+  clEnqueueReadBuffer(q: Ptr, m: Ptr, blocking: number, offset: number, size: number, host: PtrArg, nWait: number, wait: PtrArg, ev: Uint8Array | null): number;
+  clEnqueueWriteBuffer(q: Ptr, m: Ptr, blocking: number, offset: number, size: number, host: PtrArg, nWait: number, wait: PtrArg, ev: Uint8Array | null): number;
+  clEnqueueCopyBuffer(q: Ptr, src: Ptr, dst: Ptr, srcOff: number, dstOff: number, size: number, nWait: number, wait: PtrArg, ev: Uint8Array | null): number;
+  clEnqueueFillBuffer(q: Ptr, m: Ptr, pattern: PtrArg, patternSize: number, offset: number, size: number, nWait: number, wait: PtrArg, ev: Uint8Array | null): number;
+  clEnqueueMapBuffer(q: Ptr, m: Ptr, blocking: number, flags: bigint, offset: number, size: number, nWait: number, wait: PtrArg, ev: Uint8Array | null, err: Int32Array): Ptr | null;
+  clEnqueueUnmapMemObject(q: Ptr, m: Ptr, mapped: Ptr, nWait: number, wait: PtrArg, ev: Uint8Array | null): number;
 
   clCreateProgramWithSource(c: Ptr, count: number, strings: string[], lengths: null, err: Int32Array): Ptr | null;
-  clCreateProgramWithBinary(c: Ptr, n: number, devices: BigUint64Array, lengths: BigUint64Array, binaries: BigUint64Array, status: Int32Array, err: Int32Array): Ptr | null;
-  clBuildProgram(p: Ptr, n: number, devices: BigUint64Array, options: string, cb: null, user: null): number;
-  clGetProgramInfo(p: Ptr, name: number, size: number, value: PtrArg, sizeRet: BigUint64Array | null): number;
-  clGetProgramBuildInfo(p: Ptr, d: Ptr, name: number, size: number, value: PtrArg, sizeRet: BigUint64Array | null): number;
+  clCreateProgramWithBinary(c: Ptr, n: number, devices: Uint8Array, lengths: Uint8Array, binaries: Uint8Array, status: Int32Array, err: Int32Array): Ptr | null;
+  clBuildProgram(p: Ptr, n: number, devices: Uint8Array, options: string, cb: null, user: null): number;
+  clGetProgramInfo(p: Ptr, name: number, size: number, value: PtrArg, sizeRet: Uint8Array | null): number;
+  clGetProgramBuildInfo(p: Ptr, d: Ptr, name: number, size: number, value: PtrArg, sizeRet: Uint8Array | null): number;
   clReleaseProgram(p: Ptr): number;
 
   clCreateKernel(p: Ptr, name: string, err: Int32Array): Ptr | null;
   clSetKernelArg(k: Ptr, index: number, size: number, value: PtrArg): number;
-  clGetKernelInfo(k: Ptr, name: number, size: number, value: PtrArg, sizeRet: BigUint64Array | null): number;
-  clGetKernelArgInfo(k: Ptr, index: number, name: number, size: number, value: PtrArg, sizeRet: BigUint64Array | null): number;
-  clGetKernelWorkGroupInfo(k: Ptr, d: Ptr, name: number, size: number, value: PtrArg, sizeRet: BigUint64Array | null): number;
+  clGetKernelInfo(k: Ptr, name: number, size: number, value: PtrArg, sizeRet: Uint8Array | null): number;
+  clGetKernelArgInfo(k: Ptr, index: number, name: number, size: number, value: PtrArg, sizeRet: Uint8Array | null): number;
+  clGetKernelWorkGroupInfo(k: Ptr, d: Ptr, name: number, size: number, value: PtrArg, sizeRet: Uint8Array | null): number;
   clReleaseKernel(k: Ptr): number;
-  clEnqueueNDRangeKernel(q: Ptr, k: Ptr, dims: number, offset: PtrArg, global: BigUint64Array, local: PtrArg, nWait: number, wait: PtrArg, ev: BigUint64Array | null): number;
-  clEnqueueTask(q: Ptr, k: Ptr, nWait: number, wait: PtrArg, ev: BigUint64Array | null): number;
+  clEnqueueNDRangeKernel(q: Ptr, k: Ptr, dims: number, offset: PtrArg, global: Uint8Array, local: PtrArg, nWait: number, wait: PtrArg, ev: Uint8Array | null): number;
+  clEnqueueTask(q: Ptr, k: Ptr, nWait: number, wait: PtrArg, ev: Uint8Array | null): number;
 
-  clWaitForEvents: Async<[n: number, events: BigUint64Array], number>;
-  clGetEventInfo(e: Ptr, name: number, size: number, value: PtrArg, sizeRet: BigUint64Array | null): number;
-  clGetEventProfilingInfo(e: Ptr, name: number, size: number, value: PtrArg, sizeRet: BigUint64Array | null): number;
+  clWaitForEvents: Async<[n: number, events: Uint8Array], number>;
+  clGetEventInfo(e: Ptr, name: number, size: number, value: PtrArg, sizeRet: Uint8Array | null): number;
+  clGetEventProfilingInfo(e: Ptr, name: number, size: number, value: PtrArg, sizeRet: Uint8Array | null): number;
   clRetainEvent(e: Ptr): number;
   clReleaseEvent(e: Ptr): number;
 }
@@ -122,6 +124,23 @@ const DECLS: Record<Exclude<keyof CLApi, 'clCreateCommandQueueWithProperties'>, 
   clReleaseEvent: 'int32_t clReleaseEvent(void *ev)',
 };
 
+/**
+ * clEnqueueMapBuffer for 32-bit ARM. Its cl_map_flags (64-bit) comes fourth, after r0-r2 are
+ * taken, so the AAPCS passes it on the stack, leaves r3 unused and puts every later argument
+ * on the stack too. koffi 3.3's ARM32 call planner aligns the 64-bit value onto the stack but
+ * then hands the next argument r3, so PoCL reads a garbage offset and crashes (seen under
+ * qemu-arm). Declared as the AAPCS lays it out (a pad word in r3, then the flags' two halves,
+ * little-endian, on the stack), the call is exact whatever koffi's planner does with 64-bit
+ * values; no other bound function has a 64-bit argument that spills to the stack.
+ */
+function armMapBuffer(lib: Koffi.LibraryHandle): CLApi['clEnqueueMapBuffer'] {
+  const raw = lib.func(
+    'void *clEnqueueMapBuffer(void *q, void *mem, uint32_t blocking, uint32_t aapcs_pad, uint32_t flags_lo, uint32_t flags_hi, size_t offset, size_t size, uint32_t n_wait, void *wait, void *ev, void *err)',
+  );
+  return (q, m, blocking, flags, offset, size, nWait, wait, ev, err) =>
+    raw(q, m, blocking, 0, Number(flags & 0xffffffffn), Number(flags >> 32n), offset, size, nWait, wait, ev, err) as Ptr | null;
+}
+
 let api: CLApi | null = null;
 let loadError: OpenCLUnavailableError | null = null;
 
@@ -148,6 +167,7 @@ export function cl(): CLApi {
   }
   const bound: Record<string, unknown> = {};
   for (const [name, decl] of Object.entries(DECLS)) bound[name] = lib.func(decl);
+  if (process.arch === 'arm') bound.clEnqueueMapBuffer = armMapBuffer(lib);
   try {
     bound.clCreateCommandQueueWithProperties = lib.func(
       'void *clCreateCommandQueueWithProperties(void *ctx, void *device, void *props, void *err)',

@@ -3,6 +3,7 @@ import { cl } from './api';
 import { OpenCLError, OpenCLUsageError } from './errors';
 import { CLHandle, HandleState } from './handle';
 import { Device } from './platform';
+import { contextProperties, handleArray, hostWidths } from './widths';
 
 /** A queue's raw state as its context tracks it (see queue.ts). */
 export interface TrackedQueue {
@@ -36,9 +37,11 @@ export class Context extends CLHandle<ContextState> {
     if (list.some((d) => d.platform.id !== platform)) throw new OpenCLUsageError('Context.create: all devices must belong to one platform');
     if (new Set(list.map((d) => d.id)).size !== list.length) throw new OpenCLUsageError('Context.create: a device is listed twice');
     const err = new Int32Array(1);
-    const ids = BigUint64Array.from(list, (d) => d.id);
-    // properties: { CL_CONTEXT_PLATFORM, platform, 0 } keeps multi-platform ICD setups unambiguous
-    const props = new BigUint64Array([0x1084n, platform, 0n]);
+    const w = hostWidths();
+    const ids = handleArray(list.map((d) => d.id), w);
+    // { CL_CONTEXT_PLATFORM, platform, 0 } keeps multi-platform ICD setups unambiguous; intptr_t
+    // values, so 4 bytes each on a 32-bit host (8 there reads as platform 0: CL_INVALID_PLATFORM)
+    const props = contextProperties(platform, w);
     const h = cl().clCreateContext(props, list.length, ids, null, null, err);
     if (err[0] !== 0 || !h) throw new OpenCLError('clCreateContext', err[0] || -6);
     return new Context(h, list);

@@ -8,6 +8,7 @@ import * as C from './constants';
 import { check, OpenCLError, OpenCLUsageError } from './errors';
 import { CLHandle, HandleState } from './handle';
 import { InfoFn, infoI32, infoU32, infoU64 } from './info';
+import { handleArray, hostWidths } from './widths';
 
 export type EventStatus = 'queued' | 'submitted' | 'running' | 'complete';
 
@@ -76,7 +77,7 @@ export class CLEvent extends CLHandle<EventState> {
 
   /** Waits on a koffi worker thread, so the event loop keeps running. */
   async waitAsync(): Promise<void> {
-    const list = new BigUint64Array([this.handle]);
+    const list = handleArray([this.handle], hostWidths());
     this.asyncWaits++;
     try {
       const st = await promisify(cl().clWaitForEvents.async)(1, list);
@@ -114,8 +115,8 @@ export class CLEvent extends CLHandle<EventState> {
   /** Blocks until every event completes. */
   static waitAll(events: readonly CLEvent[]): void {
     if (events.length === 0) return;
-    const list = waitList(events, 'CLEvent.waitAll')!;
-    const st = cl().clWaitForEvents(events.length, list);
+    const list = waitList(events, 'CLEvent.waitAll');
+    const st = cl().clWaitForEvents(list.count, list.handles!);
     if (st !== 0) {
       for (const e of events) e.status(); // throws for the command that failed
       check('clWaitForEvents', st);
@@ -123,12 +124,19 @@ export class CLEvent extends CLHandle<EventState> {
   }
 }
 
-/** The wait-list array for an enqueue call (null when empty); refuses released events. */
-export function waitList(events: readonly CLEvent[] | undefined, what: string): BigUint64Array | null {
-  if (!events || events.length === 0) return null;
+/** An enqueue call's wait list: the event count and the cl_event[] (pointer-sized entries; NULL when empty). */
+export interface WaitList {
+  count: number;
+  handles: Uint8Array | null;
+}
+
+/** The wait list of an enqueue call; refuses released events. */
+export function waitList(events: readonly CLEvent[] | undefined, what: string): WaitList {
+  if (!events || events.length === 0) return { count: 0, handles: null };
   if (events.length > 0xffff) throw new OpenCLUsageError(`${what}: wait list of ${events.length} events is too long`);
-  return BigUint64Array.from(events, (e) => {
+  const handles = events.map((e) => {
     if (!(e instanceof CLEvent)) throw new OpenCLUsageError(`${what}: wait list entries must be CLEvent objects`);
     return e.handle;
   });
+  return { count: handles.length, handles: handleArray(handles, hostWidths()) };
 }

@@ -13,7 +13,9 @@
 export { openclLibraryNames } from './api';
 export * from './errors';
 export { leakedHandleCount } from './handle';
-export { alignedArray } from './host';
+export { addressOf, alignedArray } from './host';
+export { hostWidths, WIDTHS_32, WIDTHS_64 } from './widths';
+export type { PlatformWidths } from './widths';
 export { Platform, Device, platforms, allDevices, findDevices, selectDevices, selectDevice } from './platform';
 export type { PlatformInfo, DeviceInfo, DeviceFilter, DeviceTypeName } from './platform';
 export { Context } from './context';

@@ -4,17 +4,18 @@
  */
 import { Ptr } from './api';
 import { check } from './errors';
+import { decodeWords, hostWidths, OutWord, PlatformWidths } from './widths';
 
 /** A bound clGet*Info call with the object (and index / device) already applied. */
-export type InfoFn = (name: number, size: number, value: Uint8Array | null, sizeRet: BigUint64Array | null) => number;
+export type InfoFn = (name: number, size: number, value: Uint8Array | null, sizeRet: Uint8Array | null) => number;
 
 /** Upper bound on one info value (build logs and binaries can be large; nothing legitimate is near this). */
 const MAX_INFO_BYTES = 1 << 30;
 
-export function infoBytes(call: string, fn: InfoFn, name: number): Uint8Array {
-  const size = new BigUint64Array(1);
-  check(call, fn(name, 0, null, size));
-  const n = Number(size[0]);
+export function infoBytes(call: string, fn: InfoFn, name: number, w: PlatformWidths = hostWidths()): Uint8Array {
+  const size = new OutWord(w.size);
+  check(call, fn(name, 0, null, size.bytes));
+  const n = Number(size.value);
   if (n > MAX_INFO_BYTES) throw new RangeError(`${call}: implausible info size ${n}`);
   const out = new Uint8Array(n);
   if (n > 0) check(call, fn(name, n, out, null));
@@ -47,24 +48,22 @@ export function infoU64(call: string, fn: InfoFn, name: number): bigint {
   return fixed(call, fn, name, 8).getBigUint64(0, true);
 }
 
-/** size_t (64-bit hosts only: bitweave targets x86-64 and aarch64 Linux). */
-export function infoSize(call: string, fn: InfoFn, name: number): number {
-  return Number(fixed(call, fn, name, 8).getBigUint64(0, true));
+/** size_t, 4 or 8 bytes as the host's ABI has it. */
+export function infoSize(call: string, fn: InfoFn, name: number, w: PlatformWidths = hostWidths()): number {
+  const v = fixed(call, fn, name, w.size);
+  return w.size === 8 ? Number(v.getBigUint64(0, true)) : v.getUint32(0, true);
 }
 
 export function infoBool(call: string, fn: InfoFn, name: number): boolean {
   return fixed(call, fn, name, 4).getUint32(0, true) !== 0;
 }
 
-/** size_t[] (e.g. max work-item sizes) or handle[] (e.g. program devices). */
-export function infoU64Array(call: string, fn: InfoFn, name: number): bigint[] {
-  const b = infoBytes(call, fn, name);
-  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const out: bigint[] = [];
-  for (let i = 0; i + 8 <= b.length; i += 8) out.push(v.getBigUint64(i, true));
-  return out;
+/** size_t[] (max work-item sizes, compile work-group size, program binary sizes). */
+export function infoSizeArray(call: string, fn: InfoFn, name: number, w: PlatformWidths = hostWidths()): number[] {
+  return decodeWords(infoBytes(call, fn, name, w), w.size).map(Number);
 }
 
-export function infoHandles(call: string, fn: InfoFn, name: number): Ptr[] {
-  return infoU64Array(call, fn, name);
+/** Handle[] (e.g. program devices), pointer-sized each. */
+export function infoHandles(call: string, fn: InfoFn, name: number, w: PlatformWidths = hostWidths()): Ptr[] {
+  return decodeWords(infoBytes(call, fn, name, w), w.pointer);
 }

@@ -10,8 +10,9 @@ import { traceCall } from './trace';
 import * as C from './constants';
 import { check, OpenCLError, OpenCLUsageError } from './errors';
 import { CLHandle, HandleState } from './handle';
-import { InfoFn, infoSize, infoString, infoU32, infoU64, infoU64Array } from './info';
+import { InfoFn, infoSize, infoSizeArray, infoString, infoU32, infoU64 } from './info';
 import { Device } from './platform';
+import { hostWidths, memObjectArg } from './widths';
 
 /** OpenCL C scalar types accepted as kernel arguments. */
 export type ScalarType = 'char' | 'uchar' | 'short' | 'ushort' | 'int' | 'uint' | 'long' | 'ulong' | 'float' | 'double';
@@ -145,15 +146,17 @@ export class Kernel extends CLHandle<KernelState> {
     const api = cl();
     const h = this.handle;
     if (arg instanceof CLBuffer) {
-      const mem = new BigUint64Array([arg.handle]);
-      check(`clSetKernelArg(${this.name}, ${i})`, api.clSetKernelArg(h, i, 8, mem));
+      // sizeof(cl_mem) is the host's pointer size: 8 bytes on a 32-bit host is CL_INVALID_ARG_SIZE
+      const mem = memObjectArg(arg.handle, hostWidths());
+      check(`clSetKernelArg(${this.name}, ${i})`, api.clSetKernelArg(h, i, mem.byteLength, mem));
       traceCall({ call: 'bind', buffer: arg.id, kernel: this.name, arg: i });
       this.state.buffers[i] = arg;
       return this;
     }
     this.state.buffers[i] = undefined;
     if (arg === null) {
-      check(`clSetKernelArg(${this.name}, ${i})`, api.clSetKernelArg(h, i, 8, new BigUint64Array(1)));
+      const mem = memObjectArg(null, hostWidths());
+      check(`clSetKernelArg(${this.name}, ${i})`, api.clSetKernelArg(h, i, mem.byteLength, mem));
     } else if (ArrayBuffer.isView(arg)) {
       if (arg.byteLength === 0) throw new OpenCLUsageError(`${what}: raw argument bytes are empty`);
       check(`clSetKernelArg(${this.name}, ${i})`, api.clSetKernelArg(h, i, arg.byteLength, arg));
@@ -198,7 +201,7 @@ export class Kernel extends CLHandle<KernelState> {
     const f: InfoFn = (name, size, value, sizeRet) => cl().clGetKernelWorkGroupInfo(h, device.id, name, size, value, sizeRet);
     return {
       workGroupSize: infoSize('clGetKernelWorkGroupInfo', f, C.CL_KERNEL_WORK_GROUP_SIZE),
-      compileWorkGroupSize: infoU64Array('clGetKernelWorkGroupInfo', f, C.CL_KERNEL_COMPILE_WORK_GROUP_SIZE).map(Number),
+      compileWorkGroupSize: infoSizeArray('clGetKernelWorkGroupInfo', f, C.CL_KERNEL_COMPILE_WORK_GROUP_SIZE),
       localMemBytes: Number(infoU64('clGetKernelWorkGroupInfo', f, C.CL_KERNEL_LOCAL_MEM_SIZE)),
       privateMemBytes: Number(infoU64('clGetKernelWorkGroupInfo', f, C.CL_KERNEL_PRIVATE_MEM_SIZE)),
       preferredMultiple: infoSize('clGetKernelWorkGroupInfo', f, C.CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE),

@@ -6,7 +6,8 @@
 import { cl, Ptr } from './api';
 import * as C from './constants';
 import { check, OpenCLError, OpenCLUnavailableError, OpenCLUsageError } from './errors';
-import { InfoFn, infoBool, infoSize, infoString, infoU32, infoU64, infoU64Array } from './info';
+import { InfoFn, infoBool, infoSize, infoSizeArray, infoString, infoU32, infoU64 } from './info';
+import { decodeWords, hostWidths } from './widths';
 
 export type DeviceTypeName = 'default' | 'cpu' | 'gpu' | 'accelerator' | 'custom';
 
@@ -64,9 +65,10 @@ export class Platform {
     const st = api.clGetDeviceIDs(this.id, mask, 0, null, num);
     if (st === -1 /* CL_DEVICE_NOT_FOUND */ || (st === 0 && num[0] === 0)) return [];
     check('clGetDeviceIDs', st);
-    const ids = new BigUint64Array(num[0]);
+    const w = hostWidths();
+    const ids = new Uint8Array(num[0] * w.pointer);
     check('clGetDeviceIDs', api.clGetDeviceIDs(this.id, mask, num[0], ids, null));
-    return Array.from(ids, (id, i) => new Device(id, this, i));
+    return decodeWords(ids, w.pointer).map((id, i) => new Device(id, this, i));
   }
 }
 
@@ -102,6 +104,12 @@ export interface DeviceInfo {
   profilingTimerResolutionNs: number;
   /** Supports CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE. */
   outOfOrderQueue: boolean;
+  /**
+   * CL_DEVICE_HOST_UNIFIED_MEMORY: device and host share one memory (CPU devices; SoC FPGAs
+   * such as a DE10-Nano's Cyclone V share the HPS DRAM), so mapping a buffer costs nothing
+   * and copies are waste.
+   */
+  hostUnifiedMemory: boolean;
   builtInKernels: string[];
   extensions: string[];
 }
@@ -157,7 +165,7 @@ export class Device {
       maxConstantBufferBytes: big(C.CL_DEVICE_MAX_CONSTANT_BUFFER_SIZE),
       maxParameterBytes: infoSize(call, f, C.CL_DEVICE_MAX_PARAMETER_SIZE),
       maxWorkGroupSize: infoSize(call, f, C.CL_DEVICE_MAX_WORK_GROUP_SIZE),
-      maxWorkItemSizes: infoU64Array(call, f, C.CL_DEVICE_MAX_WORK_ITEM_SIZES).map(Number),
+      maxWorkItemSizes: infoSizeArray(call, f, C.CL_DEVICE_MAX_WORK_ITEM_SIZES),
       memBaseAddrAlignBits: u(C.CL_DEVICE_MEM_BASE_ADDR_ALIGN),
       addressBits: u(C.CL_DEVICE_ADDRESS_BITS),
       littleEndian: b(C.CL_DEVICE_ENDIAN_LITTLE),
@@ -167,6 +175,8 @@ export class Device {
       linkerAvailable: optional(() => b(C.CL_DEVICE_LINKER_AVAILABLE), false),
       profilingTimerResolutionNs: infoSize(call, f, C.CL_DEVICE_PROFILING_TIMER_RESOLUTION),
       outOfOrderQueue: (infoU64(call, f, C.CL_DEVICE_QUEUE_PROPERTIES) & C.CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE) !== 0n,
+      // deprecated by OpenCL 2.0 (still answered by PoCL and the FPGA runtimes); absent means no
+      hostUnifiedMemory: optional(() => b(C.CL_DEVICE_HOST_UNIFIED_MEMORY), false),
       builtInKernels: optional(() => s(C.CL_DEVICE_BUILT_IN_KERNELS), '').split(';').map((k) => k.trim()).filter(Boolean),
       extensions: s(C.CL_DEVICE_EXTENSIONS).split(/\s+/).filter(Boolean),
     };
@@ -196,9 +206,10 @@ export function platforms(): Platform[] {
     throw new OpenCLUnavailableError(`no OpenCL platform found; ${INSTALL_HINT}`);
   }
   check('clGetPlatformIDs', st);
-  const ids = new BigUint64Array(num[0]);
+  const w = hostWidths();
+  const ids = new Uint8Array(num[0] * w.pointer);
   check('clGetPlatformIDs', api.clGetPlatformIDs(num[0], ids, null));
-  return Array.from(ids, (id) => new Platform(id));
+  return decodeWords(ids, w.pointer).map((id) => new Platform(id));
 }
 
 export interface DeviceFilter {

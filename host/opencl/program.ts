@@ -7,10 +7,11 @@ import * as C from './constants';
 import { Context } from './context';
 import { BuildProgramError, check, clErrorName, OpenCLError, OpenCLUsageError } from './errors';
 import { CLHandle, HandleState } from './handle';
-import { InfoFn, infoHandles, infoI32, infoString, infoU64Array } from './info';
+import { InfoFn, infoHandles, infoI32, infoSizeArray, infoString } from './info';
 import { addressOf } from './host';
 import { Kernel } from './kernel';
 import { Device } from './platform';
+import { handleArray, hostWidths, sizeArray } from './widths';
 
 export interface BuildOptions {
   /** Compiler options, e.g. "-cl-std=CL1.2 -DROWS=8". */
@@ -84,10 +85,11 @@ export class Program extends CLHandle {
       if (!(binary instanceof Uint8Array) || binary.byteLength === 0) throw new OpenCLUsageError(`Program.fromBinary: the binary for '${device}' is empty or not a Uint8Array`);
     }
     if (new Set(list.map((b) => b.device.id)).size !== list.length) throw new OpenCLUsageError('Program.fromBinary: a device is listed twice');
-    const devices = BigUint64Array.from(list, (b) => b.device.id);
-    const lengths = BigUint64Array.from(list, (b) => BigInt(b.binary.byteLength));
+    const w = hostWidths();
+    const devices = handleArray(list.map((b) => b.device.id), w);
+    const lengths = sizeArray(list.map((b) => b.binary.byteLength), w);
     // pointers into the Uint8Arrays: valid for the duration of this synchronous call
-    const pointers = BigUint64Array.from(list, (b) => addressOf(b.binary));
+    const pointers = handleArray(list.map((b) => addressOf(b.binary)), w);
     const status = new Int32Array(list.length);
     const err = new Int32Array(1);
     const h = cl().clCreateProgramWithBinary(ctx.handle, list.length, devices, lengths, pointers, status, err);
@@ -110,8 +112,8 @@ export class Program extends CLHandle {
     const options = opts.options ?? '';
     checkOptions(options);
     const devices = this.devicesFor('Program.build', opts.devices);
-    const ids = BigUint64Array.from(devices, (d) => d.id);
-    const st = cl().clBuildProgram(this.handle, ids.length, ids, options, null, null);
+    const ids = handleArray(devices.map((d) => d.id), hostWidths());
+    const st = cl().clBuildProgram(this.handle, devices.length, ids, options, null, null);
     this.options = options;
     if (st === 0) return;
     if (st === -11 /* CL_BUILD_PROGRAM_FAILURE */ || st === -43 /* CL_INVALID_BUILD_OPTIONS */) {
@@ -175,11 +177,11 @@ export class Program extends CLHandle {
    */
   binaries(): DeviceBinary[] {
     const devices = this.devices();
-    const sizes = infoU64Array('clGetProgramInfo', this.fn, C.CL_PROGRAM_BINARY_SIZES).map(Number);
+    const sizes = infoSizeArray('clGetProgramInfo', this.fn, C.CL_PROGRAM_BINARY_SIZES);
     if (sizes.length !== devices.length) throw new OpenCLUsageError(`program reports ${sizes.length} binary sizes for ${devices.length} devices`);
     const out = sizes.map((n) => new Uint8Array(n));
     // one char* per device, each pointing at a buffer of exactly the reported size; NULL skips
-    const pointers = BigUint64Array.from(out, (b) => (b.byteLength > 0 ? addressOf(b) : 0n));
+    const pointers = handleArray(out.map((b) => (b.byteLength > 0 ? addressOf(b) : 0n)), hostWidths());
     check('clGetProgramInfo', cl().clGetProgramInfo(this.handle, C.CL_PROGRAM_BINARIES, pointers.byteLength, pointers, null));
     return devices.map((device, i) => ({ device, binary: out[i] })).filter((b) => b.binary.byteLength > 0);
   }

@@ -20,6 +20,7 @@ import { CLHandle, HandleState } from './handle';
 import { pinHostArray } from './host';
 import { Kernel } from './kernel';
 import { Device } from './platform';
+import { handleOut, hostWidths, OutWord, sizeArray } from './widths';
 
 interface Pending {
   event: Ptr;
@@ -109,6 +110,7 @@ export class Queue extends CLHandle<QueueState> {
     const err = new Int32Array(1);
     let h: Ptr | null;
     if (opts.withProperties && api.clCreateCommandQueueWithProperties) {
+      // cl_queue_properties is a cl_bitfield (cl_ulong): 64-bit entries on every host
       h = api.clCreateCommandQueueWithProperties(ctx.handle, device.id, new BigUint64Array([BigInt(C.CL_QUEUE_PROPERTIES), props, 0n]), err);
     } else {
       h = api.clCreateCommandQueue(ctx.handle, device.id, props, err);
@@ -120,11 +122,12 @@ export class Queue extends CLHandle<QueueState> {
   // ---- bookkeeping -------------------------------------------------------------------
 
   /** Wraps the event an enqueue returned; non-blocking host memory is pinned on the queue too. */
-  private track(ev: BigUint64Array, hold: unknown): CLEvent {
-    const e = new CLEvent(ev[0], hold);
+  private track(ev: OutWord, hold: unknown): CLEvent {
+    const handle = ev.value;
+    const e = new CLEvent(handle, hold);
     if (hold !== undefined) {
-      check('clRetainEvent', cl().clRetainEvent(ev[0]));
-      this.state.pending.push({ event: ev[0], hold });
+      check('clRetainEvent', cl().clRetainEvent(handle));
+      this.state.pending.push({ event: handle, hold });
     }
     return e;
   }
@@ -173,11 +176,11 @@ export class Queue extends CLHandle<QueueState> {
     if (!blocking) pinHostArray(data, what);
     const wait = waitList(opts.waitFor, what);
     this.prune();
-    const ev = new BigUint64Array(1);
+    const ev = handleOut();
     const api = cl();
     const fn = dir === 'read' ? api.clEnqueueReadBuffer : api.clEnqueueWriteBuffer;
     const call = dir === 'read' ? 'clEnqueueReadBuffer' : 'clEnqueueWriteBuffer';
-    check(call, fn(this.handle, buffer.handle, blocking ? 1 : 0, offset, bytes, data, wait?.length ?? 0, wait, ev));
+    check(call, fn(this.handle, buffer.handle, blocking ? 1 : 0, offset, bytes, data, wait.count, wait.handles, ev.bytes));
     return this.track(ev, blocking ? undefined : { data, buffer });
   }
 
@@ -192,8 +195,8 @@ export class Queue extends CLHandle<QueueState> {
     dst.checkRange('Queue.copy destination', dO, bytes);
     if (src === dst && so < dO + bytes && dO < so + bytes) throw new OpenCLUsageError('Queue.copy: source and destination ranges overlap');
     const wait = waitList(opts.waitFor, 'Queue.copy');
-    const ev = new BigUint64Array(1);
-    check('clEnqueueCopyBuffer', cl().clEnqueueCopyBuffer(this.handle, src.handle, dst.handle, so, dO, bytes, wait?.length ?? 0, wait, ev));
+    const ev = handleOut();
+    check('clEnqueueCopyBuffer', cl().clEnqueueCopyBuffer(this.handle, src.handle, dst.handle, so, dO, bytes, wait.count, wait.handles, ev.bytes));
     return this.track(ev, undefined);
   }
 
@@ -208,9 +211,9 @@ export class Queue extends CLHandle<QueueState> {
     buffer.checkRange('Queue.fill', offset, bytes);
     if (offset % p !== 0 || bytes % p !== 0) throw new OpenCLUsageError(`Queue.fill: offset and size must be multiples of the ${p}-byte pattern`);
     const wait = waitList(opts.waitFor, 'Queue.fill');
-    const ev = new BigUint64Array(1);
+    const ev = handleOut();
     // OpenCL copies the pattern during the call
-    check('clEnqueueFillBuffer', cl().clEnqueueFillBuffer(this.handle, buffer.handle, pattern, p, offset, bytes, wait?.length ?? 0, wait, ev));
+    check('clEnqueueFillBuffer', cl().clEnqueueFillBuffer(this.handle, buffer.handle, pattern, p, offset, bytes, wait.count, wait.handles, ev.bytes));
     return this.track(ev, undefined);
   }
 
@@ -230,9 +233,9 @@ export class Queue extends CLHandle<QueueState> {
     buffer.checkRange('Queue.map', offset, bytes);
     const flags = (read ? C.CL_MAP_READ : 0n) | (write ? (read ? C.CL_MAP_WRITE : C.CL_MAP_WRITE_INVALIDATE_REGION) : 0n);
     const wait = waitList(opts.waitFor, 'Queue.map');
-    const ev = new BigUint64Array(1);
+    const ev = handleOut();
     const err = new Int32Array(1);
-    const ptr = cl().clEnqueueMapBuffer(this.handle, buffer.handle, 1, flags, offset, bytes, wait?.length ?? 0, wait, ev, err);
+    const ptr = cl().clEnqueueMapBuffer(this.handle, buffer.handle, 1, flags, offset, bytes, wait.count, wait.handles, ev.bytes, err);
     if (err[0] !== 0 || !ptr) throw new OpenCLError('clEnqueueMapBuffer', err[0] || -12);
     const event = this.track(ev, undefined);
     const host = buffer.hostArray;
@@ -256,11 +259,58 @@ export class Queue extends CLHandle<QueueState> {
         mapped = false;
         if (write && !zeroCopy) new Uint8Array(koffi.view(ptr, bytes)).set(view);
         const w = waitList(o.waitFor, 'Mapping.unmap');
-        const ev2 = new BigUint64Array(1);
-        check('clEnqueueUnmapMemObject', cl().clEnqueueUnmapMemObject(queue.handle, buffer.handle, ptr, w?.length ?? 0, w, ev2));
+        const ev2 = handleOut();
+        check('clEnqueueUnmapMemObject', cl().clEnqueueUnmapMemObject(queue.handle, buffer.handle, ptr, w.count, w.handles, ev2.bytes));
         return queue.track(ev2, undefined);
       },
     };
+  }
+
+  /**
+   * Maps `bytes` at `offset` (blocking), hands `use` a view of the mapped memory itself and
+   * unmaps when it returns; the result is `use`'s value and the unmap's event (commands that
+   * read the data wait for it). With a buffer made with `allocHostPtr` on a device that shares
+   * host memory (DeviceInfo.hostUnifiedMemory) neither side copies: this is how a SoC host
+   * fills and drains buffers. The view is valid only while `use` runs (the runtime may move or
+   * free the memory after the unmap), so `use` must keep neither it nor a view made from it;
+   * Queue.map is the variant whose result may be kept.
+   */
+  mapInPlace<T>(buffer: CLBuffer, opts: { read?: boolean; write?: boolean; offset?: number; bytes?: number; waitFor?: readonly CLEvent[] }, use: (view: Uint8Array) => T): { result: T; event: CLEvent } {
+    this.checkBuffer(buffer, 'Queue.mapInPlace');
+    if (typeof use !== 'function') throw new OpenCLUsageError('Queue.mapInPlace: expected a function to use the mapped memory');
+    const read = opts.read ?? true;
+    const write = opts.write ?? false;
+    if (!read && !write) throw new OpenCLUsageError('Queue.mapInPlace: map for read, write or both');
+    const offset = opts.offset ?? 0;
+    const bytes = opts.bytes ?? buffer.size - offset;
+    buffer.checkRange('Queue.mapInPlace', offset, bytes);
+    const flags = (read ? C.CL_MAP_READ : 0n) | (write ? (read ? C.CL_MAP_WRITE : C.CL_MAP_WRITE_INVALIDATE_REGION) : 0n);
+    // a host access like read / write (XRT migrates the buffer on a map): traced as one
+    traceCall({ call: write ? 'write' : 'read', buffer: buffer.id, bytes });
+    const wait = waitList(opts.waitFor, 'Queue.mapInPlace');
+    const ev = handleOut();
+    const err = new Int32Array(1);
+    const ptr = cl().clEnqueueMapBuffer(this.handle, buffer.handle, 1, flags, offset, bytes, wait.count, wait.handles, ev.bytes, err);
+    if (err[0] !== 0 || !ptr) throw new OpenCLError('clEnqueueMapBuffer', err[0] || -12);
+    this.track(ev, undefined).release();
+    const unmap = (): CLEvent => {
+      const un = handleOut();
+      check('clEnqueueUnmapMemObject', cl().clEnqueueUnmapMemObject(this.handle, buffer.handle, ptr, 0, null, un.bytes));
+      return this.track(un, undefined);
+    };
+    let result: T;
+    try {
+      result = use(new Uint8Array(koffi.view(ptr, bytes)));
+    } catch (e) {
+      // unmapped either way; if that fails too, the exception from `use` is the one to report
+      try {
+        unmap().release();
+      } catch {
+        // superseded by `e`
+      }
+      throw e;
+    }
+    return { result, event: unmap() };
   }
 
   // ---- launches ----------------------------------------------------------------------
@@ -275,9 +325,9 @@ export class Queue extends CLHandle<QueueState> {
     if (opts.offset) checkWorkSizes('Queue.ndrange offset', opts.offset, dims, true);
     kernel.checkLaunchable();
     const wait = waitList(opts.waitFor, 'Queue.ndrange');
-    const toArr = (a: readonly number[]) => BigUint64Array.from(a, (x) => BigInt(x));
-    const ev = new BigUint64Array(1);
-    const st = cl().clEnqueueNDRangeKernel(this.handle, kernel.handle, dims, opts.offset ? toArr(opts.offset) : null, toArr(global), local ? toArr(local) : null, wait?.length ?? 0, wait, ev);
+    const toArr = (a: readonly number[]) => sizeArray(a, hostWidths());
+    const ev = handleOut();
+    const st = cl().clEnqueueNDRangeKernel(this.handle, kernel.handle, dims, opts.offset ? toArr(opts.offset) : null, toArr(global), local ? toArr(local) : null, wait.count, wait.handles, ev.bytes);
     check(`clEnqueueNDRangeKernel(${kernel.name})`, st);
     return this.track(ev, undefined);
   }
@@ -292,8 +342,8 @@ export class Queue extends CLHandle<QueueState> {
     if (!(kernel instanceof Kernel)) throw new OpenCLUsageError('Queue.task: expected a Kernel');
     kernel.checkLaunchable();
     const wait = waitList(opts.waitFor, 'Queue.task');
-    const ev = new BigUint64Array(1);
-    check(`clEnqueueTask(${kernel.name})`, cl().clEnqueueTask(this.handle, kernel.handle, wait?.length ?? 0, wait, ev));
+    const ev = handleOut();
+    check(`clEnqueueTask(${kernel.name})`, cl().clEnqueueTask(this.handle, kernel.handle, wait.count, wait.handles, ev.bytes));
     return this.track(ev, undefined);
   }
 

@@ -1,9 +1,10 @@
 /**
  * An optional record of the calls that decide where a buffer lives: creation (with or
- * without a host copy), binding to a kernel argument, reads and writes. XRT chooses a
- * buffer's memory bank when the buffer is first bound to a kernel argument (or from a
- * cl_mem_ext_ptr_t); a buffer written before that lands in a default bank that may not be
- * the one the kernel's port is connected to. Tests record the order the backends use.
+ * without a host copy), binding to a kernel argument, reads and writes (Queue.mapInPlace
+ * counts as one). XRT chooses a buffer's memory bank when the buffer is first bound to a
+ * kernel argument (or from a cl_mem_ext_ptr_t); a buffer written before that lands in a
+ * default bank that may not be the one the kernel's port is connected to. Tests record the
+ * order the backends use.
  */
 export type CallEvent =
   | { call: 'create'; buffer: number; bytes: number; hostCopy: boolean }

@@ -362,16 +362,16 @@ describe('opencl backend on a board build (XRT order of calls, the project\'s ar
     return f;
   };
 
-  it('creates every buffer empty and binds it to its kernel argument before its first write', async () => {
+  it('creates every buffer empty and binds it to its kernel argument before its first write (copied or mapped)', async () => {
     const p: BconvCase = { H: 6, W: 6, C: 70, outC: 20, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, padBit: 1, inBits: 1, pool: { kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0 }, outBits: 1, seed: 9 };
-    for (const oneLaunch of [false, true]) {
+    for (const [oneLaunch, zeroCopy] of [[false, false], [true, false], [false, true]]) {
       const events: CallEvent[] = [];
       const stop = traceCalls((e) => events.push(e));
-      const b = new OpenCLBackend({ threads: 1, chunk: 3, oneLaunch });
+      const b = new OpenCLBackend({ threads: 1, chunk: 3, oneLaunch, zeroCopy });
       try {
         const r = rng(9);
         // 8 images in chunks of 3: both arenas written more than once
-        await compareModel(bconvModel(p, r), randomInput(r, 8, p.C * p.H * p.W, p.inBits), b, `bind order, oneLaunch ${oneLaunch}`);
+        await compareModel(bconvModel(p, r), randomInput(r, 8, p.C * p.H * p.W, p.inBits), b, `bind order, oneLaunch ${oneLaunch}, zeroCopy ${zeroCopy}`);
       } finally {
         stop();
         await b.dispose();

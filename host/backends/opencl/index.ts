@@ -43,11 +43,27 @@ import { LayerProgram } from '../../array/program';
 import { ARG, ARRAY_KERNELS, CHANNELS_MARKER, KERNEL_ARGS, KERNEL_NAME } from '../../array/kernel-abi';
 import { ArrayKernels, launchMs, streamFifoWords } from './array-kernels';
 import { AcceleratorBackend, AcceleratorOptions, DeviceSegment, SegmentIO } from '../accelerator';
-import { CLBuffer, CLEvent, Context, Device, DeviceFilter, Kernel, OpenCLError, OpenCLUnavailableError, Program, Queue, selectDevices } from '../../opencl';
+import { addressOf, alignedArray, CLBuffer, CLEvent, Context, Device, DeviceFilter, Kernel, OpenCLError, OpenCLUnavailableError, Program, Queue, selectDevices } from '../../opencl';
 import { kernelSource } from '../../array/sources';
+import type { TypedArrayConstructor } from '../../opencl/host';
 
 /** Images per launch unless the device memory needs fewer. */
 const DEFAULT_CHUNK = 32;
+
+/**
+ * Alignment of host memory given to clEnqueueRead/WriteBuffer: Intel's FPGA runtime DMAs only
+ * from 64-byte aligned host memory (anything else goes through a slower extra copy), and the
+ * other runtimes are indifferent to it.
+ */
+export const DMA_ALIGN = 64;
+
+/** A copy of `data` in DMA_ALIGN-aligned memory, or `data` itself when it already is aligned. */
+export function dmaAligned<T extends Uint32Array | Int32Array>(data: T): T {
+  if (data.length === 0 || addressOf(data) % BigInt(DMA_ALIGN) === 0n) return data;
+  const copy = alignedArray(data.constructor as unknown as TypedArrayConstructor<T>, data.length, DMA_ALIGN);
+  copy.set(data);
+  return copy;
+}
 
 export interface OpenCLBackendOptions extends AcceleratorOptions {
   /** Case-insensitive substring of the device name (env BITWEAVE_OPENCL_DEVICE); every match is used. */
@@ -68,6 +84,14 @@ export interface OpenCLBackendOptions extends AcceleratorOptions {
    * BITWEAVE_OPENCL_BUILD): its array size, kernel and OpenCL device (the board file's).
    */
   build?: string;
+  /**
+   * Zero-copy arenas: CL_MEM_ALLOC_HOST_PTR buffers filled and drained through
+   * clEnqueueMapBuffer instead of read/write copies (env BITWEAVE_OPENCL_ZERO_COPY=1 or 0).
+   * Default: on devices reporting CL_DEVICE_HOST_UNIFIED_MEMORY (PoCL's CPU device; an SoC
+   * board such as the DE10-Nano should, not verified on one), where a copy only duplicates
+   * memory both sides share. Force it for a runtime that shares memory without saying so.
+   */
+  zeroCopy?: boolean;
 }
 
 /** What the backend takes from a project's bitweave-build.json. */
@@ -175,11 +199,13 @@ interface DeviceState {
   kernelName: string;
   /** The array kernels' stream FIFOs (FIFO variant; one-element stand-ins with channels), shared by the segments. */
   fifos: { act: CLBuffer; acc: CLBuffer } | null;
+  /** Arenas are CL_MEM_ALLOC_HOST_PTR buffers filled and drained through maps (OpenCLBackendOptions.zeroCopy). */
+  zeroCopy: boolean;
 }
 
 const MiB = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
 
-function envOptions(opts: OpenCLBackendOptions): Required<Pick<OpenCLBackendOptions, 'oneLaunch' | 'chunk'>> & Pick<OpenCLBackendOptions, 'device' | 'binary' | 'build'> {
+function envOptions(opts: OpenCLBackendOptions): Required<Pick<OpenCLBackendOptions, 'oneLaunch' | 'chunk'>> & Pick<OpenCLBackendOptions, 'device' | 'binary' | 'build' | 'zeroCopy'> {
   const env = process.env;
   const chunkText = opts.chunk ?? (env.BITWEAVE_OPENCL_CHUNK !== undefined ? Number(env.BITWEAVE_OPENCL_CHUNK) : DEFAULT_CHUNK);
   if (!Number.isInteger(chunkText) || chunkText < 1 || chunkText > MAX_BATCH) throw new BitweaveError(`opencl backend: chunk must be an integer in 1..${MAX_BATCH}, got ${chunkText}`);
@@ -187,11 +213,16 @@ function envOptions(opts: OpenCLBackendOptions): Required<Pick<OpenCLBackendOpti
   if (opts.oneLaunch === undefined && launch !== undefined && launch !== 'layer' && launch !== 'segment') {
     throw new BitweaveError(`opencl backend: BITWEAVE_OPENCL_LAUNCH must be 'layer' or 'segment', got '${launch}'`);
   }
+  const zc = env.BITWEAVE_OPENCL_ZERO_COPY;
+  if (opts.zeroCopy === undefined && zc !== undefined && zc !== '0' && zc !== '1') {
+    throw new BitweaveError(`opencl backend: BITWEAVE_OPENCL_ZERO_COPY must be 0 or 1, got '${zc}'`);
+  }
   return {
     device: opts.device ?? (env.BITWEAVE_OPENCL_DEVICE || undefined),
     binary: opts.binary ?? (env.BITWEAVE_OPENCL_BINARY || undefined),
     build: opts.build ?? (env.BITWEAVE_OPENCL_BUILD || undefined),
     oneLaunch: opts.oneLaunch ?? launch === 'segment',
+    zeroCopy: opts.zeroCopy ?? (zc === undefined ? undefined : zc === '1'),
     chunk: chunkText,
   };
 }
@@ -330,6 +361,8 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
     const cus: (string | null)[] = this.opts.binary && this.build && this.build.computeUnits.length > 1 ? this.build.computeUnits : [null];
     for (const device of devs) {
       const chunk = this.planMemory(device, progs, cus.length);
+      // the RTL kernel (XRT boards, discrete memory) keeps the copy path
+      const zeroCopy = !this.rtl && (this.opts.zeroCopy ?? device.info().hostUnifiedMemory);
       for (const cu of cus) {
         this.devices.push({
           device,
@@ -339,6 +372,7 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
           staged: -1,
           kernelName: cu ? `${KERNEL_NAME}:{${cu}}` : KERNEL_NAME,
           fifos: null,
+          zeroCopy,
         });
       }
     }
@@ -427,8 +461,8 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
             inStage: [],
             outStage: [],
           };
-          const uploads: [CLBuffer, ArrayBufferView][] = [];
-          const bindAndWrite = (arg: number, buf: CLBuffer, data: ArrayBufferView) => {
+          const uploads: [CLBuffer, Uint32Array | Int32Array][] = [];
+          const bindAndWrite = (arg: number, buf: CLBuffer, data: Uint32Array | Int32Array) => {
             kernel?.setArg(arg, buf);
             if (array && arg === ARG.program) array.bindProgram(buf);
             uploads.push([buf, data]);
@@ -446,7 +480,7 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
             bindAndWrite(ARG.program, seg.program, p.descriptors);
             bindAndWrite(ARG.weights, seg.weights, p.weights);
             bindAndWrite(ARG.params, seg.params, params);
-            for (const [buf, data] of uploads) state.xfer.write(buf, data).release();
+            for (const [buf, data] of uploads) state.xfer.write(buf, dmaAligned(data)).release();
           } catch (e) {
             this.releaseSegment([seg]);
             throw e;
@@ -515,9 +549,9 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
     };
     try {
       kernel.setArg(RTL_ARG.program, seg.program).setArg(RTL_ARG.weights, seg.weights).setArg(RTL_ARG.params, seg.params);
-      state.xfer.write(seg.program, wide.descriptors).release();
-      if (wide.weights.byteLength > 0) state.xfer.write(seg.weights, wide.weights).release();
-      state.xfer.write(seg.params, params).release();
+      state.xfer.write(seg.program, dmaAligned(wide.descriptors)).release();
+      if (wide.weights.byteLength > 0) state.xfer.write(seg.weights, dmaAligned(wide.weights)).release();
+      state.xfer.write(seg.params, dmaAligned(params)).release();
     } catch (e) {
       this.releaseSegment([seg]);
       throw e;
@@ -541,7 +575,11 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
     );
   }
 
-  /** The arenas and staging arrays of a device segment, for chunks of `state.chunk` images. */
+  /**
+   * The arenas of a device segment, for chunks of `state.chunk` images, with their host
+   * staging arrays (DMA_ALIGN-aligned); zero-copy arenas are CL_MEM_ALLOC_HOST_PTR buffers the
+   * host packs and unpacks in place, so they need no staging arrays.
+   */
   private arenas(state: DeviceState, ds: SegmentBuffers, p: LayerProgram): void {
     if (ds.array && !state.fifos) {
       // sized for the largest segment (planMemory counted them): every segment of this lane shares them
@@ -569,13 +607,14 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
     const beat = this.rtl ? this.build!.axiBuild.dataBits / 8 : 8;
     withDevice(`allocating arenas on '${state.device.name}'`, () => {
       for (let k = 0; k < 2; k++) {
-        const arena = CLBuffer.create(this.ctx!, Math.ceil((words * 8) / beat) * beat);
+        const arena = CLBuffer.create(this.ctx!, Math.ceil((words * 8) / beat) * beat, { allocHostPtr: state.zeroCopy });
         ds.arenas.push(arena);
         // bound before its first write (XRT places it in the bank of the arena port)
         ds.kernel?.setArg(this.rtl ? RTL_ARG.arena : ARG.arena, arena);
         ds.array?.bindArena(arena);
-        ds.inStage.push(new Uint32Array(words * 2));
-        ds.outStage.push(new Uint32Array(words * 2));
+        if (state.zeroCopy) continue;
+        ds.inStage.push(alignedArray(Uint32Array, words * 2, DMA_ALIGN));
+        ds.outStage.push(alignedArray(Uint32Array, words * 2, DMA_ALIGN));
       }
     });
   }
@@ -587,6 +626,7 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
    */
   private async stream(state: DeviceState, ds: SegmentBuffers, p: LayerProgram, start: number, n: number, io: SegmentIO): Promise<void> {
     this.arenas(state, ds, p);
+    if (state.zeroCopy) return this.streamZeroCopy(state, ds, p, start, n, io);
     const aw = this.arenaStride(p);
     const chunks: { first: number; count: number; slot: number; write?: CLEvent; kernels: CLEvent[]; read?: CLEvent }[] = [];
     for (let s = 0; s < n; s += state.chunk) chunks.push({ first: start + s, count: Math.min(state.chunk, n - s), slot: chunks.length & 1, kernels: [] });
@@ -632,43 +672,11 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
         if (k >= 2) await finish(chunks[k - 2]);
         continue;
       }
-      if (ds.array) {
-        const array = ds.array;
-        withDevice(where, () => {
-          array.bindArena(ds.arenas[c.slot]);
-          c.write = state.xfer.write(ds.arenas[c.slot], st, { bytes: c.count * aw * 8, blocking: false });
-          state.xfer.flush();
-          // each launch's feeder waits for the upload or the previous layer's outputs
-          let after: CLEvent[] = [c.write];
-          const run = (prog: CLBuffer, layers: number) => {
-            const ev = array.launch(state.exec, prog, layers, aw, c.count, after);
-            c.kernels.push(...ev);
-            after = [ev[ev.length - 1]];
-          };
-          if (this.perLayer) ds.layerPrograms.forEach((lp) => run(lp, 1));
-          else run(ds.program, p.layers);
-          state.exec.flush();
-        });
-        if (k >= 1) enqueueRead(chunks[k - 1]);
-        if (k >= 2) await finish(chunks[k - 2]);
-        continue;
-      }
       withDevice(where, () => {
-        const k0 = ds.kernel!;
-        k0.setArg(ARG.weights, ds.weights).setArg(ARG.params, ds.params).setArg(ARG.arena, ds.arenas[c.slot]);
-        k0.setArg(ARG.arena_words, { type: 'uint', value: aw }).setArg(ARG.images, { type: 'uint', value: c.count });
+        this.bindChunk(ds, p, c.slot, c.count);
         c.write = state.xfer.write(ds.arenas[c.slot], st, { bytes: c.count * aw * 8, blocking: false });
         state.xfer.flush();
-        if (!this.opts.oneLaunch) {
-          ds.layerPrograms.forEach((lp, l) => {
-            k0.setArg(ARG.program, lp).setArg(ARG.layers, { type: 'uint', value: 1 });
-            c.kernels.push(state.exec.task(k0, { waitFor: l === 0 ? [c.write!] : [] }));
-          });
-        } else {
-          k0.setArg(ARG.program, ds.program).setArg(ARG.layers, { type: 'uint', value: p.layers });
-          c.kernels.push(state.exec.task(k0, { waitFor: [c.write!] }));
-        }
-        state.exec.flush();
+        c.kernels.push(...this.launchChunk(state, ds, p, c.write, c.count));
       });
       if (k >= 1) enqueueRead(chunks[k - 1]);
       if (k >= 2) await finish(chunks[k - 2]);
@@ -676,6 +684,86 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
     const last = chunks.length - 1;
     enqueueRead(chunks[last]);
     for (let k = Math.max(0, last - 1); k <= last; k++) await finish(chunks[k]);
+  }
+
+  /** The array kernel's arguments for `count` images in arena `slot`, bound before the arena is written (XRT, see the file comment). */
+  private bindChunk(ds: SegmentBuffers, p: LayerProgram, slot: number, count: number): void {
+    if (ds.array) {
+      ds.array.bindArena(ds.arenas[slot]);
+      return;
+    }
+    const k0 = ds.kernel!;
+    k0.setArg(ARG.weights, ds.weights).setArg(ARG.params, ds.params).setArg(ARG.arena, ds.arenas[slot]);
+    k0.setArg(ARG.arena_words, { type: 'uint', value: this.arenaStride(p) }).setArg(ARG.images, { type: 'uint', value: count });
+  }
+
+  /** The array kernel's launches for the chunk bindChunk set up, once `ready` (the arena's upload) completed. */
+  private launchChunk(state: DeviceState, ds: SegmentBuffers, p: LayerProgram, ready: CLEvent, count: number): CLEvent[] {
+    const launches: CLEvent[] = [];
+    if (ds.array) {
+      // the three array kernels per launch; each launch's feeder waits for the upload or the previous layer's outputs
+      const array = ds.array;
+      let after: CLEvent[] = [ready];
+      const run = (prog: CLBuffer, layers: number) => {
+        const ev = array.launch(state.exec, prog, layers, this.arenaStride(p), count, after);
+        launches.push(...ev);
+        after = [ev[ev.length - 1]];
+      };
+      if (this.perLayer) ds.layerPrograms.forEach((lp) => run(lp, 1));
+      else run(ds.program, p.layers);
+      state.exec.flush();
+      return launches;
+    }
+    const k0 = ds.kernel!;
+    if (!this.opts.oneLaunch) {
+      ds.layerPrograms.forEach((lp, l) => {
+        k0.setArg(ARG.program, lp).setArg(ARG.layers, { type: 'uint', value: 1 });
+        launches.push(state.exec.task(k0, { waitFor: l === 0 ? [ready] : [] }));
+      });
+    } else {
+      k0.setArg(ARG.program, ds.program).setArg(ARG.layers, { type: 'uint', value: p.layers });
+      launches.push(state.exec.task(k0, { waitFor: [ready] }));
+    }
+    state.exec.flush();
+    return launches;
+  }
+
+  /**
+   * `stream` for zero-copy arenas: the host packs chunk k straight into its mapped arena while
+   * the kernels of chunk k-1 run on the other arena, and unpacks chunk k-2 from its mapped
+   * arena once its kernels are done (which also frees that arena for chunk k). No staging
+   * array and no read / write command: on a SoC both would copy memory the FPGA already shares.
+   */
+  private async streamZeroCopy(state: DeviceState, ds: SegmentBuffers, p: LayerProgram, start: number, n: number, io: SegmentIO): Promise<void> {
+    const aw = this.arenaStride(p);
+    const where = `running segment ${p.segment} on '${state.device.name}'`;
+    const words = (view: Uint8Array) => new Uint32Array(view.buffer, view.byteOffset, view.byteLength / 4);
+    const inFlight: { first: number; count: number; slot: number; write: CLEvent; kernels: CLEvent[] }[] = [];
+    const drain = async () => {
+      const c = inFlight.shift()!;
+      await c.kernels[c.kernels.length - 1].waitAsync().catch((e) => withDevice(where, () => { throw e; }));
+      const read = withDevice(where, () => state.xfer.mapInPlace(ds.arenas[c.slot], { read: true, bytes: c.count * aw * 8 }, (v) => io.unpackFrom(words(v), c.first, c.count)).event);
+      this.recordKernels(p, c.kernels, c.count);
+      for (const e of [c.write, ...c.kernels, read]) e.release();
+    };
+    for (let s = 0, k = 0; s < n; s += state.chunk, k++) {
+      if (inFlight.length === 2) await drain();
+      const first = start + s;
+      const count = Math.min(state.chunk, n - s);
+      const slot = k & 1;
+      inFlight.push(withDevice(where, () => {
+        this.bindChunk(ds, p, slot, count);
+        const write = state.xfer.mapInPlace(ds.arenas[slot], { read: false, write: true, bytes: count * aw * 8 }, (v) => io.packInto(words(v), first, count)).event;
+        state.xfer.flush();
+        return { first, count, slot, write, kernels: this.launchChunk(state, ds, p, write, count) };
+      }));
+    }
+    while (inFlight.length > 0) await drain();
+  }
+
+  /** Per lane (device x compute unit), after load: whether its arenas are zero-copy or copied through staging arrays. */
+  get transfers(): ('zero-copy' | 'copy')[] {
+    return this.devices.map((d) => (d.zeroCopy ? 'zero-copy' : 'copy'));
   }
 
   /**
