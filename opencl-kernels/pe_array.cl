@@ -32,12 +32,15 @@ inline void bw_pe_and(int acc[BW_ROWS][BW_COLS], const ulong w[BW_ROWS], const u
   for (uint c = 0; c < BW_COLS; c++) ones_a[c] = mode == BW_PE_AND_SUB_A ? (int)popcount(a[c]) : 0;
   #pragma unroll
   for (uint r = 0; r < BW_ROWS; r++) ones_w[r] = mode == BW_PE_AND_SUB_W ? (int)popcount(w[r]) : 0;
-  /* a multiplication, not a shift: the term is negative when fewer than half match */
-  const int scale = neg ? -(1 << shift) : (1 << shift);
+  /* t * (+-2^shift) as a shift of the unsigned bits and a negation (no multiplier, so no
+   * DSP block per PE): the same two's complement value, and no signed-shift overflow */
   #pragma unroll
   for (uint r = 0; r < BW_ROWS; r++) {
     #pragma unroll
-    for (uint c = 0; c < BW_COLS; c++) acc[r][c] += (dbl * (int)popcount(a[c] & w[r]) - ones_a[c] - ones_w[r]) * scale;
+    for (uint c = 0; c < BW_COLS; c++) {
+      const int v = (int)((uint)(dbl * (int)popcount(a[c] & w[r]) - ones_a[c] - ones_w[r]) << shift);
+      acc[r][c] += neg ? -v : v;
+    }
   }
 }
 

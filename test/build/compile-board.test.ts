@@ -81,7 +81,7 @@ describe('bitweave compile --board (build directories)', function () {
     const res = JSON.parse(r.stdout);
     const board = loadBoard('intel-pac-a10');
     assert.deepEqual([res.array.rows, res.array.cols], [board.defaultArray.rows, board.defaultArray.cols], 'Intel boards keep the board file\'s array');
-    assert.equal(res.arrayNote, "the board's default array (an estimate)");
+    assert.match(res.arrayNote, /^the board's default array: estimated [\d,]+ ALMs .* within 50% of the device; counted from the kernels' structure .*, not an aoc report$/);
     const manifest = JSON.parse(fs.readFileSync(path.join(out, 'bitweave-build.json'), 'utf8'));
     assert.equal(manifest.board, 'intel-pac-a10');
     assert.equal(manifest.kernelSources.name, KERNEL_NAME);

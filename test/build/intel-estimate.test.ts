@@ -1,0 +1,84 @@
+/**
+ * The Intel resource and rate estimate (host/build/intel-estimate.ts): the counts follow the
+ * kernels' structure, compile --board keeps a board's array only when it fits, and the
+ * emitted README states the estimate as one.
+ */
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { scheduleCycles } from '../../host/array/cycles';
+import { RECORDED_XCUP } from '../../host/array/resources';
+import { DEFAULT_ARRAY } from '../../host/array/params';
+import { encodeSegment } from '../../host/array/program';
+import { Board, loadBoard } from '../../host/boards';
+import { ALM_PER_LUT6, intelFits, intelRate, intelResources, LSU_ALM, sizeIntelArray } from '../../host/build/intel-estimate';
+import { emitIntelProject } from '../../host/build/intel';
+import { kernelFiles } from '../../host/build/project';
+import { boardArray } from '../../host/build/sizing';
+import { packageRoot } from '../../host/core/paths';
+import { readBnn } from '../../host/format/bnn';
+
+const CNN = path.join(packageRoot(), 'models', 'fashion-cnn.bnn');
+
+describe('Intel resource and rate estimate', () => {
+  it('counts PEs, load/store units and memories from the kernels\' structure', () => {
+    const r = intelResources({ rows: 8, cols: 32 });
+    // the feeder loads COLS words, the PE array ROWS weight words, the output units 4*ROWS + 3 sites
+    assert.deepEqual(r.lsus, { feeder: 32, pe: 8, output: 35, total: 75 });
+    assert.equal(r.parts.pes, Math.round(8 * 32 * RECORDED_XCUP.grid.lut * ALM_PER_LUT6));
+    assert.equal(r.parts.lsus, 75 * LSU_ALM);
+    assert.equal(r.alm, r.parts.pes + r.parts.lsus);
+    assert.equal(r.dsp, 0);
+    // more PEs, more of everything
+    const big = intelResources({ rows: 16, cols: 32 });
+    assert.ok(big.alm > r.alm && big.m20k > r.m20k);
+  });
+
+  it('sizes each Intel board to the largest array within half the device; the board files hold that size', () => {
+    for (const name of ['intel-pac-a10', 'de10-nano']) {
+      const b = loadBoard(name);
+      const s = sizeIntelArray(b)!;
+      assert.ok(s && intelFits(b, s), name);
+      // doubling either side no longer fits
+      assert.ok(!intelFits(b, intelResources({ rows: s.rows * 2, cols: s.cols })) && !intelFits(b, intelResources({ rows: s.rows, cols: s.cols * 2 })), name);
+      assert.deepEqual([b.defaultArray.rows, b.defaultArray.cols], [s.rows, s.cols], `${name}: board file`);
+      const a = boardArray(b);
+      assert.deepEqual([a.rows, a.cols], [s.rows, s.cols]);
+      assert.match(a.note, /the board's default array: estimated .* not an aoc report/);
+    }
+    // a default that does not fit is replaced, and the note says so
+    const a10 = loadBoard('intel-pac-a10');
+    const tooBig: Board = { ...a10, defaultArray: { ...a10.defaultArray, rows: 16, cols: 32 } };
+    assert.ok(!intelFits(tooBig, intelResources({ rows: 16, cols: 32 })));
+    const a = boardArray(tooBig);
+    assert.deepEqual([a.rows, a.cols], [8, 32]);
+    assert.match(a.note, /the largest array that fits \(the board's 16x32 does not\)/);
+  });
+
+  it('rate: the cycle model\'s tile phase per image, DDR bytes and the images/s at a given clock', () => {
+    const m = readBnn(CNN);
+    const array = { ...DEFAULT_ARRAY, rows: 8, cols: 32 };
+    const progs = m.segments.flatMap((s, i) => (s.kind === 'device' ? [encodeSegment(m, i, array)] : []));
+    const r = intelRate(progs, array, 200, 32);
+    const cycles = progs.reduce((t, p) => t + scheduleCycles(p, [32], array).reduce((a, b) => a + b, 0), 0) / 32;
+    assert.equal(r.cyclesPerImage, Math.round(cycles));
+    assert.ok(Math.abs(r.imagesPerSecond - 200e6 / cycles) < 1e-6 * r.imagesPerSecond);
+    // at least the weights of every tile and the outputs move
+    assert.ok(r.bytesPerImage > 0 && Math.abs(r.ddrGBps - (r.bytesPerImage * r.imagesPerSecond) / 1e9) < 1e-9 * r.ddrGBps);
+    assert.ok(intelRate(progs, array, 400, 32).imagesPerSecond > r.imagesPerSecond * 1.99);
+  });
+
+  it('the emitted README gives the estimate as an estimate, and warns when the array may not fit', () => {
+    const model = readBnn(CNN);
+    const board = loadBoard('intel-pac-a10');
+    const readme = (rows: number, cols: number) => {
+      const array = { ...DEFAULT_ARRAY, rows, cols };
+      const p = emitIntelProject({ model, board, array, kernels: kernelFiles(array), segments: [], modelFile: 'model/fashion-cnn.bnn' });
+      return p.files.get('README.md') as string;
+    };
+    const ok = readme(8, 32);
+    assert.match(ok, /Estimated by bitweave from the kernels' structure, not by aoc: 140,359 ALMs/);
+    assert.match(ok, /within 50% of the device/);
+    assert.match(ok, /Rate, \*\*projected\*\*.*if aoc reached 200 MHz \(an assumption/);
+    assert.match(readme(32, 32), /more than 50% of the device: it may not fit/);
+  });
+});
