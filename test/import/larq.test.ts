@@ -21,7 +21,11 @@ import { readNpy, writeNpy } from '../../host/data/npy';
 import { importLarq } from '../../host/import/larq';
 import { nativeEngine } from '../../host/backends/native/ffi';
 import { Session } from '../../host/runtime/session';
+import { hlsLib } from '../../host/backends/hls-csim/ffi';
+import { rtlInfo } from '../../host/backends/verilator/ffi';
+import { OpenCLUnavailableError, platforms } from '../../host/opencl';
 import { bitsOf } from '../helpers/native-models';
+import { requireOrSkip } from '../helpers/skip';
 import { assertUserError, bitweave, scratchDir } from '../helpers/run';
 import { buildTflite, ModelSpec } from '../helpers/tflite-build';
 
@@ -123,6 +127,25 @@ describe('Larq importer (LCE .tflite)', () => {
       const diff = compareWithLce(f, m, ref, y.data as Float32Array, images);
       console.log(`      ${f.name}: max |ref - LCE| = ${diff.toExponential(2)}`);
       if (haveNative) assert.deepEqual(bitsOf(await logits(m, 'native', input)), bitsOf(ref), `${f.name}: native differs from reference`);
+    });
+  }
+
+  // the array backends: every fixture bit-identical to the reference (zero-padded layers on their host engine)
+  const arrays: [string, () => unknown, (new (...a: never[]) => Error) | undefined][] = [
+    ['opencl', () => platforms(), OpenCLUnavailableError],
+    ['hls-csim', () => hlsLib(), undefined],
+    ['verilator', () => rtlInfo(), undefined],
+  ];
+  for (const [backend, probe, kind] of arrays) {
+    it(`${backend}: every fixture's logits bit-identical to the reference`, async function () {
+      if (!requireOrSkip(this, probe, kind)) return;
+      for (const f of ALL) {
+        const dir = path.join(FIXTURES, f.name);
+        const x = readNpy(path.join(dir, 'input.npy'));
+        const m = compile(importLarq(path.join(dir, 'model.tflite')).graph);
+        const input = toNCHW(x.data as Float32Array, x.shape);
+        assert.deepEqual(bitsOf(await logits(m, backend, input)), bitsOf(await logits(m, 'reference', input)), `${backend}: ${f.name}`);
+      }
     });
   }
 
