@@ -18,6 +18,7 @@ import { CompiledModel, isDeviceOp, PAD_ZERO } from '../../host/compile/model';
 import { packagePath } from '../../host/core/paths';
 import { UnsupportedError } from '../../host/core/errors';
 import { readNpy, writeNpy } from '../../host/data/npy';
+import { decodeBnn, encodeBnn, packBnnContainer, unpackBnnContainer } from '../../host/format/bnn';
 import { importLarq } from '../../host/import/larq';
 import { nativeEngine } from '../../host/backends/native/ffi';
 import { Session } from '../../host/runtime/session';
@@ -160,6 +161,19 @@ describe('Larq importer (LCE .tflite)', () => {
       const b = m.ops.filter((op) => op.op === 'bconv');
       assert.ok(b.length > 0 && b.every((op) => op.op === 'bconv' && op.padBit !== PAD_ZERO && isDeviceOp(op)), name);
     }
+  });
+
+  it('a zero-padded model round-trips through .bnn as format 2.1 (earlier headers refused)', async () => {
+    const m = compile(importLarq(path.join(FIXTURES, 'bconv_same_pad0', 'model.tflite')).graph);
+    const bytes = encodeBnn(m);
+    assert.deepEqual([bytes.readUInt32LE(8), bytes.readUInt32LE(12)], [2, 1]);
+    const back = decodeBnn(bytes, 'pad0.bnn');
+    const x = readNpy(path.join(FIXTURES, 'bconv_same_pad0', 'input.npy'));
+    const input = toNCHW(x.data as Float32Array, x.shape);
+    assert.deepEqual(bitsOf(await logits(back, 'reference', input)), bitsOf(await logits(m, 'reference', input)));
+    const c = unpackBnnContainer(bytes, 'pad0.bnn');
+    const as20 = packBnnContainer(c.json, c.blobs, 0, 2);
+    assert.throws(() => decodeBnn(as20, 'pad0.bnn'), /pad0\.bnn: format 2\.0 cannot hold zero-padded binary convolutions/);
   });
 
   it('bit outputs and LceBMaxPool2d fold into the next binary layer\'s thresholds (bits stay in the array)', () => {
