@@ -16,7 +16,7 @@ import { windowOut } from '../ir/shapes';
 import { batchNormScale, levelDivisor } from '../core/scalar';
 import { Folded, foldThresholds, FoldStep, NotMonotoneError } from './fold';
 import {
-  accumulatorRange, BconvOp, CompiledModel, CompiledOp, IntPool, TensorInfo, TensorKind,
+  accumulatorRange, BconvOp, CompiledModel, CompiledOp, IntPool, PAD_ZERO, TensorInfo, TensorKind,
 } from './model';
 import { convWeightsOHWI, denseWeightsHWC, featureParamsHWC, Geom, packBinaryWeights, packIntWeights, sourceFeatureIndex } from './pack';
 import { partition } from './partition';
@@ -43,6 +43,11 @@ function actSigned(q: QNode): boolean {
 /** Weight bits and signedness of a binary / integer layer (1-bit weights are bipolar). */
 function weightKind(q: QNode): { bits: number; signed: boolean } {
   return q.weight.kind === 'int' ? { bits: q.weight.bits, signed: q.weight.signed } : { bits: 1, signed: false };
+}
+
+/** A 1-bit conv with pad value 0: its integer is Q = K + dot (PAD_ZERO), in [0, 2K], padded or not. */
+function padsWithZero(q: QNode): boolean {
+  return q.op === 'QConvolution' && q.actBits === 1 && q.padValue === 0;
 }
 
 /** Pool windows whose floor and ceil output sizes agree can run on integers in the array. */
@@ -194,7 +199,7 @@ class Compiler {
     const outC = producer.op === 'QConvolution' ? producer.numFilter : producer.numHidden;
     const K = this.accumulatorK(producer);
     const wk = weightKind(producer);
-    const range = accumulatorRange(producer.actBits, actSigned(producer), wk.bits, wk.signed, K);
+    const range = accumulatorRange(producer.actBits, actSigned(producer), wk.bits, wk.signed, K, padsWithZero(producer));
     const pre: FoldStep[] = [];
     const post: FoldStep[] = [];
     let steps = pre;
@@ -430,6 +435,9 @@ class Compiler {
     let kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, outC: number;
     let sourceIndex: (o: number, ky: number, kx: number, c: number) => number;
     if (q.op === 'QConvolution') {
+      if (padsWithZero(q) && wk.bits !== 1) {
+        throw new UnsupportedError(`node '${q.name}' (QConvolution): pad value 0 with 1-bit activations needs 1-bit weights`);
+      }
       if (this.tensors[x].flat) throw new UnsupportedError(`node '${q.name}' (QConvolution): input is a flattened vector`);
       [kh, kw] = q.kernel;
       [sh, sw] = q.stride;
@@ -440,9 +448,6 @@ class Compiler {
       if (ph > 0 || pw > 0) {
         if (q.actBits > 1 && !actSigned(q) && q.padValue === -1) {
           throw new UnsupportedError(`node '${q.name}' (QConvolution): pad value -1 with unsigned act_bit=${q.actBits} is not supported`);
-        }
-        if (q.actBits === 1 && q.padValue === 0) {
-          throw new UnsupportedError(`node '${q.name}' (QConvolution): pad value 0 with 1-bit activations is not supported (only +1 or -1)`);
         }
       }
     } else {
@@ -473,8 +478,11 @@ class Compiler {
     }
     // the pad value as the bit every plane of a padded pixel holds (docs/FORMAT.md §5):
     // 1-bit +1 -> 1, -1 -> 0; k-bit level 0 -> 0; signed k-bit -1 -> all ones
+    // 1-bit zero padding: Q = K + dot (PAD_ZERO)
     const padValue = q.op === 'QFullyConnected' ? 1 : q.padValue;
-    const padBit: 0 | 1 = q.actBits === 1 ? (padValue === 1 ? 1 : 0) : actSigned(q) && padValue === -1 ? 1 : 0;
+    const padBit: BconvOp['padBit'] = q.actBits === 1
+      ? (padValue === 1 ? 1 : padValue === 0 ? PAD_ZERO : 0)
+      : actSigned(q) && padValue === -1 ? 1 : 0;
     const ah = windowOut(gi.h, kh, sh, ph);
     const aw = windowOut(gi.w, kw, sw, pw);
     const fusion = this.fusions.get(q.name);

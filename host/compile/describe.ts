@@ -1,5 +1,5 @@
 /** A JSON-able summary of a compiled model: layers, shapes, partition and sizes. */
-import { CompiledModel, CompiledOp, Preprocess, TensorInfo, weightBytes } from './model';
+import { CompiledModel, CompiledOp, isDeviceOp, PAD_ZERO, Preprocess, TensorInfo, weightBytes } from './model';
 import { opInputs } from './partition';
 
 export interface LayerSummary {
@@ -69,7 +69,7 @@ function detail(op: CompiledOp): string {
       const mode = op.inBits === 1 && wBits === 1 ? 'xnor' : `and x${op.inBits} planes${w}`;
       const pool = op.pool ? ` pool ${op.pool.kh}x${op.pool.kw}/${op.pool.sh}` : '';
       const epi = op.epilogue.kind === 'int' ? ' -> int' : ` -> ${op.epilogue.bits}-bit thresholds`;
-      const pad = op.inBits === 1 ? (op.padBit ? '+1' : '-1') : `bit ${op.padBit}`;
+      const pad = op.inBits === 1 ? (op.padBit === PAD_ZERO ? '0' : op.padBit ? '+1' : '-1') : `bit ${op.padBit}`;
       return `${op.kh}x${op.kw}/${op.sh} pad ${op.ph},${op.pw} (${pad}) ${mode}${pool}${epi}`;
     }
     default:
@@ -97,7 +97,7 @@ export function describeModel(m: CompiledModel): ModelSummary {
     index: i,
     name: m.opNames[i],
     op: op.op,
-    where: op.op === 'bconv' ? 'device' : 'host',
+    where: isDeviceOp(op) ? 'device' : 'host',
     segment: segOf(i),
     input: opInputs(op).map((t) => shapeString(m.tensors[t])).join(' + '),
     output: shapeString(m.tensors[op.out]),

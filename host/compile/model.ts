@@ -100,8 +100,12 @@ export interface BconvOp extends Window {
   op: 'bconv';
   in: number;
   out: number;
-  /** Bit used for every plane of padded input pixels (1-bit: 1 = +1; k-bit: 0 = level 0). */
-  padBit: 0 | 1;
+  /**
+   * Bit used for every plane of padded input pixels (1-bit: 1 = +1; k-bit: 0 = level 0), or
+   * PAD_ZERO (1-bit activations x 1-bit weights only): padded positions contribute nothing
+   * and v = Q = K + dot over the real positions (see PAD_ZERO).
+   */
+  padBit: 0 | 1 | typeof PAD_ZERO;
   inBits: number;
   outC: number;
   /** Weight bits 1..4 (absent: 1, bipolar). */
@@ -117,14 +121,24 @@ export interface BconvOp extends Window {
   epilogue: BconvEpilogue;
 }
 
+/**
+ * Zero padding of a 1-bit binary convolution (Larq's default `pad_values=0`): a padded
+ * position is neither +1 nor -1. The layer's integer is then Q = K + dot, dot summed over
+ * the real (unpadded) positions only; equivalently Q = P(+1 padding) + P(-1 padding), an
+ * integer in [0, 2K]. Thresholds fold onto Q as they do onto P. The array does not
+ * implement it yet, so such a bconv runs on the host engine (isDeviceOp).
+ */
+export const PAD_ZERO = 2 as const;
+
 export type HostOp =
   | Conv2dOp | DenseOp | BatchNormOp | ActivationOp | PoolOp | AddOp
   | FlattenOp | QuantizeOp | BinarizeOp | DequantizeOp;
 export type DeviceOp = BconvOp;
 export type CompiledOp = HostOp | DeviceOp;
 
-export function isDeviceOp(op: CompiledOp): op is DeviceOp {
-  return op.op === 'bconv';
+/** Ops the array executes: every bconv except zero-padded ones, which the host engine runs. */
+export function isDeviceOp(op: CompiledOp): boolean {
+  return op.op === 'bconv' && op.padBit !== PAD_ZERO;
 }
 
 /** Weight bits of a bconv (1 when the field is absent). */
@@ -139,11 +153,12 @@ export function operandRange(bits: number, signed: boolean): { lo: number; hi: n
 }
 
 /**
- * Exact range of a bconv accumulator over K terms: [0, K] for 1-bit x 1-bit (P), else K
+ * Exact range of a bconv accumulator over K terms: [0, K] for 1-bit x 1-bit (P; [0, 2K] for
+ * Q with zero padding), else K
  * times the extreme products of the two operand ranges.
  */
-export function accumulatorRange(inBits: number, inSigned: boolean, wBits: number, wSigned: boolean, K: number): { lo: number; hi: number } {
-  if (inBits === 1 && wBits === 1) return { lo: 0, hi: K };
+export function accumulatorRange(inBits: number, inSigned: boolean, wBits: number, wSigned: boolean, K: number, padZero = false): { lo: number; hi: number } {
+  if (inBits === 1 && wBits === 1) return { lo: 0, hi: padZero ? 2 * K : K };
   const a = operandRange(inBits, inSigned);
   const w = operandRange(wBits, wSigned);
   const p = [a.lo * w.lo, a.lo * w.hi, a.hi * w.lo, a.hi * w.hi];

@@ -14,7 +14,7 @@ import { FormatError } from '../core/errors';
 import { windowOut } from '../core/window';
 import { MAX_BITS, MAX_W_BITS } from '../array/limits';
 import {
-  accumulatorRange, CompiledModel, Segment, TensorInfo, TensorKind, tensorLength,
+  accumulatorRange, CompiledModel, isDeviceOp, PAD_ZERO, Segment, TensorInfo, TensorKind, tensorLength,
 } from './model';
 
 /** Bounds shared by the validator, the compiler and the docs (docs/FORMAT.md). */
@@ -436,7 +436,7 @@ function checkOp(
 }
 
 function checkBconv(op: Record<string, unknown>, x: TensorInfo, inId: number, y: TensorInfo, out: number, f: Fail): void {
-  if (op.padBit !== 0 && op.padBit !== 1) f(`padBit must be 0 or 1, got ${describe(op.padBit)}`);
+  if (op.padBit !== 0 && op.padBit !== 1 && op.padBit !== PAD_ZERO) f(`padBit must be 0, 1 or ${PAD_ZERO} (zero padding), got ${describe(op.padBit)}`);
   const inBits = expectInt(f, 'inBits', op.inBits, 1, LIMITS.maxBits);
   const outC = expectPositiveInt(f, 'outC', op.outC, LIMITS.maxChannels);
   if (x.kind !== 'bits' || x.planes !== inBits) {
@@ -449,8 +449,9 @@ function checkBconv(op: Record<string, unknown>, x: TensorInfo, inId: number, y:
   const wBits = op.wBits === undefined ? 1 : expectInt(f, 'wBits', op.wBits, 1, LIMITS.maxWeightBits);
   if (op.wSigned !== undefined && typeof op.wSigned !== 'boolean') f(`wSigned must be true or false, got ${describe(op.wSigned)}`);
   if (op.wSigned === true && wBits < 2) f('wSigned needs wBits >= 2 (1-bit weights are bipolar)');
+  if (op.padBit === PAD_ZERO && (inBits !== 1 || wBits !== 1)) f(`padBit ${PAD_ZERO} (zero padding) needs 1-bit activations and 1-bit weights, got ${inBits}-bit x ${wBits}-bit`);
   const K = win.kh * win.kw * x.c;
-  const acc = accumulatorRange(inBits, x.signed === true, wBits, op.wSigned === true, K);
+  const acc = accumulatorRange(inBits, x.signed === true, wBits, op.wSigned === true, K, op.padBit === PAD_ZERO);
   if (Math.max(-acc.lo, acc.hi) > INT32_MAX) {
     f(`the accumulator range ${acc.lo}..${acc.hi} (${inBits}-bit activations x ${wBits}-bit weights over kh*kw*inC = ${win.kh}*${win.kw}*${x.c}) overflows Int32`);
   }
@@ -588,7 +589,7 @@ function checkSegments(
     const end = expectInt(f, 'end', s.end, next + 1, nOps, ' (segments are not empty and end within the ops)');
     if (s.kind === prevKind) f(`is ${s.kind} like segment ${si - 1}; segments are maximal runs, so kinds alternate`);
     for (let i = s.start; i < end; i++) {
-      const dev = (m.ops[i] as { op: string }).op === 'bconv';
+      const dev = isDeviceOp(m.ops[i]);
       if (dev !== (s.kind === 'device')) {
         f(`is ${s.kind} but op ${i} (${(m.ops[i] as { op: string }).op} ${quote(m.opNames[i])}) runs on the ${dev ? 'device' : 'host'}`);
       }

@@ -15,7 +15,7 @@ import { UnsupportedError } from '../core/errors';
 import { wordsFor } from '../core/bits';
 import { windowOut } from '../ir/shapes';
 import { levelDivisor } from '../core/scalar';
-import { BconvOp, CompiledModel, CompiledOp, TensorInfo } from '../compile/model';
+import { BconvOp, CompiledModel, CompiledOp, PAD_ZERO, TensorInfo } from '../compile/model';
 import {
   ATTR_TYPE, AttributeProto, encodeModel, GraphProto, NodeProto, ONNX_DTYPE, TensorProto, ValueInfoProto,
 } from '../format/onnx-proto';
@@ -377,7 +377,8 @@ class Exporter {
       let x = this.as4(op.in);
       let [ph, pw] = [op.ph, op.pw];
       // padBit in every plane: ±1 for 1-bit inputs; for k-bit, 0 or all ones (-1 signed, 2^k - 1 unsigned)
-      const padValue = op.inBits === 1 ? (op.padBit ? 1 : -1) : op.padBit ? (ti.signed ? -1 : (1 << op.inBits) - 1) : 0;
+      // (zero padding: Conv's own zeros)
+      const padValue = op.padBit === PAD_ZERO ? 0 : op.inBits === 1 ? (op.padBit ? 1 : -1) : op.padBit ? (ti.signed ? -1 : (1 << op.inBits) - 1) : 0;
       if (padValue !== 0 && (ph > 0 || pw > 0)) {
         const pads = this.constI64(`pads_${ph}_${pw}`, [0, 0, ph, pw, 0, 0, ph, pw]);
         x = this.node('Pad', [x, pads, this.scalar(padValue)], `${base}_pad`);
@@ -387,7 +388,9 @@ class Exporter {
       v = this.node('Conv', [x, w], `${base}_dot`, windowAttrs(op.kh, op.kw, op.sh, op.sw, ph, pw));
       rank = 4;
     }
-    if (op.inBits === 1 && (op.wBits ?? 1) === 1) {
+    if (op.padBit === PAD_ZERO) {
+      v = this.node('Add', [v, this.scalar(K)], `${base}_k_plus_dot`); // Q = K + dot
+    } else if (op.inBits === 1 && (op.wBits ?? 1) === 1) {
       const s = this.node('Add', [v, this.scalar(K)], `${base}_k_plus_dot`);
       v = this.node('Mul', [s, this.scalar(0.5)], `${base}_matches`);
     }

@@ -14,7 +14,7 @@ import * as fs from 'fs';
 import * as zlib from 'zlib';
 import { FormatError } from '../core/errors';
 import { checkOutputFile, ioReason, oneLine, OutputOptions, writeFileAtomic } from '../core/files';
-import { BconvOp, CompiledModel, CompiledOp, Preprocess } from '../compile/model';
+import { BconvOp, CompiledModel, CompiledOp, PAD_ZERO, Preprocess } from '../compile/model';
 import { describe, isIntIn, isObject, quote, validateModel } from '../compile/validate';
 
 /** "\x89BNN\r\n\x1a\n": the high byte, CR LF, ^Z and lone LF catch text-mode damage (as PNG's does). */
@@ -25,12 +25,13 @@ export const BNN_MAGIC: Readonly<Uint8Array> = Uint8Array.from([0x89, 0x42, 0x4e
  * fields (bconv `wBits` / `wSigned`, quantize `signed`, tensor `signed`): a 1.x reader would
  * misread some of them, so a file that has them is 2.0. Writers write the lowest version
  * that holds the file's contents, so a binary model stays byte-identical to what earlier
- * writers made (1.0, or 1.1 with preprocessing or labels).
+ * writers made (1.0, or 1.1 with preprocessing or labels). 2.1 adds bconv `padBit` 2, zero
+ * padding (PAD_ZERO): earlier readers refuse the value, so it needs no new major.
  */
 export const BNN_MAJOR = 2;
 /** Highest minor of 1.x (files without integer fields). */
 export const BNN_MINOR_1 = 1;
-export const BNN_MINOR = 0;
+export const BNN_MINOR = 1;
 export const BNN_HEADER_BYTES = 64;
 /** Alignment of the blob region and of every blob in it (bytes, absolute file offsets). */
 export const BNN_ALIGN = 64;
@@ -335,8 +336,13 @@ export function encodeBnn(model: CompiledModel, where = 'compiled model'): Buffe
     ...(model.labels !== undefined ? { labels: [...model.labels] } : {}),
   };
   const json = Buffer.from(JSON.stringify(doc), 'utf8');
-  const version: [number, number] = usesIntegerFields(model) ? [2, 0] : [1, model.preprocess !== undefined || model.labels !== undefined ? 1 : 0];
+  const version: [number, number] = usesZeroPadding(model) ? [2, 1] : usesIntegerFields(model) ? [2, 0] : [1, model.preprocess !== undefined || model.labels !== undefined ? 1 : 0];
   return assemble(json, align(blobs.size), (f, base) => blobs.write(f, base), version, where);
+}
+
+/** A bconv pads with zero (padBit PAD_ZERO, format 2.1: earlier readers refuse the value, never misread it). */
+export function usesZeroPadding(model: CompiledModel): boolean {
+  return model.ops.some((op) => op.op === 'bconv' && op.padBit === PAD_ZERO);
 }
 
 /** The model has a field of format 2.0 (integer weights, signed activations). */
@@ -503,6 +509,9 @@ export function decodeBnn(buf: Uint8Array, file: string): CompiledModel {
   validateModel(model, file);
   if (c.major < 2 && usesIntegerFields(model)) {
     throw new FormatError(file, `format ${c.major}.${c.minor} cannot hold integer weights or signed activations (they need format 2.0)`);
+  }
+  if ((c.major < 2 || (c.major === 2 && c.minor < 1)) && usesZeroPadding(model)) {
+    throw new FormatError(file, `format ${c.major}.${c.minor} cannot hold zero-padded binary convolutions (padBit ${PAD_ZERO} needs format 2.1)`);
   }
   return model;
 }

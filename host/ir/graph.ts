@@ -132,9 +132,11 @@ export interface QConvolutionNode extends NodeBase {
   stride: [number, number];
   pad: [number, number];
   /**
-   * Value of padded input elements. 1-bit inputs: +1 (BMXNet v1: zero-pad then sign) or -1
-   * (0 is not supported). k-bit inputs: the level 0 for 1 (zero-pad then quantise) and 0;
-   * -1 only for signed inputs.
+   * Value of padded input elements. 1-bit inputs: +1 (BMXNet v1: zero-pad then sign), -1, or
+   * 0 (Larq's zero padding: a padded position contributes nothing). With 1-bit inputs and pad
+   * value 0 the layer's integer output is Q = K + dot (dot over the real positions), not the
+   * match count P; an importer maps its source onto Q exactly (docs/FORMAT.md §5). k-bit
+   * inputs: the level 0 for 1 (zero-pad then quantise) and 0; -1 only for signed inputs.
    */
   padValue: 1 | -1 | 0;
   numFilter: number;

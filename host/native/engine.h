@@ -45,6 +45,7 @@ typedef struct bw_bconv_desc {
   int32_t in_signed;                 /* k-bit inputs (k >= 2) are two's complement */
   int32_t w_bits, w_signed;          /* weight planes 1..4 (1 = bipolar); two's complement (w_bits >= 2) */
   int32_t out_signed;                /* k-bit outputs (k >= 2) store level - 2^(k-1) */
+  int32_t pad_zero;                  /* zero padding (1-bit x 1-bit, pad_bit 1): v = Q = K + dot */
 } bw_bconv_desc;
 
 typedef struct bw_bconv bw_bconv;

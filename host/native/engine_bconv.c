@@ -17,6 +17,10 @@
  * one AND-popcount kernel pass per weight plane over every activation plane's columns; the
  * activation ones do not depend on the output channel (once per column), the weight ones
  * not on the pixel (once per channel, at create). a0·w0 != 0 only for 1-bit x 1-bit.
+ *
+ * Zero padding (pad_zero, 1-bit x 1-bit): Q = K + dot over the real positions. The kernels
+ * run with +1 padding (P+), and Q = 2·P+ - sum over the padded window positions of
+ * sum_c w, a per-channel table per kernel position (zsum) that only border pixels touch.
  */
 #include <immintrin.h>
 #include <limits.h>
@@ -44,6 +48,7 @@ struct bw_bconv {
   int64_t wplane;     /* 64-bit words of one repacked weight plane */
   int32_t ca[BW_MAX_BITS], cw[4], a0, w0; /* plane coefficients and offsets of the operands */
   int32_t *wones;     /* [wb][nblocks*8] popcount of each weight plane per channel */
+  int32_t *zsum;      /* pad_zero: [kh*kw][nblocks*8] sum_c w (±1) per kernel position and channel */
   uint64_t pad_word[]; /* flexible: [words] the word pattern of a padded pixel's plane */
 };
 
@@ -82,6 +87,7 @@ bw_bconv *bw_bconv_create(const bw_bconv_desc *d, const uint64_t *weight, const 
       (d->out_signed != 0 && d->out_signed != 1))
     return NULL;
   if ((d->in_signed && d->in_bits < 2) || (d->w_signed && d->w_bits < 2) || (d->out_signed && d->out_bits < 2)) return NULL;
+  if (d->pad_zero != 0 && (d->pad_zero != 1 || d->in_bits != 1 || d->w_bits != 1 || d->pad_bit != 1)) return NULL;
   int32_t ah = win_out(d->h, d->kh, d->sh, d->ph), aw = win_out(d->w, d->kw, d->sw, d->pw);
   if (ah < 1 || aw < 1) return NULL;
   int32_t oh = ah, ow = aw;
@@ -98,7 +104,7 @@ bw_bconv *bw_bconv_create(const bw_bconv_desc *d, const uint64_t *weight, const 
   /* largest |operand|: 1 (bipolar), 2^(k-1) (signed), 2^k - 1 (unsigned); |v| <= K·amax·wmax */
   int64_t amax = d->in_bits == 1 ? 1 : d->in_signed ? 1LL << (d->in_bits - 1) : (1LL << d->in_bits) - 1;
   int64_t wmax = d->w_bits == 1 ? 1 : d->w_signed ? 1LL << (d->w_bits - 1) : (1LL << d->w_bits) - 1;
-  if (K * amax * wmax > INT_MAX || nsteps > INT_MAX / 8) return NULL;
+  if (K * amax * wmax * (d->pad_zero ? 2 : 1) > INT_MAX || nsteps > INT_MAX / 8) return NULL;
 
   int32_t L = d->out_bits ? (1 << d->out_bits) - 1 : 0;
   int64_t nblocks = (d->out_c + 7) / 8, ocp = nblocks * 8;
@@ -130,7 +136,8 @@ bw_bconv *bw_bconv_create(const bw_bconv_desc *d, const uint64_t *weight, const 
   b->aoff = bw_alloc((size_t)nsteps * 8);
   b->wpack = bw_alloc((size_t)(b->wb * b->wplane) * 8);
   b->wones = bw_alloc((size_t)(b->wb * ocp) * 4);
-  if (!b->aoff || !b->wpack || !b->wones) {
+  b->zsum = d->pad_zero ? bw_alloc((size_t)d->kh * d->kw * ocp * 4) : NULL;
+  if (!b->aoff || !b->wpack || !b->wones || (d->pad_zero && !b->zsum)) {
     bw_bconv_free(b);
     return NULL;
   }
@@ -156,6 +163,14 @@ bw_bconv *bw_bconv_create(const bw_bconv_desc *d, const uint64_t *weight, const 
         b->wones[q * ocp + oc] = (int32_t)ones; /* <= K */
       }
 
+  if (d->pad_zero)
+    for (int64_t kp = 0; kp < (int64_t)d->kh * d->kw; kp++)
+      for (int64_t oc = 0; oc < ocp; oc++) {
+        int64_t ones = 0;
+        for (int64_t j = 0; oc < d->out_c && j < words; j++) ones += __builtin_popcountll(weight[oc * nsteps + kp * words + j]);
+        b->zsum[kp * ocp + oc] = oc < d->out_c ? (int32_t)(2 * ones - d->c) : 0;
+      }
+
   tables t = tables_of(b);
   for (int64_t oc = 0; oc < d->out_c; oc++) {
     for (int32_t jx = 0; jx < L; jx++) t.thr[jx * ocp + oc] = thresholds[oc * L + jx];
@@ -171,6 +186,7 @@ void bw_bconv_free(bw_bconv *b) {
   free(b->aoff);
   free(b->wpack);
   free(b->wones);
+  free(b->zsum);
   free(b);
 }
 
@@ -331,6 +347,39 @@ DEF_EMIT(avx512, A512, ge64_avx512, bit64_avx512)
 DEF_EMIT(avx2, A256, ge64_avx2, bit64_avx2)
 DEF_EMIT(sse2, , ge64_sse2, bit64_sse2)
 
+/*
+ * Zero padding: turn the item's P+ (computed with +1 padding) into Q = 2·P+ - sum of zsum
+ * over the window positions that fall outside the input. Pixels are visited in the order
+ * run_item's step 1 lists them.
+ */
+static void zero_pad_fix(const plan *p, int64_t u0, int64_t u1, int32_t *v, int64_t vld, int32_t oc0, int32_t noc) {
+  const bw_bconv *b = p->b;
+  const bw_bconv_desc *d = &b->d;
+  const int64_t ocp = (int64_t)b->nblocks * 8;
+  const int32_t pkh = d->has_pool ? d->pkh : 1, psh = d->has_pool ? d->psh : 1, pph = d->has_pool ? d->pph : 0;
+  int64_t i = 0;
+  for (int64_t u = u0; u < u1; u++) {
+    int32_t cy0 = (int32_t)(u % d->out_h) * psh - pph;
+    int32_t lo = cy0 < 0 ? 0 : cy0, hi = cy0 + pkh < b->ah ? cy0 + pkh : b->ah;
+    for (int32_t cy = lo; cy < hi; cy++)
+      for (int32_t cx = 0; cx < b->aw; cx++, i++) {
+        int32_t *vi = v + i * vld;
+        for (int32_t r = 0; r < noc; r++) vi[r] *= 2;
+        int32_t iy0 = cy * d->sh - d->ph, ix0 = cx * d->sw - d->pw;
+        if (iy0 >= 0 && iy0 + d->kh <= d->h && ix0 >= 0 && ix0 + d->kw <= d->w) continue; /* inside */
+        for (int32_t ky = 0; ky < d->kh; ky++) {
+          int32_t iy = iy0 + ky, row_out = iy < 0 || iy >= d->h;
+          for (int32_t kx = 0; kx < d->kw; kx++) {
+            int32_t ix = ix0 + kx;
+            if (!row_out && ix >= 0 && ix < d->w) continue;
+            const int32_t *z = b->zsum + (int64_t)(ky * d->kw + kx) * ocp + oc0;
+            for (int32_t r = 0; r < noc; r++) vi[r] -= z[r];
+          }
+        }
+      }
+  }
+}
+
 static void run_item(const plan *p, int64_t item, scratch *s) {
   const bw_bconv *b = p->b;
   const bw_bconv_desc *d = &b->d;
@@ -378,6 +427,7 @@ static void run_item(const plan *p, int64_t item, scratch *s) {
       default: p->popcnt ? bw_bk_run_popcnt(&job) : bw_bk_run_generic(&job); break;
     }
   }
+  if (d->pad_zero) zero_pad_fix(p, u0, u1, vdst, vld, oc0, noc);
   if (!b->xnor) {
     const int32_t WB = b->wb, a0 = b->a0, w0 = b->w0;
     const int32_t *wones = b->wones + oc0;

@@ -12,6 +12,7 @@ import { CompiledModel, tensorLength } from '../compile/model';
 import { validateModel } from '../compile/validate';
 import { hasPreprocessSpec, PreprocessSpec, resolvePreprocess } from '../data/preprocess';
 import { importBmxnet } from '../import/bmxnet';
+import { importLarq } from '../import/larq';
 import { importQonnx } from '../import/qonnx';
 
 export interface LoadOptions {
@@ -42,6 +43,11 @@ export interface LoadOptions {
 /** True when `file` names an ONNX / QONNX model. */
 export function isOnnxFile(file: string): boolean {
   return /\.onnx$/i.test(file);
+}
+
+/** True when `file` names a TFLite model (a Larq model converted by LCE). */
+export function isTfliteFile(file: string): boolean {
+  return /\.tflite$/i.test(file);
 }
 
 /** True when `file` names a BMXNet/MXNet symbol file rather than a compiled .bnn. */
@@ -129,6 +135,15 @@ export function convertBmxnet(symbolFile: string, opts: LoadOptions = {}): Compi
 /** Import and compile a QONNX / ONNX model, with the stated preprocessing and labels. */
 export function convertQonnx(file: string, opts: LoadOptions = {}): CompiledModel {
   const { graph, notes } = importQonnx(file);
+  for (const n of notes) opts.onNote?.(n);
+  const m = compile(graph);
+  m.source = { ...m.source, files: m.source.files.map((f) => path.basename(f)) };
+  return withModelMetadata(m, { ...opts, sourceName: file });
+}
+
+/** Import and compile a Larq model converted by LCE (.tflite), with the stated preprocessing and labels. */
+export function convertLarq(file: string, opts: LoadOptions = {}): CompiledModel {
+  const { graph, notes } = importLarq(file);
   for (const n of notes) opts.onNote?.(n);
   const m = compile(graph);
   m.source = { ...m.source, files: m.source.files.map((f) => path.basename(f)) };

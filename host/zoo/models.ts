@@ -8,6 +8,7 @@
  *   <file>.bnn           a compiled model (it keeps its own preprocessing and labels)
  *   <prefix>-symbol.json a BMXNet symbol, converted on the fly (host/runtime/convert.ts)
  *   <file>.onnx          a QONNX / ONNX model (Brevitas, QKeras, FINN), converted on the fly
+ *   <file>.tflite        a Larq model converted by LCE, converted on the fly
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -17,7 +18,7 @@ import { compile } from '../compile/compile';
 import { CompiledModel } from '../compile/model';
 import { hasPreprocessSpec } from '../data/preprocess';
 import { readBnn } from '../format/bnn';
-import { convertBmxnet, convertQonnx, isOnnxFile, isSymbolFile, LoadOptions, withModelMetadata } from '../runtime/convert';
+import { convertBmxnet, convertLarq, convertQonnx, isOnnxFile, isSymbolFile, isTfliteFile, LoadOptions, withModelMetadata } from '../runtime/convert';
 import { resnet18Cifar, resnet18Imagenet } from './resnet';
 import { finnNetwork, parseFinnName } from './finn';
 
@@ -64,11 +65,15 @@ export async function loadNamedModel(spec: string, opts: LoadOptions = {}): Prom
     return convertBmxnet(symbol, opts);
   }
   if (!fs.existsSync(spec)) {
-    throw new BitweaveError(`model file not found: ${spec} (a model is a .bnn file, a QONNX .onnx file, a BMXNet <prefix>-symbol.json or a zoo name: ${ZOO_TEXT})`);
+    throw new BitweaveError(`model file not found: ${spec} (a model is a .bnn file, a QONNX .onnx file, a Larq .tflite file, a BMXNet <prefix>-symbol.json or a zoo name: ${ZOO_TEXT})`);
   }
   if (isOnnxFile(spec)) {
     refuse(opts, ['params', 'inputShape', 'seed'], `an ONNX model (${spec} stores its input shape)`);
     return convertQonnx(spec, opts);
+  }
+  if (isTfliteFile(spec)) {
+    refuse(opts, ['params', 'inputShape', 'seed'], `a Larq .tflite model (${spec} stores its input shape)`);
+    return convertLarq(spec, opts);
   }
   if (isSymbolFile(spec)) {
     refuse(opts, ['seed'], 'a BMXNet symbol (only zoo models have a seed)');

@@ -10,7 +10,7 @@ import { BW_E_ARG, BW_E_SIZE, BW_OK, EW, EwOp, isaControl, nativeEngine, SLOT } 
 import { compile } from '../../host/compile/compile';
 import { detExp } from '../../host/core/detmath';
 import { fmaF32 } from '../../host/core/scalar';
-import { TensorInfo } from '../../host/compile/model';
+import { PAD_ZERO, TensorInfo } from '../../host/compile/model';
 import { TensorData } from '../../host/runtime/backend';
 import { ShapeError } from '../../host/core/errors';
 import { rng } from '../helpers/naive';
@@ -382,7 +382,7 @@ describe('native backend', function () {
     // a bconv into a chain: the slot must be an external int32 one, the other tensors sized
     const p: BconvCase = { H: 4, W: 4, C: 64, outC: 8, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, padBit: 1, inBits: 1, pool: null, outBits: 0, seed: 1 };
     const words = 1;
-    const b = e.bconvCreate({ h: 4, w: 4, c: 64, in_bits: 1, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, pad_bit: 1, out_c: 8, has_pool: 0, pkh: 0, pkw: 0, psh: 0, psw: 0, pph: 0, ppw: 0, out_bits: 0, out_h: 4, out_w: 4, in_signed: 0, w_bits: 1, w_signed: 0, out_signed: 0 }, new Uint32Array(8 * words * 2), null, null, null)!;
+    const b = e.bconvCreate({ h: 4, w: 4, c: 64, in_bits: 1, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, pad_bit: 1, out_c: 8, has_pool: 0, pkh: 0, pkw: 0, psh: 0, psw: 0, pph: 0, ppw: 0, out_bits: 0, out_h: 4, out_w: 4, in_signed: 0, w_bits: 1, w_signed: 0, out_signed: 0, pad_zero: 0 }, new Uint32Array(8 * words * 2), null, null, null)!;
     const ch = e.chainCreate([{ ...ew(EW.dequantize), a: 0, y: 1 }, { ...ew(EW.binarize, 1), a: 1, y: 2 }], [{ kind: SLOT.i32, planes: 0, external: 1 }, { kind: SLOT.f32, planes: 0, external: 0 }, { kind: SLOT.bits, planes: 1, external: 1 }], 8)!;
     const xb = randomBits(rng(p.seed), 16, 64, 1);
     const bitsOut = new Uint32Array(16 * 2);
@@ -438,6 +438,30 @@ describe('native backend', function () {
     } finally {
       isa.set(start);
       isa.popcnt(isa.hasPopcnt());
+    }
+  });
+
+  it('zero padding (Q = K + dot): random shapes, strides, pads at every border, odd channels, pools, thresholds; every ISA level', async () => {
+    const zeroCase = bconvCases({ inBits: [1], outBits: [0, 0, 1] }).map((p) => ({ ...p, padBit: PAD_ZERO }));
+    const cases: BconvCase[] = [
+      ...fc.sample(zeroCase, { seed: 91, numRuns: 40 }),
+      // wider maps and channel counts across word edges; 5x5 pad 2 stride 2
+      { H: 16, W: 13, C: 130, outC: 70, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, padBit: PAD_ZERO, inBits: 1, pool: null, outBits: 0, seed: 1 },
+      { H: 11, W: 12, C: 64, outC: 9, kh: 5, kw: 5, sh: 2, sw: 2, ph: 2, pw: 2, padBit: PAD_ZERO, inBits: 1, pool: { kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0 }, outBits: 1, seed: 2 },
+      { H: 7, W: 5, C: 33, outC: 64, kh: 4, kw: 2, sh: 1, sw: 2, ph: 3, pw: 1, padBit: PAD_ZERO, inBits: 1, pool: null, outBits: 1, seed: 3 },
+    ];
+    const isa = isaControl();
+    const start = isa?.current() ?? 0;
+    try {
+      for (const level of isa ? [0, 1, 2].filter((l) => isa.supported(l)) : [start]) {
+        isa?.set(level);
+        for (const [i, p] of cases.entries()) {
+          const r = rng(p.seed);
+          await compareModel(bconvModel(p, r), randomInput(r, 3, p.C * p.H * p.W, 1), i % 2 ? native1 : native2, `isa ${level} zero-pad case ${i} ${JSON.stringify(p)}`);
+        }
+      }
+    } finally {
+      isa?.set(start);
     }
   });
 

@@ -2,10 +2,10 @@ import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { accumulate, thresholdPack } from '../../host/backends/reference/bconv';
 import { binarize } from '../../host/backends/reference/float-ops';
-import { BconvOp, operandRange, TensorInfo } from '../../host/compile/model';
+import { BconvOp, operandRange, PAD_ZERO, TensorInfo } from '../../host/compile/model';
 import { packBinaryWeights, packIntWeights } from '../../host/compile/pack';
 import { quantizeLevel, quantizeValue } from '../../host/core/scalar';
-import { naiveBinaryConv, NaiveConv, naiveIntConv } from '../helpers/naive';
+import { naiveBinaryConv, NaiveConv, naiveIntConv, rng } from '../helpers/naive';
 
 /** HWC integer values -> bit-planes per pixel (bipolar for 1 bit, else two's complement / unsigned bits). */
 function packValues(a: Int32Array, pixels: number, C: number, bits: number): Uint32Array {
@@ -30,7 +30,7 @@ function padValue(padBit: 0 | 1, bits: number, signed: boolean): number {
 /** A bconv over integer values (OIHW weights), packed as compile packs them. */
 function intOp(
   g: { C: number; O: number; kh: number; kw: number; sh: number; sw: number; ph: number; pw: number },
-  w: Int32Array, inBits: number, wBits: number, wSigned: boolean, padBit: 0 | 1,
+  w: Int32Array, inBits: number, wBits: number, wSigned: boolean, padBit: BconvOp['padBit'],
 ): BconvOp {
   const src = (o: number, ky: number, kx: number, c: number) => ((o * g.C + c) * g.kh + ky) * g.kw + kx;
   const weight = wBits === 1
@@ -155,6 +155,31 @@ describe('reference binary convolution vs plain integer semantics', () => {
         assert.deepEqual(Array.from(got), Array.from(want.v));
       }),
       { seed: 2027, numRuns: 400 },
+    );
+  });
+
+  it('zero padding (PAD_ZERO): Q = K + dot with padded positions contributing 0, any shape, pad, stride, channel count', () => {
+    const zeroCase = fc
+      .record({
+        H: fc.integer({ min: 1, max: 6 }), W: fc.integer({ min: 1, max: 6 }),
+        C: fc.oneof(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 62, max: 66 }), fc.integer({ min: 127, max: 130 })),
+        O: fc.integer({ min: 1, max: 3 }), kh: fc.integer({ min: 1, max: 4 }), kw: fc.integer({ min: 1, max: 4 }),
+        sh: fc.integer({ min: 1, max: 2 }), sw: fc.integer({ min: 1, max: 2 }), ph: fc.nat(3), pw: fc.nat(3), seed: fc.integer(),
+      })
+      .filter((p) => p.ph < p.kh && p.pw < p.kw && p.H + 2 * p.ph >= p.kh && p.W + 2 * p.pw >= p.kw);
+    fc.assert(
+      fc.property(zeroCase, (p) => {
+        const r = rng(p.seed);
+        const a = new Int32Array(p.H * p.W * p.C).map(() => (r() < 0.5 ? -1 : 1));
+        const w = new Int32Array(p.O * p.C * p.kh * p.kw).map(() => (r() < 0.5 ? -1 : 1));
+        const g = { C: p.C, O: p.O, kh: p.kh, kw: p.kw, sh: p.sh, sw: p.sw, ph: p.ph, pw: p.pw };
+        const dot = naiveIntConv({ H: p.H, W: p.W, ...g, pad: 0 }, a, w, false);
+        const K = p.kh * p.kw * p.C;
+        const ti: TensorInfo = { kind: 'bits', h: p.H, w: p.W, c: p.C, planes: 1, flat: false };
+        const got = accumulate(intOp(g, w, 1, 1, false, PAD_ZERO), ti, packValues(a, p.H * p.W, p.C, 1), 1, dot.OH, dot.OW);
+        assert.deepEqual(Array.from(got), Array.from(dot.v, (d) => K + d));
+      }),
+      { seed: 2031, numRuns: 300 },
     );
   });
 

@@ -3,7 +3,7 @@
  * configuration in front of two backends: one binary layer with every option of BconvOp,
  * or a chain of host float layers. Each model passes validateModel.
  */
-import { accumulatorRange, CompiledModel, CompiledOp, IntPool, TensorInfo, tensorLength } from '../../host/compile/model';
+import { accumulatorRange, CompiledModel, CompiledOp, IntPool, PAD_ZERO, TensorInfo, tensorLength } from '../../host/compile/model';
 import { partition } from '../../host/compile/partition';
 import { windowOut as windowSize } from '../../host/core/window';
 import { TensorData } from '../../host/runtime/backend';
@@ -69,7 +69,8 @@ export function randomBits(r: () => number, pixels: number, c: number, planes: n
 export interface BconvCase {
   H: number; W: number; C: number; outC: number;
   kh: number; kw: number; sh: number; sw: number; ph: number; pw: number;
-  padBit: 0 | 1; inBits: number;
+  /** 0 / 1, or PAD_ZERO (1-bit activations and weights only). */
+  padBit: 0 | 1 | typeof PAD_ZERO; inBits: number;
   pool: { kh: number; kw: number; sh: number; sw: number; ph: number; pw: number } | null;
   /** 0: raw integers; k: k-bit threshold epilogue */
   outBits: number;
@@ -121,7 +122,8 @@ export function bconvModel(p: BconvCase, r: () => number): CompiledModel {
   }
   const K = p.kh * p.kw * p.C;
   const levels = (1 << p.inBits) - 1;
-  const { lo, hi } = accumulatorRange(p.inBits, inSigned, wBits, wSigned, K);
+  const padZero = p.padBit === PAD_ZERO;
+  const { lo, hi } = accumulatorRange(p.inBits, inSigned, wBits, wSigned, K, padZero);
   const wFields = wBits > 1 ? { wBits, ...(wSigned ? { wSigned } : {}) } : {};
   const common = { kh: p.kh, kw: p.kw, sh: p.sh, sw: p.sw, ph: p.ph, pw: p.pw, padBit: p.padBit, inBits: p.inBits, outC: p.outC, ...wFields, weight, pool };
   let y: number;
@@ -130,7 +132,7 @@ export function bconvModel(p: BconvCase, r: () => number): CompiledModel {
   } else {
     const L = (1 << p.outBits) - 1;
     // thresholds around the middle of the range (where values fall), sometimes at the ends
-    let mid = p.inBits === 1 ? K / 2 : 0;
+    let mid = p.inBits === 1 ? (padZero ? K : K / 2) : 0;
     let spread = Math.max(2, Math.sqrt(K) * levels * 1.5);
     if (wBits > 1 || inSigned) {
       // integer operands: around K times the product of the operands' means on random bits

@@ -19,6 +19,7 @@ export interface BconvDesc {
   has_pool: number; pkh: number; pkw: number; psh: number; psw: number; pph: number; ppw: number;
   out_bits: number; out_h: number; out_w: number;
   in_signed: number; w_bits: number; w_signed: number; out_signed: number;
+  pad_zero: number;
 }
 
 export interface Conv2dDesc {
@@ -92,7 +93,7 @@ export function nativeEngine(): Engine {
   koffi.struct('bw_bconv_desc', fields([
     'h', 'w', 'c', 'in_bits', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw', 'pad_bit', 'out_c',
     'has_pool', 'pkh', 'pkw', 'psh', 'psw', 'pph', 'ppw', 'out_bits', 'out_h', 'out_w',
-    'in_signed', 'w_bits', 'w_signed', 'out_signed',
+    'in_signed', 'w_bits', 'w_signed', 'out_signed', 'pad_zero',
   ]));
   koffi.struct('bw_conv2d_desc', fields(['h', 'w', 'c', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw', 'out_c', 'out_h', 'out_w']));
   koffi.struct('bw_pool_desc', fields(['h', 'w', 'c', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw', 'out_h', 'out_w', 'mode', 'count_include_pad']));

@@ -10,7 +10,7 @@
 import * as os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { BitweaveError } from '../../core/errors';
-import { CompiledModel, CompiledOp, PoolOp, TensorInfo, tensorLength } from '../../compile/model';
+import { CompiledModel, CompiledOp, isDeviceOp, PAD_ZERO, PoolOp, TensorInfo, tensorLength } from '../../compile/model';
 import { validateModel } from '../../compile/validate';
 import { Backend, BackendOptions, checkSegmentCall, checkSegmentInput, LayerStat, ModelSpan, TensorData } from '../../runtime/backend';
 import { opInputs } from '../../compile/partition';
@@ -189,10 +189,12 @@ export class NativeBackend implements Backend {
         h = e.bconvCreate(
           {
             h: x.h, w: x.w, c: x.c, in_bits: op.inBits, kh: op.kh, kw: op.kw, sh: op.sh, sw: op.sw, ph: op.ph, pw: op.pw,
-            pad_bit: op.padBit, out_c: op.outC, has_pool: p ? 1 : 0,
+            // zero padding: the engine runs with +1 padding and corrects (pad_zero)
+            pad_bit: op.padBit === PAD_ZERO ? 1 : op.padBit, out_c: op.outC, has_pool: p ? 1 : 0,
             pkh: p?.kh ?? 0, pkw: p?.kw ?? 0, psh: p?.sh ?? 0, psw: p?.sw ?? 0, pph: p?.ph ?? 0, ppw: p?.pw ?? 0,
             out_bits: ep.kind === 'threshold' ? ep.bits : 0, out_h: y.h, out_w: y.w,
             in_signed: x.signed ? 1 : 0, w_bits: op.wBits ?? 1, w_signed: op.wSigned ? 1 : 0, out_signed: y.signed ? 1 : 0,
+            pad_zero: op.padBit === PAD_ZERO ? 1 : 0,
           },
           aligned(op.weight),
           ep.kind === 'threshold' ? ep.thresholds : null,
@@ -497,7 +499,7 @@ export class NativeBackend implements Backend {
   }
 
   private record(op: number, ms: number): void {
-    this.stats.add(op, this.model!.opNames[op], this.model!.ops[op].op === 'bconv' ? 'device' : 'host', ms);
+    this.stats.add(op, this.model!.opNames[op], isDeviceOp(this.model!.ops[op]) ? 'device' : 'host', ms);
   }
 
   layerStats(): LayerStat[] {

@@ -1,13 +1,14 @@
 /**
  * The oracle for the array: binary convolution / dense on packed NHWC bit tensors,
  * written for clarity, not speed. Three steps, as in the hardware:
- *   1. accumulate: v = P (1-bit x 1-bit, xnor) or the bit-serial integer dot product
+ *   1. accumulate: v = P (1-bit x 1-bit, xnor; Q = K + dot with zero padding) or the
+ *      bit-serial integer dot product
  *      over activation planes x weight planes (AND);
  *   2. pool on integers (per-channel max or min);
  *   3. output transform: thresholds -> k-bit levels packed as bit-planes, or raw ints.
  */
 import { popcount32, wordsFor } from '../../core/bits';
-import { BconvOp, TensorInfo, weightBits } from '../../compile/model';
+import { BconvOp, PAD_ZERO, TensorInfo, weightBits } from '../../compile/model';
 
 /**
  * Coefficient of plane b of a k-bit operand in value = sum_b coef_b·bit_b + offset:
@@ -26,7 +27,8 @@ export function operandOffset(bits: number): number {
 /**
  * Step 1: integer accumulators for every output pixel and channel, [n][oy][ox][oc].
  *
- * 1-bit x 1-bit: P = popcount(xnor(a, w)) over the real bits. Otherwise, with each operand
+ * 1-bit x 1-bit: P = popcount(xnor(a, w)) over the real bits; with zero padding (PAD_ZERO)
+ * Q = K + dot, padded positions contributing C (dot 0) and real ones 2·matches. Otherwise, with each operand
  * value written as sum_p coef_p·bit_p + offset (planeCoef, operandOffset), per input position
  * a·w = sum_p sum_q ca_p·cw_q·(A_p AND W_q) + w0·sum_p ca_p·A_p + a0·sum_q cw_q·W_q + a0·w0,
  * so over a window: AND-popcounts of every activation plane with every weight plane, plus
@@ -50,6 +52,9 @@ export function accumulate(op: BconvOp, ti: TensorInfo, x: Uint32Array, batch: n
   if (op.padBit) for (let c = 0; c < C; c++) padWord[c >>> 5] |= 1 << (c & 31);
   // xnor counts the zero tail bits of activations and weights as matches: subtract them
   const tailPerPixel = u32 * 32 - C;
+  // zero padding (PAD_ZERO): Q = K + dot, so a real position adds C + dot = 2·matches and a
+  // padded one C + 0
+  const zeroPad = op.padBit === PAD_ZERO;
   const v = new Int32Array(batch * OH * OW * outC);
   for (let n = 0; n < batch; n++) {
     for (let oy = 0; oy < OH; oy++) {
@@ -66,10 +71,14 @@ export function accumulate(op: BconvOp, ti: TensorInfo, x: Uint32Array, batch: n
               const wBase = ((oc * kh + ky) * kw + kx) * u32;
               const act = (b: number, j: number) => (inside ? x[xBase + b * u32 + j] : padWord[j]);
               const wt = (q: number, j: number) => op.weight[q * wPlaneU32 + wBase + j];
+              if (zeroPad && !inside) {
+                acc += C;
+                continue;
+              }
               if (xnor) {
                 let both = 0;
                 for (let j = 0; j < u32; j++) both += popcount32(~(act(0, j) ^ wt(0, j)));
-                acc += both - tailPerPixel;
+                acc += zeroPad ? 2 * (both - tailPerPixel) : both - tailPerPixel;
                 continue;
               }
               for (let b = 0; b < planes; b++) {
