@@ -163,7 +163,7 @@ describe('CLI options', function () {
     });
 
     it('a model that is not there names the four kinds of model spec', () => {
-      assertUserError(bw('run', 'resnet-18', '-i', digits), /model file not found: resnet-18 \(a model is a \.bnn file, a QONNX \.onnx file, a BMXNet <prefix>-symbol\.json or a zoo name: resnet18-cifar\[-aK\], resnet18-imagenet\[-aK\], bmxnet-mnist, tfc\|sfc\|lfc\|cnv-w1a1\|w1a2\|w2a2 \(FINN\)\)/);
+      assertUserError(bw('run', 'resnet-18', '-i', digits), /model file not found: resnet-18 \(a model is a \.bnn file, a QONNX \.onnx file, a Larq \.tflite file, a BMXNet <prefix>-symbol\.json or a zoo name: resnet18-cifar\[-aK\], resnet18-imagenet\[-aK\], bmxnet-mnist, tfc\|sfc\|lfc\|cnv-w1a1\|w1a2\|w2a2 \(FINN\)\)/);
     });
 
     it('conversion options on a compiled .bnn are refused, not ignored', () => {
