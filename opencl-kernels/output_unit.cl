@@ -38,18 +38,34 @@ inline uint bw_out_fold(const bw_layer *L, int pool[BW_ROWS], const int acc[BW_R
   return nd;
 }
 
+/* Levels per channel at most (2^BW_MAX_BITS - 1 thresholds). */
+#define BW_MAX_LEVELS ((1 << BW_MAX_BITS) - 1)
+
+/* The channel group's parameters in the output units' local memory, copied from params
+ * when the group changes: two contiguous reads (thresholds, flags), so two load units
+ * serve every row, and the per-pixel work reads on-chip memory only. */
+inline void bw_load_group(const bw_layer *L, __global const int *restrict params, uint ch0, __local int *restrict thr,
+                          __local int *restrict flags) {
+  const uint levels = (1u << L->out_bits) - 1;
+  const uint rows = min((uint)BW_ROWS, L->out_c - ch0);
+  if (L->op & BW_OP_THRESHOLD)
+    for (uint i = 0; i < rows * levels; i++) thr[i] = params[L->t_off + ch0 * levels + i];
+  if (L->op & (BW_OP_THRESHOLD | BW_OP_POOL))
+    for (uint r = 0; r < rows; r++) flags[r] = params[L->f_off + ch0 + r];
+}
+
 /* Step 2, threshold epilogue: the level bits of the group's channels for finished pixel k,
  * as they sit in the group's output word (one word per plane). */
-inline void bw_out_levels(const bw_layer *L, __global const int *restrict params, const int v[BW_ROWS], uint ch0,
-                          ulong bits[BW_MAX_BITS]) {
+inline void bw_out_levels(const bw_layer *L, __local const int *restrict thr, __local const int *restrict flags,
+                          const int v[BW_ROWS], uint ch0, ulong bits[BW_MAX_BITS]) {
   const uint levels = (1u << L->out_bits) - 1;
   for (uint b = 0; b < L->out_bits; b++) bits[b] = 0;
   #pragma unroll
   for (uint r = 0; r < BW_ROWS; r++) {
     const uint ch = ch0 + r;
     if (ch >= L->out_c) continue;
-    const bool flip = params[L->f_off + ch] & BW_FLAG_FLIP;
-    __global const int *t = params + L->t_off + ch * levels;
+    const bool flip = flags[r] & BW_FLAG_FLIP;
+    __local const int *t = thr + r * levels;
     uint level = 0;
     for (uint j = 0; j < levels; j++) level += (v[r] >= t[j]) != flip;
     if (L->out_signed) level ^= 1u << (L->out_bits - 1); /* n - 2^(k-1) in k-bit two's complement */
@@ -75,26 +91,24 @@ inline void bw_out_merge_bits(const bw_layer *L, __global ulong *restrict arena,
   }
 }
 
-/* Integer epilogue: raw int32 per (pixel, channel), NHWC, two per 64-bit word. */
+/* Integer epilogue: raw int32 per (pixel, channel), NHWC, two per 64-bit word; one store
+ * site (a loop, not unrolled: the channels of a pixel are consecutive addresses). */
 inline void bw_out_ints(const bw_layer *L, __global ulong *restrict arena, const int v[BW_ROWS], uint base, uint opix, uint ch0) {
   /* little-endian devices (every OpenCL FPGA board and PoCL on x86/ARM): int32 element e of
    * the region is the low (e even) or high (e odd) half of 64-bit word e / 2 */
-  __global int *out = (__global int *)(arena + base + L->out_off);
-  #pragma unroll
-  for (uint r = 0; r < BW_ROWS; r++) {
-    const uint ch = ch0 + r;
-    if (ch < L->out_c) out[opix * L->out_c + ch] = v[r];
-  }
+  __global int *out = (__global int *)(arena + base + L->out_off) + opix * L->out_c + ch0;
+  const uint rows = min((uint)BW_ROWS, L->out_c - ch0);
+  for (uint r = 0; r < rows; r++) out[r] = v[r];
 }
 
-/* Channels of group g whose pool takes the minimum (FLAG_POOL_MIN), one bit per row. */
-inline ulong bw_min_rows(const bw_layer *L, __global const int *restrict params, uint ch0) {
+/* Channels of the group whose pool takes the minimum (FLAG_POOL_MIN), one bit per row. */
+inline ulong bw_min_rows(const bw_layer *L, __local const int *restrict flags, uint ch0) {
   ulong m = 0;
   if (!(L->op & BW_OP_POOL)) return 0;
   #pragma unroll
   for (uint r = 0; r < BW_ROWS; r++) {
     const uint ch = ch0 + r;
-    if (ch < L->out_c && (params[L->f_off + ch] & BW_FLAG_POOL_MIN)) m |= (ulong)1 << r;
+    if (ch < L->out_c && (flags[r] & BW_FLAG_POOL_MIN)) m |= (ulong)1 << r;
   }
   return m;
 }
@@ -106,6 +120,8 @@ void bw_output_unit(__global const uint *restrict program, const uint layers, __
                     __global ulong *restrict arena, const uint arena_words, const uint images, __global const int *restrict acc_fifo) {
   __global const bw_acc *restrict acc_q = (__global const bw_acc *)acc_fifo;
   BW_STREAM_STATE(acc);
+  __local int thr[BW_ROWS * BW_MAX_LEVELS];
+  __local int flags[BW_ROWS];
   for (uint l = 0; l < layers; l++) {
     const bw_layer L = bw_decode(program + l * BW_DESC_WORDS);
     const bw_tiling T = bw_tiling_of(&L, images);
@@ -119,6 +135,7 @@ void bw_output_unit(__global const uint *restrict program, const uint layers, __
     for (uint c = 0; c < BW_COLS; c++)
       for (uint b = 0; b < BW_MAX_BITS; b++) outw[c][b] = 0;
     for (uint r = 0; r < BW_ROWS; r++) pool[r] = 0;
+    uint held = ~0u; /* the channel group whose parameters are in thr / flags */
 
     for (uint pass = 0; pass < T.passes; pass++) {
       bw_walker W;
@@ -130,13 +147,17 @@ void bw_output_unit(__global const uint *restrict program, const uint layers, __
         uint word_groups = 0, word = 0; /* groups gathered into the current output word, its index */
         for (uint rep = 0; rep < T.reps; rep++) {
           const uint ch0 = (T.pool ? pass : rep) * BW_ROWS;
+          if (ch0 != held) {
+            bw_load_group(&L, params, ch0, thr, flags);
+            held = ch0;
+          }
           int acc[BW_ROWS][BW_COLS];
           for (uint c = 0; c < BW_COLS; c++) {
             const bw_acc col = BW_POP(acc, acc_q);
             #pragma unroll
             for (uint r = 0; r < BW_ROWS; r++) acc[r][c] = col.v[r];
           }
-          const uint nd = bw_out_fold(&L, pool, acc, &s, bw_min_rows(&L, params, ch0), done, done_c);
+          const uint nd = bw_out_fold(&L, pool, acc, &s, bw_min_rows(&L, flags, ch0), done, done_c);
           for (uint k = 0; k < nd; k++) {
             const uint c = done_c[k];
             if (!thresholds) {
@@ -144,7 +165,7 @@ void bw_output_unit(__global const uint *restrict program, const uint layers, __
               continue;
             }
             ulong bits[BW_MAX_BITS];
-            bw_out_levels(&L, params, done[k], ch0, bits);
+            bw_out_levels(&L, thr, flags, done[k], ch0, bits);
             if (T.pool) {
               bw_out_merge_bits(&L, arena, bw_out_addr(&L, s.base[c], s.opix[c], 0, ch0 / BW_WORD), ch0, bits);
             } else {

@@ -45,8 +45,8 @@ inline void bw_pe_and(int acc[BW_ROWS][BW_COLS], const ulong w[BW_ROWS], const u
 }
 
 /* Kernel 2 of 3: per tile, one flattened loop over the k-steps (one activation vector in,
- * or replayed from the slot's store for the second and later channel groups; the rows'
- * weight words fetched at plane 0 and held for the other planes), then the tile's
+ * or replayed from the slot's store for the second and later channel groups; the group's
+ * next wide weight row fetched at plane 0 and held for the other planes), then the tile's
  * accumulators out, column by column. The accumulators live in registers: the
  * output units' stream buffers the drain, so no accumulator bank is indexed at run time. */
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
@@ -65,16 +65,17 @@ void bw_pe_array(__global const uint *restrict program, const uint layers, __glo
     for (uint pass = 0; pass < T.passes; pass++)
       for (uint sl = 0; sl < T.slots; sl++)
         for (uint rep = 0; rep < T.reps; rep++) {
-          const uint ch0 = (T.pool ? pass : rep) * BW_ROWS;
+          __global const bw_wrow *restrict wrows = bw_group_rows(&L, weights, T.pool ? pass : rep);
           int acc[BW_ROWS][BW_COLS];
           #pragma unroll
           for (uint r = 0; r < BW_ROWS; r++)
             #pragma unroll
             for (uint c = 0; c < BW_COLS; c++) acc[r][c] = 0;
           bw_kstep k = bw_kstep_first();
-          ulong wv[BW_ROWS];
+          bw_wrow wv;
+          uint wrow = 0;
           for (uint step = 0; step < L.ksteps; step++) {
-            if (k.plane == 0) bw_weights(&L, weights, ch0, k.q, k.ky, k.kx, k.w, wv);
+            if (k.plane == 0) wv = wrows[wrow++];
             bw_act a;
             if (replays && rep > 0) {
               a = replay[step];
@@ -82,8 +83,8 @@ void bw_pe_array(__global const uint *restrict program, const uint layers, __glo
               a = BW_POP(act, act_q);
               if (replays) replay[step] = a;
             }
-            if (L.pe_mode == BW_PE_XNOR) bw_pe_xnor(acc, wv, a.w);
-            else bw_pe_and(acc, wv, a.w, L.pe_mode, k.plane + k.q, (k.plane == in_top) != (k.q == w_top));
+            if (L.pe_mode == BW_PE_XNOR) bw_pe_xnor(acc, wv.w, a.w);
+            else bw_pe_and(acc, wv.w, a.w, L.pe_mode, k.plane + k.q, (k.plane == in_top) != (k.q == w_top));
             bw_kstep_next(&L, &k);
           }
           #pragma unroll

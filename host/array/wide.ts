@@ -1,8 +1,9 @@
 /**
  * A layer program's weights in wide rows, the array's WIDE_WEIGHTS layout (sim/bw_top.sv):
  * row W_OFF + g·WK + q holds word q of channel g·ROWS + r in lane r, so one memory row feeds
- * every PE row at once. The dev-board SoC (host/board/layout.ts) and the RTL kernel behind
- * AXI (the axi-sim backend, Vitis builds) stage weights this way; W_OFF is rewritten in rows.
+ * every PE row at once. The dev-board SoC (host/board/layout.ts), the RTL kernel behind
+ * AXI (the axi-sim backend, Vitis builds) and the OpenCL array kernels (opencl-kernels/
+ * weight_feeder.cl) read weights this way; W_OFF is rewritten in rows.
  */
 import { DESC_WORDS, FIELD } from './params';
 import { LayerProgram } from './program';
@@ -13,6 +14,11 @@ export interface WideWeights {
   /** ROWS 64-bit words per row, as 32-bit halves (low first). */
   weights: Uint32Array;
   rows: number;
+}
+
+/** Wide rows the program's weights take (what wideWeights lays out), without building them. */
+export function wideRowCount(prog: LayerProgram, rows: number): number {
+  return prog.layerDescriptors.reduce((n, d) => n + Math.ceil(d.OUT_C / rows) * d.kWords, 0);
 }
 
 export function wideWeights(prog: LayerProgram, rows: number): WideWeights {

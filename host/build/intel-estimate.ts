@@ -44,14 +44,16 @@ const m20kFor = (bitsWide: number, depth: number) => Math.ceil(bitsWide / 40) * 
 /** The array's kernels at ROWS x COLS: counted from the source structure (see the file comment). */
 export function intelResources(a: { rows: number; cols: number }): IntelResources {
   const { rows, cols } = a;
-  // unrolled load / store sites: the feeder's COLS input words; the PE array's ROWS weight
-  // words; the output units' ROWS int32 stores, ROWS threshold and ROWS flag loads (levels),
-  // ROWS flag loads (pool min), the packed-word store and the pooled read-modify-write pair
-  const lsus = { feeder: cols, pe: rows, output: 4 * rows + 3, total: 0 };
+  // global load / store sites: the feeder's COLS input words (one per unrolled column); the
+  // PE array's wide weight row; the output units' threshold and flag copies, int32 store,
+  // packed-word store and the pooled read-modify-write pair
+  const lsus = { feeder: cols, pe: 1, output: 6, total: 0 };
   lsus.total = lsus.feeder + lsus.pe + lsus.output;
   const pes = Math.round(rows * cols * RECORDED_XCUP.grid.lut * ALM_PER_LUT6);
   const lsuAlm = lsus.total * LSU_ALM;
-  const m20k = lsus.total * LSU_M20K + m20kFor(64 * cols, ACT_DEPTH) + m20kFor(32 * rows, 2 * cols) + m20kFor(64 * cols, OPENCL_BUFFERS.replaySteps);
+  // streams, the replay store, and the group's thresholds (one bank per row: the rows read at once)
+  const m20k =
+    lsus.total * LSU_M20K + m20kFor(64 * cols, ACT_DEPTH) + m20kFor(32 * rows, 2 * cols) + m20kFor(64 * cols, OPENCL_BUFFERS.replaySteps) + rows * m20kFor(32, 255);
   return { rows, cols, alm: pes + lsuAlm, m20k, dsp: 0, lsus, parts: { pes, lsus: lsuAlm } };
 }
 

@@ -37,7 +37,7 @@ import { KernelLimits, openclLimits, rtlLimits } from '../../array/descriptor';
 import { scheduleCycles } from '../../array/cycles';
 import { arenaWindows, AXI_BUILD, AXI_KERNEL_ARGS, axiArenaRowWords, axiChunk, AxiKernelBuild, DEFAULT_AXI_BUILD } from '../../array/axi-kernel';
 import { axiMemory, loadBoard } from '../../boards';
-import { wideWeights } from '../../array/wide';
+import { wideRowCount, wideWeights } from '../../array/wide';
 import { DESC_WORDS } from '../../array/params';
 import { LayerProgram } from '../../array/program';
 import { ARG, ARRAY_KERNELS, CHANNELS_MARKER, KERNEL_ARGS, KERNEL_NAME } from '../../array/kernel-abi';
@@ -400,7 +400,9 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
     let fixed = 0;
     let arenaBytes = 0;
     for (const p of progs) {
-      const bufs = [p.descriptors.byteLength * 2, p.weights.byteLength, Math.max(4, p.params.byteLength)];
+      // the array kernels read weights in wide rows of ROWS words (host/array/wide.ts)
+      const weightBytes = this.dataflow ? wideRowCount(p, this.params.rows) * this.params.rows * 8 : p.weights.byteLength;
+      const bufs = [p.descriptors.byteLength * 2, weightBytes, Math.max(4, p.params.byteLength)];
       for (const b of bufs) {
         if (b > info.maxAllocBytes) {
           throw new BitweaveError(`opencl backend: device '${info.name}' out of memory (CL_MEM_OBJECT_ALLOCATION_FAILURE): segment ${p.segment} needs a ${MiB(b)} buffer, CL_DEVICE_MAX_MEM_ALLOC_SIZE is ${MiB(info.maxAllocBytes)}`);
@@ -443,6 +445,10 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
           // an empty parameter buffer is not allowed: keep at least one entry
           const params = p.params.length > 0 ? p.params : new Int32Array(1);
           const array = this.dataflow ? ArrayKernels.create(this.program!, ctx, state.device, this.channels) : null;
+          // the array kernels read weights in wide rows (W_OFF in rows); an HLS binary the flat layout
+          const wide = array ? wideWeights(p, this.params.rows) : null;
+          const descriptors = wide ? wide.descriptors : p.descriptors;
+          const weights = wide ? wide.weights : p.weights;
           const kernel = array ? null : this.program!.createKernel(state.kernelName);
           if (kernel) {
             const nargs = this.rtl ? AXI_KERNEL_ARGS.length : KERNEL_ARGS.length;
@@ -451,9 +457,9 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
           }
           // every buffer empty, bound to its argument, then written (XRT picks the bank at the bind)
           const seg: SegmentBuffers = {
-            program: CLBuffer.create(ctx, p.descriptors.byteLength, ro),
+            program: CLBuffer.create(ctx, descriptors.byteLength, ro),
             layerPrograms: [],
-            weights: CLBuffer.create(ctx, p.weights.byteLength, ro),
+            weights: CLBuffer.create(ctx, Math.max(8, weights.byteLength), ro),
             params: CLBuffer.create(ctx, params.byteLength, ro),
             kernel,
             array,
@@ -471,14 +477,14 @@ export class OpenCLBackend extends AcceleratorBackend<SegmentBuffers[]> {
             array?.bindSegment(seg.weights, seg.params);
             if (this.perLayer) {
               for (let l = 0; l < p.layers; l++) {
-                const desc = p.descriptors.subarray(l * per, (l + 1) * per);
+                const desc = descriptors.subarray(l * per, (l + 1) * per);
                 const lp = CLBuffer.create(ctx, desc.byteLength, ro);
                 seg.layerPrograms.push(lp);
                 bindAndWrite(ARG.program, lp, desc);
               }
             }
-            bindAndWrite(ARG.program, seg.program, p.descriptors);
-            bindAndWrite(ARG.weights, seg.weights, p.weights);
+            bindAndWrite(ARG.program, seg.program, descriptors);
+            bindAndWrite(ARG.weights, seg.weights, weights);
             bindAndWrite(ARG.params, seg.params, params);
             for (const [buf, data] of uploads) state.xfer.write(buf, dmaAligned(data)).release();
           } catch (e) {
