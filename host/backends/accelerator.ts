@@ -8,12 +8,13 @@
  * program (`prepare`), how to run it on packed arenas (`execute`) and what it releases.
  */
 import { BitweaveError, ShapeError } from '../core/errors';
-import { CompiledModel, tensorLength } from '../compile/model';
+import { CompiledModel, TensorInfo, tensorLength } from '../compile/model';
 import { validateModel } from '../compile/validate';
 import { ArrayParams } from '../array/params';
 import { ARENA_CALL_BYTES } from '../array/limits';
 import { checkProgram, KernelLimits } from '../array/descriptor';
 import { ArenaRegion, encodeSegment, LayerProgram } from '../array/program';
+import { fromSignedPlanes, toSignedPlanes } from '../array/zero-pad';
 import { Backend, BackendOptions, checkSegmentCall, checkSegmentInput, LayerStat, TensorData } from '../runtime/backend';
 import { NativeBackend } from './native';
 import { ReferenceBackend } from './reference';
@@ -37,19 +38,37 @@ export function hostEngine(backend: string, opts: AcceleratorOptions): NativeBac
   return engine === 'native' ? new NativeBackend({ threads: opts.threads }) : new ReferenceBackend();
 }
 
-/** The segment inputs and outputs of one run, and how they map to per-image arenas. */
+/** One segment input or output of a run: its arena region, its tensor and the batch's data. */
+interface SegmentTensor<T extends Int32Array | Uint32Array> {
+  region: ArenaRegion;
+  info: TensorInfo;
+  /** Elements of one image in the model's layout. */
+  per: number;
+  data: T;
+}
+
+/**
+ * The segment inputs and outputs of one run, and how they map to per-image arenas. A region
+ * in an array form (zero padding, host/array/zero-pad.ts) is converted on the way: 1-bit
+ * tensors to and from two signed planes, a zero-padded conv's int32 output v back to Q = v + K.
+ */
 export class SegmentIO {
   constructor(
     readonly arenaWords: number,
-    private readonly inputs: { region: ArenaRegion; per: number; data: Uint32Array }[],
-    readonly outputs: { region: ArenaRegion; per: number; data: Int32Array | Uint32Array }[],
+    private readonly inputs: SegmentTensor<Uint32Array>[],
+    readonly outputs: SegmentTensor<Int32Array | Uint32Array>[],
   ) {}
 
   /** Images [first, first + count) of every input into `arena` (image i of the slice at i·arenaWords). */
   packInto(arena: Uint32Array, first: number, count: number): void {
     const aw = this.arenaWords;
-    for (const { region, per, data } of this.inputs) {
-      for (let i = 0; i < count; i++) arena.set(data.subarray((first + i) * per, (first + i + 1) * per), 2 * (i * aw + region.offset));
+    for (const { region, info, per, data } of this.inputs) {
+      for (let i = 0; i < count; i++) {
+        const image = data.subarray((first + i) * per, (first + i + 1) * per);
+        const at = 2 * (i * aw + region.offset);
+        if (region.arrayForm?.kind === 'signed-planes') toSignedPlanes(image, info, arena.subarray(at, at + 2 * region.words));
+        else arena.set(image, at);
+      }
     }
   }
 
@@ -63,11 +82,21 @@ export class SegmentIO {
   /** Images [first, first + count) of every output out of `arena`. */
   unpackFrom(arena: Uint32Array, first: number, count: number): void {
     const aw = this.arenaWords;
-    for (const { region, per, data } of this.outputs) {
+    for (const { region, info, per, data } of this.outputs) {
       const dst = new Uint32Array(data.buffer, data.byteOffset, data.length);
       for (let i = 0; i < count; i++) {
         const from = 2 * (i * aw + region.offset);
-        dst.set(arena.subarray(from, from + per), (first + i) * per);
+        const image = dst.subarray((first + i) * per, (first + i + 1) * per);
+        const form = region.arrayForm;
+        if (form?.kind === 'signed-planes') {
+          fromSignedPlanes(arena.subarray(from, from + 2 * region.words), info, image);
+        } else {
+          image.set(arena.subarray(from, from + per));
+          if (form?.kind === 'less') {
+            const q = new Int32Array(image.buffer, image.byteOffset, per);
+            for (let j = 0; j < per; j++) q[j] += form.less;
+          }
+        }
       }
     }
   }
@@ -209,12 +238,12 @@ export abstract class AcceleratorBackend<D> implements Backend {
       const info = m.tensors[region.tensor];
       const per = tensorLength(info);
       const d = checkSegmentInput(this.name, info, region.tensor, tensors.get(region.tensor), batch);
-      return { region, per, data: new Uint32Array(d.buffer, d.byteOffset, d.length) };
+      return { region, info, per, data: new Uint32Array(d.buffer, d.byteOffset, d.length) };
     });
     const outputs = prog.outputs.map((region) => {
       const info = m.tensors[region.tensor];
       const per = tensorLength(info);
-      return { region, per, data: info.kind === 'i32' ? new Int32Array(batch * per) : new Uint32Array(batch * per) };
+      return { region, info, per, data: info.kind === 'i32' ? new Int32Array(batch * per) : new Uint32Array(batch * per) };
     });
     return new SegmentIO(this.arenaStride(prog), inputs, outputs);
   }

@@ -125,8 +125,8 @@ export interface BconvOp extends Window {
  * Zero padding of a 1-bit binary convolution (Larq's default `pad_values=0`): a padded
  * position is neither +1 nor -1. The layer's integer is then Q = K + dot, dot summed over
  * the real (unpadded) positions only; equivalently Q = P(+1 padding) + P(-1 padding), an
- * integer in [0, 2K]. Thresholds fold onto Q as they do onto P. The array does not
- * implement it yet, so such a bconv runs on the host engine (isDeviceOp).
+ * integer in [0, 2K]. Thresholds fold onto Q as they do onto P. The array runs it as a
+ * 2-bit signed-activation layer, with no kernel change (host/array/zero-pad.ts).
  */
 export const PAD_ZERO = 2 as const;
 
@@ -136,9 +136,9 @@ export type HostOp =
 export type DeviceOp = BconvOp;
 export type CompiledOp = HostOp | DeviceOp;
 
-/** Ops the array executes: every bconv except zero-padded ones, which the host engine runs. */
+/** Ops the array executes: every bconv (zero-padded ones as 2-bit signed layers, host/array/zero-pad.ts). */
 export function isDeviceOp(op: CompiledOp): boolean {
-  return op.op === 'bconv' && op.padBit !== PAD_ZERO;
+  return op.op === 'bconv';
 }
 
 /** Weight bits of a bconv (1 when the field is absent). */

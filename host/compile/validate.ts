@@ -14,7 +14,7 @@ import { FormatError } from '../core/errors';
 import { windowOut } from '../core/window';
 import { MAX_BITS, MAX_W_BITS } from '../array/limits';
 import {
-  accumulatorRange, CompiledModel, isDeviceOp, PAD_ZERO, Segment, TensorInfo, TensorKind, tensorLength,
+  accumulatorRange, BconvOp, CompiledModel, isDeviceOp, PAD_ZERO, Segment, TensorInfo, TensorKind, tensorLength,
 } from './model';
 
 /** Bounds shared by the validator, the compiler and the docs (docs/FORMAT.md). */
@@ -590,7 +590,10 @@ function checkSegments(
     if (s.kind === prevKind) f(`is ${s.kind} like segment ${si - 1}; segments are maximal runs, so kinds alternate`);
     for (let i = s.start; i < end; i++) {
       const dev = isDeviceOp(m.ops[i]);
-      if (dev !== (s.kind === 'device')) {
+      // .bnn 2.1 files written before the array ran zero padding keep such convs in host
+      // segments, where the host engines run them exactly
+      const zeroPadOnHost = s.kind === 'host' && m.ops[i].op === 'bconv' && (m.ops[i] as BconvOp).padBit === PAD_ZERO;
+      if (dev !== (s.kind === 'device') && !zeroPadOnHost) {
         f(`is ${s.kind} but op ${i} (${(m.ops[i] as { op: string }).op} ${quote(m.opNames[i])}) runs on the ${dev ? 'device' : 'host'}`);
       }
     }

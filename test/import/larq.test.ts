@@ -26,6 +26,8 @@ import { hlsLib } from '../../host/backends/hls-csim/ffi';
 import { rtlInfo } from '../../host/backends/verilator/ffi';
 import { OpenCLUnavailableError, platforms } from '../../host/opencl';
 import { bitsOf } from '../helpers/native-models';
+import { encodeSegment } from '../../host/array/program';
+import { DEFAULT_ARRAY, OP_IN_SIGNED } from '../../host/array/params';
 import { requireOrSkip } from '../helpers/skip';
 import { assertUserError, bitweave, scratchDir } from '../helpers/run';
 import { buildTflite, ModelSpec } from '../helpers/tflite-build';
@@ -131,7 +133,7 @@ describe('Larq importer (LCE .tflite)', () => {
     });
   }
 
-  // the array backends: every fixture bit-identical to the reference (zero-padded layers on their host engine)
+  // the array backends: every fixture bit-identical to the reference (zero-padded layers on the array)
   const arrays: [string, () => unknown, (new (...a: never[]) => Error) | undefined][] = [
     ['opencl', () => platforms(), OpenCLUnavailableError],
     ['hls-csim', () => hlsLib(), undefined],
@@ -145,17 +147,30 @@ describe('Larq importer (LCE .tflite)', () => {
         const x = readNpy(path.join(dir, 'input.npy'));
         const m = compile(importLarq(path.join(dir, 'model.tflite')).graph);
         const input = toNCHW(x.data as Float32Array, x.shape);
-        assert.deepEqual(bitsOf(await logits(m, backend, input)), bitsOf(await logits(m, 'reference', input)), `${backend}: ${f.name}`);
+        const s = await Session.create(m, { backend });
+        try {
+          assert.deepEqual(bitsOf((await s.run(input)).logits), bitsOf(await logits(m, 'reference', input)), `${backend}: ${f.name}`);
+          // every binary layer, zero-padded ones included, ran on the array
+          const bconvs = m.ops.flatMap((op, i) => (op.op === 'bconv' ? [i] : []));
+          const where = new Map(s.stats().layers.map((l) => [l.op, l.where]));
+          assert.ok(bconvs.every((i) => where.get(i) === 'device'), `${backend}: ${f.name}: ${bconvs.map((i) => where.get(i)).join(' ')}`);
+        } finally {
+          await s.close();
+        }
       }
     });
   }
 
-  it('zero padding imports as PAD_ZERO convs on the host engine; +1-padded and VALID convs stay on the array', () => {
+  it('zero padding imports as PAD_ZERO convs that the partition puts on the array (2-bit signed layers there); +1-padded and VALID convs too', () => {
     const pad0 = compile(importLarq(path.join(FIXTURES, 'bconv_same_pad0', 'model.tflite')).graph);
-    const zero = pad0.ops.filter((op) => op.op === 'bconv' && op.padBit === PAD_ZERO);
+    const zero = pad0.ops.flatMap((op, i) => (op.op === 'bconv' && op.padBit === PAD_ZERO ? [i] : []));
     assert.equal(zero.length, 3, 'the 3x3 conv and the two halves of the dilated one'); // dilation 2: a 5x5 ternary kernel
-    assert.ok(zero.every((op) => !isDeviceOp(op)));
-    assert.ok(pad0.segments.every((s) => s.kind === 'host'));
+    assert.ok(zero.every((i) => pad0.segments.some((s) => s.kind === 'device' && i >= s.start && i < s.end)), 'in device segments');
+    const devices = pad0.segments.flatMap((s, si) => (s.kind === 'device' ? [si] : []));
+    for (const si of devices) {
+      const prog = encodeSegment(pad0, si, DEFAULT_ARRAY);
+      assert.ok(prog.layerDescriptors.every((d) => d.IN_PLANES === 2 && (d.OPCODE & OP_IN_SIGNED) !== 0 && d.PAD_BIT === 0), `segment ${si}: zero-padded convs as 2-bit signed layers`);
+    }
     for (const name of ['bconv_same_pad1', 'bconv_valid_stride2', 'pooling']) {
       const m = compile(importLarq(path.join(FIXTURES, name, 'model.tflite')).graph);
       const b = m.ops.filter((op) => op.op === 'bconv');
