@@ -57,15 +57,20 @@ void bw_pe_array(__global const uint *restrict program, const uint layers, __glo
   BW_STREAM_STATE(act);
   BW_STREAM_STATE(acc);
   __local bw_act replay[BW_REPLAY_STEPS];
+  __local bw_wrow wstore[BW_WEIGHT_BUF_ROWS];
   for (uint l = 0; l < layers; l++) {
     const bw_layer L = bw_decode(program + l * BW_DESC_WORDS);
     const bw_tiling T = bw_tiling_of(&L, images);
     const bool replays = bw_replays(L.ksteps, T.reps);
+    __global const bw_wrow *restrict wlayer = (__global const bw_wrow *)weights + L.w_off;
+    const bool on_chip = bw_weights_on_chip(&L);
+    if (on_chip)
+      for (uint i = 0; i < bw_layer_rows(&L); i++) wstore[i] = wlayer[i];
     const uint in_top = L.in_signed ? L.planes - 1 : BW_MAX_BITS, w_top = L.w_signed ? L.wbits - 1 : BW_MAX_W_BITS;
     for (uint pass = 0; pass < T.passes; pass++)
       for (uint sl = 0; sl < T.slots; sl++)
         for (uint rep = 0; rep < T.reps; rep++) {
-          __global const bw_wrow *restrict wrows = bw_group_rows(&L, weights, T.pool ? pass : rep);
+          uint wrow = (T.pool ? pass : rep) * L.wbits * L.kwords; /* the group's first wide row */
           int acc[BW_ROWS][BW_COLS];
           #pragma unroll
           for (uint r = 0; r < BW_ROWS; r++)
@@ -73,9 +78,8 @@ void bw_pe_array(__global const uint *restrict program, const uint layers, __glo
             for (uint c = 0; c < BW_COLS; c++) acc[r][c] = 0;
           bw_kstep k = bw_kstep_first();
           bw_wrow wv;
-          uint wrow = 0;
           for (uint step = 0; step < L.ksteps; step++) {
-            if (k.plane == 0) wv = wrows[wrow++];
+            if (k.plane == 0) wv = on_chip ? wstore[wrow++] : wlayer[wrow++];
             bw_act a;
             if (replays && rep > 0) {
               a = replay[step];

@@ -39,6 +39,8 @@ export const HLS_BUFFERS = {
 export const OPENCL_BUFFERS = {
   /** K-steps of one slot's activation words the PE array stores to replay them for every channel group (stream.cl). */
   replaySteps: 256,
+  /** 64-bit words of one layer's weights the PE array holds on chip (as wide rows of ROWS words); larger layers stream them per tile. */
+  weightWords: 32768,
 } as const;
 
 /** Array shapes the HLS C-simulation library carries besides the header's (tests move every tile edge). */

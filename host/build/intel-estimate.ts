@@ -29,6 +29,8 @@ const ACT_DEPTH = 64;
 export interface IntelResources {
   rows: number;
   cols: number;
+  /** The PE array's weight store in 64-bit words (BW_WEIGHT_BUF_WORDS of the build). */
+  weightWords: number;
   alm: number;
   m20k: number;
   /** Variable-precision DSP blocks: none, the AND-mode scale is a shift and a negation. */
@@ -41,20 +43,35 @@ export interface IntelResources {
 
 const m20kFor = (bitsWide: number, depth: number) => Math.ceil(bitsWide / 40) * Math.ceil(depth / 512);
 
-/** The array's kernels at ROWS x COLS: counted from the source structure (see the file comment). */
-export function intelResources(a: { rows: number; cols: number }): IntelResources {
+/** Smallest weight store a build is given (a layer larger than the store streams its weights per tile). */
+export const MIN_WEIGHT_WORDS = 2048;
+
+/** The array's kernels at ROWS x COLS with a weight store of `weightWords`: counted from the source structure (see the file comment). */
+export function intelResources(a: { rows: number; cols: number }, weightWords: number = OPENCL_BUFFERS.weightWords): IntelResources {
   const { rows, cols } = a;
   // global load / store sites: the feeder's COLS input words (one per unrolled column); the
-  // PE array's wide weight row; the output units' threshold and flag copies, int32 store,
-  // packed-word store and the pooled read-modify-write pair
-  const lsus = { feeder: cols, pe: 1, output: 6, total: 0 };
+  // PE array's copy of a layer's wide weight rows and its per-tile stream for larger layers;
+  // the output units' threshold and flag copies, int32 store, packed-word store and the
+  // pooled read-modify-write pair
+  const lsus = { feeder: cols, pe: 2, output: 6, total: 0 };
   lsus.total = lsus.feeder + lsus.pe + lsus.output;
   const pes = Math.round(rows * cols * RECORDED_XCUP.grid.lut * ALM_PER_LUT6);
   const lsuAlm = lsus.total * LSU_ALM;
-  // streams, the replay store, and the group's thresholds (one bank per row: the rows read at once)
+  // streams, the replay store, the weight store and the group's thresholds (one bank per
+  // row: the rows read at once)
   const m20k =
-    lsus.total * LSU_M20K + m20kFor(64 * cols, ACT_DEPTH) + m20kFor(32 * rows, 2 * cols) + m20kFor(64 * cols, OPENCL_BUFFERS.replaySteps) + rows * m20kFor(32, 255);
-  return { rows, cols, alm: pes + lsuAlm, m20k, dsp: 0, lsus, parts: { pes, lsus: lsuAlm } };
+    lsus.total * LSU_M20K + m20kFor(64 * cols, ACT_DEPTH) + m20kFor(32 * rows, 2 * cols) + m20kFor(64 * cols, OPENCL_BUFFERS.replaySteps) +
+    m20kFor(64 * rows, Math.floor(weightWords / rows)) + rows * m20kFor(32, 255);
+  return { rows, cols, weightWords, alm: pes + lsuAlm, m20k, dsp: 0, lsus, parts: { pes, lsus: lsuAlm } };
+}
+
+/** The largest weight store (a power of two, default size down to MIN_WEIGHT_WORDS) with which the array fits, or null. */
+export function intelFit(board: Board, a: { rows: number; cols: number }): IntelResources | null {
+  for (let w = OPENCL_BUFFERS.weightWords; w >= MIN_WEIGHT_WORDS; w /= 2) {
+    const r = intelResources(a, w);
+    if (intelFits(board, r)) return r;
+  }
+  return null;
 }
 
 /** Whether the estimate fits INTEL_ARRAY_FRACTION of the board's ALMs and its M20Ks (or its block memory bits). */
@@ -70,16 +87,19 @@ export function intelFits(board: Board, r: IntelResources): boolean {
 
 /**
  * The largest ROWS x COLS (powers of two, ROWS <= 64 and dividing 64, COLS in [ROWS/4,
- * 4·ROWS]; of equal PE counts the one with fewer ALMs) that `intelFits`, or null.
+ * 4·ROWS]; of equal PE counts the one with the larger weight store, then fewer ALMs) that
+ * fits with some weight store (`intelFit`), or null.
  */
 export function sizeIntelArray(board: Board): IntelResources | null {
   let best: IntelResources | null = null;
   for (let rows = 1; rows <= 64; rows *= 2) {
     for (let cols = Math.max(1, rows / 4); cols <= 4 * rows; cols *= 2) {
-      const r = intelResources({ rows, cols });
-      if (!intelFits(board, r)) continue;
+      const r = intelFit(board, { rows, cols });
+      if (!r) continue;
       const pes = rows * cols;
-      if (!best || pes > best.rows * best.cols || (pes === best.rows * best.cols && r.alm < best.alm)) best = r;
+      const more = !best || pes > best.rows * best.cols;
+      const same = best && pes === best.rows * best.cols;
+      if (more || (same && (r.weightWords > best!.weightWords || (r.weightWords === best!.weightWords && r.alm < best!.alm)))) best = r;
     }
   }
   return best;
@@ -98,11 +118,11 @@ export interface IntelRate {
 
 /**
  * Rate of a model's device segments at `mhz` (no Intel board has a fixed kernel clock: aoc
- * sets it), for `batch` images per launch. DDR traffic: every tile's weight words (no weight
- * buffer yet), the input words of every streamed k-step (replayed slots once), and the
- * outputs; the load units' caches only lower it.
+ * sets it), for `batch` images per launch. DDR traffic: a layer's weights once per launch
+ * where they fit the PE array's store, else every tile's; the input words of every streamed
+ * k-step (replayed slots once); and the outputs. The load units' caches only lower it.
  */
-export function intelRate(progs: LayerProgram[], a: ArrayParams, mhz: number, batch = 32): IntelRate {
+export function intelRate(progs: LayerProgram[], a: ArrayParams, mhz: number, batch = 32, weightWords: number = OPENCL_BUFFERS.weightWords): IntelRate {
   let cycles = 0;
   let bytes = 0;
   for (const p of progs) {
@@ -110,8 +130,10 @@ export function intelRate(progs: LayerProgram[], a: ArrayParams, mhz: number, ba
       const d = p.layerDescriptors[l.layer];
       const groups = Math.ceil(d.OUT_C / a.rows);
       const streamed = !d.pool && groups > 1 && l.k <= OPENCL_BUFFERS.replaySteps ? l.tiles / groups : l.tiles;
+      const layerRows = groups * d.kWords;
+      const weightBytes = layerRows * a.rows <= weightWords ? layerRows * a.rows * 8 : l.tiles * d.kWords * a.rows * 8;
       cycles += l.tileCycles / batch;
-      bytes += (l.tiles * a.rows * l.k * 8 + streamed * a.cols * l.k * 8) / batch + d.outWordsTotal * 8;
+      bytes += (weightBytes + streamed * a.cols * l.k * 8) / batch + d.outWordsTotal * 8;
     }
   }
   const imagesPerSecond = (mhz * 1e6) / cycles;

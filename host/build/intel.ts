@@ -19,18 +19,23 @@
 import { Board } from '../boards';
 import { BitweaveError } from '../core/errors';
 import { KERNEL_NAME, KernelProject, KernelProjectInput, kernelProjectFiles, manifestName, segmentTable } from './project';
-import { INTEL_ARRAY_FRACTION, intelFits, intelRate, intelResources } from './intel-estimate';
+import { INTEL_ARRAY_FRACTION, intelFit, intelFits, intelRate, intelResources, MIN_WEIGHT_WORDS } from './intel-estimate';
 import { CompiledModel } from '../compile/model';
 import { ArrayParams } from '../array/params';
 import { encodeSegment } from '../array/program';
+
+/** The PE array's weight store for this board and array: the largest the estimate fits (intelFit), at least the minimum. */
+export function weightStoreWords(board: Board, array: { rows: number; cols: number }): number {
+  return intelFit(board, array)?.weightWords ?? MIN_WEIGHT_WORDS;
+}
 
 /** Assumed kernel clock for the README's rate line: aoc sets the real one. */
 const ASSUMED_MHZ = 200;
 
 /** The README's rate estimate of the model on this array (cycle model and DDR traffic upper bound), at an assumed clock. */
-function rateEstimate(model: CompiledModel, array: ArrayParams): string {
+function rateEstimate(board: Board, model: CompiledModel, array: ArrayParams): string {
   const progs = model.segments.flatMap((s, i) => (s.kind === 'device' ? [encodeSegment(model, i, array)] : []));
-  const r = intelRate(progs, array, ASSUMED_MHZ);
+  const r = intelRate(progs, array, ASSUMED_MHZ, 32, weightStoreWords(board, array));
   const fmt = (v: number) => Math.round(v).toLocaleString('en-US');
   return (
     `Rate, **projected** (binary layers only, batches of 32): ${fmt(r.cyclesPerImage)} array cycles per image (the cycle model's tile phase) and at most ` +
@@ -41,7 +46,7 @@ function rateEstimate(model: CompiledModel, array: ArrayParams): string {
 
 /** The README's estimate of this array on this board (host/build/intel-estimate.ts), said to be one. */
 function resourceEstimate(board: Board, array: { rows: number; cols: number }): string {
-  const r = intelResources(array);
+  const r = intelResources(array, weightStoreWords(board, array));
   const fmt = (v: number) => v.toLocaleString('en-US');
   const fits = intelFits(board, r) ? `within ${INTEL_ARRAY_FRACTION * 100}% of the device` : `**more than ${INTEL_ARRAY_FRACTION * 100}% of the device: it may not fit**`;
   return (
@@ -123,7 +128,7 @@ BOARD ?= ${variant}
 DEVICE ?= acl0
 KERNEL := ${kernels.top}
 SOURCES := $(wildcard kernels/*.cl kernels/*.h kernels/*/*.cl kernels/*/*.h)
-AOC_FLAGS := -I kernels -DBW_INTEL_FPGA=1
+AOC_FLAGS := -I kernels -DBW_INTEL_FPGA=1 -DBW_WEIGHT_BUF_WORDS=${weightStoreWords(board, array)}
 EMULATOR_AOCX := ${img.emulator}
 HARDWARE_AOCX := ${img.hardware}
 ${signs ? `PROGRAM_AOCX := ${img.program}\nSIGN_AOCX ?= $(AOCL_BOARD_PACKAGE_ROOT)/linux64/libexec/sign_aocx.sh\n` : ''}BUNDLE := ${bundle}
@@ -394,7 +399,7 @@ Toolchain: ${o.release}.
 Array: ${array.rows} x ${array.cols} processing elements of ${array.word}-bit words, accumulators of ${array.accBits} bits. The array size is a starting
 point (${board.defaultArray.estimate ? 'an estimate, not confirmed by an aoc report' : 'from the board description'}); the report step tells whether it fits.
 ${resourceEstimate(board, array)}
-${rateEstimate(model, array)}
+${rateEstimate(board, model, array)}
 
 Nothing in this directory was compiled by bitweave, and no step below has been run by the bitweave project: aoc, aocl,
 sign_aocx.sh and the boards were not available where it is developed. The kernel sources are the ones bitweave's tests

@@ -8,7 +8,7 @@ import type { Board } from '../boards';
 import { xcupCostPerPE } from '../array/resources';
 import { DEFAULT_AXI_BUILD, AxiKernelBuild } from '../array/axi-kernel';
 import { fitKernelRam, KernelRam, RAM_FRACTION, slrRam } from './kernel-ram';
-import { INTEL_ARRAY_FRACTION, IntelResources, intelFits, intelResources, sizeIntelArray } from './intel-estimate';
+import { INTEL_ARRAY_FRACTION, IntelResources, intelFit, sizeIntelArray } from './intel-estimate';
 
 export interface ArraySize {
   rows: number;
@@ -156,10 +156,11 @@ export function boardArray(board: Board): BoardArray {
     // the board's array if the structural estimate says it fits with margin, else the largest that does
     const fmt = (v: number) => v.toLocaleString('en-US');
     const basis = (r: IntelResources) =>
-      `estimated ${fmt(r.alm)} ALMs (${fmt(r.parts.pes)} for the PEs, ${fmt(r.parts.lsus)} for ${r.lsus.total} load/store units) and ${fmt(r.m20k)} M20Ks within ${INTEL_ARRAY_FRACTION * 100}% of the device; ` +
+      `estimated ${fmt(r.alm)} ALMs (${fmt(r.parts.pes)} for the PEs, ${fmt(r.parts.lsus)} for ${r.lsus.total} load/store units) and ${fmt(r.m20k)} M20Ks ` +
+      `(a weight store of ${fmt(r.weightWords)} words) within ${INTEL_ARRAY_FRACTION * 100}% of the device; ` +
       'counted from the kernels\' structure (host/build/intel-estimate.ts), not an aoc report';
-    const own = intelResources(a);
-    if (intelFits(board, own)) return { rows: a.rows, cols: a.cols, estimate: true, note: `the board's default array: ${basis(own)}` };
+    const own = intelFit(board, a);
+    if (own) return { rows: a.rows, cols: a.cols, estimate: true, note: `the board's default array: ${basis(own)}` };
     const s = sizeIntelArray(board);
     if (s) return { rows: s.rows, cols: s.cols, estimate: true, note: `the largest array that fits (the board's ${a.rows}x${a.cols} does not): ${basis(s)}` };
   }

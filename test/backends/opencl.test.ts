@@ -83,14 +83,17 @@ describe('opencl backend on PoCL', function () {
     [prog, ctx].forEach((h) => h.release());
   });
 
-  it('slots replayed from the PE array\'s store, and streamed once per channel group where their k-steps do not fit', async () => {
+  it('slots replayed from the PE array\'s store or streamed once per channel group; weights from its on-chip copy or streamed per tile', async () => {
     const replay = OPENCL_BUFFERS.replaySteps;
     // 3x3 windows of 29 words (261 k-steps) and of 28 words at 1 bit (252); 2-bit inputs double them
     const cases: BconvCase[] = [
       { H: 4, W: 4, C: 64 * 29, outC: 20, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, padBit: 1, inBits: 1, pool: null, outBits: 1, seed: 31 },
       { H: 4, W: 4, C: 64 * 28, outC: 20, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, padBit: 0, inBits: 1, pool: null, outBits: 2, seed: 32 },
       { H: 3, W: 3, C: 64 * 15, outC: 17, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, padBit: 1, inBits: 2, pool: null, outBits: 0, seed: 33 },
+      // 40 groups x 108 wide rows: beyond the PE array's weight store, streamed per tile
+      { H: 3, W: 3, C: 64 * 12, outC: 8 * 40, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, padBit: 1, inBits: 1, pool: null, outBits: 1, seed: 34 },
     ];
+    assert.ok(40 * 9 * 12 * DEFAULT_ARRAY.rows > OPENCL_BUFFERS.weightWords, 'a layer beyond the weight store');
     assert.ok(9 * 29 > replay && 9 * 28 <= replay && 2 * 9 * 15 > replay, 'both sides of the store size');
     for (const p of cases) {
       const r = rng(p.seed);

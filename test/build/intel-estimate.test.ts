@@ -10,7 +10,9 @@ import { RECORDED_XCUP } from '../../host/array/resources';
 import { DEFAULT_ARRAY } from '../../host/array/params';
 import { encodeSegment } from '../../host/array/program';
 import { Board, loadBoard } from '../../host/boards';
-import { ALM_PER_LUT6, intelFits, intelRate, intelResources, LSU_ALM, sizeIntelArray } from '../../host/build/intel-estimate';
+import { ALM_PER_LUT6, intelFit, intelFits, intelRate, intelResources, LSU_ALM, MIN_WEIGHT_WORDS, sizeIntelArray } from '../../host/build/intel-estimate';
+import { weightStoreWords } from '../../host/build/intel';
+import { OPENCL_BUFFERS } from '../../host/array/limits';
 import { emitIntelProject } from '../../host/build/intel';
 import { kernelFiles } from '../../host/build/project';
 import { boardArray } from '../../host/build/sizing';
@@ -22,10 +24,10 @@ const CNN = path.join(packageRoot(), 'models', 'fashion-cnn.bnn');
 describe('Intel resource and rate estimate', () => {
   it('counts PEs, load/store units and memories from the kernels\' structure', () => {
     const r = intelResources({ rows: 8, cols: 32 });
-    // the feeder loads COLS words, the PE array one wide weight row, the output units 6 sites
-    assert.deepEqual(r.lsus, { feeder: 32, pe: 1, output: 6, total: 39 });
+    // the feeder loads COLS words, the PE array wide weight rows (copy and stream), the output units 6 sites
+    assert.deepEqual(r.lsus, { feeder: 32, pe: 2, output: 6, total: 40 });
     assert.equal(r.parts.pes, Math.round(8 * 32 * RECORDED_XCUP.grid.lut * ALM_PER_LUT6));
-    assert.equal(r.parts.lsus, 39 * LSU_ALM);
+    assert.equal(r.parts.lsus, 40 * LSU_ALM);
     assert.equal(r.alm, r.parts.pes + r.parts.lsus);
     assert.equal(r.dsp, 0);
     // more PEs, more of everything
@@ -39,9 +41,9 @@ describe('Intel resource and rate estimate', () => {
       const s = sizeIntelArray(b)!;
       assert.ok(s && intelFits(b, s), name);
       // doubling either side no longer fits
-      assert.ok(!intelFits(b, intelResources({ rows: s.rows * 2, cols: s.cols })) && !intelFits(b, intelResources({ rows: s.rows, cols: s.cols * 2 })), name);
-      const own = intelResources(b.defaultArray);
-      assert.ok(intelFits(b, own) && b.defaultArray.rows * b.defaultArray.cols === s.rows * s.cols, `${name}: the board file's array fits and is as large`);
+      assert.ok(!intelFit(b, { rows: s.rows * 2, cols: s.cols }) && !intelFit(b, { rows: s.rows, cols: s.cols * 2 }), name);
+      const own = intelFit(b, b.defaultArray);
+      assert.ok(own && b.defaultArray.rows * b.defaultArray.cols === s.rows * s.cols, `${name}: the board file's array fits and is as large`);
       const a = boardArray(b);
       assert.deepEqual([a.rows, a.cols], [b.defaultArray.rows, b.defaultArray.cols]);
       assert.match(a.note, /the board's default array: estimated .* not an aoc report/);
@@ -49,11 +51,22 @@ describe('Intel resource and rate estimate', () => {
     // a default that does not fit is replaced, and the note says so
     const a10 = loadBoard('intel-pac-a10');
     const tooBig: Board = { ...a10, defaultArray: { ...a10.defaultArray, rows: 32, cols: 32 } };
-    assert.ok(!intelFits(tooBig, intelResources({ rows: 32, cols: 32 })));
+    assert.equal(intelFit(tooBig, { rows: 32, cols: 32 }), null);
     const a = boardArray(tooBig);
     const s = sizeIntelArray(a10)!;
     assert.deepEqual([a.rows, a.cols], [s.rows, s.cols]);
     assert.match(a.note, /the largest array that fits \(the board's 32x32 does not\)/);
+  });
+
+  it('a smaller weight store where the default does not fit: the DE10-Nano gets one, the PAC the default', () => {
+    const a10 = loadBoard('intel-pac-a10');
+    const de10 = loadBoard('de10-nano');
+    assert.equal(weightStoreWords(a10, a10.defaultArray), OPENCL_BUFFERS.weightWords);
+    const w = weightStoreWords(de10, de10.defaultArray);
+    assert.ok(w < OPENCL_BUFFERS.weightWords && w >= MIN_WEIGHT_WORDS);
+    assert.ok(!intelFits(de10, intelResources(de10.defaultArray)) && intelFits(de10, intelResources(de10.defaultArray, w)));
+    // the store is part of the M20K count
+    assert.ok(intelResources({ rows: 8, cols: 8 }, 4096).m20k < intelResources({ rows: 8, cols: 8 }, 32768).m20k);
   });
 
   it('rate: the cycle model\'s tile phase per image, DDR bytes and the images/s at a given clock', () => {

@@ -118,9 +118,9 @@ describe('Intel build directories (intel-pac-a10, de10-nano)', function () {
     }
     const top = JSON.parse(fs.readFileSync(path.join(a10, 'bitweave-build.json'), 'utf8')).kernelSources.top;
     assert.deepEqual(readLog(t.log), [
-      `aoc -march=emulator -I kernels -DBW_INTEL_FPGA=1 ${top} -o ${img.emulator}`,
-      `aoc -rtl -report -board=pac_a10 -I kernels -DBW_INTEL_FPGA=1 ${top} -o bin/${KERNEL_NAME}.aocr`,
-      `aoc -report -board=pac_a10 -I kernels -DBW_INTEL_FPGA=1 ${top} -o ${img.hardware}`,
+      `aoc -march=emulator -I kernels -DBW_INTEL_FPGA=1 -DBW_WEIGHT_BUF_WORDS=32768 ${top} -o ${img.emulator}`,
+      `aoc -rtl -report -board=pac_a10 -I kernels -DBW_INTEL_FPGA=1 -DBW_WEIGHT_BUF_WORDS=32768 ${top} -o bin/${KERNEL_NAME}.aocr`,
+      `aoc -report -board=pac_a10 -I kernels -DBW_INTEL_FPGA=1 -DBW_WEIGHT_BUF_WORDS=32768 ${top} -o ${img.hardware}`,
       `sign_aocx.sh -H openssl_manager -i ${img.hardware} -r NULL -k NULL -o ${img.program}`,
       `aocl program acl0 ${img.program}`,
     ]);
