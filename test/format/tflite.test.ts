@@ -14,6 +14,7 @@ import * as flexbuffers from 'flatbuffers/js/flexbuffers.js';
 import { BitweaveError, FormatError, UnsupportedError } from '../../host/core/errors';
 import { packagePath } from '../../host/core/paths';
 import { decodeFlexBuffer } from '../../host/format/flexbuffers';
+import { rng } from '../helpers/naive';
 import { parseTflite, readTflite, TfliteModel, TfliteSubgraph } from '../../host/format/tflite';
 import { buildTflite, f32Bytes, int32Vector, minimalSpec, ModelSpec, table } from '../helpers/tflite-build';
 
@@ -517,17 +518,6 @@ describe('FlexBuffers decoder', () => {
 });
 
 describe('tflite reader: truncation and mutation fuzz', () => {
-  /** mulberry32: a small seeded generator, so a failure names a reproducible iteration. */
-  function rng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
 
   type Outcome = 'ok' | 'format' | 'unsupported';
   function attempt(bytes: Uint8Array, what: string): Outcome {
