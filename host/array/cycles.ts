@@ -30,6 +30,7 @@
  */
 import { BitweaveError } from '../core/errors';
 import { Descriptor, tiling } from './descriptor';
+import { OPENCL_BUFFERS } from './limits';
 import { ArrayParams, DESC_WORDS } from './params';
 import { LayerProgram } from './program';
 
@@ -112,4 +113,14 @@ export function scheduleCycles(prog: LayerProgram, calls: number[], p: ArrayPara
   const total = new Array<number>(prog.layers).fill(0);
   for (const n of calls) programCycles(prog, n, p).forEach((l, i) => (total[i] += l.tileCycles));
   return total;
+}
+
+/**
+ * Tiles of a layer whose activation words the OpenCL array's feeder streams: a slot used for
+ * several channel groups (no pool) is streamed once when its k-steps fit the PE array's
+ * replay store (opencl-kernels/stream.cl bw_replays), else once per group.
+ */
+export function streamedTiles(d: Descriptor, l: LayerCycles, p: ArrayParams): number {
+  const groups = Math.ceil(d.OUT_C / p.rows);
+  return !d.pool && groups > 1 && l.k <= OPENCL_BUFFERS.replaySteps ? l.tiles / groups : l.tiles;
 }

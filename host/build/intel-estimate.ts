@@ -12,7 +12,7 @@
  * at 40-bit-wide, 512-deep blocks.
  */
 import { Board } from '../boards';
-import { programCycles } from '../array/cycles';
+import { programCycles, streamedTiles } from '../array/cycles';
 import { OPENCL_BUFFERS } from '../array/limits';
 import { ArrayParams } from '../array/params';
 import { LayerProgram } from '../array/program';
@@ -129,7 +129,7 @@ export function intelRate(progs: LayerProgram[], a: ArrayParams, mhz: number, ba
     for (const l of programCycles(p, batch, a)) {
       const d = p.layerDescriptors[l.layer];
       const groups = Math.ceil(d.OUT_C / a.rows);
-      const streamed = !d.pool && groups > 1 && l.k <= OPENCL_BUFFERS.replaySteps ? l.tiles / groups : l.tiles;
+      const streamed = streamedTiles(d, l, a);
       const layerRows = groups * d.kWords;
       const weightBytes = layerRows * a.rows <= weightWords ? layerRows * a.rows * 8 : l.tiles * d.kWords * a.rows * 8;
       cycles += l.tileCycles / batch;

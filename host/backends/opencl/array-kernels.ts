@@ -9,8 +9,7 @@
  * FIFOs hold one layer's streams for one launch's images.
  */
 import { ArrayParams } from '../../array/params';
-import { programCycles } from '../../array/cycles';
-import { OPENCL_BUFFERS } from '../../array/limits';
+import { programCycles, streamedTiles } from '../../array/cycles';
 import { ARRAY_KERNELS, ArrayKernelRole, arrayArg } from '../../array/kernel-abi';
 import { LayerProgram } from '../../array/program';
 import { BitweaveError } from '../../core/errors';
@@ -26,11 +25,7 @@ export function streamFifoWords(p: LayerProgram, images: number, a: ArrayParams)
   let act = 1;
   let acc = 1;
   for (const l of programCycles(p, images, a)) {
-    // a slot replayed for its other channel groups (opencl-kernels/stream.cl bw_replays) is streamed once
-    const d = p.layerDescriptors[l.layer];
-    const groups = Math.ceil(d.OUT_C / a.rows);
-    const streamed = !d.pool && groups > 1 && l.k <= OPENCL_BUFFERS.replaySteps ? l.tiles / groups : l.tiles;
-    act = Math.max(act, streamed * l.k * a.cols);
+    act = Math.max(act, streamedTiles(p.layerDescriptors[l.layer], l, a) * l.k * a.cols);
     acc = Math.max(acc, l.tiles * a.rows * a.cols);
   }
   return { act, acc };
