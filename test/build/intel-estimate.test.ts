@@ -4,6 +4,7 @@
  * emitted README states the estimate as one.
  */
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { scheduleCycles } from '../../host/array/cycles';
 import { RECORDED_XCUP } from '../../host/array/resources';
@@ -80,6 +81,23 @@ describe('Intel resource and rate estimate', () => {
     // at least the weights of every tile and the outputs move
     assert.ok(r.bytesPerImage > 0 && Math.abs(r.ddrGBps - (r.bytesPerImage * r.imagesPerSecond) / 1e9) < 1e-9 * r.ddrGBps);
     assert.ok(intelRate(progs, array, 400, 32).imagesPerSecond > r.imagesPerSecond * 1.99);
+  });
+
+  it('docs/DEPLOY.md\'s estimate table is what the code computes for the board files\' arrays', () => {
+    const doc = fs.readFileSync(path.join(packageRoot(), 'docs', 'DEPLOY.md'), 'utf8');
+    const fmt = (v: number) => v.toLocaleString('en-US');
+    for (const name of ['intel-pac-a10', 'de10-nano']) {
+      const b = loadBoard(name);
+      const r = intelFit(b, b.defaultArray)!;
+      const row = doc.split('\n').find((l) => l.startsWith(`| ${name} (`));
+      assert.ok(row, `${name}: a row in DEPLOY.md`);
+      const cells = row!.split('|').map((c) => c.trim());
+      assert.equal(cells[2], `${r.rows} × ${r.cols}`, name);
+      assert.equal(cells[3], `${fmt(r.alm)} (${fmt(r.parts.pes)} + ${fmt(r.parts.lsus)})`, name);
+      assert.match(cells[4], new RegExp(`^${r.m20k}\\b`), name);
+      assert.equal(cells[5], String(r.lsus.total), name);
+      assert.equal(cells[6], `${fmt(r.weightWords)} words`, name);
+    }
   });
 
   it('the emitted README gives the estimate as an estimate, and warns when the array may not fit', () => {
