@@ -49,19 +49,19 @@ export const MIN_WEIGHT_WORDS = 2048;
 /** The array's kernels at ROWS x COLS with a weight store of `weightWords`: counted from the source structure (see the file comment). */
 export function intelResources(a: { rows: number; cols: number }, weightWords: number = OPENCL_BUFFERS.weightWords): IntelResources {
   const { rows, cols } = a;
-  // global load / store sites: the feeder's COLS input words (one per unrolled column); the
-  // PE array's copy of a layer's wide weight rows and its per-tile stream for larger layers;
-  // the output units' threshold and flag copies, int32 store, packed-word store and the
-  // pooled read-modify-write pair
-  const lsus = { feeder: cols, pe: 2, output: 6, total: 0 };
+  // global load / store sites: the feeder's copy of a slot's windows and its direct reads for
+  // larger windows; the PE array's copy of a layer's wide weight rows and its per-tile stream
+  // for larger layers; the output units' threshold and flag copies, int32 store, packed-word
+  // store and the pooled read-modify-write pair
+  const lsus = { feeder: 2, pe: 2, output: 6, total: 0 };
   lsus.total = lsus.feeder + lsus.pe + lsus.output;
   const pes = Math.round(rows * cols * RECORDED_XCUP.grid.lut * ALM_PER_LUT6);
   const lsuAlm = lsus.total * LSU_ALM;
-  // streams, the replay store, the weight store and the group's thresholds (one bank per
-  // row: the rows read at once)
+  // streams, the replay store, the weight store, the feeder's window store (one bank per
+  // column) and the group's thresholds (one bank per row: the banks are read at once)
   const m20k =
     lsus.total * LSU_M20K + m20kFor(64 * cols, ACT_DEPTH) + m20kFor(32 * rows, 2 * cols) + m20kFor(64 * cols, OPENCL_BUFFERS.replaySteps) +
-    m20kFor(64 * rows, Math.floor(weightWords / rows)) + rows * m20kFor(32, 255);
+    m20kFor(64 * rows, Math.floor(weightWords / rows)) + cols * m20kFor(64, OPENCL_BUFFERS.replaySteps) + rows * m20kFor(32, 255);
   return { rows, cols, weightWords, alm: pes + lsuAlm, m20k, dsp: 0, lsus, parts: { pes, lsus: lsuAlm } };
 }
 

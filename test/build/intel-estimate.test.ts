@@ -25,10 +25,10 @@ const CNN = path.join(packageRoot(), 'models', 'fashion-cnn.bnn');
 describe('Intel resource and rate estimate', () => {
   it('counts PEs, load/store units and memories from the kernels\' structure', () => {
     const r = intelResources({ rows: 8, cols: 32 });
-    // the feeder loads COLS words, the PE array wide weight rows (copy and stream), the output units 6 sites
-    assert.deepEqual(r.lsus, { feeder: 32, pe: 2, output: 6, total: 40 });
+    // the feeder and the PE array two sites each (an on-chip copy and a direct path), the output units 6
+    assert.deepEqual(r.lsus, { feeder: 2, pe: 2, output: 6, total: 10 });
     assert.equal(r.parts.pes, Math.round(8 * 32 * RECORDED_XCUP.grid.lut * ALM_PER_LUT6));
-    assert.equal(r.parts.lsus, 40 * LSU_ALM);
+    assert.equal(r.parts.lsus, 10 * LSU_ALM);
     assert.equal(r.alm, r.parts.pes + r.parts.lsus);
     assert.equal(r.dsp, 0);
     // more PEs, more of everything
