@@ -154,8 +154,11 @@ export function buildCli(argv: string[]): Argv {
         runOptions(y)
           .positional('model', { type: 'string', demandOption: true, describe: '.bnn file, QONNX .onnx, BMXNet <prefix>-symbol.json, or a zoo name' })
           .option('dataset', { type: 'string', demandOption: true, choices: DATASET_NAMES as string[] })
-          .option(...intOption('limit', 'evaluate only the first N images', 1, Number.MAX_SAFE_INTEGER)),
+          .option(...intOption('limit', 'evaluate only the first N images', 1, Number.MAX_SAFE_INTEGER))
+          .option(...stringOption('output', 'write the logits to this .npy file (float32 [images, classes], dataset order)', { alias: 'o' })),
       async (a) => {
+        const outputOpts = { inputs: modelInputFiles(a.model as string, a.params as string | undefined) };
+        if (a.output) checkOutputFile(a.output as string, outputOpts); // before any work
         const model = await loadModel(a.model as string, modelLoadOptions(a));
         const session = await Session.create(model, sessionOptions(a));
         const [C, H, W] = inputShapeOf(model);
@@ -179,6 +182,7 @@ export function buildCli(argv: string[]): Argv {
         const st = session.stats();
         await session.close();
         notes(st.notes);
+        if (a.output) writeNpy(a.output as string, { dtype: 'float32', shape: [r.count, r.classes], data: r.logits }, outputOpts);
         const result = {
           model: a.model,
           dataset: ds.name,
@@ -186,6 +190,7 @@ export function buildCli(argv: string[]): Argv {
           images: r.count,
           correct,
           accuracy: correct / r.count,
+          ...(a.output ? { output: a.output } : {}),
           seconds: st.seconds,
           imagesPerSecond: st.imagesPerSecond,
           batch: st.batch,

@@ -1,5 +1,5 @@
 /**
- * The .tflite reader (host/format/tflite.ts) and its FlexBuffers decoder: the seven LCE
+ * The .tflite reader (host/format/tflite.ts) and its FlexBuffers decoder: the eight LCE
  * fixtures read back as the converter's own Python reader saw them (manifest.json), plus
  * facts checked from the bytes; hand-built files for every refusal; truncations and a
  * seeded byte-mutation fuzz in which every failure must be a one-line BitweaveError.
@@ -107,8 +107,8 @@ function checkInvariants(m: TfliteModel): void {
 }
 
 describe('tflite reader: the LCE fixtures', () => {
-  it('finds the seven fixtures', () => {
-    assert.deepEqual(fixtureNames, ['bconv_grouped', 'bconv_same_pad0', 'bconv_same_pad1', 'bconv_valid_stride2', 'bdense', 'pooling', 'resnet_block']);
+  it('finds the eight fixtures', () => {
+    assert.deepEqual(fixtureNames, ['bconv_grouped', 'bconv_same_pad0', 'bconv_same_pad1', 'bconv_valid_stride2', 'bdense', 'fashion_bnn', 'pooling', 'resnet_block']);
   });
 
   for (const name of fixtureNames) {
@@ -189,7 +189,7 @@ describe('tflite reader: the LCE fixtures', () => {
         compared++;
       });
     }
-    assert.equal(compared, 13); // 12 LceBconv2d, 1 LceBMaxPool2d; LceQuantize/LceDequantize have none
+    assert.equal(compared, 18); // 15 LceBconv2d, 3 LceBMaxPool2d; LceQuantize/LceDequantize have none
   });
 
   it('LceBconv2d: bitpacked INT32 input [1,H,W,ceil(C/32)], filter [Cout,KH,KW,words], the optional inputs as LCE documents', () => {
@@ -228,7 +228,7 @@ describe('tflite reader: the LCE fixtures', () => {
         if (used) for (const w of filterWords) assert.equal(w >>> used, 0);
       });
     }
-    assert.equal(convs, 12);
+    assert.equal(convs, 15);
   });
 
   it('constant data matches shape and type, and LceBMaxPool2d / LceQuantize keep the packed layout', () => {
