@@ -21,6 +21,13 @@ export function lcePython(env: NodeJS.ProcessEnv = process.env): { python: strin
 
 export const LCE_HELPER = packagePath('scripts', 'bench', 'lce_interpreter.py');
 
+/**
+ * LCE's binary-conv kernels the bench times, each as its own engine row: the interpreter's
+ * default and its indirect BGEMM (use_indirect_bgemm), the faster one on x86 here.
+ */
+export const LCE_KERNELS = ['default', 'indirect-bgemm'] as const;
+export type LceKernel = (typeof LCE_KERNELS)[number];
+
 /** First request (TensorFlow's import alone takes seconds on 2 cores). */
 const START_TIMEOUT_MS = 180_000;
 
@@ -29,6 +36,8 @@ interface Ready {
   python: string;
   input: number[];
   output: number[];
+  /** Kernels whose interpreter refused the model when it was loaded, and why. */
+  unsupported: Partial<Record<LceKernel, string>>;
 }
 
 export class LceInterpreter {
@@ -38,14 +47,14 @@ export class LceInterpreter {
   private exited: string | null = null;
 
   /** What the helper said when it came up: versions and the model's tensor shapes. */
-  ready: Ready = { lce: '', python: '', input: [], output: [] };
+  ready: Ready = { lce: '', python: '', input: [], output: [], unsupported: {} };
 
   private constructor(private readonly child: ChildProcess, private readonly pythonName: string) {}
 
   /** Starts the helper on `model` with `threads`; `skipped` says why LCE cannot be timed here. */
-  static async start(model: string, threads: number, python = lcePython()): Promise<LceInterpreter | { skipped: string }> {
+  static async start(model: string, threads: number, python = lcePython(), kernels: readonly LceKernel[] = LCE_KERNELS): Promise<LceInterpreter | { skipped: string }> {
     if (!fs.existsSync(LCE_HELPER)) return { skipped: `LCE not timed: the helper ${LCE_HELPER} is not in this install (it is in the repository's scripts/)` };
-    const child = spawn(python.python, [LCE_HELPER, model, String(threads)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(python.python, [LCE_HELPER, model, String(threads), ...kernels], { stdio: ['pipe', 'pipe', 'pipe'] });
     const h = new LceInterpreter(child, `${python.python} (${python.from})`);
     const spawned = await new Promise<Error | null>((resolve) => {
       child.once('spawn', () => resolve(null));
@@ -68,11 +77,14 @@ export class LceInterpreter {
     }
     const r = first as Partial<Ready> & { ready?: unknown };
     const shape = (v: unknown) => Array.isArray(v) && v.length > 0 && v.every((d) => Number.isInteger(d) && d > 0);
-    if (r.ready !== true || typeof r.lce !== 'string' || typeof r.python !== 'string' || !shape(r.input) || !shape(r.output)) {
+    const unsupported = r.unsupported ?? {};
+    const knownKernels = typeof unsupported === 'object' && !Array.isArray(unsupported) &&
+      Object.entries(unsupported).every(([k, why]) => kernels.includes(k as LceKernel) && typeof why === 'string');
+    if (r.ready !== true || typeof r.lce !== 'string' || typeof r.python !== 'string' || !shape(r.input) || !shape(r.output) || !knownKernels) {
       h.kill();
       throw new BitweaveError(`LCE helper (${h.pythonName}): unexpected first reply ${oneLineMessage(JSON.stringify(first), 200)}`);
     }
-    h.ready = { lce: r.lce, python: r.python, input: r.input!, output: r.output! };
+    h.ready = { lce: r.lce, python: r.python, input: r.input!, output: r.output!, unsupported };
     return h;
   }
 
@@ -135,15 +147,20 @@ export class LceInterpreter {
     return reply;
   }
 
-  /** Runs `batch` NHWC images once (files of raw float32); the output file holds the results. */
-  async run(batch: number, inputFile: string, outputFile: string, timeoutMs: number): Promise<void> {
-    const r = await this.request({ op: 'run', batch, input: inputFile, output: outputFile }, timeoutMs);
+  /**
+   * Runs `batch` NHWC images once with `kernel` (files of raw float32); the output file holds
+   * the results. `unsupported`: LCE's interpreter raised (that kernel refuses the model).
+   */
+  async run(kernel: LceKernel, batch: number, inputFile: string, outputFile: string, timeoutMs: number): Promise<{ unsupported?: string }> {
+    const r = await this.request({ op: 'run', kernel, batch, input: inputFile, output: outputFile }, timeoutMs);
+    if (typeof r.unsupported === 'string') return { unsupported: r.unsupported };
     if (r.ok !== true) throw new BitweaveError(`LCE helper: unexpected reply to run: ${oneLineMessage(JSON.stringify(r), 200)}`);
+    return {};
   }
 
-  /** Wall times (ms) of `runs` calls on the batch last given to run(), after warm-up calls. */
-  async time(batch: number, runs: number, warmupMs: number, timeoutMs: number): Promise<number[]> {
-    const r = await this.request({ op: 'time', batch, runs, warmupMs }, timeoutMs);
+  /** Wall times (ms) of `runs` calls on the batch last given to run(kernel), after warm-up calls. */
+  async time(kernel: LceKernel, batch: number, runs: number, warmupMs: number, timeoutMs: number): Promise<number[]> {
+    const r = await this.request({ op: 'time', kernel, batch, runs, warmupMs }, timeoutMs);
     const t = r.timesMs;
     if (!Array.isArray(t) || t.length !== runs || !t.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) {
       throw new BitweaveError(`LCE helper: expected ${runs} times, got ${oneLineMessage(JSON.stringify(r), 200)}`);

@@ -21,7 +21,7 @@ import { CompiledModel, tensorLength } from '../compile/model';
 import { exportOnnxModel } from '../export/onnx';
 import { Session } from '../runtime/session';
 import { median } from './stats';
-import { LceInterpreter, lcePython } from './lce';
+import { LCE_KERNELS, LceInterpreter, LceKernel, lcePython } from './lce';
 
 export interface BenchModelOptions {
   backend?: string;
@@ -44,7 +44,7 @@ export interface BenchModelOptions {
 export interface BenchModelRow {
   model: string;
   engine: 'bitweave' | 'onnxruntime' | 'lce';
-  /** bitweave backend name, onnxruntime's execution provider, or 'interpreter' (LCE). */
+  /** bitweave backend name, onnxruntime's execution provider, or LCE's binary-conv kernel. */
   backend: string;
   batch: number;
   threads: number;
@@ -213,6 +213,12 @@ export async function benchModel(label: string, model: CompiledModel, opts: Benc
   const layers: BenchModelLayer[] = [];
   // LCE reads its input from and writes its output to files here
   const tmp = lce ? fs.mkdtempSync(path.join(os.tmpdir(), 'bitweave-lce-')) : '';
+  const lceKernels: LceKernel[] = [];
+  for (const k of lce ? LCE_KERNELS : []) {
+    const why = lce!.ready.unsupported[k];
+    if (why === undefined) lceKernels.push(k);
+    else notes.push(`LCE's ${k} kernel not timed: its interpreter refused the model (${why})`);
+  }
   try {
     if (lce) {
       const [n, h, w, c] = lce.ready.input;
@@ -234,16 +240,24 @@ export async function benchModel(label: string, model: CompiledModel, opts: Benc
         // a call of LCE on the batch takes about what bitweave's does times the speed ratio:
         // a generous fixed allowance plus the budget bounds every reply
         const lceTimeout = 120_000 + 2 * budget;
-        let lceOut: Float32Array | null = null;
+        // each LCE kernel's outputs on the same images; a kernel that refuses the model is dropped
+        const lceOut = new Map<LceKernel, Float32Array>();
         if (lce) {
           const fin = path.join(tmp, `input-${batch}.f32`);
           const fout = path.join(tmp, `output-${batch}.f32`);
           const x = nchwToNhwc(input, batch, C, H, W);
           fs.writeFileSync(fin, new Uint8Array(x.buffer, x.byteOffset, x.byteLength));
-          await lce.run(batch, fin, fout, lceTimeout);
-          const bytes = fs.readFileSync(fout);
-          if (bytes.length !== batch * classes * 4) throw new BitweaveError(`LCE helper wrote ${bytes.length} bytes, expected ${batch * classes * 4}`);
-          lceOut = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+          for (const k of [...lceKernels]) {
+            const r = await lce.run(k, batch, fin, fout, lceTimeout);
+            if (r.unsupported !== undefined) {
+              notes.push(`LCE's ${k} kernel not timed: its interpreter refused the model (${r.unsupported})`);
+              lceKernels.splice(lceKernels.indexOf(k), 1);
+              continue;
+            }
+            const bytes = fs.readFileSync(fout);
+            if (bytes.length !== batch * classes * 4) throw new BitweaveError(`LCE helper wrote ${bytes.length} bytes, expected ${batch * classes * 4}`);
+            lceOut.set(k, new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)));
+          }
         }
         const stats0 = new Map<number, number>();
         const statsIn = new Map<number, number>(); // per-op time inside timed blocks
@@ -252,7 +266,7 @@ export async function benchModel(label: string, model: CompiledModel, opts: Benc
         };
         const tBw: number[] = [];
         const tOrt: number[] = [];
-        const tLce: number[] = [];
+        const tLce = new Map<LceKernel, number[]>([...lceOut.keys()].map((k) => [k, []]));
         const blocks = Math.min(BLOCKS, runs);
         const t0 = performance.now();
         for (let blk = 0; blk < blocks; blk++) {
@@ -275,10 +289,11 @@ export async function benchModel(label: string, model: CompiledModel, opts: Benc
             await runOrt();
             tOrt.push(performance.now() - s);
           }
-          const lceRuns = Math.min(want, tBw.length - tLce.length);
-          if (lce && lceRuns > 0) {
+          for (const [k, t] of tLce) {
+            const n = Math.min(want, tBw.length - t.length);
+            if (!lce || n <= 0) continue;
             await idle(IDLE_GAP_MS);
-            tLce.push(...(await lce.time(batch, lceRuns, WARM_UP_MS, lceTimeout)));
+            t.push(...(await lce.time(k, batch, n, WARM_UP_MS, lceTimeout)));
           }
         }
         const row = (engine: BenchModelRow['engine'], be: string, t: number[]): BenchModelRow => ({
@@ -298,14 +313,16 @@ export async function benchModel(label: string, model: CompiledModel, opts: Benc
           model: label, batch, compare: `bitweave(${session.backendName})/onnxruntime(cpu)`,
           speedup: rb.imagesPerSecond / ro.imagesPerSecond, ...agreement(a, b, batch, classes),
         });
-        if (lce && lceOut) {
-          const rl = row('lce', 'interpreter', tLce);
+        // LCE returns the model's outputs: probabilities where it ends in a softmax
+        const ours = model.softmax ? softmaxRows(a, batch) : a;
+        for (const [k, t] of tLce) {
+          const rl = row('lce', k, t);
           // the converted model has batch 1 and LCE's interpreter cannot resize it
           if (batch > 1) rl.note = `${batch} invocations of the batch-1 model per call (as LCE's Interpreter.predict runs a batch)`;
           rows.push(rl);
           ratios.push({
-            model: label, batch, compare: `bitweave(${session.backendName})/lce`,
-            speedup: rb.imagesPerSecond / rl.imagesPerSecond, ...agreement(model.softmax ? softmaxRows(a, batch) : a, lceOut, batch, classes),
+            model: label, batch, compare: `bitweave(${session.backendName})/lce(${k})`,
+            speedup: rb.imagesPerSecond / rl.imagesPerSecond, ...agreement(ours, lceOut.get(k)!, batch, classes),
           });
         }
       } finally {

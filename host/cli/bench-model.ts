@@ -33,14 +33,14 @@ function parseList(s: string, what: string): number[] {
 function text(r: BenchModelResult): string {
   const lines = [
     `model ${r.model} on ${r.machine.cpus} x ${r.machine.cpu}, node ${r.machine.node}, onnxruntime ${r.machine.onnxruntime}${r.machine.lce ? `, LCE ${r.machine.lce} (Python ${r.machine.python})` : ''}`,
-    'engine        backend      batch  threads  runs  latency ms   images/s',
+    'engine        backend         batch  threads  runs  latency ms   images/s',
   ];
   for (const x of r.rows) {
-    lines.push(`${x.engine.padEnd(12)}  ${x.backend.padEnd(11)}  ${String(x.batch).padStart(5)}  ${String(x.threads).padStart(7)}  ${String(x.runs).padStart(4)}  ${x.medianMs.toFixed(2).padStart(10)}  ${x.imagesPerSecond.toFixed(1).padStart(9)}`);
+    lines.push(`${x.engine.padEnd(12)}  ${x.backend.padEnd(14)}  ${String(x.batch).padStart(5)}  ${String(x.threads).padStart(7)}  ${String(x.runs).padStart(4)}  ${x.medianMs.toFixed(2).padStart(10)}  ${x.imagesPerSecond.toFixed(1).padStart(9)}`);
   }
-  for (const x of r.rows) if (x.note) lines.push(`batch ${x.batch}: ${x.engine}: ${x.note}`);
+  for (const x of r.rows) if (x.note) lines.push(`batch ${x.batch}: ${x.engine} ${x.backend}: ${x.note}`);
   for (const q of r.ratios) {
-    const what = q.compare.endsWith('/lce') ? 'output' : 'logit';
+    const what = q.compare.includes('/lce(') ? 'output' : 'logit';
     lines.push(`batch ${q.batch}: ${q.compare} = ${q.speedup.toFixed(2)}x (max |${what} diff| ${q.maxAbsDiff.toExponential(2)}, top-1 agrees on ${q.top1Agree}/${q.batch})`);
   }
   for (const b of new Set(r.layers.map((l) => l.batch))) {

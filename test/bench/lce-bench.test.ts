@@ -62,7 +62,7 @@ describe('bench model: LCE beside bitweave', function () {
     assert.deepEqual(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
     assert.match(r.stderr, /^bitweave: note: LCE not timed: .*no-such-python \(BITWEAVE_LCE_PYTHON\) could not be started \(ENOENT\)/);
     assertCommonRows(rows, [1, 2]);
-    assert.equal(rows.filter((x) => x.engine === 'lce' || String(x.compare).endsWith('/lce')).length, 0);
+    assert.equal(rows.filter((x) => x.engine === 'lce' || String(x.compare).includes('/lce')).length, 0);
     assert.equal(rows.length, 2 * 3 + 1);
     const last = rows[rows.length - 1] as { notes: string[]; machine: Row };
     assert.equal(last.notes.length, 1);
@@ -95,6 +95,21 @@ describe('bench model: LCE beside bitweave', function () {
     assertUserError(bench({ BITWEAVE_LCE_PYTHON: fakePython('fails', failing) }), /^bitweave: error: LCE helper: ValueError: bad input$/);
   });
 
+  it('protocol: a kernel LCE refuses the model with (at load or at run) is dropped with a note; none left, no LCE rows', () => {
+    const ready = JSON.stringify({ ready: true, lce: 'fake', python: 'fake', input: [1, 16, 16, 3], output: [1, CLASSES], unsupported: { default: 'RuntimeError: at load' } });
+    // the helper was started with both kernels, in the bench's order
+    const args = fakePython('args', `echo "$@" > ${path.join(tmp, 'args.txt')}; echo '${ready}'; while read line; do echo '{"unsupported": "RuntimeError: not with this kernel"}'; done`);
+    const r = bench({ BITWEAVE_LCE_PYTHON: args }, FIXTURE, '1');
+    const rows = jsonRows(r);
+    assertCommonRows(rows, [1]);
+    assert.equal(rows.filter((x) => x.engine === 'lce' || String(x.compare).includes('/lce')).length, 0);
+    const notes = r.stderr.trimEnd().split('\n');
+    assert.deepEqual(notes.map((n) => n.replace(/ kernel .*/, '')), ["bitweave: note: LCE's default", "bitweave: note: LCE's indirect-bgemm"]);
+    assert.match(notes[0], /refused the model \(RuntimeError: at load\)$/);
+    assert.match(notes[1], /refused the model \(RuntimeError: not with this kernel\)$/);
+    assert.match(fs.readFileSync(path.join(tmp, 'args.txt'), 'utf8'), /lce_interpreter\.py \S+resnet_block\/model\.tflite 1 default indirect-bgemm$/m);
+  });
+
   it('with LCE (BITWEAVE_TEST_LCE_PYTHON): lce rows, the bitweave/lce ratio, outputs within 1e-4', function () {
     const python = process.env.BITWEAVE_TEST_LCE_PYTHON;
     if (!python) this.skip();
@@ -104,18 +119,19 @@ describe('bench model: LCE beside bitweave', function () {
     assertCommonRows(rows, [1, 2]);
     for (const b of [1, 2]) {
       const l = rows.filter((x) => x.engine === 'lce' && x.batch === b);
-      assert.equal(l.length, 1);
-      assert.equal(l[0].backend, 'interpreter');
-      assert.equal(l[0].runs, 3);
-      assert.ok((l[0].medianMs as number) > 0);
-      if (b > 1) assert.match(String(l[0].note), /2 invocations of the batch-1 model/);
-      else assert.equal(l[0].note, undefined);
-      const q = rows.filter((x) => x.compare === 'bitweave(native)/lce' && x.batch === b);
-      assert.equal(q.length, 1);
-      // resnet_block ends in a softmax: LCE's probabilities against bitweave's logits through one
-      assert.ok((q[0].maxAbsDiff as number) < 1e-4, `max diff ${q[0].maxAbsDiff}`);
-      assert.equal(q[0].top1Agree, b);
-      assert.ok((q[0].speedup as number) > 0);
+      assert.deepEqual(l.map((x) => x.backend), ['default', 'indirect-bgemm']);
+      for (const x of l) {
+        assert.equal(x.runs, 3);
+        assert.ok((x.medianMs as number) > 0);
+        if (b > 1) assert.match(String(x.note), /2 invocations of the batch-1 model/);
+        else assert.equal(x.note, undefined);
+        const q = rows.filter((y) => y.compare === `bitweave(native)/lce(${x.backend})` && y.batch === b);
+        assert.equal(q.length, 1);
+        // resnet_block ends in a softmax: LCE's probabilities against bitweave's logits through one
+        assert.ok((q[0].maxAbsDiff as number) < 1e-4, `max diff ${q[0].maxAbsDiff}`);
+        assert.equal(q[0].top1Agree, b);
+        assert.ok(Math.abs((q[0].speedup as number) - (x.medianMs as number) / (rows.find((y) => y.engine === 'bitweave' && y.batch === b)!.medianMs as number)) < 1e-9);
+      }
     }
     const last = rows[rows.length - 1] as { machine: Row; notes: string[] };
     assert.match(String(last.machine.lce), /^\d+\.\d+/);
