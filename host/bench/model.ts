@@ -1,7 +1,8 @@
 /**
  * End-to-end model benchmark: a bitweave backend vs onnxruntime (CPU execution provider)
  * running the exported float network (host/export/onnx.ts), same input, same thread
- * count, in one process.
+ * count, in one process; on a Larq .tflite also vs LCE's own interpreter (host/bench/lce.ts,
+ * a helper process that stays up for the whole run).
  *
  * Per batch size the engines alternate BLOCKS blocks of consecutive timed calls, so both
  * see the same machine load over the run but neither is timed while the other's worker
@@ -10,7 +11,9 @@
  * batch size exceeds its time budget). Latency is the median wall time of one call on the
  * whole batch; images/s = batch / latency.
  */
+import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type * as Ort from 'onnxruntime-node';
 import { BitweaveError } from '../core/errors';
@@ -18,6 +21,7 @@ import { CompiledModel, tensorLength } from '../compile/model';
 import { exportOnnxModel } from '../export/onnx';
 import { Session } from '../runtime/session';
 import { median } from './stats';
+import { LCE_KERNELS, LceInterpreter, LceKernel, lcePython } from './lce';
 
 export interface BenchModelOptions {
   backend?: string;
@@ -31,12 +35,16 @@ export interface BenchModelOptions {
   budgetSeconds?: number;
   /** Also report the bitweave backend's per-op time (ms per call, slowest first). */
   layers?: boolean;
+  /** The LCE .tflite file the model was imported from: also time LCE's interpreter on it. */
+  tflite?: string;
+  /** The Python that has larq-compute-engine (default: lcePython()). */
+  lcePython?: { python: string; from: string };
 }
 
 export interface BenchModelRow {
   model: string;
-  engine: 'bitweave' | 'onnxruntime';
-  /** bitweave backend name, or onnxruntime's execution provider. */
+  engine: 'bitweave' | 'onnxruntime' | 'lce';
+  /** bitweave backend name, onnxruntime's execution provider, or LCE's binary-conv kernel. */
   backend: string;
   batch: number;
   threads: number;
@@ -45,15 +53,20 @@ export interface BenchModelRow {
   medianMs: number;
   minMs: number;
   imagesPerSecond: number;
+  /** How the engine ran this batch when that is not one call on the whole batch. */
+  note?: string;
 }
 
 export interface BenchModelRatio {
   model: string;
   batch: number;
   compare: string;
-  /** bitweave images/s over onnxruntime images/s (> 1: bitweave is faster). */
+  /** bitweave images/s over the other engine's images/s (> 1: bitweave is faster). */
   speedup: number;
-  /** Largest |logit difference| between the two engines on the benchmark batch. */
+  /**
+   * Largest |output difference| between the two engines on the benchmark batch: logits,
+   * or against LCE the model's own outputs (softmax probabilities where it ends in one).
+   */
   maxAbsDiff: number;
   /** Images whose top class agrees. */
   top1Agree: number;
@@ -76,7 +89,9 @@ export interface BenchModelResult {
   ratios: BenchModelRatio[];
   /** Per-op times of the bitweave backend (with `layers`). */
   layers: BenchModelLayer[];
-  machine: { cpus: number; cpu: string; node: string; onnxruntime: string };
+  /** Why an engine was not timed (LCE not installed, …). */
+  notes: string[];
+  machine: { cpus: number; cpu: string; node: string; onnxruntime: string; lce?: string; python?: string };
 }
 
 /** onnxruntime-node is a development dependency: absent in production installs. */
@@ -118,6 +133,49 @@ function idle(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** Largest |a - b| and how many rows (images) have the same arg-max. */
+function agreement(a: ArrayLike<number>, b: ArrayLike<number>, batch: number, classes: number): { maxAbsDiff: number; top1Agree: number } {
+  let maxAbsDiff = 0;
+  let top1Agree = 0;
+  for (let i = 0; i < batch; i++) {
+    let ia = 0;
+    let ib = 0;
+    for (let k = 0; k < classes; k++) {
+      const j = i * classes + k;
+      maxAbsDiff = Math.max(maxAbsDiff, Math.abs(a[j] - b[j]));
+      if (a[j] > a[i * classes + ia]) ia = k;
+      if (b[j] > b[i * classes + ib]) ib = k;
+    }
+    if (ia === ib) top1Agree++;
+  }
+  return { maxAbsDiff, top1Agree };
+}
+
+/** Softmax per row in double (bitweave returns the logits before a model's last softmax). */
+function softmaxRows(logits: Float32Array, rows: number): Float64Array {
+  const n = logits.length / rows;
+  const p = new Float64Array(logits.length);
+  for (let r = 0; r < rows; r++) {
+    let mx = -Infinity;
+    for (let k = 0; k < n; k++) mx = Math.max(mx, logits[r * n + k]);
+    let sum = 0;
+    for (let k = 0; k < n; k++) sum += p[r * n + k] = Math.exp(logits[r * n + k] - mx);
+    for (let k = 0; k < n; k++) p[r * n + k] /= sum;
+  }
+  return p;
+}
+
+/** NCHW images (bitweave's input) -> NHWC (the .tflite's). */
+function nchwToNhwc(x: Float32Array, batch: number, c: number, h: number, w: number): Float32Array {
+  const y = new Float32Array(x.length);
+  for (let b = 0; b < batch; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      for (let i = 0; i < h * w; i++) y[(b * h * w + i) * c + ch] = x[(b * c + ch) * h * w + i];
+    }
+  }
+  return y;
+}
+
 export async function benchModel(label: string, model: CompiledModel, opts: BenchModelOptions = {}): Promise<BenchModelResult> {
   const ort = loadOnnxRuntime();
   const threads = opts.threads ?? os.availableParallelism();
@@ -130,20 +188,45 @@ export async function benchModel(label: string, model: CompiledModel, opts: Benc
   if (!Number.isInteger(threads) || threads < 1 || threads > 1024) throw new BitweaveError(`threads must be an integer in 1..1024, got ${threads}`);
 
   const exported = exportOnnxModel(model);
+  const [C, H, W] = exported.input.shape;
+  const per = C * H * W;
+  const classes = tensorLength(model.tensors[model.output]);
+  const notes: string[] = [];
+  let lce: LceInterpreter | null = null;
+  if (opts.tflite !== undefined) {
+    const started = await LceInterpreter.start(opts.tflite, threads, opts.lcePython ?? lcePython());
+    if ('skipped' in started) notes.push(started.skipped);
+    else lce = started;
+  }
   const ortSession = await ort.InferenceSession.create(exported.bytes, {
     executionProviders: ['cpu'],
     intraOpNumThreads: threads,
     interOpNumThreads: threads,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
+  }).catch(async (e: unknown) => {
+    await lce?.close();
+    throw e;
   });
-  const [C, H, W] = exported.input.shape;
-  const per = C * H * W;
-  const classes = tensorLength(model.tensors[model.output]);
   const rows: BenchModelRow[] = [];
   const ratios: BenchModelRatio[] = [];
   const layers: BenchModelLayer[] = [];
+  // LCE reads its input from and writes its output to files here
+  const tmp = lce ? fs.mkdtempSync(path.join(os.tmpdir(), 'bitweave-lce-')) : '';
+  const lceKernels: LceKernel[] = [];
+  for (const k of lce ? LCE_KERNELS : []) {
+    const why = lce!.ready.unsupported[k];
+    if (why === undefined) lceKernels.push(k);
+    else notes.push(`LCE's ${k} kernel not timed: its interpreter refused the model (${why})`);
+  }
   try {
+    if (lce) {
+      const [n, h, w, c] = lce.ready.input;
+      const out = lce.ready.output.reduce((x, y) => x * y, 1);
+      if (lce.ready.input.length !== 4 || n !== 1 || h !== H || w !== W || c !== C || out !== classes) {
+        throw new BitweaveError(`LCE's interpreter sees input [${lce.ready.input.join(', ')}] and output [${lce.ready.output.join(', ')}], bitweave [1, ${H}, ${W}, ${C}] and ${classes} outputs`);
+      }
+    }
     for (const batch of batches) {
       const input = benchInput(batch, per);
       const session = await Session.create(model, { backend, batch, threads });
@@ -151,9 +234,31 @@ export async function benchModel(label: string, model: CompiledModel, opts: Benc
         const feeds = { [exported.input.name]: new ort.Tensor('float32', input, [batch, C, H, W]) };
         const runBw = async () => (await session.run(input)).logits;
         const runOrt = async () => (await ortSession.run(feeds))[exported.output.name].data as Float32Array;
-        // the logits both engines agree on (also the first warm-up call)
+        // the logits the engines agree on (also the first warm-up call)
         const a = await runBw();
         const b = await runOrt();
+        // a call of LCE on the batch takes about what bitweave's does times the speed ratio:
+        // a generous fixed allowance plus the budget bounds every reply
+        const lceTimeout = 120_000 + 2 * budget;
+        // each LCE kernel's outputs on the same images; a kernel that refuses the model is dropped
+        const lceOut = new Map<LceKernel, Float32Array>();
+        if (lce) {
+          const fin = path.join(tmp, `input-${batch}.f32`);
+          const fout = path.join(tmp, `output-${batch}.f32`);
+          const x = nchwToNhwc(input, batch, C, H, W);
+          fs.writeFileSync(fin, new Uint8Array(x.buffer, x.byteOffset, x.byteLength));
+          for (const k of [...lceKernels]) {
+            const r = await lce.run(k, batch, fin, fout, lceTimeout);
+            if (r.unsupported !== undefined) {
+              notes.push(`LCE's ${k} kernel not timed: its interpreter refused the model (${r.unsupported})`);
+              lceKernels.splice(lceKernels.indexOf(k), 1);
+              continue;
+            }
+            const bytes = fs.readFileSync(fout);
+            if (bytes.length !== batch * classes * 4) throw new BitweaveError(`LCE helper wrote ${bytes.length} bytes, expected ${batch * classes * 4}`);
+            lceOut.set(k, new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)));
+          }
+        }
         const stats0 = new Map<number, number>();
         const statsIn = new Map<number, number>(); // per-op time inside timed blocks
         const snapshot = (into: Map<number, number>) => {
@@ -161,6 +266,7 @@ export async function benchModel(label: string, model: CompiledModel, opts: Benc
         };
         const tBw: number[] = [];
         const tOrt: number[] = [];
+        const tLce = new Map<LceKernel, number[]>([...lceOut.keys()].map((k) => [k, []]));
         const blocks = Math.min(BLOCKS, runs);
         const t0 = performance.now();
         for (let blk = 0; blk < blocks; blk++) {
@@ -183,6 +289,12 @@ export async function benchModel(label: string, model: CompiledModel, opts: Benc
             await runOrt();
             tOrt.push(performance.now() - s);
           }
+          for (const [k, t] of tLce) {
+            const n = Math.min(want, tBw.length - t.length);
+            if (!lce || n <= 0) continue;
+            await idle(IDLE_GAP_MS);
+            t.push(...(await lce.time(k, batch, n, WARM_UP_MS, lceTimeout)));
+          }
         }
         const row = (engine: BenchModelRow['engine'], be: string, t: number[]): BenchModelRow => ({
           model: label, engine, backend: be, batch, threads, runs: t.length,
@@ -191,19 +303,6 @@ export async function benchModel(label: string, model: CompiledModel, opts: Benc
         const rb = row('bitweave', session.backendName, tBw);
         const ro = row('onnxruntime', 'cpu', tOrt);
         rows.push(rb, ro);
-        let maxAbsDiff = 0;
-        let top1Agree = 0;
-        for (let i = 0; i < batch; i++) {
-          let ia = 0;
-          let ib = 0;
-          for (let k = 0; k < classes; k++) {
-            const j = i * classes + k;
-            maxAbsDiff = Math.max(maxAbsDiff, Math.abs(a[j] - b[j]));
-            if (a[j] > a[i * classes + ia]) ia = k;
-            if (b[j] > b[i * classes + ib]) ib = k;
-          }
-          if (ia === ib) top1Agree++;
-        }
         if (opts.layers) {
           const st = session.stats().layers.map((l) => ({
             model: label, batch, backend: session.backendName, op: l.op, layer: l.name, where: l.where, ms: (statsIn.get(l.op) ?? 0) / tBw.length,
@@ -212,14 +311,28 @@ export async function benchModel(label: string, model: CompiledModel, opts: Benc
         }
         ratios.push({
           model: label, batch, compare: `bitweave(${session.backendName})/onnxruntime(cpu)`,
-          speedup: rb.imagesPerSecond / ro.imagesPerSecond, maxAbsDiff, top1Agree,
+          speedup: rb.imagesPerSecond / ro.imagesPerSecond, ...agreement(a, b, batch, classes),
         });
+        // LCE returns the model's outputs: probabilities where it ends in a softmax
+        const ours = model.softmax ? softmaxRows(a, batch) : a;
+        for (const [k, t] of tLce) {
+          const rl = row('lce', k, t);
+          // the converted model has batch 1 and LCE's interpreter cannot resize it
+          if (batch > 1) rl.note = `${batch} invocations of the batch-1 model per call (as LCE's Interpreter.predict runs a batch)`;
+          rows.push(rl);
+          ratios.push({
+            model: label, batch, compare: `bitweave(${session.backendName})/lce(${k})`,
+            speedup: rb.imagesPerSecond / rl.imagesPerSecond, ...agreement(ours, lceOut.get(k)!, batch, classes),
+          });
+        }
       } finally {
         await session.close();
       }
     }
   } finally {
     await ortSession.release();
+    await lce?.close();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   }
   const cpus = os.cpus();
   return {
@@ -227,6 +340,10 @@ export async function benchModel(label: string, model: CompiledModel, opts: Benc
     rows,
     ratios,
     layers,
-    machine: { cpus: cpus.length, cpu: cpus[0]?.model ?? 'unknown', node: process.version, onnxruntime: ort.env.versions?.node ?? 'unknown' },
+    notes,
+    machine: {
+      cpus: cpus.length, cpu: cpus[0]?.model ?? 'unknown', node: process.version, onnxruntime: ort.env.versions?.node ?? 'unknown',
+      ...(lce ? { lce: lce.ready.lce, python: lce.ready.python } : {}),
+    },
   };
 }

@@ -1,6 +1,11 @@
-/** `bitweave bench model <model>`: a bitweave backend vs onnxruntime on the exported float network. */
+/**
+ * `bitweave bench model <model>`: a bitweave backend vs onnxruntime on the exported float
+ * network, and on a Larq .tflite also vs LCE's own interpreter where Python has LCE.
+ */
+import * as fs from 'node:fs';
 import { Argv, CommandModule } from 'yargs';
 import { BitweaveError } from '../core/errors';
+import { oneLineMessage } from '../core/text';
 import { benchModel, BenchModelResult } from '../bench/model';
 import { availableBackends } from '../backends';
 import { loadNamedModel } from '../zoo/models';
@@ -27,14 +32,16 @@ function parseList(s: string, what: string): number[] {
 
 function text(r: BenchModelResult): string {
   const lines = [
-    `model ${r.model} on ${r.machine.cpus} x ${r.machine.cpu}, node ${r.machine.node}, onnxruntime ${r.machine.onnxruntime}`,
-    'engine        backend     batch  threads  runs  latency ms   images/s',
+    `model ${r.model} on ${r.machine.cpus} x ${r.machine.cpu}, node ${r.machine.node}, onnxruntime ${r.machine.onnxruntime}${r.machine.lce ? `, LCE ${r.machine.lce} (Python ${r.machine.python})` : ''}`,
+    'engine        backend         batch  threads  runs  latency ms   images/s',
   ];
   for (const x of r.rows) {
-    lines.push(`${x.engine.padEnd(12)}  ${x.backend.padEnd(10)}  ${String(x.batch).padStart(5)}  ${String(x.threads).padStart(7)}  ${String(x.runs).padStart(4)}  ${x.medianMs.toFixed(2).padStart(10)}  ${x.imagesPerSecond.toFixed(1).padStart(9)}`);
+    lines.push(`${x.engine.padEnd(12)}  ${x.backend.padEnd(14)}  ${String(x.batch).padStart(5)}  ${String(x.threads).padStart(7)}  ${String(x.runs).padStart(4)}  ${x.medianMs.toFixed(2).padStart(10)}  ${x.imagesPerSecond.toFixed(1).padStart(9)}`);
   }
+  for (const x of r.rows) if (x.note) lines.push(`batch ${x.batch}: ${x.engine} ${x.backend}: ${x.note}`);
   for (const q of r.ratios) {
-    lines.push(`batch ${q.batch}: ${q.compare} = ${q.speedup.toFixed(2)}x (max |logit diff| ${q.maxAbsDiff.toExponential(2)}, top-1 agrees on ${q.top1Agree}/${q.batch})`);
+    const what = q.compare.includes('/lce(') ? 'output' : 'logit';
+    lines.push(`batch ${q.batch}: ${q.compare} = ${q.speedup.toFixed(2)}x (max |${what} diff| ${q.maxAbsDiff.toExponential(2)}, top-1 agrees on ${q.top1Agree}/${q.batch})`);
   }
   for (const b of new Set(r.layers.map((l) => l.batch))) {
     const top = r.layers.filter((l) => l.batch === b);
@@ -47,7 +54,7 @@ function text(r: BenchModelResult): string {
 
 export const benchModelCommand: CommandModule<object, Args> = {
   command: 'model <model>',
-  describe: 'images/s and latency at batch 1 and 64: a bitweave backend vs onnxruntime on the exported float network (model: file, resnet18-cifar|imagenet[-aK], bmxnet-mnist or another zoo name)',
+  describe: "images/s and latency at batch 1 and 64: a bitweave backend vs onnxruntime on the exported float network, and on a Larq .tflite vs LCE's interpreter (Python from BITWEAVE_LCE_PYTHON, else python3) (model: file, resnet18-cifar|imagenet[-aK], bmxnet-mnist or another zoo name)",
   builder: (y: Argv) =>
     modelOptions(y)
       .positional('model', { type: 'string', demandOption: true, describe: '.bnn file, QONNX .onnx, BMXNet <prefix>-symbol.json, or a zoo name' })
@@ -62,11 +69,15 @@ export const benchModelCommand: CommandModule<object, Args> = {
   handler: async (a) => {
     if (!(a.budget > 0)) throw new BitweaveError(`--budget must be a positive number of seconds, got ${a.budget}`);
     const model = await loadNamedModel(a.model, { ...modelLoadOptions(a as unknown as Record<string, unknown>), seed: a.seed });
+    // LCE runs the file itself, so only a model read from a .tflite (not a .bnn made from one)
+    const tflite = model.source.format === 'larq-tflite' && /\.tflite$/i.test(a.model) && fs.existsSync(a.model) ? a.model : undefined;
     const r = await benchModel(a.model, model, {
-      backend: a.backend, threads: a.threads, batches: parseList(a.batches, '--batches'), runs: a.runs, budgetSeconds: a.budget, layers: a.layers,
+      backend: a.backend, threads: a.threads, batches: parseList(a.batches, '--batches'), runs: a.runs, budgetSeconds: a.budget, layers: a.layers, tflite,
     });
+    // notes go to stderr in both modes: --json output stays rows only
+    for (const n of r.notes) process.stderr.write(`bitweave: note: ${oneLineMessage(n)}\n`);
     if (a.json) {
-      for (const row of [...r.rows, ...r.ratios, ...r.layers, { model: r.model, machine: r.machine }]) process.stdout.write(JSON.stringify(row) + '\n');
+      for (const row of [...r.rows, ...r.ratios, ...r.layers, { model: r.model, machine: r.machine, notes: r.notes }]) process.stdout.write(JSON.stringify(row) + '\n');
     } else {
       process.stdout.write(text(r) + '\n');
     }
