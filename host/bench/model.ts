@@ -19,6 +19,7 @@ import type * as Ort from 'onnxruntime-node';
 import { BitweaveError } from '../core/errors';
 import { CompiledModel, tensorLength } from '../compile/model';
 import { exportOnnxModel } from '../export/onnx';
+import { argmaxRow, softmaxRows } from '../runtime/classify';
 import { Session } from '../runtime/session';
 import { median } from './stats';
 import { LCE_KERNELS, LceInterpreter, LceKernel, lcePython } from './lce';
@@ -138,31 +139,10 @@ function agreement(a: ArrayLike<number>, b: ArrayLike<number>, batch: number, cl
   let maxAbsDiff = 0;
   let top1Agree = 0;
   for (let i = 0; i < batch; i++) {
-    let ia = 0;
-    let ib = 0;
-    for (let k = 0; k < classes; k++) {
-      const j = i * classes + k;
-      maxAbsDiff = Math.max(maxAbsDiff, Math.abs(a[j] - b[j]));
-      if (a[j] > a[i * classes + ia]) ia = k;
-      if (b[j] > b[i * classes + ib]) ib = k;
-    }
-    if (ia === ib) top1Agree++;
+    for (let j = i * classes; j < (i + 1) * classes; j++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(a[j] - b[j]));
+    if (argmaxRow(a, i, classes) === argmaxRow(b, i, classes)) top1Agree++;
   }
   return { maxAbsDiff, top1Agree };
-}
-
-/** Softmax per row in double (bitweave returns the logits before a model's last softmax). */
-function softmaxRows(logits: Float32Array, rows: number): Float64Array {
-  const n = logits.length / rows;
-  const p = new Float64Array(logits.length);
-  for (let r = 0; r < rows; r++) {
-    let mx = -Infinity;
-    for (let k = 0; k < n; k++) mx = Math.max(mx, logits[r * n + k]);
-    let sum = 0;
-    for (let k = 0; k < n; k++) sum += p[r * n + k] = Math.exp(logits[r * n + k] - mx);
-    for (let k = 0; k < n; k++) p[r * n + k] /= sum;
-  }
-  return p;
 }
 
 /** NCHW images (bitweave's input) -> NHWC (the .tflite's). */

@@ -1,10 +1,24 @@
 /** Reading logits as classes: the argmax and the top-k with softmax probabilities. */
 
 /** Index of the largest logit of one row (the first on ties). */
-export function argmaxRow(logits: Float32Array, row: number, classes: number): number {
+export function argmaxRow(logits: ArrayLike<number>, row: number, classes: number): number {
   let best = 0;
   for (let k = 1; k < classes; k++) if (logits[row * classes + k] > logits[row * classes + best]) best = k;
   return best;
+}
+
+/** Softmax of each row in double (comparing logits with an engine that returns probabilities). */
+export function softmaxRows(logits: Float32Array, rows: number): Float64Array {
+  const n = logits.length / rows;
+  const p = new Float64Array(logits.length);
+  for (let r = 0; r < rows; r++) {
+    let mx = -Infinity;
+    for (let k = 0; k < n; k++) mx = Math.max(mx, logits[r * n + k]);
+    let sum = 0;
+    for (let k = 0; k < n; k++) sum += p[r * n + k] = Math.exp(logits[r * n + k] - mx);
+    for (let k = 0; k < n; k++) p[r * n + k] /= sum;
+  }
+  return p;
 }
 
 export interface TopClass {

@@ -18,6 +18,7 @@
  *    conv, the dense layer after the binary one and the softmax sum in a different order,
  *    so the two differ by float32 rounding (measured: below 1e-6). The argmax must match.
  */
+import { argmaxRow, softmaxRows } from '../../host/runtime/classify';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -52,39 +53,21 @@ const labels = Array.from(manifest.evaluation.labels, Number);
 /** Images every backend evaluates. */
 const N = LONG ? TEST_SET : RECORDED;
 
-function argmax(a: ArrayLike<number>, from: number, n: number): number {
-  let best = from;
-  for (let i = from; i < from + n; i++) if (a[i] > a[best]) best = i;
-  return best - from;
-}
 
 function predictions(logits: Float32Array, images: number): number[] {
   const per = logits.length / images;
-  return Array.from({ length: images }, (_, i) => argmax(logits, i * per, per));
+  return Array.from({ length: images }, (_, i) => argmaxRow(logits, i, per));
 }
 
-/** Softmax in double, per row. */
-function softmax(logits: Float32Array, rows: number): Float64Array {
-  const per = logits.length / rows;
-  const y = new Float64Array(logits.length);
-  for (let r = 0; r < rows; r++) {
-    const row = logits.subarray(r * per, (r + 1) * per);
-    const max = Math.max(...row);
-    let sum = 0;
-    for (let i = 0; i < per; i++) sum += Math.exp(row[i] - max);
-    for (let i = 0; i < per; i++) y[r * per + i] = Math.exp(row[i] - max) / sum;
-  }
-  return y;
-}
 
 /** Max |softmax(ours) - LCE| over the first `rows` recorded images; their argmax must agree. */
 function compareWithLce(logits: Float32Array, rows: number, what: string): number {
   const lce = readNpy(path.join(DIR, 'output.npy')).data as Float32Array;
-  const ours = softmax(logits.subarray(0, rows * 10), rows);
+  const ours = softmaxRows(logits.subarray(0, rows * 10), rows);
   let maxDiff = 0;
   for (let i = 0; i < rows * 10; i++) maxDiff = Math.max(maxDiff, Math.abs(ours[i] - lce[i]));
   assert.ok(maxDiff <= TOLERANCE, `${what}: max |ours - LCE| = ${maxDiff} > ${TOLERANCE}`);
-  for (let n = 0; n < rows; n++) assert.equal(argmax(ours, n * 10, 10), argmax(lce, n * 10, 10), `${what}: image ${n}`);
+  for (let n = 0; n < rows; n++) assert.equal(argmaxRow(ours, n, 10), argmaxRow(lce, n, 10), `${what}: image ${n}`);
   return maxDiff;
 }
 

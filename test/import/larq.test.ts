@@ -10,6 +10,7 @@
  * and mean sum in their own order, so results differ by float32 rounding (measured: at most
  * 5e-5, the ResNet block; 2e-6 elsewhere). Classifications must agree exactly (argmax).
  */
+import { argmaxRow, softmaxRows } from '../../host/runtime/classify';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -61,25 +62,7 @@ function toNCHW(x: Float32Array, [N, H, W, C]: number[]): Float32Array {
   return y;
 }
 
-/** Softmax in double, per row (the models return logits before their final softmax). */
-function softmax(logits: Float32Array, rows: number): Float64Array {
-  const per = logits.length / rows;
-  const y = new Float64Array(logits.length);
-  for (let r = 0; r < rows; r++) {
-    const row = logits.subarray(r * per, (r + 1) * per);
-    const max = Math.max(...row);
-    let sum = 0;
-    for (let i = 0; i < per; i++) sum += Math.exp(row[i] - max);
-    for (let i = 0; i < per; i++) y[r * per + i] = Math.exp(row[i] - max) / sum;
-  }
-  return y;
-}
 
-function argmax(a: ArrayLike<number>, from: number, n: number): number {
-  let best = from;
-  for (let i = from; i < from + n; i++) if (a[i] > a[best]) best = i;
-  return best - from;
-}
 
 async function logits(m: CompiledModel, backend: string, input: Float32Array): Promise<Float32Array> {
   const s = await Session.create(m, { backend });
@@ -92,14 +75,14 @@ async function logits(m: CompiledModel, backend: string, input: Float32Array): P
 
 /** Compare with LCE's output.npy (NHWC maps flatten in the same (H, W, C) order as ours). */
 function compareWithLce(f: Fixture, m: CompiledModel, got: Float32Array, want: Float32Array, images: number): number {
-  const ours = m.softmax ? softmax(got, images) : got;
+  const ours = m.softmax ? softmaxRows(got, images) : got;
   assert.equal(ours.length, want.length, `${f.name}: output size`);
   let maxDiff = 0;
   for (let i = 0; i < want.length; i++) maxDiff = Math.max(maxDiff, Math.abs(ours[i] - want[i]));
   assert.ok(maxDiff <= TOLERANCE, `${f.name}: max |ours - LCE| = ${maxDiff} > ${TOLERANCE}`);
   if (f.classifies) {
     const per = want.length / images;
-    for (let n = 0; n < images; n++) assert.equal(argmax(ours, n * per, per), argmax(want, n * per, per), `${f.name}: image ${n} prediction`);
+    for (let n = 0; n < images; n++) assert.equal(argmaxRow(ours, n, per), argmaxRow(want, n, per), `${f.name}: image ${n} prediction`);
   }
   return maxDiff;
 }
