@@ -48,7 +48,7 @@ type Fn = (...args: any[]) => any;
 interface Raw {
   xnor: Fn; and: Fn; xnorRef: Fn; andRef: Fn; packRows: Fn; packCols: Fn;
   isaSet: Fn; isaCurrent: Fn; isaSupported: Fn; isaBest: Fn; isaName: Fn; popcntSet: Fn; popcntEnabled: Fn; hasPopcnt: Fn; cpuCount: Fn;
-  peak: Fn; blasConfig: Fn | null; bench: Partial<Record<GemmMethod, Fn>>;
+  peak: Fn; peakFma: Fn; blasConfig: Fn | null; bench: Partial<Record<GemmMethod, Fn>>;
 }
 let raw: Raw | null = null;
 
@@ -82,6 +82,7 @@ function lib(): Raw {
     hasPopcnt: l.func('int bw_cpu_has_popcnt(void)'),
     cpuCount: l.func('int bw_cpu_count(void)'),
     peak: l.func('double bw_peak_bitops(int isa, int threads, long iters, void *seconds)'),
+    peakFma: l.func('double bw_peak_fma(int isa, int threads, long iters, void *seconds)'),
     blasConfig,
     bench: Object.fromEntries(GEMM_METHODS.filter((m) => blasConfig || m === 'bitweave').map((m) => [m, bench(C_SYMBOL[m])])),
   };
@@ -236,11 +237,20 @@ export function timeMethod(
 
 /** Binary MACs (bit-ops) per second of a register-resident popcount loop; level -1 = current. */
 export function peakBitOps(level: number, threads: number, iters = 20_000_000): number {
+  return ceiling(lib().peak, level, threads, iters);
+}
+
+/** Float32 fused multiply-adds per second of a register-resident FMA loop (the float layers' ceiling). */
+export function peakFma(level: number, threads: number, iters = 20_000_000): number {
+  return ceiling(lib().peakFma, level, threads, iters);
+}
+
+function ceiling(fn: Fn, level: number, threads: number, iters: number): number {
   int('level', level, -1, 2);
   int('threads', threads, 1, MAX_THREADS);
   int('iters', iters, 1, 2 ** 40);
   const seconds = new Float64Array(1);
-  const r = lib().peak(level, threads, iters, seconds) as number;
+  const r = fn(level, threads, iters, seconds) as number;
   if (!(r > 0)) throw new BitweaveError(`this CPU does not run ISA level ${level} (${isaName(level)})`);
   return r;
 }
@@ -276,6 +286,8 @@ export interface PeakRow {
   isa: string;
   threads: number;
   binaryMacsPerSecond: number;
+  /** float32 FMAs per second: the ceiling of the float layers (stem convolution, dense). */
+  fmaPerSecond: number;
 }
 export interface PeakResult {
   machine: Machine;
@@ -283,13 +295,16 @@ export interface PeakResult {
   /** The current ISA's ceilings (what `bench gemm` compares against). */
   perCore: number;
   allCores: number;
+  /** The current ISA's float32 FMA ceilings. */
+  fmaPerCore: number;
+  fmaAllCores: number;
   threads: number;
 }
 
 /** Best of `tries` runs (a ceiling: the least disturbed run is the closest to it). */
-function bestPeak(level: number, threads: number, tries: number, iters: number): number {
+function bestPeak(measure: typeof peakBitOps, level: number, threads: number, tries: number, iters: number): number {
   let best = 0;
-  for (let i = 0; i < tries; i++) best = Math.max(best, peakBitOps(level, threads, iters));
+  for (let i = 0; i < tries; i++) best = Math.max(best, measure(level, threads, iters));
   return best;
 }
 
@@ -300,16 +315,19 @@ export function benchPeak(opts: { threads?: number; tries?: number; iters?: numb
   const cur = currentIsa();
   const levels = opts.allIsas === false ? [cur] : supportedIsas();
   const rows: PeakRow[] = [];
-  let perCore = 0, allCores = 0;
+  let perCore = 0, allCores = 0, fmaPerCore = 0, fmaAllCores = 0;
   for (const level of levels) {
     const it = level === 2 ? iters : Math.max(1, Math.floor(iters / 4)); // slower loops: similar wall time
-    const one = bestPeak(level, 1, tries, it);
-    const all = threads > 1 ? bestPeak(level, threads, tries, it) : one;
-    rows.push({ isa: isaName(level), threads: 1, binaryMacsPerSecond: one });
-    if (threads > 1) rows.push({ isa: isaName(level), threads, binaryMacsPerSecond: all });
-    if (level === cur) (perCore = one), (allCores = all);
+    const fit = Math.max(1, Math.floor(it / 2)); // the FMA loop's step takes about twice as long
+    const one = bestPeak(peakBitOps, level, 1, tries, it);
+    const all = threads > 1 ? bestPeak(peakBitOps, level, threads, tries, it) : one;
+    const fOne = bestPeak(peakFma, level, 1, tries, fit);
+    const fAll = threads > 1 ? bestPeak(peakFma, level, threads, tries, fit) : fOne;
+    rows.push({ isa: isaName(level), threads: 1, binaryMacsPerSecond: one, fmaPerSecond: fOne });
+    if (threads > 1) rows.push({ isa: isaName(level), threads, binaryMacsPerSecond: all, fmaPerSecond: fAll });
+    if (level === cur) (perCore = one), (allCores = all), (fmaPerCore = fOne), (fmaAllCores = fAll);
   }
-  return { machine: machine(), rows, perCore, allCores, threads };
+  return { machine: machine(), rows, perCore, allCores, fmaPerCore, fmaAllCores, threads };
 }
 
 /* ---------------------------------------------------------------------------------------- */

@@ -43,8 +43,8 @@ function gemmText(r: BenchGemmResult): string {
 }
 
 function peakText(r: PeakResult): string {
-  const lines = [`${r.machine.cpu}, ${r.machine.cores} cores; kernels use ${r.machine.isa}`, 'isa      threads   G bit-MAC/s'];
-  for (const x of r.rows) lines.push(`${x.isa.padEnd(7)}  ${String(x.threads).padStart(7)}  ${G(x.binaryMacsPerSecond).padStart(12)}`);
+  const lines = [`${r.machine.cpu}, ${r.machine.cores} cores; kernels use ${r.machine.isa}`, 'isa      threads   G bit-MAC/s   G FMA/s (fp32)'];
+  for (const x of r.rows) lines.push(`${x.isa.padEnd(7)}  ${String(x.threads).padStart(7)}  ${G(x.binaryMacsPerSecond).padStart(12)}  ${G(x.fmaPerSecond).padStart(15)}`);
   return lines.join('\n');
 }
 
@@ -96,7 +96,7 @@ interface PeakArgs {
 
 export const benchPeakCommand: CommandModule<object, PeakArgs> = {
   command: 'peak',
-  describe: 'measured popcount ceiling: binary MACs (bit-ops) per second per core and on all cores, per ISA',
+  describe: 'measured ceilings: binary MACs (bit-ops) and float32 FMAs per second, per core and on all cores, per ISA',
   builder: (y: Argv) =>
     y
       .option('json', { type: 'boolean', default: false })

@@ -8,8 +8,12 @@
  * b changes every iteration (through an empty asm) so nothing can be hoisted.
  * Returns binary MACs (bit-ops) per second summed over `threads` threads, each running
  * `iters` iterations; *seconds receives the wall time. -1 if the ISA is unsupported.
+ *
+ * The float32 FMA ceiling beside it (what the float layers' kernels run: engine_fconv.c),
+ * the same way: 12 independent chains acc = fma(acc, m, k) per ISA width (scalar: fmaf).
  */
 #include <immintrin.h>
+#include <math.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -112,6 +116,74 @@ SCALAR_LOOP(loop_generic, )
 #undef D
 #undef S
 #undef F
+
+/* ---- float32 FMA: m < 1 and k > 0 keep every chain at a normal value near k / (1 - m).
+ * VT, SET1, FMA, ADD, FIRST are #defined before each instantiation (as COUNT above). */
+static volatile float fsink;
+#define FMA_LOOP(NAME, ATTR, CONSTRAINT)                                   \
+  ATTR static void NAME(long iters) {                                     \
+    VT m = SET1(0.999f), k = SET1(0.001f);                                \
+    R12(D)                                                                \
+    for (long i = 0; i < iters; i++) {                                    \
+      __asm__ volatile("" : CONSTRAINT(m));                               \
+      R12(S)                                                              \
+    }                                                                     \
+    R12(F)                                                                \
+    fsink = FIRST(c0);                                                    \
+  }
+#define D(j) VT c##j = SET1(0.25f * (j + 1));
+#define S(j) c##j = FMA(c##j, m, k);
+#define F(j) if (j) c0 = ADD(c0, c##j);
+#define VT __m512
+#define SET1 _mm512_set1_ps
+#define FMA _mm512_fmadd_ps
+#define ADD _mm512_add_ps
+#define FIRST _mm512_cvtss_f32
+FMA_LOOP(fma_avx512, __attribute__((target("avx512f"))), "+v")
+#undef VT
+#undef SET1
+#undef FMA
+#undef ADD
+#undef FIRST
+#define VT __m256
+#define SET1 _mm256_set1_ps
+#define FMA _mm256_fmadd_ps
+#define ADD _mm256_add_ps
+#define FIRST _mm256_cvtss_f32
+FMA_LOOP(fma_avx2, __attribute__((target("avx2,fma"))), "+x")
+#undef VT
+#undef SET1
+#undef FMA
+#undef ADD
+#undef FIRST
+#define VT float
+#define SET1(x) (x)
+#define FMA fmaf
+#define ADD(a, b) ((a) + (b))
+#define FIRST(x) (x)
+FMA_LOOP(fma_scalar, , "+x")
+#undef VT
+#undef SET1
+#undef FMA
+#undef ADD
+#undef FIRST
+#undef D
+#undef S
+#undef F
+
+double bw_peak_fma(int isa, int threads, long iters, double *seconds) {
+  if (isa < 0) isa = bw_isa_current();
+  if (!bw_isa_supported(isa) || threads < 1 || iters < 1) return -1.0;
+  void (*fn)(long) = isa == BW_ISA_AVX512 ? fma_avx512 : isa == BW_ISA_AVX2 ? fma_avx2 : fma_scalar;
+  const double per = 12.0 * (isa == BW_ISA_AVX512 ? 16 : isa == BW_ISA_AVX2 ? 8 : 1);
+  fn(iters / 10 + 1);
+  double t0 = now_s();
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  fn(iters);
+  double t = now_s() - t0;
+  if (seconds) *seconds = t;
+  return t > 0 ? per * (double)iters * threads / t : -1.0;
+}
 
 double bw_peak_bitops(int isa, int threads, long iters, double *seconds) {
   if (isa < 0) isa = bw_isa_current();

@@ -66,5 +66,10 @@ describe('bitweave bench gemm / bench peak (CLI)', function () {
     assert.deepEqual([...new Set(p.rows.map((x: { isa: string }) => x.isa))], supportedIsas().map(isaName));
     assert.ok(p.rows.every((x: { binaryMacsPerSecond: number }) => x.binaryMacsPerSecond > 0));
     assert.ok(p.perCore > 0 && p.allCores > 0);
+    // the float ceiling beside it: a vector FMA loop does at least as many FMAs per second as fmaf
+    assert.ok(p.rows.every((x: { fmaPerSecond: number }) => x.fmaPerSecond > 0));
+    assert.ok(p.fmaPerCore > 0 && p.fmaAllCores > 0);
+    const fma1 = (isa: string) => p.rows.find((x: { isa: string; threads: number }) => x.isa === isa && x.threads === 1).fmaPerSecond;
+    if (p.rows.some((x: { isa: string }) => x.isa === 'avx2')) assert.ok(fma1('avx2') > fma1('scalar'));
   });
 });
