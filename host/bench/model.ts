@@ -23,6 +23,8 @@ import { argmaxRow, softmaxRows } from '../runtime/classify';
 import { Session } from '../runtime/session';
 import { median } from './stats';
 import { LCE_KERNELS, LceInterpreter, LceKernel, lcePython } from './lce';
+import { benchPeak } from './gemm';
+import { modelWork } from './work';
 
 export interface BenchModelOptions {
   backend?: string;
@@ -84,12 +86,43 @@ export interface BenchModelLayer {
   ms: number;
 }
 
+/**
+ * Host and device time of one batch (with `layers`), and on the native backend the same set
+ * against this machine's ceilings (`bench peak`, measured in the same run): the float
+ * multiply-adds alone at the FMA ceiling, the binary MACs alone at the popcount ceiling.
+ */
+export interface BenchModelSplit {
+  model: string;
+  batch: number;
+  backend: string;
+  /** Sums of the per-op times (ms per call on the batch). */
+  hostMs: number;
+  deviceMs: number;
+  hostShare: number;
+  floatFmaPerImage: number;
+  binaryMacsPerImage: number;
+  ceilings?: {
+    threads: number;
+    isa: string;
+    fmaPerSecond: number;
+    binaryMacsPerSecond: number;
+    /** The batch's float multiply-adds at the FMA ceiling: no host schedule is faster. */
+    hostFloorMs: number;
+    /** The batch's binary MACs at the popcount ceiling. */
+    deviceFloorMs: number;
+    /** hostFloorMs / (hostFloorMs + deviceFloorMs): the host share if both parts ran at their ceilings. */
+    hostShareAtCeilings: number;
+  };
+}
+
 export interface BenchModelResult {
   model: string;
   rows: BenchModelRow[];
   ratios: BenchModelRatio[];
   /** Per-op times of the bitweave backend (with `layers`). */
   layers: BenchModelLayer[];
+  /** Per batch: host vs device time, and on native the ceilings (with `layers`). */
+  splits: BenchModelSplit[];
   /** Why an engine was not timed (LCE not installed, …). */
   notes: string[];
   machine: { cpus: number; cpu: string; node: string; onnxruntime: string; lce?: string; python?: string };
@@ -191,6 +224,10 @@ export async function benchModel(label: string, model: CompiledModel, opts: Benc
   const rows: BenchModelRow[] = [];
   const ratios: BenchModelRatio[] = [];
   const layers: BenchModelLayer[] = [];
+  const splits: BenchModelSplit[] = [];
+  const work = modelWork(model);
+  // measured before any engine runs, on the threads the engines get
+  const peak = opts.layers && backend === 'native' ? benchPeak({ threads, tries: 3, allIsas: false }) : null;
   // LCE reads its input from and writes its output to files here
   const tmp = lce ? fs.mkdtempSync(path.join(os.tmpdir(), 'bitweave-lce-')) : '';
   const lceKernels: LceKernel[] = [];
@@ -288,6 +325,23 @@ export async function benchModel(label: string, model: CompiledModel, opts: Benc
             model: label, batch, backend: session.backendName, op: l.op, layer: l.name, where: l.where, ms: (statsIn.get(l.op) ?? 0) / tBw.length,
           }));
           layers.push(...st.sort((x, y) => y.ms - x.ms));
+          const hostMs = st.reduce((a, l) => a + (l.where === 'host' ? l.ms : 0), 0);
+          const deviceMs = st.reduce((a, l) => a + (l.where === 'device' ? l.ms : 0), 0);
+          const split: BenchModelSplit = {
+            model: label, batch, backend: session.backendName, hostMs, deviceMs, hostShare: hostMs / (hostMs + deviceMs),
+            floatFmaPerImage: work.floatFma, binaryMacsPerImage: work.binaryMacs,
+          };
+          if (peak) {
+            const fmaPerSecond = threads > 1 ? peak.fmaAllCores : peak.fmaPerCore;
+            const binaryMacsPerSecond = threads > 1 ? peak.allCores : peak.perCore;
+            const hostFloorMs = (1000 * batch * work.floatFma) / fmaPerSecond;
+            const deviceFloorMs = (1000 * batch * work.binaryMacs) / binaryMacsPerSecond;
+            split.ceilings = {
+              threads: peak.threads, isa: peak.machine.isa, fmaPerSecond, binaryMacsPerSecond, hostFloorMs, deviceFloorMs,
+              hostShareAtCeilings: hostFloorMs / (hostFloorMs + deviceFloorMs),
+            };
+          }
+          splits.push(split);
         }
         ratios.push({
           model: label, batch, compare: `bitweave(${session.backendName})/onnxruntime(cpu)`,
@@ -320,6 +374,7 @@ export async function benchModel(label: string, model: CompiledModel, opts: Benc
     rows,
     ratios,
     layers,
+    splits,
     notes,
     machine: {
       cpus: cpus.length, cpu: cpus[0]?.model ?? 'unknown', node: process.version, onnxruntime: ort.env.versions?.node ?? 'unknown',

@@ -43,11 +43,20 @@ function text(r: BenchModelResult): string {
     const what = q.compare.includes('/lce(') ? 'output' : 'logit';
     lines.push(`batch ${q.batch}: ${q.compare} = ${q.speedup.toFixed(2)}x (max |${what} diff| ${q.maxAbsDiff.toExponential(2)}, top-1 agrees on ${q.top1Agree}/${q.batch})`);
   }
-  for (const b of new Set(r.layers.map((l) => l.batch))) {
-    const top = r.layers.filter((l) => l.batch === b);
-    const total = top.reduce((a, l) => a + l.ms, 0);
-    lines.push(`batch ${b}: ${top[0]?.backend ?? ''} time per op (ms per call, slowest first; host ${top.filter((l) => l.where === 'host').reduce((a, l) => a + l.ms, 0).toFixed(2)} of ${total.toFixed(2)})`);
+  for (const sp of r.splits) {
+    const top = r.layers.filter((l) => l.batch === sp.batch);
+    const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+    lines.push(`batch ${sp.batch}: ${sp.backend} time per op (ms per call, slowest first; host ${sp.hostMs.toFixed(2)} of ${(sp.hostMs + sp.deviceMs).toFixed(2)}, ${pct(sp.hostShare)})`);
     for (const l of top.slice(0, 10)) lines.push(`  ${String(l.op).padStart(3)}  ${l.layer.padEnd(28).slice(0, 28)}  ${l.where.padEnd(6)}  ${l.ms.toFixed(3).padStart(9)}`);
+    const c = sp.ceilings;
+    if (c) {
+      lines.push(
+        `batch ${sp.batch}: at this machine's ceilings (${c.isa}, ${c.threads} threads: ${(c.fmaPerSecond / 1e9).toFixed(1)} G FMA/s, ${(c.binaryMacsPerSecond / 1e9).toFixed(0)} G bit-MAC/s) ` +
+          `${sp.batch} x ${(sp.floatFmaPerImage / 1e6).toFixed(1)} M float multiply-adds need >= ${c.hostFloorMs.toFixed(2)} ms (host layers took ${sp.hostMs.toFixed(2)}: ${pct(c.hostFloorMs / sp.hostMs)} of the ceiling rate), ` +
+          `${sp.batch} x ${(sp.binaryMacsPerImage / 1e9).toFixed(2)} G binary MACs >= ${c.deviceFloorMs.toFixed(2)} ms (device layers ${sp.deviceMs.toFixed(2)}: ${pct(c.deviceFloorMs / sp.deviceMs)}); ` +
+          `with both at their ceilings the host share would be ${pct(c.hostShareAtCeilings)}`,
+      );
+    }
   }
   return lines.join('\n');
 }
@@ -77,7 +86,7 @@ export const benchModelCommand: CommandModule<object, Args> = {
     // notes go to stderr in both modes: --json output stays rows only
     for (const n of r.notes) process.stderr.write(`bitweave: note: ${oneLineMessage(n)}\n`);
     if (a.json) {
-      for (const row of [...r.rows, ...r.ratios, ...r.layers, { model: r.model, machine: r.machine, notes: r.notes }]) process.stdout.write(JSON.stringify(row) + '\n');
+      for (const row of [...r.rows, ...r.ratios, ...r.layers, ...r.splits, { model: r.model, machine: r.machine, notes: r.notes }]) process.stdout.write(JSON.stringify(row) + '\n');
     } else {
       process.stdout.write(text(r) + '\n');
     }
