@@ -170,6 +170,13 @@ int bw_chain_run(const bw_chain *ch, void *const *data, const int64_t *lens, int
 int bw_bconv_run_chain(const bw_bconv *b, int32_t batch, const uint64_t *in, int64_t in_words, const bw_chain *ch,
                        int32_t slot, void *const *data, const int64_t *lens, int32_t threads);
 
+/* ---- the session's input: finiteness check and NCHW -> NHWC, engine_layout.c ------------ */
+
+/* Index of the first NaN or +-inf among x[0..n), or n when every value is finite. */
+int64_t bw_first_nonfinite(const float *x, int64_t n, int32_t threads);
+/* n images of c x hw values (NCHW) to hw x c each (NHWC); x and y must not overlap. */
+int bw_nchw_to_nhwc(const float *x, float *y, int32_t n, int32_t c, int64_t hw, int32_t threads);
+
 typedef struct bw_pool_desc {
   int32_t h, w, c, kh, kw, sh, sw, ph, pw, out_h, out_w;
   int32_t mode;                /* 0 = max, 1 = avg */

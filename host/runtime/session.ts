@@ -1,13 +1,15 @@
 import { MAX_BATCH } from '../array/limits';
+import * as os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { ShapeError, BitweaveError } from '../core/errors';
 import { CompiledModel, tensorLength } from '../compile/model';
 import { opInputs } from '../compile/partition';
-import { firstNonFinite, LIMITS, validateModel } from '../compile/validate';
+import { LIMITS, validateModel } from '../compile/validate';
 import { formatBytes } from '../core/text';
 import { Backend, LayerStat, TensorData } from './backend';
 import { BackendOptions, createBackend } from '../backends';
 import { loadModel, LoadOptions } from './load';
+import { findNonFinite, toNHWC } from './layout';
 
 export interface SessionOptions extends LoadOptions {
   /** Execution backend for device segments (default 'reference'). */
@@ -159,6 +161,8 @@ export class Session {
     readonly batchSize: number,
     private readonly notes: string[] = [],
     pipeline = true,
+    /** Threads for the input's check and layout copy (on the native engine when loaded). */
+    private readonly threads = 1,
   ) {
     const kinds = new Set(model.segments.map((sg) => sg.kind));
     this.pipeline = { depth: pipeline && backend.overlapsHost === true && kinds.size === 2 ? 2 : 1, hostMs: 0, deviceMs: 0, overlapMs: 0 };
@@ -178,7 +182,8 @@ export class Session {
     const limit = opts.maxBatchTensorBytes ?? LIMITS.maxBatchTensorBytes;
     if (!(Number.isSafeInteger(limit) && limit > 0)) throw new BitweaveError(`maxBatchTensorBytes must be a positive integer, got ${limit}`);
     const plan = planBatch(m, batch, limit);
-    const backend = await createBackend(opts.backend ?? 'reference', { ...opts.backendOptions, threads: opts.threads ?? opts.backendOptions?.threads });
+    const threads = opts.threads ?? opts.backendOptions?.threads;
+    const backend = await createBackend(opts.backend ?? 'reference', { ...opts.backendOptions, threads });
     try {
       await backend.load(m);
     } catch (e) {
@@ -186,7 +191,7 @@ export class Session {
       await backend.dispose();
       throw e;
     }
-    return new Session(m, backend, plan.batch, plan.note ? [plan.note] : [], opts.pipeline ?? true);
+    return new Session(m, backend, plan.batch, plan.note ? [plan.note] : [], opts.pipeline ?? true, threads ?? os.availableParallelism());
   }
 
   /** Per-image input shape [C, H, W] (NCHW, as the source framework feeds it). */
@@ -213,7 +218,7 @@ export class Session {
       throw new ShapeError(`input has ${input.length} values, not a whole number of ${C}x${H}x${W} images`);
     }
     // as the CLI's readers do: a NaN would flow silently into every backend's logits
-    const bad = firstNonFinite(input);
+    const bad = findNonFinite(input, this.threads);
     if (bad >= 0) throw new ShapeError(`input[${bad}] (image ${Math.floor(bad / per)}) is ${input[bad]}; inputs must be finite`);
     const count = input.length / per;
     const classes = this.classes;
@@ -267,7 +272,7 @@ export class Session {
     const timeline: SegmentSpan[] = [];
     // a warm buffer from an earlier batch: a fresh one costs its page faults every batch
     const free = this.inputBuffers.findIndex((b) => b.length === nchw.length);
-    const input = toNHWC(nchw, n, this.inputShape, free >= 0 ? this.inputBuffers.splice(free, 1)[0] : new Float32Array(nchw.length));
+    const input = toNHWC(nchw, n, this.inputShape, free >= 0 ? this.inputBuffers.splice(free, 1)[0] : new Float32Array(nchw.length), this.threads);
     tensors.set(m.input, input);
     // a backend that runs the whole model at once (and may fuse across segments)
     const runModel = this.pipeline.depth === 1 ? this.backend.runModel?.bind(this.backend) : undefined;
@@ -334,28 +339,4 @@ export class Session {
     this.closed = true;
     await this.backend.dispose();
   }
-}
-
-/** NCHW images into `y` as NHWC, written in order (an RGB input reads three planes at once). */
-function toNHWC(x: Float32Array, n: number, [C, H, W]: [number, number, number], y: Float32Array): Float32Array {
-  if (C === 1) {
-    y.set(x);
-    return y;
-  }
-  const HW = H * W;
-  for (let b = 0; b < n; b++) {
-    const xb = b * C * HW;
-    let o = b * HW * C;
-    if (C === 3) {
-      const r = x.subarray(xb, xb + HW), g = x.subarray(xb + HW, xb + 2 * HW), bl = x.subarray(xb + 2 * HW, xb + 3 * HW);
-      for (let i = 0; i < HW; i++, o += 3) {
-        y[o] = r[i];
-        y[o + 1] = g[i];
-        y[o + 2] = bl[i];
-      }
-    } else {
-      for (let i = 0; i < HW; i++) for (let c = 0; c < C; c++) y[o++] = x[xb + c * HW + i];
-    }
-  }
-  return y;
 }

@@ -81,6 +81,10 @@ export interface Engine {
   fmaF32(a: Float32Array, b: Float32Array, c: Float32Array, y: Float32Array): number;
   /** detExp of every element in double precision (the kernel tanh and sigmoid use). */
   expF64(x: Float64Array, y: Float64Array): number;
+  /** Index of the first NaN or ±Infinity in x, or x.length when all are finite (< 0: error code). */
+  firstNonFinite(x: Float32Array, threads: number): number;
+  /** n images of c × hw values, NCHW → NHWC into y (same length). */
+  nchwToNhwc(x: Float32Array, y: Float32Array, n: number, c: number, hw: number, threads: number): number;
 }
 
 let engine: Engine | null = null;
@@ -130,6 +134,8 @@ export function nativeEngine(): Engine {
   const isa = f('int bw_engine_isa(void)');
   const expF64 = f('int bw_exp_f64(const void *x, void *y, int64_t n)');
   const setParallelNs = f('void bw_engine_set_parallel_ns(double ns)');
+  const firstNonFinite = f('int64_t bw_first_nonfinite(const void *x, int64_t n, int32_t threads)');
+  const nchwToNhwc = f('int bw_nchw_to_nhwc(const void *x, void *y, int32_t n, int32_t c, int64_t hw, int32_t threads)');
   const e: Engine = {
     bconvCreate: (d, w, t, fl, um) => bconvCreate(d, w, t, fl, um) as Handle | null,
     bconvFree: (h) => bconvFree(h),
@@ -155,6 +161,8 @@ export function nativeEngine(): Engine {
     isa: () => isa() as number,
     setParallelNs: (ns) => void setParallelNs(ns),
     expF64: (x, y) => (x.length === y.length ? (expF64(x, y, x.length) as number) : BW_E_SIZE),
+    firstNonFinite: (x, t) => Number(firstNonFinite(x, x.length, t)),
+    nchwToNhwc: (x, y, n, c, hw, t) => (x.length === n * c * hw && y.length === x.length ? (nchwToNhwc(x, y, n, c, hw, t) as number) : BW_E_SIZE),
   };
   engine = e;
   return e;

@@ -29,6 +29,11 @@ function preferShortSpinOpenMP(): void {
   }
 }
 
+/** Whether a backend has loaded the library already (a probe with no side effect: no build, no load). */
+export function nativeLibLoaded(): boolean {
+  return lib !== null;
+}
+
 export function nativeLib(): Koffi.LibraryHandle {
   if (lib) return lib;
   preferShortSpinOpenMP();
