@@ -46,8 +46,8 @@ function text(r: BenchModelResult): string {
   for (const b of new Set(r.layers.map((l) => l.batch))) {
     const top = r.layers.filter((l) => l.batch === b);
     const total = top.reduce((a, l) => a + l.ms, 0);
-    lines.push(`batch ${b}: ${top[0]?.backend ?? ''} time per op (ms per call, slowest first; host ${top.filter((l) => l.where === 'host').reduce((a, l) => a + l.ms, 0).toFixed(2)} of ${total.toFixed(2)})`);
-    for (const l of top.slice(0, 10)) lines.push(`  ${String(l.op).padStart(3)}  ${l.layer.padEnd(28).slice(0, 28)}  ${l.where.padEnd(6)}  ${l.ms.toFixed(3).padStart(9)}`);
+    lines.push(`batch ${b}: ${top[0]?.backend ?? ''} time per op (ms per call, slowest first; host ${top.filter((l) => l.where === 'host').reduce((a, l) => a + l.ms, 0).toFixed(2)} of ${total.toFixed(2)}; seg: the segment it ran in)`);
+    for (const l of top.slice(0, 10)) lines.push(`  ${String(l.op).padStart(3)}  ${l.layer.padEnd(28).slice(0, 28)}  ${l.where.padEnd(6)}  seg ${String(l.segment).padStart(2)}  ${l.ms.toFixed(3).padStart(9)}`);
   }
   return lines.join('\n');
 }
