@@ -124,6 +124,16 @@ export function targetSegments(m: CompiledModel, maxOutBits: number): Segment[] 
   return cuts.length > 0 ? cutSegments(m, cuts) : m.segments;
 }
 
+/**
+ * The model as an array with `maxOutBits` output bits runs it (its segments `targetSegments`),
+ * for encoding, checking and projecting programs; the model itself where nothing is cut. Never
+ * written to a file: a cut model's segments are not the maximal runs a .bnn holds.
+ */
+export function targetModel(m: CompiledModel, maxOutBits: number): CompiledModel {
+  const segments = targetSegments(m, maxOutBits);
+  return segments === m.segments ? m : { ...m, segments };
+}
+
 /** A tensor the segment must hold in both forms, which only a host-side input can be (targetSegments cuts there). */
 export function bothFormsError(name: string, tensor: number): BitweaveError {
   return new BitweaveError(

@@ -16,7 +16,7 @@ import { ArrayParams } from '../array/params';
 import { ARENA_CALL_BYTES } from '../array/limits';
 import { checkProgram, KernelLimits } from '../array/descriptor';
 import { ArenaRegion, encodeSegment, LayerProgram } from '../array/program';
-import { fromSignedPlanes, targetSegments, toSignedPlanes } from '../array/zero-pad';
+import { fromSignedPlanes, targetModel, toSignedPlanes } from '../array/zero-pad';
 import { Backend, BackendOptions, checkSegmentCall, checkSegmentInput, LayerStat, TensorData } from '../runtime/backend';
 import { NativeBackend } from './native';
 import { ReferenceBackend } from './reference';
@@ -167,11 +167,10 @@ export abstract class AcceleratorBackend<D> implements Backend {
     await this.host.load(model);
     try {
       // the segments this array runs: the model's, or cut where it cannot run one whole
-      const segments = targetSegments(model, this.limits().maxOutBits);
-      segments.forEach((s, si) => {
+      const m = targetModel(model, this.limits().maxOutBits);
+      m.segments.forEach((s, si) => {
         if (s.kind === 'host') this.hostSegment.set(si, model.segments.findIndex((h) => h.start === s.start));
       });
-      const m: CompiledModel = segments === model.segments ? model : { ...model, segments };
       this.model = m;
       const progs: [number, LayerProgram][] = [];
       // encode and check every device segment before touching the device
