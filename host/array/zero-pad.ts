@@ -93,9 +93,9 @@ export function signedPairThresholds(t: Int32Array, flip: Uint8Array, lo: number
 }
 
 /**
- * Where an array must cut the model's device segments: before op c for every tensor that a
- * device layer writes and a zero-padded conv of the same segment reads, when the array
- * cannot write it as signed planes (`maxOutBits` < 2: the writer would need OUT_BITS = 2) or
+ * Where an array must cut the model's device segments (the ops that start a new one): for
+ * every tensor that a device layer writes and a zero-padded conv of the same segment reads,
+ * when the array cannot write it as signed planes (`maxOutBits` < 2: the writer would need OUT_BITS = 2) or
  * another layer of the segment reads it as bits (the arena holds one form of a tensor a
  * layer writes). The tensor then leaves its segment as 1-bit bits and enters a later one as
  * an input, which the host packs in each form its readers need. A cut serves a tensor when
