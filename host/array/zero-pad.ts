@@ -10,11 +10,14 @@
  * The compiled model keeps the 1-bit tensor; only the arena holds it in this "signed
  * planes" form: the host side converts a segment's inputs and outputs (SegmentIO), and a
  * device layer feeding such a conv writes the form itself with a 2-bit signed threshold
- * epilogue whose levels are only -1 and +1.
+ * epilogue whose levels are only -1 and +1. Where it cannot (an array built for 1-bit
+ * outputs, or a tensor other device layers read as bits too), the target cuts the device
+ * segment so that the tensor crosses the host instead (`targetSegments`).
  */
 import { BitweaveError } from '../core/errors';
 import { wordsFor } from '../core/bits';
-import { BconvOp, PAD_ZERO, TensorInfo } from '../compile/model';
+import { BconvOp, CompiledModel, PAD_ZERO, Segment, TensorInfo } from '../compile/model';
+import { cutSegments } from '../compile/partition';
 
 /** A bconv the array runs in the 2-bit signed form. */
 export function padsWithZero(op: BconvOp): boolean {
@@ -89,7 +92,49 @@ export function signedPairThresholds(t: Int32Array, flip: Uint8Array, lo: number
   return out;
 }
 
-/** A tensor the segment must hold in both forms, which only a host-side input can be. */
+/**
+ * Where an array must cut the model's device segments (the ops that start a new one): for
+ * every tensor that a device layer writes and a zero-padded conv of the same segment reads,
+ * when the array cannot write it as signed planes (`maxOutBits` < 2: the writer would need OUT_BITS = 2) or
+ * another layer of the segment reads it as bits (the arena holds one form of a tensor a
+ * layer writes). The tensor then leaves its segment as 1-bit bits and enters a later one as
+ * an input, which the host packs in each form its readers need. A cut serves a tensor when
+ * it lies after the writer and at or before the first zero-padded reader; the fewest cuts
+ * serving all are taken, each as late as it may be.
+ */
+export function zeroPadCuts(m: CompiledModel, maxOutBits: number): number[] {
+  const need: { writer: number; by: number }[] = [];
+  for (const s of m.segments) {
+    if (s.kind !== 'device') continue;
+    for (let w = s.start; w < s.end; w++) {
+      const readers: number[] = [];
+      for (let r = w + 1; r < s.end; r++) if ((m.ops[r] as BconvOp).in === m.ops[w].out) readers.push(r);
+      const zero = readers.filter((r) => padsWithZero(m.ops[r] as BconvOp));
+      if (zero.length > 0 && (maxOutBits < 2 || zero.length < readers.length)) need.push({ writer: w, by: zero[0] });
+    }
+  }
+  const cuts: number[] = [];
+  for (const n of need.sort((a, b) => a.by - b.by)) if (!(cuts.length > 0 && cuts[cuts.length - 1] > n.writer)) cuts.push(n.by);
+  return cuts;
+}
+
+/** The segments an array with `maxOutBits` output bits runs the model as: the model's, cut where `zeroPadCuts` says. */
+export function targetSegments(m: CompiledModel, maxOutBits: number): Segment[] {
+  const cuts = zeroPadCuts(m, maxOutBits);
+  return cuts.length > 0 ? cutSegments(m, cuts) : m.segments;
+}
+
+/**
+ * The model as an array with `maxOutBits` output bits runs it (its segments `targetSegments`),
+ * for encoding, checking and projecting programs; the model itself where nothing is cut. Never
+ * written to a file: a cut model's segments are not the maximal runs a .bnn holds.
+ */
+export function targetModel(m: CompiledModel, maxOutBits: number): CompiledModel {
+  const segments = targetSegments(m, maxOutBits);
+  return segments === m.segments ? m : { ...m, segments };
+}
+
+/** A tensor the segment must hold in both forms, which only a host-side input can be (targetSegments cuts there). */
 export function bothFormsError(name: string, tensor: number): BitweaveError {
   return new BitweaveError(
     `layer '${name}': its output (tensor ${tensor}) is read on the array both by a zero-padded conv and by another layer; the array holds one form of it (run the model with a host segment between them)`,

@@ -1,20 +1,22 @@
 /**
- * What every accelerator backend (opencl, hls-csim, verilator) shares: host segments go
- * to a host engine (native, or reference where the native library cannot run), device
- * segments are encoded once as layer programs (host/array/program.ts) and checked against
+ * What every accelerator backend (opencl, hls-csim, verilator, axi-sim, board) shares: host
+ * segments go to a host engine (native, or reference where the native library cannot run),
+ * device segments are cut where the build's array cannot run one whole (zero padding on an
+ * array with 1-bit outputs, host/array/zero-pad.ts `targetSegments`), encoded once as layer
+ * programs (host/array/program.ts) and checked against
  * the build's limits (host/array/descriptor.ts) before anything is uploaded, and a run
  * packs the batch's segment inputs into per-image arenas, calls the device in slices that
  * fit one arena limit, and unpacks the outputs. A subclass only says how to upload a
  * program (`prepare`), how to run it on packed arenas (`execute`) and what it releases.
  */
 import { BitweaveError, ShapeError } from '../core/errors';
-import { CompiledModel, TensorInfo, tensorLength } from '../compile/model';
+import { CompiledModel, Segment, TensorInfo, tensorLength } from '../compile/model';
 import { validateModel } from '../compile/validate';
 import { ArrayParams } from '../array/params';
 import { ARENA_CALL_BYTES } from '../array/limits';
 import { checkProgram, KernelLimits } from '../array/descriptor';
 import { ArenaRegion, encodeSegment, LayerProgram } from '../array/program';
-import { fromSignedPlanes, toSignedPlanes } from '../array/zero-pad';
+import { fromSignedPlanes, targetModel, toSignedPlanes } from '../array/zero-pad';
 import { Backend, BackendOptions, checkSegmentCall, checkSegmentInput, LayerStat, TensorData } from '../runtime/backend';
 import { NativeBackend } from './native';
 import { ReferenceBackend } from './reference';
@@ -120,7 +122,10 @@ export abstract class AcceleratorBackend<D> implements Backend {
   /** Backends whose execute() waits on something outside the JS thread say so (Backend.overlapsHost). */
   readonly overlapsHost: boolean = false;
   protected readonly host: NativeBackend | ReferenceBackend;
+  /** The loaded model with the segments this backend runs (targetSegments): what segment indices refer to. */
   protected model: CompiledModel | null = null;
+  /** Each host segment's index in the loaded model's own segments, where the host engine knows it. */
+  private readonly hostSegment = new Map<number, number>();
   protected readonly segments = new Map<number, DeviceSegment<D>>();
   private readonly device = new Map<number, DeviceStat>();
   private busy = false;
@@ -160,14 +165,19 @@ export abstract class AcceleratorBackend<D> implements Backend {
     this.checkModel(model);
     this.release();
     await this.host.load(model);
-    this.model = model;
     try {
+      // the segments this array runs: the model's, or cut where it cannot run one whole
+      const m = targetModel(model, this.limits().maxOutBits);
+      m.segments.forEach((s, si) => {
+        if (s.kind === 'host') this.hostSegment.set(si, model.segments.findIndex((h) => h.start === s.start));
+      });
+      this.model = m;
       const progs: [number, LayerProgram][] = [];
       // encode and check every device segment before touching the device
-      model.segments.forEach((s, si) => {
+      m.segments.forEach((s, si) => {
         if (s.kind !== 'device') return;
-        const prog = encodeSegment(model, si, this.array());
-        const names = model.opNames.slice(s.start, s.end);
+        const prog = encodeSegment(m, si, this.array());
+        const names = m.opNames.slice(s.start, s.end);
         const buffers = { weightWords: prog.weights.length / 2, paramEntries: prog.params.length, arenaWords: prog.arenaWords };
         checkProgram(prog.descriptors, prog.layers, this.limits(), buffers, `${this.name} backend`, (l) => `layer '${names[l]}'`);
         progs.push([si, prog]);
@@ -175,8 +185,8 @@ export abstract class AcceleratorBackend<D> implements Backend {
       if (progs.length === 0) return; // nothing for the array
       await this.open(progs.map(([, p]) => p));
       for (const [si, prog] of progs) {
-        const s = model.segments[si];
-        this.segments.set(si, { prog, dev: await this.prepare(prog, model.opNames.slice(s.start, s.end)) });
+        const s = m.segments[si];
+        this.segments.set(si, { prog, dev: await this.prepare(prog, m.opNames.slice(s.start, s.end)) });
       }
     } catch (e) {
       this.release();
@@ -188,7 +198,7 @@ export abstract class AcceleratorBackend<D> implements Backend {
     checkSegmentCall(this.name, this.model, segment, batch);
     const m = this.model!;
     const seg = this.segments.get(segment);
-    if (!seg) return this.host.runSegment(segment, tensors, batch);
+    if (!seg) return this.host.runSegment(this.hostSegment.get(segment)!, tensors, batch);
     // the device buffers are per segment and per backend: one device run at a time
     if (this.busy) throw new BitweaveError(`${this.name} backend: runSegment called while another device segment is still running (await it first)`);
     this.busy = true;
@@ -201,6 +211,11 @@ export abstract class AcceleratorBackend<D> implements Backend {
     } finally {
       this.busy = false;
     }
+  }
+
+  targetSegments(): Segment[] {
+    if (!this.model) throw new BitweaveError(`${this.name} backend: no model loaded`);
+    return this.model.segments;
   }
 
   /**
@@ -278,6 +293,7 @@ export abstract class AcceleratorBackend<D> implements Backend {
   private release(): void {
     for (const s of this.segments.values()) this.releaseSegment(s.dev);
     this.segments.clear();
+    this.hostSegment.clear();
     this.device.clear();
     this.close();
     this.model = null;

@@ -82,6 +82,8 @@ export interface BenchModelLayer {
   op: number;
   layer: string;
   where: 'host' | 'device';
+  /** The segment the op ran in, as the backend runs the model (Session.segments). */
+  segment: number;
   /** Mean time of this op per call on the batch. */
   ms: number;
 }
@@ -247,6 +249,7 @@ export async function benchModel(label: string, model: CompiledModel, opts: Benc
     for (const batch of batches) {
       const input = benchInput(batch, per);
       const session = await Session.create(model, { backend, batch, threads });
+      for (const n of session.stats().notes) if (!notes.includes(n)) notes.push(n);
       try {
         const feeds = { [exported.input.name]: new ort.Tensor('float32', input, [batch, C, H, W]) };
         const runBw = async () => (await session.run(input)).logits;
@@ -322,7 +325,8 @@ export async function benchModel(label: string, model: CompiledModel, opts: Benc
         rows.push(rb, ro);
         if (opts.layers) {
           const st = session.stats().layers.map((l) => ({
-            model: label, batch, backend: session.backendName, op: l.op, layer: l.name, where: l.where, ms: (statsIn.get(l.op) ?? 0) / tBw.length,
+            model: label, batch, backend: session.backendName, op: l.op, layer: l.name, where: l.where,
+            segment: session.segments.findIndex((sg) => l.op >= sg.start && l.op < sg.end), ms: (statsIn.get(l.op) ?? 0) / tBw.length,
           }));
           layers.push(...st.sort((x, y) => y.ms - x.ms));
           const hostMs = st.reduce((a, l) => a + (l.where === 'host' ? l.ms : 0), 0);

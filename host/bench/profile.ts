@@ -26,6 +26,8 @@ export interface ProfileData {
   deviceMs: number;
   /** Host and device busy time over the run and their overlap (batches in flight: depth). */
   pipeline: PipelineStats;
+  /** What the session changed and why (SessionStats.notes: a smaller batch, a cut device segment). */
+  notes: string[];
 }
 
 /**
@@ -46,12 +48,13 @@ export async function profileModel(model: CompiledModel, opts: SessionOptions & 
     const r = await session.run(images);
     const st = session.stats();
     const byOp = new Map(st.layers.map((l) => [l.op, l]));
-    const summary = describeModel(model);
+    // the segments as this backend ran them (an array may cut the model's, host/array/zero-pad.ts)
+    const summary = describeModel(model, session.segments);
     const layers = summary.layers.map((l) => byOp.get(l.index) ?? { op: l.index, name: l.name, where: l.where, ms: 0 });
     const sum = (w: 'host' | 'device') => layers.filter((l) => l.where === w).reduce((a, l) => a + l.ms, 0);
     return {
       model: summary, backend: st.backend, batch: st.batch, images: r.count, seconds: st.seconds, imagesPerSecond: st.imagesPerSecond,
-      layers, timeline: st.timeline, hostMs: sum('host'), deviceMs: sum('device'), pipeline: st.pipeline,
+      layers, timeline: st.timeline, hostMs: sum('host'), deviceMs: sum('device'), pipeline: st.pipeline, notes: st.notes,
     };
   } finally {
     await session.close();
@@ -93,7 +96,7 @@ function barChart(id: string, title: string, rows: { label: string; value: numbe
 }
 
 /** The segments of one batch on two lanes (host, device) against wall time. */
-function timelineChart(spans: SegmentSpan[], pipe: PipelineStats): string {
+function timelineChart(spans: SegmentSpan[], pipe: PipelineStats, notes: string[]): string {
   const total = Math.max(1e-9, ...spans.map((s) => s.endMs));
   const laneW = 780;
   const x0 = 70;
@@ -107,7 +110,7 @@ function timelineChart(spans: SegmentSpan[], pipe: PipelineStats): string {
   const overlap = pipe.depth > 1
     ? `<p>Batches pipelined (${pipe.depth} in flight): over the run, host segments ran ${num(pipe.hostMs, 1)} ms and device segments ${num(pipe.deviceMs, 1)} ms, ${num(pipe.overlapMs, 1)} ms of it at the same time.</p>`
     : '<p>One batch at a time (the backend computes on the host thread, or the model has one kind of segment).</p>';
-  return `<section id="timeline"><h2>Segments of one batch (${images} images, ${num(total, 2)} ms)</h2>${overlap}`
+  return `<section id="timeline"><h2>Segments of one batch (${images} images, ${num(total, 2)} ms)</h2>${overlap}${notes.map((n) => `<p class="note">${esc(n)}</p>`).join('')}`
     + `<svg xmlns="http://www.w3.org/2000/svg" width="${x0 + laneW + 20}" height="90" role="img" aria-label="segment timeline">`
     + `<text x="${x0 - 8}" y="25" text-anchor="end">host</text><text x="${x0 - 8}" y="55" text-anchor="end">device</text>${rects}`
     + `<text x="${x0}" y="82">0 ms</text><text x="${x0 + laneW}" y="82" text-anchor="end">${num(total, 2)} ms</text></svg></section>`;
@@ -122,7 +125,7 @@ export function profileHtml(p: ProfileData): string {
     charts.push(barChart('device-cycles', `Device cycles per layer (${kind})`, dev.map((l) => ({ label: `${l.op} ${p.model.layers[l.op].name}`, value: l.cycles!, color: COLOR.device, text: String(l.cycles) }))));
     charts.push(barChart('pe-utilisation', 'PE utilisation per layer', dev.map((l) => ({ label: `${l.op} ${p.model.layers[l.op].name}`, value: l.utilization ?? 0, color: '#3c9a5f', text: `${num((l.utilization ?? 0) * 100, 1)}%` }))));
   }
-  charts.push(timelineChart(p.timeline, p.pipeline));
+  charts.push(timelineChart(p.timeline, p.pipeline, p.notes));
   const rows = p.model.layers.map((l) => {
     const s = p.layers[l.index];
     return `<tr class="${l.where}"><td>${l.index}</td><td>${esc(l.name)}</td><td>${esc(l.op)}</td><td>${l.where}</td><td>${l.segment}</td><td>${esc(l.input)}</td><td>${esc(l.output)}</td><td>${esc(l.detail)}</td>`

@@ -51,8 +51,10 @@ export async function axiProjection(model: CompiledModel, board: Board, batch: n
     for (let pass = 0; pass < 2; pass++) {
       if (pass === 1) mark = b.calls.length;
       const tensors = new Map<number, TensorData>([[model.input, input]]);
-      for (let si = 0; si < model.segments.length; si++) {
-        const seg = model.segments[si];
+      // the segments as the kernel runs them (cut before zero-padded convs: 1-bit outputs)
+      const segments = b.targetSegments();
+      for (let si = 0; si < segments.length; si++) {
+        const seg = segments[si];
         const ins = new Map(seg.inputs.map((id) => [id, tensors.get(id)!] as const));
         const out = await b.runSegment(si, ins, batch);
         for (const [id, d] of out) tensors.set(id, d);

@@ -13,6 +13,8 @@ import { emitVitisProject, vitisKernel } from './vitis';
 import { emitZynqProject } from './zynq';
 import * as fs from 'node:fs';
 import { ARRAY_KERNELS } from '../array/kernel-abi';
+import { AXI_BUILD } from '../array/axi-kernel';
+import { MAX_BITS } from '../array/limits';
 import { arrayFor, BoardBuildOptions, BoardBuildResult, EmittedFile, manifestName, KERNEL_NAME, kernelFiles, summariseSegments, writeProject } from './project';
 
 function readManifestFiles(outDir: string): EmittedFile[] {
@@ -30,7 +32,7 @@ export function compileForBoard(model: CompiledModel, board: Board, outDir: stri
     // the HLS kernel (hls/) instead of the OpenCL C one; same checks, same atomic write
     const kernel = vitisKernel(opts.kernel);
     const { note, ...array } = arrayFor(board, opts);
-    const segments = summariseSegments(model, array);
+    const segments = summariseSegments(model, array, kernel === 'rtl' ? AXI_BUILD.maxOutBits : MAX_BITS);
     const p = emitVitisProject(model, board, outDir, { array, arrayNote: note, force: opts.force, kernel });
     const f1 = board.name === 'aws-f1';
     return {

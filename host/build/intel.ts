@@ -23,6 +23,8 @@ import { INTEL_ARRAY_FRACTION, intelFit, intelFits, intelRate, intelResources, M
 import { CompiledModel } from '../compile/model';
 import { ArrayParams } from '../array/params';
 import { encodeSegment } from '../array/program';
+import { MAX_BITS } from '../array/limits';
+import { targetModel } from '../array/zero-pad';
 
 /** The PE array's weight store for this board and array: the largest the estimate fits (intelFit), at least the minimum. */
 export function weightStoreWords(board: Board, array: { rows: number; cols: number }): number {
@@ -33,7 +35,8 @@ export function weightStoreWords(board: Board, array: { rows: number; cols: numb
 const ASSUMED_MHZ = 200;
 
 /** The README's rate estimate of the model on this array (cycle model and DDR traffic upper bound), at an assumed clock. */
-function rateEstimate(board: Board, model: CompiledModel, array: ArrayParams): string {
+function rateEstimate(board: Board, source: CompiledModel, array: ArrayParams): string {
+  const model = targetModel(source, MAX_BITS);
   const progs = model.segments.flatMap((s, i) => (s.kind === 'device' ? [encodeSegment(model, i, array)] : []));
   const r = intelRate(progs, array, ASSUMED_MHZ, 32, weightStoreWords(board, array));
   const fmt = (v: number) => Math.round(v).toLocaleString('en-US');

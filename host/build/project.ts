@@ -15,6 +15,8 @@ import { CompiledModel } from '../compile/model';
 import { arrayHeaderC } from '../array/header';
 import { ArrayParams, arrayGeometryProblem, DEFAULT_ARRAY } from '../array/params';
 import { encodeSegment } from '../array/program';
+import { MAX_BITS } from '../array/limits';
+import { targetModel } from '../array/zero-pad';
 import { KERNEL_NAME } from '../array/kernel-abi';
 import { KERNEL_FILES, kernelDir } from '../array/sources';
 import { boardArray } from './sizing';
@@ -103,12 +105,17 @@ export function arrayFor(board: Board, opts: BoardBuildOptions): ArrayParams & {
   return { ...DEFAULT_ARRAY, rows, cols, note };
 }
 
-/** Encode every device segment for the array: refuses models the array cannot run. */
-export function summariseSegments(model: CompiledModel, array: ArrayParams): SegmentSummary[] {
+/**
+ * Encode every device segment for the array, as a build with `maxOutBits` output bits runs
+ * them (cut before zero-padded convs where needed, host/array/zero-pad.ts): refuses models the
+ * array cannot run.
+ */
+export function summariseSegments(model: CompiledModel, array: ArrayParams, maxOutBits = MAX_BITS): SegmentSummary[] {
   const out: SegmentSummary[] = [];
-  model.segments.forEach((s, i) => {
+  const target = targetModel(model, maxOutBits);
+  target.segments.forEach((s, i) => {
     if (s.kind !== 'device') return;
-    const p = encodeSegment(model, i, array);
+    const p = encodeSegment(target, i, array);
     out.push({
       segment: i,
       layers: p.layers,

@@ -47,6 +47,7 @@ import { packageRoot } from '../core/paths';
 import { CompiledModel } from '../compile/model';
 import { ArrayParams, DESC_WORDS } from '../array/params';
 import { encodeSegment, LayerProgram } from '../array/program';
+import { targetModel } from '../array/zero-pad';
 import { checkProgram, rtlLimits } from '../array/descriptor';
 import { arrayHeaderSv } from '../array/header';
 import { wideWeights } from '../array/wide';
@@ -320,10 +321,12 @@ export function rtlMemoryNeeds(prog: LayerProgram, rows: number, build: AxiKerne
 /**
  * Refuses, with one line, a model the RTL kernel cannot run: layers the array build cannot
  * compute (AXI_BUILD: 1-bit threshold outputs; `checkProgram` with `rtlLimits`) or a
- * program bigger than the kernel's on-chip memories (bytes needed and held).
+ * program bigger than the kernel's on-chip memories (bytes needed and held). The device
+ * segments are checked as the host runs them: cut before zero-padded convs (targetModel).
  */
-export function checkRtlKernelModel(model: CompiledModel, array: ArrayParams, build: AxiKernelBuild): void {
+export function checkRtlKernelModel(source: CompiledModel, array: ArrayParams, build: AxiKernelBuild): void {
   const limits = { ...rtlLimits({ rows: array.rows, accBits: array.accBits, maxOutBits: AXI_BUILD.maxOutBits }), target: 'the RTL kernel' };
+  const model = targetModel(source, AXI_BUILD.maxOutBits);
   model.segments.forEach((s, si) => {
     if (s.kind !== 'device') return;
     const p = encodeSegment(model, si, array);

@@ -25,6 +25,7 @@ import { Board } from '../boards';
 import { BitweaveError } from '../core/errors';
 import { CompiledModel } from '../compile/model';
 import { encodeSegment } from '../array/program';
+import { targetModel } from '../array/zero-pad';
 import { arrayHeaderC } from '../array/header';
 import { ArrayParams, DEFAULT_ARRAY } from '../array/params';
 import { checkProgram, hlsLimits } from '../array/descriptor';
@@ -150,7 +151,9 @@ function assignBanks(ports: KernelPort[], banks: string[], cus: number, slrs: st
 }
 
 /** Layers that exceed the kernel's buffers or accumulator: one clear error before anything is written. */
-function checkHlsModelFits(model: CompiledModel, array: ArrayParams): void {
+function checkHlsModelFits(source: CompiledModel, array: ArrayParams): void {
+  // the segments as the host runs them (cut where a tensor is read in both forms)
+  const model = targetModel(source, hlsLimits(array).maxOutBits);
   model.segments.forEach((s, si) => {
     if (s.kind !== 'device') return;
     const p = encodeSegment(model, si, array);

@@ -19,6 +19,7 @@ import { CompiledModel } from '../compile/model';
 import { encodeBnn } from '../format/bnn';
 import { ArrayParams, DEFAULT_ARRAY } from '../array/params';
 import { encodeSegment } from '../array/program';
+import { targetModel } from '../array/zero-pad';
 import { programCycles } from '../array/cycles';
 import { AXI_BUILD, AXI_CONTROL_ADDR_BITS, AXI_MASTERS, AxiKernelBuild, arenaWindows, axiArenaRowWords, axiChunk, AxiChannel, KERNEL_NAME } from '../array/axi-kernel';
 import { fitKernelRam, KernelRam, RAM_FRACTION } from './kernel-ram';
@@ -99,7 +100,9 @@ function callCycles(prog: ReturnType<typeof encodeSegment>, n: number, p: ArrayP
  * the board's HP-port figures. Models with several device segments also pay, per call, the
  * staging of the segment's program (weights over their own master, not overlapped).
  */
-export function zynqProjection(model: CompiledModel, board: Board, batch: number, size: { rows: number; cols: number } = boardArray(board)): ZynqProjection {
+export function zynqProjection(source: CompiledModel, board: Board, batch: number, size: { rows: number; cols: number } = boardArray(board)): ZynqProjection {
+  // the device segments as the host runs them on the kernel's 1-bit outputs (host/array/zero-pad.ts)
+  const model = targetModel(source, AXI_BUILD.maxOutBits);
   const mhz = board.clock.kernelMHz;
   if (mhz === null) throw new BitweaveError(`board '${board.name}' has no kernel clock to project with`);
   if (!Number.isInteger(batch) || batch < 1) throw new BitweaveError(`batch must be a positive integer, got ${batch}`);
@@ -264,7 +267,7 @@ export function emitZynqProject(model: CompiledModel, board: Board, outDir: stri
   if (opts.kernel !== undefined && opts.kernel !== 'rtl') throw new BitweaveError(`--kernel ${opts.kernel}: board ${board.name} builds the RTL kernel only`);
   const { note, ...sized } = arrayFor(board, opts);
   const array: ArrayParams = { ...sized, drain: AXI_BUILD.drain };
-  const segments = summariseSegments(model, array);
+  const segments = summariseSegments(model, array, AXI_BUILD.maxOutBits);
   const { build, ram, budget } = zynqKernelBuild(board, array);
   try {
     checkRtlKernelModel(model, array, build);

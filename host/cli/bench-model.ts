@@ -46,8 +46,8 @@ function text(r: BenchModelResult): string {
   for (const sp of r.splits) {
     const top = r.layers.filter((l) => l.batch === sp.batch);
     const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
-    lines.push(`batch ${sp.batch}: ${sp.backend} time per op (ms per call, slowest first; host ${sp.hostMs.toFixed(2)} of ${(sp.hostMs + sp.deviceMs).toFixed(2)}, ${pct(sp.hostShare)})`);
-    for (const l of top.slice(0, 10)) lines.push(`  ${String(l.op).padStart(3)}  ${l.layer.padEnd(28).slice(0, 28)}  ${l.where.padEnd(6)}  ${l.ms.toFixed(3).padStart(9)}`);
+    lines.push(`batch ${sp.batch}: ${sp.backend} time per op (ms per call, slowest first; host ${sp.hostMs.toFixed(2)} of ${(sp.hostMs + sp.deviceMs).toFixed(2)}, ${pct(sp.hostShare)}; seg: the segment it ran in)`);
+    for (const l of top.slice(0, 10)) lines.push(`  ${String(l.op).padStart(3)}  ${l.layer.padEnd(28).slice(0, 28)}  ${l.where.padEnd(6)}  seg ${String(l.segment).padStart(2)}  ${l.ms.toFixed(3).padStart(9)}`);
     const c = sp.ceilings;
     if (c) {
       lines.push(

@@ -8,7 +8,9 @@ import yargs, { Argv } from 'yargs';
 import { BitweaveError, isUserError } from '../core/errors';
 import { oneLineMessage, printable } from '../core/text';
 import { describeModel, ModelSummary } from '../compile/describe';
-import { CompiledModel } from '../compile/model';
+import { CompiledModel, Segment } from '../compile/model';
+import { MAX_BITS } from '../array/limits';
+import { targetSegments } from '../array/zero-pad';
 import { writeBnn } from '../format/bnn';
 import { DATASET_NAMES, DatasetName, loadDataset, loadInputFile } from '../data/datasets';
 import { writeNpy } from '../data/npy';
@@ -36,7 +38,23 @@ function out(json: boolean, obj: unknown, text: () => string): void {
 /** One note (how an input shape was inferred, …) on stderr, never into --json output. */
 const note = (n: string) => notes([n]);
 
-function summaryText(s: ModelSummary, input: readonly number[]): string {
+const segmentList = (segs: readonly Pick<Segment, 'kind' | 'start' | 'end'>[]) => segs.map((g) => `${g.kind}[${g.start}..${g.end - 1}]`).join(' ');
+
+/**
+ * The partitions array backends run instead of the model's own (host/array/zero-pad.ts
+ * `targetSegments`: a device segment cut where a zero-padded conv's input must cross the
+ * host), each with the arrays it applies to; none for most models.
+ */
+export function arrayPartitions(m: CompiledModel): { arrays: string; segments: Segment[] }[] {
+  const wide = targetSegments(m, MAX_BITS);
+  const narrow = targetSegments(m, 1);
+  const out: { arrays: string; segments: Segment[] }[] = [];
+  if (wide !== m.segments) out.push({ arrays: 'every array backend', segments: wide });
+  if (segmentList(narrow) !== segmentList(wide)) out.push({ arrays: 'arrays with 1-bit outputs (axi-sim, board, the RTL kernel)', segments: narrow });
+  return out;
+}
+
+function summaryText(s: ModelSummary, input: readonly number[], arrays: { arrays: string; segments: Segment[] }[] = []): string {
   const lines = [
     `model ${s.name} (${s.source.format}${s.source.files.length ? `: ${s.source.files.map((f) => path.basename(f)).join(', ')}` : ''})`,
     `input ${s.input}, output ${s.output}`,
@@ -53,7 +71,8 @@ function summaryText(s: ModelSummary, input: readonly number[]): string {
   const kb = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
   lines.push(
     '',
-    `segments: ${s.segments.map((g) => `${g.kind}[${g.ops[0]}..${g.ops[1] - 1}]`).join(' ')}`,
+    `segments: ${segmentList(s.segments.map((g) => ({ kind: g.kind, start: g.ops[0], end: g.ops[1] })))}`,
+    ...arrays.map((a) => `  run on ${a.arrays} as: ${segmentList(a.segments)}`),
     `binary weights: ${kb(s.packedWeightBytes)} packed vs ${kb(s.floatWeightBytes)} float32 (${s.packedRatio.toFixed(1)}x smaller)`,
     `whole model:    ${kb(s.modelCompiledBytes)} compiled vs ${kb(s.modelFloatBytes)} float32 (${s.modelRatio.toFixed(1)}x smaller; host float layers ${kb(s.hostWeightBytes)}, thresholds ${kb(s.thresholdBytes)})`,
   );
@@ -113,7 +132,9 @@ export function buildCli(argv: string[]): Argv {
       async (a) => {
         const m = await loadModel(a.model as string, { ...modelLoadOptions(a), onNote: a.json ? undefined : note });
         const s = describeModel(m);
-        out(a.json, s, () => summaryText(s, inputShapeOf(m)));
+        const arrays = arrayPartitions(m);
+        const json = arrays.length ? { ...s, arraySegments: arrays.map((p) => ({ arrays: p.arrays, segments: describeModel(m, p.segments).segments })) } : s;
+        out(a.json, json, () => summaryText(s, inputShapeOf(m), arrays));
       },
     )
     .command(

@@ -1,6 +1,7 @@
 /** `bitweave profile <model> --backend b --html out.html`: per-layer profile as a self-contained page. */
 import { Argv, CommandModule } from 'yargs';
 import { checkOutputFile, writeFileAtomic } from '../core/files';
+import { oneLineMessage } from '../core/text';
 import { loadInputFile } from '../data/datasets';
 import { profileHtml, profileModel } from '../bench/profile';
 import { loadModel, modelInputFiles } from '../runtime/load';
@@ -32,6 +33,7 @@ export const profileCommand: CommandModule = {
       process.stdout.write(JSON.stringify({ ...p, ...(a.html ? { html: a.html } : {}) }) + '\n');
       return;
     }
+    for (const n of p.notes) process.stderr.write(`bitweave: note: ${oneLineMessage(n)}\n`);
     const top = [...p.layers].sort((x, y) => y.ms - x.ms).slice(0, 8);
     const lines = [
       `${p.model.name} on ${p.backend}: ${p.images} images, ${p.imagesPerSecond.toFixed(1)} images/s; host layers ${p.hostMs.toFixed(2)} ms, device layers ${p.deviceMs.toFixed(2)} ms`,

@@ -8,7 +8,7 @@
  */
 import { CommandModule } from 'yargs';
 import { Board, listBoards, loadBoard } from '../boards';
-import { MAX_BATCH } from '../array/limits';
+import { MAX_BATCH, MAX_BITS } from '../array/limits';
 import { BitweaveError } from '../core/errors';
 import { CompiledModel } from '../compile/model';
 import { programCycles } from '../array/cycles';
@@ -18,6 +18,7 @@ import { ArrayParams, DEFAULT_ARRAY } from '../array/params';
 import { encodeSegment, LayerProgram } from '../array/program';
 import { SOC_BUILD } from '../array/limits';
 import { AXI_BUILD } from '../array/axi-kernel';
+import { targetModel } from '../array/zero-pad';
 import { AxiProjection, axiProjection } from '../build/axi-projection';
 import { ZynqProjection, zynqProjection } from '../build/zynq';
 import { axiLibrary } from '../backends/axi-sim/ffi';
@@ -68,11 +69,13 @@ function postRouteMHz(board: Board, rows: number, cols: number): number | null {
   }
 }
 
-export function projectModel(model: CompiledModel, board: Board, batch: number, linkBaud?: number): BoardProjection {
+export function projectModel(source: CompiledModel, board: Board, batch: number, linkBaud?: number): BoardProjection {
   const { rows, cols } = boardArray(board);
   // a dev board runs the SoC's build of the array and a Vitis board the RTL kernel's (one column drained per cycle)
-  const oneColumn = board.link ? SOC_BUILD.drain : board.toolchain.name === 'vitis' || board.toolchain.name === 'vivado' ? AXI_BUILD.drain : undefined;
-  const array: ArrayParams = { ...DEFAULT_ARRAY, rows, cols, ...(oneColumn ? { drain: oneColumn } : {}) };
+  const build = board.link ? SOC_BUILD : board.toolchain.name === 'vitis' || board.toolchain.name === 'vivado' ? AXI_BUILD : undefined;
+  const array: ArrayParams = { ...DEFAULT_ARRAY, rows, cols, ...(build ? { drain: build.drain } : {}) };
+  // its device segments as the host runs them there (cut before zero-padded convs on 1-bit outputs)
+  const model = targetModel(source, build?.maxOutBits ?? MAX_BITS);
   let cycles = 0;
   let macs = 0;
   let pes = 0;

@@ -1,5 +1,5 @@
 /** A JSON-able summary of a compiled model: layers, shapes, partition and sizes. */
-import { CompiledModel, CompiledOp, isDeviceOp, PAD_ZERO, Preprocess, TensorInfo, weightBytes } from './model';
+import { CompiledModel, CompiledOp, isDeviceOp, PAD_ZERO, Preprocess, Segment, TensorInfo, weightBytes } from './model';
 import { opInputs } from './partition';
 
 export interface LayerSummary {
@@ -91,8 +91,9 @@ function paramBytes(op: CompiledOp): number {
   }
 }
 
-export function describeModel(m: CompiledModel): ModelSummary {
-  const segOf = (i: number) => m.segments.findIndex((s) => i >= s.start && i < s.end);
+/** `segments`: the partition to report, e.g. the one a backend runs (Session.segments); default the model's. */
+export function describeModel(m: CompiledModel, segments: readonly Segment[] = m.segments): ModelSummary {
+  const segOf = (i: number) => segments.findIndex((s) => i >= s.start && i < s.end);
   const layers = m.ops.map((op, i): LayerSummary => ({
     index: i,
     name: m.opNames[i],
@@ -116,7 +117,7 @@ export function describeModel(m: CompiledModel): ModelSummary {
     output: shapeString(outT),
     classes: outT.h * outT.w * outT.c,
     layers,
-    segments: m.segments.map((s, i) => ({ index: i, kind: s.kind, ops: [s.start, s.end], inputs: s.inputs, outputs: s.outputs })),
+    segments: segments.map((s, i) => ({ index: i, kind: s.kind, ops: [s.start, s.end], inputs: s.inputs, outputs: s.outputs })),
     packedWeightBytes: w.packed,
     floatWeightBytes: m.floatWeightBytes,
     packedRatio: w.packed > 0 ? m.floatWeightBytes / w.packed : 0,

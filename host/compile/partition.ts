@@ -1,23 +1,47 @@
 /**
  * Host/device partition: maximal runs of consecutive binary ops become device
  * segments (executed by the array as one layer program); everything else runs on the
- * host. Each segment lists the tensors that cross its boundary.
+ * host. Each segment lists the tensors that cross its boundary. A target whose array cannot
+ * run a device segment whole may cut it further when it loads the model (`cutSegments`,
+ * host/array/zero-pad.ts); the compiled model always holds the maximal runs.
  */
-import { CompiledOp, isDeviceOp, Segment, TensorInfo } from './model';
+import { CompiledModel, CompiledOp, isDeviceOp, Segment, TensorInfo } from './model';
 
 export function opInputs(op: CompiledOp): number[] {
   return op.op === 'add' ? [...op.in] : [op.in];
 }
 
+type Run = Pick<Segment, 'kind' | 'start' | 'end'>;
+
 export function partition(ops: CompiledOp[], tensors: TensorInfo[], input: number, output: number): Segment[] {
-  const segments: Segment[] = [];
+  const runs: Run[] = [];
   for (let i = 0; i < ops.length; ) {
     const device = isDeviceOp(ops[i]);
     let j = i + 1;
     while (j < ops.length && isDeviceOp(ops[j]) === device) j++;
-    segments.push({ kind: device ? 'device' : 'host', start: i, end: j, inputs: [], outputs: [] });
+    runs.push({ kind: device ? 'device' : 'host', start: i, end: j });
     i = j;
   }
+  return linkSegments(ops, tensors, input, output, runs);
+}
+
+/**
+ * The model's segments with every device segment also cut before each op in `cuts`:
+ * consecutive device segments whose boundary tensors cross through the host.
+ */
+export function cutSegments(m: CompiledModel, cuts: Iterable<number>): Segment[] {
+  const at = [...new Set(cuts)].sort((a, b) => a - b);
+  const runs = m.segments.flatMap((s): Run[] => {
+    if (s.kind !== 'device') return [s];
+    const bounds = [s.start, ...at.filter((c) => c > s.start && c < s.end), s.end];
+    return bounds.slice(1).map((end, k) => ({ kind: 'device', start: bounds[k], end }));
+  });
+  return linkSegments(m.ops, m.tensors, m.input, m.output, runs);
+}
+
+/** Segments over `runs` (contiguous, in order), each listing the tensors that cross its boundary. */
+function linkSegments(ops: CompiledOp[], tensors: TensorInfo[], input: number, output: number, runs: Run[]): Segment[] {
+  const segments: Segment[] = runs.map((r) => ({ kind: r.kind, start: r.start, end: r.end, inputs: [], outputs: [] }));
   const producer = new Int32Array(tensors.length).fill(-1);
   ops.forEach((op, i) => (producer[op.out] = i));
   const segOf = (opIndex: number) => segments.findIndex((s) => opIndex >= s.start && opIndex < s.end);

@@ -65,8 +65,15 @@ export interface Backend {
   /** Upload weights and thresholds once; called before any run. */
   load(model: CompiledModel): Promise<void>;
   /**
-   * Execute `model.segments[segment]` on `batch` images. `tensors` holds every segment
-   * input (tensor id -> data); the result holds every segment output.
+   * Optional, after load: the segments `runSegment` indexes, where the backend runs the
+   * model's device segments cut into more (an array that cannot run one whole,
+   * host/array/zero-pad.ts `targetSegments`). Absent: `model.segments`. A Session walks these.
+   */
+  targetSegments?(): Segment[];
+  /**
+   * Execute segment `segment` (of `targetSegments()`, else `model.segments`) on `batch`
+   * images. `tensors` holds every segment input (tensor id -> data); the result holds every
+   * segment output.
    */
   runSegment(segment: number, tensors: Map<number, TensorData>, batch: number): Promise<Map<number, TensorData>>;
   /**

@@ -2,7 +2,7 @@ import { MAX_BATCH } from '../array/limits';
 import * as os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { ShapeError, BitweaveError } from '../core/errors';
-import { CompiledModel, tensorLength } from '../compile/model';
+import { CompiledModel, Segment, tensorLength } from '../compile/model';
 import { opInputs } from '../compile/partition';
 import { LIMITS, validateModel } from '../compile/validate';
 import { formatBytes } from '../core/text';
@@ -52,6 +52,8 @@ export interface SessionStats {
   batch: number;
   /** What the session changed and why (e.g. a smaller batch). */
   notes: string[];
+  /** The segments the session runs (SegmentSpan.segment indexes them): the model's, or the backend's cut of them. */
+  segments: Segment[];
   /** The last batch's segments in the order they ran, with their wall times (for profiles). */
   timeline: SegmentSpan[];
   /** Host and device busy time over every run, and how much of it overlapped. */
@@ -159,12 +161,17 @@ export class Session {
     readonly model: CompiledModel,
     private readonly backend: Backend,
     readonly batchSize: number,
+    /**
+     * The segments the session walks: the backend's (Backend.targetSegments, e.g. an array
+     * with 1-bit outputs cutting a device segment at a zero-padded conv's input) or the model's.
+     */
+    readonly segments: readonly Segment[],
     private readonly notes: string[] = [],
     pipeline = true,
     /** Threads for the input's check and layout copy (on the native engine when loaded). */
     private readonly threads = 1,
   ) {
-    const kinds = new Set(model.segments.map((sg) => sg.kind));
+    const kinds = new Set(segments.map((sg) => sg.kind));
     this.pipeline = { depth: pipeline && backend.overlapsHost === true && kinds.size === 2 ? 2 : 1, hostMs: 0, deviceMs: 0, overlapMs: 0 };
     this.lastUse = new Int32Array(model.tensors.length).fill(-1);
     model.ops.forEach((op, i) => opInputs(op).forEach((t) => (this.lastUse[t] = i)));
@@ -191,7 +198,9 @@ export class Session {
       await backend.dispose();
       throw e;
     }
-    return new Session(m, backend, plan.batch, plan.note ? [plan.note] : [], opts.pipeline ?? true, threads ?? os.availableParallelism());
+    const segments = backend.targetSegments?.() ?? m.segments;
+    const notes = [...(plan.note ? [plan.note] : []), ...cutNotes(backend.name, m.segments, segments)];
+    return new Session(m, backend, plan.batch, segments, notes, opts.pipeline ?? true, threads ?? os.availableParallelism());
   }
 
   /** Per-image input shape [C, H, W] (NCHW, as the source framework feeds it). */
@@ -280,13 +289,13 @@ export class Session {
       const a = performance.now();
       const r = await runModel(tensors.get(m.input)!, n);
       for (const sp of r.spans) {
-        const kind = m.segments[sp.segment].kind;
+        const kind = this.segments[sp.segment].kind;
         spans[kind].push([a + sp.startMs, a + sp.endMs]);
         timeline.push({ segment: sp.segment, kind, startMs: a - t0 + sp.startMs, endMs: a - t0 + sp.endMs, images: n });
       }
       tensors.set(m.output, r.output);
     }
-    for (const [si, seg] of runModel ? [] : m.segments.entries()) {
+    for (const [si, seg] of runModel ? [] : this.segments.entries()) {
       const ins = new Map<number, TensorData>();
       for (const t of seg.inputs) ins.set(t, tensors.get(t)!);
       const outs = await lanes[seg.kind].run(async () => {
@@ -329,6 +338,7 @@ export class Session {
       layers: this.backend.layerStats(),
       batch: this.batchSize,
       notes: [...this.notes],
+      segments: this.segments.map((sg) => ({ ...sg, inputs: [...sg.inputs], outputs: [...sg.outputs] })),
       timeline: this.timeline.map((x) => ({ ...x })),
       pipeline: { ...this.pipeline },
     };
@@ -339,4 +349,22 @@ export class Session {
     this.closed = true;
     await this.backend.dispose();
   }
+}
+
+/**
+ * One note per model device segment a backend runs as several (Backend.targetSegments): the
+ * tensors between the parts cross the host, a round trip the model's partition does not have.
+ */
+export function cutNotes(backend: string, model: readonly Segment[], target: readonly Segment[]): string[] {
+  if (target === model) return [];
+  return model.flatMap((s, si) => {
+    const parts = target.filter((t) => t.start >= s.start && t.end <= s.end);
+    if (s.kind !== 'device' || parts.length < 2) return [];
+    const crossing = [...new Set(parts.slice(1).flatMap((t) => t.inputs.filter((x) => parts.some((q) => q.outputs.includes(x)))))].sort((a, b) => a - b);
+    const many = crossing.length > 1;
+    return [
+      `${backend} runs device segment ${si} (ops ${s.start}..${s.end - 1}) as ${parts.length} segments (ops ${parts.map((t) => `${t.start}..${t.end - 1}`).join(', ')}): ` +
+        `tensor${many ? 's' : ''} ${crossing.join(', ')} cross${many ? '' : 'es'} the host between them, as its array cannot hand ${many ? 'them' : 'it'} on to the zero-padded convs reading ${many ? 'them' : 'it'}`,
+    ];
+  });
 }

@@ -1,29 +1,34 @@
 /**
  * Zero padding (PAD_ZERO) on the array as 2-bit signed layers (host/array/zero-pad.ts):
  * the level encoding and the threshold rewrites exhaustively, the layer program a zero-padded
- * conv becomes (and that older partitions with it on the host stay valid), and random models
- * (single layers, chains where a device layer writes the signed planes, an input read in
- * both forms, a signed-planes tensor crossing a host segment) on opencl (PoCL), hls-csim and
- * verilator against the reference, bit for bit: 150 per backend, about 20 s in all;
- * BITWEAVE_LONG=1 runs 1000.
+ * conv becomes (and that older partitions with it on the host stay valid), where an array cuts
+ * a device segment (1-bit outputs, or a tensor read in both forms) and where it does not, and
+ * random models (test/helpers/zero-pad-models.ts: single layers, chains where a device layer
+ * writes the signed planes, an input read in both forms, a signed-planes tensor crossing a
+ * host segment, a device-written tensor read in both forms) on opencl (PoCL), hls-csim and
+ * verilator, and on axi-sim (1-bit outputs: every chain from a device layer cut), against the
+ * reference, bit for bit: 150 per backend, about 20 s in all; BITWEAVE_LONG=1 runs 1000.
  */
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { BackendName, createBackend } from '../../host/backends';
+import { axiInfo } from '../../host/backends/axi-sim/ffi';
 import { hlsLib } from '../../host/backends/hls-csim/ffi';
 import { ReferenceBackend } from '../../host/backends/reference';
 import { rtlInfo } from '../../host/backends/verilator/ffi';
 import { encodeSegment } from '../../host/array/program';
+import { checkProgram, rtlLimits } from '../../host/array/descriptor';
 import { DEFAULT_ARRAY, OP_AND_PLANES, OP_IN_SIGNED, OP_OUT_SIGNED } from '../../host/array/params';
-import { fromSignedPlanes, shiftThresholds, signedPairThresholds, toSignedPlanes } from '../../host/array/zero-pad';
-import { BconvOp, CompiledModel, IntPool, PAD_ZERO } from '../../host/compile/model';
+import { fromSignedPlanes, shiftThresholds, signedPairThresholds, targetSegments, toSignedPlanes, zeroPadCuts } from '../../host/array/zero-pad';
+import { BconvOp, CompiledModel, PAD_ZERO } from '../../host/compile/model';
 import { validateModel } from '../../host/compile/validate';
-import { windowOut } from '../../host/core/window';
 import { OpenCLUnavailableError, platforms } from '../../host/opencl';
 import { Backend, TensorData } from '../../host/runtime/backend';
-import { compareWithReference } from '../helpers/backend-compare';
+import { Session } from '../../host/runtime/session';
+import { compareWithReference, runModelSegment } from '../helpers/backend-compare';
 import { rng } from '../helpers/naive';
-import { bits, bitsOf, f32, i32, logitsOf, ModelBuilder, randomBits, randomInput, runSegment } from '../helpers/native-models';
+import { bits, bitsOf, logitsOf, ModelBuilder, randomBits, randomInput, runSegment } from '../helpers/native-models';
+import { addInts, addLayer, ZeroPadLayer as Layer, zeroPadCases as cases, zeroPadModel } from '../helpers/zero-pad-models';
 import { requireOrSkip } from '../helpers/skip';
 
 const LONG = !!process.env.BITWEAVE_LONG;
@@ -77,145 +82,14 @@ describe('zero padding on the array: the level encoding', () => {
   });
 });
 
-// ---- random models ------------------------------------------------------------------
-
-type Shape = 'single' | 'chain' | 'shared' | 'crossing';
-
-interface Layer {
-  kh: number; kw: number; sh: number; sw: number; ph: number; pw: number;
-  padBit: BconvOp['padBit'];
-  outC: number;
-  pool: { kh: number; kw: number; sh: number; sw: number; ph: number; pw: number } | null;
-  /** 0: int32 outputs, 1: a 1-bit threshold epilogue. */
-  outBits: number;
-}
-
-interface ZeroPadCase {
-  shape: Shape;
-  H: number; W: number; C: number;
-  first: Layer;
-  second: Layer;
-  seed: number;
-}
-
-const windows = fc.record({ k: fc.integer({ min: 1, max: 3 }), s: fc.integer({ min: 1, max: 2 }), p: fc.nat(1) });
-const channels = fc.oneof(fc.integer({ min: 1, max: 9 }), fc.constantFrom(63, 64, 65, 127, 130), fc.integer({ min: 10, max: 80 }));
-const layer = (padBits: BconvOp['padBit'][], outBits: number[]) => fc.record({
-  kh: fc.integer({ min: 1, max: 4 }), kw: fc.integer({ min: 1, max: 4 }),
-  sh: fc.integer({ min: 1, max: 2 }), sw: fc.integer({ min: 1, max: 2 }), ph: fc.nat(3), pw: fc.nat(3),
-  padBit: fc.constantFrom(...padBits), outC: channels,
-  pool: fc.option(windows.map((w) => ({ kh: w.k, kw: w.k, sh: w.s, sw: w.s, ph: w.p, pw: w.p })), { freq: 3 }),
-  outBits: fc.constantFrom(...outBits),
-});
-
-const cases: fc.Arbitrary<ZeroPadCase> = fc.record({
-  shape: fc.constantFrom<Shape>('single', 'chain', 'chain', 'chain', 'shared', 'crossing', 'crossing'),
-  H: fc.integer({ min: 1, max: 12 }), W: fc.integer({ min: 1, max: 12 }), C: channels,
-  first: layer([PAD_ZERO, PAD_ZERO, 0, 1], [0, 1, 1]),
-  second: layer([PAD_ZERO], [0, 1]),
-  seed: fc.integer(),
-}).map((p): ZeroPadCase => {
-  const zero: BconvOp['padBit'] = PAD_ZERO;
-  // single: the first layer is the zero-padded one; chain / crossing: it writes the second's input bits
-  if (p.shape === 'single') return { ...p, first: { ...p.first, padBit: zero } };
-  if (p.shape !== 'shared') return { ...p, first: { ...p.first, outBits: 1 } };
-  // shared: both read one input, with equal windows and int32 outputs so their maps add
-  const first = { ...p.first, pool: null, outBits: 0 };
-  return { ...p, first, second: { ...first, padBit: first.padBit === PAD_ZERO ? 1 : zero } };
-}).filter((p) => fits(p.H, p.W, p.first) !== null && (p.shape === 'single' || p.shape === 'shared' || fitsAfter(p)));
-
-/** Output map of a layer on an h x w input (pool included), or null when it does not fit. */
-function fits(h: number, w: number, l: Layer): { h: number; w: number; ah: number; aw: number } | null {
-  if (l.ph >= l.kh || l.pw >= l.kw) return null;
-  const ah = windowOut(h, l.kh, l.sh, l.ph);
-  const aw = windowOut(w, l.kw, l.sw, l.pw);
-  if (ah < 1 || aw < 1) return null;
-  if (!l.pool) return { h: ah, w: aw, ah, aw };
-  const q = l.pool;
-  if (q.ph >= q.kh || q.pw >= q.kw) return null;
-  const oh = windowOut(ah, q.kh, q.sh, q.ph);
-  const ow = windowOut(aw, q.kw, q.sw, q.pw);
-  return oh >= 1 && ow >= 1 ? { h: oh, w: ow, ah, aw } : null;
-}
-
-function fitsAfter(p: ZeroPadCase): boolean {
-  const a = fits(p.H, p.W, p.first)!;
-  return fits(a.h, a.w, p.second) !== null;
-}
-
-/** A bconv with random weights, thresholds around the middle of its range and random flips and pool directions. */
-function addLayer(b: ModelBuilder, r: () => number, input: number, l: Layer, name: string): number {
-  const ti = b.info(input);
-  const g = fits(ti.h, ti.w, l)!;
-  const words = Math.ceil(ti.c / 64);
-  const weight = new Uint32Array(l.outC * l.kh * l.kw * words * 2);
-  for (let k = 0; k < l.outC * l.kh * l.kw; k++) for (let c = 0; c < ti.c; c++) if (r() < 0.5) weight[k * words * 2 + (c >>> 5)] |= 1 << (c & 31);
-  const pool: IntPool | null = l.pool ? { ...l.pool, useMin: Uint8Array.from({ length: l.outC }, () => (r() < 0.4 ? 1 : 0)) } : null;
-  const K = l.kh * l.kw * ti.c;
-  const op = { op: 'bconv' as const, in: input, kh: l.kh, kw: l.kw, sh: l.sh, sw: l.sw, ph: l.ph, pw: l.pw, padBit: l.padBit, inBits: ti.planes, outC: l.outC, weight, pool };
-  if (l.outBits === 0) return b.add({ ...op, epilogue: { kind: 'int' } }, i32(g.h, g.w, l.outC), name);
-  // Q spans [0, 2K] (P: [0, K]); both ends now and then
-  const hi = l.padBit === PAD_ZERO ? 2 * K : K;
-  const thresholds = Int32Array.from({ length: l.outC }, () => {
-    const u = r();
-    return u < 0.05 ? 0 : u < 0.1 ? hi + 1 : Math.round(hi / 2 + (r() - 0.5) * 3 * Math.sqrt(K));
-  });
-  const flip = Uint8Array.from({ length: l.outC }, () => (r() < 0.4 ? 1 : 0));
-  return b.add({ ...op, epilogue: { kind: 'threshold', bits: 1, thresholds, flip } }, bits(g.h, g.w, l.outC, 1), name);
-}
-
-/** Threshold bits made observable as integers: a 1x1 bconv whose output o reads channel o. */
-function addProbe(b: ModelBuilder, input: number): number {
-  const t = b.info(input);
-  const words = Math.ceil(t.c / 64);
-  const w = new Uint32Array(t.c * words * 2);
-  for (let o = 0; o < t.c; o++) w[o * words * 2 + (o >>> 5)] |= 1 << (o & 31);
-  return b.add({ op: 'bconv', in: input, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, padBit: 1, inBits: 1, outC: t.c, weight: w, pool: null, epilogue: { kind: 'int' } }, i32(t.h, t.w, t.c), 'probe');
-}
-
-/** Integers (probing bits) -> float -> one flat vector. */
-function finish(b: ModelBuilder, y: number): number {
-  const v = b.info(y).kind === 'bits' ? addProbe(b, y) : y;
-  const t = b.info(v);
-  const d = b.add({ op: 'dequantize', in: v, divisor: 1 }, f32(t.h, t.w, t.c));
-  return b.add({ op: 'flatten', in: d }, f32(1, 1, t.h * t.w * t.c, true));
-}
-
-function zeroPadModel(p: ZeroPadCase): CompiledModel {
-  const r = rng(p.seed);
-  const b = new ModelBuilder(p.H, p.W, p.C);
-  const x = b.add({ op: 'binarize', in: 0, bits: 1 }, bits(p.H, p.W, p.C, 1));
-  const a = addLayer(b, r, x, p.first, 'first');
-  if (p.shape === 'single') finish(b, a);
-  else if (p.shape === 'chain') finish(b, addLayer(b, r, a, p.second, 'second'));
-  else if (p.shape === 'shared') {
-    const s = addLayer(b, r, x, p.second, 'second');
-    const da = b.add({ op: 'dequantize', in: a, divisor: 1 }, f32(b.info(a).h, b.info(a).w, b.info(a).c));
-    const ds = b.add({ op: 'dequantize', in: s, divisor: 1 }, f32(b.info(s).h, b.info(s).w, b.info(s).c));
-    const sum = b.add({ op: 'add', in: [da, ds] }, f32(b.info(a).h, b.info(a).w, b.info(a).c));
-    b.add({ op: 'flatten', in: sum }, f32(1, 1, b.info(a).h * b.info(a).w * b.info(a).c, true));
-  } else {
-    // crossing: a host op between the writer of the signed planes and their reader, so they
-    // leave one device segment and enter the next; its floats join the output
-    const side = b.add({ op: 'binarize', in: 0, bits: 2 }, bits(p.H, p.W, p.C, 2));
-    const y = finish(b, addLayer(b, r, a, p.second, 'second'));
-    const s = addLayer(b, r, side, { kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, padBit: 0, outC: 1, pool: null, outBits: 0 }, 'side');
-    const ds = b.add({ op: 'dequantize', in: s, divisor: 3 }, f32(p.H, p.W, 1));
-    const fs = b.add({ op: 'flatten', in: ds }, f32(1, 1, p.H * p.W, true));
-    const n = b.info(y).c;
-    const dense = b.add({ op: 'dense', in: fs, weight: new Float32Array(n * p.H * p.W).fill(0.5), bias: null }, f32(1, 1, n));
-    const both = b.add({ op: 'flatten', in: dense }, f32(1, 1, n, true));
-    b.add({ op: 'add', in: [y, both] }, f32(1, 1, n, true));
-  }
-  const m = b.build(`zero-pad-${p.shape}-${p.seed}`);
-  validateModel(m, m.name);
-  return m;
-}
+// ---- random models (test/helpers/zero-pad-models.ts) -------------------------------
 
 const ARRAYS: [string, () => unknown, (new (...a: never[]) => Error) | undefined][] = [
   ['opencl', () => platforms(), OpenCLUnavailableError],
   ['hls-csim', () => hlsLib(), undefined],
   ['verilator', () => rtlInfo(), undefined],
+  // 1-bit outputs: every chain from a device layer into a zero-padded conv is cut
+  ['axi-sim', () => axiInfo(), undefined],
 ];
 
 describe('zero padding on the array: layer programs', () => {
@@ -252,14 +126,106 @@ describe('zero padding on the array: layer programs', () => {
   });
 });
 
+describe('zero padding on the array: where an array cuts a device segment', () => {
+  const conv = (padBit: BconvOp['padBit'], outBits: number): Layer => ({ kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, padBit, outC: 7, pool: null, outBits });
+  const chain = (second: BconvOp['padBit']) => zeroPadModel({ shape: 'chain', H: 6, W: 5, C: 20, first: conv(1, 1), second: conv(second, 0), seed: 3 });
+  const parts = (segs: readonly { kind: string; start: number; end: number; inputs: number[]; outputs: number[] }[]) =>
+    segs.map((g) => `${g.kind}[${g.start}..${g.end - 1}] ${g.inputs.join(',')}->${g.outputs.join(',')}`);
+  const rtl1 = rtlLimits({ rows: DEFAULT_ARRAY.rows, accBits: DEFAULT_ARRAY.accBits, maxOutBits: 1 });
+  const check = (m: CompiledModel, si: number) => {
+    const p = encodeSegment(m, si, DEFAULT_ARRAY);
+    checkProgram(p.descriptors, p.layers, rtl1, { weightWords: p.weights.length / 2, paramEntries: p.params.length, arenaWords: p.arenaWords }, 'test', (l) => `layer ${l}`);
+    return p;
+  };
+
+  it('1-bit outputs: a device-written tensor a zero-padded conv reads crosses the host, cut right before that conv; 2-bit outputs: no cut', () => {
+    // ops: binarize, first (±1 padding, 1-bit out: tensor 2), second (zero padding, reads 2), dequantize, flatten
+    const m = chain(PAD_ZERO);
+    assert.deepEqual(parts(m.segments), ['host[0..0] 0->1', 'device[1..2] 1->3', 'host[3..4] 3->5']);
+    assert.throws(() => check(m, 1), /OUT_BITS = 2: the RTL array is built for 1\.\.1-bit outputs/);
+    assert.deepEqual(zeroPadCuts(m, 1), [2]);
+    const cut = targetSegments(m, 1);
+    assert.deepEqual(parts(cut), ['host[0..0] 0->1', 'device[1..1] 1->2', 'device[2..2] 2->3', 'host[3..4] 3->5']);
+    const v: CompiledModel = { ...m, segments: cut };
+    assert.equal(check(v, 1).layerDescriptors[0].OUT_BITS, 1, 'the writer emits bits');
+    assert.deepEqual(check(v, 2).inputs.map((r) => [r.tensor, r.arrayForm?.kind]), [[2, 'signed-planes']], 'the host packs them as signed planes');
+    for (const bitsOut of [2, 8]) {
+      assert.deepEqual(zeroPadCuts(m, bitsOut), []);
+      assert.equal(targetSegments(m, bitsOut), m.segments, 'the model\'s own segments, unchanged');
+    }
+    // a ±1-padded reader takes the bits as they are: no cut anywhere
+    const plain = chain(0);
+    assert.deepEqual(zeroPadCuts(plain, 1), []);
+    assert.equal(targetSegments(plain, 1), plain.segments);
+  });
+
+  it('a device-written tensor read by a zero-padded and a ±1-padded conv: cut on every array, the later part reading it in both forms', () => {
+    const m = zeroPadModel({ shape: 'fork', H: 5, W: 6, C: 9, first: conv(PAD_ZERO, 1), second: conv(PAD_ZERO, 1), seed: 4 });
+    // ops: binarize, first (tensor 2), second (zero padding, reads 2), twin (±1 padding, reads 2), ...
+    assert.throws(() => encodeSegment(m, 1, DEFAULT_ARRAY), /read on the array both by a zero-padded conv and by another layer/);
+    for (const bitsOut of [1, 2]) {
+      assert.deepEqual(zeroPadCuts(m, bitsOut), [2]);
+      const v: CompiledModel = { ...m, segments: targetSegments(m, bitsOut) };
+      assert.deepEqual(parts(v.segments).slice(1, 3), ['device[1..1] 1->2', 'device[2..3] 2->3,4']);
+      assert.deepEqual(check(v, 2).inputs.map((r) => [r.tensor, r.arrayForm?.kind ?? 'bits']), [[2, 'bits'], [2, 'signed-planes']]);
+    }
+  });
+
+  it('the fewest cuts: one serves two tensors when it lies after both writers and before both readers; a chain of three needs two', () => {
+    const b = new ModelBuilder(4, 4, 10);
+    const x = b.add({ op: 'binarize', in: 0, bits: 1 }, bits(4, 4, 10, 1));
+    const r = rng(9);
+    const p = addLayer(b, r, x, conv(1, 1), 'p'); // op 1
+    const q = addLayer(b, r, x, conv(0, 1), 'q'); // op 2
+    const c = addLayer(b, r, p, conv(PAD_ZERO, 0), 'c'); // op 3 reads p
+    addInts(b, c, addLayer(b, r, q, conv(PAD_ZERO, 0), 'd')); // op 4 reads q
+    const m = b.build('two-writers');
+    validateModel(m, m.name);
+    assert.deepEqual(zeroPadCuts(m, 1), [3]);
+    assert.deepEqual(parts(targetSegments(m, 1)).slice(1, 3), ['device[1..2] 1->2,3', 'device[3..4] 2,3->4,5']);
+    const three = zeroPadModel({ shape: 'chain', H: 6, W: 6, C: 5, first: conv(PAD_ZERO, 1), second: conv(PAD_ZERO, 1), seed: 5 });
+    // ops: binarize, first, second (1-bit, read by the probe: a ±1-padded 1x1 conv), ...
+    assert.deepEqual(zeroPadCuts(three, 1), [2]);
+    const c3 = new ModelBuilder(6, 6, 5);
+    const y = c3.add({ op: 'binarize', in: 0, bits: 1 }, bits(6, 6, 5, 1));
+    const r3 = rng(2);
+    let t = y;
+    for (const name of ['a', 'b', 'c']) t = addLayer(c3, r3, t, conv(PAD_ZERO, name === 'c' ? 0 : 1), name);
+    addInts(c3, t, t);
+    const m3 = c3.build('three');
+    validateModel(m3, m3.name);
+    assert.deepEqual(zeroPadCuts(m3, 1), [2, 3]);
+    assert.deepEqual(zeroPadCuts(m3, 2), []);
+  });
+
+  it('on backends: opencl runs a zero-padded chain as the model\'s one device segment, axi-sim cut in two with a note', async function () {
+    const m = chain(PAD_ZERO);
+    const x = randomInput(rng(4), 3, 20 * 6 * 5, 1);
+    const want = bitsOf(await logitsOf(m, 'reference', x));
+    for (const [name, probe, kind, parts] of [['opencl', () => platforms(), OpenCLUnavailableError, 3], ['axi-sim', () => axiInfo(), undefined, 4]] as const) {
+      if (!requireOrSkip(this, probe, kind)) return;
+      const s = await Session.create(m, { backend: name, threads: 1 });
+      try {
+        assert.equal(s.segments.length, parts, name);
+        if (parts === 3) assert.equal(s.segments, m.segments, `${name}: the model's segments`);
+        assert.deepEqual(s.stats().notes, parts === 3 ? [] : [`axi-sim runs device segment 1 (ops 1..2) as 2 segments (ops 1..1, 2..2): tensor 2 crosses the host between them, as its array cannot hand it on to the zero-padded convs reading it`]);
+        assert.deepEqual(bitsOf((await s.run(x)).logits), want, name);
+        assert.deepEqual(s.stats().timeline.map((t) => `${t.segment} ${t.kind}`), s.segments.map((g, i) => `${i} ${g.kind}`), `${name}: the timeline`);
+      } finally {
+        await s.close();
+      }
+    }
+  });
+});
+
 describe('zero padding on the array: random models bit-identical to the reference', function () {
   const runs = LONG ? 1000 : 150;
   for (const [name, probe, kind] of ARRAYS) {
-    it(`${name}: ${runs} random models (single, chained, shared and crossing zero-padded convs)`, async function () {
+    it(`${name}: ${runs} random models (single, chained, shared, crossing and forked zero-padded convs)`, async function () {
       if (!requireOrSkip(this, probe, kind)) return;
       const b: Backend = await createBackend(name as BackendName, { threads: 1 });
       const ref = new ReferenceBackend();
-      const seen = { single: 0, chain: 0, shared: 0, crossing: 0, pooled: 0, thresholds: 0, ints: 0, strided: 0, wideC: 0, chainFromDevice: 0 };
+      const seen = { single: 0, chain: 0, shared: 0, crossing: 0, fork: 0, pooled: 0, thresholds: 0, ints: 0, strided: 0, wideC: 0, chainFromDevice: 0, cut: 0 };
       try {
         for (const [i, p] of fc.sample(cases, { seed: 2024, numRuns: runs }).entries()) {
           const m = zeroPadModel(p);
@@ -267,12 +233,13 @@ describe('zero padding on the array: random models bit-identical to the referenc
           const batch = 1 + (i % 3);
           const what = `case ${i} ${JSON.stringify(p)}`;
           await compareWithReference(m, randomInput(r, batch, p.C * p.H * p.W, 1), b, what);
-          // arbitrary bit patterns straight into the first device segment
+          // arbitrary bit patterns straight into the first device segment (all its parts where the array cuts it)
           const dev = m.segments.findIndex((s) => s.kind === 'device');
           const ins = new Map<number, TensorData>(m.segments[dev].inputs.map((t) => [t, randomBits(r, batch * p.H * p.W, m.tensors[t].c, m.tensors[t].planes, [0.5, 0.1, 0.9][i % 3])]));
           await ref.load(m);
           const want = await runSegment(ref, dev, ins, batch);
-          const got = await runSegment(b, dev, ins, batch);
+          const got = await runModelSegment(b, m, dev, ins, batch);
+          seen.cut += b.targetSegments!().length > m.segments.length ? 1 : 0;
           for (let k = 0; k < want.length; k++) assert.deepEqual(bitsOf(got[k]), bitsOf(want[k]), `${what}: random bits`);
           seen[p.shape]++;
           const layers = p.shape === 'single' ? [p.first] : [p.first, p.second];

@@ -2,7 +2,8 @@
  * The board backend against the Verilator model of the whole dev-board SoC (array,
  * memories, UART link) behind a pty (make soc-sim): the code path a user runs on a board,
  * bit-exact with the reference. Beyond the backend contract: the shipped models on real
- * images with the SoC's cycle count equal to the cycle model's, the link's error replies
+ * images with the SoC's cycle count equal to the cycle model's, zero-padded convs on its 1-bit
+ * outputs (Larq's fashion_bnn and random chains, the device segment cut before them), the link's error replies
  * to corrupted, cut and refused frames, ports that are no bitweave board, a board that
  * stops answering, a model that does not fit, and the CLI's `--backend board --port`.
  */
@@ -21,9 +22,12 @@ import { loadDataset } from '../../host/data/datasets';
 import { readBnn } from '../../host/format/bnn';
 import { importBmxnet } from '../../host/import/bmxnet';
 import { Session } from '../../host/runtime/session';
-import { bconvCases } from '../helpers/backend-compare';
+import fc from 'fast-check';
+import { importLarq } from '../../host/import/larq';
+import { bconvCases, compareWithReference } from '../helpers/backend-compare';
+import { zeroPadCases, zeroPadModel } from '../helpers/zero-pad-models';
 import { rng } from '../helpers/naive';
-import { bconvModel, bitsOf, logitsOf } from '../helpers/native-models';
+import { bconvModel, bitsOf, logitsOf, randomInput } from '../helpers/native-models';
 import { assertSuccess, assertUserError, bitweave } from '../helpers/run';
 import { bmxnetMnist, requireBmxnetMnist } from '../helpers/shared-models';
 import { requireOrSkip } from '../helpers/skip';
@@ -138,6 +142,33 @@ describe('board backend (the simulated SoC behind a pty)', function () {
     const m = compile(importBmxnet(f.symbol, f.params));
     const digits = loadDataset('mnist', { limit: 20 });
     assert.deepEqual(bitsOf(await logitsOf(m, 'board', digits.images, { batch: 7 })), bitsOf(await logitsOf(m, 'reference', digits.images)));
+  });
+
+  it(`zero-padded convs on 1-bit outputs, each device segment cut before them: Larq's fashion_bnn on ${LONG ? 64 : 6} images and ${LONG ? 40 : 8} random chains identical to the reference`, async function () {
+    this.timeout(LONG ? 3600_000 : 600_000);
+    const ds = loadDataset('fashion-mnist', { limit: LONG ? 64 : 6 });
+    const m = compile(importLarq(packagePath('test', 'fixtures', 'larq', 'fashion_bnn', 'model.tflite')).graph);
+    const s = await Session.create(m, { backend: 'board', batch: 8 });
+    try {
+      // the zero-padded convs are ops 3 and 4: their inputs cross the host
+      assert.deepEqual(s.segments.map((g) => `${g.kind}[${g.start}..${g.end - 1}]`), ['host[0..1]', 'device[2..2]', 'device[3..3]', 'device[4..5]', 'host[6..8]']);
+      assert.deepEqual(bitsOf((await s.run(ds.images)).logits), bitsOf(await logitsOf(m, 'reference', ds.images)));
+      const runs = (Reflect.get(s, 'backend') as BoardBackend).measuredCycles();
+      assert.deepEqual([...new Set(runs.map((r) => r.segment))], [1, 2, 3]);
+      for (const r of runs) assert.equal(r.cycles, r.predicted, `segment ${r.segment}, ${r.images} images`);
+    } finally {
+      await s.close();
+    }
+    const b = new BoardBackend({});
+    try {
+      const chains = zeroPadCases.filter((p) => p.shape === 'chain' || p.shape === 'fork');
+      for (const [i, p] of fc.sample(chains, { seed: 31, numRuns: LONG ? 40 : 8 }).entries()) {
+        const r = rng(p.seed);
+        await compareWithReference(zeroPadModel(p), randomInput(r, 1 + (i % 3), p.C * p.H * p.W, 1), b, `case ${i} ${JSON.stringify(p)}`);
+      }
+    } finally {
+      await b.dispose();
+    }
   });
 
   it('refuses a model whose weights do not fit, before sending anything, naming the bytes', async () => {

@@ -9,7 +9,9 @@ import * as path from 'node:path';
 import { packagePath } from '../../host/core/paths';
 import { profileHtml, profileModel } from '../../host/bench/profile';
 import { loadModel } from '../../host/runtime/load';
+import { axiInfo } from '../../host/backends/axi-sim/ffi';
 import { assertUserError, bitweave } from '../helpers/run';
+import { requireOrSkip } from '../helpers/skip';
 
 /** Every opened tag is closed in order (void elements aside): the page is well nested. */
 function assertNested(html: string): void {
@@ -52,6 +54,21 @@ describe('bitweave profile', function () {
     // self-contained: no scripts, nothing loaded from elsewhere
     assert.doesNotMatch(html, /<script|<link|<img|src=|url\(/i);
     assert.deepEqual([...new Set(html.match(/https?:\/\/[^\s"]+/g))], ['http://www.w3.org/2000/svg']);
+  });
+
+  it('axi-sim on a Larq model with zero-padded convs: the segments as the backend cut them, in the timeline, the layer table and a note', async function () {
+    if (!requireOrSkip(this, () => axiInfo())) return;
+    const m = await loadModel(packagePath('test', 'fixtures', 'larq', 'fashion_bnn', 'model.tflite'));
+    const p = await profileModel(m, { backend: 'axi-sim', batch: 2, count: 2 });
+    // the model's device segment 1 (ops 2..5) runs as three: cut before the zero-padded convs 3 and 4
+    assert.deepEqual(p.model.segments.map((g) => `${g.kind}[${g.ops[0]}..${g.ops[1] - 1}]`), ['host[0..1]', 'device[2..2]', 'device[3..3]', 'device[4..5]', 'host[6..8]']);
+    assert.deepEqual(p.model.layers.map((l) => l.segment), [0, 0, 1, 2, 3, 3, 4, 4, 4]);
+    assert.deepEqual(p.timeline.map((t) => `${t.segment} ${t.kind}`), ['0 host', '1 device', '2 device', '3 device', '4 host']);
+    assert.equal(p.notes.length, 1);
+    const html = profileHtml(p);
+    assertNested(html);
+    assert.equal((html.match(/<rect class="span"/g) ?? []).length, 5);
+    assert.ok(html.includes('<p class="note">axi-sim runs device segment 1 (ops 2..5) as 3 segments'));
   });
 
   it('escapes what the model names (a hostile layer name stays text)', async () => {

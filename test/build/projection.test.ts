@@ -11,6 +11,8 @@ import { DEFAULT_ARRAY } from '../../host/array/params';
 import { AXI_BUILD } from '../../host/array/axi-kernel';
 import { loadNamedModel } from '../../host/zoo/models';
 import { requireOrSkip } from '../helpers/skip';
+import { packagePath } from '../../host/core/paths';
+import { projectModel } from '../../host/cli/project';
 
 describe('projections', () => {
   it('projects throughput from cycles, labelled as a projection', () => {
@@ -36,5 +38,16 @@ describe('projections', () => {
     assert.ok(p.arrayOnlyCyclesPerImage / p.kernelCyclesPerImage >= 0.8, `steady state keeps ${(100 * p.arrayOnlyCyclesPerImage / p.kernelCyclesPerImage).toFixed(1)}%`);
     assert.equal(p.segments.length, 1);
     assert.ok(p.bytesPerImage > 0);
+  });
+
+  it('zero-padded convs on the 1-bit RTL kernel and SoC: projected over the device segments the host runs, cut before those convs', async function () {
+    const m = await loadNamedModel(packagePath('test', 'fixtures', 'larq', 'fashion_bnn', 'model.tflite'));
+    // the SoC's link carries the tensors between the parts too: more bytes per image than the model's one segment would move
+    const ulx3s = projectModel(m, loadBoard('ulx3s'), 8);
+    const whole = projectModel({ ...m, ops: m.ops.map((op) => (op.op === 'bconv' ? { ...op, padBit: 1 as const } : op)) }, loadBoard('ulx3s'), 8);
+    assert.ok(ulx3s.link!.bytesPerImage > whole.link!.bytesPerImage, `${ulx3s.link!.bytesPerImage} vs ${whole.link!.bytesPerImage}`);
+    if (!requireOrSkip(this, () => axiInfo())) return;
+    const p = await axiProjection(m, loadBoard('aws-f1'), 8, DEFAULT_ARRAY);
+    assert.deepEqual(p.segments.map((s) => s.segment), [1, 2, 3]);
   });
 });

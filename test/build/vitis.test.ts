@@ -19,6 +19,10 @@ import { kernelMemories, kernelRam, fitKernelRam } from '../../host/build/kernel
 import { loadBoard } from '../../host/boards';
 import { findTool } from '../../host/build/deploy';
 import { boardBanks, emitVitisProject } from '../../host/build/vitis';
+import { compileForBoard } from '../../host/build/compile-board';
+import { compile } from '../../host/compile/compile';
+import { importLarq } from '../../host/import/larq';
+import { packagePath } from '../../host/core/paths';
 import { HLS_BUFFERS } from '../../host/array/limits';
 import { BitweaveError } from '../../host/core/errors';
 import { encodeBnn, readBnn } from '../../host/format/bnn';
@@ -360,6 +364,17 @@ describe('Vitis RTL kernel packaging (--kernel rtl)', function () {
       else assert.ok(got.range !== '', `${q.name} is a vector`);
     }
     for (const [k] of rtlKernelParameters(DEFAULT_AXI_BUILD)) assert.match(top, new RegExp(`parameter\\s+(?:int\\s+)?(?:unsigned\\s+)?${k}\\b`), `parameter ${k}`);
+  });
+
+  it('a model with zero-padded convs builds for the RTL kernel: its device segments checked and listed as the host runs them, cut before those convs; the model written whole', () => {
+    const m = compile(importLarq(packagePath('test', 'fixtures', 'larq', 'fashion_bnn', 'model.tflite')).graph);
+    const dir = tmpdir('vitis-rtl-zero-pad');
+    const r = compileForBoard(m, loadBoard('aws-f1'), dir);
+    // ops 3 and 4 are the zero-padded convs; the HLS kernel (2-bit outputs) runs the model's one device segment
+    assert.deepEqual(r.segments.map((s) => [s.segment, s.layers]), [[1, 1], [2, 1], [3, 2]]);
+    assert.deepEqual(compileForBoard(m, loadBoard('aws-f1'), path.join(dir, 'hls'), { kernel: 'hls' }).segments.map((s) => [s.segment, s.layers]), [[1, 4]]);
+    const written = readBnn(path.join(dir, 'model', fs.readdirSync(path.join(dir, 'model'))[0]));
+    assert.deepEqual(written.segments, m.segments, 'the .bnn keeps the maximal segments');
   });
 
   it('refuses models the RTL kernel cannot run: 2-bit outputs, programs beyond its on-chip memories (one line, nothing written)', () => {

@@ -46,6 +46,20 @@ describe('bitweave CLI', function () {
     assert.ok(fs.readFileSync(card, 'utf8').includes(`bitweave train --arch mlp --dataset fashion-mnist --epochs 1 --seed 1 --batch 50 --lr-schedule cosine --limit 200 --test-limit 20 -o ${out}`));
   });
 
+  it('inspect lists the segments arrays with 1-bit outputs run instead, where zero-padded convs make them cut (text and --json); none elsewhere', () => {
+    const larq = packagePath('test', 'fixtures', 'larq', 'fashion_bnn', 'model.tflite');
+    const text = bw('inspect', larq);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /\nsegments: host\[0\.\.1\] device\[2\.\.5\] host\[6\.\.8\]\n  run on arrays with 1-bit outputs \(axi-sim, board, the RTL kernel\) as: host\[0\.\.1\] device\[2\.\.2\] device\[3\.\.3\] device\[4\.\.5\] host\[6\.\.8\]\n/);
+    const j = JSON.parse(bw('inspect', larq, '--json').stdout) as { segments: unknown[]; arraySegments: { arrays: string; segments: { ops: number[]; inputs: number[] }[] }[] };
+    assert.equal(j.segments.length, 3);
+    assert.deepEqual(j.arraySegments.map((a) => a.segments.map((g) => g.ops)), [[[0, 2], [2, 3], [3, 4], [4, 6], [6, 9]]]);
+    assert.deepEqual(j.arraySegments[0].segments.map((g) => g.inputs), [[0], [2], [3], [4], [6]]);
+    const plain = bw('inspect', packagePath('models', 'fashion-cnn.bnn'));
+    assert.doesNotMatch(plain.stdout, /run on/);
+    assert.equal((JSON.parse(bw('inspect', packagePath('models', 'fashion-cnn.bnn'), '--json').stdout) as object).hasOwnProperty('arraySegments'), false);
+  });
+
   describe('on the shipped models', () => {
     const MODELS = packagePath('models');
 

@@ -78,7 +78,26 @@ export function toNHWC(x: Float32Array, n: number, m: CompiledModel): Float32Arr
   return y;
 }
 
-/** Same inputs through the reference and `backend`, segment by segment, compared bit for bit. */
+/**
+ * Model segment `si` on a backend that may run it as several (Backend.targetSegments, e.g. an
+ * array with 1-bit outputs cutting it at a zero-padded conv's input): its parts in order, each
+ * fed what the earlier ones made. Returns the model segment's outputs by tensor id, as runSegment does.
+ */
+export async function runModelSegment(backend: Backend, m: CompiledModel, si: number, inputs: Map<number, TensorData>, batch: number): Promise<TensorData[]> {
+  const s = m.segments[si];
+  const tensors = new Map(inputs);
+  for (const [ti, t] of (backend.targetSegments?.() ?? m.segments).entries()) {
+    if (t.start < s.start || t.end > s.end) continue;
+    const out = await backend.runSegment(ti, new Map(t.inputs.map((x) => [x, tensors.get(x)!] as const)), batch);
+    for (const [k, v] of out) tensors.set(k, v);
+  }
+  return [...s.outputs].sort((a, b) => a - b).map((t) => tensors.get(t)!);
+}
+
+/**
+ * Same inputs through the reference and `backend`, segment by segment (the model's; a backend
+ * running one as several parts runs them all), compared bit for bit.
+ */
 export async function compareWithReference(m: CompiledModel, input: Float32Array, backend: Backend, what: string): Promise<void> {
   const ref = new ReferenceBackend();
   await ref.load(m);
@@ -89,7 +108,7 @@ export async function compareWithReference(m: CompiledModel, input: Float32Array
     const seg = m.segments[si];
     const ins = new Map(seg.inputs.map((t) => [t, tensors.get(t)!] as const));
     const want = await runSegment(ref, si, ins, batch);
-    const got = await runSegment(backend, si, ins, batch);
+    const got = await runModelSegment(backend, m, si, ins, batch);
     assert.equal(got.length, want.length);
     for (let k = 0; k < want.length; k++) {
       assert.equal(got[k].constructor, want[k].constructor, `${what}: segment ${si} output ${k} type`);

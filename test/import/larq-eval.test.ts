@@ -10,8 +10,9 @@
  * (N = 200, the recorded images; all 10,000 under BITWEAVE_LONG=1), plus native on all
  * 10,000 always (a few seconds).
  *  - predictions equal LCE's, image by image, and so does the accuracy;
- *  - native, opencl (PoCL), hls-csim and verilator give logits bit-identical to the
- *    reference (eval --output), the array backends with every binary layer on the array;
+ *  - native, opencl (PoCL), hls-csim, verilator and axi-sim give logits bit-identical to the
+ *    reference (eval --output), the array backends with every binary layer on the array
+ *    (axi-sim, whose array writes 1-bit outputs only, cut before each zero-padded conv);
  *  - the reference's probabilities are within 1e-4 of LCE's on the recorded images. LCE
  *    records the model's last op (softmax), bitweave returns the logits before it (softmaxed
  *    here in double). The binary layers are integer-exact on both sides; the float first
@@ -30,6 +31,7 @@ import { importLarq } from '../../host/import/larq';
 import { nativeEngine } from '../../host/backends/native/ffi';
 import { hlsLib } from '../../host/backends/hls-csim/ffi';
 import { rtlInfo } from '../../host/backends/verilator/ffi';
+import { axiInfo } from '../../host/backends/axi-sim/ffi';
 import { OpenCLUnavailableError, platforms } from '../../host/opencl';
 import { bitsOf } from '../helpers/native-models';
 import { requireOrSkip } from '../helpers/skip';
@@ -71,7 +73,7 @@ function compareWithLce(logits: Float32Array, rows: number, what: string): numbe
   return maxDiff;
 }
 
-interface EvalResult { json: { backend: string; images: number; correct: number; accuracy: number; layers: { op: number; where: string }[] }; logits: Float32Array }
+interface EvalResult { json: { backend: string; images: number; correct: number; accuracy: number; layers: { op: number; where: string }[]; notes?: string[] }; logits: Float32Array }
 
 const tmp = scratchDir('larq-eval', true);
 
@@ -145,6 +147,7 @@ describe('bitweave eval on a trained Larq model (fashion_bnn: LCE .tflite, Fashi
     ['opencl', () => platforms(), OpenCLUnavailableError, true],
     ['hls-csim', () => hlsLib(), undefined, true],
     ['verilator', () => rtlInfo(), undefined, true],
+    ['axi-sim', () => axiInfo(), undefined, true],
   ];
   for (const [backend, probe, kind, array] of backends) {
     it(`${backend}: eval on the first ${N} test images, logits bit-identical to the reference${array ? ', every binary layer on the array' : ''}`, function () {
@@ -158,6 +161,9 @@ describe('bitweave eval on a trained Larq model (fashion_bnn: LCE .tflite, Fashi
         assert.equal(bconvs.length, 4, 'three binary convs and the binary dense layer');
         const where = new Map(json.layers.map((l) => [l.op, l.where]));
         assert.ok(bconvs.every((i) => where.get(i) === 'device'), `${backend}: ${bconvs.map((i) => where.get(i)).join(' ')}`);
+        // ops 3 and 4 are the zero-padded convs: only an array with 1-bit outputs cuts before them
+        const cut = 'runs device segment 1 (ops 2..5) as 3 segments (ops 2..2, 3..3, 4..5): tensors 3, 4 cross the host';
+        assert.deepEqual((json.notes ?? []).map((n) => n.includes(cut)), backend === 'axi-sim' ? [true] : [], `${backend}: ${json.notes}`);
       }
     });
   }
