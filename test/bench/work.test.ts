@@ -70,7 +70,7 @@ describe('bench model work and ceilings', function () {
     // the text form states the same
     const t = bw('bench', 'model', 'resnet18-cifar', '--backend', 'native', '--batches', '1', '--runs', '1', '--threads', '1', '--layers');
     assert.equal(t.code, 0, t.stderr);
-    assert.match(t.stdout, /batch 1: native time per op \(ms per call, slowest first; host [\d.]+ of [\d.]+, \d+%\)/);
+    assert.match(t.stdout, /batch 1: native time per op \(ms per call, slowest first; host [\d.]+ of [\d.]+, \d+%; seg: the segment it ran in\)/);
     assert.match(t.stdout, /batch 1: at this machine's ceilings \(\w+, 1 threads: [\d.]+ G FMA\/s, \d+ G bit-MAC\/s\) 1 x [\d.]+ M float multiply-adds need >= [\d.]+ ms \(host layers took [\d.]+: \d+% of the ceiling rate\), 1 x [\d.]+ G binary MACs >= [\d.]+ ms .* host share would be \d+%/);
   });
 
