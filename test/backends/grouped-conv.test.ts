@@ -178,6 +178,18 @@ describe('grouped float convolution (native engine)', function () {
     return b.build(`grouped-${p.seed}`);
   }
 
+  it('bw_conv2d_create refuses groups that do not divide the channels', () => {
+    const e = nativeEngine();
+    const d = { h: 4, w: 4, c: 6, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, out_c: 6, out_h: 4, out_w: 4, groups: 3 };
+    const w = new Float32Array(6 * 9 * 2);
+    const h = e.conv2dCreate(d, w, null);
+    assert.ok(h !== null);
+    e.fconvFree(h!);
+    for (const bad of [{ groups: 0 }, { groups: 4 }, { groups: 3, out_c: 4 }, { groups: -1 }]) {
+      assert.equal(e.conv2dCreate({ ...d, ...bad }, w, null), null, JSON.stringify(bad));
+    }
+  });
+
   it('gives the reference bits on random shapes, with fused ops and pools, on every ISA level', async () => {
     const cases = fc.sample(gcase, { seed: 22, numRuns: 48 });
     // QuickNet's blur: depthwise 3x3 stride 2 widened to 4x4 pad 1 (TF's uneven SAME), 64+ channels
