@@ -51,6 +51,7 @@ const ALL: Fixture[] = [
   { name: 'resnet_block', classifies: true },
   { name: 'bdense', classifies: true },
   { name: 'pooling', classifies: true },
+  { name: 'depthwise', classifies: true },
 ];
 
 /** NHWC images -> NCHW (bitweave's input order). */
@@ -145,13 +146,18 @@ describe('Larq importer (LCE .tflite)', () => {
     });
   }
 
-  it('a depthwise conv imports as a grouped conv (numGroup = C), bit-identical to the zero-filled dense conv it used to lower to', async () => {
-    const dir = path.join(FIXTURES, 'pooling');
+  for (const [name, count] of [['pooling', 1], ['depthwise', 2]] as const) it(`${name}: a depthwise conv imports as a grouped conv (numGroup = C), bit-identical to the zero-filled dense conv it used to lower to`, async () => {
+    const dir = path.join(FIXTURES, name);
     const x = readNpy(path.join(dir, 'input.npy'));
     const input = toNCHW(x.data as Float32Array, x.shape);
     const { graph } = importLarq(path.join(dir, 'model.tflite'));
     const dw = graph.nodes.filter((n): n is ConvolutionNode => n.op === 'Convolution' && (n.numGroup ?? 1) > 1);
-    assert.equal(dw.length, 1, 'the fixture\'s DepthwiseConv2D');
+    assert.equal(dw.length, count, 'the fixture\'s DepthwiseConv2D layers');
+    if (name === 'depthwise') {
+      // stride 2 SAME on 16 (TF pads 0 before, 1 after): 3x3 widened to 4x4, pad 1, depth multiplier 2;
+      // dilation 2: 3x3 widened to 5x5 with zero taps
+      assert.deepEqual(dw.map((n) => [n.kernel, n.stride, n.pad, n.numGroup, n.numFilter]), [[[4, 4], [2, 2], [1, 1], 8, 16], [[5, 5], [1, 1], [2, 2], 8, 8]]);
+    }
     // the same graph with each grouped conv spelled out as a dense one: weights 0 outside the group
     const dense = {
       ...graph, nodes: graph.nodes.map((n) => {
