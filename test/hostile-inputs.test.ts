@@ -474,7 +474,7 @@ fs.writeFileSync = function (p, data, ...rest) {
         name: `wide-${channels}`, source: { format: 'hand-built', files: [] }, input: 0, output: 3, softmax: false,
         tensors: [f32(S, S, 1), f32(S, S, channels), f32(1, 1, channels), f32(1, 1, 10)],
         ops: [
-          { op: 'conv2d', in: 0, out: 1, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, weight, bias: null },
+          { op: 'conv2d', groups: 1, in: 0, out: 1, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, weight, bias: null },
           { op: 'pool', in: 1, out: 2, mode: 'avg', kh: S, kw: S, sh: S, sw: S, ph: 0, pw: 0, countIncludePad: true },
           { op: 'dense', in: 2, out: 3, weight: dense, bias: null },
         ],

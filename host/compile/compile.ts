@@ -295,10 +295,11 @@ class Compiler {
         const x = this.floatValue(n.inputs[0]);
         const gi = this.geomOf(x);
         const [oc, oh, ow] = n.shape;
+        const groups = n.numGroup ?? 1;
         const out = this.tensor('f32', { h: oh, w: ow, c: oc }, 0);
         this.emit({
-          op: 'conv2d', in: x, out, kh: n.kernel[0], kw: n.kernel[1], sh: n.stride[0], sw: n.stride[1], ph: n.pad[0], pw: n.pad[1],
-          weight: convWeightsOHWI(n.weight, oc, gi.c, n.kernel[0], n.kernel[1]), bias: n.bias ? Float32Array.from(n.bias) : null,
+          op: 'conv2d', in: x, out, kh: n.kernel[0], kw: n.kernel[1], sh: n.stride[0], sw: n.stride[1], ph: n.pad[0], pw: n.pad[1], groups,
+          weight: convWeightsOHWI(n.weight, oc, gi.c / groups, n.kernel[0], n.kernel[1]), bias: n.bias ? Float32Array.from(n.bias) : null,
         }, n.name);
         this.value.set(n.name, out);
         return;

@@ -51,7 +51,7 @@ export function shapeString(t: TensorInfo): string {
 function detail(op: CompiledOp): string {
   switch (op.op) {
     case 'conv2d':
-      return `${op.kh}x${op.kw}/${op.sh} pad ${op.ph},${op.pw}${op.bias ? ' +bias' : ''}`;
+      return `${op.kh}x${op.kw}/${op.sh} pad ${op.ph},${op.pw}${op.groups > 1 ? ` groups ${op.groups}` : ''}${op.bias ? ' +bias' : ''}`;
     case 'dense':
       return op.bias ? '+bias' : '';
     case 'pool':

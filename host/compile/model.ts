@@ -42,8 +42,14 @@ interface Window {
 
 // ---- host (float) ops: executed by the host engine -------------------------------
 
-/** Float convolution; weight is [outC][kh][kw][inC], bias [outC] or null. */
-export interface Conv2dOp extends Window { op: 'conv2d'; in: number; out: number; weight: Float32Array; bias: Float32Array | null }
+/**
+ * Float convolution; weight is [outC][kh][kw][inC/groups], bias [outC] or null. Output
+ * channel o reads the inC/groups input channels of group floor(o / (outC/groups)) (groups
+ * = inC: depthwise); groups 1 is the dense conv.
+ */
+export interface Conv2dOp extends Window {
+  op: 'conv2d'; in: number; out: number; groups: number; weight: Float32Array; bias: Float32Array | null;
+}
 /** Float dense; weight is [outC][inFeatures] with inputs in HWC order, bias [outC] or null. */
 export interface DenseOp { op: 'dense'; in: number; out: number; weight: Float32Array; bias: Float32Array | null }
 /** y = ((x - mean) * scale) + beta per channel (per feature on flat tensors), float32 each step. */

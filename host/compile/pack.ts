@@ -32,7 +32,7 @@ export function sourceFeatureIndex(g: Geom, src: Geom | null): (y: number, x: nu
   };
 }
 
-/** Convolution weights OIHW -> OHWI. */
+/** Convolution weights OIHW -> OHWI (C: the input channels of one group). */
 export function convWeightsOHWI(w: Float32Array, O: number, C: number, kh: number, kw: number): Float32Array {
   const out = new Float32Array(w.length);
   for (let o = 0; o < O; o++)

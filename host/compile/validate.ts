@@ -343,7 +343,11 @@ function checkOp(
       fits(oh, ow, x, win, 'kernel', f);
       needOut(f32(oh, ow, y.c), ` (${winText(win)} on ${x.h}x${x.w})`);
       const outC = y.c;
-      checkF32(op.weight, 'weight', outC * win.kh * win.kw * x.c, `outC*kh*kw*inC = ${outC}*${win.kh}*${win.kw}*${x.c}`, f);
+      const g = expectInt(f, 'groups', op.groups, 1, x.c, ' (input channels)');
+      if (x.c % g !== 0 || outC % g !== 0) f(`groups ${g} must divide the ${x.c} input and ${outC} output channels`);
+      const icg = x.c / g;
+      const formula = g === 1 ? `outC*kh*kw*inC = ${outC}*${win.kh}*${win.kw}*${x.c}` : `outC*kh*kw*inC/groups = ${outC}*${win.kh}*${win.kw}*${icg}`;
+      checkF32(op.weight, 'weight', outC * win.kh * win.kw * icg, formula, f);
       if (op.bias !== null) checkF32(op.bias, 'bias', outC, 'outC', f);
       break;
     }

@@ -235,12 +235,13 @@ class Exporter {
     switch (op.op) {
       case 'conv2d': {
         const x = this.as4(op.in);
-        const C = this.info(op.in).c;
+        const C = this.info(op.in).c / op.groups; // input channels of a group
         const O = this.info(op.out).c;
         const w = this.constF(`${base}_weight`, [O, C, op.kh, op.kw], ohwiToOihw(op.weight, O, op.kh, op.kw, C));
         const ins = [x, w];
         if (op.bias) ins.push(this.constF(`${base}_bias`, [O], op.bias));
-        this.setValue(op.out, this.node('Conv', ins, base, windowAttrs(op.kh, op.kw, op.sh, op.sw, op.ph, op.pw)), 4);
+        const group: Attr[] = op.groups > 1 ? [{ name: 'group', kind: 'int', value: op.groups }] : [];
+        this.setValue(op.out, this.node('Conv', ins, base, [...windowAttrs(op.kh, op.kw, op.sh, op.sw, op.ph, op.pw), ...group]), 4);
         return;
       }
       case 'dense': {

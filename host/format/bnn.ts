@@ -26,12 +26,14 @@ export const BNN_MAGIC: Readonly<Uint8Array> = Uint8Array.from([0x89, 0x42, 0x4e
  * misread some of them, so a file that has them is 2.0. Writers write the lowest version
  * that holds the file's contents, so a binary model stays byte-identical to what earlier
  * writers made (1.0, or 1.1 with preprocessing or labels). 2.1 adds bconv `padBit` 2, zero
- * padding (PAD_ZERO): earlier readers refuse the value, so it needs no new major.
+ * padding (PAD_ZERO): earlier readers refuse the value, so it needs no new major. 2.2 adds
+ * conv2d `groups` (grouped / depthwise float convs): an earlier reader ignores the field
+ * but refuses the weight blob, which is `groups` times shorter than it expects.
  */
 export const BNN_MAJOR = 2;
 /** Highest minor of 1.x (files without integer fields). */
 export const BNN_MINOR_1 = 1;
-export const BNN_MINOR = 1;
+export const BNN_MINOR = 2;
 export const BNN_HEADER_BYTES = 64;
 /** Alignment of the blob region and of every blob in it (bytes, absolute file offsets). */
 export const BNN_ALIGN = 64;
@@ -241,9 +243,11 @@ interface OpSpec {
   blobs: Array<[string, BlobDtype, boolean]>;
   /** Plain fields that may be absent (format 2.0): written and read only when present. */
   optional?: string[];
+  /** Plain fields with a default (format 2.2): written only when they differ from it, read as it when absent. */
+  defaults?: Record<string, number>;
 }
 const OP_SPECS: Record<CompiledOp['op'], OpSpec> = {
-  conv2d: { fields: ['in', 'out', ...WINDOW], blobs: [['weight', 'f32', false], ['bias', 'f32', true]] },
+  conv2d: { fields: ['in', 'out', ...WINDOW], blobs: [['weight', 'f32', false], ['bias', 'f32', true]], defaults: { groups: 1 } },
   dense: { fields: ['in', 'out'], blobs: [['weight', 'f32', false], ['bias', 'f32', true]] },
   batchnorm: { fields: ['in', 'out'], blobs: [['mean', 'f32', false], ['scale', 'f32', false], ['beta', 'f32', false]] },
   activation: { fields: ['in', 'out', 'fn'], blobs: [] },
@@ -292,13 +296,15 @@ function encodeOp(op: CompiledOp, blobs: BlobWriter): Record<string, unknown> {
   const spec = OP_SPECS[op.op];
   const src = op as unknown as Record<string, unknown>;
   // a field added to an op type but not to the schema would be dropped silently
-  const known = new Set(['op', ...spec.fields, ...(spec.optional ?? []), ...spec.blobs.map((b) => b[0]), ...(NESTED[op.op] ?? [])]);
+  const defaults = Object.entries(spec.defaults ?? {});
+  const known = new Set(['op', ...spec.fields, ...(spec.optional ?? []), ...defaults.map((d) => d[0]), ...spec.blobs.map((b) => b[0]), ...(NESTED[op.op] ?? [])]);
   for (const k of Object.keys(src)) {
     if (!known.has(k)) throw new Error(`encodeBnn: ${op.op} field '${k}' is not in the .bnn schema (update host/format/bnn.ts and docs/FORMAT.md)`);
   }
   const o: Record<string, unknown> = { op: op.op };
   for (const f of spec.fields) o[f] = Array.isArray(src[f]) ? [...(src[f] as number[])] : src[f];
   for (const f of spec.optional ?? []) if (src[f] !== undefined) o[f] = src[f];
+  for (const [f, d] of defaults) if (src[f] !== d) o[f] = src[f];
   for (const [f, dtype] of spec.blobs) o[f] = src[f] === null ? null : blobs.ref(src[f] as Blob, dtype);
   if (op.op === 'bconv') {
     const b = op as BconvOp;
@@ -336,13 +342,19 @@ export function encodeBnn(model: CompiledModel, where = 'compiled model'): Buffe
     ...(model.labels !== undefined ? { labels: [...model.labels] } : {}),
   };
   const json = Buffer.from(JSON.stringify(doc), 'utf8');
-  const version: [number, number] = usesZeroPadding(model) ? [2, 1] : usesIntegerFields(model) ? [2, 0] : [1, model.preprocess !== undefined || model.labels !== undefined ? 1 : 0];
+  const version: [number, number] = usesGroupedConv(model) ? [2, 2] : usesZeroPadding(model) ? [2, 1] : usesIntegerFields(model) ? [2, 0]
+    : [1, model.preprocess !== undefined || model.labels !== undefined ? 1 : 0];
   return assemble(json, align(blobs.size), (f, base) => blobs.write(f, base), version, where);
 }
 
 /** A bconv pads with zero (padBit PAD_ZERO, format 2.1: earlier readers refuse the value, never misread it). */
 export function usesZeroPadding(model: CompiledModel): boolean {
   return model.ops.some((op) => op.op === 'bconv' && op.padBit === PAD_ZERO);
+}
+
+/** A float conv has groups (format 2.2: earlier readers refuse its short weight blob, never misread it). */
+export function usesGroupedConv(model: CompiledModel): boolean {
+  return model.ops.some((op) => op.op === 'conv2d' && op.groups !== 1);
 }
 
 /** The model has a field of format 2.0 (integer weights, signed activations). */
@@ -425,6 +437,7 @@ class ModelReader {
     const r: Record<string, unknown> = { op: kind };
     for (const f of spec.fields) r[f] = hasOwn(o, f) ? o[f] : undefined;
     for (const f of spec.optional ?? []) if (hasOwn(o, f)) r[f] = o[f]; // absent stays absent (1.0/1.1 meaning)
+    for (const [f, d] of Object.entries(spec.defaults ?? {})) r[f] = hasOwn(o, f) ? o[f] : d; // absent: the earlier meaning
     for (const [f, dtype, nullable] of spec.blobs) this.blob(`${path}.${f}`, hasOwn(o, f) ? o[f] : undefined, dtype, nullable, (a) => (r[f] = a));
     if (kind === 'bconv') {
       const p = hasOwn(o, 'pool') ? o.pool : undefined;
@@ -512,6 +525,9 @@ export function decodeBnn(buf: Uint8Array, file: string): CompiledModel {
   }
   if ((c.major < 2 || (c.major === 2 && c.minor < 1)) && usesZeroPadding(model)) {
     throw new FormatError(file, `format ${c.major}.${c.minor} cannot hold zero-padded binary convolutions (padBit ${PAD_ZERO} needs format 2.1)`);
+  }
+  if ((c.major < 2 || (c.major === 2 && c.minor < 2)) && usesGroupedConv(model)) {
+    throw new FormatError(file, `format ${c.major}.${c.minor} cannot hold grouped convolutions (conv2d groups needs format 2.2)`);
   }
   return model;
 }

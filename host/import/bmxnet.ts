@@ -569,7 +569,10 @@ class Importer {
           if (!e) break;
           const packed = n.op === 'QConvolution' && this.quiet(() => new Attrs(n, this.symbolFile).bool('binarized_weights_only', false));
           if (!packed) {
-            if (e.shape.length === 4 && e.shape[1] > 0) return { c: e.shape[1], layer, evidence: shape(e) };
+            const groups = this.quiet(() => new Attrs(n, this.symbolFile).int('num_group', 1)) ?? 1; // weight [O, C/groups, kh, kw]
+            if (e.shape.length === 4 && e.shape[1] > 0 && groups >= 1) {
+              return { c: e.shape[1] * groups, layer, evidence: `${shape(e)}${groups > 1 ? ` and num_group ${groups}` : ''}` };
+            }
             break;
           }
           const kernel = this.quiet(() => new Attrs(n, this.symbolFile).pair('kernel', 1));
@@ -808,7 +811,9 @@ class Importer {
         if (dilate.some((d) => d !== 1)) a.unsupported('dilate', 'only 1');
         const numFilter = a.int('num_filter');
         if (numFilter < 1) a.bad('num_filter', 'must be positive');
-        if (a.int('num_group', 1) !== 1) a.unsupported('num_group', 'only 1');
+        const numGroup = a.int('num_group', 1);
+        if (numGroup < 1) a.bad('num_group', 'must be positive');
+        if (q && numGroup !== 1) a.unsupported('num_group', 'only 1 for a binary convolution');
         // MXNet's Convolution has a bias by default, BMXNet's QConvolution does not.
         const noBias = a.bool('no_bias', q);
         layout();
@@ -817,7 +822,8 @@ class Importer {
           throw new ShapeError(`node '${n.name}' (${n.op}) needs a [C, H, W] input, got [${shapes[0].join(', ')}]`);
         }
         const c = shapes[0][0];
-        const wShape = [numFilter, c, kernel[0], kernel[1]];
+        if (c % numGroup !== 0 || numFilter % numGroup !== 0) a.bad('num_group', `does not divide the ${c} input channels and ${numFilter} filters`);
+        const wShape = [numFilter, c / numGroup, kernel[0], kernel[1]];
         if (q) {
           const { actBits, packed } = this.binaryAttrs(n, a, noBias);
           const node: QConvolutionNode = {
@@ -829,7 +835,7 @@ class Importer {
           a.done();
           this.expectInputs(n, noBias ? 2 : 3);
           const node: ConvolutionNode = {
-            ...base, op: 'Convolution', inputs, kernel, stride, pad, numFilter,
+            ...base, op: 'Convolution', inputs, kernel, stride, pad, numFilter, ...(numGroup !== 1 ? { numGroup } : {}),
             weight: this.floatParam(n, 1, 'weight', wShape, false, shapes[0]),
             bias: noBias ? null : this.floatParam(n, 2, 'bias', [numFilter]),
           };

@@ -191,20 +191,23 @@ class Importer {
         const [sh, sw, dh, dw] = [opts?.strideH, opts?.strideW, opts?.dilationHFactor, opts?.dilationWFactor] as number[];
         const ay = irAxis({ k: kh, s: sh, d: dh, size: h + 2 * (x.pad?.[0] ?? 0) }, same);
         const ax = irAxis({ k: kw, s: sw, d: dw, size: w + 2 * (x.pad?.[1] ?? 0) }, same);
-        // OIHW over the widened kernel; taps a depthwise, dilated or unequally padded conv skips are 0
+        // OIHW over the widened kernel (I: the input channels of the filter's group, one for a
+        // depthwise conv); taps a dilated or unequally padded conv skips are 0
         const src = f32Data(wt);
-        const weight = new Float32Array(O * c * ay.k * ax.k);
+        const cin = depthwise ? 1 : c;
+        const weight = new Float32Array(O * cin * ay.k * ax.k);
         for (let oc = 0; oc < O; oc++)
           for (let ky = 0; ky < kh; ky++)
             for (let kx = 0; kx < kw; kx++)
-              for (let ci = 0; ci < (depthwise ? 1 : c); ci++) {
-                const ic = depthwise ? Math.floor(oc / mult) : ci;
+              for (let ci = 0; ci < cin; ci++) {
                 const v = depthwise ? src[(ky * kw + kx) * O + oc] : src[((oc * kh + ky) * kw + kx) * c + ci];
-                weight[((oc * c + ic) * ay.k + ay.offset + ky * dh) * ax.k + ax.offset + kx * dw] = v;
+                weight[((oc * cin + ci) * ay.k + ay.offset + ky * dh) * ax.k + ax.offset + kx * dw] = v;
               }
+        // depthwise with multiplier m: output oc reads channel floor(oc/m), TF's order, i.e. c groups of m filters
         const node = this.add({
           op: 'Convolution', name: `${name}${i}`, inputs: [this.floatNode(x, at)], kernel: [ay.k, ax.k], stride: [sh, sw],
-          pad: x.pad ?? [ay.pad, ax.pad], numFilter: O, weight, bias: op.inputs[2] >= 0 ? f32Data(this.constant(op.inputs[2], at)) : null,
+          pad: x.pad ?? [ay.pad, ax.pad], numFilter: O, ...(depthwise ? { numGroup: c } : {}), weight,
+          bias: op.inputs[2] >= 0 ? f32Data(this.constant(op.inputs[2], at)) : null,
         });
         this.checkShape(node, T[out], [O, ay.out, ax.out], at);
         set({ kind: 'float', node: act(node), shape: [O, ay.out, ax.out] });

@@ -47,7 +47,13 @@ export interface ConvolutionNode extends NodeBase {
   stride: [number, number];
   pad: [number, number];
   numFilter: number;
-  /** OIHW, float32. */
+  /**
+   * Grouped convolution (MXNet's num_group; absent = 1): input channels and filters split
+   * into numGroup equal groups, filter o reads only the C/numGroup channels of group
+   * floor(o / (numFilter/numGroup)). numGroup = C is a depthwise conv.
+   */
+  numGroup?: number;
+  /** O, C/numGroup, H, W, float32. */
   weight: Float32Array;
   bias: Float32Array | null;
 }

@@ -34,8 +34,14 @@ export function inferShape(node: IRNode, inputs: Shape[]): Shape {
       if (oh < 1 || ow < 1) {
         throw new ShapeError(`node '${node.name}': kernel ${node.kernel.join('x')} does not fit input ${h}x${w} with pad ${node.pad.join(',')}`);
       }
-      if (node.op === 'Convolution' && node.weight.length !== node.numFilter * c * node.kernel[0] * node.kernel[1]) {
-        throw new ShapeError(`node '${node.name}': weight has ${node.weight.length} values, expected ${node.numFilter}x${c}x${node.kernel[0]}x${node.kernel[1]}`);
+      if (node.op === 'Convolution') {
+        const g = node.numGroup ?? 1;
+        if (!Number.isInteger(g) || g < 1 || c % g !== 0 || node.numFilter % g !== 0) {
+          throw new ShapeError(`node '${node.name}': ${g} groups do not divide ${c} input channels and ${node.numFilter} filters`);
+        }
+        if (node.weight.length !== node.numFilter * (c / g) * node.kernel[0] * node.kernel[1]) {
+          throw new ShapeError(`node '${node.name}': weight has ${node.weight.length} values, expected ${node.numFilter}x${c / g}x${node.kernel[0]}x${node.kernel[1]}`);
+        }
       }
       return [node.numFilter, oh, ow];
     }

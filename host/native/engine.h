@@ -66,11 +66,12 @@ int bw_bconv_run(const bw_bconv *b, int32_t batch, const uint64_t *in, int64_t i
 
 typedef struct bw_conv2d_desc {
   int32_t h, w, c, kh, kw, sh, sw, ph, pw, out_c, out_h, out_w;
+  int32_t groups; /* >= 1, divides c and out_c: output o reads the c/groups channels of group o/(out_c/groups) */
 } bw_conv2d_desc;
 
 typedef struct bw_fconv bw_fconv;
 
-/* weight [out_c][kh][kw][c], bias [out_c] or NULL. */
+/* weight [out_c][kh][kw][c/groups], bias [out_c] or NULL. */
 bw_fconv *bw_conv2d_create(const bw_conv2d_desc *d, const float *weight, const float *bias);
 /* weight [out][in] (inputs in HWC order), bias [out] or NULL: a 1x1 conv on a 1x1 map. */
 bw_fconv *bw_dense_create(int32_t in_features, int32_t out_features, const float *weight, const float *bias);

@@ -17,6 +17,14 @@
  * are the same per-element functions as engine_eltwise.c's, hence the same bits.
  *
  * Dense is a 1x1 convolution over a 1 x batch "image" whose pixels are the batch images.
+ *
+ * Grouped convs (groups > 1): output o sums over the c/groups input channels of its group
+ * only, in the same (ky, kx, c) order. Each group is a small conv of its own (weights
+ * [group][ky][kx][c][out of the group]) whose kernel row is kw runs of c/groups channels
+ * instead of one run of kw*c. A depthwise conv (one input channel per group, few outputs
+ * each) instead runs vectors across all output channels at once: lane o multiplies its
+ * own weight by input channel o/m (m outputs per group; for m > 1 the padded copy repeats
+ * each input channel m times), a kh*kw-term fma chain per lane.
  */
 #include <immintrin.h>
 #include <math.h>
@@ -36,9 +44,12 @@ typedef struct fused_op {
 struct bw_fconv {
   bw_conv2d_desc d;
   int32_t dense;
-  int32_t ocp;  /* out_c rounded up to 16 (a multiple of every ISA's lane count) */
-  float *wt;    /* [kh*kw*c][ocp] */
-  float *bias;  /* [ocp] or NULL */
+  int32_t icg, ocg; /* input / output channels of one group */
+  int32_t dw;       /* depthwise kernel: vectors across every group's outputs */
+  int32_t ng, no;   /* weight layout: groups and outputs per group (dw: 1 and out_c) */
+  int32_t ocp;      /* no rounded up to 16 (a multiple of every ISA's lane count) */
+  float *wt;        /* [ng][kh*kw*icg][ocp] */
+  float *bias;      /* [ng][ocp] or NULL */
   int32_t npre, npost;
   fused_op pre[MAX_FUSED], post[MAX_FUSED]; /* on the input (c channels), on the output (out_c) */
   int32_t has_pool, nafter, out_bits, out_sgn;
@@ -51,20 +62,26 @@ static bw_fconv *make(const bw_conv2d_desc *d, int dense, const float *weight, c
   if (!f) return NULL;
   f->d = *d;
   f->dense = dense;
-  f->ocp = (d->out_c + 15) / 16 * 16;
-  int64_t taps = (int64_t)d->kh * d->kw * d->c;
-  f->wt = bw_alloc((size_t)(taps * f->ocp) * 4);
-  f->bias = bias ? bw_alloc((size_t)f->ocp * 4) : NULL;
+  f->icg = d->c / d->groups;
+  f->ocg = d->out_c / d->groups;
+  /* many outputs per group fill vectors within the group (the input value is broadcast) */
+  f->dw = d->groups > 1 && f->icg == 1 && f->ocg < 8;
+  f->ng = f->dw ? 1 : d->groups;
+  f->no = f->dw ? d->out_c : f->ocg;
+  f->ocp = (f->no + 15) / 16 * 16;
+  const int64_t taps = (int64_t)d->kh * d->kw * f->icg, wlen = f->ng * taps * f->ocp;
+  f->wt = bw_alloc((size_t)wlen * 4);
+  f->bias = bias ? bw_alloc((size_t)(f->ng * f->ocp) * 4) : NULL;
   if (!f->wt || (bias && !f->bias)) {
     bw_fconv_free(f);
     return NULL;
   }
-  memset(f->wt, 0, (size_t)(taps * f->ocp) * 4);
-  for (int64_t o = 0; o < d->out_c; o++)
-    for (int64_t t = 0; t < taps; t++) f->wt[t * f->ocp + o] = weight[o * taps + t];
-  if (bias) {
-    memset(f->bias, 0, (size_t)f->ocp * 4);
-    memcpy(f->bias, bias, (size_t)d->out_c * 4);
+  memset(f->wt, 0, (size_t)wlen * 4);
+  if (bias) memset(f->bias, 0, (size_t)(f->ng * f->ocp) * 4);
+  for (int64_t o = 0; o < d->out_c; o++) {
+    const int64_t lg = o / f->no, j = o % f->no;
+    for (int64_t t = 0; t < taps; t++) f->wt[(lg * taps + t) * f->ocp + j] = weight[o * taps + t];
+    if (bias) f->bias[lg * f->ocp + j] = bias[o];
   }
   return f;
 }
@@ -74,6 +91,7 @@ bw_fconv *bw_conv2d_create(const bw_conv2d_desc *d, const float *weight, const f
   if (d->h < 1 || d->w < 1 || d->c < 1 || d->out_c < 1 || d->kh < 1 || d->kw < 1 || d->sh < 1 || d->sw < 1) return NULL;
   if (d->ph < 0 || d->pw < 0 || d->ph >= d->kh || d->pw >= d->kw || d->kh > 64 || d->kw > 64) return NULL;
   if (d->h > 65536 || d->w > 65536 || d->c > 65536 || d->out_c > 65536) return NULL;
+  if (d->groups < 1 || d->c % d->groups || d->out_c % d->groups) return NULL;
   int32_t oh = (d->h + 2 * d->ph - d->kh) / d->sh + 1, ow = (d->w + 2 * d->pw - d->kw) / d->sw + 1;
   if (d->h + 2 * d->ph < d->kh || d->w + 2 * d->pw < d->kw || oh != d->out_h || ow != d->out_w) return NULL;
   return make(d, 0, weight, bias);
@@ -82,7 +100,7 @@ bw_fconv *bw_conv2d_create(const bw_conv2d_desc *d, const float *weight, const f
 bw_fconv *bw_dense_create(int32_t in_features, int32_t out_features, const float *weight, const float *bias) {
   if (!weight || in_features < 1 || in_features > (1 << 24) || out_features < 1 || out_features > (1 << 24)) return NULL;
   bw_conv2d_desc d = {.h = 1, .w = 1, .c = in_features, .kh = 1, .kw = 1, .sh = 1, .sw = 1, .out_c = out_features,
-                      .out_h = 1, .out_w = 1};
+                      .out_h = 1, .out_w = 1, .groups = 1};
   return make(&d, 1, weight, bias);
 }
 
@@ -211,12 +229,17 @@ int bw_fma_f32(const float *a, const float *b, const float *c, float *y, int64_t
 /* ---- tiles: PX consecutive output pixels of one row x NV vectors of channels ------------ */
 
 typedef struct geo {
-  int64_t wp, c, sw;  /* input row width in pixels, channels, horizontal stride */
+  int64_t wp, c, sw;  /* input row width in pixels, channels per pixel, horizontal stride */
   int32_t kh, kw;
-  const float *wt;
+  /* a kernel row is `runs` runs of `run` contiguous steps, `c` apart: one run of kw*c for a
+     dense conv ((kx, c) are contiguous in NHWC), kw runs of c/groups for a grouped one */
+  int32_t runs;
+  int64_t run;
+  const float *wt;     /* of the group */
   int64_t ocp;
-  const float *bias;
-  int32_t out_c;
+  const float *bias;   /* of the group, or NULL */
+  int32_t out_c;       /* outputs of the group */
+  int64_t ystride;     /* output pixel stride (every group's outputs) */
 } geo;
 
 #define INLINE static inline __attribute__((always_inline))
@@ -226,56 +249,90 @@ typedef struct geo {
  * vectors wider than the hardware compile badly). x0: input pixel (oy*sh, ox*sw) of the
  * first output pixel; y: its output at channel o0.
  */
-#define DEF_ISA(SUF, ATTR, VT, LANES, PXM, NVM, LOAD, SET1, ADD, FMADD, ZERO)                               \
+/* a tile's bias and store: acc[p][v] (+ bias) to output pixel p, channels o0 + LANES*v.. of the group */
+#define STORE_TILE(SUF, VT, LANES, LOAD, ADD)                                                       \
+  for (int v = 0; v < NV; v++) {                                                                    \
+    if (g->bias) {                                                                                  \
+      VT b = LOAD(g->bias + o0 + LANES * v);                                                        \
+      for (int p = 0; p < PX; p++) acc[p][v] = ADD(acc[p][v], b);                                   \
+    }                                                                                               \
+    int64_t n = g->out_c - (o0 + LANES * v);                                                        \
+    if (n > LANES) n = LANES;                                                                       \
+    for (int p = 0; p < PX; p++) memcpy(y + p * g->ystride + LANES * v, &acc[p][v], (size_t)n * 4); \
+  }
+
+/* outputs [o0, o1) of the group at output pixels [ox0, ox1) of one row, by tiles */
+#define DEF_ROW(NAME, TILE, ATTR, LANES, PXM, NVM)                                                  \
+  ATTR static void NAME(const geo *g, const float *xrow, float *yrow, int64_t ox0, int64_t ox1, int64_t o0, \
+                        int64_t o1) {                                                               \
+    for (int64_t o = o0; o < o1;) {                                                                 \
+      int nv = (o1 - o) >= LANES * NVM ? NVM : 1;                                                   \
+      int64_t ox = ox0;                                                                             \
+      for (; ox + PXM <= ox1; ox += PXM) {                                                          \
+        const float *x0 = xrow + ox * g->sw * g->c;                                                 \
+        float *y = yrow + ox * g->ystride + o;                                                      \
+        if (nv == NVM) TILE(g, x0, y, o, PXM, NVM);                                                 \
+        else TILE(g, x0, y, o, PXM, 1);                                                             \
+      }                                                                                             \
+      for (; ox < ox1; ox++) {                                                                      \
+        const float *x0 = xrow + ox * g->sw * g->c;                                                 \
+        float *y = yrow + ox * g->ystride + o;                                                      \
+        if (nv == NVM) TILE(g, x0, y, o, 1, NVM);                                                   \
+        else TILE(g, x0, y, o, 1, 1);                                                               \
+      }                                                                                             \
+      o += LANES * nv;                                                                              \
+    }                                                                                               \
+  }
+
+#define DEF_ISA(SUF, ATTR, VT, LANES, PXM, NVM, LOAD, LOADN, SET1, ADD, FMADD, ZERO)                \
   ATTR INLINE void tile_##SUF(const geo *g, const float *x0, float *y, int64_t o0, const int PX,      \
                               const int NV) {                                                       \
     VT acc[PXM][NVM];                                                                               \
     for (int p = 0; p < PX; p++)                                                                    \
       for (int v = 0; v < NV; v++) acc[p][v] = ZERO();                                              \
     const float *w = g->wt + o0;                                                                    \
-    /* (kx, c) of one kernel row are contiguous in NHWC: one loop of kw*c steps, same order */ \
-    const int64_t kwc = (int64_t)g->kw * g->c, pstep = (int64_t)g->sw * g->c;                      \
+    const int64_t pstep = (int64_t)g->sw * g->c;                                                    \
     for (int ky = 0; ky < g->kh; ky++) {                                                            \
-      const float *xr = x0 + (int64_t)ky * g->wp * g->c;                                            \
-      for (int64_t j = 0; j < kwc; j++, w += g->ocp) {                                              \
-        VT wv[NVM];                                                                                 \
-        for (int v = 0; v < NV; v++) wv[v] = LOAD(w + LANES * v);                                   \
-        for (int p = 0; p < PX; p++) {                                                              \
-          VT xb = SET1(xr[p * pstep + j]);                                                          \
-          for (int v = 0; v < NV; v++) acc[p][v] = FMADD(wv[v], xb, acc[p][v]);                    \
+      for (int q = 0; q < g->runs; q++) {                                                           \
+        const float *xr = x0 + ((int64_t)ky * g->wp + q) * g->c;                                    \
+        for (int64_t j = 0; j < g->run; j++, w += g->ocp) {                                         \
+          VT wv[NVM];                                                                               \
+          for (int v = 0; v < NV; v++) wv[v] = LOAD(w + LANES * v);                                 \
+          for (int p = 0; p < PX; p++) {                                                            \
+            VT xb = SET1(xr[p * pstep + j]);                                                        \
+            for (int v = 0; v < NV; v++) acc[p][v] = FMADD(wv[v], xb, acc[p][v]);                  \
+          }                                                                                         \
         }                                                                                           \
       }                                                                                             \
     }                                                                                               \
-    for (int v = 0; v < NV; v++) {                                                                  \
-      if (g->bias) {                                                                                \
-        VT b = LOAD(g->bias + o0 + LANES * v);                                                      \
-        for (int p = 0; p < PX; p++) acc[p][v] = ADD(acc[p][v], b);                                 \
-      }                                                                                             \
-      int64_t n = g->out_c - (o0 + LANES * v);                                                      \
-      if (n > LANES) n = LANES;                                                                     \
-      for (int p = 0; p < PX; p++) memcpy(y + p * (int64_t)g->out_c + LANES * v, &acc[p][v], (size_t)n * 4); \
-    }                                                                                               \
+    STORE_TILE(SUF, VT, LANES, LOAD, ADD)                                                           \
   }                                                                                                 \
-  ATTR static void row_##SUF(const geo *g, const float *xrow, float *yrow, int64_t ox0, int64_t ox1,  \
-                             int64_t o0, int64_t o1) {                                              \
-    for (int64_t o = o0; o < o1;) {                                                                 \
-      int nv = (o1 - o) >= LANES * NVM ? NVM : 1;                                                   \
-      int64_t ox = ox0;                                                                             \
-      for (; ox + PXM <= ox1; ox += PXM) {                                                          \
-        const float *x0 = xrow + ox * g->sw * g->c;                                                 \
-        float *y = yrow + ox * g->out_c + o;                                                        \
-        if (nv == NVM) tile_##SUF(g, x0, y, o, PXM, NVM);                                           \
-        else tile_##SUF(g, x0, y, o, PXM, 1);                                                       \
-      }                                                                                             \
-      for (; ox < ox1; ox++) {                                                                      \
-        const float *x0 = xrow + ox * g->sw * g->c;                                                 \
-        float *y = yrow + ox * g->out_c + o;                                                        \
-        if (nv == NVM) tile_##SUF(g, x0, y, o, 1, NVM);                                             \
-        else tile_##SUF(g, x0, y, o, 1, 1);                                                         \
-      }                                                                                             \
-      o += LANES * nv;                                                                              \
+  /* depthwise: lane o is channel o of the input (repeated per output, see the top) */            \
+  ATTR INLINE void dwtile_##SUF(const geo *g, const float *x0, float *y, int64_t o0, const int PX,  \
+                                const int NV) {                                                     \
+    VT acc[PXM][NVM];                                                                               \
+    int nl[NVM];                                                                                    \
+    for (int v = 0; v < NV; v++) {                                                                  \
+      const int64_t n = g->out_c - (o0 + LANES * v);                                                \
+      nl[v] = n > LANES ? LANES : (int)n;                                                           \
     }                                                                                               \
-  }
+    for (int p = 0; p < PX; p++)                                                                    \
+      for (int v = 0; v < NV; v++) acc[p][v] = ZERO();                                              \
+    const float *w = g->wt + o0;                                                                    \
+    const int64_t pstep = (int64_t)g->sw * g->c;                                                    \
+    for (int ky = 0; ky < g->kh; ky++)                                                              \
+      for (int kx = 0; kx < g->kw; kx++, w += g->ocp) {                                             \
+        const float *xt = x0 + ((int64_t)ky * g->wp + kx) * g->c + o0;                              \
+        VT wv[NVM];                                                                                 \
+        for (int v = 0; v < NV; v++) wv[v] = LOAD(w + LANES * v);                                   \
+        for (int p = 0; p < PX; p++)                                                                \
+          for (int v = 0; v < NV; v++)                                                              \
+            acc[p][v] = FMADD(wv[v], LOADN(xt + p * pstep + LANES * v, nl[v]), acc[p][v]);          \
+      }                                                                                             \
+    STORE_TILE(SUF, VT, LANES, LOAD, ADD)                                                           \
+  }                                                                                                 \
+  DEF_ROW(row_##SUF, tile_##SUF, ATTR, LANES, PXM, NVM)                                             \
+  DEF_ROW(dwrow_##SUF, dwtile_##SUF, ATTR, LANES, PXM, NVM)
 
 /* scalar level: 4 floats per "vector", each lane through fmaf (correctly rounded in
    glibc with or without an FMA unit); slow, but only forced levels and old CPUs use it */
@@ -294,14 +351,51 @@ static inline f4 f4_fmadd(f4 a, f4 b, f4 c) {
                fmaf(a.v[3], b.v[3], c.v[3])}};
 }
 static inline f4 f4_zero(void) { return f4_set1(0.0f); }
+/* the first n (<= lanes) floats at p, the other lanes 0: never reads past a tensor's end */
+static inline f4 f4_loadn(const float *p, int n) {
+  f4 r = {{0, 0, 0, 0}};
+  memcpy(r.v, p, (size_t)n * 4);
+  return r;
+}
+__attribute__((target("avx512f"))) static inline __m512 loadn_avx512(const float *p, int n) {
+  return n == 16 ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), p);
+}
+static const int32_t MASK8[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+__attribute__((target("avx2,fma"))) static inline __m256 loadn_avx2(const float *p, int n) {
+  return n == 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, _mm256_loadu_si256((const __m256i *)(MASK8 + 8 - n)));
+}
 
 /* register budgets: AVX-512 32 zmm (16 accumulators), AVX2 16 ymm (8); the AVX2 level
    includes FMA (cpu.c) */
-DEF_ISA(avx512, __attribute__((target("avx512f"))), __m512, 16, 4, 4, _mm512_load_ps, _mm512_set1_ps, _mm512_add_ps,
-        _mm512_fmadd_ps, _mm512_setzero_ps)
-DEF_ISA(avx2, __attribute__((target("avx2,fma"))), __m256, 8, 4, 2, _mm256_load_ps, _mm256_set1_ps, _mm256_add_ps,
-        _mm256_fmadd_ps, _mm256_setzero_ps)
-DEF_ISA(scalar, , f4, 4, 4, 2, f4_load, f4_set1, f4_add, f4_fmadd, f4_zero)
+DEF_ISA(avx512, __attribute__((target("avx512f"))), __m512, 16, 4, 4, _mm512_load_ps, loadn_avx512, _mm512_set1_ps,
+        _mm512_add_ps, _mm512_fmadd_ps, _mm512_setzero_ps)
+DEF_ISA(avx2, __attribute__((target("avx2,fma"))), __m256, 8, 4, 2, _mm256_load_ps, loadn_avx2, _mm256_set1_ps,
+        _mm256_add_ps, _mm256_fmadd_ps, _mm256_setzero_ps)
+DEF_ISA(scalar, , f4, 4, 4, 2, f4_load, f4_loadn, f4_set1, f4_add, f4_fmadd, f4_zero)
+
+/*
+ * Outputs [o0, o1) of layout group lg (f->no per group) at output pixels [ox0, ox1) of one
+ * row; xrow / yrow: the row's first pixel, all channels. g: the geometry of group 0.
+ */
+static void conv_row(const bw_fconv *f, const geo *g, int isa, const float *xrow, float *yrow, int64_t ox0, int64_t ox1,
+                     int64_t lg, int64_t o0, int64_t o1) {
+  if (f->dw) {
+    if (isa == BW_ISA_AVX512) dwrow_avx512(g, xrow, yrow, ox0, ox1, o0, o1);
+    else if (isa == BW_ISA_AVX2) dwrow_avx2(g, xrow, yrow, ox0, ox1, o0, o1);
+    else dwrow_scalar(g, xrow, yrow, ox0, ox1, o0, o1);
+    return;
+  }
+  geo gg = *g;
+  if (lg) {
+    gg.wt += lg * (int64_t)f->d.kh * f->d.kw * f->icg * f->ocp;
+    if (gg.bias) gg.bias += lg * f->ocp;
+    xrow += lg * f->icg;
+    yrow += lg * f->ocg;
+  }
+  if (isa == BW_ISA_AVX512) row_avx512(&gg, xrow, yrow, ox0, ox1, o0, o1);
+  else if (isa == BW_ISA_AVX2) row_avx2(&gg, xrow, yrow, ox0, ox1, o0, o1);
+  else row_scalar(&gg, xrow, yrow, ox0, ox1, o0, o1);
+}
 
 #define OX_CHUNK 64
 
@@ -323,7 +417,7 @@ static int run_pooled(const bw_fconv *f, const geo *g, const float *src, int64_t
   if (band < 1) band = 1;
   const int64_t bands_img = (rows_img + band - 1) / band, items = (int64_t)batch * bands_img;
   const int64_t max_rows = (band - 1) * pd->sh + pd->kh; /* conv rows one band can need */
-  const double work = (double)batch * d->out_h * d->out_w * oc * d->kh * d->kw * d->c * 0.05;
+  const double work = (double)batch * d->out_h * d->out_w * oc * d->kh * d->kw * f->icg * 0.05;
   const int nt = bw_team(work, threads, items);
   int failed = 0;
 #pragma omp parallel num_threads(nt) if (nt > 1)
@@ -344,11 +438,9 @@ static int run_pooled(const bw_fconv *f, const geo *g, const float *src, int64_t
       if (r0 < 0) r0 = 0;
       if (r1 > d->out_h) r1 = d->out_h;
       for (int64_t r = r0; r < r1; r++) {
-        const float *xrow = src + (n * hp + r * d->sh) * wp * d->c;
+        const float *xrow = src + (n * hp + r * d->sh) * wp * g->c;
         float *yrow = rows + (r - r0) * d->out_w * oc;
-        if (isa == BW_ISA_AVX512) row_avx512(g, xrow, yrow, 0, d->out_w, 0, oc);
-        else if (isa == BW_ISA_AVX2) row_avx2(g, xrow, yrow, 0, d->out_w, 0, oc);
-        else row_scalar(g, xrow, yrow, 0, d->out_w, 0, oc);
+        for (int64_t lg = 0; lg < f->ng; lg++) conv_row(f, g, isa, xrow, yrow, 0, d->out_w, lg, 0, f->no);
         apply_ops(isa, f->post, f->npost, yrow, yrow, d->out_w * oc, (int32_t)oc, 0);
       }
       for (int64_t py = py0; py < py1; py++) {
@@ -383,58 +475,77 @@ int bw_fconv_run(const bw_fconv *f, int32_t batch, const float *x, int64_t x_len
   }
   const int64_t hp = d.h + 2 * d.ph, wp = d.w + 2 * d.pw;
   const int isa = bw_engine_isa();
+  /* a depthwise conv with m > 1 outputs per group reads input channel o/m in lane o: the
+     copy repeats each channel m times (xc channels per pixel) */
+  const int64_t m = f->dw ? f->ocg : 1, xc = d.c * m;
   const float *src = x;
-  if (d.ph || d.pw || f->npre) {
-    /* the padded (and pre-op) copy of the input; workers only read it */
-    float *padded = bw_scratch(7, (size_t)((int64_t)batch * hp * wp * d.c) * 4);
+  if (d.ph || d.pw || f->npre || m > 1) {
+    /* the padded (pre-op, repeated) copy of the input; workers only read it */
+    float *padded = bw_scratch(7, (size_t)((int64_t)batch * hp * wp * xc) * 4);
     if (!padded) return BW_E_NOMEM;
     const int64_t in_rows = (int64_t)batch * hp;
-    const int ct = bw_team((double)in_rows * wp * d.c * (0.3 + 1.0 * f->npre), threads, in_rows);
+    const int ct = bw_team((double)in_rows * wp * xc * (0.3 + 1.0 * f->npre), threads, in_rows);
+    int failed = 0;
 #pragma omp parallel for num_threads(ct) if (ct > 1) schedule(dynamic, 8)
     for (int64_t r = 0; r < in_rows; r++) {
       int64_t n = r / hp, py = r % hp, iy = py - d.ph;
-      float *dst = padded + r * wp * d.c;
+      float *dst = padded + r * wp * xc;
       if (iy < 0 || iy >= d.h) {
-        memset(dst, 0, (size_t)(wp * d.c) * 4);
+        memset(dst, 0, (size_t)(wp * xc) * 4);
         continue;
       }
-      memset(dst, 0, (size_t)(d.pw * d.c) * 4);
-      memset(dst + (d.pw + d.w) * d.c, 0, (size_t)(d.pw * d.c) * 4);
-      apply_ops(isa, f->pre, f->npre, x + (n * d.h + iy) * d.w * d.c, dst + d.pw * d.c, d.w * d.c, d.c, 0);
+      memset(dst, 0, (size_t)(d.pw * xc) * 4);
+      memset(dst + (d.pw + d.w) * xc, 0, (size_t)(d.pw * xc) * 4);
+      const float *row = x + (n * d.h + iy) * d.w * d.c;
+      if (m == 1) {
+        apply_ops(isa, f->pre, f->npre, row, dst + d.pw * d.c, d.w * d.c, d.c, 0);
+        continue;
+      }
+      float *tmp = f->npre ? bw_scratch(2, (size_t)(d.w * d.c) * 4) : NULL;
+      if (f->npre && !tmp) {
+#pragma omp atomic write
+        failed = 1;
+        continue;
+      }
+      if (f->npre) row = (apply_ops(isa, f->pre, f->npre, row, tmp, d.w * d.c, d.c, 0), tmp);
+      float *o = dst + d.pw * xc;
+      for (int64_t i = 0; i < d.w * d.c; i++)
+        for (int64_t j = 0; j < m; j++) *o++ = row[i];
     }
+    if (failed) return BW_E_NOMEM;
     src = padded;
   }
-  geo g = {.wp = wp, .c = d.c, .sw = d.sw, .kh = d.kh, .kw = d.kw, .wt = f->wt, .ocp = f->ocp, .bias = f->bias,
-           .out_c = d.out_c};
+  geo g = {.wp = wp, .c = xc, .sw = d.sw, .kh = d.kh, .kw = d.kw, .wt = f->wt, .ocp = f->ocp, .bias = f->bias,
+           .out_c = f->no, .ystride = d.out_c, .runs = f->d.groups > 1 ? d.kw : 1,
+           .run = f->d.groups > 1 ? f->icg : (int64_t)d.kw * d.c};
   if (f->has_pool) return run_pooled(f, &g, src, hp, wp, batch, y, threads, isa);
-  /* items: (row, ox chunk, 64-channel group); each writes its own outputs */
+  /* items: (row, ox chunk, group of the weight layout, 64-channel block); each writes its own outputs */
   const int64_t rows = (int64_t)batch * d.out_h;
   const int64_t nox = (d.out_w + OX_CHUNK - 1) / OX_CHUNK;
-  const int64_t noc = (d.out_c + 63) / 64;
+  const int64_t nblk = (f->no + 63) / 64, noc = f->ng * nblk;
   const int64_t items = rows * nox * noc;
   /* ~0.05 ns per multiply-add; a dense layer at a small batch is bound by streaming its
      weights instead (~0.1 ns per byte), which a second core also speeds up */
-  const double macs_ns = (double)rows * d.out_w * d.out_c * d.kh * d.kw * d.c * 0.05;
-  const double weight_ns = (double)d.kh * d.kw * d.c * f->ocp * 4 * 0.1;
+  const double macs_ns = (double)rows * d.out_w * d.out_c * d.kh * d.kw * f->icg * 0.05;
+  const double weight_ns = (double)d.kh * d.kw * f->icg * f->ng * f->ocp * 4 * 0.1;
   const int nt = bw_team(macs_ns > weight_ns ? macs_ns : weight_ns, threads, items);
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(dynamic, 1)
   for (int64_t it = 0; it < items; it++) {
     int64_t r = it / (nox * noc), rest = it % (nox * noc);
-    int64_t ox0 = (rest / noc) * OX_CHUNK, o0 = (rest % noc) * 64;
+    int64_t ox0 = (rest / noc) * OX_CHUNK, lg = (rest % noc) / nblk, o0 = ((rest % noc) % nblk) * 64;
     int64_t ox1 = ox0 + OX_CHUNK < d.out_w ? ox0 + OX_CHUNK : d.out_w;
-    int64_t o1 = o0 + 64 < d.out_c ? o0 + 64 : d.out_c;
+    int64_t o1 = o0 + 64 < f->no ? o0 + 64 : f->no;
     int64_t n = r / d.out_h, oy = r % d.out_h;
-    const float *xrow = src + (n * hp + oy * d.sh) * wp * d.c;
+    const float *xrow = src + (n * hp + oy * d.sh) * wp * xc;
     float *yrow = y + r * d.out_w * d.out_c;
-    if (isa == BW_ISA_AVX512) row_avx512(&g, xrow, yrow, ox0, ox1, o0, o1);
-    else if (isa == BW_ISA_AVX2) row_avx2(&g, xrow, yrow, ox0, ox1, o0, o1);
-    else row_scalar(&g, xrow, yrow, ox0, ox1, o0, o1);
+    conv_row(f, &g, isa, xrow, yrow, ox0, ox1, lg, o0, o1);
     if (f->npost && noc == 1) /* while the tile is in cache; whole pixels: one span */
       apply_ops(isa, f->post, f->npost, yrow + ox0 * d.out_c, yrow + ox0 * d.out_c, (ox1 - ox0) * d.out_c, d.out_c, 0);
     else if (f->npost)
       for (int64_t ox = ox0; ox < ox1; ox++) {
-        float *yp = yrow + ox * d.out_c + o0;
-        apply_ops(isa, f->post, f->npost, yp, yp, o1 - o0, (int32_t)(o1 - o0), (int32_t)o0);
+        const int64_t c0 = lg * f->no + o0; /* the block's first channel */
+        float *yp = yrow + ox * d.out_c + c0;
+        apply_ops(isa, f->post, f->npost, yp, yp, o1 - o0, (int32_t)(o1 - o0), (int32_t)c0);
       }
   }
   return BW_OK;

@@ -174,7 +174,7 @@ describe('native backend', function () {
       const oh = Math.floor((p.H + 2 * p.p - p.k) / p.s) + 1, ow = Math.floor((p.W + 2 * p.p - p.k) / p.s) + 1;
       // weights scaled so that outputs stay near [-1, 1], where quantizers do not hide errors
       const g = 1.5 / Math.sqrt(p.k * p.k * p.C);
-      x = b.add({ op: 'conv2d', in: x, kh: p.k, kw: p.k, sh: p.s, sw: p.s, ph: p.p, pw: p.p, weight: u(p.F * p.k * p.k * p.C, -g, g), bias: p.bias ? u(p.F, -1, 1) : null }, f32(oh, ow, p.F));
+      x = b.add({ op: 'conv2d', groups: 1, in: x, kh: p.k, kw: p.k, sh: p.s, sw: p.s, ph: p.p, pw: p.p, weight: u(p.F * p.k * p.k * p.C, -g, g), bias: p.bias ? u(p.F, -1, 1) : null }, f32(oh, ow, p.F));
       for (const k of p.post) x = ew(x, k, p.F, f32(oh, ow, p.F));
       const n = oh * ow * p.F;
       x = b.add({ op: 'flatten', in: x }, f32(1, 1, n, true));
@@ -208,7 +208,7 @@ describe('native backend', function () {
       const b = new ModelBuilder(p.H, p.W, p.C);
       const oh = Math.floor((p.H + 2 * p.p - p.k) / p.s) + 1, ow = Math.floor((p.W + 2 * p.p - p.k) / p.s) + 1;
       const g = 1.5 / Math.sqrt(p.k * p.k * p.C);
-      let x = b.add({ op: 'conv2d', in: 0, kh: p.k, kw: p.k, sh: p.s, sw: p.s, ph: p.p, pw: p.p, weight: u(p.F * p.k * p.k * p.C, -g, g), bias: u(p.F, -0.5, 0.5) }, f32(oh, ow, p.F));
+      let x = b.add({ op: 'conv2d', groups: 1, in: 0, kh: p.k, kw: p.k, sh: p.s, sw: p.s, ph: p.p, pw: p.p, weight: u(p.F * p.k * p.k * p.C, -g, g), bias: u(p.F, -0.5, 0.5) }, f32(oh, ow, p.F));
       const ew = (x: number, kind: string, geo: TensorInfo) => b.add(
         kind === 'bn' ? { op: 'batchnorm', in: x, mean: u(p.F, -0.3, 0.3), scale: u(p.F, -2, 2), beta: u(p.F, -0.5, 0.5) }
           : kind.startsWith('q') ? { op: 'quantize', in: x, bits: Number(kind[1]), signed: kind.endsWith('s') }
@@ -239,9 +239,9 @@ describe('native backend', function () {
     // a tensor between them that something else reads stays a tensor: no fusion there
     const b = new ModelBuilder(6, 6, 3);
     const bn = b.add({ op: 'batchnorm', in: 0, mean: new Float32Array(3).fill(0.1), scale: new Float32Array(3).fill(2), beta: new Float32Array(3).fill(-0.2) }, f32(6, 6, 3));
-    const cv = b.add({ op: 'conv2d', in: bn, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, weight: Float32Array.from({ length: 8 * 27 }, (_, k) => Math.sin(k)), bias: null }, f32(6, 6, 8));
+    const cv = b.add({ op: 'conv2d', groups: 1, in: bn, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, weight: Float32Array.from({ length: 8 * 27 }, (_, k) => Math.sin(k)), bias: null }, f32(6, 6, 8));
     const rl = b.add({ op: 'activation', in: cv, fn: 'relu' }, f32(6, 6, 8));
-    const sc = b.add({ op: 'conv2d', in: bn, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, weight: Float32Array.from({ length: 8 * 3 }, (_, k) => Math.cos(k)), bias: null }, f32(6, 6, 8));
+    const sc = b.add({ op: 'conv2d', groups: 1, in: bn, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, weight: Float32Array.from({ length: 8 * 3 }, (_, k) => Math.cos(k)), bias: null }, f32(6, 6, 8));
     b.add({ op: 'flatten', in: b.add({ op: 'add', in: [rl, sc] }, f32(6, 6, 8)) }, f32(1, 1, 288, true));
     const m = b.build('shared-bn');
     await compareModel(m, Float32Array.from({ length: 2 * 108 }, (_, k) => Math.fround(Math.sin(k * 0.7) * 2)), native2, 'shared BatchNorm output');
@@ -356,7 +356,7 @@ describe('native backend', function () {
 
   it('the fusion entry points refuse what they cannot do (bad ops, twice, dense with a pool, wrong geometry or slot)', () => {
     const e = nativeEngine();
-    const d = { h: 6, w: 6, c: 3, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, out_c: 8, out_h: 6, out_w: 6 };
+    const d = { h: 6, w: 6, c: 3, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, out_c: 8, out_h: 6, out_w: 6, groups: 1 };
     const w = Float32Array.from({ length: 8 * 27 }, (_, k) => Math.sin(k));
     const ew = (kind: number, param = 0): EwOp => ({ kind, a: 0, b: 0, y: 0, param, sgn: 0, divisor: 1, mean: null, scale: null, beta: null });
     const bn = (c: number): EwOp => ({ ...ew(EW.batchnorm), mean: new Float32Array(c), scale: new Float32Array(c).fill(1), beta: new Float32Array(c) });

@@ -309,6 +309,9 @@ function everyOpGraph(seed: number): IRGraph {
     add({ op: 'Pooling', name, inputs: [input], poolType: type, kernel: [k, k], stride: [s, s], pad: [p, p], global: false, convention, countIncludePad: cip });
   let x = add({ op: 'Input', name: 'data', inputs: [], shape: [3, 10, 10] });
   x = add({ op: 'Convolution', name: 'conv0', inputs: [x], kernel: [3, 3], stride: [1, 1], pad: [1, 1], numFilter: 8, weight: grid(8 * 27, -0.5, 0.5), bias: grid(8, -0.2, 0.2) });
+  // a grouped conv (4 groups of 2 channels) and a depthwise one (onnx Conv group)
+  x = add({ op: 'Convolution', name: 'gconv0', inputs: [x], kernel: [3, 3], stride: [1, 1], pad: [1, 1], numFilter: 8, numGroup: 4, weight: grid(8 * 18, -0.5, 0.5), bias: null });
+  x = add({ op: 'Convolution', name: 'dwconv0', inputs: [x], kernel: [3, 3], stride: [1, 1], pad: [1, 1], numFilter: 8, numGroup: 8, weight: grid(8 * 9, -0.5, 0.5), bias: grid(8, -0.2, 0.2) });
   x = bn('bn0', x, 8, 0, 0.7, 0.3);
   x = add({ op: 'Activation', name: 'sig0', inputs: [x], actType: 'sigmoid' });
   const pa = pool('poolA', x, 'avg', 3, 2, 0, 'full', false); // 10 -> 5 with ceil rounding
@@ -343,6 +346,7 @@ function variants(m: CompiledModel): Set<string> {
   const v = new Set<string>();
   for (const op of m.ops) {
     v.add(op.op);
+    if (op.op === 'conv2d' && op.groups > 1) v.add(op.groups === m.tensors[op.in].c ? 'conv2d:depthwise' : 'conv2d:grouped');
     if (op.op === 'activation') v.add(`activation:${op.fn}`);
     if (op.op === 'pool') {
       v.add(`pool:${op.mode}`);
@@ -386,7 +390,7 @@ describe('export-onnx: onnxruntime as an independent oracle', function () {
   it('the every-op graph produces every compiled op kind and variant', () => {
     const v = variants(compile(everyOpGraph(1)));
     for (const need of [
-      'conv2d', 'dense', 'batchnorm', 'activation:tanh', 'activation:relu', 'activation:sigmoid', 'pool:max', 'pool:avg', 'pool:ceil',
+      'conv2d', 'conv2d:grouped', 'conv2d:depthwise', 'dense', 'batchnorm', 'activation:tanh', 'activation:relu', 'activation:sigmoid', 'pool:max', 'pool:avg', 'pool:ceil',
       'add', 'flatten', 'quantize:1', 'quantize:k', 'binarize:1', 'binarize:k', 'dequantize:divisor', 'bconv:in1', 'bconv:ink',
       'bconv:pad-1', 'bconv:pad-level0', 'bconv:minpool', 'bconv:int', 'bconv:threshold1', 'bconv:thresholdk', 'bconv:flip',
       'bconv:dense-vector', 'bconv:dense-map',

@@ -16,6 +16,7 @@ import {
   packBnnContainer, readBnn, unpackBnnContainer, writeBnn,
 } from '../../host/format/bnn';
 import { tinyModel } from '../fixtures/tiny-model';
+import { f32, ModelBuilder } from '../helpers/native-models';
 
 const FC = { seed: 0x5eed_b17, numRuns: 250 } as const;
 const FILE = 'tiny.bnn';
@@ -257,6 +258,50 @@ describe('.bnn format', function () {
     it('encodeBnn rejects op fields missing from the schema (a bug, not a user error)', () => {
       const m = mutated((x) => (x.ops[3].ceil = true));
       assert.throws(() => encodeBnn(m), (e: Error) => !(e instanceof FormatError) && /not in the \.bnn schema/.test(e.message));
+    });
+  });
+
+  describe('grouped float convs (format 2.2)', () => {
+    /** conv2d 5x5x6 -> 6, groups 3 (two input channels per group), then flatten. */
+    const grouped = (groups = 3): CompiledModel => {
+      const b = new ModelBuilder(5, 5, 6);
+      const w = Float32Array.from({ length: 6 * 9 * (6 / groups) }, (_, k) => Math.fround(Math.sin(k)));
+      const y = b.add({ op: 'conv2d', in: 0, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, groups, weight: w, bias: new Float32Array(6).fill(0.25) }, f32(5, 5, 6));
+      b.add({ op: 'flatten', in: y }, f32(1, 1, 150, true));
+      return b.build('grouped');
+    };
+    const version = (buf: Uint8Array) => { const c = unpackBnnContainer(buf, FILE); return [c.major, c.minor]; };
+
+    it('round trip: groups written only when not 1, under a 2.2 header', () => {
+      const bytes = encodeBnn(grouped());
+      assert.deepEqual(version(bytes), [2, 2]);
+      assert.equal(JSON.parse(unpackBnnContainer(bytes, FILE).json).ops[0].groups, 3);
+      assert.deepStrictEqual(decodeBnn(bytes, FILE), grouped());
+      // a dense conv is stored as before: no groups key, the version it had
+      assert.deepEqual(version(ENCODED), [1, 0]);
+      assert.ok(!unpackBnnContainer(ENCODED, FILE).json.includes('groups'));
+      const dense = encodeBnn(grouped(1));
+      assert.deepEqual(version(dense), [1, 0]);
+      const op0 = decodeBnn(dense, FILE).ops[0];
+      assert.ok(op0.op === 'conv2d' && op0.groups === 1, 'read back as groups 1');
+    });
+
+    it('an earlier reader refuses it rather than misreads it: without groups the weight blob is 3 times too short', () => {
+      const c = unpackBnnContainer(encodeBnn(grouped()), FILE);
+      const doc = JSON.parse(c.json);
+      delete doc.ops[0].groups; // what a reader that does not know the field sees
+      formatError(() => decodeBnn(packBnnContainer(JSON.stringify(doc), c.blobs, 2, 2), FILE), /weight has 108 values, expected outC\*kh\*kw\*inC = 6\*3\*3\*6 = 324/);
+    });
+
+    it('refuses a grouped conv under an earlier header, and groups that do not fit', () => {
+      const c = unpackBnnContainer(encodeBnn(grouped()), FILE);
+      formatError(() => decodeBnn(packBnnContainer(c.json, c.blobs, 1, 2), FILE), /format 2\.1 cannot hold grouped convolutions \(conv2d groups needs format 2\.2\)/);
+      formatError(() => decodeBnn(packBnnContainer(c.json, c.blobs, 1, 1), FILE), /format 1\.1 cannot hold grouped convolutions/);
+      for (const [g, re] of [[4, /groups 4 must divide the 6 input and 6 output channels/], [0, /groups must be an integer in 1\.\.6/], [1.5, /groups must be an integer/], ['3', /groups must be an integer/], [12, /groups must be an integer in 1\.\.6/]] as const) {
+        const doc = JSON.parse(c.json);
+        doc.ops[0].groups = g;
+        formatError(() => decodeBnn(packBnnContainer(JSON.stringify(doc), c.blobs, 2, 2), FILE), re);
+      }
     });
   });
 

@@ -107,8 +107,8 @@ function checkInvariants(m: TfliteModel): void {
 }
 
 describe('tflite reader: the LCE fixtures', () => {
-  it('finds the eight fixtures', () => {
-    assert.deepEqual(fixtureNames, ['bconv_grouped', 'bconv_same_pad0', 'bconv_same_pad1', 'bconv_valid_stride2', 'bdense', 'fashion_bnn', 'pooling', 'resnet_block']);
+  it('finds the nine fixtures', () => {
+    assert.deepEqual(fixtureNames, ['bconv_grouped', 'bconv_same_pad0', 'bconv_same_pad1', 'bconv_valid_stride2', 'bdense', 'depthwise', 'fashion_bnn', 'pooling', 'resnet_block']);
   });
 
   for (const name of fixtureNames) {
@@ -189,7 +189,7 @@ describe('tflite reader: the LCE fixtures', () => {
         compared++;
       });
     }
-    assert.equal(compared, 18); // 15 LceBconv2d, 3 LceBMaxPool2d; LceQuantize/LceDequantize have none
+    assert.equal(compared, 20); // 17 LceBconv2d, 3 LceBMaxPool2d; LceQuantize/LceDequantize have none
   });
 
   it('LceBconv2d: bitpacked INT32 input [1,H,W,ceil(C/32)], filter [Cout,KH,KW,words], the optional inputs as LCE documents', () => {
@@ -228,7 +228,7 @@ describe('tflite reader: the LCE fixtures', () => {
         if (used) for (const w of filterWords) assert.equal(w >>> used, 0);
       });
     }
-    assert.equal(convs, 15);
+    assert.equal(convs, 17);
   });
 
   it('constant data matches shape and type, and LceBMaxPool2d / LceQuantize keep the packed layout', () => {

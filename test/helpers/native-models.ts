@@ -238,7 +238,7 @@ export function floatModel(p: FloatCase, r: () => number): CompiledModel {
   const oh = windowSize(p.H, p.kh, p.sh, p.ph);
   const ow = windowSize(p.W, p.kw, p.sw, p.pw);
   let x = b.add(
-    { op: 'conv2d', in: 0, kh: p.kh, kw: p.kw, sh: p.sh, sw: p.sw, ph: p.ph, pw: p.pw, weight: u(p.F * p.kh * p.kw * p.C, -p.gain, p.gain), bias: p.bias ? u(p.F, -0.5, 0.5) : null },
+    { op: 'conv2d', groups: 1, in: 0, kh: p.kh, kw: p.kw, sh: p.sh, sw: p.sw, ph: p.ph, pw: p.pw, weight: u(p.F * p.kh * p.kw * p.C, -p.gain, p.gain), bias: p.bias ? u(p.F, -0.5, 0.5) : null },
     f32(oh, ow, p.F),
   );
   x = b.add({ op: 'activation', in: x, fn: p.fn }, f32(oh, ow, p.F));

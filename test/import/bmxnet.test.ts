@@ -10,6 +10,7 @@ import {
   QFullyConnectedNode,
 } from '../../host/ir/graph';
 import { BmxnetSourceOptions, importBmxnet, importBmxnetSource } from '../../host/import/bmxnet';
+import { compile } from '../../host/compile/compile';
 import { DType, encodeValues, readNDArrayFile, WriteEntry, writeNDArrayList } from '../../host/import/ndarray';
 
 // ---- a tiny MXNet symbol builder --------------------------------------------------------
@@ -327,6 +328,26 @@ describe('BMXNet importer', () => {
       const m = buildModel();
       for (const p of m.params) p.name = p.name.replace(/^(arg|aux):/, '');
       assert.equal(load(m, { inputShape: [2, 7, 7] }).nodes.length, 17);
+    });
+
+    it('a grouped Convolution (num_group): weight [O, C/num_group, kh, kw], numGroup in the IR; the input channels found from it', () => {
+      const m = buildModel();
+      attrsOf(m, 'conv0').num_group = '2';
+      const wi = m.params.findIndex((e) => e.name === 'arg:conv0_weight');
+      m.params[wi] = { ...m.params[wi], shape: [32, 1, 3, 3], data: f32(m.w.conv0_weight.subarray(0, 32 * 9)) };
+      const conv = node<ConvolutionNode>(load(m, { inputShape: [2, 7, 7] }), 'conv0');
+      assert.deepEqual([conv.numGroup, conv.weight.length, conv.shape], [2, 32 * 9, [32, 5, 5]]);
+      assert.equal(node<ConvolutionNode>(load(m), 'conv0').numGroup, 2, 'the input shape found from weight [32, 1, 3, 3] and num_group 2');
+      compile(load(m, { inputShape: [2, 7, 7] }));
+      attrsOf(m, 'conv0').num_filter = '33';
+      expectError(() => load(m, { inputShape: [2, 7, 7] }), FormatError, /'conv0' \(Convolution\): attribute num_group=2 does not divide the 2 input channels and 33 filters/);
+      attrsOf(m, 'conv0').num_filter = '32';
+      attrsOf(m, 'conv0').num_group = '4';
+      expectError(() => load(m, { inputShape: [2, 7, 7] }), FormatError, /attribute num_group=4 does not divide the 2 input channels and 32 filters/);
+      attrsOf(m, 'conv0').num_group = '0';
+      expectError(() => load(m, { inputShape: [2, 7, 7] }), FormatError, /num_group=0 must be positive/);
+      attrsOf(m, 'conv0').num_group = '1'; // weight [32, 1, 3, 3] then means one input channel
+      expectError(() => load(m, { inputShape: [2, 7, 7] }), ShapeError, /has 2 channels, but the first layer 'conv0' \(Convolution\) takes 1 \(parameter 'arg:conv0_weight' has shape \[32, 1, 3, 3\]\)/);
     });
 
     it('supports pooling variants, other adds and softmax flavours', () => {

@@ -21,6 +21,7 @@ import { UnsupportedError } from '../../host/core/errors';
 import { readNpy, writeNpy } from '../../host/data/npy';
 import { decodeBnn, encodeBnn, packBnnContainer, unpackBnnContainer } from '../../host/format/bnn';
 import { importLarq } from '../../host/import/larq';
+import { ConvolutionNode } from '../../host/ir/graph';
 import { nativeEngine } from '../../host/backends/native/ffi';
 import { Session } from '../../host/runtime/session';
 import { hlsLib } from '../../host/backends/hls-csim/ffi';
@@ -50,6 +51,7 @@ const ALL: Fixture[] = [
   { name: 'resnet_block', classifies: true },
   { name: 'bdense', classifies: true },
   { name: 'pooling', classifies: true },
+  { name: 'depthwise', classifies: true },
 ];
 
 /** NHWC images -> NCHW (bitweave's input order). */
@@ -143,6 +145,37 @@ describe('Larq importer (LCE .tflite)', () => {
       }
     });
   }
+
+  for (const [name, count] of [['pooling', 1], ['depthwise', 2]] as const) it(`${name}: a depthwise conv imports as a grouped conv (numGroup = C), bit-identical to the zero-filled dense conv it used to lower to`, async () => {
+    const dir = path.join(FIXTURES, name);
+    const x = readNpy(path.join(dir, 'input.npy'));
+    const input = toNCHW(x.data as Float32Array, x.shape);
+    const { graph } = importLarq(path.join(dir, 'model.tflite'));
+    const dw = graph.nodes.filter((n): n is ConvolutionNode => n.op === 'Convolution' && (n.numGroup ?? 1) > 1);
+    assert.equal(dw.length, count, 'the fixture\'s DepthwiseConv2D layers');
+    if (name === 'depthwise') {
+      // stride 2 SAME on 16 (TF pads 0 before, 1 after): 3x3 widened to 4x4, pad 1, depth multiplier 2;
+      // dilation 2: 3x3 widened to 5x5 with zero taps
+      assert.deepEqual(dw.map((n) => [n.kernel, n.stride, n.pad, n.numGroup, n.numFilter]), [[[4, 4], [2, 2], [1, 1], 8, 16], [[5, 5], [1, 1], [2, 2], 8, 8]]);
+    }
+    // the same graph with each grouped conv spelled out as a dense one: weights 0 outside the group
+    const dense = {
+      ...graph, nodes: graph.nodes.map((n) => {
+        if (n.op !== 'Convolution' || (n.numGroup ?? 1) === 1) return n;
+        const g = n.numGroup!, O = n.numFilter, kk = n.kernel[0] * n.kernel[1];
+        const cg = n.weight.length / (O * kk), C = cg * g, og = O / g;
+        const weight = new Float32Array(O * C * kk);
+        for (let o = 0; o < O; o++) weight.set(n.weight.subarray(o * cg * kk, (o + 1) * cg * kk), (o * C + Math.floor(o / og) * cg) * kk);
+        return { ...n, numGroup: undefined, weight };
+      }),
+    };
+    const m = compile(graph);
+    const conv = m.ops.find((op) => op.op === 'conv2d' && op.groups > 1);
+    assert.ok(conv?.op === 'conv2d' && conv.groups === m.tensors[conv.in].c, 'depthwise: one group per channel');
+    const want = await logits(compile(dense), 'reference', input);
+    assert.deepEqual(bitsOf(await logits(m, 'reference', input)), bitsOf(want));
+    if (haveNative) assert.deepEqual(bitsOf(await logits(m, 'native', input)), bitsOf(want));
+  });
 
   it('zero padding imports as PAD_ZERO convs that the partition puts on the array (2-bit signed layers there); +1-padded and VALID convs too', () => {
     const pad0 = compile(importLarq(path.join(FIXTURES, 'bconv_same_pad0', 'model.tflite')).graph);

@@ -24,7 +24,7 @@ export interface BconvDesc {
 
 export interface Conv2dDesc {
   h: number; w: number; c: number; kh: number; kw: number; sh: number; sw: number; ph: number; pw: number;
-  out_c: number; out_h: number; out_w: number;
+  out_c: number; out_h: number; out_w: number; groups: number;
 }
 
 export interface PoolDesc {
@@ -99,7 +99,7 @@ export function nativeEngine(): Engine {
     'has_pool', 'pkh', 'pkw', 'psh', 'psw', 'pph', 'ppw', 'out_bits', 'out_h', 'out_w',
     'in_signed', 'w_bits', 'w_signed', 'out_signed', 'pad_zero',
   ]));
-  koffi.struct('bw_conv2d_desc', fields(['h', 'w', 'c', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw', 'out_c', 'out_h', 'out_w']));
+  koffi.struct('bw_conv2d_desc', fields(['h', 'w', 'c', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw', 'out_c', 'out_h', 'out_w', 'groups']));
   koffi.struct('bw_pool_desc', fields(['h', 'w', 'c', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw', 'out_h', 'out_w', 'mode', 'count_include_pad']));
   koffi.struct('bw_ew_op', {
     kind: i32, a: i32, b: i32, y: i32, param: i32, sgn: i32, divisor: 'double',

@@ -207,7 +207,7 @@ export class NativeBackend implements Backend {
         const x = m.tensors[op.in];
         const y = m.tensors[op.out];
         h = e.conv2dCreate(
-          { h: x.h, w: x.w, c: x.c, kh: op.kh, kw: op.kw, sh: op.sh, sw: op.sw, ph: op.ph, pw: op.pw, out_c: y.c, out_h: y.h, out_w: y.w },
+          { h: x.h, w: x.w, c: x.c, kh: op.kh, kw: op.kw, sh: op.sh, sw: op.sw, ph: op.ph, pw: op.pw, out_c: y.c, out_h: y.h, out_w: y.w, groups: op.groups },
           op.weight, op.bias,
         );
         break;

@@ -3,7 +3,8 @@
  * arithmetic step; a multiply-add is one step (fused, as FMA instructions do). Summation
  * order is fixed and documented (docs/ARCHITECTURE.md) so that other engines can
  * reproduce the bits: convolution accumulates acc = fma(w, x, acc) over (ky, kx, c) in
- * that order starting from 0 and adds the bias last; dense does the same over the inputs
+ * that order starting from 0 (c over the output channel's group only, for a grouped conv)
+ * and adds the bias last; dense does the same over the inputs
  * in order; average pooling sums the window row by row then divides once.
  */
 import { wordsFor } from '../../core/bits';
@@ -75,40 +76,44 @@ export function runHostOp(op: HostOp, model: CompiledModel, tensors: Map<number,
 function conv2d(
   op: Extract<HostOp, { op: 'conv2d' }>, ti: TensorInfo, to: TensorInfo, x: Float32Array, batch: number,
 ): Float32Array {
-  const { kh, kw, sh, sw, ph, pw } = op;
+  const { kh, kw, sh, sw, ph, pw, groups } = op;
   const { h: H, w: W, c: C } = ti;
   const { h: OH, w: OW, c: OC } = to;
-  const KK = kh * kw * C;
+  const IG = C / groups; // input channels of a group
+  const OG = OC / groups; // output channels of a group
+  const KK = kh * kw * IG;
   const y = new Float32Array(batch * OH * OW * OC);
-  // gather the window once per output pixel; padded positions are skipped, not zeroed,
-  // so `wIdx` remembers which weight each gathered value pairs with
+  // gather a group's window once per output pixel; padded positions are skipped, not
+  // zeroed, so `wIdx` remembers which weight each gathered value pairs with
   const patch = new Float32Array(KK);
   const wIdx = new Int32Array(KK);
   for (let n = 0; n < batch; n++) {
     const xb = n * H * W * C;
     for (let oy = 0; oy < OH; oy++) {
       for (let ox = 0; ox < OW; ox++) {
-        let len = 0;
-        for (let ky = 0; ky < kh; ky++) {
-          const iy = oy * sh - ph + ky;
-          if (iy < 0 || iy >= H) continue;
-          for (let kx = 0; kx < kw; kx++) {
-            const ix = ox * sw - pw + kx;
-            if (ix < 0 || ix >= W) continue;
-            const xp = xb + (iy * W + ix) * C;
-            const wp = (ky * kw + kx) * C;
-            for (let c = 0; c < C; c++) {
-              patch[len] = x[xp + c];
-              wIdx[len++] = wp + c;
+        const yb = ((n * OH + oy) * OW + ox) * OC;
+        for (let g = 0; g < groups; g++) {
+          let len = 0;
+          for (let ky = 0; ky < kh; ky++) {
+            const iy = oy * sh - ph + ky;
+            if (iy < 0 || iy >= H) continue;
+            for (let kx = 0; kx < kw; kx++) {
+              const ix = ox * sw - pw + kx;
+              if (ix < 0 || ix >= W) continue;
+              const xp = xb + (iy * W + ix) * C + g * IG;
+              const wp = (ky * kw + kx) * IG;
+              for (let c = 0; c < IG; c++) {
+                patch[len] = x[xp + c];
+                wIdx[len++] = wp + c;
+              }
             }
           }
-        }
-        const yb = ((n * OH + oy) * OW + ox) * OC;
-        for (let oc = 0; oc < OC; oc++) {
-          const wb = oc * KK;
-          let acc = 0;
-          for (let i = 0; i < len; i++) acc = fmaF32(op.weight[wb + wIdx[i]], patch[i], acc);
-          y[yb + oc] = op.bias ? f(acc + op.bias[oc]) : acc;
+          for (let oc = g * OG; oc < (g + 1) * OG; oc++) {
+            const wb = oc * KK;
+            let acc = 0;
+            for (let i = 0; i < len; i++) acc = fmaF32(op.weight[wb + wIdx[i]], patch[i], acc);
+            y[yb + oc] = op.bias ? f(acc + op.bias[oc]) : acc;
+          }
         }
       }
     }
