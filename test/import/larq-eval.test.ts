@@ -166,6 +166,19 @@ describe('bitweave eval on a trained Larq model (fashion_bnn: LCE .tflite, Fashi
         assert.deepEqual((json.notes ?? []).map((n) => n.includes(cut)), backend === 'axi-sim' ? [true] : [], `${backend}: ${json.notes}`);
       }
     });
+
+    it(`${backend}: bitweave run on the recorded images gives eval's logits and LCE's predictions`, function () {
+      if (!needDataset(this) || !requireOrSkip(this, probe, kind)) return;
+      const out = path.join(tmp, `run-${backend}.npy`);
+      const r = bitweave(['run', MODEL, '--input', path.join(DIR, 'input.npy'), '--output', out, '--json', '--backend', backend, '--top', '1']);
+      assertSuccess(r);
+      const json = JSON.parse(r.stdout) as { backend: string; predictions: { top: { class: number }[] }[] };
+      assert.equal(json.backend, backend);
+      assert.deepEqual(json.predictions.map((p) => p.top[0].class), lcePred.slice(0, RECORDED));
+      // the recorded images are the test set's first ones, which eval saw too
+      const evalLogits = evalCli(backend, N).logits.subarray(0, RECORDED * 10);
+      assert.deepEqual(bitsOf(readNpy(out).data as Float32Array), bitsOf(evalLogits), `${backend}: run and eval`);
+    });
   }
 
   it('eval --output refuses to overwrite the model, before any work (one line, exit 1)', () => {
