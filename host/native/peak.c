@@ -171,18 +171,27 @@ FMA_LOOP(fma_scalar, , "+x")
 #undef S
 #undef F
 
+/* Warm-up (clocks and the vector unit's power state), then `iters` on each of `threads`
+ * threads at once: the wall time. */
+static double timed(void (*fn)(long), int threads, long iters) {
+  fn(iters / 10 + 1);
+  double t0 = now_s();
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  fn(iters);
+  return now_s() - t0;
+}
+
+static double rate(double per_iter, int threads, long iters, double t, double *seconds) {
+  if (seconds) *seconds = t;
+  return t > 0 ? per_iter * (double)iters * threads / t : -1.0;
+}
+
 double bw_peak_fma(int isa, int threads, long iters, double *seconds) {
   if (isa < 0) isa = bw_isa_current();
   if (!bw_isa_supported(isa) || threads < 1 || iters < 1) return -1.0;
   void (*fn)(long) = isa == BW_ISA_AVX512 ? fma_avx512 : isa == BW_ISA_AVX2 ? fma_avx2 : fma_scalar;
   const double per = 12.0 * (isa == BW_ISA_AVX512 ? 16 : isa == BW_ISA_AVX2 ? 8 : 1);
-  fn(iters / 10 + 1);
-  double t0 = now_s();
-#pragma omp parallel num_threads(threads) if (threads > 1)
-  fn(iters);
-  double t = now_s() - t0;
-  if (seconds) *seconds = t;
-  return t > 0 ? per * (double)iters * threads / t : -1.0;
+  return rate(per, threads, iters, timed(fn, threads, iters), seconds);
 }
 
 double bw_peak_bitops(int isa, int threads, long iters, double *seconds) {
@@ -195,11 +204,5 @@ double bw_peak_bitops(int isa, int threads, long iters, double *seconds) {
   case BW_ISA_AVX2: fn = loop_avx2, bits = BITS_AVX2; iters = iters / 31 > 0 ? iters / 31 : 1; break;
   default: fn = bw_popcnt_enabled() ? loop_popcnt : loop_generic, bits = BITS_SCALAR; break;
   }
-  fn(iters / 10 + 1); /* warm-up: clocks and the vector unit's power state */
-  double t0 = now_s();
-#pragma omp parallel num_threads(threads) if (threads > 1)
-  fn(iters);
-  double t = now_s() - t0;
-  if (seconds) *seconds = t;
-  return t > 0 ? bits * (double)iters * threads / t : -1.0;
+  return rate(bits, threads, iters, timed(fn, threads, iters), seconds);
 }
