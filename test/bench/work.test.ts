@@ -75,12 +75,12 @@ describe('bench model work and ceilings', function () {
   });
 
   it('on the reference backend the split has no ceilings (they describe the native kernels)', () => {
-    const r = bw('bench', 'model', 'resnet18-cifar', '--backend', 'reference', '--batches', '1', '--runs', '1', '--threads', '1', '--layers', '--json');
+    const r = bw('bench', 'model', 'bmxnet-mnist', '--backend', 'reference', '--batches', '1', '--runs', '1', '--threads', '1', '--layers', '--json');
     assert.equal(r.code, 0, r.stderr);
     const splits = r.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((x) => x.hostShare !== undefined);
     assert.equal(splits.length, 1);
     assert.equal(splits[0].ceilings, undefined);
-    const t = bw('bench', 'model', 'resnet18-cifar', '--backend', 'reference', '--batches', '1', '--runs', '1', '--threads', '1', '--layers');
+    const t = bw('bench', 'model', 'bmxnet-mnist', '--backend', 'reference', '--batches', '1', '--runs', '1', '--threads', '1', '--layers');
     assert.equal(t.code, 0, t.stderr);
     assert.match(t.stdout, /time per op/);
     assert.doesNotMatch(t.stdout, /ceilings/);
